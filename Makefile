@@ -1,0 +1,72 @@
+# sealroom build. `make run` installs, builds and starts sealroomd; `make test`
+# installs test needs, builds and runs every suite. SANITIZE=address,undefined
+# builds an instrumented copy under build-san/. CC=clang works too.
+
+CC       ?= cc
+SANITIZE ?=
+PKGS     := libuv libmicrohttpd jansson sqlite3 libssl libcrypto
+
+ifeq ($(SANITIZE),)
+BUILD    ?= build
+SANFLAGS :=
+else
+BUILD    ?= build-san
+SANFLAGS := -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-unused-parameter -Wformat=2 -Wvla
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Isrc -MMD -MP \
+            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += $(SANFLAGS)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+
+SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+PORT     ?= 8080
+
+.PHONY: all deps run test unit clean bench check-clang
+all: $(BUILD)/sealroomd $(BUILD)/unit_tests
+
+deps:
+	@scripts/deps.sh
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+run: deps
+	@$(MAKE) --no-print-directory $(BUILD)/sealroomd
+	@mkdir -p data
+	./$(BUILD)/sealroomd --port $(PORT) --data-dir ./data --web-dir ./web
+
+unit: $(BUILD)/unit_tests
+	./$(BUILD)/unit_tests
+
+test:
+	@scripts/deps.sh --test
+	@$(MAKE) --no-print-directory all
+	@scripts/run-tests.sh $(BUILD)
+
+bench: all
+	@scripts/deps.sh --test
+	bench/http_bench.sh $(BUILD)
+
+# Warnings-as-errors build with clang too (CI runs it).
+check-clang:
+	@$(MAKE) --no-print-directory all CC=clang BUILD=build-clang
+
+clean:
+	rm -rf build build-san build-clang tests/out
+
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d

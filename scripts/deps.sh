@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Installs the Debian packages sealroom needs, only those that are missing.
+# Idempotent and silent when everything is present.
+#   scripts/deps.sh          build and run needs
+#   scripts/deps.sh --test   also test needs (chromium, node, npm, playwright-core)
+set -euo pipefail
+
+BUILD_PKGS=(build-essential pkg-config libuv1-dev libmicrohttpd-dev libwslay-dev
+            libjansson-dev libsqlite3-dev libssl-dev libsrtp2-dev)
+TEST_PKGS=(clang chromium curl wrk)
+
+want=("${BUILD_PKGS[@]}")
+if [ "${1:-}" = "--test" ]; then
+  want+=("${TEST_PKGS[@]}")
+  command -v node >/dev/null 2>&1 || want+=(nodejs)
+  command -v npm  >/dev/null 2>&1 || want+=(npm)
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "deps: missing packages: ${missing[*]}; run as root or: sudo apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [ "${1:-}" = "--test" ]; then
+  # playwright-core drives Debian's chromium; it never downloads a browser.
+  here=$(cd "$(dirname "$0")/.." && pwd)
+  if [ ! -d "$here/tests/node_modules/playwright-core" ]; then
+    echo "deps: installing playwright-core (npm)"
+    (cd "$here/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  fi
+fi

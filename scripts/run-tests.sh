@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test suite against the binaries in build dir $1 and ends with one
+# line "N passed, N failed". Exit status is non-zero if anything failed.
+#   suites: C unit tests, API integration tests (node:test, real sealroomd on
+#   loopback), browser tests (playwright-core + Debian chromium).
+set -uo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+OUT="$ROOT/tests/out"
+mkdir -p "$OUT"
+export SEALROOM_BIN="$ROOT/$BUILD/sealroomd"
+case "$BUILD" in
+  build-san*) export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+              export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} ;;
+esac
+
+total_pass=0
+total_fail=0
+
+# add_counts NAME PASS FAIL
+add_counts() {
+  printf '%-12s %s passed, %s failed\n' "$1:" "$2" "$3" >>"$OUT/summary.txt"
+  total_pass=$((total_pass + $2))
+  total_fail=$((total_fail + $3))
+}
+
+: >"$OUT/summary.txt"
+
+echo "== C unit tests"
+"$ROOT/$BUILD/unit_tests" 2>&1 | tee "$OUT/unit.log"
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$OUT/unit.log" | tail -1)
+if [ -n "$line" ]; then
+  add_counts unit "$(echo "$line" | awk '{print $1}')" "$(echo "$line" | awk '{print $3}')"
+else
+  add_counts unit 0 1 # crashed before printing its summary
+fi
+
+# node_suite NAME DIR: runs node's test runner on DIR and adds its counts.
+node_suite() {
+  local name=$1 dir=$2
+  echo "== $name tests ($dir)"
+  if ! ls "$ROOT/$dir"/*.test.mjs >/dev/null 2>&1; then
+    echo "no tests in $dir"; add_counts "$name" 0 1; return
+  fi
+  (cd "$ROOT" && node --test --test-concurrency=1 --test-reporter=spec \
+      --test-reporter-destination=stdout --test-reporter=tap \
+      --test-reporter-destination="$OUT/$name.tap" "$dir"/*.test.mjs) 2>&1 | tee "$OUT/$name.log"
+  local pass fail
+  pass=$(grep -E '^# pass [0-9]+' "$OUT/$name.tap" | awk '{print $3}')
+  fail=$(grep -E '^# fail [0-9]+' "$OUT/$name.tap" | awk '{print $3}')
+  add_counts "$name" "${pass:-0}" "${fail:-1}"
+}
+
+node_suite integration tests/integration
+node_suite browser tests/browser
+
+echo
+cat "$OUT/summary.txt"
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ] && [ "$total_pass" -gt 0 ]

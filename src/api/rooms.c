@@ -1,0 +1,268 @@
+/* Rooms REST API: list, create, get, update (partial), delete, and join
+ * tokens. Every room operation is scoped to the caller's team. */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "api/pagination.h"
+#include "api/room_fields.h"
+#include "auth/jwt.h"
+#include "core/timefmt.h"
+
+#define MAX_ROLES 64
+#define TOKEN_DEFAULT_TTL 3600
+
+typedef struct {
+  role list[MAX_ROLES];
+  size_t n;
+} role_set;
+
+static int load_roles(api_ctx *a, role_set *rs, http_response *res) {
+  if (store_roles_list(a->db, rs->list, MAX_ROLES, &rs->n) == STORE_OK) return 0;
+  api_error(res, 500, "Internal server error.");
+  return -1;
+}
+
+static void reply_room(api_ctx *a, const room *r, const role_set *rs, http_response *res) {
+  api_json(res, 200, room_to_json(r, rs->list, rs->n, a->cfg->public_url));
+}
+
+/* Loads the caller's room by id or friendly_url; on failure fills res. */
+static int find_room(api_ctx *a, const api_caller *who, const char *ref, room *r, http_response *res) {
+  store_status st = store_room_get(a->db, who->team_id, ref, r);
+  if (st == STORE_OK) return 0;
+  if (st == STORE_NOT_FOUND) api_error(res, 404, "Room not found.");
+  else api_error(res, 500, "Internal server error.");
+  return -1;
+}
+
+void rooms_list(api_ctx *a, const api_caller *who, const http_request *req, http_response *res) {
+  room_query q;
+  json_t *errors = json_object();
+  if (pagination_parse(http_query(req, "limit"), http_query(req, "offset"), http_query(req, "order"),
+                       http_query(req, "after"), &q, errors))
+    return api_invalid(res, errors);
+  role_set rs;
+  room *rooms = malloc(sizeof(room) * PAGE_MAX);
+  size_t n = 0;
+  int64_t total = 0;
+  store_status st = rooms ? store_room_list(a->db, who->team_id, &q, rooms, PAGE_MAX, &n, &total)
+                          : STORE_ERROR;
+  if (st == STORE_NOT_FOUND) {
+    api_field_error(errors, "after", "does not match a room");
+    api_invalid(res, errors);
+  } else if (st != STORE_OK || load_roles(a, &rs, res) != 0) {
+    json_decref(errors);
+    api_error(res, 500, "Internal server error.");
+  } else {
+    json_decref(errors);
+    json_t *data = json_array();
+    for (size_t i = 0; i < n; i++)
+      json_array_append_new(data, room_to_json(&rooms[i], rs.list, rs.n, a->cfg->public_url));
+    api_json(res, 200, json_pack("{s:o,s:I}", "data", data, "total_count", (json_int_t)total));
+  }
+  free(rooms);
+}
+
+void rooms_create(api_ctx *a, const api_caller *who, const http_request *req, http_response *res) {
+  json_t *body = api_parse_body(req, res);
+  if (!body) return;
+  role_set rs;
+  room *r = malloc(sizeof *r);
+  json_t *errors = json_object();
+  if (!r || load_roles(a, &rs, res) != 0) goto out;
+  room_defaults(r, rs.list, rs.n);
+  int64_t now = now_unix();
+  if (room_apply_fields(r, body, rs.list, rs.n, now, errors)) {
+    api_invalid(res, errors);
+    errors = NULL;
+    goto out;
+  }
+  if (uuid_v4(r->id) != 0) goto fail;
+  memcpy(r->team_id, who->team_id, UUID_STR_LEN);
+  r->created_at = r->updated_at = now;
+  int generated = r->friendly_url[0] == '\0';
+  store_status st;
+  int tries = 0;
+  do {
+    if (generated && friendly_url_generate(r->friendly_url) != 0) goto fail;
+    st = store_room_create(a->db, r);
+  } while (st == STORE_CONFLICT && generated && ++tries < 5);
+  if (st == STORE_CONFLICT) {
+    api_field_error(errors, "friendly_url", "has already been taken");
+    api_invalid(res, errors);
+    errors = NULL;
+  } else if (st != STORE_OK) {
+    goto fail;
+  } else {
+    reply_room(a, r, &rs, res);
+  }
+  goto out;
+fail:
+  api_error(res, 500, "Internal server error.");
+out:
+  json_decref(errors);
+  json_decref(body);
+  free(r);
+}
+
+void rooms_get(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
+  room *r = malloc(sizeof *r);
+  role_set rs;
+  if (!r) return api_error(res, 500, "Internal server error.");
+  if (find_room(a, who, ref, r, res) == 0 && load_roles(a, &rs, res) == 0) reply_room(a, r, &rs, res);
+  free(r);
+}
+
+void rooms_update(api_ctx *a, const api_caller *who, const char *ref, const http_request *req,
+                  http_response *res) {
+  json_t *body = api_parse_body(req, res);
+  if (!body) return;
+  room *r = malloc(sizeof *r);
+  role_set rs;
+  json_t *errors = json_object();
+  if (!r) {
+    api_error(res, 500, "Internal server error.");
+    goto out;
+  }
+  if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
+  int64_t now = now_unix();
+  if (room_apply_fields(r, body, rs.list, rs.n, now, errors)) {
+    api_invalid(res, errors);
+    errors = NULL;
+    goto out;
+  }
+  r->updated_at = now;
+  store_status st = store_room_update(a->db, r);
+  if (st == STORE_CONFLICT) {
+    api_field_error(errors, "friendly_url", "has already been taken");
+    api_invalid(res, errors);
+    errors = NULL;
+  } else if (st == STORE_NOT_FOUND) {
+    api_error(res, 404, "Room not found.");
+  } else if (st != STORE_OK) {
+    api_error(res, 500, "Internal server error.");
+  } else {
+    reply_room(a, r, &rs, res);
+  }
+out:
+  json_decref(errors);
+  json_decref(body);
+  free(r);
+}
+
+void rooms_delete(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
+  room *r = malloc(sizeof *r);
+  if (!r) return api_error(res, 500, "Internal server error.");
+  if (find_room(a, who, ref, r, res) == 0) {
+    store_status st = store_room_delete(a->db, who->team_id, r->id);
+    if (st == STORE_OK) http_set_body(res, 204, NULL, NULL, 0);
+    else if (st == STORE_NOT_FOUND) api_error(res, 404, "Room not found.");
+    else api_error(res, 500, "Internal server error.");
+  }
+  free(r);
+}
+
+/* Copies an optional string claim of at most max bytes from body to claims. */
+static void token_text(json_t *body, json_t *claims, const char *name, size_t max, json_t *errors) {
+  json_t *v = json_object_get(body, name);
+  if (!v) return;
+  if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
+    char msg[64];
+    snprintf(msg, sizeof msg, "must be a string of 1 to %zu bytes", max);
+    api_field_error(errors, name, msg);
+    return;
+  }
+  json_object_set(claims, name, v);
+}
+
+static int64_t token_time(json_t *body, const char *name, int64_t dflt, json_t *errors) {
+  json_t *v = json_object_get(body, name);
+  if (!v) return dflt;
+  if (!json_is_integer(v) || json_integer_value(v) < 0) {
+    api_field_error(errors, name, "must be a Unix time in seconds");
+    return dflt;
+  }
+  return json_integer_value(v);
+}
+
+/* Validates a token request and builds its claims, or returns NULL with
+ * problems recorded in errors. */
+static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int64_t now,
+                            json_t *errors) {
+  static const char *const known[] = {"u", "ud", "role", "initials", "avatar", "exp", "nbf"};
+  const char *key;
+  json_t *v;
+  json_object_foreach(body, key, v) {
+    size_t i = 0;
+    while (i < sizeof known / sizeof known[0] && strcmp(known[i], key) != 0) i++;
+    if (i == sizeof known / sizeof known[0]) api_field_error(errors, key, "is not a known field");
+  }
+  json_t *claims = json_pack("{s:s,s:s,s:I}", "td", r->team_id, "rd", r->id, "iat", (json_int_t)now);
+  token_text(body, claims, "u", 255, errors);
+  token_text(body, claims, "ud", 256, errors);
+  token_text(body, claims, "initials", 16, errors);
+  token_text(body, claims, "avatar", 1024, errors);
+  json_t *role_v = json_object_get(body, "role");
+  if (role_v) {
+    const role *found = json_is_string(role_v) ? role_find(rs->list, rs->n, json_string_value(role_v)) : NULL;
+    int in_room = 0;
+    for (int i = 0; found && i < r->n_roles; i++) in_room |= strcmp(r->roles[i], found->id) == 0;
+    if (!in_room) api_field_error(errors, "role", "must be one of the room's roles");
+    else json_object_set_new(claims, "role", json_string(found->name));
+  }
+  int64_t nbf = token_time(body, "nbf", 0, errors);
+  int64_t exp = token_time(body, "exp", now + TOKEN_DEFAULT_TTL, errors);
+  if (exp <= now) api_field_error(errors, "exp", "must be in the future");
+  else if (nbf && exp <= nbf) api_field_error(errors, "exp", "must be after nbf");
+  json_object_set_new(claims, "exp", json_integer(exp));
+  if (json_object_get(body, "nbf")) json_object_set_new(claims, "nbf", json_integer(nbf));
+  if (json_object_size(errors)) {
+    json_decref(claims);
+    return NULL;
+  }
+  return claims;
+}
+
+void rooms_token(api_ctx *a, const api_caller *who, const char *ref, const http_request *req,
+                 http_response *res) {
+  json_t *body = api_parse_body(req, res);
+  if (!body) return;
+  room *r = malloc(sizeof *r);
+  role_set rs;
+  json_t *errors = json_object(), *claims = NULL;
+  if (!r) {
+    api_error(res, 500, "Internal server error.");
+    goto out;
+  }
+  if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
+  claims = token_claims(body, r, &rs, now_unix(), errors);
+  if (!claims) {
+    api_invalid(res, errors);
+    errors = NULL;
+    goto out;
+  }
+  /* Keyed with SHA-256(developer key), which equals keying with the key
+   * itself for these long keys (see api/auth.c). */
+  char *token = jwt_sign_hs256(claims, who->key_hash, KEY_HASH_LEN);
+  if (!token) {
+    api_error(res, 500, "Internal server error.");
+    goto out;
+  }
+  size_t cap = strlen(a->cfg->public_url) + strlen(r->friendly_url) + strlen(token) + 16;
+  char *link = malloc(cap);
+  if (link) {
+    snprintf(link, cap, "%s/%s?token=%s", a->cfg->public_url, r->friendly_url, token);
+    api_json(res, 200, json_pack("{s:s,s:s}", "token", token, "link", link));
+  } else {
+    api_error(res, 500, "Internal server error.");
+  }
+  free(link);
+  free(token);
+out:
+  json_decref(claims);
+  json_decref(errors);
+  json_decref(body);
+  free(r);
+}

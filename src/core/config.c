@@ -1,0 +1,138 @@
+/* Command-line and environment parsing for sealroomd. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char usage[] =
+    "Usage: sealroomd [options]\n"
+    "\n"
+    "End-to-end encrypted video conferencing server.\n"
+    "\n"
+    "Options (environment variable in brackets):\n"
+    "  --listen ADDR          address to bind (default 127.0.0.1) [SEALROOM_LISTEN]\n"
+    "  --port N               HTTP port, 0 = any free port (default 8080) [SEALROOM_PORT]\n"
+    "  --data-dir DIR         where the SQLite database lives (default ./data) [SEALROOM_DATA_DIR]\n"
+    "  --web-dir DIR          static files of the web app (default ./web) [SEALROOM_WEB_DIR]\n"
+    "  --public-url URL       base URL of room links (default http://localhost:PORT)\n"
+    "                         [SEALROOM_PUBLIC_URL]\n"
+    "  --log-level LEVEL      error, warn, info or debug (default info) [SEALROOM_LOG_LEVEL]\n"
+    "  --rate-limit N         API requests per second per team, burst 2N; 0 = off\n"
+    "                         (default 50) [SEALROOM_RATE_LIMIT]\n"
+    "  --auth-fail-limit N    failed sign-ins per minute per client address before 429;\n"
+    "                         0 = off (default 30) [SEALROOM_AUTH_FAIL_LIMIT]\n"
+    "  --new-key              create another developer key for the team, print it, exit\n"
+    "  --help                 this text\n"
+    "  --version              print the version\n";
+
+void config_defaults(config *c) {
+  memset(c, 0, sizeof *c);
+  snprintf(c->listen, sizeof c->listen, "127.0.0.1");
+  c->port = 8080;
+  snprintf(c->data_dir, sizeof c->data_dir, "./data");
+  snprintf(c->web_dir, sizeof c->web_dir, "./web");
+  c->log_level = LOG_INFO;
+  c->rate_limit = 50;
+  c->auth_fail_limit = 30;
+}
+
+static int parse_int(const char *s, int lo, int hi, int *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end || v < lo || v > hi) return -1;
+  *out = (int)v;
+  return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const char *src) {
+  size_t n = strlen(src);
+  if (n == 0 || n >= cap) return -1;
+  memcpy(dst, src, n + 1);
+  return 0;
+}
+
+enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
+       OPT_AUTHFAIL, OPT_NEWKEY, OPT_HELP, OPT_VERSION };
+
+/* Applies one setting; the same code serves flags and environment variables. */
+static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
+  int rc = 0;
+  switch (opt) {
+    case OPT_LISTEN: rc = copy_str(c->listen, sizeof c->listen, v); break;
+    case OPT_PORT: rc = parse_int(v, 0, 65535, &c->port); break;
+    case OPT_DATA: rc = copy_str(c->data_dir, sizeof c->data_dir, v); break;
+    case OPT_WEB: rc = copy_str(c->web_dir, sizeof c->web_dir, v); break;
+    case OPT_PUBLIC:
+      rc = copy_str(c->public_url, sizeof c->public_url, v);
+      if (!rc && strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0) rc = -1;
+      if (!rc) {
+        size_t n = strlen(c->public_url);
+        while (n > 0 && c->public_url[n - 1] == '/') c->public_url[--n] = '\0';
+      }
+      break;
+    case OPT_LOG: rc = log_parse_level(v, &c->log_level); break;
+    case OPT_RATE: rc = parse_int(v, 0, 1000000, &c->rate_limit); break;
+    case OPT_AUTHFAIL: rc = parse_int(v, 0, 1000000, &c->auth_fail_limit); break;
+    default: rc = -1;
+  }
+  if (rc) fprintf(err, "sealroomd: invalid value for %s: '%s'\n", name, v);
+  return rc;
+}
+
+config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err) {
+  static const struct { const char *env; int opt; } envs[] = {
+      {"SEALROOM_LISTEN", OPT_LISTEN}, {"SEALROOM_PORT", OPT_PORT},
+      {"SEALROOM_DATA_DIR", OPT_DATA}, {"SEALROOM_WEB_DIR", OPT_WEB},
+      {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
+      {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL}};
+  for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
+    const char *v = getenv(envs[i].env);
+    if (v && *v && apply(c, envs[i].opt, v, err, envs[i].env)) return CONFIG_ERROR;
+  }
+  static const struct option longopts[] = {
+      {"listen", required_argument, 0, OPT_LISTEN},
+      {"port", required_argument, 0, OPT_PORT},
+      {"data-dir", required_argument, 0, OPT_DATA},
+      {"web-dir", required_argument, 0, OPT_WEB},
+      {"public-url", required_argument, 0, OPT_PUBLIC},
+      {"log-level", required_argument, 0, OPT_LOG},
+      {"rate-limit", required_argument, 0, OPT_RATE},
+      {"auth-fail-limit", required_argument, 0, OPT_AUTHFAIL},
+      {"new-key", no_argument, 0, OPT_NEWKEY},
+      {"help", no_argument, 0, OPT_HELP},
+      {"version", no_argument, 0, OPT_VERSION},
+      {0, 0, 0, 0}};
+  optind = 1;
+  opterr = 0;
+  int opt, idx;
+  while ((opt = getopt_long(argc, argv, ":h", longopts, &idx)) != -1) {
+    if (opt == 'h' || opt == OPT_HELP) {
+      fputs(usage, out);
+      return CONFIG_EXIT_OK;
+    } else if (opt == OPT_VERSION) {
+      fprintf(out, "sealroomd %s\n", SEALROOM_VERSION);
+      return CONFIG_EXIT_OK;
+    } else if (opt == OPT_NEWKEY) {
+      c->new_key = true;
+    } else if (opt == '?' || opt == ':') {
+      fprintf(err, "sealroomd: %s option '%s'\n%s", opt == ':' ? "missing value for" : "unknown",
+              argv[optind - 1], "Try 'sealroomd --help'.\n");
+      return CONFIG_ERROR;
+    } else if (apply(c, opt, optarg, err, longopts[idx].name)) {
+      return CONFIG_ERROR;
+    }
+  }
+  if (optind < argc) {
+    fprintf(err, "sealroomd: unexpected argument '%s'\nTry 'sealroomd --help'.\n", argv[optind]);
+    return CONFIG_ERROR;
+  }
+  return CONFIG_OK;
+}
+
+void config_finish(config *c, int bound_port) {
+  if (c->public_url[0] == '\0')
+    snprintf(c->public_url, sizeof c->public_url, "http://localhost:%d", bound_port);
+}

@@ -1,0 +1,34 @@
+/* sealroomd settings: defaults, then SEALROOM_* environment variables, then flags. */
+#ifndef SEALROOM_CONFIG_H
+#define SEALROOM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "core/log.h"
+
+#define SEALROOM_VERSION "0.1.0"
+
+typedef struct {
+  char listen[64];        /* IPv4 or IPv6 address to bind */
+  int port;               /* 0: the kernel picks one */
+  char data_dir[512];
+  char web_dir[512];
+  char public_url[256];   /* base of room links; default http://localhost:PORT */
+  log_level log_level;
+  int rate_limit;         /* API requests per second per team (burst 2x); 0 = off */
+  int auth_fail_limit;    /* failed authentications per minute per IP; 0 = off */
+  bool new_key;           /* --new-key: print a new developer key and exit */
+  bool help, version;
+} config;
+
+typedef enum { CONFIG_OK = 0, CONFIG_EXIT_OK, CONFIG_ERROR } config_result;
+
+void config_defaults(config *c);
+/* Applies the environment, then argv. Prints errors and --help to the given
+ * streams. CONFIG_EXIT_OK means --help or --version was handled. */
+config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err);
+/* Fills public_url from the bound port when it was not set. */
+void config_finish(config *c, int bound_port);
+
+#endif

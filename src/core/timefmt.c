@@ -1,0 +1,74 @@
+/* ISO 8601 timestamps. The parser accepts only the profile of RFC 3339 that
+ * APIs send (date, 'T', time, zone) and checks every field's range. */
+#include "core/timefmt.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void iso8601_format(int64_t t, char out[ISO8601_LEN]) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  gmtime_r(&tt, &tm);
+  strftime(out, ISO8601_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int64_t now_unix(void) { return (int64_t)time(NULL); }
+
+static int digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+static int days_in_month(int year, int month) {
+  static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return month == 2 ? 28 + leap : days[month - 1];
+}
+
+int iso8601_parse(const char *s, int64_t *out) {
+  int y, mo, d, h, mi, sec;
+  size_t len = strlen(s);
+  if (len < 20) return -1;
+  if (digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) || s[7] != '-' ||
+      digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || digits(s + 11, 2, &h) ||
+      s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &sec))
+    return -1;
+  if (y < 1970 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) || h > 23 ||
+      mi > 59 || sec > 59)
+    return -1;
+  const char *p = s + 19;
+  if (*p == '.') {
+    p++;
+    const char *start = p;
+    while (*p >= '0' && *p <= '9') p++;
+    if (p == start || p - start > 9) return -1;
+  }
+  int offset = 0;
+  if (*p == 'Z' || *p == 'z') {
+    p++;
+  } else if (*p == '+' || *p == '-') {
+    int oh, om;
+    if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+      return -1;
+    offset = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
+    p += 6;
+  } else {
+    return -1;
+  }
+  if (*p != '\0') return -1;
+  struct tm tm = {0};
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = sec;
+  *out = (int64_t)timegm(&tm) - offset;
+  return 0;
+}

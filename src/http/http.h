@@ -1,0 +1,69 @@
+/* HTTP server: libmicrohttpd driven from the libuv loop (MHD's epoll fd is
+ * watched with uv_poll), so every request is handled on the loop thread with
+ * no locks. Bodies are collected up to a limit; larger ones get 413 before
+ * the handler runs. Handlers fill an http_response; the server sends it. */
+#ifndef SEALROOM_HTTP_H
+#define SEALROOM_HTTP_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#define HTTP_MAX_HEADERS 8
+
+typedef struct {
+  const char *method; /* "GET", "POST", ...; HEAD arrives as HEAD */
+  const char *path;   /* percent-decoded path without the query */
+  const char *body;   /* NUL-terminated copy of the body (may contain NULs) */
+  size_t body_len;
+  char client_ip[64];
+  void *conn_; /* the server's connection; use the accessors below */
+} http_request;
+
+typedef struct {
+  int status;
+  char *body; /* malloc'd; the server frees it */
+  size_t body_len;
+  const char *content_type;
+  int file_fd; /* >= 0: send this file (file_size bytes) instead of body; closed by the server */
+  size_t file_size;
+  int n_headers;
+  char headers[HTTP_MAX_HEADERS][2][256];
+} http_response;
+
+/* Called once per complete request. route_label names the matched route
+ * for metrics (a static string). */
+typedef void (*http_handler)(void *ctx, const http_request *req, http_response *res,
+                             const char **route_label);
+/* Called after each response with the route label and status (for metrics). */
+typedef void (*http_observer)(void *ctx, const char *method, const char *route_label, int status);
+
+typedef struct http_server http_server;
+
+typedef struct {
+  const char *listen; /* IPv4 or IPv6 literal */
+  int port;           /* 0: any free port */
+  size_t max_body;    /* bytes */
+  http_handler handler;
+  http_observer observer;
+  void *ctx;
+} http_options;
+
+/* Binds and starts serving on loop. Returns NULL (and logs why) on failure. */
+http_server *http_server_start(uv_loop_t *loop, const http_options *opts);
+int http_server_port(const http_server *s);
+/* Stops accepting, closes connections and frees the server after the loop
+ * has closed its handles. */
+void http_server_stop(http_server *s);
+
+/* Request accessors. Header names are case-insensitive. NULL when absent. */
+const char *http_header(const http_request *req, const char *name);
+const char *http_query(const http_request *req, const char *name);
+
+/* Response helpers. */
+void http_set_header(http_response *res, const char *name, const char *value);
+/* Takes ownership of body (malloc'd). */
+void http_set_body(http_response *res, int status, const char *content_type, char *body, size_t len);
+/* Copies text. */
+void http_set_text(http_response *res, int status, const char *content_type, const char *text);
+
+#endif

@@ -1,0 +1,276 @@
+/* libmicrohttpd in external-epoll mode on the libuv loop. Lifecycle:
+ * http_server_start -> (requests) -> http_server_stop, which stops MHD and
+ * frees the server from the handles' close callbacks. */
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "http/http.h"
+
+struct http_server {
+  struct MHD_Daemon *daemon;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  http_options opts;
+  int port;
+  int open_handles;
+};
+
+/* Per-request state, from the first access-handler call to completion. */
+typedef struct {
+  char *body;
+  size_t len, cap;
+  int too_large;
+} request_state;
+
+static void schedule(http_server *s);
+
+static void drive(http_server *s) {
+  MHD_run(s->daemon);
+  schedule(s);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) { drive(h->data); }
+static void on_timer(uv_timer_t *h) { drive(h->data); }
+
+/* Re-arms the timer with MHD's next deadline (connection timeouts, or 0
+ * when MHD has buffered work left). */
+static void schedule(http_server *s) {
+  MHD_UNSIGNED_LONG_LONG ms;
+  if (MHD_get_timeout(s->daemon, &ms) == MHD_YES) {
+    uv_timer_start(&s->timer, on_timer, ms > 60000 ? 60000 : ms, 0);
+  } else {
+    uv_timer_start(&s->timer, on_timer, 1000, 0);
+  }
+}
+
+static const char *status_reason(int status) {
+  switch (status) {
+    case 413: return "{\"message\":\"The request body is too large (limit 64 KiB).\"}";
+    default: return "{\"message\":\"Internal server error.\"}";
+  }
+}
+
+static enum MHD_Result send_response(struct MHD_Connection *c, http_response *res, int close) {
+  struct MHD_Response *r;
+  if (res->file_fd >= 0) {
+    r = MHD_create_response_from_fd(res->file_size, res->file_fd);
+    res->file_fd = -1;
+  } else {
+    r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
+                                        res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    res->body = NULL;
+  }
+  if (!r) return MHD_NO;
+  if (res->content_type) MHD_add_response_header(r, "Content-Type", res->content_type);
+  for (int i = 0; i < res->n_headers; i++)
+    MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
+  if (close) MHD_add_response_header(r, "Connection", "close");
+  enum MHD_Result ok = MHD_queue_response(c, (unsigned)res->status, r);
+  MHD_destroy_response(r);
+  return ok;
+}
+
+static void init_response(http_response *res) {
+  memset(res, 0, sizeof *res);
+  res->file_fd = -1;
+}
+
+static enum MHD_Result respond_error(http_server *s, struct MHD_Connection *c, const char *method,
+                                     int status) {
+  http_response res;
+  init_response(&res);
+  http_set_text(&res, status, "application/json", status_reason(status));
+  if (s->opts.observer) s->opts.observer(s->opts.ctx, method, "other", status);
+  return send_response(c, &res, 1);
+}
+
+static void client_ip(struct MHD_Connection *c, char *out, size_t cap) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+  snprintf(out, cap, "unknown");
+  if (!ci || !ci->client_addr) return;
+  const struct sockaddr *sa = ci->client_addr;
+  if (sa->sa_family == AF_INET)
+    inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
+  else if (sa->sa_family == AF_INET6)
+    inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)cap);
+}
+
+static int append_body(request_state *st, const char *data, size_t n, size_t max) {
+  if (st->too_large || st->len + n > max) {
+    st->too_large = 1;
+    return 0;
+  }
+  if (st->len + n + 1 > st->cap) {
+    size_t cap = st->cap ? st->cap : 1024;
+    while (cap < st->len + n + 1) cap *= 2;
+    char *b = realloc(st->body, cap);
+    if (!b) return -1;
+    st->body = b;
+    st->cap = cap;
+  }
+  memcpy(st->body + st->len, data, n);
+  st->len += n;
+  st->body[st->len] = '\0';
+  return 0;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
+  http_server *s = cls;
+  request_state *st = *con_cls;
+  if (!st) {
+    st = calloc(1, sizeof *st);
+    if (!st) return MHD_NO;
+    *con_cls = st;
+    /* Refuse a declared oversized body before reading any of it. */
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
+      st->too_large = 1;
+      return respond_error(s, c, method, 413);
+    }
+    return MHD_YES;
+  }
+  if (*upload_size > 0) {
+    if (append_body(st, upload, *upload_size, s->opts.max_body) < 0) return MHD_NO;
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (st->too_large) return respond_error(s, c, method, 413);
+
+  http_request req = {.method = method, .path = url, .body = st->body ? st->body : "",
+                      .body_len = st->len, .conn_ = c};
+  client_ip(c, req.client_ip, sizeof req.client_ip);
+  http_response res;
+  init_response(&res);
+  const char *label = "other";
+  s->opts.handler(s->opts.ctx, &req, &res, &label);
+  if (res.status == 0) http_set_text(&res, 500, "application/json", status_reason(500));
+  if (s->opts.observer) s->opts.observer(s->opts.ctx, method, label, res.status);
+  enum MHD_Result ok = send_response(c, &res, 0);
+  free(res.body);
+  if (res.file_fd >= 0) close(res.file_fd);
+  return ok;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode toe) {
+  request_state *st = *con_cls;
+  if (!st) return;
+  free(st->body);
+  free(st);
+  *con_cls = NULL;
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  char line[512];
+  vsnprintf(line, sizeof line, fmt, ap);
+  size_t n = strlen(line);
+  while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+  log_debug("http: %s", line);
+}
+
+http_server *http_server_start(uv_loop_t *loop, const http_options *opts) {
+  http_server *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->opts = *opts;
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  if (strchr(opts->listen, ':')) {
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    a6->sin6_family = AF_INET6;
+    a6->sin6_port = htons((uint16_t)opts->port);
+    if (inet_pton(AF_INET6, opts->listen, &a6->sin6_addr) != 1) goto bad_addr;
+    flags |= MHD_USE_IPv6;
+  } else {
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    a4->sin_family = AF_INET;
+    a4->sin_port = htons((uint16_t)opts->port);
+    if (inet_pton(AF_INET, opts->listen, &a4->sin_addr) != 1) goto bad_addr;
+  }
+  s->daemon = MHD_start_daemon(
+      flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
+      NULL, MHD_OPTION_END);
+  if (!s->daemon) {
+    log_error("http: cannot listen on %s port %d (in use, or not allowed)", opts->listen, opts->port);
+    free(s);
+    return NULL;
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = info ? info->port : opts->port;
+  info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_EPOLL_FD);
+  if (!info || uv_poll_init(loop, &s->poll, info->epoll_fd) != 0) {
+    log_error("http: cannot watch the HTTP event fd");
+    MHD_stop_daemon(s->daemon);
+    free(s);
+    return NULL;
+  }
+  uv_timer_init(loop, &s->timer);
+  s->poll.data = s->timer.data = s;
+  s->open_handles = 2;
+  uv_poll_start(&s->poll, UV_READABLE, on_poll);
+  schedule(s);
+  return s;
+
+bad_addr:
+  log_error("http: invalid listen address '%s'", opts->listen);
+  free(s);
+  return NULL;
+}
+
+int http_server_port(const http_server *s) { return s->port; }
+
+static void on_handle_closed(uv_handle_t *h) {
+  http_server *s = h->data;
+  if (--s->open_handles == 0) free(s);
+}
+
+void http_server_stop(http_server *s) {
+  if (!s) return;
+  uv_poll_stop(&s->poll);
+  uv_timer_stop(&s->timer);
+  MHD_stop_daemon(s->daemon);
+  s->daemon = NULL;
+  uv_close((uv_handle_t *)&s->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+}
+
+const char *http_header(const http_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn_, MHD_HEADER_KIND, name);
+}
+
+const char *http_query(const http_request *req, const char *name) {
+  return MHD_lookup_connection_value(req->conn_, MHD_GET_ARGUMENT_KIND, name);
+}
+
+void http_set_header(http_response *res, const char *name, const char *value) {
+  if (res->n_headers >= HTTP_MAX_HEADERS) return;
+  snprintf(res->headers[res->n_headers][0], sizeof res->headers[0][0], "%s", name);
+  snprintf(res->headers[res->n_headers][1], sizeof res->headers[0][1], "%s", value);
+  res->n_headers++;
+}
+
+void http_set_body(http_response *res, int status, const char *content_type, char *body, size_t len) {
+  free(res->body);
+  res->status = status;
+  res->content_type = content_type;
+  res->body = body;
+  res->body_len = len;
+}
+
+void http_set_text(http_response *res, int status, const char *content_type, const char *text) {
+  size_t n = strlen(text);
+  char *copy = malloc(n + 1);
+  if (copy) memcpy(copy, text, n + 1);
+  http_set_body(res, status, content_type, copy, copy ? n : 0);
+}

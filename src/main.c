@@ -1,0 +1,144 @@
+/* sealroomd: loads settings, opens storage, creates the first team on first
+ * start, serves HTTP on the libuv loop until SIGINT/SIGTERM, then shuts down
+ * cleanly (exit status 0). */
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <uv.h>
+
+#include "api/api.h"
+#include "api/auth.h"
+#include "core/config.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "http/http.h"
+
+typedef struct {
+  http_server *http;
+  uv_signal_t sigint, sigterm;
+} daemon_state;
+
+static void count_request(void *ctx, const char *method, const char *route, int status) {
+  metrics_count_request(((api_ctx *)ctx)->stats, method, route, status);
+}
+
+static void on_signal(uv_signal_t *h, int signum) {
+  daemon_state *d = h->data;
+  log_info("signal %d: shutting down", signum);
+  http_server_stop(d->http);
+  d->http = NULL;
+  uv_close((uv_handle_t *)&d->sigint, NULL);
+  uv_close((uv_handle_t *)&d->sigterm, NULL);
+}
+
+static int make_dirs(const char *path) {
+  char buf[512];
+  snprintf(buf, sizeof buf, "%s", path);
+  for (char *p = buf + 1; *p; p++) {
+    if (*p != '/') continue;
+    *p = '\0';
+    if (mkdir(buf, 0700) != 0 && errno != EEXIST) return -1;
+    *p = '/';
+  }
+  return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
+}
+
+/* Ensures a team exists. On first start creates it with a developer key and
+ * returns 1 with both in team_id/key; 0 if a team existed; -1 on error. */
+static int bootstrap_team(store *db, char team_id[UUID_STR_LEN], char key[DEV_KEY_MAX + 1]) {
+  store_status st = store_team_first(db, team_id);
+  if (st == STORE_OK) return 0;
+  if (st != STORE_NOT_FOUND || uuid_v4(team_id) != 0 ||
+      store_team_create(db, team_id, "Default team", now_unix()) != STORE_OK ||
+      auth_new_key(db, team_id, key) != 0)
+    return -1;
+  return 1;
+}
+
+static int print_new_key(store *db) {
+  char team_id[UUID_STR_LEN], key[DEV_KEY_MAX + 1];
+  if (store_team_first(db, team_id) != STORE_OK || auth_new_key(db, team_id, key) != 0) {
+    fprintf(stderr, "sealroomd: could not create a developer key (is the data directory right?)\n");
+    return 1;
+  }
+  printf("New developer key for team %s (shown only once):\n  %s\n", team_id, key);
+  OPENSSL_cleanse(key, sizeof key);
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  config cfg;
+  config_defaults(&cfg);
+  config_result cr = config_load(&cfg, argc, argv, stdout, stderr);
+  if (cr != CONFIG_OK) return cr == CONFIG_EXIT_OK ? 0 : 2;
+  log_set_level(cfg.log_level);
+  signal(SIGPIPE, SIG_IGN);
+
+  char db_path[600];
+  snprintf(db_path, sizeof db_path, "%s/sealroom.db", cfg.data_dir);
+  store *db = NULL;
+  if (make_dirs(cfg.data_dir) != 0 || store_open_sqlite(db_path, &db) != STORE_OK) {
+    fprintf(stderr, "sealroomd: cannot open the database %s\n", db_path);
+    return 1;
+  }
+  if (cfg.new_key) {
+    int rc = print_new_key(db);
+    store_close(db);
+    return rc;
+  }
+  char team_id[UUID_STR_LEN], key[DEV_KEY_MAX + 1];
+  int fresh = bootstrap_team(db, team_id, key);
+  if (fresh < 0) {
+    fprintf(stderr, "sealroomd: cannot create the first team\n");
+    store_close(db);
+    return 1;
+  }
+
+  api_ctx app = {.cfg = &cfg, .db = db, .stats = metrics_new(),
+                 .team_limiter = rate_limiter_new(cfg.rate_limit, 2.0 * cfg.rate_limit),
+                 .fail_limiter = rate_limiter_new(cfg.auth_fail_limit / 60.0, cfg.auth_fail_limit),
+                 .started_at = (double)uv_hrtime() / 1e9};
+  uv_loop_t *loop = uv_default_loop();
+  http_options ho = {.listen = cfg.listen, .port = cfg.port, .max_body = API_MAX_BODY,
+                     .handler = api_handle, .observer = count_request, .ctx = &app};
+  daemon_state d = {.http = http_server_start(loop, &ho)};
+  int rc = 1;
+  if (!d.http || !app.stats || !app.team_limiter || !app.fail_limiter) goto out;
+  config_finish(&cfg, http_server_port(d.http));
+
+  printf("sealroomd %s listening on http://%s%s%s:%d\n", SEALROOM_VERSION,
+         strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
+         http_server_port(d.http));
+  if (fresh) {
+    printf("First start: created a team and a developer key (the key is shown only this once)\n"
+           "  Team ID:       %s\n  Developer key: %s\n  Dashboard:     %s/dashboard\n",
+           team_id, key, cfg.public_url);
+    OPENSSL_cleanse(key, sizeof key);
+  } else {
+    printf("Dashboard: %s/dashboard (sign in with your team id and developer key;\n"
+           "  sealroomd --new-key --data-dir %s makes a new key)\n", cfg.public_url, cfg.data_dir);
+  }
+  fflush(stdout);
+
+  uv_signal_init(loop, &d.sigint);
+  uv_signal_init(loop, &d.sigterm);
+  d.sigint.data = d.sigterm.data = &d;
+  uv_signal_start(&d.sigint, on_signal, SIGINT);
+  uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+  uv_run(loop, UV_RUN_DEFAULT);
+  rc = 0;
+  log_info("stopped");
+out:
+  if (rc != 0) http_server_stop(d.http);
+  uv_run(loop, UV_RUN_DEFAULT);
+  uv_loop_close(loop);
+  rate_limiter_free(app.team_limiter);
+  rate_limiter_free(app.fail_limiter);
+  metrics_free(app.stats);
+  store_close(db);
+  return rc;
+}
