@@ -29,7 +29,13 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 PORT     ?= 8080
 
-.PHONY: all deps run test unit clean bench check-clang
+# libFuzzer targets (clang): every parser of untrusted input.
+FUZZ_TARGETS := jwt auth_header room_fields
+FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
+FUZZ_TIME    ?= 300
+FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c))
+
+.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build
 all: $(BUILD)/sealroomd $(BUILD)/unit_tests
 
 deps:
@@ -55,18 +61,31 @@ unit: $(BUILD)/unit_tests
 
 test:
 	@scripts/deps.sh --test
-	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory all fuzz-build
 	@scripts/run-tests.sh $(BUILD)
 
 bench: all
 	@scripts/deps.sh --test
 	bench/http_bench.sh $(BUILD)
 
+fuzz-build: $(FUZZ_BIN)
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC)
+	@mkdir -p build-fuzz
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	  -fno-sanitize-recover=all $(shell pkg-config --cflags $(PKGS)) -o $@ $^ \
+	  $(shell pkg-config --libs $(PKGS)) -lm
+
+# Long fuzzing runs (FUZZ_TIME seconds per target); make test runs them briefly.
+fuzz: fuzz-build
+	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/corpus/$$t; \
+	  ./build-fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) build-fuzz/corpus/$$t tests/fuzz/corpus/$$t || exit 1; done
+
 # Warnings-as-errors build with clang too (CI runs it).
 check-clang:
 	@$(MAKE) --no-print-directory all CC=clang BUILD=build-clang
 
 clean:
-	rm -rf build build-san build-clang tests/out
+	rm -rf build build-san build-clang build-fuzz tests/out
 
 -include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d

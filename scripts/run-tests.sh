@@ -51,6 +51,23 @@ node_suite() {
   add_counts "$name" "${pass:-0}" "${fail:-1}"
 }
 
+# Each libFuzzer target runs briefly from its seed corpus; a crash fails it.
+echo "== fuzz targets (${FUZZ_SECONDS:=10} s each)"
+fz_pass=0 fz_fail=0
+for f in "$ROOT"/build-fuzz/fuzz_*; do
+  [ -x "$f" ] || continue
+  name=$(basename "$f" | sed 's/^fuzz_//')
+  mkdir -p "$OUT/fuzz-corpus/$name"
+  if "$f" -max_total_time="$FUZZ_SECONDS" "$OUT/fuzz-corpus/$name" "$ROOT/tests/fuzz/corpus/$name" \
+       >"$OUT/fuzz-$name.log" 2>&1; then
+    echo "ok   fuzz/$name ($(grep -o 'Done [0-9]* runs' "$OUT/fuzz-$name.log"))"; fz_pass=$((fz_pass + 1))
+  else
+    echo "FAIL fuzz/$name (see tests/out/fuzz-$name.log)"; tail -30 "$OUT/fuzz-$name.log"; fz_fail=$((fz_fail + 1))
+  fi
+done
+[ $((fz_pass + fz_fail)) -gt 0 ] || fz_fail=1
+add_counts fuzz "$fz_pass" "$fz_fail"
+
 node_suite integration tests/integration
 node_suite browser tests/browser
 

@@ -30,7 +30,9 @@ export async function startServer(opts = {}) {
     child.stdout.on('data', (d) => {
       stdout += d;
       const m = stdout.match(/listening on (http:\/\/\S+)/);
-      const fresh = /First start/.test(stdout);
+      // A fresh data dir prints the credentials banner after the listening
+      // line, possibly in another chunk: wait for its last line.
+      const fresh = !opts.dataDir || /First start/.test(stdout);
       if (m && (!fresh || /Dashboard:/.test(stdout))) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
