@@ -109,6 +109,13 @@ int main(int argc, char **argv) {
   int rc = 1;
   if (!d.http || !app.stats || !app.team_limiter || !app.fail_limiter) goto out;
   config_finish(&cfg, http_server_port(d.http));
+  /* Signals are handled before the listening line is printed: whoever waits
+   * for that line may stop the server right away. */
+  uv_signal_init(loop, &d.sigint);
+  uv_signal_init(loop, &d.sigterm);
+  d.sigint.data = d.sigterm.data = &d;
+  uv_signal_start(&d.sigint, on_signal, SIGINT);
+  uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 
   printf("sealroomd %s listening on http://%s%s%s:%d\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
@@ -124,11 +131,6 @@ int main(int argc, char **argv) {
   }
   fflush(stdout);
 
-  uv_signal_init(loop, &d.sigint);
-  uv_signal_init(loop, &d.sigterm);
-  d.sigint.data = d.sigterm.data = &d;
-  uv_signal_start(&d.sigint, on_signal, SIGINT);
-  uv_signal_start(&d.sigterm, on_signal, SIGTERM);
   uv_run(loop, UV_RUN_DEFAULT);
   rc = 0;
   log_info("stopped");

@@ -158,13 +158,27 @@ static int take_expiry(const json_t *v, room *r, int64_t now, json_t *errors) {
   return 0;
 }
 
+int json_integral(const json_t *v, int64_t lo, int64_t hi, int64_t *out) {
+  if (json_is_integer(v)) {
+    json_int_t i = json_integer_value(v);
+    if (i < lo || i > hi) return -1;
+    *out = i;
+    return 0;
+  }
+  if (!json_is_real(v)) return -1;
+  double d = json_real_value(v);
+  if (!(d >= (double)lo && d <= (double)hi) || d != (double)(int64_t)d) return -1;
+  *out = (int64_t)d;
+  return 0;
+}
+
 static int take_participants(const json_t *v, room *r, json_t *errors) {
-  if (!json_is_integer(v) || json_integer_value(v) < ROOM_MIN_PARTICIPANTS ||
-      json_integer_value(v) > ROOM_MAX_PARTICIPANTS) {
+  int64_t n;
+  if (json_integral(v, ROOM_MIN_PARTICIPANTS, ROOM_MAX_PARTICIPANTS, &n) != 0) {
     api_field_error(errors, "max_participants", "must be an integer from 2 to 1000");
     return 1;
   }
-  r->max_participants = (int)json_integer_value(v);
+  r->max_participants = (int)n;
   return 0;
 }
 
@@ -223,7 +237,7 @@ static int take_field(room *r, const char *key, const json_t *v, const role *rol
     }
     return 0;
   }
-  static const char *const read_only[] = {"id", "room_url", "created_at", "updated_at", "team_id"};
+  static const char *const read_only[] = {"id", "room_url", "created_at", "updated_at"};
   for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
     if (strcmp(key, read_only[i]) == 0) {
       api_field_error(errors, key, "is read-only");
@@ -241,7 +255,7 @@ static int has_role(const room *r, const char *id) {
 }
 
 int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_roles, int64_t now,
-                      json_t *errors) {
+                      bool creating, json_t *errors) {
   const json_t *desc = json_object_get(body, "description"), *topic = json_object_get(body, "topic");
   int problems = 0;
   if (desc && topic && !json_equal(desc, topic)) {
@@ -254,12 +268,13 @@ int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_r
     problems += take_field(r, key, v, roles, n_roles, now, errors);
   }
   if (problems == 0 && !has_role(r, r->default_role)) {
-    if (json_object_get(body, "default_role") || !json_object_get(body, "roles")) {
+    if (creating && !json_object_get(body, "default_role")) {
+      /* A new room whose roles leave out the implicit default: take the
+       * first listed. An existing room's default never changes silently. */
+      memcpy(r->default_role, r->roles[0], UUID_STR_LEN);
+    } else {
       api_field_error(errors, "default_role", "must be one of the room's roles");
       problems++;
-    } else {
-      /* roles changed and left the default out: take the first listed. */
-      memcpy(r->default_role, r->roles[0], UUID_STR_LEN);
     }
   }
   return problems;

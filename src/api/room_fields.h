@@ -16,7 +16,11 @@ void room_defaults(room *r, const role *roles, size_t n_roles);
  * to errors as {"field": ["reason", ...]}. Returns the number of problems;
  * r may be partly changed when it is not 0. now: Unix seconds. */
 int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_roles, int64_t now,
-                      json_t *errors);
+                      bool creating, json_t *errors);
+
+/* Reads an integral JSON number (integer, or real without fraction) within
+ * [lo, hi]. Returns 0 or -1. */
+int json_integral(const json_t *v, int64_t lo, int64_t hi, int64_t *out);
 
 /* True if s is 3-32 of [A-Za-z0-9_-] and not a path the server itself uses. */
 int friendly_url_check(const char *s, const char **reason);

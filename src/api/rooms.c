@@ -74,7 +74,7 @@ void rooms_create(api_ctx *a, const api_caller *who, const http_request *req, ht
   if (!r || load_roles(a, &rs, res) != 0) goto out;
   room_defaults(r, rs.list, rs.n);
   int64_t now = now_unix();
-  if (room_apply_fields(r, body, rs.list, rs.n, now, errors)) {
+  if (room_apply_fields(r, body, rs.list, rs.n, now, true, errors)) {
     api_invalid(res, errors);
     errors = NULL;
     goto out;
@@ -128,7 +128,7 @@ void rooms_update(api_ctx *a, const api_caller *who, const char *ref, const http
   }
   if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
   int64_t now = now_unix();
-  if (room_apply_fields(r, body, rs.list, rs.n, now, errors)) {
+  if (room_apply_fields(r, body, rs.list, rs.n, now, false, errors)) {
     api_invalid(res, errors);
     errors = NULL;
     goto out;
@@ -180,11 +180,12 @@ static void token_text(json_t *body, json_t *claims, const char *name, size_t ma
 static int64_t token_time(json_t *body, const char *name, int64_t dflt, json_t *errors) {
   json_t *v = json_object_get(body, name);
   if (!v) return dflt;
-  if (!json_is_integer(v) || json_integer_value(v) < 0) {
+  int64_t t;
+  if (json_integral(v, 0, INT64_C(253402300799), &t) != 0) { /* up to year 9999 */
     api_field_error(errors, name, "must be a Unix time in seconds");
     return dflt;
   }
-  return json_integer_value(v);
+  return t;
 }
 
 /* Validates a token request and builds its claims, or returns NULL with

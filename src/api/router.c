@@ -1,6 +1,7 @@
 /* Routing for everything sealroomd serves over HTTP: a table of path
- * patterns ("{}" matches one segment) with their methods and handlers. API
- * routes are authenticated and rate limited here, once, before any handler. */
+ * patterns ("{}" matches one segment) with their methods and handlers.
+ * Everything under /api/ is authenticated and rate limited here, once,
+ * before routing. */
 #include <string.h>
 #include <strings.h>
 #include <openssl/crypto.h>
@@ -12,15 +13,12 @@
 #include "core/timefmt.h"
 #include "http/static_files.h"
 
-typedef enum { NEEDS_NOTHING, NEEDS_AUTH } route_auth;
-
 typedef void (*route_fn)(api_ctx *a, const api_caller *who, const char *arg,
                          const http_request *req, http_response *res);
 
 typedef struct {
   const char *pattern;
   const char *method;
-  route_auth auth;
   route_fn fn;
 } route;
 
@@ -70,20 +68,20 @@ static void r_role_get(api_ctx *a, const api_caller *w, const char *arg, const h
                        http_response *res) { roles_get(a, arg, res); }
 
 static const route routes[] = {
-    {"/healthz", "GET", NEEDS_NOTHING, r_healthz},
-    {"/metrics", "GET", NEEDS_NOTHING, r_metrics},
-    {"/", "GET", NEEDS_NOTHING, r_root},
-    {"/dashboard", "GET", NEEDS_NOTHING, r_dashboard},
-    {"/dashboard/", "GET", NEEDS_NOTHING, r_dashboard},
-    {"/dashboard/{}", "GET", NEEDS_NOTHING, r_dashboard},
-    {"/api/v1/rooms", "GET", NEEDS_AUTH, r_rooms_list},
-    {"/api/v1/rooms", "POST", NEEDS_AUTH, r_rooms_create},
-    {"/api/v1/rooms/{}", "GET", NEEDS_AUTH, r_room_get},
-    {"/api/v1/rooms/{}", "PATCH", NEEDS_AUTH, r_room_patch},
-    {"/api/v1/rooms/{}", "DELETE", NEEDS_AUTH, r_room_delete},
-    {"/api/v1/rooms/{}/token", "POST", NEEDS_AUTH, r_room_token},
-    {"/api/v1/roles", "GET", NEEDS_AUTH, r_roles_list},
-    {"/api/v1/roles/{}", "GET", NEEDS_AUTH, r_role_get},
+    {"/healthz", "GET", r_healthz},
+    {"/metrics", "GET", r_metrics},
+    {"/", "GET", r_root},
+    {"/dashboard", "GET", r_dashboard},
+    {"/dashboard/", "GET", r_dashboard},
+    {"/dashboard/{}", "GET", r_dashboard},
+    {"/api/v1/rooms", "GET", r_rooms_list},
+    {"/api/v1/rooms", "POST", r_rooms_create},
+    {"/api/v1/rooms/{}", "GET", r_room_get},
+    {"/api/v1/rooms/{}", "PATCH", r_room_patch},
+    {"/api/v1/rooms/{}", "DELETE", r_room_delete},
+    {"/api/v1/rooms/{}/token", "POST", r_room_token},
+    {"/api/v1/roles", "GET", r_roles_list},
+    {"/api/v1/roles/{}", "GET", r_role_get},
 };
 
 /* Matches path against pattern; on a match copies the "{}" segment to arg. */
@@ -138,6 +136,7 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
   const char *method = strcmp(req->method, "HEAD") == 0 ? "GET" : req->method;
   char arg[256], allow[64] = "";
   const route *found = NULL;
+  *label = "other";
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
     if (!match(routes[i].pattern, req->path, arg, sizeof arg)) continue;
     *label = routes[i].pattern;
@@ -148,19 +147,18 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
     size_t n = strlen(allow);
     snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
   }
-  if (!found) {
-    if (allow[0]) {
-      api_error(res, 405, "Method not allowed.");
-      http_set_header(res, "Allow", allow);
-    } else {
-      *label = "other";
-      api_error(res, 404, "Not found.");
-    }
-    return;
-  }
+  /* Everything under /api/ needs credentials, even unknown routes: an
+   * anonymous caller learns nothing about which routes exist. */
   api_caller who;
   memset(&who, 0, sizeof who);
-  if (found->auth == NEEDS_AUTH && authenticate(a, req, res, &who) != 0) return;
-  found->fn(a, &who, arg, req, res);
+  if (strncmp(req->path, "/api/", 5) == 0 && authenticate(a, req, res, &who) != 0) return;
+  if (found) {
+    found->fn(a, &who, arg, req, res);
+  } else if (allow[0]) {
+    api_error(res, 405, "Method not allowed.");
+    http_set_header(res, "Allow", allow);
+  } else {
+    api_error(res, 404, "Not found.");
+  }
   log_debug("%s %s -> %d", req->method, req->path, res->status);
 }

@@ -22,6 +22,11 @@ struct http_server {
 };
 
 /* Per-request state, from the first access-handler call to completion. */
+/* A declared body over the limit but under this is read and dropped, so the
+ * client (which is still sending) can read the 413; beyond it the connection
+ * is answered at once and closed. */
+#define DISCARD_MAX (16u * 1024 * 1024)
+
 typedef struct {
   char *body;
   size_t len, cap;
@@ -131,9 +136,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     *con_cls = st;
     /* Refuse a declared oversized body before reading any of it. */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > s->opts.max_body) {
+    const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+    unsigned long long declared = cl ? strtoull(cl, NULL, 10) : 0;
+    if (declared > s->opts.max_body) {
       st->too_large = 1;
-      return respond_error(s, c, method, 413);
+      /* With "Expect: 100-continue" the client waits: answer before the body. */
+      if (expect || declared > DISCARD_MAX) return respond_error(s, c, method, 413);
     }
     return MHD_YES;
   }
@@ -168,7 +176,32 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   *con_cls = NULL;
 }
 
-static void mhd_log(void *cls, const char *fmt, va_list ap) {
+static int hex_value(char ch) {
+  if (ch >= '0' && ch <= '9') return ch - '0';
+  if (ch >= 'a' && ch <= 'f') return ch - 'a' + 10;
+  if (ch >= 'A' && ch <= 'F') return ch - 'A' + 10;
+  return -1;
+}
+
+/* Decodes %HH escapes in paths and query values, except %00, which is left
+ * as the three characters "%00": a NUL must never cut a path short (e.g.
+ * /dashboard/%00../x must not become /dashboard/). Never lengthens s. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *s) {
+  char *w = s;
+  for (const char *r = s; *r; r++) {
+    int hi, lo;
+    if (r[0] == '%' && (hi = hex_value(r[1])) >= 0 && (lo = hex_value(r[2])) >= 0 && (hi | lo)) {
+      *w++ = (char)(hi << 4 | lo);
+      r += 2;
+    } else {
+      *w++ = *r;
+    }
+  }
+  *w = '\0';
+  return (size_t)(w - s);
+}
+
+__attribute__((format(printf, 2, 0))) static void mhd_log(void *cls, const char *fmt, va_list ap) {
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
   size_t n = strlen(line);
@@ -200,7 +233,7 @@ http_server *http_server_start(uv_loop_t *loop, const http_options *opts) {
       MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT, 1024u,
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
-      NULL, MHD_OPTION_END);
+      NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
   if (!s->daemon) {
     log_error("http: cannot listen on %s port %d (in use, or not allowed)", opts->listen, opts->port);
     free(s);

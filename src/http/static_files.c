@@ -31,7 +31,7 @@ static const char *content_type(const char *path) {
 
 /* Rejects empty segments' tricks: "..", ".", hidden files, backslashes, NUL. */
 static int safe_relative(const char *rel) {
-  if (!*rel || strlen(rel) > 200 || strchr(rel, '\\')) return 0;
+  if (!*rel || strlen(rel) > 200 || strpbrk(rel, "\\%")) return 0;
   const char *seg = rel;
   while (*seg) {
     if (*seg == '.' || *seg == '/') return 0; /* "..", ".hidden", "//" */

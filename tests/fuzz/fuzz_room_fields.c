@@ -22,7 +22,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static room r;
     room_defaults(&r, roles, 3);
     json_t *errors = json_object();
-    room_apply_fields(&r, body, roles, 3, 1800000000, errors);
+    room_apply_fields(&r, body, roles, 3, 1800000000, size % 2 == 0, errors);
     json_t *out = room_to_json(&r, roles, 3, "http://localhost:8080");
     char *text = json_dumps(out, JSON_COMPACT);
     free(text);

@@ -1,5 +1,6 @@
 /* Unit-test runner: runs every case of every suite (or those whose
  * "suite/case" name contains argv[1]) and prints "N passed, N failed". */
+#include "core/log.h"
 #include "test.h"
 
 int test_failures_in_current;
@@ -22,6 +23,7 @@ static const test_suite *suites[] = {SUITES(ENTRY)};
 
 int main(int argc, char **argv) {
   int passed = 0, failed = 0;
+  log_set_level(LOG_WARN); /* storage tests would log every migration */
   char name[256];
   for (size_t s = 0; s < sizeof suites / sizeof suites[0]; s++) {
     for (size_t i = 0; i < suites[s]->count; i++) {

@@ -23,7 +23,7 @@ static int apply(room *r, const char *text, json_t **errors) {
     return -1;
   }
   *errors = json_object();
-  int n = room_apply_fields(r, body, roles, 3, NOW, *errors);
+  int n = room_apply_fields(r, body, roles, 3, NOW, true, *errors);
   json_decref(body);
   return n;
 }
