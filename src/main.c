@@ -59,6 +59,19 @@ static int bootstrap_team(store *db, char team_id[UUID_STR_LEN], char key[DEV_KE
   return 1;
 }
 
+static int print_new_team(store *db, const char *name) {
+  char team_id[UUID_STR_LEN], key[DEV_KEY_MAX + 1];
+  if (uuid_v4(team_id) != 0 || store_team_create(db, team_id, name, now_unix()) != STORE_OK ||
+      auth_new_key(db, team_id, key) != 0) {
+    fprintf(stderr, "sealroomd: could not create the team\n");
+    return 1;
+  }
+  printf("Created team '%s' (the key is shown only this once)\n  Team ID:       %s\n"
+         "  Developer key: %s\n", name, team_id, key);
+  OPENSSL_cleanse(key, sizeof key);
+  return 0;
+}
+
 static int print_new_key(store *db) {
   char team_id[UUID_STR_LEN], key[DEV_KEY_MAX + 1];
   if (store_team_first(db, team_id) != STORE_OK || auth_new_key(db, team_id, key) != 0) {
@@ -85,8 +98,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sealroomd: cannot open the database %s\n", db_path);
     return 1;
   }
-  if (cfg.new_key) {
-    int rc = print_new_key(db);
+  if (cfg.new_key || cfg.new_team[0]) {
+    int rc = cfg.new_team[0] ? print_new_team(db, cfg.new_team) : print_new_key(db);
     store_close(db);
     return rc;
   }

@@ -23,7 +23,9 @@ static const char usage[] =
     "                         (default 50) [SEALROOM_RATE_LIMIT]\n"
     "  --auth-fail-limit N    failed sign-ins per minute per client address before 429;\n"
     "                         0 = off (default 30) [SEALROOM_AUTH_FAIL_LIMIT]\n"
-    "  --new-key              create another developer key for the team, print it, exit\n"
+    "  --new-key              create another developer key for the first team, print it,\n"
+    "                         exit\n"
+    "  --new-team NAME        create another team with a developer key, print both, exit\n"
     "  --help                 this text\n"
     "  --version              print the version\n";
 
@@ -55,7 +57,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_NEWKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_NEWKEY, OPT_NEWTEAM, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -76,6 +78,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_LOG: rc = log_parse_level(v, &c->log_level); break;
     case OPT_RATE: rc = parse_int(v, 0, 1000000, &c->rate_limit); break;
     case OPT_AUTHFAIL: rc = parse_int(v, 0, 1000000, &c->auth_fail_limit); break;
+    case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
     default: rc = -1;
   }
   if (rc) fprintf(err, "sealroomd: invalid value for %s: '%s'\n", name, v);
@@ -102,6 +105,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"rate-limit", required_argument, 0, OPT_RATE},
       {"auth-fail-limit", required_argument, 0, OPT_AUTHFAIL},
       {"new-key", no_argument, 0, OPT_NEWKEY},
+      {"new-team", required_argument, 0, OPT_NEWTEAM},
       {"help", no_argument, 0, OPT_HELP},
       {"version", no_argument, 0, OPT_VERSION},
       {0, 0, 0, 0}};

@@ -19,6 +19,7 @@ typedef struct {
   int rate_limit;         /* API requests per second per team (burst 2x); 0 = off */
   int auth_fail_limit;    /* failed authentications per minute per IP; 0 = off */
   bool new_key;           /* --new-key: print a new developer key and exit */
+  char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
   bool help, version;
 } config;
 

@@ -3,8 +3,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { startServer } from '../lib/server.mjs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { startServer, BIN } from '../lib/server.mjs';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
@@ -335,7 +335,43 @@ describe('rooms CRUD', () => {
     }
   });
 
-  test('rooms of another team are invisible', { skip: 'there is no way to create a second team (--new-key adds a key to the same team)' }, () => {});
+  test('rooms of another team are invisible (second team made with --new-team)', async () => {
+    const out = spawnSync(BIN, ['--data-dir', s.dataDir, '--new-team', 'Other team'], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(out.status, 0, out.stderr);
+    const teamId = out.stdout.match(/Team ID:\s+(\S+)/)[1];
+    const devKey = out.stdout.match(/Developer key:\s+(\S+)/)[1];
+    assert.notEqual(teamId, s.teamId);
+    const other = { ...s, teamId, devKey }; // same running server, other credentials
+    other.api = s.api.bind(other);
+    const mine = await s.api('POST', '/api/v1/rooms', { description: 'team one only', friendly_url: `iso-${Date.now()}` });
+    assert.equal(mine.status, 200, mine.text);
+    const theirs = await other.api('POST', '/api/v1/rooms', { description: 'team two only' });
+    assert.equal(theirs.status, 200, theirs.text);
+    // The other team sees only its own room, by list, id, friendly_url, PATCH, DELETE and token.
+    const list = await other.api('GET', '/api/v1/rooms');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.json.data.map((r) => r.id), [theirs.json.id]);
+    assert.equal(list.json.total_count, 1);
+    for (const ref of [mine.json.id, mine.json.friendly_url]) {
+      assert.equal((await other.api('GET', `/api/v1/rooms/${ref}`)).status, 404, `GET ${ref}`);
+      assert.equal((await other.api('PATCH', `/api/v1/rooms/${ref}`, { e2ee_enabled: false })).status, 404, `PATCH ${ref}`);
+      assert.equal((await other.api('POST', `/api/v1/rooms/${ref}/token`, {})).status, 404, `token ${ref}`);
+      assert.equal((await other.api('DELETE', `/api/v1/rooms/${ref}`)).status, 404, `DELETE ${ref}`);
+    }
+    assert.equal((await other.api('GET', `/api/v1/rooms?after=${mine.json.id}`)).status, 422, 'cursor of another team');
+    // A friendly_url is unique across teams: links are server-wide.
+    const clash = await other.api('POST', '/api/v1/rooms', { friendly_url: mine.json.friendly_url.toUpperCase() });
+    assert.equal(clash.status, 422, clash.text);
+    assert.deepEqual(clash.json.errors.friendly_url, ['has already been taken']);
+    // The first team's room is untouched, and it cannot see the other's.
+    const still = await s.api('GET', `/api/v1/rooms/${mine.json.id}`);
+    assert.equal(still.status, 200);
+    assert.deepEqual(still.json, mine.json);
+    assert.equal((await s.api('GET', `/api/v1/rooms/${theirs.json.id}`)).status, 404);
+    // A team id paired with another team's key is refused.
+    const mixed = { ...s, teamId, devKey: s.devKey };
+    assert.equal((await s.api.call(mixed, 'GET', '/api/v1/rooms')).status, 401);
+  });
 });
 
 describe('contract seed example (curl, verbatim)', () => {

@@ -60,12 +60,16 @@ export async function startServer(opts = {}) {
       return { status: r.status, headers: r.headers, text, json };
     },
     // Graceful stop (SIGTERM) or crash (SIGKILL); resolves with the exit info.
-    stop(signal = 'SIGTERM') {
-      return new Promise((res) => {
+    // Rejects if a sanitizer build reported anything (memory error, UB, leak).
+    async stop(signal = 'SIGTERM') {
+      const info = await new Promise((res) => {
         if (child.exitCode !== null || child.signalCode !== null) return res({ code: child.exitCode, signal: child.signalCode });
         child.once('exit', (code, sig) => res({ code, signal: sig }));
         child.kill(signal);
       });
+      if (/ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/.test(stderr))
+        throw new Error(`sealroomd sanitizer report:\n${stderr.slice(-4000)}`);
+      return info;
     },
     cleanup() { if (!opts.keepData) rmSync(dataDir, { recursive: true, force: true }); },
   };
