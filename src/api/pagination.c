@@ -33,7 +33,7 @@ int pagination_parse(const char *limit, const char *offset, const char *order, c
   }
   if (offset) {
     if (parse_bounded(offset, 0, 100000000, &v) == 0) q->offset = (int)v;
-    else problems++, api_field_error(errors, "offset", "must be a non-negative integer");
+    else problems++, api_field_error(errors, "offset", "must be an integer from 0 to 100000000");
   }
   if (order) {
     if (strcmp(order, "asc") == 0) q->ascending = true;
@@ -41,7 +41,7 @@ int pagination_parse(const char *limit, const char *offset, const char *order, c
       problems++, api_field_error(errors, "order", "must be \"asc\" or \"desc\"");
   }
   if (after) {
-    if (uuid_is_valid(after)) q->after_id = after;
+    if (uuid_is_valid(after)) q->after_id = after; /* the store compares ids case-insensitively */
     else problems++, api_field_error(errors, "after", "must be the id of a room");
   }
   return problems;

@@ -1,5 +1,6 @@
 /* Rooms REST API: list, create, get, update (partial), delete, and join
  * tokens. Every room operation is scoped to the caller's team. */
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,29 @@ static void reply_room(api_ctx *a, const room *r, const role_set *rs, http_respo
   api_json(res, 200, room_to_json(r, rs->list, rs->n, a->cfg->public_url));
 }
 
+/* Answers a create or update from the store's verdict. */
+static void reply_written(api_ctx *a, store_status st, const room *r, const role_set *rs,
+                          http_response *res) {
+  if (st == STORE_OK) {
+    reply_room(a, r, rs, res);
+  } else if (st == STORE_CONFLICT) {
+    json_t *errors = json_object();
+    api_field_error(errors, "friendly_url", "has already been taken");
+    api_invalid(res, errors);
+  } else if (st == STORE_NOT_FOUND) {
+    api_error(res, 404, "Room not found.");
+  } else {
+    api_error(res, 500, "Internal server error.");
+  }
+}
+
 /* Loads the caller's room by id or friendly_url; on failure fills res. */
 static int find_room(api_ctx *a, const api_caller *who, const char *ref, room *r, http_response *res) {
+  char id[UUID_STR_LEN];
+  if (uuid_is_valid(ref)) { /* ids are stored in lowercase; accept any case */
+    for (int i = 0; i < UUID_STR_LEN; i++) id[i] = (char)tolower((unsigned char)ref[i]);
+    ref = id;
+  }
   store_status st = store_room_get(a->db, who->team_id, ref, r);
   if (st == STORE_OK) return 0;
   if (st == STORE_NOT_FOUND) api_error(res, 404, "Room not found.");
@@ -89,15 +111,7 @@ void rooms_create(api_ctx *a, const api_caller *who, const http_request *req, ht
     if (generated && friendly_url_generate(r->friendly_url) != 0) goto fail;
     st = store_room_create(a->db, r);
   } while (st == STORE_CONFLICT && generated && ++tries < 5);
-  if (st == STORE_CONFLICT) {
-    api_field_error(errors, "friendly_url", "has already been taken");
-    api_invalid(res, errors);
-    errors = NULL;
-  } else if (st != STORE_OK) {
-    goto fail;
-  } else {
-    reply_room(a, r, &rs, res);
-  }
+  reply_written(a, st, r, &rs, res);
   goto out;
 fail:
   api_error(res, 500, "Internal server error.");
@@ -134,18 +148,7 @@ void rooms_update(api_ctx *a, const api_caller *who, const char *ref, const http
     goto out;
   }
   r->updated_at = now;
-  store_status st = store_room_update(a->db, r);
-  if (st == STORE_CONFLICT) {
-    api_field_error(errors, "friendly_url", "has already been taken");
-    api_invalid(res, errors);
-    errors = NULL;
-  } else if (st == STORE_NOT_FOUND) {
-    api_error(res, 404, "Room not found.");
-  } else if (st != STORE_OK) {
-    api_error(res, 500, "Internal server error.");
-  } else {
-    reply_room(a, r, &rs, res);
-  }
+  reply_written(a, store_room_update(a->db, r), r, &rs, res);
 out:
   json_decref(errors);
   json_decref(body);
@@ -215,6 +218,13 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   }
   int64_t nbf = token_time(body, "nbf", 0, errors);
   int64_t exp = token_time(body, "exp", now + TOKEN_DEFAULT_TTL, errors);
+  /* A token never outlives its room. */
+  if (r->expires_at && r->expires_at <= now) {
+    api_field_error(errors, "room", "has expired");
+  } else if (r->expires_at && exp > r->expires_at) {
+    if (json_object_get(body, "exp")) api_field_error(errors, "exp", "must not be after the room's expires_at");
+    else exp = r->expires_at;
+  }
   if (exp <= now) api_field_error(errors, "exp", "must be in the future");
   else if (nbf && exp <= nbf) api_field_error(errors, "exp", "must be after nbf");
   json_object_set_new(claims, "exp", json_integer(exp));

@@ -126,7 +126,7 @@ static int authenticate(api_ctx *a, const http_request *req, http_response *res,
 limited:
   snprintf(msg, sizeof msg, "%d", retry);
   http_set_header(res, "Retry-After", msg);
-  snprintf(msg, sizeof msg, "Too Many Attempts. Retry after %d seconds.", retry);
+  snprintf(msg, sizeof msg, "Too Many Attempts. Retry after %d second%s.", retry, retry == 1 ? "" : "s");
   api_json(res, 429, json_pack("{s:s,s:s}", "message", msg, "error", "rate-limit"));
   return -1;
 }
@@ -145,7 +145,8 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
       break;
     }
     size_t n = strlen(allow);
-    snprintf(allow + n, sizeof allow - n, "%s%s", n ? ", " : "", routes[i].method);
+    snprintf(allow + n, sizeof allow - n, "%s%s%s", n ? ", " : "", routes[i].method,
+             strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
   }
   /* Everything under /api/ needs credentials, even unknown routes: an
    * anonymous caller learns nothing about which routes exist. */

@@ -370,7 +370,7 @@ static store_status sq_room_list(store *base, const char *team, const room_query
 
   int64_t after_seq = q->ascending ? 0 : INT64_MAX;
   if (q->after_id) {
-    if (prepare(s, "SELECT seq FROM rooms WHERE team_id = ? AND id = ?", &st)) return STORE_ERROR;
+    if (prepare(s, "SELECT seq FROM rooms WHERE team_id = ? AND id = lower(?)", &st)) return STORE_ERROR;
     sqlite3_bind_text(st, 1, team, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, q->after_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);

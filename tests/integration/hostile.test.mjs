@@ -5,15 +5,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import http from 'node:http';
-import { startServer } from '../lib/server.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 
-async function stopServer(s) {
-  if (!s) return;
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-  await s.stop();
-  clearTimeout(t);
-  s.cleanup();
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // One HTTP request with a Buffer body via node:http (no normalisation of the

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, extname, relative } from 'node:path';
-import { startServer, ROOT } from '../lib/server.mjs';
+import { startServer, ROOT, stopServer } from '../lib/server.mjs';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
   "frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
@@ -17,13 +17,6 @@ const TYPES = {
   '.webmanifest': /^application\/manifest\+json(;|$)/, '.map': /^application\/json(;|$)/,
 };
 
-async function stopServer(s) {
-  if (!s) return;
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-  await s.stop();
-  clearTimeout(t);
-  s.cleanup();
-}
 
 function walk(dir) {
   const out = [];

@@ -2,15 +2,8 @@
 // request counters by route/method/status, the sealroom_rooms gauge.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 
-async function stopServer(s) {
-  if (!s) return;
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-  await s.stop();
-  clearTimeout(t);
-  s.cleanup();
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;

@@ -3,15 +3,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer } from '../lib/server.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 
-async function stopServer(s) {
-  if (!s) return;
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-  await s.stop();
-  clearTimeout(t);
-  s.cleanup();
-}
 
 const N = 25;
 

@@ -2,15 +2,8 @@
 // --auth-fail-limit (failed auth attempts per minute per client IP).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 
-async function stopServer(s) {
-  if (!s) return;
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-  await s.stop();
-  clearTimeout(t);
-  s.cleanup();
-}
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function assert429(r, label) {

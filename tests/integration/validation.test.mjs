@@ -3,15 +3,8 @@
 // rejected request never creates or changes a room.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 
-async function stopServer(s) {
-  if (!s) return;
-  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
-  await s.stop();
-  clearTimeout(t);
-  s.cleanup();
-}
 
 const show = (v) => {
   const j = typeof v === 'string' && v.startsWith('RAW:') ? v.slice(4) : JSON.stringify(v);

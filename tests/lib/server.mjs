@@ -75,3 +75,16 @@ export async function startServer(opts = {}) {
   };
   return s;
 }
+
+// Stops a test server (SIGKILL if it has not exited after 5 s) and removes
+// its data directory. Safe to call with undefined.
+export async function stopServer(s) {
+  if (!s) return;
+  const t = setTimeout(() => s.child.kill('SIGKILL'), 5000);
+  try {
+    await s.stop();
+  } finally {
+    clearTimeout(t);
+    s.cleanup();
+  }
+}
