@@ -4,7 +4,7 @@
 
 CC       ?= cc
 SANITIZE ?=
-PKGS     := libuv libmicrohttpd jansson sqlite3 libssl libcrypto
+PKGS     := libuv libmicrohttpd jansson sqlite3 libssl libcrypto libsrtp2
 
 ifeq ($(SANITIZE),)
 BUILD    ?= build
@@ -20,7 +20,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Isrc -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lm
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
@@ -74,7 +74,7 @@ build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC)
 	@mkdir -p build-fuzz
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all $(shell pkg-config --cflags $(PKGS)) -o $@ $^ \
-	  $(shell pkg-config --libs $(PKGS)) -lm
+	  $(shell pkg-config --libs $(PKGS)) -lwslay -lm
 
 # Long fuzzing runs (FUZZ_TIME seconds per target); make test runs them briefly.
 fuzz: fuzz-build

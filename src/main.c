@@ -47,16 +47,23 @@ static int make_dirs(const char *path) {
   return mkdir(buf, 0700) != 0 && errno != EEXIST ? -1 : 0;
 }
 
-/* Ensures a team exists. On first start creates it with a developer key and
- * returns 1 with both in team_id/key; 0 if a team existed; -1 on error. */
+/* Ensures a team with a developer key exists. On first start (or if the
+ * first team was left without a key) creates what is missing and returns 1
+ * with both in team_id/key; 0 if all was there; -1 on error. */
 static int bootstrap_team(store *db, char team_id[UUID_STR_LEN], char key[DEV_KEY_MAX + 1]) {
   store_status st = store_team_first(db, team_id);
-  if (st == STORE_OK) return 0;
-  if (st != STORE_NOT_FOUND || uuid_v4(team_id) != 0 ||
-      store_team_create(db, team_id, "Default team", now_unix()) != STORE_OK ||
-      auth_new_key(db, team_id, key) != 0)
+  if (st == STORE_NOT_FOUND) {
+    if (uuid_v4(team_id) != 0 || store_team_create(db, team_id, "Default team", now_unix()) != STORE_OK)
+      return -1;
+  } else if (st != STORE_OK) {
     return -1;
-  return 1;
+  }
+  uint8_t hashes[1][KEY_HASH_LEN];
+  size_t n = 0;
+  if (store_key_hashes(db, team_id, hashes, 1, &n) != STORE_OK) return -1;
+  OPENSSL_cleanse(hashes, sizeof hashes);
+  if (n > 0) return 0;
+  return auth_new_key(db, team_id, key) == 0 ? 1 : -1;
 }
 
 static int print_new_team(store *db, const char *name) {
@@ -70,6 +77,31 @@ static int print_new_team(store *db, const char *name) {
          "  Developer key: %s\n", name, team_id, key);
   OPENSSL_cleanse(key, sizeof key);
   return 0;
+}
+
+static int list_keys(store *db) {
+  key_info keys[256];
+  size_t n;
+  if (store_keys_list(db, keys, 256, &n) != STORE_OK) return 1;
+  printf("%-6s %-36s %-20s %-9s %s\n", "ID", "TEAM", "CREATED", "HASH", "TEAM NAME");
+  for (size_t i = 0; i < n; i++) {
+    char created[ISO8601_LEN];
+    iso8601_format(keys[i].created_at, created);
+    printf("%-6lld %-36s %-20s %02x%02x%02x%02x  %s\n", (long long)keys[i].id, keys[i].team_id,
+           created, keys[i].hash_prefix[0], keys[i].hash_prefix[1], keys[i].hash_prefix[2],
+           keys[i].hash_prefix[3], keys[i].team_name);
+  }
+  return 0;
+}
+
+static int revoke_key(store *db, long long id) {
+  store_status st = store_key_delete(db, id);
+  if (st == STORE_OK) {
+    printf("Developer key %lld revoked.\n", id);
+    return 0;
+  }
+  fprintf(stderr, "sealroomd: %s\n", st == STORE_NOT_FOUND ? "no developer key with that id" : "could not revoke the key");
+  return 1;
 }
 
 static int print_new_key(store *db) {
@@ -90,6 +122,7 @@ int main(int argc, char **argv) {
   if (cr != CONFIG_OK) return cr == CONFIG_EXIT_OK ? 0 : 2;
   log_set_level(cfg.log_level);
   signal(SIGPIPE, SIG_IGN);
+  umask(077); /* the database holds key hashes: owner-only files */
 
   char db_path[600];
   snprintf(db_path, sizeof db_path, "%s/sealroom.db", cfg.data_dir);
@@ -98,8 +131,11 @@ int main(int argc, char **argv) {
     fprintf(stderr, "sealroomd: cannot open the database %s\n", db_path);
     return 1;
   }
-  if (cfg.new_key || cfg.new_team[0]) {
-    int rc = cfg.new_team[0] ? print_new_team(db, cfg.new_team) : print_new_key(db);
+  if (cfg.new_key || cfg.new_team[0] || cfg.list_keys || cfg.revoke_key) {
+    int rc = cfg.new_team[0] ? print_new_team(db, cfg.new_team)
+             : cfg.list_keys ? list_keys(db)
+             : cfg.revoke_key ? revoke_key(db, cfg.revoke_key)
+                              : print_new_key(db);
     store_close(db);
     return rc;
   }

@@ -86,5 +86,7 @@ int auth_new_key(store *db, const char *team_id, char out[DEV_KEY_MAX + 1]) {
   OPENSSL_cleanse(raw, sizeof raw);
   if (n < 0) return -1;
   auth_key_hash(out, hash);
-  return store_key_add(db, team_id, hash, now_unix()) == STORE_OK ? 0 : -1;
+  int rc = store_key_add(db, team_id, hash, now_unix()) == STORE_OK ? 0 : -1;
+  OPENSSL_cleanse(hash, sizeof hash);
+  return rc;
 }

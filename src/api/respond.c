@@ -22,7 +22,7 @@ void api_field_error(json_t *errors, const char *field, const char *reason) {
   json_t *list = json_object_get(errors, field);
   if (!list) {
     list = json_array();
-    json_object_set_new(errors, field, list);
+    if (json_object_set_new(errors, field, list) != 0) return; /* out of memory: list freed */
   }
   json_array_append_new(list, json_string(reason));
 }

@@ -13,6 +13,7 @@
 
 #define MAX_ROLES 64
 #define TOKEN_DEFAULT_TTL 3600
+#define TOKEN_MAX_TTL (30 * 86400)
 
 typedef struct {
   role list[MAX_ROLES];
@@ -177,6 +178,12 @@ static void token_text(json_t *body, json_t *claims, const char *name, size_t ma
     api_field_error(errors, name, msg);
     return;
   }
+  for (const char *p = json_string_value(v); *p; p++) {
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+      api_field_error(errors, name, "must not contain control characters");
+      return;
+    }
+  }
   json_object_set(claims, name, v);
 }
 
@@ -218,6 +225,7 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   }
   int64_t nbf = token_time(body, "nbf", 0, errors);
   int64_t exp = token_time(body, "exp", now + TOKEN_DEFAULT_TTL, errors);
+  if (exp > now + TOKEN_MAX_TTL) api_field_error(errors, "exp", "must be at most 30 days from now");
   /* A token never outlives its room. */
   if (r->expires_at && r->expires_at <= now) {
     api_field_error(errors, "room", "has expired");
@@ -257,7 +265,7 @@ void rooms_token(api_ctx *a, const api_caller *who, const char *ref, const http_
   /* Keyed with SHA-256(developer key), which equals keying with the key
    * itself for these long keys (see api/auth.c). */
   char *token = jwt_sign_hs256(claims, who->key_hash, KEY_HASH_LEN);
-  if (!token) {
+  if (!token) { /* claims within their limits cannot make a token too large to verify */
     api_error(res, 500, "Internal server error.");
     goto out;
   }

@@ -106,7 +106,6 @@ static int authenticate(api_ctx *a, const http_request *req, http_response *res,
   double now = (double)uv_hrtime() / 1e9;
   int retry = 1;
   char msg[96];
-  if (rate_limiter_exhausted(a->fail_limiter, req->client_ip, now, &retry)) goto limited;
   credentials cred;
   int rc = auth_parse_header(http_header(req, "Authorization"), &cred) == 0
                ? auth_check(a->db, &cred, who->team_id, who->key_hash)
@@ -117,7 +116,9 @@ static int authenticate(api_ctx *a, const http_request *req, http_response *res,
     return -1;
   }
   if (rc != 0) {
-    rate_limiter_take(a->fail_limiter, req->client_ip, now, NULL);
+    /* Only failures are limited: valid credentials are never locked out by
+     * someone else's failures from the same address (or proxy). */
+    if (!rate_limiter_take(a->fail_limiter, req->client_ip, now, &retry)) goto limited;
     api_error(res, 401, "Unauthenticated.");
     http_set_header(res, "WWW-Authenticate", "Bearer realm=\"sealroom\"");
     return -1;
@@ -152,7 +153,7 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
    * anonymous caller learns nothing about which routes exist. */
   api_caller who;
   memset(&who, 0, sizeof who);
-  if (strncmp(req->path, "/api/", 5) == 0 && authenticate(a, req, res, &who) != 0) return;
+  if (strncmp(req->path, "/api/", 5) == 0 && authenticate(a, req, res, &who) != 0) goto out;
   if (found) {
     found->fn(a, &who, arg, req, res);
   } else if (allow[0]) {
@@ -161,5 +162,14 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
   } else {
     api_error(res, 404, "Not found.");
   }
-  log_debug("%s %s -> %d", req->method, req->path, res->status);
+out:
+  OPENSSL_cleanse(&who, sizeof who); /* key_hash is the token-signing key */
+  if (log_get_level() >= LOG_DEBUG) {
+    char safe[256];
+    size_t i = 0;
+    for (const char *p = req->path; *p && i < sizeof safe - 1; p++, i++)
+      safe[i] = ((unsigned char)*p < 0x20 || *p == 0x7f) ? '?' : *p;
+    safe[i] = '\0';
+    log_debug("%s %s -> %d", req->method, safe, res->status);
+  }
 }

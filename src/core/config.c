@@ -26,6 +26,9 @@ static const char usage[] =
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --new-team NAME        create another team with a developer key, print both, exit\n"
+    "  --list-keys            list developer keys (id, team, created; never the key), exit\n"
+    "  --revoke-key ID        delete a developer key: requests and join tokens signed with\n"
+    "                         it stop working at once, exit\n"
     "  --help                 this text\n"
     "  --version              print the version\n";
 
@@ -57,7 +60,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_NEWKEY, OPT_NEWTEAM, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_NEWKEY, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -79,6 +82,12 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_RATE: rc = parse_int(v, 0, 1000000, &c->rate_limit); break;
     case OPT_AUTHFAIL: rc = parse_int(v, 0, 1000000, &c->auth_fail_limit); break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
+    case OPT_REVOKEKEY: {
+      int id;
+      rc = parse_int(v, 1, 2000000000, &id);
+      c->revoke_key = id;
+      break;
+    }
     default: rc = -1;
   }
   if (rc) fprintf(err, "sealroomd: invalid value for %s: '%s'\n", name, v);
@@ -106,6 +115,8 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"auth-fail-limit", required_argument, 0, OPT_AUTHFAIL},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
+      {"list-keys", no_argument, 0, OPT_LISTKEYS},
+      {"revoke-key", required_argument, 0, OPT_REVOKEKEY},
       {"help", no_argument, 0, OPT_HELP},
       {"version", no_argument, 0, OPT_VERSION},
       {0, 0, 0, 0}};
@@ -121,6 +132,8 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       return CONFIG_EXIT_OK;
     } else if (opt == OPT_NEWKEY) {
       c->new_key = true;
+    } else if (opt == OPT_LISTKEYS) {
+      c->list_keys = true;
     } else if (opt == '?' || opt == ':') {
       fprintf(err, "sealroomd: %s option '%s'\n%s", opt == ':' ? "missing value for" : "unknown",
               argv[optind - 1], "Try 'sealroomd --help'.\n");

@@ -20,6 +20,8 @@ typedef struct {
   int auth_fail_limit;    /* failed authentications per minute per IP; 0 = off */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
+  bool list_keys;         /* --list-keys: list developer keys (ids only), exit */
+  long long revoke_key;   /* --revoke-key ID: delete a developer key, exit (0: none) */
   bool help, version;
 } config;
 

@@ -7,10 +7,10 @@
 #include <time.h>
 
 void iso8601_format(int64_t t, char out[ISO8601_LEN]) {
-  time_t tt = (time_t)t;
+  time_t tt = (time_t)(t < 0 ? 0 : t > ISO8601_MAX ? ISO8601_MAX : t);
   struct tm tm;
-  gmtime_r(&tt, &tm);
-  strftime(out, ISO8601_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  if (!gmtime_r(&tt, &tm) || strftime(out, ISO8601_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+    snprintf(out, ISO8601_LEN, "1970-01-01T00:00:00Z");
 }
 
 int64_t now_unix(void) { return (int64_t)time(NULL); }
@@ -54,7 +54,8 @@ int iso8601_parse(const char *s, int64_t *out) {
     p++;
   } else if (*p == '+' || *p == '-') {
     int oh, om;
-    if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || oh > 23 || om > 59)
+    if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om) || om > 59 ||
+        oh * 60 + om > 14 * 60)
       return -1;
     offset = (oh * 60 + om) * 60 * (*p == '-' ? -1 : 1);
     p += 6;
@@ -69,6 +70,8 @@ int iso8601_parse(const char *s, int64_t *out) {
   tm.tm_hour = h;
   tm.tm_min = mi;
   tm.tm_sec = sec;
-  *out = (int64_t)timegm(&tm) - offset;
+  int64_t t = (int64_t)timegm(&tm) - offset;
+  if (t < 0 || t > ISO8601_MAX) return -1;
+  *out = t;
   return 0;
 }

@@ -19,8 +19,17 @@ typedef struct {
   void *conn_; /* the server's connection; use the accessors below */
 } http_request;
 
+/* Called once the server has switched a connection to another protocol
+ * (status 101): fd is the client socket (now the callee's, non-blocking),
+ * extra holds bytes the client already sent past the HTTP request, and
+ * handle must be passed to http_upgraded_close() when done with fd. */
+typedef void (*http_upgrade_fn)(void *ctx, int fd, const char *extra, size_t extra_len,
+                                void *handle);
+
 typedef struct {
   int status;
+  http_upgrade_fn upgrade; /* set with status 101 to take over the connection */
+  void *upgrade_ctx;
   char *body; /* malloc'd; the server frees it */
   size_t body_len;
   const char *content_type;
@@ -54,6 +63,9 @@ int http_server_port(const http_server *s);
 /* Stops accepting, closes connections and frees the server after the loop
  * has closed its handles. */
 void http_server_stop(http_server *s);
+
+/* Closes an upgraded connection (its fd) and releases the server's hold on it. */
+void http_upgraded_close(void *handle);
 
 /* Request accessors. Header names are case-insensitive. NULL when absent. */
 const char *http_header(const http_request *req, const char *name);

@@ -2,6 +2,7 @@
  * http_server_start -> (requests) -> http_server_stop, which stops MHD and
  * frees the server from the handles' close callbacks. */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@ typedef struct {
   char *body;
   size_t len, cap;
   int too_large;
+  size_t discarded; /* bytes read and dropped after the limit */
 } request_state;
 
 static void schedule(http_server *s);
@@ -61,17 +63,49 @@ static const char *status_reason(int status) {
   }
 }
 
+/* The upgrade context travels from the handler's response to MHD's callback. */
+typedef struct {
+  http_upgrade_fn fn;
+  void *ctx;
+} upgrade_target;
+
+static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
+                        size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
+  upgrade_target t = *(upgrade_target *)cls;
+  free(cls);
+  int flags = fcntl(sock, F_GETFL, 0);
+  if (flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0) {
+    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+    return;
+  }
+  t.fn(t.ctx, sock, extra, extra_len, urh);
+}
+
+void http_upgraded_close(void *handle) {
+  MHD_upgrade_action(handle, MHD_UPGRADE_ACTION_CLOSE);
+}
+
 static enum MHD_Result send_response(struct MHD_Connection *c, http_response *res, int close) {
   struct MHD_Response *r;
-  if (res->file_fd >= 0) {
+  if (res->upgrade) {
+    upgrade_target *t = malloc(sizeof *t);
+    if (!t) return MHD_NO;
+    t->fn = res->upgrade;
+    t->ctx = res->upgrade_ctx;
+    r = MHD_create_response_for_upgrade(on_upgraded, t);
+    if (!r) {
+      free(t);
+      return MHD_NO;
+    }
+  } else if (res->file_fd >= 0) {
     r = MHD_create_response_from_fd(res->file_size, res->file_fd);
-    res->file_fd = -1;
+    if (r) res->file_fd = -1; /* now MHD's to close */
   } else {
     r = MHD_create_response_from_buffer(res->body_len, res->body ? res->body : (void *)"",
                                         res->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
-    res->body = NULL;
+    if (r) res->body = NULL; /* now MHD's to free */
   }
-  if (!r) return MHD_NO;
+  if (!r) return MHD_NO; /* the caller frees body / closes file_fd */
   if (res->content_type) MHD_add_response_header(r, "Content-Type", res->content_type);
   for (int i = 0; i < res->n_headers; i++)
     MHD_add_response_header(r, res->headers[i][0], res->headers[i][1]);
@@ -109,7 +143,8 @@ static void client_ip(struct MHD_Connection *c, char *out, size_t cap) {
 static int append_body(request_state *st, const char *data, size_t n, size_t max) {
   if (st->too_large || st->len + n > max) {
     st->too_large = 1;
-    return 0;
+    st->discarded += n;
+    return st->discarded > DISCARD_MAX ? -1 : 0; /* -1: stop reading, drop the connection */
   }
   if (st->len + n + 1 > st->cap) {
     size_t cap = st->cap ? st->cap : 1024;
@@ -215,7 +250,7 @@ http_server *http_server_start(uv_loop_t *loop, const http_options *opts) {
   s->opts = *opts;
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
-  unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+  unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
   if (strchr(opts->listen, ':')) {
     struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
     a6->sin6_family = AF_INET6;

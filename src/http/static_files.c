@@ -59,7 +59,7 @@ int static_serve(const char *root, const char *rel, http_response *res) {
   if (!realpath(root, real_root) || !realpath(path, real_path)) return -1;
   size_t rl = strlen(real_root);
   if (strncmp(real_path, real_root, rl) != 0 || real_path[rl] != '/') return -1;
-  int fd = open(real_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open(real_path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK); /* a FIFO must not block */
   if (fd < 0) return -1;
   struct stat st;
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -44,7 +44,8 @@ typedef struct {
   int64_t created_at, updated_at;
 } room;
 
-/* What a role may do; enforced by the server (signalling), not only the UI. */
+/* What a role may do. The signalling server enforces these when a
+ * participant joins and acts (media issue); the REST API only stores them. */
 typedef enum {
   PERM_BROADCAST = 1 << 0,      /* publish audio and video */
   PERM_SCREENSHARE = 1 << 1,

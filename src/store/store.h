@@ -1,6 +1,7 @@
 /* Storage interface. API handlers see only these functions; a backend (SQLite
  * today, PostgreSQL later) supplies a store_ops table. All calls are made from
- * the control-plane thread. Strings are NUL-terminated UTF-8. */
+ * the control-plane thread. Strings are NUL-terminated UTF-8. Only the SQLite
+ * backend exists; the table is the seam where another (PostgreSQL) would go. */
 #ifndef SEALROOM_STORE_H
 #define SEALROOM_STORE_H
 
@@ -25,6 +26,15 @@ typedef struct {
   const char *after_id; /* NULL or a room id: start after it in this order */
 } room_query;
 
+/* A developer key as listed to the operator: never the key itself. */
+typedef struct {
+  int64_t id;
+  char team_id[UUID_STR_LEN];
+  char team_name[128];
+  uint8_t hash_prefix[4]; /* first bytes of SHA-256(key), to tell keys apart */
+  int64_t created_at;
+} key_info;
+
 typedef struct store store;
 
 typedef struct {
@@ -35,6 +45,8 @@ typedef struct {
   store_status (*key_find)(store *s, const uint8_t hash[KEY_HASH_LEN], char team_id[UUID_STR_LEN]);
   store_status (*key_hashes)(store *s, const char *team_id, uint8_t (*hashes)[KEY_HASH_LEN],
                              size_t cap, size_t *n);
+  store_status (*keys_list)(store *s, key_info *out, size_t cap, size_t *n);
+  store_status (*key_delete)(store *s, int64_t id);
   store_status (*roles_list)(store *s, role *out, size_t cap, size_t *n);
   store_status (*role_get)(store *s, const char *id_or_name, role *out);
   store_status (*room_create)(store *s, const room *r);
@@ -59,6 +71,8 @@ static inline store_status store_team_create(store *s, const char *id, const cha
 static inline store_status store_key_add(store *s, const char *team, const uint8_t h[KEY_HASH_LEN], int64_t now) { return s->ops->key_add(s, team, h, now); }
 static inline store_status store_key_find(store *s, const uint8_t h[KEY_HASH_LEN], char team[UUID_STR_LEN]) { return s->ops->key_find(s, h, team); }
 static inline store_status store_key_hashes(store *s, const char *team, uint8_t (*h)[KEY_HASH_LEN], size_t cap, size_t *n) { return s->ops->key_hashes(s, team, h, cap, n); }
+static inline store_status store_keys_list(store *s, key_info *out, size_t cap, size_t *n) { return s->ops->keys_list(s, out, cap, n); }
+static inline store_status store_key_delete(store *s, int64_t id) { return s->ops->key_delete(s, id); }
 static inline store_status store_roles_list(store *s, role *out, size_t cap, size_t *n) { return s->ops->roles_list(s, out, cap, n); }
 static inline store_status store_role_get(store *s, const char *id_or_name, role *out) { return s->ops->role_get(s, id_or_name, out); }
 static inline store_status store_room_create(store *s, const room *r) { return s->ops->room_create(s, r); }

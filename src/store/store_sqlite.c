@@ -78,6 +78,16 @@ static void copy_text(char *dst, size_t cap, sqlite3_stmt *st, int col) {
   dst[n] = '\0';
 }
 
+static store_status journal_wal(sqlite_store *s) {
+  sqlite3_stmt *st;
+  if (prepare(s, "PRAGMA journal_mode=WAL", &st)) return STORE_ERROR;
+  int ok = sqlite3_step(st) == SQLITE_ROW &&
+           sqlite3_stricmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+  sqlite3_finalize(st);
+  if (!ok) log_error("sqlite: cannot switch to WAL journal mode");
+  return ok ? STORE_OK : STORE_ERROR;
+}
+
 static store_status migrate(sqlite_store *s) {
   if (exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
               " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)"))
@@ -182,6 +192,36 @@ static store_status sq_key_hashes(store *base, const char *team, uint8_t (*h)[KE
   store_status out = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : fail(s, "key_hashes");
   sqlite3_finalize(st);
   return out;
+}
+
+static store_status sq_keys_list(store *base, key_info *out, size_t cap, size_t *n) {
+  sqlite_store *s = (sqlite_store *)base;
+  sqlite3_stmt *st;
+  if (prepare(s, "SELECT k.id, k.team_id, t.name, k.key_hash, k.created_at FROM developer_keys k"
+                 " JOIN teams t ON t.id = k.team_id ORDER BY k.id", &st))
+    return STORE_ERROR;
+  *n = 0;
+  int rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) {
+    key_info *k = &out[(*n)++];
+    memset(k, 0, sizeof *k);
+    k->id = sqlite3_column_int64(st, 0);
+    copy_text(k->team_id, sizeof k->team_id, st, 1);
+    copy_text(k->team_name, sizeof k->team_name, st, 2);
+    if (sqlite3_column_bytes(st, 3) >= (int)sizeof k->hash_prefix)
+      memcpy(k->hash_prefix, sqlite3_column_blob(st, 3), sizeof k->hash_prefix);
+    k->created_at = sqlite3_column_int64(st, 4);
+  }
+  store_status res = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : fail(s, "keys_list");
+  sqlite3_finalize(st);
+  return res;
+}
+
+static store_status sq_key_delete(store *base, int64_t id) {
+  sqlite_store *s = (sqlite_store *)base;
+  store_status rc = run(s, "DELETE FROM developer_keys WHERE id = ?", NULL, 0, NULL, 0, id);
+  if (rc == STORE_OK && sqlite3_changes(s->db) == 0) return STORE_NOT_FOUND;
+  return rc;
 }
 
 static void read_role(sqlite3_stmt *st, role *r) {
@@ -353,7 +393,12 @@ static store_status sq_room_get(store *base, const char *team, const char *id_or
 static store_status sq_room_delete(store *base, const char *team, const char *id) {
   const char *t[] = {team, id};
   sqlite_store *s = (sqlite_store *)base;
-  store_status rc = run(s, "DELETE FROM rooms WHERE team_id = ? AND id = ? AND ? >= 0", t, 2, NULL, 0, 0);
+  sqlite3_stmt *st;
+  if (prepare(s, "DELETE FROM rooms WHERE team_id = ? AND id = ?", &st)) return STORE_ERROR;
+  sqlite3_bind_text(st, 1, t[0], -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, t[1], -1, SQLITE_STATIC);
+  store_status rc = sqlite3_step(st) == SQLITE_DONE ? STORE_OK : fail(s, "room_delete");
+  sqlite3_finalize(st);
   if (rc == STORE_OK && sqlite3_changes(s->db) == 0) return STORE_NOT_FOUND;
   return rc;
 }
@@ -365,8 +410,10 @@ static store_status sq_room_list(store *base, const char *team, const room_query
   *n = 0;
   if (prepare(s, "SELECT COUNT(*) FROM rooms WHERE team_id = ?", &st)) return STORE_ERROR;
   sqlite3_bind_text(st, 1, team, -1, SQLITE_STATIC);
-  *total = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  int counted = sqlite3_step(st) == SQLITE_ROW;
+  *total = counted ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_finalize(st);
+  if (!counted) return fail(s, "room count");
 
   int64_t after_seq = q->ascending ? 0 : INT64_MAX;
   if (q->after_id) {
@@ -398,14 +445,16 @@ static store_status sq_room_count_all(store *base, int64_t *n) {
   sqlite_store *s = (sqlite_store *)base;
   sqlite3_stmt *st;
   if (prepare(s, "SELECT COUNT(*) FROM rooms", &st)) return STORE_ERROR;
-  *n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  int counted = sqlite3_step(st) == SQLITE_ROW;
+  *n = counted ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_finalize(st);
-  return STORE_OK;
+  return counted ? STORE_OK : fail(s, "room count");
 }
 
 static const store_ops sqlite_ops = {
     .close = sq_close, .team_first = sq_team_first, .team_create = sq_team_create,
     .key_add = sq_key_add, .key_find = sq_key_find, .key_hashes = sq_key_hashes,
+    .keys_list = sq_keys_list, .key_delete = sq_key_delete,
     .roles_list = sq_roles_list, .role_get = sq_role_get, .room_create = sq_room_create,
     .room_get = sq_room_get, .room_update = sq_room_update, .room_delete = sq_room_delete,
     .room_list = sq_room_list, .room_count_all = sq_room_count_all,
@@ -421,11 +470,12 @@ store_status store_open_sqlite(const char *path, store **out) {
     sq_close(&s->base);
     return STORE_ERROR;
   }
-  sqlite3_busy_timeout(s->db, 5000);
+  /* Short: the server calls SQLite on its event loop, so a lock held by
+   * another process (sealroomd --new-key, a backup) must not stall it long. */
+  sqlite3_busy_timeout(s->db, 250);
   /* WAL + synchronous=NORMAL: a committed transaction survives a crash of
    * the process (kill -9); only a power cut can lose the newest commits. */
-  if (exec(s, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") ||
-      migrate(s)) {
+  if (exec(s, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;") || journal_wal(s) || migrate(s)) {
     sq_close(&s->base);
     return STORE_ERROR;
   }
