@@ -14,7 +14,15 @@ int test_failures_in_current;
   X(pagination)   \
   X(ratelimit)    \
   X(room_fields)  \
-  X(store)
+  X(store)        \
+  X(stun)         \
+  X(ice)          \
+  X(rtp)          \
+  X(rtcp)         \
+  X(history)       \
+  X(sdp)          \
+  X(dtls)         \
+  X(srtp)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
