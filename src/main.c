@@ -1,6 +1,7 @@
 /* sealroomd: loads settings, opens storage, creates the first team on first
  * start, serves HTTP on the libuv loop until SIGINT/SIGTERM, then shuts down
  * cleanly (exit status 0). */
+#include <ctype.h>
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <signal.h>
@@ -16,9 +17,13 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "http/http.h"
+#include "sfu/sfu.h"
+#include "signal/signal.h"
 
 typedef struct {
   http_server *http;
+  signal_server *signal;
+  sfu *media;
   uv_signal_t sigint, sigterm;
 } daemon_state;
 
@@ -26,11 +31,21 @@ static void count_request(void *ctx, const char *method, const char *route, int 
   metrics_count_request(((api_ctx *)ctx)->stats, method, route, status);
 }
 
+/* Last step of shutdown: every participant is gone, so the SFU can stop. */
+static void on_signalling_stopped(void *ctx) {
+  daemon_state *d = ctx;
+  sfu_stop(d->media);
+  d->media = NULL;
+}
+
 static void on_signal(uv_signal_t *h, int signum) {
   daemon_state *d = h->data;
+  if (!d->http) return; /* already stopping */
   log_info("signal %d: shutting down", signum);
   http_server_stop(d->http);
   d->http = NULL;
+  signal_stop(d->signal, on_signalling_stopped, d);
+  d->signal = NULL;
   uv_close((uv_handle_t *)&d->sigint, NULL);
   uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
@@ -48,13 +63,16 @@ static int make_dirs(const char *path) {
 }
 
 /* Ensures a team with a developer key exists. On first start (or if the
- * first team was left without a key) creates what is missing and returns 1
- * with both in team_id/key; 0 if all was there; -1 on error. */
+ * first team was left without a key) creates what is missing and returns 2
+ * (team and key made) or 1 (key only) with both in team_id/key; 0 if all was
+ * there; -1 on error. */
 static int bootstrap_team(store *db, char team_id[UUID_STR_LEN], char key[DEV_KEY_MAX + 1]) {
   store_status st = store_team_first(db, team_id);
+  int made_team = 0;
   if (st == STORE_NOT_FOUND) {
     if (uuid_v4(team_id) != 0 || store_team_create(db, team_id, "Default team", now_unix()) != STORE_OK)
       return -1;
+    made_team = 1;
   } else if (st != STORE_OK) {
     return -1;
   }
@@ -63,7 +81,7 @@ static int bootstrap_team(store *db, char team_id[UUID_STR_LEN], char key[DEV_KE
   if (store_key_hashes(db, team_id, hashes, 1, &n) != STORE_OK) return -1;
   OPENSSL_cleanse(hashes, sizeof hashes);
   if (n > 0) return 0;
-  return auth_new_key(db, team_id, key) == 0 ? 1 : -1;
+  return auth_new_key(db, team_id, key) == 0 ? 1 + made_team : -1;
 }
 
 static int print_new_team(store *db, const char *name) {
@@ -104,10 +122,16 @@ static int revoke_key(store *db, long long id) {
   return 1;
 }
 
-static int print_new_key(store *db) {
+static int print_new_key(store *db, const char *team) {
   char team_id[UUID_STR_LEN], key[DEV_KEY_MAX + 1];
-  if (store_team_first(db, team_id) != STORE_OK || auth_new_key(db, team_id, key) != 0) {
-    fprintf(stderr, "sealroomd: could not create a developer key (is the data directory right?)\n");
+  if (team[0]) {
+    for (int i = 0; i < UUID_STR_LEN; i++) team_id[i] = (char)tolower((unsigned char)team[i]);
+  } else if (store_team_first(db, team_id) != STORE_OK) {
+    fprintf(stderr, "sealroomd: there is no team yet (start sealroomd once, or use --new-team)\n");
+    return 1;
+  }
+  if (auth_new_key(db, team_id, key) != 0) {
+    fprintf(stderr, "sealroomd: could not create a developer key (no such team?)\n");
     return 1;
   }
   printf("New developer key for team %s (shown only once):\n  %s\n", team_id, key);
@@ -135,7 +159,7 @@ int main(int argc, char **argv) {
     int rc = cfg.new_team[0] ? print_new_team(db, cfg.new_team)
              : cfg.list_keys ? list_keys(db)
              : cfg.revoke_key ? revoke_key(db, cfg.revoke_key)
-                              : print_new_key(db);
+                              : print_new_key(db, cfg.team);
     store_close(db);
     return rc;
   }
@@ -152,9 +176,23 @@ int main(int argc, char **argv) {
                  .fail_limiter = rate_limiter_new(cfg.auth_fail_limit / 60.0, cfg.auth_fail_limit),
                  .started_at = (double)uv_hrtime() / 1e9};
   uv_loop_t *loop = uv_default_loop();
+  daemon_state d = {0};
+  sfu_config mc = {.port = cfg.media_port, .max_video_bitrate = (uint64_t)cfg.max_video_kbps * 1000};
+  snprintf(mc.announce_ip, sizeof mc.announce_ip, "%s", cfg.media_ip);
+  snprintf(mc.listen_ip, sizeof mc.listen_ip, "%s", cfg.media_listen[0] ? cfg.media_listen : cfg.media_ip);
+  d.media = sfu_start(loop, &mc, signal_on_media_event, NULL);
+  if (!d.media) {
+    fprintf(stderr, "sealroomd: cannot open the media port %s:%d\n", mc.listen_ip, mc.port);
+    store_close(db);
+    return 1;
+  }
+  d.signal = signal_start(loop, &cfg, db, d.media);
+  sfu_set_event_ctx(d.media, d.signal);
+  app.signal = d.signal;
+  app.media = d.media;
   http_options ho = {.listen = cfg.listen, .port = cfg.port, .max_body = API_MAX_BODY,
                      .handler = api_handle, .observer = count_request, .ctx = &app};
-  daemon_state d = {.http = http_server_start(loop, &ho)};
+  d.http = http_server_start(loop, &ho);
   int rc = 1;
   if (!d.http || !app.stats || !app.team_limiter || !app.fail_limiter) goto out;
   config_finish(&cfg, http_server_port(d.http));
@@ -166,12 +204,13 @@ int main(int argc, char **argv) {
   uv_signal_start(&d.sigint, on_signal, SIGINT);
   uv_signal_start(&d.sigterm, on_signal, SIGTERM);
 
-  printf("sealroomd %s listening on http://%s%s%s:%d\n", SEALROOM_VERSION,
+  printf("sealroomd %s listening on http://%s%s%s:%d (media udp %s:%d)\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
-         http_server_port(d.http));
+         http_server_port(d.http), sfu_announce_ip(d.media), sfu_port(d.media));
   if (fresh) {
-    printf("First start: created a team and a developer key (the key is shown only this once)\n"
+    printf("First start: created %s (the key is shown only this once)\n"
            "  Team ID:       %s\n  Developer key: %s\n  Dashboard:     %s/dashboard\n",
+           fresh == 2 ? "a team and a developer key" : "a developer key for the team (it had none)",
            team_id, key, cfg.public_url);
     OPENSSL_cleanse(key, sizeof key);
   } else {
@@ -184,7 +223,10 @@ int main(int argc, char **argv) {
   rc = 0;
   log_info("stopped");
 out:
-  if (rc != 0) http_server_stop(d.http);
+  if (rc != 0) {
+    http_server_stop(d.http);
+    if (d.signal) signal_stop(d.signal, on_signalling_stopped, &d);
+  }
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
   rate_limiter_free(app.team_limiter);

@@ -9,6 +9,8 @@
 #include "core/config.h"
 #include "core/metrics.h"
 #include "http/http.h"
+#include "sfu/sfu.h"
+#include "signal/signal.h"
 #include "store/store.h"
 
 #define API_MAX_BODY (64 * 1024)
@@ -20,6 +22,8 @@ typedef struct {
   rate_limiter *team_limiter; /* requests per team */
   rate_limiter *fail_limiter; /* failed authentications per client IP */
   double started_at;          /* uv_hrtime() in seconds at start, for uptime */
+  signal_server *signal;      /* WebSocket signalling; NULL in tools */
+  sfu *media;
 } api_ctx;
 
 /* An authenticated API caller. */

@@ -49,8 +49,9 @@ static int contains_nul(const json_t *v) {
 json_t *api_parse_body(const http_request *req, http_response *res) {
   const char *ct = http_header(req, "Content-Type");
   /* "application/json", optionally with parameters ("; charset=utf-8"). */
-  if (req->body_len > 0 && ct &&
-      (strncasecmp(ct, "application/json", 16) != 0 || (ct[16] && ct[16] != ';' && ct[16] != ' '))) {
+  const char *rest = ct && strncasecmp(ct, "application/json", 16) == 0 ? ct + 16 : NULL;
+  while (rest && (*rest == ' ' || *rest == '\t')) rest++;
+  if (req->body_len > 0 && ct && (!rest || (*rest && *rest != ';'))) {
     api_error(res, 415, "Content-Type must be application/json.");
     return NULL;
   }

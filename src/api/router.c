@@ -2,6 +2,8 @@
  * patterns ("{}" matches one segment) with their methods and handlers.
  * Everything under /api/ is authenticated and rate limited here, once,
  * before routing. */
+#include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/crypto.h>
@@ -9,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/auth.h"
+#include "api/room_fields.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "http/static_files.h"
@@ -27,6 +30,47 @@ static void r_healthz(api_ctx *a, const api_caller *w, const char *arg, const ht
   api_json(res, 200, json_pack("{s:s}", "status", "ok"));
 }
 
+/* Live-meeting and SFU gauges and counters, in Prometheus text format. */
+static char *media_metrics(api_ctx *a) {
+  signal_stats ss = {0};
+  sfu_stats ms = {0};
+  if (a->signal) signal_get_stats(a->signal, &ss);
+  if (a->media) sfu_get_stats(a->media, &ms);
+  size_t cap = 4096;
+  char *out = malloc(cap);
+  if (!out) return NULL;
+  size_t n = 0;
+#define GAUGE(name, help, v) \
+  n += (size_t)snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name, (unsigned long long)(v))
+#define COUNTER(name, help, v) \
+  n += (size_t)snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, (unsigned long long)(v))
+  GAUGE("sealroom_participants", "Participants in live rooms.", ss.participants);
+  GAUGE("sealroom_live_rooms", "Rooms with at least one participant.", ss.live_rooms);
+  GAUGE("sealroom_signalling_sessions", "Open signalling WebSockets.", ss.sessions);
+  GAUGE("sealroom_media_transports", "Media transports (one per peer connection).", ms.transports);
+  COUNTER("sealroom_signalling_messages_total", "Signalling messages received.", ss.messages_in);
+  COUNTER("sealroom_signalling_bad_messages_total", "Malformed signalling messages.", ss.messages_bad);
+  COUNTER("sealroom_media_packets_in_total", "UDP datagrams received on the media port.", ms.packets_in);
+  COUNTER("sealroom_media_bytes_in_total", "Bytes received on the media port.", ms.bytes_in);
+  COUNTER("sealroom_media_packets_out_total", "UDP datagrams sent from the media port.", ms.packets_out);
+  COUNTER("sealroom_media_bytes_out_total", "Bytes sent from the media port.", ms.bytes_out);
+  COUNTER("sealroom_media_nacks_received_total", "NACK packets from subscribers.", ms.nacks_received);
+  COUNTER("sealroom_media_nacks_sent_total", "NACK packets sent to publishers.", ms.nacks_sent);
+  COUNTER("sealroom_media_retransmits_total", "Packets resent from the history.", ms.retransmits);
+  COUNTER("sealroom_media_plis_received_total", "Key frame requests from subscribers.", ms.plis_received);
+  COUNTER("sealroom_media_plis_sent_total", "Key frame requests sent to publishers.", ms.plis_sent);
+  COUNTER("sealroom_media_dropped_total", "Datagrams dropped (unknown sender, unknown track, not connected).", ms.dropped);
+  COUNTER("sealroom_media_malformed_total", "Datagrams that failed to parse.", ms.malformed);
+  COUNTER("sealroom_media_srtp_errors_total", "SRTP authentication or replay failures.", ms.srtp_errors);
+#undef GAUGE
+#undef COUNTER
+  if (n >= cap) {
+    free(out);
+    return NULL;
+  }
+  return out;
+}
+
 static void r_metrics(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
                       http_response *res) {
   int64_t rooms = 0;
@@ -34,7 +78,17 @@ static void r_metrics(api_ctx *a, const api_caller *w, const char *arg, const ht
   double uptime = (double)uv_hrtime() / 1e9 - a->started_at;
   char *text = metrics_render(a->stats, rooms, uptime, SEALROOM_VERSION);
   if (!text) return api_error(res, 500, "Internal server error.");
-  http_set_body(res, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+  char *media = media_metrics(a);
+  size_t n1 = strlen(text), n2 = media ? strlen(media) : 0;
+  char *all = realloc(text, n1 + n2 + 1);
+  if (!all) {
+    free(text);
+    free(media);
+    return api_error(res, 500, "Internal server error.");
+  }
+  if (media) memcpy(all + n1, media, n2 + 1);
+  free(media);
+  http_set_body(res, 200, "text/plain; version=0.0.4; charset=utf-8", all, n1 + n2);
 }
 
 static void r_root(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
@@ -47,7 +101,39 @@ static void r_dashboard(api_ctx *a, const api_caller *w, const char *arg, const 
                         http_response *res) {
   char rel[256];
   snprintf(rel, sizeof rel, "dashboard/%s", arg && *arg ? arg : "index.html");
-  if (static_serve(a->cfg->web_dir, rel, res) != 0) api_error(res, 404, "Not found.");
+  if (static_serve(a->cfg->web_dir, rel, CSP_DASHBOARD, res) != 0) api_error(res, 404, "Not found.");
+}
+
+static void r_meeting_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                            http_response *res) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "meeting/%s", arg);
+  if (static_serve(a->cfg->web_dir, rel, CSP_MEETING, res) != 0) api_error(res, 404, "Not found.");
+}
+
+/* /{friendly_url} or /{room id}: the meeting page, if the room exists. */
+static void r_meeting_page(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                           http_response *res) {
+  const char *reason;
+  char ref[UUID_STR_LEN];
+  room *r = malloc(sizeof *r);
+  if (!r) return api_error(res, 500, "Internal server error.");
+  int known = 0;
+  if (uuid_is_valid(arg)) {
+    for (int i = 0; i < UUID_STR_LEN; i++) ref[i] = (char)tolower((unsigned char)arg[i]);
+    known = store_room_get(a->db, NULL, ref, r) == STORE_OK;
+  } else if (friendly_url_check(arg, &reason)) {
+    known = store_room_get(a->db, NULL, arg, r) == STORE_OK;
+  }
+  free(r);
+  if (!known || static_serve(a->cfg->web_dir, "meeting/index.html", CSP_MEETING, res) != 0)
+    api_error(res, 404, "No such room.");
+}
+
+static void r_ws(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                 http_response *res) {
+  if (!a->signal) return api_error(res, 503, "Signalling is not running.");
+  signal_accept(a->signal, q, res);
 }
 
 static void r_rooms_list(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
@@ -74,6 +160,8 @@ static const route routes[] = {
     {"/dashboard", "GET", r_dashboard},
     {"/dashboard/", "GET", r_dashboard},
     {"/dashboard/{}", "GET", r_dashboard},
+    {"/meeting/{}", "GET", r_meeting_asset},
+    {"/ws", "GET", r_ws},
     {"/api/v1/rooms", "GET", r_rooms_list},
     {"/api/v1/rooms", "POST", r_rooms_create},
     {"/api/v1/rooms/{}", "GET", r_room_get},
@@ -82,6 +170,7 @@ static const route routes[] = {
     {"/api/v1/rooms/{}/token", "POST", r_room_token},
     {"/api/v1/roles", "GET", r_roles_list},
     {"/api/v1/roles/{}", "GET", r_role_get},
+    {"/{}", "GET", r_meeting_page}, /* last: every other top-level path comes first */
 };
 
 /* Matches path against pattern; on a match copies the "{}" segment to arg. */
@@ -140,6 +229,7 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
   *label = "other";
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
     if (!match(routes[i].pattern, req->path, arg, sizeof arg)) continue;
+    if (strcmp(routes[i].pattern, "/{}") == 0 && strcmp(*label, "other") != 0) break; /* shadowed */
     *label = routes[i].pattern;
     if (strcmp(routes[i].method, method) == 0) {
       found = &routes[i];

@@ -1,5 +1,6 @@
 /* Command-line and environment parsing for sealroomd. */
 #include "core/config.h"
+#include "core/ids.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,8 +24,16 @@ static const char usage[] =
     "                         (default 50) [SEALROOM_RATE_LIMIT]\n"
     "  --auth-fail-limit N    failed sign-ins per minute per client address before 429;\n"
     "                         0 = off (default 30) [SEALROOM_AUTH_FAIL_LIMIT]\n"
+    "  --media-ip ADDR        address announced to browsers for media (default 127.0.0.1)\n"
+    "                         [SEALROOM_MEDIA_IP]\n"
+    "  --media-listen ADDR    address the media socket binds (default: --media-ip; use\n"
+    "                         0.0.0.0 behind NAT) [SEALROOM_MEDIA_LISTEN]\n"
+    "  --media-port N         the one UDP port for all media, 0 = any (default 40000)\n"
+    "                         [SEALROOM_MEDIA_PORT]\n"
+    "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
+    "  --team ID              with --new-key: the team to add the key to\n"
     "  --new-team NAME        create another team with a developer key, print both, exit\n"
     "  --list-keys            list developer keys (id, team, created; never the key), exit\n"
     "  --revoke-key ID        delete a developer key: requests and join tokens signed with\n"
@@ -41,6 +50,9 @@ void config_defaults(config *c) {
   c->log_level = LOG_INFO;
   c->rate_limit = 50;
   c->auth_fail_limit = 30;
+  snprintf(c->media_ip, sizeof c->media_ip, "127.0.0.1");
+  c->media_port = 40000;
+  c->max_video_kbps = 2500;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -60,7 +72,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_NEWKEY, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -81,7 +93,12 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_LOG: rc = log_parse_level(v, &c->log_level); break;
     case OPT_RATE: rc = parse_int(v, 0, 1000000, &c->rate_limit); break;
     case OPT_AUTHFAIL: rc = parse_int(v, 0, 1000000, &c->auth_fail_limit); break;
+    case OPT_MEDIAIP: rc = copy_str(c->media_ip, sizeof c->media_ip, v); break;
+    case OPT_MEDIALISTEN: rc = copy_str(c->media_listen, sizeof c->media_listen, v); break;
+    case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
+    case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
+    case OPT_TEAM: rc = uuid_is_valid(v) ? copy_str(c->team, sizeof c->team, v) : -1; break;
     case OPT_REVOKEKEY: {
       int id;
       rc = parse_int(v, 1, 2000000000, &id);
@@ -99,7 +116,9 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_LISTEN", OPT_LISTEN}, {"SEALROOM_PORT", OPT_PORT},
       {"SEALROOM_DATA_DIR", OPT_DATA}, {"SEALROOM_WEB_DIR", OPT_WEB},
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
-      {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL}};
+      {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
+      {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
     if (v && *v && apply(c, envs[i].opt, v, err, envs[i].env)) return CONFIG_ERROR;
@@ -113,8 +132,13 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"log-level", required_argument, 0, OPT_LOG},
       {"rate-limit", required_argument, 0, OPT_RATE},
       {"auth-fail-limit", required_argument, 0, OPT_AUTHFAIL},
+      {"media-ip", required_argument, 0, OPT_MEDIAIP},
+      {"media-listen", required_argument, 0, OPT_MEDIALISTEN},
+      {"media-port", required_argument, 0, OPT_MEDIAPORT},
+      {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
+      {"team", required_argument, 0, OPT_TEAM},
       {"list-keys", no_argument, 0, OPT_LISTKEYS},
       {"revoke-key", required_argument, 0, OPT_REVOKEKEY},
       {"help", no_argument, 0, OPT_HELP},

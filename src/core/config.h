@@ -18,8 +18,13 @@ typedef struct {
   log_level log_level;
   int rate_limit;         /* API requests per second per team (burst 2x); 0 = off */
   int auth_fail_limit;    /* failed authentications per minute per IP; 0 = off */
+  char media_ip[64];      /* address announced in ICE candidates */
+  char media_listen[64];  /* address the media socket binds ("" = media_ip) */
+  int media_port;         /* the one UDP port for all media; 0 = any */
+  int max_video_kbps;     /* REMB sent to publishers */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
+  char team[64];          /* --team ID: the team --new-key works on (default: the first) */
   bool list_keys;         /* --list-keys: list developer keys (ids only), exit */
   long long revoke_key;   /* --revoke-key ID: delete a developer key, exit (0: none) */
   bool help, version;

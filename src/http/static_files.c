@@ -42,15 +42,22 @@ static int safe_relative(const char *rel) {
   return 1;
 }
 
-void static_security_headers(http_response *res) {
+void static_security_headers(http_response *res, csp_kind csp) {
+  /* The meeting page is meant to be embedded in integrators' products
+   * (iframe with allow="camera; microphone"), so any site may frame it. */
   http_set_header(res, "Content-Security-Policy",
-                  "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-                  "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+                  csp == CSP_MEETING
+                      ? "default-src 'self'; script-src 'self'; style-src 'self'; "
+                        "img-src 'self' data: blob:; media-src 'self' blob: mediastream:; "
+                        "connect-src 'self' ws: wss:; worker-src 'self' blob:; "
+                        "frame-ancestors *; base-uri 'none'; form-action 'self'"
+                      : "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
   http_set_header(res, "X-Content-Type-Options", "nosniff");
   http_set_header(res, "Referrer-Policy", "no-referrer");
 }
 
-int static_serve(const char *root, const char *rel, http_response *res) {
+int static_serve(const char *root, const char *rel, csp_kind csp, http_response *res) {
   if (!safe_relative(rel)) return -1;
   const char *type = content_type(rel);
   if (!type) return -1;
@@ -71,6 +78,6 @@ int static_serve(const char *root, const char *rel, http_response *res) {
   res->file_fd = fd;
   res->file_size = (size_t)st.st_size;
   http_set_header(res, "Cache-Control", "no-cache");
-  static_security_headers(res);
+  static_security_headers(res, csp);
   return 0;
 }

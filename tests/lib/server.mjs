@@ -16,7 +16,7 @@ mkdirSync(OUT, { recursive: true });
 // opts: { dataDir, args: [...extra flags], env: {...}, keepData }
 export async function startServer(opts = {}) {
   const dataDir = opts.dataDir || mkdtempSync(join(tmpdir(), 'sealroom-test-'));
-  const args = ['--listen', '127.0.0.1', '--port', String(opts.port ?? 0),
+  const args = ['--listen', '127.0.0.1', '--port', String(opts.port ?? 0), '--media-port', '0',
     '--data-dir', dataDir, '--web-dir', join(ROOT, 'web'), ...(opts.args || [])];
   const child = spawn(BIN, args, {
     env: { ...process.env, ...(opts.env || {}) },
@@ -42,8 +42,10 @@ export async function startServer(opts = {}) {
   });
   const team = stdout.match(/Team ID:\s+(\S+)/);
   const key = stdout.match(/Developer key:\s+(\S+)/);
+  const media = stdout.match(/media udp ([0-9.]+):(\d+)/);
   const s = {
     child, dataDir, url: server.url,
+    mediaHost: media ? media[1] : undefined, mediaPort: media ? Number(media[2]) : undefined,
     teamId: team ? team[1] : opts.teamId, devKey: key ? key[1] : opts.devKey,
     get stdout() { return stdout; }, get stderr() { return stderr; },
     // Bearer base64(team:key), the seed example's form.

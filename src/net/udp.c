@@ -1,0 +1,105 @@
+/* UDP socket with recvmmsg/sendmmsg batches. */
+#include "net/udp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+socklen_t sockaddr_len(const struct sockaddr *sa) {
+  return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+int udp_open(const char *ip, int port, int *bound_port) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+  if (family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) return -1;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, ip, &a->sin_addr) != 1) return -1;
+  }
+  int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int size = 4 * 1024 * 1024;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+  setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  if (bind(fd, (struct sockaddr *)&ss, sockaddr_len((struct sockaddr *)&ss)) != 0) {
+    close(fd);
+    return -1;
+  }
+  socklen_t sl = sizeof ss;
+  getsockname(fd, (struct sockaddr *)&ss, &sl);
+  *bound_port = ntohs(family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                         : ((struct sockaddr_in *)&ss)->sin_port);
+  return fd;
+}
+
+int udp_recv(int fd, udp_recv_batch *b) {
+  struct mmsghdr msgs[UDP_BATCH];
+  struct iovec iov[UDP_BATCH];
+  for (int i = 0; i < UDP_BATCH; i++) {
+    iov[i].iov_base = b->data[i];
+    iov[i].iov_len = UDP_MAX_DATAGRAM;
+    memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+    msgs[i].msg_hdr.msg_name = &b->from[i];
+    msgs[i].msg_hdr.msg_namelen = sizeof b->from[i];
+  }
+  int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
+  if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+  for (int i = 0; i < n; i++) {
+    /* A datagram cut short by the buffer is not one we could parse. */
+    b->len[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
+  }
+  return n;
+}
+
+uint8_t *udp_send_slot(int fd, udp_send_batch *b) {
+  if (b->n == UDP_BATCH) udp_flush(fd, b);
+  return b->data[b->n];
+}
+
+void udp_send_commit(udp_send_batch *b, size_t len, const struct sockaddr *to) {
+  b->len[b->n] = len;
+  memcpy(&b->to[b->n], to, sockaddr_len(to));
+  b->n++;
+}
+
+void udp_flush(int fd, udp_send_batch *b) {
+  struct mmsghdr msgs[UDP_BATCH];
+  struct iovec iov[UDP_BATCH];
+  int off = 0;
+  while (off < b->n) {
+    int n = b->n - off;
+    for (int i = 0; i < n; i++) {
+      iov[i].iov_base = b->data[off + i];
+      iov[i].iov_len = b->len[off + i];
+      memset(&msgs[i].msg_hdr, 0, sizeof msgs[i].msg_hdr);
+      msgs[i].msg_hdr.msg_iov = &iov[i];
+      msgs[i].msg_hdr.msg_iovlen = 1;
+      msgs[i].msg_hdr.msg_name = &b->to[off + i];
+      msgs[i].msg_hdr.msg_namelen = sockaddr_len((struct sockaddr *)&b->to[off + i]);
+    }
+    int sent = sendmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT);
+    if (sent <= 0) {
+      /* A full socket buffer drops the rest of this batch, as a router would. */
+      b->send_errors += (uint64_t)n;
+      break;
+    }
+    for (int i = 0; i < sent; i++) {
+      b->sent_packets++;
+      b->sent_bytes += b->len[off + i];
+    }
+    off += sent;
+  }
+  b->n = 0;
+}

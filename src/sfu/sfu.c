@@ -1,0 +1,151 @@
+/* Control-thread side of the SFU: starts the media worker thread, turns API
+ * calls into mailbox messages, and delivers worker events on the control loop. */
+#include "sfu/sfu.h"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "dtls/srtp.h"
+#include "net/udp.h"
+#include "sfu/worker.h"
+
+static void deliver_event(void *ctx, void *msg) {
+  sfu *s = ctx;
+  s->on_event(s->event_ctx, msg);
+}
+
+static void thread_main(void *arg) {
+  sfu *s = arg;
+  worker_run(s->w);
+}
+
+sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void *ctx) {
+  sfu *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->cfg = *cfg;
+  s->control = control;
+  s->on_event = fn;
+  s->event_ctx = ctx;
+  s->next_id = 1;
+  s->fd = udp_open(cfg->listen_ip, cfg->port, &s->port);
+  if (s->fd < 0) {
+    log_error("sfu: cannot bind the media port %s:%d", cfg->listen_ip, cfg->port);
+    free(s);
+    return NULL;
+  }
+  if (sr_srtp_global_init() != 0 || !(s->cert = dtls_cert_generate())) {
+    log_error("sfu: cannot initialise SRTP or make the DTLS certificate");
+    close(s->fd);
+    free(s);
+    return NULL;
+  }
+  s->to_control = mailbox_new(control, sizeof(sfu_event), deliver_event, s);
+  s->w = worker_new(s);
+  if (!s->to_control || !s->w || uv_thread_create(&s->thread, thread_main, s) != 0) {
+    log_error("sfu: cannot start the media worker");
+    abort(); /* startup only: nothing sensible to run without media */
+  }
+  log_info("sfu: media on udp %s:%d (announced as %s)", cfg->listen_ip, s->port, cfg->announce_ip);
+  return s;
+}
+
+static void send_cmd(sfu *s, const sfu_cmd *c) {
+  if (mailbox_push(s->to_worker, c) != 0) log_error("sfu: out of memory queueing a command");
+}
+
+void sfu_stop(sfu *s) {
+  if (!s) return;
+  sfu_cmd c = {.type = CMD_STOP};
+  send_cmd(s, &c);
+  uv_thread_join(&s->thread);
+  mailbox_close(s->to_control);
+  close(s->fd);
+  dtls_cert_free(s->cert);
+  free(s);
+}
+
+void sfu_set_event_ctx(sfu *s, void *ctx) { s->event_ctx = ctx; }
+int sfu_port(const sfu *s) { return s->port; }
+const char *sfu_announce_ip(const sfu *s) { return s->cfg.announce_ip; }
+const char *sfu_fingerprint(const sfu *s) { return dtls_cert_fingerprint(s->cert); }
+
+void sfu_get_stats(const sfu *s, sfu_stats *o) {
+  const sfu_counters *c = &s->counters;
+#define READ(f) o->f = atomic_load_explicit(&c->f, memory_order_relaxed)
+  READ(packets_in); READ(bytes_in); READ(packets_out); READ(bytes_out);
+  READ(nacks_received); READ(nacks_sent); READ(retransmits); READ(plis_received);
+  READ(plis_sent); READ(dropped); READ(malformed); READ(srtp_errors); READ(transports);
+#undef READ
+}
+
+/* ICE credentials: ice-chars only (RFC 8445: ALPHA / DIGIT / "+" / "/"). */
+static void random_ice_chars(char *out, size_t n) {
+  static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint8_t b[64];
+  RAND_bytes(b, (int)n);
+  for (size_t i = 0; i < n; i++) out[i] = set[b[i] & 63];
+  out[n] = '\0';
+  OPENSSL_cleanse(b, sizeof b);
+}
+
+uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]) {
+  sfu_cmd *c = calloc(1, sizeof *c);
+  if (!c) return 0;
+  c->type = CMD_CREATE;
+  c->transport = s->next_id++;
+  if (s->next_id == 0) s->next_id = 1;
+  random_ice_chars(ufrag, ICE_UFRAG_LEN);
+  random_ice_chars(pwd, ICE_PWD_LEN);
+  memcpy(c->ufrag, ufrag, ICE_UFRAG_LEN + 1);
+  memcpy(c->pwd, pwd, ICE_PWD_LEN + 1);
+  send_cmd(s, c);
+  uint32_t id = c->transport;
+  OPENSSL_cleanse(c, sizeof *c);
+  free(c);
+  return id;
+}
+
+void sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]) {
+  sfu_cmd *c = calloc(1, sizeof *c);
+  if (!c) return;
+  c->type = CMD_REMOTE;
+  c->transport = t;
+  snprintf(c->remote_ufrag, sizeof c->remote_ufrag, "%s", ufrag);
+  memcpy(c->fp, fp, 32);
+  send_cmd(s, c);
+  free(c);
+}
+
+void sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n) {
+  sfu_cmd *c = calloc(1, sizeof *c);
+  if (!c) return;
+  c->type = CMD_PUBLISH;
+  c->transport = t;
+  c->n = n < SFU_MAX_TRACKS_PER_TRANSPORT ? n : SFU_MAX_TRACKS_PER_TRANSPORT;
+  memcpy(c->tracks, tracks, sizeof(sfu_track) * (size_t)c->n);
+  send_cmd(s, c);
+  free(c);
+}
+
+void sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n) {
+  sfu_cmd *c = calloc(1, sizeof *c);
+  if (!c) return;
+  c->type = CMD_SUBSCRIBE;
+  c->transport = t;
+  c->n = n < SFU_MAX_SUBSCRIPTIONS ? n : SFU_MAX_SUBSCRIPTIONS;
+  memcpy(c->ssrcs, ssrcs, sizeof(uint32_t) * (size_t)c->n);
+  send_cmd(s, c);
+  free(c);
+}
+
+void sfu_transport_destroy(sfu *s, uint32_t t) {
+  sfu_cmd c;
+  memset(&c, 0, sizeof c);
+  c.type = CMD_DESTROY;
+  c.transport = t;
+  send_cmd(s, &c);
+}

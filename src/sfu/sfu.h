@@ -1,0 +1,74 @@
+/* The SFU as seen from the control plane. A media worker thread with its own
+ * libuv loop owns one UDP port and every media transport (one per peer
+ * connection: ICE-lite, DTLS, SRTP). The control plane creates and configures
+ * transports through messages (sfu_* below, any time on the control thread)
+ * and hears back through sfu_event callbacks on its own loop. Nothing here is
+ * called per packet. */
+#ifndef SEALROOM_SFU_H
+#define SEALROOM_SFU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "ice/ice.h"
+
+#define SFU_MAX_TRACKS_PER_TRANSPORT 8
+#define SFU_MAX_SUBSCRIPTIONS 512
+
+typedef struct {
+  char listen_ip[64];          /* bind address of the media socket */
+  char announce_ip[64];        /* address put in ICE candidates */
+  int port;                    /* 0: any free port */
+  uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
+} sfu_config;
+
+typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;
+
+/* One track a publisher sends, as negotiated in its publish answer. */
+typedef struct {
+  uint32_t ssrc;
+  sfu_kind kind;
+  uint8_t pt;              /* the publisher's payload type for the codec */
+  uint8_t ext_audio_level; /* the publisher's extension id, 0 if none */
+} sfu_track;
+
+typedef enum { SFU_EV_CONNECTED = 1, SFU_EV_CLOSED } sfu_event_type;
+typedef struct {
+  sfu_event_type type;
+  uint32_t transport;
+  char reason[32]; /* for SFU_EV_CLOSED: "ice-timeout", "dtls-failed", ... */
+} sfu_event;
+typedef void (*sfu_event_fn)(void *ctx, const sfu_event *ev);
+
+/* Counters for /metrics, read from the control thread. */
+typedef struct {
+  uint64_t packets_in, bytes_in, packets_out, bytes_out;
+  uint64_t nacks_received, nacks_sent, retransmits, plis_received, plis_sent;
+  uint64_t dropped, malformed, srtp_errors, transports;
+} sfu_stats;
+
+typedef struct sfu sfu;
+
+/* Starts the worker. NULL (logged) if the port cannot be bound. */
+sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void *ctx);
+/* Sets the context passed to the event callback (after sfu_start). */
+void sfu_set_event_ctx(sfu *s, void *ctx);
+/* Stops the worker thread and frees everything. */
+void sfu_stop(sfu *s);
+int sfu_port(const sfu *s);
+const char *sfu_announce_ip(const sfu *s);
+const char *sfu_fingerprint(const sfu *s); /* "AB:CD:..." of the DTLS certificate */
+void sfu_get_stats(const sfu *s, sfu_stats *out);
+
+/* Transports. Ids are never 0. Credentials are made here and returned for the SDP. */
+uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]);
+/* The peer's ICE ufrag and DTLS fingerprint (SHA-256) from its SDP. */
+void sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]);
+/* Replaces the set of tracks this transport publishes. */
+void sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n);
+/* Replaces the set of published SSRCs forwarded to this transport. */
+void sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n);
+void sfu_transport_destroy(sfu *s, uint32_t t);
+
+#endif

@@ -1,0 +1,678 @@
+/* The media worker: one thread, one libuv loop, one UDP socket. Every
+ * datagram is demultiplexed by its first byte (RFC 7983: STUN 0-3, DTLS
+ * 20-63, RTP/RTCP 128-191), then by source address (a table filled by ICE),
+ * new addresses by the ICE ufrag in STUN. SRTP is removed per transport,
+ * RTP is routed by SSRC to the subscribers of its track and protected per
+ * subscriber. The packet path allocates nothing, takes no lock and logs
+ * nothing; counters are relaxed atomics read by /metrics. */
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "dtls/srtp.h"
+#include "ice/stun.h"
+#include "net/udp.h"
+#include "rtp/history.h"
+#include "rtp/rtcp.h"
+#include "rtp/rtp.h"
+#include "sfu/worker.h"
+
+#define MAX_TRANSPORTS 1024
+#define ADDR_SLOTS 4096  /* power of two; address -> transport */
+#define SSRC_SLOTS 4096  /* power of two; published ssrc -> track */
+#define MAX_SUBSCRIBERS 256
+#define SERVER_SSRC 1            /* sender SSRC of the RTCP the SFU makes */
+#define TICK_MS 20
+#define REMB_INTERVAL_MS 1000
+#define PLI_MIN_INTERVAL_MS 500  /* keyframe requests per track, at most */
+#define NACK_MAX_AGE_MS 1000     /* older packets are not retransmitted */
+#define SUB_PT_OPUS 111          /* the subscribe offer's payload types */
+#define SUB_PT_VP8 96
+#define SUB_EXT_AUDIO_LEVEL 1
+
+/* A published track: where it comes from and who receives it. */
+typedef struct {
+  bool used;
+  sfu_track t;
+  int transport;                  /* publisher's slot */
+  int subscribers[MAX_SUBSCRIBERS]; /* slots */
+  int n_subscribers;
+  uint8_t ext_map[256];
+  rtp_history *history;           /* video only */
+  rtp_seq_tracker seq;
+  uint64_t last_pli_ms;
+} track;
+
+typedef struct {
+  bool used;
+  uint32_t id;
+  ice_agent ice;
+  bool have_remote;
+  uint8_t remote_fp[32];
+  dtls_conn *dtls;
+  uint8_t early[UDP_MAX_DATAGRAM]; /* a DTLS datagram that came before the fingerprint */
+  size_t early_len;
+  srtp_pair *srtp;
+  bool closed_reported;
+  uint32_t published[SFU_MAX_TRACKS_PER_TRANSPORT]; /* ssrcs */
+  int n_published;
+  uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];
+  int n_subscribed;
+  uint64_t last_remb_ms;
+} transport;
+
+typedef struct {
+  struct sockaddr_storage addr;
+  int slot; /* -1 empty, -2 deleted */
+} addr_entry;
+
+struct worker {
+  sfu *s;
+  uv_loop_t loop;
+  uv_poll_t poll;
+  uv_timer_t tick;
+  transport *transports; /* MAX_TRANSPORTS */
+  addr_entry *addrs;     /* ADDR_SLOTS */
+  track *tracks;         /* SSRC_SLOTS, open addressing on ssrc */
+  udp_recv_batch *rx;
+  udp_send_batch *tx;
+  uint8_t scratch[UDP_MAX_DATAGRAM + UDP_SEND_ROOM];
+  int current; /* transport whose DTLS is sending (dtls send callback) */
+  bool stopping;
+};
+
+#define COUNT(field, n) atomic_fetch_add_explicit(&w->s->counters.field, (n), memory_order_relaxed)
+
+/* ---- lookup tables ---------------------------------------------------- */
+
+static uint32_t addr_hash(const struct sockaddr *sa) {
+  uint32_t h = 2166136261u;
+  const uint8_t *p;
+  size_t n;
+  uint16_t port;
+  if (sa->sa_family == AF_INET6) {
+    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
+    p = a->sin6_addr.s6_addr;
+    n = 16;
+    port = a->sin6_port;
+  } else {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
+    p = (const uint8_t *)&a->sin_addr;
+    n = 4;
+    port = a->sin_port;
+  }
+  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
+  h = (h ^ (port & 0xff)) * 16777619u;
+  h = (h ^ (port >> 8)) * 16777619u;
+  return h;
+}
+
+static int addr_find(worker *w, const struct sockaddr *sa) {
+  uint32_t i = addr_hash(sa) & (ADDR_SLOTS - 1);
+  for (int probes = 0; probes < ADDR_SLOTS; probes++, i = (i + 1) & (ADDR_SLOTS - 1)) {
+    addr_entry *e = &w->addrs[i];
+    if (e->slot == -1) return -1;
+    if (e->slot >= 0 && sockaddr_equal((const struct sockaddr *)&e->addr, sa)) return e->slot;
+  }
+  return -1;
+}
+
+static void addr_add(worker *w, const struct sockaddr *sa, int slot) {
+  uint32_t i = addr_hash(sa) & (ADDR_SLOTS - 1);
+  int free_at = -1;
+  for (int probes = 0; probes < ADDR_SLOTS; probes++, i = (i + 1) & (ADDR_SLOTS - 1)) {
+    addr_entry *e = &w->addrs[i];
+    if (e->slot >= 0 && sockaddr_equal((const struct sockaddr *)&e->addr, sa)) {
+      e->slot = slot; /* the address moved to another transport */
+      return;
+    }
+    if (e->slot < 0 && free_at < 0) free_at = (int)i;
+    if (e->slot == -1) break;
+  }
+  if (free_at < 0) return; /* table full: the address stays unknown */
+  memcpy(&w->addrs[free_at].addr, sa, sockaddr_len(sa));
+  w->addrs[free_at].slot = slot;
+}
+
+static void addr_remove_slot(worker *w, int slot) {
+  for (int i = 0; i < ADDR_SLOTS; i++)
+    if (w->addrs[i].slot == slot) w->addrs[i].slot = -2;
+}
+
+static track *track_find(worker *w, uint32_t ssrc) {
+  uint32_t i = (ssrc * 2654435761u) & (SSRC_SLOTS - 1);
+  for (int probes = 0; probes < SSRC_SLOTS; probes++, i = (i + 1) & (SSRC_SLOTS - 1)) {
+    track *t = &w->tracks[i];
+    if (!t->used) return NULL;
+    if (t->t.ssrc == ssrc && t->transport >= 0) return t;
+  }
+  return NULL;
+}
+
+static track *track_slot_for(worker *w, uint32_t ssrc) {
+  uint32_t i = (ssrc * 2654435761u) & (SSRC_SLOTS - 1);
+  for (int probes = 0; probes < SSRC_SLOTS; probes++, i = (i + 1) & (SSRC_SLOTS - 1)) {
+    track *t = &w->tracks[i];
+    if (!t->used || t->transport < 0 || t->t.ssrc == ssrc) return t;
+  }
+  return NULL;
+}
+
+static int slot_of(worker *w, uint32_t id) {
+  for (int i = 0; i < MAX_TRANSPORTS; i++)
+    if (w->transports[i].used && w->transports[i].id == id) return i;
+  return -1;
+}
+
+/* ---- sending ------------------------------------------------------------ */
+
+static const struct sockaddr *dest(transport *t) {
+  return t->ice.has_selected ? (const struct sockaddr *)&t->ice.selected : NULL;
+}
+
+static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
+  const struct sockaddr *to = dest(t);
+  if (!to || len > UDP_MAX_DATAGRAM) return;
+  uint8_t *slot = udp_send_slot(w->s->fd, w->tx);
+  memcpy(slot, data, len);
+  udp_send_commit(w->tx, len, to);
+}
+
+/* Protects an RTP (rtcp = 0) or RTCP packet for t and queues it. */
+static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, int rtcp) {
+  const struct sockaddr *to = dest(t);
+  if (!to || !t->srtp || len > UDP_MAX_DATAGRAM) return;
+  uint8_t *slot = udp_send_slot(w->s->fd, w->tx);
+  memcpy(slot, pkt, len);
+  size_t n = len;
+  int rc = rtcp ? srtp_pair_protect_rtcp(t->srtp, slot, &n, UDP_MAX_DATAGRAM + UDP_SEND_ROOM)
+                : srtp_pair_protect_rtp(t->srtp, slot, &n, UDP_MAX_DATAGRAM + UDP_SEND_ROOM);
+  if (rc != 0) {
+    COUNT(srtp_errors, 1);
+    return;
+  }
+  udp_send_commit(w->tx, n, to);
+}
+
+static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
+  worker *w = ctx;
+  if (w->current >= 0) send_raw(w, &w->transports[w->current], data, len);
+}
+
+/* Sends an RTCP feedback packet (with the RR that starts a compound packet). */
+static void send_feedback(worker *w, transport *t, const uint8_t *fb, size_t fb_len) {
+  uint8_t pkt[1200];
+  size_t n = rtcp_build_rr(pkt, sizeof pkt, SERVER_SSRC);
+  if (!n || n + fb_len > sizeof pkt) return;
+  memcpy(pkt + n, fb, fb_len);
+  send_srtp(w, t, pkt, n + fb_len, 1);
+}
+
+static void request_keyframe(worker *w, track *tr, uint64_t now) {
+  if (tr->t.kind != SFU_VIDEO || now - tr->last_pli_ms < PLI_MIN_INTERVAL_MS) return;
+  uint8_t fb[64];
+  size_t n = rtcp_build_pli(fb, sizeof fb, SERVER_SSRC, tr->t.ssrc);
+  if (!n) return;
+  tr->last_pli_ms = now;
+  send_feedback(w, &w->transports[tr->transport], fb, n);
+  COUNT(plis_sent, 1);
+}
+
+/* ---- events to the control plane -------------------------------------- */
+
+static void report(worker *w, transport *t, sfu_event_type type, const char *reason) {
+  sfu_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.type = type;
+  ev.transport = t->id;
+  snprintf(ev.reason, sizeof ev.reason, "%s", reason ? reason : "");
+  mailbox_push(w->s->to_control, &ev);
+}
+
+static void close_transport_media(worker *w, transport *t, const char *reason) {
+  if (t->closed_reported) return;
+  t->closed_reported = true;
+  report(w, t, SFU_EV_CLOSED, reason);
+}
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+/* Rebuilds every track's subscriber list from the transports' subscriptions. */
+static void rebuild_subscribers(worker *w) {
+  for (int i = 0; i < SSRC_SLOTS; i++) w->tracks[i].n_subscribers = 0;
+  for (int s = 0; s < MAX_TRANSPORTS; s++) {
+    transport *t = &w->transports[s];
+    if (!t->used) continue;
+    for (int k = 0; k < t->n_subscribed; k++) {
+      track *tr = track_find(w, t->subscribed[k]);
+      if (tr && tr->transport != s && tr->n_subscribers < MAX_SUBSCRIBERS)
+        tr->subscribers[tr->n_subscribers++] = s;
+    }
+  }
+}
+
+static void unpublish(worker *w, transport *t) {
+  for (int k = 0; k < t->n_published; k++) {
+    track *tr = track_find(w, t->published[k]);
+    if (!tr) continue;
+    free(tr->history);
+    tr->history = NULL;
+    tr->transport = -1; /* tombstone: keeps probe chains intact */
+    tr->n_subscribers = 0;
+  }
+  t->n_published = 0;
+}
+
+/* ---- commands ----------------------------------------------------------- */
+
+static void on_cmd_create(worker *w, const sfu_cmd *c) {
+  for (int i = 0; i < MAX_TRANSPORTS; i++) {
+    transport *t = &w->transports[i];
+    if (t->used) continue;
+    memset(t, 0, sizeof *t);
+    t->used = true;
+    t->id = c->transport;
+    ice_agent_init(&t->ice, uv_now(&w->loop));
+    memcpy(t->ice.local_ufrag, c->ufrag, sizeof t->ice.local_ufrag);
+    memcpy(t->ice.local_pwd, c->pwd, sizeof t->ice.local_pwd);
+    COUNT(transports, 1);
+    return;
+  }
+  log_error("sfu: no room for another transport");
+  transport tmp = {.id = c->transport};
+  report(w, &tmp, SFU_EV_CLOSED, "server-full");
+}
+
+static void on_cmd_destroy(worker *w, int slot) {
+  transport *t = &w->transports[slot];
+  unpublish(w, t);
+  addr_remove_slot(w, slot);
+  if (t->dtls) dtls_conn_free(t->dtls);
+  if (t->srtp) srtp_pair_free(t->srtp);
+  ice_agent_wipe(&t->ice);
+  OPENSSL_cleanse(t, sizeof *t);
+  t->used = false;
+  atomic_fetch_sub_explicit(&w->s->counters.transports, 1, memory_order_relaxed);
+  rebuild_subscribers(w);
+}
+
+static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len);
+
+static void on_cmd(void *ctx, void *msg) {
+  worker *w = ctx;
+  const sfu_cmd *c = msg;
+  if (c->type == CMD_STOP) {
+    w->stopping = true;
+    uv_stop(&w->loop);
+    return;
+  }
+  if (c->type == CMD_CREATE) return on_cmd_create(w, c);
+  int slot = slot_of(w, c->transport);
+  if (slot < 0) return; /* already gone */
+  transport *t = &w->transports[slot];
+  uint64_t now = uv_now(&w->loop);
+  switch (c->type) {
+    case CMD_REMOTE:
+      ice_agent_set_remote_ufrag(&t->ice, c->remote_ufrag);
+      memcpy(t->remote_fp, c->fp, 32);
+      t->have_remote = true;
+      if (t->early_len) { /* a ClientHello that arrived before the answer */
+        size_t n = t->early_len;
+        t->early_len = 0;
+        feed_dtls(w, slot, t->early, n);
+        udp_flush(w->s->fd, w->tx);
+      }
+      break;
+    case CMD_PUBLISH:
+      unpublish(w, t);
+      for (int k = 0; k < c->n; k++) {
+        track *tr = track_slot_for(w, c->tracks[k].ssrc);
+        if (!tr || (tr->used && tr->transport >= 0)) continue; /* full, or ssrc already taken */
+        memset(tr, 0, sizeof *tr);
+        tr->used = true;
+        tr->t = c->tracks[k];
+        tr->transport = slot;
+        if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
+        if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
+        t->published[t->n_published++] = tr->t.ssrc;
+      }
+      rebuild_subscribers(w);
+      break;
+    case CMD_SUBSCRIBE: {
+      memcpy(t->subscribed, c->ssrcs, sizeof(uint32_t) * (size_t)c->n);
+      t->n_subscribed = c->n;
+      rebuild_subscribers(w);
+      /* A receiver needs a key frame of every video track it now gets. */
+      if (t->srtp)
+        for (int k = 0; k < c->n; k++) {
+          track *tr = track_find(w, c->ssrcs[k]);
+          if (tr) {
+            tr->last_pli_ms = 0;
+            request_keyframe(w, tr, now);
+          }
+        }
+      udp_flush(w->s->fd, w->tx);
+      break;
+    }
+    case CMD_DESTROY:
+      on_cmd_destroy(w, slot);
+      break;
+    default:
+      break;
+  }
+}
+
+/* ---- DTLS --------------------------------------------------------------- */
+
+static void on_dtls_connected(worker *w, int slot) {
+  transport *t = &w->transports[slot];
+  srtp_keys keys;
+  if (dtls_conn_srtp_keys(t->dtls, &keys) != 0 || !(t->srtp = srtp_pair_new(&keys))) {
+    OPENSSL_cleanse(&keys, sizeof keys);
+    close_transport_media(w, t, "srtp-failed");
+    return;
+  }
+  OPENSSL_cleanse(&keys, sizeof keys);
+  report(w, t, SFU_EV_CONNECTED, NULL);
+  uint64_t now = uv_now(&w->loop);
+  for (int k = 0; k < t->n_subscribed; k++) {
+    track *tr = track_find(w, t->subscribed[k]);
+    if (tr) {
+      tr->last_pli_ms = 0;
+      request_keyframe(w, tr, now);
+    }
+  }
+}
+
+static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len) {
+  transport *t = &w->transports[slot];
+  if (!t->have_remote) { /* keep the first flight until the fingerprint is known */
+    if (len <= sizeof t->early) {
+      memcpy(t->early, data, len);
+      t->early_len = len;
+    }
+    return;
+  }
+  if (!t->dtls) {
+    t->dtls = dtls_conn_new_server(w->s->cert, t->remote_fp, dtls_send, w);
+    if (!t->dtls) return;
+  }
+  w->current = slot;
+  dtls_state before = dtls_conn_state(t->dtls);
+  dtls_state st = dtls_conn_input(t->dtls, data, len, uv_now(&w->loop));
+  w->current = -1;
+  if (st == DTLS_CONNECTED && before != DTLS_CONNECTED && !t->srtp) on_dtls_connected(w, slot);
+  else if (st == DTLS_FAILED) close_transport_media(w, t, "dtls-failed");
+  else if (st == DTLS_CLOSED) close_transport_media(w, t, "dtls-closed");
+}
+
+/* ---- RTP and RTCP ------------------------------------------------------- */
+
+static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now) {
+  rtp_header h;
+  if (rtp_parse(pkt, len, &h) != 0) {
+    COUNT(malformed, 1);
+    return;
+  }
+  track *tr = track_find(w, h.ssrc);
+  if (!tr || tr->transport != slot) { /* not a track this sender published */
+    COUNT(dropped, 1);
+    return;
+  }
+  rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
+  if (h.extension) rtp_ext_remap(pkt, &h, tr->ext_map);
+  if (tr->history) {
+    rtp_history_put(tr->history, h.seq, pkt, len, now);
+    uint16_t missing[64];
+    int n = rtp_seq_update(&tr->seq, h.seq, missing, 64);
+    if (n > 0) { /* ask the publisher again for what the network lost */
+      uint8_t fb[512];
+      size_t fl = rtcp_build_nack(fb, sizeof fb, SERVER_SSRC, h.ssrc, missing, n);
+      if (fl) {
+        send_feedback(w, &w->transports[slot], fb, fl);
+        COUNT(nacks_sent, 1);
+      }
+    }
+  }
+  for (int i = 0; i < tr->n_subscribers; i++) {
+    transport *sub = &w->transports[tr->subscribers[i]];
+    if (sub->srtp) send_srtp(w, sub, pkt, len, 0);
+  }
+}
+
+/* From a subscriber: answers NACKs from the history, passes key frame requests
+ * to the publisher (rate limited). Reports and REMB end here. */
+static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b, uint64_t now) {
+  if (b->type == RTCP_RTPFB && rtcp_is_nack(b)) {
+    COUNT(nacks_received, 1);
+    track *tr = track_find(w, rtcp_media_ssrc(b));
+    if (!tr || !tr->history) return;
+    uint16_t seqs[128];
+    int n = rtcp_nack_seqs(b, seqs, 128);
+    for (int i = 0; i < n; i++) {
+      size_t len;
+      const uint8_t *p = rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
+      if (!p) continue;
+      send_srtp(w, t, p, len, 0);
+      COUNT(retransmits, 1);
+    }
+  } else if (b->type == RTCP_PSFB && (rtcp_is_pli(b) || rtcp_is_fir(b))) {
+    COUNT(plis_received, 1);
+    uint32_t ssrcs[4];
+    int n = 1;
+    ssrcs[0] = rtcp_media_ssrc(b);
+    if (rtcp_is_fir(b)) n = rtcp_fir_ssrcs(b, ssrcs, 4);
+    for (int i = 0; i < n; i++) {
+      track *tr = track_find(w, ssrcs[i]);
+      if (tr) request_keyframe(w, tr, now);
+    }
+  }
+}
+
+/* From a publisher: sender reports go to the subscribers of that SSRC (lip
+ * sync); everything else ends here. */
+static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
+  if (b->type != RTCP_SR) return;
+  track *tr = track_find(w, rtcp_sender_ssrc(b));
+  if (!tr || tr->transport != slot || b->len > 1200) return;
+  for (int i = 0; i < tr->n_subscribers; i++) {
+    transport *sub = &w->transports[tr->subscribers[i]];
+    if (sub->srtp) send_srtp(w, sub, b->p, b->len, 1);
+  }
+}
+
+static void on_srtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now) {
+  transport *t = &w->transports[slot];
+  if (!t->srtp) {
+    COUNT(dropped, 1);
+    return;
+  }
+  if (rtp_is_rtcp(pkt, len)) {
+    if (srtp_pair_unprotect_rtcp(t->srtp, pkt, &len) != 0) {
+      COUNT(srtp_errors, 1);
+      return;
+    }
+    size_t off = 0;
+    rtcp_block b;
+    int rc;
+    while ((rc = rtcp_next(pkt, len, &off, &b)) == 1) {
+      if (t->n_published) handle_publisher_rtcp(w, slot, &b);
+      if (t->n_subscribed) handle_subscriber_rtcp(w, t, &b, now);
+    }
+    if (rc < 0) COUNT(malformed, 1);
+    return;
+  }
+  if (srtp_pair_unprotect_rtp(t->srtp, pkt, &len) != 0) {
+    COUNT(srtp_errors, 1);
+    return;
+  }
+  forward_rtp(w, slot, pkt, len, now);
+}
+
+/* ---- STUN --------------------------------------------------------------- */
+
+static void on_stun(worker *w, const uint8_t *p, size_t n, const struct sockaddr *from, uint64_t now) {
+  int slot = addr_find(w, from);
+  if (slot < 0) {
+    stun_msg m;
+    char ufrag[ICE_UFRAG_LEN + 8] = {0};
+    if (stun_parse(p, n, &m) != STUN_OK) {
+      COUNT(malformed, 1);
+      return;
+    }
+    if (ice_username_local(&m, ufrag, sizeof ufrag) != 0) {
+      COUNT(dropped, 1);
+      return;
+    }
+    for (int i = 0; i < MAX_TRANSPORTS && slot < 0; i++)
+      if (w->transports[i].used && CRYPTO_memcmp(w->transports[i].ice.local_ufrag, ufrag, ICE_UFRAG_LEN + 1) == 0)
+        slot = i;
+    if (slot < 0) {
+      COUNT(dropped, 1);
+      return;
+    }
+  }
+  transport *t = &w->transports[slot];
+  uint8_t *out = w->scratch;
+  size_t out_len = 0;
+  ice_result r = ice_agent_handle(&t->ice, p, n, from, now, out, UDP_MAX_DATAGRAM, &out_len);
+  if (r == ICE_IGNORED) {
+    COUNT(dropped, 1);
+    return;
+  }
+  if (ice_agent_is_valid_addr(&t->ice, from)) addr_add(w, from, slot);
+  if (out_len) {
+    uint8_t *slot_buf = udp_send_slot(w->s->fd, w->tx);
+    memcpy(slot_buf, out, out_len);
+    udp_send_commit(w->tx, out_len, from);
+  }
+}
+
+/* ---- the loop ----------------------------------------------------------- */
+
+static void on_datagram(worker *w, uint8_t *p, size_t n, const struct sockaddr *from, uint64_t now) {
+  COUNT(packets_in, 1);
+  COUNT(bytes_in, n);
+  if (n == 0) {
+    COUNT(malformed, 1);
+    return;
+  }
+  uint8_t b = p[0];
+  if (b <= 3) {
+    if (!stun_looks_like(p, n)) COUNT(malformed, 1);
+    else on_stun(w, p, n, from, now);
+    return;
+  }
+  int slot = addr_find(w, from);
+  /* Only addresses that passed ICE (and still do) may send anything else. */
+  if (slot < 0 || !ice_agent_is_valid_addr(&w->transports[slot].ice, from)) {
+    COUNT(dropped, 1);
+    return;
+  }
+  if (b >= 20 && b <= 63) feed_dtls(w, slot, p, n);
+  else if (b >= 128 && b <= 191 && rtp_looks_like(p, n)) on_srtp(w, slot, p, n, now);
+  else COUNT(malformed, 1);
+}
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  worker *w = h->data;
+  uint64_t out_before = w->tx->sent_packets, bytes_before = w->tx->sent_bytes;
+  for (int rounds = 0; rounds < 8; rounds++) { /* bounded: timers must run too */
+    int n = udp_recv(w->s->fd, w->rx);
+    if (n <= 0) break;
+    uint64_t now = uv_now(&w->loop);
+    for (int i = 0; i < n; i++)
+      on_datagram(w, w->rx->data[i], w->rx->len[i], (struct sockaddr *)&w->rx->from[i], now);
+    udp_flush(w->s->fd, w->tx);
+  }
+  COUNT(packets_out, w->tx->sent_packets - out_before);
+  COUNT(bytes_out, w->tx->sent_bytes - bytes_before);
+}
+
+static void send_remb(worker *w, transport *t, uint64_t now) {
+  uint32_t ssrcs[SFU_MAX_TRACKS_PER_TRANSPORT];
+  int n = 0;
+  for (int k = 0; k < t->n_published; k++) {
+    track *tr = track_find(w, t->published[k]);
+    if (tr && tr->t.kind == SFU_VIDEO) ssrcs[n++] = tr->t.ssrc;
+  }
+  if (!n) return;
+  uint8_t fb[128];
+  size_t fl = rtcp_build_remb(fb, sizeof fb, SERVER_SSRC, w->s->cfg.max_video_bitrate, ssrcs, n);
+  if (fl) send_feedback(w, t, fb, fl);
+  t->last_remb_ms = now;
+}
+
+static void on_tick(uv_timer_t *h) {
+  worker *w = h->data;
+  uint64_t now = uv_now(&w->loop);
+  uint64_t out_before = w->tx->sent_packets, bytes_before = w->tx->sent_bytes;
+  for (int i = 0; i < MAX_TRANSPORTS; i++) {
+    transport *t = &w->transports[i];
+    if (!t->used || t->closed_reported) continue;
+    if (ice_agent_consent_expired(&t->ice, now)) {
+      close_transport_media(w, t, "ice-timeout");
+      continue;
+    }
+    if (t->dtls && dtls_conn_state(t->dtls) == DTLS_HANDSHAKING) {
+      uint64_t due = dtls_conn_next_timeout(t->dtls, now);
+      if (due && due <= now) {
+        w->current = i;
+        if (dtls_conn_on_timer(t->dtls, now) == DTLS_FAILED) close_transport_media(w, t, "dtls-timeout");
+        w->current = -1;
+      }
+    }
+    if (t->srtp && t->n_published && now - t->last_remb_ms >= REMB_INTERVAL_MS) send_remb(w, t, now);
+  }
+  udp_flush(w->s->fd, w->tx);
+  COUNT(packets_out, w->tx->sent_packets - out_before);
+  COUNT(bytes_out, w->tx->sent_bytes - bytes_before);
+}
+
+worker *worker_new(sfu *s) {
+  worker *w = calloc(1, sizeof *w);
+  if (!w) return NULL;
+  w->s = s;
+  w->current = -1;
+  w->transports = calloc(MAX_TRANSPORTS, sizeof(transport));
+  w->addrs = calloc(ADDR_SLOTS, sizeof(addr_entry));
+  w->tracks = calloc(SSRC_SLOTS, sizeof(track));
+  w->rx = calloc(1, sizeof(udp_recv_batch));
+  w->tx = calloc(1, sizeof(udp_send_batch));
+  if (!w->transports || !w->addrs || !w->tracks || !w->rx || !w->tx || uv_loop_init(&w->loop) != 0) {
+    free(w->transports);
+    free(w->addrs);
+    free(w->tracks);
+    free(w->rx);
+    free(w->tx);
+    free(w);
+    return NULL;
+  }
+  for (int i = 0; i < ADDR_SLOTS; i++) w->addrs[i].slot = -1;
+  s->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
+  uv_poll_init(&w->loop, &w->poll, s->fd);
+  uv_timer_init(&w->loop, &w->tick);
+  w->poll.data = w->tick.data = w;
+  return w;
+}
+
+void worker_run(worker *w) {
+  uv_poll_start(&w->poll, UV_READABLE, on_readable);
+  uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  /* Stopped: free every transport and close the handles. */
+  for (int i = 0; i < MAX_TRANSPORTS; i++)
+    if (w->transports[i].used) on_cmd_destroy(w, i);
+  uv_close((uv_handle_t *)&w->poll, NULL);
+  uv_close((uv_handle_t *)&w->tick, NULL);
+  mailbox_close(w->s->to_worker);
+  uv_run(&w->loop, UV_RUN_DEFAULT);
+  uv_loop_close(&w->loop);
+  free(w->transports);
+  free(w->addrs);
+  free(w->tracks);
+  free(w->rx);
+  free(w->tx);
+  free(w);
+}

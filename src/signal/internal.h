@@ -1,0 +1,101 @@
+/* Private to src/signal: sessions, live rooms and participants, shared by
+ * signal.c (sessions and messages) and meeting.c (rooms and negotiation). */
+#ifndef SEALROOM_SIGNAL_INTERNAL_H
+#define SEALROOM_SIGNAL_INTERNAL_H
+
+#include <jansson.h>
+
+#include "sdp/sdp.h"
+#include "signal/signal.h"
+#include "signal/ws.h"
+
+#define MAX_PUB_TRACKS 4
+#define MAX_SUB_LINES 256 /* = SDP_MAX_MEDIA: 128 remote participants with audio and video */
+#define NAME_MAX_CHARS 64
+
+typedef struct session session;
+typedef struct participant participant;
+typedef struct live_room live_room;
+
+typedef struct {
+  sfu_kind kind;
+  char mid[33];
+  uint32_t ssrc;
+  bool muted;
+} pub_track;
+
+struct participant {
+  char id[UUID_STR_LEN];
+  char name[NAME_MAX_CHARS * 4 + 1];
+  role r;
+  live_room *room;
+  session *sess;
+  participant *next; /* in the room */
+  /* publish connection */
+  uint32_t pub_transport;
+  char pub_ufrag[ICE_UFRAG_LEN + 1], pub_pwd[ICE_PWD_LEN + 1];
+  pub_track tracks[MAX_PUB_TRACKS];
+  int n_tracks;
+  bool audio_muted, video_muted;
+  /* subscribe connection: one m-line per remote track, slots reused */
+  uint32_t sub_transport;
+  char sub_ufrag[ICE_UFRAG_LEN + 1], sub_pwd[ICE_PWD_LEN + 1];
+  bool sub_remote_set;
+  sdp_sub_line *lines; /* MAX_SUB_LINES */
+  int n_lines;
+  int sub_version;
+  bool awaiting_answer, dirty;
+};
+
+struct live_room {
+  room settings; /* as stored when the first participant joined; refreshed on each join */
+  participant *members;
+  int count;
+  live_room *next;
+};
+
+struct signal_server {
+  uv_loop_t *loop;
+  const config *cfg;
+  store *db;
+  sfu *media;
+  ws_server ws;
+  session *sessions;
+  live_room *rooms;
+  uv_timer_t sweep;
+  signal_stats stats;
+  bool stopping, timer_closed;
+  void (*on_stopped)(void *ctx);
+  void *stopped_ctx;
+};
+
+struct session {
+  signal_server *srv;
+  ws_conn *ws;
+  session *next;
+  participant *p;      /* NULL until joined */
+  uint64_t opened_ms;
+  double tokens;       /* message rate bucket */
+  double relay_tokens;
+  uint64_t bucket_ms;
+  int bad_in_a_row;
+  int limited_in_a_row;
+  bool closing;
+  char client_ip[64];
+};
+
+/* signal.c */
+void session_send(session *s, json_t *msg); /* steals msg */
+void session_error(session *s, const char *code, const char *message);
+void session_fail(session *s, const char *code, const char *message); /* error, then close */
+
+/* meeting.c */
+void meeting_join(signal_server *srv, session *s, const json_t *msg);
+void meeting_leave(signal_server *srv, participant *p);
+void meeting_publish(signal_server *srv, participant *p, const char *sdp);
+void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp, int version);
+void meeting_mute(signal_server *srv, participant *p, const char *kind, bool muted);
+void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload);
+void meeting_media_event(signal_server *srv, const sfu_event *ev);
+
+#endif

@@ -1,0 +1,451 @@
+/* Live rooms on the control plane: joining with all its checks, rosters,
+ * the publish/subscribe negotiation with the SFU, mute state and relays.
+ * A participant's subscribe connection gets one m-line per remote track;
+ * lines of tracks that left turn inactive and are reused, so m-line indexes
+ * stay stable across renegotiations. Only the server offers on it, one offer
+ * at a time (the next waits for the answer), so there is never glare. */
+#include <ctype.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api/room_fields.h"
+#include "auth/jwt.h"
+#include "core/log.h"
+#include "core/timefmt.h"
+#include "dtls/dtls.h"
+#include "signal/internal.h"
+
+#define SDP_OUT_MAX (256 * 1024)
+#define RELAY_MAX_BYTES (16 * 1024)
+#define TOKEN_LEEWAY_S 30
+
+/* ---- JSON of participants and rooms ----------------------------------- */
+
+static json_t *tracks_json(const participant *p) {
+  json_t *a = json_array();
+  for (int i = 0; i < p->n_tracks; i++)
+    json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "kind", p->tracks[i].kind == SFU_AUDIO ? "audio" : "video",
+                                       "mid", p->tracks[i].mid, "muted", p->tracks[i].muted));
+  return a;
+}
+
+static json_t *participant_json(const participant *p) {
+  return json_pack("{s:s,s:s,s:s,s:o}", "id", p->id, "name", p->name, "role", p->r.name, "tracks",
+                   tracks_json(p));
+}
+
+static json_t *role_json(const role *r) { return role_to_json(r, 1); }
+
+static json_t *room_json(const room *r) {
+  return json_pack("{s:s,s:s,s:o,s:b,s:s,s:i,s:b,s:b,s:b,s:b}", "id", r->id, "friendly_url", r->friendly_url,
+                   "description", r->description[0] ? json_string(r->description) : json_null(),
+                   "e2ee_enabled", r->e2ee_enabled, "privacy", r->is_private ? "private" : "public",
+                   "max_participants", r->max_participants, "chat_enabled", r->chat_enabled,
+                   "screenshare_enabled", r->screenshare_enabled, "audio_on_join_enabled",
+                   r->audio_on_join_enabled, "video_on_join_enabled", r->video_on_join_enabled);
+}
+
+static void broadcast(live_room *lr, const participant *except, json_t *msg) {
+  for (participant *q = lr->members; q; q = q->next)
+    if (q != except) session_send(q->sess, json_incref(msg));
+  json_decref(msg);
+}
+
+/* ---- live rooms --------------------------------------------------------- */
+
+static live_room *find_live(signal_server *srv, const char *room_id) {
+  for (live_room *lr = srv->rooms; lr; lr = lr->next)
+    if (strcmp(lr->settings.id, room_id) == 0) return lr;
+  return NULL;
+}
+
+static void free_live_if_empty(signal_server *srv, live_room *lr) {
+  if (lr->members) return;
+  for (live_room **pp = &srv->rooms; *pp; pp = &(*pp)->next) {
+    if (*pp == lr) {
+      *pp = lr->next;
+      break;
+    }
+  }
+  srv->stats.live_rooms--;
+  free(lr);
+}
+
+/* ---- subscriptions ------------------------------------------------------ */
+
+static sdp_local local_for(signal_server *srv, const char *ufrag, const char *pwd, uint32_t version) {
+  sdp_local l = {.ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint = sfu_fingerprint(srv->media),
+                 .ip = sfu_announce_ip(srv->media), .port = (uint16_t)sfu_port(srv->media),
+                 .session_version = version};
+  RAND_bytes((unsigned char *)&l.session_id, sizeof l.session_id);
+  l.session_id &= 0x7fffffffffffffffULL;
+  return l;
+}
+
+static bool line_wanted(live_room *lr, const participant *self, const sdp_sub_line *line) {
+  for (participant *q = lr->members; q; q = q->next) {
+    if (q == self) continue;
+    for (int i = 0; i < q->n_tracks; i++)
+      if (q->tracks[i].ssrc == line->ssrc && strcmp(q->id, line->stream_id) == 0) return true;
+  }
+  return false;
+}
+
+static bool has_line(const participant *p, const char *stream, uint32_t ssrc) {
+  for (int i = 0; i < p->n_lines; i++)
+    if (p->lines[i].active && p->lines[i].ssrc == ssrc && strcmp(p->lines[i].stream_id, stream) == 0)
+      return true;
+  return false;
+}
+
+/* Brings p's m-lines in line with the tracks of the others. True if changed. */
+static bool reconcile_lines(participant *p) {
+  bool changed = false;
+  for (int i = 0; i < p->n_lines; i++) {
+    sdp_sub_line *l = &p->lines[i];
+    if (l->active && !line_wanted(p->room, p, l)) {
+      l->active = false;
+      l->ssrc = 0;
+      l->stream_id[0] = l->track_id[0] = '\0';
+      changed = true;
+    }
+  }
+  for (participant *q = p->room->members; q; q = q->next) {
+    if (q == p) continue;
+    for (int t = 0; t < q->n_tracks; t++) {
+      const pub_track *tr = &q->tracks[t];
+      if (!tr->ssrc || has_line(p, q->id, tr->ssrc)) continue;
+      sdp_kind kind = tr->kind == SFU_AUDIO ? SDP_AUDIO : SDP_VIDEO;
+      sdp_sub_line *l = NULL;
+      for (int i = 0; i < p->n_lines && !l; i++)
+        if (!p->lines[i].active && p->lines[i].kind == kind) l = &p->lines[i];
+      if (!l) {
+        if (p->n_lines == MAX_SUB_LINES) continue;
+        l = &p->lines[p->n_lines];
+        memset(l, 0, sizeof *l);
+        l->kind = kind;
+        snprintf(l->mid, sizeof l->mid, "%d", p->n_lines);
+        p->n_lines++;
+      }
+      l->active = true;
+      l->ssrc = tr->ssrc;
+      snprintf(l->stream_id, sizeof l->stream_id, "%s", q->id);
+      /* Track ids must be unique within the connection: the sender's id + kind + mid. */
+      snprintf(l->track_id, sizeof l->track_id, "%s-%c%.20s", q->id, tr->kind == SFU_AUDIO ? 'a' : 'v', tr->mid);
+      changed = true;
+    }
+  }
+  return changed;
+}
+
+static void send_subscribe_offer(signal_server *srv, participant *p) {
+  if (p->n_lines == 0) return;
+  if (!p->sub_transport) {
+    p->sub_transport = sfu_transport_create(srv->media, p->sub_ufrag, p->sub_pwd);
+    if (!p->sub_transport) return session_fail(p->sess, "server_error", "Cannot create a media transport.");
+  }
+  char *sdp = malloc(SDP_OUT_MAX);
+  if (!sdp) return;
+  sdp_local local = local_for(srv, p->sub_ufrag, p->sub_pwd, (uint32_t)p->sub_version + 1);
+  int n = sdp_build_subscribe_offer(p->lines, p->n_lines, &local, sdp, SDP_OUT_MAX);
+  if (n < 0) {
+    free(sdp);
+    log_error("signal: could not build a subscribe offer (%d lines)", p->n_lines);
+    return;
+  }
+  p->sub_version++;
+  p->awaiting_answer = true;
+  session_send(p->sess, json_pack("{s:s,s:s,s:i}", "type", "subscribe_offer", "sdp", sdp, "version", p->sub_version));
+  free(sdp);
+}
+
+/* Called whenever the set of tracks of p's room changes. */
+static void update_subscriptions(signal_server *srv, participant *p) {
+  if (p->awaiting_answer) {
+    p->dirty = true;
+    return;
+  }
+  p->dirty = false;
+  if (reconcile_lines(p)) send_subscribe_offer(srv, p);
+}
+
+static void update_others(signal_server *srv, participant *p) {
+  for (participant *q = p->room->members; q; q = q->next)
+    if (q != p) update_subscriptions(srv, q);
+}
+
+/* ---- join --------------------------------------------------------------- */
+
+static const char *token_error_code(jwt_status st) {
+  return st == JWT_EXPIRED || st == JWT_NOT_YET_VALID ? "token_expired" : "token_invalid";
+}
+
+/* Verifies a join token against the room's team keys. */
+static jwt_status check_token(signal_server *srv, const room *r, const char *token, jwt_join_claims *claims) {
+  uint8_t hashes[16][KEY_HASH_LEN];
+  size_t n = 0;
+  if (store_key_hashes(srv->db, r->team_id, hashes, 16, &n) != STORE_OK || n == 0) return JWT_BAD_SIGNATURE;
+  const uint8_t *keys[16];
+  size_t lens[16];
+  for (size_t i = 0; i < n; i++) {
+    keys[i] = hashes[i];
+    lens[i] = KEY_HASH_LEN;
+  }
+  jwt_status st = jwt_verify_join(token, strlen(token), keys, lens, n, r->team_id, r->id, r->friendly_url,
+                                  now_unix(), TOKEN_LEEWAY_S, claims);
+  OPENSSL_cleanse(hashes, sizeof hashes);
+  return st;
+}
+
+static int valid_name(const char *s) {
+  size_t chars = utf8_length(s);
+  if (chars < 1 || chars > NAME_MAX_CHARS) return 0;
+  for (const char *p = s; *p; p++)
+    if ((unsigned char)*p < 0x20 || *p == 0x7f) return 0;
+  return 1;
+}
+
+static int room_has_role(const room *r, const char *role_id) {
+  for (int i = 0; i < r->n_roles; i++)
+    if (strcmp(r->roles[i], role_id) == 0) return 1;
+  return 0;
+}
+
+void meeting_join(signal_server *srv, session *s, const json_t *msg) {
+  const char *ref = json_string_value(json_object_get(msg, "room"));
+  const char *name = json_string_value(json_object_get(msg, "name"));
+  json_t *tok = json_object_get(msg, "token");
+  if (!ref || !name || (tok && !json_is_string(tok) && !json_is_null(tok)) || strlen(ref) > 64)
+    return session_error(s, "bad_message", "join needs \"room\" and \"name\" strings (and optionally \"token\").");
+  if (!valid_name(name)) return session_error(s, "bad_message", "name must be 1 to 64 characters, no control characters.");
+  char ref_buf[65];
+  snprintf(ref_buf, sizeof ref_buf, "%s", ref);
+  if (uuid_is_valid(ref_buf))
+    for (char *c = ref_buf; *c; c++) *c = (char)tolower((unsigned char)*c);
+  room *r = malloc(sizeof *r);
+  if (!r) return session_fail(s, "server_error", "Out of memory.");
+  store_status st = store_room_get(srv->db, NULL, ref_buf, r);
+  if (st != STORE_OK) {
+    free(r);
+    if (st == STORE_NOT_FOUND) return session_fail(s, "room_not_found", "There is no such room.");
+    return session_fail(s, "server_error", "The room could not be read.");
+  }
+  int64_t now = now_unix();
+  jwt_join_claims claims;
+  memset(&claims, 0, sizeof claims);
+  const char *token = json_string_value(tok);
+  const char *code = NULL, *text = NULL;
+  if (r->is_locked) code = "room_locked", text = "The room is locked.";
+  else if (r->expires_at && r->expires_at <= now) code = "room_expired", text = "The room has expired.";
+  else if (token) {
+    jwt_status js = check_token(srv, r, token, &claims);
+    if (js != JWT_OK) code = token_error_code(js), text = jwt_strerror(js);
+  } else if (r->is_private) {
+    code = "token_required", text = "This room is private: a join token is needed.";
+  }
+  /* Role: the token's, if it names one of the room's roles; else the room default. */
+  role who;
+  const char *role_ref = claims.role[0] ? claims.role : r->default_role;
+  if (!code && (store_role_get(srv->db, role_ref, &who) != STORE_OK || !room_has_role(r, who.id)))
+    code = "token_invalid", text = "The token's role is not one of the room's roles.";
+  live_room *lr = code ? NULL : find_live(srv, r->id);
+  if (!code && lr && lr->count >= r->max_participants) code = "room_full", text = "The room is full.";
+  if (code) {
+    free(r);
+    return session_fail(s, code, text);
+  }
+  if (!lr) {
+    lr = calloc(1, sizeof *lr);
+    if (!lr) {
+      free(r);
+      return session_fail(s, "server_error", "Out of memory.");
+    }
+    lr->next = srv->rooms;
+    srv->rooms = lr;
+    srv->stats.live_rooms++;
+  }
+  lr->settings = *r;
+  free(r);
+  participant *p = calloc(1, sizeof *p);
+  if (!p || !(p->lines = calloc(MAX_SUB_LINES, sizeof(sdp_sub_line))) || uuid_v4(p->id) != 0) {
+    if (p) free(p->lines);
+    free(p);
+    free_live_if_empty(srv, lr);
+    return session_fail(s, "server_error", "Out of memory.");
+  }
+  snprintf(p->name, sizeof p->name, "%s", claims.user_name[0] ? claims.user_name : name);
+  p->r = who;
+  p->room = lr;
+  p->sess = s;
+  s->p = p;
+  json_t *others = json_array();
+  for (participant *q = lr->members; q; q = q->next) json_array_append_new(others, participant_json(q));
+  p->next = lr->members;
+  lr->members = p;
+  lr->count++;
+  srv->stats.participants++;
+  session_send(s, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "type", "welcome", "participant_id", p->id, "name",
+                            p->name, "room", room_json(&lr->settings), "role", role_json(&p->r),
+                            "participants", others));
+  broadcast(lr, p, json_pack("{s:s,s:o}", "type", "participant_joined", "participant", participant_json(p)));
+  log_info("signal: %s joined room %s (%d present)", p->id, lr->settings.friendly_url, lr->count);
+  update_subscriptions(srv, p);
+}
+
+/* ---- leave -------------------------------------------------------------- */
+
+void meeting_leave(signal_server *srv, participant *p) {
+  live_room *lr = p->room;
+  for (participant **pp = &lr->members; *pp; pp = &(*pp)->next) {
+    if (*pp == p) {
+      *pp = p->next;
+      break;
+    }
+  }
+  lr->count--;
+  srv->stats.participants--;
+  if (p->pub_transport) sfu_transport_destroy(srv->media, p->pub_transport);
+  if (p->sub_transport) sfu_transport_destroy(srv->media, p->sub_transport);
+  broadcast(lr, NULL, json_pack("{s:s,s:s}", "type", "participant_left", "participant_id", p->id));
+  log_info("signal: %s left room %s (%d present)", p->id, lr->settings.friendly_url, lr->count);
+  p->n_tracks = 0;
+  for (participant *q = lr->members; q; q = q->next) update_subscriptions(srv, q);
+  if (p->sess) p->sess->p = NULL;
+  OPENSSL_cleanse(p->pub_pwd, sizeof p->pub_pwd);
+  OPENSSL_cleanse(p->sub_pwd, sizeof p->sub_pwd);
+  free(p->lines);
+  free(p);
+  free_live_if_empty(srv, lr);
+}
+
+/* ---- publish ------------------------------------------------------------ */
+
+static void tracks_changed(signal_server *srv, participant *p) {
+  broadcast(p->room, p, json_pack("{s:s,s:s,s:o}", "type", "tracks_updated", "participant_id", p->id, "tracks",
+                                  tracks_json(p)));
+  update_others(srv, p);
+}
+
+void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
+  if (!(p->r.permissions & PERM_BROADCAST))
+    return session_error(p->sess, "forbidden", "Your role may not send audio or video.");
+  sdp_session *offer = malloc(sizeof *offer);
+  char *answer = malloc(SDP_OUT_MAX);
+  sdp_track found[SDP_MAX_MEDIA];
+  int n_found = 0;
+  char err[128] = "";
+  if (!offer || !answer) goto oom;
+  if (sdp_parse(sdp_text, strlen(sdp_text), offer, err, sizeof err) != 0 || offer->fp_len != 32 ||
+      strcasecmp(offer->fp_alg, "sha-256") != 0) {
+    session_error(p->sess, "bad_sdp", err[0] ? err : "The offer needs a sha-256 fingerprint.");
+    goto out;
+  }
+  if (!p->pub_transport) {
+    p->pub_transport = sfu_transport_create(srv->media, p->pub_ufrag, p->pub_pwd);
+    if (!p->pub_transport) goto oom;
+  }
+  sdp_local local = local_for(srv, p->pub_ufrag, p->pub_pwd, 1);
+  if (sdp_build_publish_answer(offer, &local, answer, SDP_OUT_MAX, found, (int)(sizeof found / sizeof found[0]),
+                               &n_found) < 0) {
+    session_error(p->sess, "bad_sdp", "The offer has no audio or video the server can receive (Opus, VP8).");
+    goto out;
+  }
+  sfu_transport_set_remote(srv->media, p->pub_transport, offer->ice_ufrag, offer->fp);
+  sfu_track tracks[MAX_PUB_TRACKS];
+  int n = 0;
+  p->n_tracks = 0;
+  for (int i = 0; i < n_found && n < MAX_PUB_TRACKS; i++) {
+    if (!found[i].accepted || !found[i].ssrc) continue;
+    sfu_kind kind = found[i].kind == SDP_AUDIO ? SFU_AUDIO : SFU_VIDEO;
+    tracks[n] = (sfu_track){.ssrc = found[i].ssrc, .kind = kind, .pt = found[i].pt,
+                            .ext_audio_level = found[i].ext_audio_level};
+    pub_track *t = &p->tracks[p->n_tracks++];
+    t->kind = kind;
+    snprintf(t->mid, sizeof t->mid, "%s", found[i].mid);
+    t->ssrc = found[i].ssrc;
+    t->muted = kind == SFU_AUDIO ? p->audio_muted : p->video_muted;
+    n++;
+  }
+  sfu_transport_publish(srv->media, p->pub_transport, tracks, n);
+  session_send(p->sess, json_pack("{s:s,s:s}", "type", "publish_answer", "sdp", answer));
+  tracks_changed(srv, p);
+  goto out;
+oom:
+  session_fail(p->sess, "server_error", "Out of memory.");
+out:
+  free(offer);
+  free(answer);
+}
+
+/* ---- subscribe answers -------------------------------------------------- */
+
+void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp_text, int version) {
+  if (!p->awaiting_answer || version != p->sub_version)
+    return session_error(p->sess, "bad_message", "No subscribe offer of that version is waiting for an answer.");
+  sdp_session *ans = malloc(sizeof *ans);
+  char err[128] = "";
+  if (!ans) return session_fail(p->sess, "server_error", "Out of memory.");
+  if (sdp_parse(sdp_text, strlen(sdp_text), ans, err, sizeof err) != 0 ||
+      sdp_check_subscribe_answer(ans, p->lines, p->n_lines, err, sizeof err) != 0 || ans->fp_len != 32) {
+    free(ans);
+    return session_error(p->sess, "bad_sdp", err[0] ? err : "The answer needs a sha-256 fingerprint.");
+  }
+  if (!p->sub_remote_set) {
+    sfu_transport_set_remote(srv->media, p->sub_transport, ans->ice_ufrag, ans->fp);
+    p->sub_remote_set = true;
+  }
+  free(ans);
+  uint32_t ssrcs[MAX_SUB_LINES];
+  int n = 0;
+  for (int i = 0; i < p->n_lines; i++)
+    if (p->lines[i].active) ssrcs[n++] = p->lines[i].ssrc;
+  sfu_transport_subscribe(srv->media, p->sub_transport, ssrcs, n);
+  p->awaiting_answer = false;
+  if (p->dirty) update_subscriptions(srv, p);
+}
+
+/* ---- mute, relay, media events ------------------------------------------ */
+
+void meeting_mute(signal_server *srv, participant *p, const char *kind, bool muted) {
+  sfu_kind k;
+  if (strcmp(kind, "audio") == 0) k = SFU_AUDIO, p->audio_muted = muted;
+  else if (strcmp(kind, "video") == 0) k = SFU_VIDEO, p->video_muted = muted;
+  else return session_error(p->sess, "bad_message", "kind must be \"audio\" or \"video\".");
+  for (int i = 0; i < p->n_tracks; i++)
+    if (p->tracks[i].kind == k) p->tracks[i].muted = muted;
+  broadcast(p->room, p, json_pack("{s:s,s:s,s:o}", "type", "tracks_updated", "participant_id", p->id, "tracks",
+                                  tracks_json(p)));
+}
+
+void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload) {
+  char *text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+  size_t size = text ? strlen(text) : 0;
+  free(text);
+  if (!text || size > RELAY_MAX_BYTES)
+    return session_error(p->sess, "too_large", "A relay payload may be at most 16 KiB.");
+  for (participant *q = p->room->members; q; q = q->next) {
+    if (q != p && strcmp(q->id, to) == 0) {
+      srv->stats.relays++;
+      session_send(q->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload", payload));
+      return;
+    }
+  }
+  session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
+}
+
+void meeting_media_event(signal_server *srv, const sfu_event *ev) {
+  for (live_room *lr = srv->rooms; lr; lr = lr->next) {
+    for (participant *p = lr->members; p; p = p->next) {
+      if (p->pub_transport != ev->transport && p->sub_transport != ev->transport) continue;
+      if (ev->type == SFU_EV_CONNECTED) {
+        log_debug("signal: %s media connected (%s)", p->id, p->pub_transport == ev->transport ? "publish" : "subscribe");
+        return;
+      }
+      log_info("signal: %s lost its media connection (%s)", p->id, ev->reason);
+      session_fail(p->sess, "media_failed", "The media connection was lost.");
+      return;
+    }
+  }
+}

@@ -1,0 +1,232 @@
+/* Signalling sessions: one per WebSocket. Parses and checks every message
+ * (JSON object, known type, field types, size and rate limits) before the
+ * meeting logic sees it; answers problems with an "error" message and closes
+ * the socket where docs/signalling.md says so. */
+#include "signal/signal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "signal/internal.h"
+
+#define JOIN_TIMEOUT_MS 10000
+#define MSG_RATE 50.0   /* messages per second, sustained */
+#define MSG_BURST 100.0
+#define RELAY_RATE 20.0
+#define RELAY_BURST 40.0
+#define MAX_BAD_IN_A_ROW 10
+#define MAX_LIMITED_IN_A_ROW 50
+
+/* ---- sending ------------------------------------------------------------ */
+
+void session_send(session *s, json_t *msg) {
+  if (!s || s->closing || !msg) {
+    json_decref(msg);
+    return;
+  }
+  char *text = json_dumps(msg, JSON_COMPACT);
+  json_decref(msg);
+  if (text) ws_send_text(s->ws, text, strlen(text));
+  free(text);
+}
+
+void session_error(session *s, const char *code, const char *message) {
+  session_send(s, json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", message));
+}
+
+void session_fail(session *s, const char *code, const char *message) {
+  if (s->closing) return;
+  session_error(s, code, message);
+  s->closing = true;
+  ws_close(s->ws, 1008, code);
+}
+
+/* ---- limits ------------------------------------------------------------- */
+
+static bool take(double *tokens, double rate, double burst, double elapsed_s) {
+  *tokens += elapsed_s * rate;
+  if (*tokens > burst) *tokens = burst;
+  if (*tokens < 1.0) return false;
+  *tokens -= 1.0;
+  return true;
+}
+
+/* ---- messages ----------------------------------------------------------- */
+
+static void handle(session *s, json_t *msg) {
+  signal_server *srv = s->srv;
+  const char *type = json_string_value(json_object_get(msg, "type"));
+  if (!type) return session_error(s, "bad_message", "Every message needs a string \"type\".");
+  s->bad_in_a_row = 0;
+  if (strcmp(type, "ping") == 0) return session_send(s, json_pack("{s:s}", "type", "pong"));
+  if (strcmp(type, "join") == 0) {
+    if (s->p) return session_error(s, "already_joined", "This connection has already joined a room.");
+    return meeting_join(srv, s, msg);
+  }
+  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "leave"};
+  bool is_known = false;
+  for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= strcmp(type, known[i]) == 0;
+  if (!is_known) return session_error(s, "unknown_type", "Unknown message type.");
+  if (!s->p) return session_error(s, "not_joined", "Send \"join\" first.");
+  participant *p = s->p;
+  if (strcmp(type, "leave") == 0) {
+    meeting_leave(srv, p);
+    s->closing = true;
+    ws_close(s->ws, 1000, "left");
+  } else if (strcmp(type, "publish_offer") == 0) {
+    const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+    if (!sdp) return session_error(s, "bad_message", "publish_offer needs an \"sdp\" string.");
+    meeting_publish(srv, p, sdp);
+  } else if (strcmp(type, "subscribe_answer") == 0) {
+    const char *sdp = json_string_value(json_object_get(msg, "sdp"));
+    json_t *v = json_object_get(msg, "version");
+    if (!sdp || !json_is_integer(v)) return session_error(s, "bad_message", "subscribe_answer needs \"sdp\" and \"version\".");
+    meeting_subscribe_answer(srv, p, sdp, (int)json_integer_value(v));
+  } else if (strcmp(type, "mute") == 0) {
+    const char *kind = json_string_value(json_object_get(msg, "kind"));
+    json_t *muted = json_object_get(msg, "muted");
+    if (!kind || !json_is_boolean(muted)) return session_error(s, "bad_message", "mute needs \"kind\" and a boolean \"muted\".");
+    meeting_mute(srv, p, kind, json_is_true(muted));
+  } else if (strcmp(type, "relay") == 0) {
+    const char *to = json_string_value(json_object_get(msg, "to"));
+    json_t *payload = json_object_get(msg, "payload");
+    if (!to || !payload) return session_error(s, "bad_message", "relay needs \"to\" and \"payload\".");
+    if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many relays.");
+    meeting_relay(srv, p, to, payload);
+  }
+}
+
+static void on_message(void *owner, ws_conn *c, const char *data, size_t len, int binary) {
+  session *s = ws_data(c);
+  signal_server *srv = owner;
+  if (!s || s->closing) return;
+  srv->stats.messages_in++;
+  uint64_t now = uv_now(srv->loop);
+  double elapsed = (double)(now - s->bucket_ms) / 1000.0;
+  s->bucket_ms = now;
+  s->relay_tokens += elapsed * RELAY_RATE;
+  if (s->relay_tokens > RELAY_BURST) s->relay_tokens = RELAY_BURST;
+  if (!take(&s->tokens, MSG_RATE, MSG_BURST, elapsed)) {
+    if (++s->limited_in_a_row > MAX_LIMITED_IN_A_ROW)
+      return session_fail(s, "rate_limited", "Too many messages: closing.");
+    return session_error(s, "rate_limited", "Too many messages; slow down.");
+  }
+  s->limited_in_a_row = 0;
+  json_error_t err;
+  json_t *msg = binary ? NULL : json_loadb(data, len, JSON_REJECT_DUPLICATES, &err);
+  if (!json_is_object(msg)) {
+    json_decref(msg);
+    srv->stats.messages_bad++;
+    if (++s->bad_in_a_row >= MAX_BAD_IN_A_ROW) return session_fail(s, "bad_message", "Too many malformed messages.");
+    return session_error(s, "bad_message", binary ? "Binary frames are not accepted." : "Messages must be JSON objects.");
+  }
+  handle(s, msg);
+  json_decref(msg);
+}
+
+static void on_too_large(void *owner, ws_conn *c) {
+  session *s = ws_data(c);
+  if (!s) return;
+  session_error(s, "too_large", "Messages may be at most 256 KiB.");
+  s->closing = true; /* ws closes the connection itself */
+}
+
+static void on_open(void *owner, ws_conn *c, const char *client_ip) {
+  signal_server *srv = owner;
+  session *s = calloc(1, sizeof *s);
+  if (!s) {
+    ws_close(c, 1011, "out of memory");
+    return;
+  }
+  s->srv = srv;
+  s->ws = c;
+  s->opened_ms = s->bucket_ms = uv_now(srv->loop);
+  s->tokens = MSG_BURST;
+  s->relay_tokens = RELAY_BURST;
+  snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip);
+  s->next = srv->sessions;
+  srv->sessions = s;
+  srv->stats.sessions++;
+  ws_set_data(c, s);
+}
+
+static void maybe_finish_stop(signal_server *s);
+
+static void on_closed(void *owner, ws_conn *c) {
+  signal_server *srv = owner;
+  session *s = ws_data(c);
+  if (!s) return;
+  if (s->p) meeting_leave(srv, s->p);
+  for (session **pp = &srv->sessions; *pp; pp = &(*pp)->next) {
+    if (*pp == s) {
+      *pp = s->next;
+      break;
+    }
+  }
+  srv->stats.sessions--;
+  free(s);
+  maybe_finish_stop(srv);
+}
+
+static const ws_handlers handlers = {on_message, on_too_large, on_closed, on_open};
+
+/* Closes sockets that never joined. */
+static void on_sweep(uv_timer_t *t) {
+  signal_server *srv = t->data;
+  uint64_t now = uv_now(srv->loop);
+  for (session *s = srv->sessions; s; s = s->next)
+    if (!s->p && !s->closing && now - s->opened_ms > JOIN_TIMEOUT_MS)
+      session_fail(s, "not_joined", "No join within 10 seconds.");
+}
+
+signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *media) {
+  signal_server *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->loop = loop;
+  s->cfg = cfg;
+  s->db = db;
+  s->media = media;
+  s->ws = (ws_server){.loop = loop, .handlers = &handlers, .owner = s, .ping_interval_ms = 5000,
+                      .idle_timeout_ms = 15000};
+  uv_timer_init(loop, &s->sweep);
+  s->sweep.data = s;
+  uv_timer_start(&s->sweep, on_sweep, 1000, 1000);
+  return s;
+}
+
+/* The last step of signal_stop: every session and the timer are gone. */
+static void maybe_finish_stop(signal_server *s) {
+  if (!s->stopping || !s->timer_closed || s->sessions) return;
+  void (*done)(void *) = s->on_stopped;
+  void *ctx = s->stopped_ctx;
+  free(s);
+  if (done) done(ctx);
+}
+
+static void on_sweep_closed(uv_handle_t *h) {
+  signal_server *s = h->data;
+  s->timer_closed = true;
+  maybe_finish_stop(s);
+}
+
+void signal_stop(signal_server *s, void (*done)(void *ctx), void *ctx) {
+  s->stopping = true;
+  s->on_stopped = done;
+  s->stopped_ctx = ctx;
+  for (session *x = s->sessions; x; x = x->next)
+    if (!x->closing) {
+      x->closing = true;
+      ws_close(x->ws, 1001, "server shutting down");
+    }
+  uv_timer_stop(&s->sweep);
+  uv_close((uv_handle_t *)&s->sweep, on_sweep_closed);
+}
+
+void signal_accept(signal_server *s, const http_request *req, http_response *res) {
+  ws_accept(&s->ws, req, res);
+}
+
+void signal_on_media_event(void *ctx, const sfu_event *ev) { meeting_media_event(ctx, ev); }
+
+void signal_get_stats(const signal_server *s, signal_stats *out) { *out = s->stats; }

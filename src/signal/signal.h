@@ -1,0 +1,33 @@
+/* WebSocket signalling (docs/signalling.md): sessions, joining rooms with
+ * their checks (lock, expiry, privacy and join tokens, capacity, roles),
+ * rosters, SDP negotiation of the publish and subscribe peer connections with
+ * the SFU, relays between participants. Runs on the control-plane loop. */
+#ifndef SEALROOM_SIGNAL_H
+#define SEALROOM_SIGNAL_H
+
+#include <uv.h>
+
+#include "core/config.h"
+#include "http/http.h"
+#include "sfu/sfu.h"
+#include "store/store.h"
+
+typedef struct signal_server signal_server;
+
+typedef struct {
+  int sessions, participants, live_rooms;
+  uint64_t messages_in, messages_bad, relays;
+} signal_stats;
+
+signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *media);
+/* Closes every session; when the last one is gone, frees the server and
+ * calls done(ctx) (the SFU must stay up until then: leaving participants
+ * still talk to it). */
+void signal_stop(signal_server *s, void (*done)(void *ctx), void *ctx);
+/* Handles GET /ws: the WebSocket upgrade. */
+void signal_accept(signal_server *s, const http_request *req, http_response *res);
+/* SFU events (transport connected or closed), from the control loop. */
+void signal_on_media_event(void *ctx, const sfu_event *ev);
+void signal_get_stats(const signal_server *s, signal_stats *out);
+
+#endif

@@ -1,0 +1,296 @@
+/* WebSocket connections: handshake checks, wslay on a non-blocking socket
+ * watched by uv_poll, server pings and an idle timeout. */
+#include "signal/ws.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <wslay/wslay.h>
+
+#include "api/api.h"
+#include "auth/base64.h"
+#include "core/log.h"
+
+struct ws_conn {
+  ws_server *srv;
+  int fd;
+  void *upgrade_handle;
+  wslay_event_context_ptr ws;
+  uv_poll_t poll;
+  uv_timer_t timer;
+  int open_handles;
+  char *extra; /* bytes read by the HTTP server past the request */
+  size_t extra_len, extra_off;
+  uint64_t last_rx_ms, last_ping_ms;
+  int closing;   /* no more reading; send what is queued, then close */
+  uint16_t close_after_flush; /* a close code to send once queued messages are out */
+  char close_reason[64];
+  int finished;  /* handles are being closed */
+  void *data;
+  char client_ip[64];
+};
+
+static int open_count;
+int ws_open_count(void) { return open_count; }
+
+typedef struct {
+  ws_server *srv;
+  char client_ip[64];
+} pending_upgrade;
+
+static uint64_t now_ms(ws_conn *c) { return uv_now(c->srv->loop); }
+
+static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, int flags, void *user) {
+  ws_conn *c = user;
+  if (c->extra_off < c->extra_len) {
+    size_t n = c->extra_len - c->extra_off;
+    if (n > len) n = len;
+    memcpy(buf, c->extra + c->extra_off, n);
+    c->extra_off += n;
+    return (ssize_t)n;
+  }
+  ssize_t n = recv(c->fd, buf, len, 0);
+  if (n > 0) {
+    c->last_rx_ms = now_ms(c);
+    return n;
+  }
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+  else
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+  return -1;
+}
+
+static ssize_t on_send(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags,
+                       void *user) {
+  ws_conn *c = user;
+  ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+  if (n >= 0) return n;
+  if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+  else
+    wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+  return -1;
+}
+
+static int on_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, void *user) {
+  return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
+}
+
+static void on_frame_start(wslay_event_context_ptr ctx,
+                           const struct wslay_event_on_frame_recv_start_arg *arg, void *user) {
+  ws_conn *c = user;
+  if (arg->payload_length > WS_MAX_MESSAGE && !c->closing) {
+    /* Tell the owner (it may queue an explanation), read nothing more, and
+     * close once that explanation is on the wire: a close frame would
+     * otherwise overtake it (wslay sends control frames first). */
+    c->srv->handlers->on_too_large(c->srv->owner, c);
+    ws_close(c, 1009, "message too large");
+  }
+}
+
+static void on_msg(wslay_event_context_ptr ctx, const struct wslay_event_on_msg_recv_arg *arg,
+                   void *user) {
+  ws_conn *c = user;
+  if (c->closing) return;
+  if (arg->opcode == WSLAY_TEXT_FRAME || arg->opcode == WSLAY_BINARY_FRAME)
+    c->srv->handlers->on_message(c->srv->owner, c, (const char *)arg->msg, arg->msg_length,
+                                 arg->opcode == WSLAY_BINARY_FRAME);
+}
+
+static const struct wslay_event_callbacks callbacks = {
+    on_recv, on_send, on_genmask, on_frame_start, NULL, NULL, on_msg};
+
+static void on_handle_closed(uv_handle_t *h) {
+  ws_conn *c = h->data;
+  if (--c->open_handles > 0) return;
+  c->srv->handlers->on_closed(c->srv->owner, c);
+  wslay_event_context_free(c->ws);
+  http_upgraded_close(c->upgrade_handle);
+  free(c->extra);
+  free(c);
+  open_count--;
+}
+
+static void finish(ws_conn *c) {
+  if (c->finished) return;
+  c->finished = 1;
+  uv_poll_stop(&c->poll);
+  uv_timer_stop(&c->timer);
+  uv_close((uv_handle_t *)&c->poll, on_handle_closed);
+  uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events);
+
+/* Re-arms the poll for what wslay wants, or finishes the connection. */
+static void update_poll(ws_conn *c) {
+  if (c->finished) return;
+  if (c->close_after_flush && !wslay_event_want_write(c->ws)) {
+    wslay_event_queue_close(c->ws, c->close_after_flush, (const uint8_t *)c->close_reason,
+                            strlen(c->close_reason));
+    c->close_after_flush = 0;
+  }
+  int want_read = !c->closing && wslay_event_want_read(c->ws);
+  int want_write = wslay_event_want_write(c->ws);
+  if (!want_read && !want_write) {
+    finish(c);
+    return;
+  }
+  uv_poll_start(&c->poll, (want_read ? UV_READABLE : 0) | (want_write ? UV_WRITABLE : 0), on_poll);
+}
+
+static void on_poll(uv_poll_t *h, int status, int events) {
+  ws_conn *c = h->data;
+  if (status < 0) {
+    finish(c);
+    return;
+  }
+  if ((events & UV_READABLE) && !c->closing && wslay_event_recv(c->ws) != 0) {
+    finish(c);
+    return;
+  }
+  if (!c->finished && (events & UV_WRITABLE) && wslay_event_send(c->ws) != 0) {
+    finish(c);
+    return;
+  }
+  update_poll(c);
+}
+
+static void on_tick(uv_timer_t *t) {
+  ws_conn *c = t->data;
+  uint64_t now = now_ms(c);
+  if (now - c->last_rx_ms >= c->srv->idle_timeout_ms) {
+    log_debug("ws: %s idle for %llu ms, closing", c->client_ip,
+              (unsigned long long)(now - c->last_rx_ms));
+    finish(c);
+    return;
+  }
+  if (!c->closing && now - c->last_ping_ms >= c->srv->ping_interval_ms) {
+    struct wslay_event_msg ping = {WSLAY_PING, (const uint8_t *)"", 0};
+    wslay_event_queue_msg(c->ws, &ping);
+    c->last_ping_ms = now;
+    wslay_event_send(c->ws);
+  }
+  update_poll(c);
+}
+
+static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, void *handle) {
+  pending_upgrade *p = ctx;
+  ws_server *srv = p->srv;
+  ws_conn *c = calloc(1, sizeof *c);
+  if (!c || (extra_len && !(c->extra = malloc(extra_len))) ||
+      wslay_event_context_server_init(&c->ws, &callbacks, c) != 0) {
+    if (c) free(c->extra);
+    free(c);
+    free(p);
+    http_upgraded_close(handle);
+    return;
+  }
+  open_count++;
+  c->srv = srv;
+  c->fd = fd;
+  c->upgrade_handle = handle;
+  if (extra_len) memcpy(c->extra, extra, extra_len);
+  c->extra_len = extra_len;
+  snprintf(c->client_ip, sizeof c->client_ip, "%s", p->client_ip);
+  free(p);
+  /* on_frame_start refuses frames over WS_MAX_MESSAGE with an explanation;
+   * wslay itself fails (1009, no explanation) messages fragmented into
+   * small frames that grow past this. */
+  wslay_event_config_set_max_recv_msg_length(c->ws, 16 * WS_MAX_MESSAGE);
+  uv_poll_init(srv->loop, &c->poll, fd);
+  uv_timer_init(srv->loop, &c->timer);
+  c->poll.data = c->timer.data = c;
+  c->open_handles = 2;
+  c->last_rx_ms = c->last_ping_ms = now_ms(c);
+  uv_timer_start(&c->timer, on_tick, 1000, 1000);
+  srv->handlers->on_open(srv->owner, c, c->client_ip);
+  if (c->extra_len) on_poll(&c->poll, 0, UV_READABLE);
+  else update_poll(c);
+}
+
+/* True if the comma-separated header value contains token (case-insensitive). */
+static int header_has_token(const char *value, const char *token) {
+  size_t tl = strlen(token);
+  for (const char *p = value; p && *p;) {
+    while (*p == ' ' || *p == ',' || *p == '\t') p++;
+    const char *end = p;
+    while (*end && *end != ',') end++;
+    const char *last = end;
+    while (last > p && (last[-1] == ' ' || last[-1] == '\t')) last--;
+    if ((size_t)(last - p) == tl && strncasecmp(p, token, tl) == 0) return 1;
+    p = end;
+  }
+  return 0;
+}
+
+int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
+  const char *upgrade = http_header(req, "Upgrade"), *connection = http_header(req, "Connection");
+  const char *key = http_header(req, "Sec-WebSocket-Key"), *version = http_header(req, "Sec-WebSocket-Version");
+  if (strcmp(req->method, "GET") != 0 || !upgrade || !header_has_token(upgrade, "websocket") ||
+      !connection || !header_has_token(connection, "upgrade")) {
+    api_error(res, 426, "This endpoint speaks WebSocket only.");
+    http_set_header(res, "Upgrade", "websocket");
+    return -1;
+  }
+  uint8_t raw[32];
+  size_t raw_len;
+  if (!key || base64_decode(key, strlen(key), raw, sizeof raw, &raw_len, BASE64_STD) != 0 ||
+      raw_len != 16) {
+    api_error(res, 400, "Missing or invalid Sec-WebSocket-Key.");
+    return -1;
+  }
+  if (!version || strcmp(version, "13") != 0) {
+    api_error(res, 426, "Unsupported WebSocket version.");
+    http_set_header(res, "Sec-WebSocket-Version", "13");
+    return -1;
+  }
+  char concat[128];
+  uint8_t digest[20];
+  char accept[32];
+  snprintf(concat, sizeof concat, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
+  EVP_Digest(concat, strlen(concat), digest, NULL, EVP_sha1(), NULL);
+  base64_encode(digest, sizeof digest, accept, sizeof accept, BASE64_STD);
+  pending_upgrade *p = malloc(sizeof *p);
+  if (!p) {
+    api_error(res, 500, "Internal server error.");
+    return -1;
+  }
+  p->srv = srv;
+  snprintf(p->client_ip, sizeof p->client_ip, "%s", req->client_ip);
+  res->status = 101;
+  res->upgrade = on_upgrade;
+  res->upgrade_ctx = p;
+  http_set_header(res, "Upgrade", "websocket");
+  http_set_header(res, "Sec-WebSocket-Accept", accept);
+  return 0;
+}
+
+int ws_send_text(ws_conn *c, const char *text, size_t len) {
+  if (c->closing || c->finished) return -1;
+  struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
+  if (wslay_event_queue_msg(c->ws, &msg) != 0) return -1;
+  update_poll(c);
+  return 0;
+}
+
+/* Reads nothing more, sends what is queued, then the close frame (wslay
+ * would otherwise send the control frame ahead of queued messages, and an
+ * explanation sent just before closing would be lost). */
+void ws_close(ws_conn *c, uint16_t code, const char *reason) {
+  if (c->closing || c->finished) return;
+  c->closing = 1;
+  c->close_after_flush = code;
+  snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
+  wslay_event_shutdown_read(c->ws);
+  update_poll(c);
+}
+
+void ws_set_data(ws_conn *c, void *data) { c->data = data; }
+void *ws_data(const ws_conn *c) { return c->data; }

@@ -1,0 +1,50 @@
+/* WebSocket server connections (RFC 6455) on the libuv loop: the opening
+ * handshake on top of the HTTP server's upgrade, framing by wslay. Messages
+ * are bounded (WS_MAX_MESSAGE); a larger frame gets the owner's on_too_large
+ * callback and the connection is closed with 1009. Lifecycle: ws_accept ->
+ * callbacks -> ws_close (or the peer closes) -> on_closed, then freed. */
+#ifndef SEALROOM_WS_H
+#define SEALROOM_WS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "http/http.h"
+
+#define WS_MAX_MESSAGE (256 * 1024) /* a subscribe answer for 100+ participants is ~100 KiB */
+
+typedef struct ws_conn ws_conn;
+
+typedef struct {
+  /* A complete text (binary = 0) or binary (binary = 1) message. */
+  void (*on_message)(void *owner, ws_conn *c, const char *data, size_t len, int binary);
+  /* A frame over WS_MAX_MESSAGE arrived; the connection closes after this. */
+  void (*on_too_large)(void *owner, ws_conn *c);
+  /* The connection is gone; c is freed right after this returns. */
+  void (*on_closed)(void *owner, ws_conn *c);
+  /* Called once the connection is open; owner may attach its state. */
+  void (*on_open)(void *owner, ws_conn *c, const char *client_ip);
+} ws_handlers;
+
+typedef struct {
+  uv_loop_t *loop;
+  const ws_handlers *handlers;
+  void *owner;
+  uint64_t ping_interval_ms; /* server pings */
+  uint64_t idle_timeout_ms;  /* nothing received for this long: closed */
+} ws_server;
+
+/* Checks an HTTP request for a valid WebSocket upgrade and fills res with
+ * the 101 answer (or a 400/426 JSON error). Returns 0 if upgrading. */
+int ws_accept(ws_server *srv, const http_request *req, http_response *res);
+
+/* Queues a text message; returns 0 or -1 (closing or out of memory). */
+int ws_send_text(ws_conn *c, const char *text, size_t len);
+/* Starts the closing handshake with a status code; on_closed follows. */
+void ws_close(ws_conn *c, uint16_t code, const char *reason);
+void ws_set_data(ws_conn *c, void *data);
+void *ws_data(const ws_conn *c);
+int ws_open_count(void);
+
+#endif

@@ -1,0 +1,169 @@
+// Real WebRTC calls through sealroomd: three headless Chromium participants
+// with fake camera and microphone join one room; each decodes the other two
+// (video frames, audio samples); hostile datagrams hit the media port during
+// the call without disturbing it; one leaves and disappears from the others;
+// the server's counters agree. Logs the join-to-first-frame time and the
+// server's CPU use with three 720p participants (for the issue's report).
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import dgram from 'node:dgram';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join as pjoin } from 'node:path';
+import { chromium } from 'playwright-core';
+import { startServer, stopServer, OUT } from '../lib/server.mjs';
+
+const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
+  '--autoplay-policy=no-user-gesture-required'];
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function metrics(s) {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const get = (n) => Number((text.match(new RegExp(`^${n} (\\d+)`, 'm')) || [])[1]);
+  return { get, text };
+}
+
+// Every inbound stream of the subscribe connection: decoded video frames,
+// frame width, audio samples; keyed by the stats id.
+async function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.sealroom.pcs.subscribe;
+    const out = {};
+    if (!pc) return out;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      out[r.id] = { kind: r.kind, frames: r.framesDecoded || 0, width: r.frameWidth || 0, samples: r.totalSamplesReceived || 0 };
+    });
+    return out;
+  });
+}
+
+function cpuTicks(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]); // utime + stime, in clock ticks (100/s)
+}
+
+describe('three-party call', () => {
+  let s, browser, room;
+  const people = [];
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    room = (await s.api('POST', '/api/v1/rooms', { friendly_url: 'call-three', description: 'Three-party call' })).json;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    await stopServer(s);
+  });
+
+  test('three participants join and each decodes the other two', async () => {
+    for (const name of ['Ann', 'Bob', 'Cleo']) {
+      const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+      const page = await ctx.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(`${s.url}/${room.friendly_url}`);
+      await page.fill('#name', name);
+      const t0 = Date.now();
+      await page.click('#join');
+      // Time from the join click to the first decoded remote video frame.
+      const firstFrame = await page.waitForFunction(async () => {
+        const pc = window.sealroom && window.sealroom.pcs.subscribe;
+        if (!pc) return false;
+        let frames = 0;
+        (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
+        return frames > 0;
+      }, null, { timeout: name === 'Ann' ? 1 : 15000, polling: 20 }).then(() => Date.now() - t0, () => null);
+      await page.waitForFunction(() => window.sealroom && window.sealroom.state === 'joined', null, { timeout: 10000 });
+      people.push({ name, page, errors, t0, firstFrame, id: await page.evaluate(() => window.sealroom.participantId) });
+    }
+    const ttff = people.slice(1).map((p) => p.firstFrame);
+    console.log(`# join click to first decoded remote video frame: ${ttff.join(' ms, ')} ms (2nd, 3rd participant)`);
+    assert.ok(ttff.every((t) => t !== null), 'every newcomer decodes a remote frame');
+    // Wait until every page decodes two remote videos and two remote audios.
+    const deadline = Date.now() + 30000;
+    let last;
+    for (;;) {
+      last = await Promise.all(people.map((p) => inbound(p.page)));
+      const ok = last.every((m) => {
+        const v = Object.values(m).filter((x) => x.kind === 'video' && x.frames > 0 && x.width > 0);
+        const a = Object.values(m).filter((x) => x.kind === 'audio' && x.samples > 0);
+        return v.length >= 2 && a.length >= 2;
+      });
+      if (ok) break;
+      assert.ok(Date.now() < deadline, `not every participant decodes the others: ${JSON.stringify(last)}`);
+      await sleep(250);
+    }
+    const allDecodingMs = Date.now() - people[2].t0;
+    console.log(`# third join click to all three decoding both others: ${allDecodingMs} ms`);
+    // Frames keep coming.
+    await sleep(2000);
+    const again = await Promise.all(people.map((p) => inbound(p.page)));
+    for (let i = 0; i < people.length; i++) {
+      for (const [k, v] of Object.entries(again[i])) {
+        if (v.kind === 'video') assert.ok(v.frames > (last[i][k]?.frames ?? 0), `${people[i].name}: video ${k} stalled`);
+      }
+    }
+    // Each page shows the other two as tiles.
+    for (const p of people) {
+      const ids = await p.page.$$eval('#tiles [data-participant-id]', (els) => els.map((e) => e.dataset.participantId));
+      for (const q of people) if (q !== p) assert.ok(ids.includes(q.id), `${p.name} has no tile for ${q.name}`);
+    }
+    await people[0].page.screenshot({ path: pjoin(OUT, 'call-three.png') });
+    const m = await metrics(s);
+    assert.equal(m.get('sealroom_participants'), 3);
+    assert.equal(m.get('sealroom_media_transports'), 6);
+    assert.ok(m.get('sealroom_media_packets_in_total') > 100);
+    assert.ok(m.get('sealroom_media_packets_out_total') > 100);
+    // CPU of sealroomd with three 720p participants over 5 s.
+    const c0 = cpuTicks(s.child.pid), w0 = Date.now();
+    await sleep(5000);
+    const cpu = ((cpuTicks(s.child.pid) - c0) / 100) / ((Date.now() - w0) / 1000) * 100;
+    const widths = Object.values((await inbound(people[0].page))).filter((x) => x.kind === 'video').map((x) => x.width);
+    console.log(`# sealroomd CPU with 3 participants (video widths ${widths.join(', ')}): ${cpu.toFixed(1)}% of one core`);
+    writeFileSync(pjoin(OUT, 'call-measurements.json'), JSON.stringify({ firstFrameMs: ttff, allDecodingMs, cpuPercent: cpu, widths }, null, 2));
+  });
+
+  test('hostile datagrams on the media port do not disturb the call', async () => {
+    const before = await metrics(s);
+    const malformed0 = before.get('sealroom_media_malformed_total');
+    const dropped0 = before.get('sealroom_media_dropped_total');
+    const frames0 = await inbound(people[0].page);
+    const sock = dgram.createSocket('udp4');
+    const send = (buf) => new Promise((r) => sock.send(buf, s.mediaPort, s.mediaHost, () => r()));
+    const stunHeader = (len) => { const b = Buffer.alloc(20 + len); b.writeUInt16BE(0x0001, 0); b.writeUInt16BE(len, 2); b.writeUInt32BE(0x2112a442, 4); return b; };
+    for (let i = 0; i < 200; i++) {
+      await send(Buffer.from(Array.from({ length: 1 + (i % 300) }, () => Math.floor(Math.random() * 256)))); // garbage
+      await send(stunHeader(8).subarray(0, 12)); // truncated STUN
+      const wrong = stunHeader(12); wrong.writeUInt16BE(0x0006, 20); wrong.writeUInt16BE(8, 22); wrong.write('nope:bad', 24); // USERNAME of nobody
+      await send(wrong);
+      await send(Buffer.concat([Buffer.from([22, 0xfe, 0xfd]), Buffer.alloc(60, 7)])); // DTLS from a stranger
+      const rtp = Buffer.alloc(100); rtp[0] = 0x80; rtp[1] = 96; await send(rtp); // RTP from a stranger
+      await send(Buffer.alloc(0)); // empty
+    }
+    sock.close();
+    await sleep(2000);
+    const afterM = await metrics(s);
+    assert.ok(afterM.get('sealroom_media_malformed_total') > malformed0, 'malformed counter rose');
+    assert.ok(afterM.get('sealroom_media_dropped_total') > dropped0, 'dropped counter rose');
+    const frames1 = await inbound(people[0].page);
+    for (const [k, v] of Object.entries(frames1))
+      if (v.kind === 'video' && frames0[k]) assert.ok(v.frames > frames0[k].frames, 'the call went on');
+    assert.equal((await fetch(`${s.url}/healthz`)).status, 200);
+  });
+
+  test('a participant leaves and disappears from the others', async () => {
+    const leaver = people.pop();
+    await leaver.page.click('#leave');
+    for (const p of people) {
+      await p.page.waitForFunction((id) => !document.querySelector(`#tiles [data-participant-id="${id}"]`), leaver.id, { timeout: 10000 });
+      const ids = await p.page.evaluate(() => [...(window.sealroom.participants instanceof Map ? window.sealroom.participants.keys() : Object.keys(window.sealroom.participants))]);
+      assert.ok(!ids.includes(leaver.id), `${p.name} still lists the leaver`);
+    }
+    await sleep(500);
+    const m = await metrics(s);
+    assert.equal(m.get('sealroom_participants'), 2);
+    assert.equal(m.get('sealroom_media_transports'), 4);
+    for (const p of [...people, leaver]) assert.deepEqual(p.errors, [], `${p.name} page errors`);
+  });
+});

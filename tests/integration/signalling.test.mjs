@@ -1,0 +1,233 @@
+// WebSocket signalling against a real sealroomd: join checks (missing,
+// locked, expired, private rooms, tokens, capacity, roles), roster events,
+// relay limits, and abuse (malformed JSON, unknown types, binary frames,
+// 1 MB messages, floods, sockets that go silent) without other participants
+// noticing.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import net from 'node:net';
+import { startServer, stopServer } from '../lib/server.mjs';
+import { connectWs, frame } from '../lib/ws.mjs';
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const b64u = (x) => Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64url');
+
+// An HS256 token signed with the developer key, as an integrator would.
+function mint(devKey, claims, header = { alg: 'HS256', typ: 'JWT' }) {
+  const data = `${b64u(header)}.${b64u(claims)}`;
+  return `${data}.${createHmac('sha256', devKey).update(data).digest('base64url')}`;
+}
+
+async function join(s, room, name = 'Tester', extra = {}) {
+  const c = await connectWs(s.url);
+  c.send({ type: 'join', room, name, ...extra });
+  const first = await c.next();
+  return { c, first };
+}
+
+async function metric(s, name) {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} (\\d+)`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+
+describe('signalling', () => {
+  let s;
+  const rooms = {};
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    const mk = async (body) => (await s.api('POST', '/api/v1/rooms', body)).json;
+    rooms.open = await mk({ friendly_url: 'sig-open' });
+    rooms.locked = await mk({ friendly_url: 'sig-locked', is_locked: true });
+    rooms.private = await mk({ friendly_url: 'sig-private', privacy: 'private', roles: ['moderator', 'attendee'] });
+    rooms.small = await mk({ friendly_url: 'sig-small', max_participants: 2 });
+    rooms.expiring = await mk({ friendly_url: 'sig-expiring', expires_at: new Date(Date.now() + 2000).toISOString().replace(/\.\d+Z$/, 'Z') });
+  });
+  after(() => stopServer(s));
+
+  test('a non-WebSocket request to /ws gets 426 JSON', async () => {
+    const r = await fetch(`${s.url}/ws`);
+    assert.equal(r.status, 426);
+    assert.equal((await r.json()).message, 'This endpoint speaks WebSocket only.');
+  });
+
+  test('join a public room: welcome with participant id, room settings, role and roster', async () => {
+    const { c, first } = await join(s, 'sig-open', 'Ann');
+    assert.equal(first.type, 'welcome');
+    assert.match(first.participant_id, /^[0-9a-f-]{36}$/);
+    assert.equal(first.room.id, rooms.open.id);
+    assert.equal(first.room.e2ee_enabled, false);
+    assert.equal(first.role.name, 'moderator');
+    assert.ok(first.role.permissions.includes('broadcast'));
+    assert.deepEqual(first.participants, []);
+    const { c: c2, first: w2 } = await join(s, rooms.open.id.toUpperCase(), 'Bob');
+    assert.equal(w2.type, 'welcome');
+    assert.deepEqual(w2.participants.map((p) => p.name), ['Ann']);
+    const joined = await c.next((m) => m.type === 'participant_joined');
+    assert.equal(joined.participant.name, 'Bob');
+    assert.equal(await metric(s, 'sealroom_participants'), 2);
+    c2.send({ type: 'leave' });
+    const left = await c.next((m) => m.type === 'participant_left');
+    assert.equal(left.participant_id, w2.participant_id);
+    assert.equal(await c2.waitClosed(), 1000);
+    c.close();
+    await c.waitClosed();
+    await sleep(100);
+    assert.equal(await metric(s, 'sealroom_participants'), 0);
+  });
+
+  test('room checks: missing, locked, expired; the socket is closed', async () => {
+    for (const [room, code] of [['no-such-room', 'room_not_found'], ['sig-locked', 'room_locked']]) {
+      const { c, first } = await join(s, room);
+      assert.equal(first.type, 'error');
+      assert.equal(first.code, code);
+      assert.equal(await c.waitClosed(), 1008);
+    }
+    await sleep(2100);
+    const { c, first } = await join(s, 'sig-expiring');
+    assert.equal(first.code, 'room_expired');
+    await c.waitClosed();
+  });
+
+  test('private rooms: token required, checked, and its claims used', async () => {
+    let r = await join(s, 'sig-private');
+    assert.equal(r.first.code, 'token_required');
+    const now = Math.floor(Date.now() / 1000);
+    const base = { td: s.teamId, rd: rooms.private.id, iat: now, exp: now + 600 };
+    const cases = [
+      [mint(s.devKey, { ...base, exp: now - 120 }), 'token_expired'],
+      [mint(s.devKey, { ...base, nbf: now + 600 }), 'token_expired'],
+      [mint(s.devKey, { ...base, rd: rooms.open.id }), 'token_invalid'],
+      [mint('sk_not-the-key', base), 'token_invalid'],
+      [mint(s.devKey, base, { alg: 'none', typ: 'JWT' }).replace(/\.[^.]*$/, '.'), 'token_invalid'],
+      [mint(s.devKey, { ...base, role: 'speaker' }), 'token_invalid'], // not one of this room's roles
+      ['garbage.token.here', 'token_invalid'],
+    ];
+    for (const [token, code] of cases) {
+      r = await join(s, 'sig-private', 'X', { token });
+      assert.equal(r.first.code, code, token.slice(0, 40));
+      await r.c.waitClosed();
+    }
+    // A server-issued token and a self-minted one both work; claims set name and role.
+    const issued = (await s.api('POST', `/api/v1/rooms/${rooms.private.id}/token`, { u: 'Dr. Who', role: 'attendee' })).json.token;
+    r = await join(s, 'sig-private', 'ignored', { token: issued });
+    assert.equal(r.first.type, 'welcome');
+    assert.equal(r.first.role.name, 'attendee');
+    // An attendee may not publish.
+    r.c.send({ type: 'publish_offer', sdp: 'v=0\r\n' });
+    const err = await r.c.next((m) => m.type === 'error');
+    assert.equal(err.code, 'forbidden');
+    const r2 = await join(s, 'sig-private', 'Mod', { token: mint(s.devKey, { ...base, u: 'Minted' }) });
+    assert.equal(r2.first.type, 'welcome');
+    assert.equal(r2.first.participants[0].name, 'Dr. Who');
+    r.c.close();
+    r2.c.close();
+    await Promise.all([r.c.waitClosed(), r2.c.waitClosed()]);
+  });
+
+  test('max_participants: the third gets room_full', async () => {
+    const a = await join(s, 'sig-small', 'A');
+    const b = await join(s, 'sig-small', 'B');
+    const c = await join(s, 'sig-small', 'C');
+    assert.equal(a.first.type, 'welcome');
+    assert.equal(b.first.type, 'welcome');
+    assert.equal(c.first.code, 'room_full');
+    await c.c.waitClosed();
+    a.c.close();
+    b.c.close();
+    await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
+  });
+
+  test('relay: delivered to one participant; size and target checked', async () => {
+    const a = await join(s, 'sig-open', 'A');
+    const b = await join(s, 'sig-open', 'B');
+    a.c.send({ type: 'relay', to: b.first.participant_id, payload: { kind: 'key', data: [1, 2, 3] } });
+    const got = await b.c.next((m) => m.type === 'relay');
+    assert.deepEqual(got, { type: 'relay', from: a.first.participant_id, payload: { kind: 'key', data: [1, 2, 3] } });
+    a.c.send({ type: 'relay', to: 'nobody', payload: 1 });
+    assert.equal((await a.c.next((m) => m.type === 'error')).code, 'unknown_participant');
+    a.c.send({ type: 'relay', to: b.first.participant_id, payload: 'x'.repeat(17 * 1024) });
+    assert.equal((await a.c.next((m) => m.type === 'error')).code, 'too_large');
+    a.c.close();
+    b.c.close();
+    await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
+  });
+
+  test('abuse: malformed JSON, unknown types, binary, before-join messages; others unaffected', async () => {
+    const bystander = await join(s, 'sig-open', 'Bystander');
+    const x = await connectWs(s.url);
+    x.send('{"type":');
+    assert.equal((await x.next()).code, 'bad_message');
+    x.send('[1,2]');
+    assert.equal((await x.next()).code, 'bad_message');
+    x.sendBinary([1, 2, 3]);
+    assert.equal((await x.next()).code, 'bad_message');
+    x.send({ type: 'publish_offer', sdp: 'v=0' });
+    assert.equal((await x.next()).code, 'not_joined');
+    x.send({ type: 'no-such-type' });
+    assert.equal((await x.next()).code, 'unknown_type');
+    x.send({ type: 'join', room: 'sig-open', name: '' });
+    assert.equal((await x.next()).code, 'bad_message');
+    x.send({ type: 'join', room: 'sig-open', name: 'ok\u0007bell' });
+    assert.equal((await x.next()).code, 'bad_message');
+    // Ten malformed messages in a row close the socket.
+    for (let i = 0; i < 10; i++) x.send('nope');
+    await x.waitClosed();
+    // The bystander's session is fine.
+    bystander.c.send({ type: 'ping' });
+    assert.equal((await bystander.c.next((m) => m.type === 'pong')).type, 'pong');
+    bystander.c.close();
+    await bystander.c.waitClosed();
+  });
+
+  test('abuse: a 1 MB message gets too_large and a 1009 close', async () => {
+    const x = await connectWs(s.url);
+    x.send('x'.repeat(1024 * 1024));
+    assert.equal((await x.next()).code, 'too_large');
+    assert.equal(await x.waitClosed(), 1009);
+  });
+
+  test('abuse: a flood is rate limited, then the socket is closed; a second join is refused', async () => {
+    const { c, first } = await join(s, 'sig-open', 'Flooder');
+    assert.equal(first.type, 'welcome');
+    c.send({ type: 'join', room: 'sig-open', name: 'again' });
+    assert.equal((await c.next((m) => m.type === 'error')).code, 'already_joined');
+    for (let i = 0; i < 400; i++) c.send({ type: 'ping' });
+    assert.equal((await c.next((m) => m.code === 'rate_limited')).code, 'rate_limited');
+    await c.waitClosed(10000);
+    await sleep(100);
+    assert.equal(await metric(s, 'sealroom_participants'), 0, 'the flooder was removed');
+  });
+
+  test('abuse: garbage WebSocket framing closes only that socket', async () => {
+    const x = await connectWs(s.url);
+    x.sendRaw(frame(0x1, Buffer.from('{"type":"ping"}'), { mask: false })); // clients must mask
+    await x.waitClosed();
+    const y = await connectWs(s.url);
+    y.sendRaw(Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+    await y.waitClosed();
+    const ok = await join(s, 'sig-open', 'Still fine');
+    assert.equal(ok.first.type, 'welcome');
+    ok.c.close();
+    await ok.c.waitClosed();
+  });
+
+  test('a socket that never joins is closed after 10 s; a silent joined socket is removed within 15 s', async () => {
+    const idle = await connectWs(s.url);
+    const { c, first } = await join(s, 'sig-open', 'Silent');
+    assert.equal(first.type, 'welcome');
+    const watcher = await join(s, 'sig-open', 'Watcher');
+    c.sock.pause(); // stop reading: no pongs, nothing at all
+    c.sendRaw = () => {};
+    const t0 = Date.now();
+    const notJoined = await idle.next((m) => m.type === 'error', 12000);
+    assert.equal(notJoined.code, 'not_joined');
+    const left = await watcher.c.next((m) => m.type === 'participant_left', 20000);
+    assert.equal(left.participant_id, first.participant_id);
+    assert.ok(Date.now() - t0 <= 17000, `removed after ${Date.now() - t0} ms`);
+    c.sock.destroy();
+    watcher.c.close();
+    await watcher.c.waitClosed();
+  });
+});

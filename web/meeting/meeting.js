@@ -1,0 +1,1089 @@
+// sealroom meeting page: join screen, call, leave. Plain ES modules, no build
+// step, no dependencies; runs under the server's strict CSP (no inline script
+// or style, nothing external). Everything user-supplied is rendered with
+// textContent. Protocol: docs/signalling.md.
+
+import { SignalConnection } from './signal.js';
+import { Publisher, Subscriber, mediaHooks } from './rtc.js';
+import { LocalMedia, describeProblem } from './media.js';
+import { TileGrid, initials } from './tiles.js';
+import { icon, setIcon } from './icons.js';
+
+const STORE_NAME = 'sealroom.displayName';
+const JOIN_TIMEOUT_MS = 15000;
+const SPEAKER_POLL_MS = 250;
+const SPEAKING_LEVEL = 0.02;   // linear level, ~ -34 dBov (RFC 6464 audio level / RMS)
+const SPEAKER_HOLD_MS = 800;   // keep the highlight briefly after the level drops
+const METER_MS = 100;
+const NAME_MAX = 64;
+
+const $ = (id) => document.getElementById(id);
+
+// ---------------------------------------------------------------- the room
+
+// The page is served at /<friendly_url> or /<room id>, optionally ?token=<JWT>.
+function roomFromPath() {
+  const seg = location.pathname.split('/').filter(Boolean)[0] || '';
+  try { return decodeURIComponent(seg); } catch { return seg; }
+}
+
+function tokenFromQuery() {
+  const t = new URLSearchParams(location.search).get('token');
+  return t && t.trim() ? t.trim() : null;
+}
+
+// Claims of the join token, read only to prefill the name (the server verifies it).
+function tokenClaims(token) {
+  try {
+    const part = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
+    const bin = atob(part + '='.repeat((4 - (part.length % 4)) % 4));
+    const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const claims = JSON.parse(new TextDecoder().decode(bytes));
+    return claims && typeof claims === 'object' ? claims : {};
+  } catch {
+    return {};
+  }
+}
+
+// -------------------------------------------------------------------- state
+
+const app = {
+  state: 'lobby', // lobby | joining | joined | left | disconnected | error
+  room: roomFromPath(),
+  token: tokenFromQuery(),
+  name: '',
+  roomInfo: null,
+  role: null,
+  participantId: null,
+  participants: new Map(), // the others: id -> { id, name, role, tracks }
+  canBroadcast: true,
+  signal: null,
+  publisher: null,
+  subscriber: null,
+  media: new LocalMedia(),
+  mediaReady: Promise.resolve(),
+  joinWaiter: null,
+  joinPromise: null,
+  serverError: null,   // last `error` from the server {code, message}
+  mediaReleased: false, // camera/microphone closed by leaving (reopened on the next join)
+  audioReceivers: [],  // [{ participantId, receiver }]
+  levels: new Map(),   // participant id -> last audio level
+  lastLoud: new Map(), // participant id -> time the level was last above the threshold
+  lastRtp: new WeakMap(), // receiver -> last rtpTimestamp (staleness check)
+  activeSpeaker: null,
+  speakerTimer: null,
+  meterTimer: null,
+  failedNotified: false,
+};
+
+const tiles = new TileGrid($('tiles'), { onAutoplayBlocked: () => { $('enable-audio').hidden = false; } });
+
+function setState(s) {
+  app.state = s;
+  document.body.dataset.state = s;
+  updateStatus();
+  updateJoinButton();
+}
+
+// ------------------------------------------------------------------- errors
+
+const ERROR_TEXT = {
+  room_not_found: 'This meeting room does not exist. Check the link you were given.',
+  room_locked: 'This room is locked. Nobody can join until it is unlocked.',
+  room_expired: 'This room has expired and can no longer be joined.',
+  room_full: 'This room is full. Try again when someone has left.',
+  token_required: 'This is a private room. You need an invitation link that contains a join token.',
+  token_invalid: 'Your invitation link is not valid for this room. Ask for a new link.',
+  token_expired: 'Your invitation link has expired or is not valid yet. Ask for a new link.',
+  forbidden: 'Your role in this room does not allow sending audio or video. You can watch and listen.',
+  bad_sdp: 'The server could not use the media description sent by this browser.',
+  server_error: 'The server ran into a problem. Try again in a moment.',
+  rate_limited: 'Too many requests were sent to the server. Wait a moment and try again.',
+  too_large: 'A message to the server was too large.',
+  connect_failed: 'Could not reach the meeting server. Check your connection and try again.',
+  connection_lost: 'The connection to the meeting server was lost.',
+  join_timeout: 'The meeting server did not answer. Try again.',
+  no_room: 'This address does not name a meeting room.',
+  bad_message: 'The server did not accept the request. Check that your name has 1 to 64 characters.',
+  media_failed: 'The audio/video connection to the server failed. Your network may block it (UDP).',
+};
+
+function errorText(code, fallback) {
+  return ERROR_TEXT[code] || fallback || 'Something went wrong.';
+}
+
+let errorAction = null;
+
+function showError(message, { code = '', action = null } = {}) {
+  const box = $('error');
+  $('error-text').textContent = message;
+  box.dataset.code = code || '';
+  const btn = $('error-action');
+  errorAction = action;
+  btn.hidden = !action;
+  if (action) btn.textContent = action.label;
+  box.hidden = false;
+}
+
+function clearError() {
+  $('error').hidden = true;
+  $('error').dataset.code = '';
+  $('error-text').textContent = '';
+  errorAction = null;
+}
+
+let noticeTimer = null;
+function notify(text) {
+  const n = $('notice');
+  n.textContent = text;
+  n.classList.add('visible');
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => n.classList.remove('visible'), 3500);
+}
+
+// -------------------------------------------------------------------- views
+
+function showView(view) {
+  document.body.dataset.view = view;
+  $('lobby-view').hidden = view !== 'lobby';
+  $('call-view').hidden = view !== 'call';
+  $('left-view').hidden = view !== 'left';
+  // The mic/camera buttons live on the join screen before joining, in the
+  // call controls during the call (same elements, same ids).
+  const home = view === 'call' ? $('call-toggles') : $('lobby-toggles');
+  home.append($('toggle-mic'), $('toggle-cam'));
+  if (view === 'lobby') startMeter(); else stopMeter();
+  updateToggles();
+}
+
+function setRoomHeading() {
+  const info = app.roomInfo;
+  const friendly = (info && info.friendly_url) || app.room;
+  const title = (info && info.description) || friendly || 'Meeting';
+  $('room-name').textContent = title;
+  $('room-url').textContent = info && info.description && friendly ? `/${friendly}` : '';
+  $('lobby-title').textContent = title;
+  document.title = `${title} · sealroom`;
+}
+
+// ------------------------------------------------------------ local media UI
+
+function previewName() {
+  return $('name').value.trim();
+}
+
+function updatePreview() {
+  const v = app.media.track('video');
+  const video = $('preview-video');
+  const want = v ? app.media.stream : null; // never an empty stream (it would delay `load`)
+  if (video.srcObject !== want) video.srcObject = want;
+  const on = !!v && app.media.enabled.video;
+  $('preview-tile').classList.toggle('has-video', on);
+  $('preview-tile').classList.toggle('has-audio', app.media.has('audio'));
+  $('preview-avatar').textContent = initials(previewName() || '?');
+  $('preview-label').textContent = previewName() || 'Camera preview';
+  if (on) video.play().catch(() => {});
+}
+
+function updateLocalTile() {
+  if (!app.participantId) return;
+  const t = tiles.get(app.participantId);
+  if (!t) return;
+  const v = app.media.track('video');
+  t.setTrack('video', v || null);
+  t.setVideoOff(!app.media.isOn('video'));
+  t.setLocalMic(app.media.enabled.audio, app.media.has('audio') && app.canBroadcast);
+}
+
+function toggleButton(btn, { on, available, onLabel, offLabel, missingLabel, onIcon, offIcon, what }) {
+  const label = btn.querySelector('.ctl-label');
+  const text = !available ? missingLabel : on ? onLabel : offLabel;
+  label.textContent = text;
+  btn.setAttribute('aria-label', !available ? missingLabel : on ? `${onLabel} (${what} is on)` : `${offLabel} (${what} is off)`);
+  btn.dataset.on = String(available && on);
+  btn.classList.toggle('off', !(available && on));
+  btn.disabled = !available;
+  setIcon(btn, available && on ? onIcon : offIcon);
+}
+
+function updateToggles() {
+  const allowed = app.canBroadcast || app.state !== 'joined';
+  // A role without `broadcast` has nothing to switch: the notice explains it.
+  $('toggle-mic').hidden = !allowed;
+  $('toggle-cam').hidden = !allowed;
+  toggleButton($('toggle-mic'), {
+    on: app.media.enabled.audio, available: app.media.has('audio') && allowed,
+    onLabel: 'Mute', offLabel: 'Unmute', missingLabel: 'No microphone',
+    onIcon: 'mic', offIcon: 'mic-off', what: 'microphone',
+  });
+  toggleButton($('toggle-cam'), {
+    on: app.media.enabled.video, available: app.media.has('video') && allowed,
+    onLabel: 'Stop video', offLabel: 'Start video', missingLabel: 'No camera',
+    onIcon: 'cam', offIcon: 'cam-off', what: 'camera',
+  });
+}
+
+function toggle(kind) {
+  if (!app.media.has(kind)) return;
+  const on = !app.media.enabled[kind];
+  app.media.setEnabled(kind, on);
+  if (app.state === 'joined' && app.publisher && app.publisher.hasKind(kind)) {
+    app.signal.send({ type: 'mute', kind, muted: !on });
+  }
+  updateToggles();
+  updatePreview();
+  updateLocalTile();
+  renderParticipants();
+}
+
+function showMediaProblem(result) {
+  const text = describeProblem(result.problems, result);
+  const p = $('media-message');
+  p.textContent = text || '';
+  p.hidden = !text;
+  p.dataset.problem = Object.values(result.problems)[0] || '';
+}
+
+async function startPreview() {
+  const p = $('media-message');
+  p.hidden = false;
+  p.textContent = 'Starting camera and microphone…';
+  const result = await app.media.acquire();
+  if (result.audio) app.media.ensureMeter();
+  showMediaProblem(result);
+  updatePreview();
+  updateToggles();
+  await refreshDevices();
+  return result;
+}
+
+function fillSelect(sel, list, current, kind) {
+  sel.replaceChildren();
+  const what = kind === 'audio' ? 'microphone' : 'camera';
+  if (!list.length) {
+    const problem = app.media.problems[kind];
+    const o = document.createElement('option');
+    o.value = '';
+    o.textContent = problem === 'NotAllowedError' || problem === 'SecurityError' || problem === 'InsecureContext'
+      ? `No access to the ${what}` : `No ${what} found`;
+    sel.appendChild(o);
+    sel.disabled = true;
+    return;
+  }
+  sel.disabled = false;
+  if (!current) {
+    const o = document.createElement('option');
+    o.value = '';
+    o.textContent = `Choose a ${what}…`;
+    sel.appendChild(o);
+  }
+  for (const d of list) {
+    const o = document.createElement('option');
+    o.value = d.deviceId;
+    o.textContent = d.label;
+    sel.appendChild(o);
+  }
+  sel.value = current && list.some((d) => d.deviceId === current) ? current : (current ? list[0].deviceId : '');
+}
+
+async function refreshDevices() {
+  const devices = await app.media.devices();
+  for (const sel of document.querySelectorAll('select[data-kind]')) {
+    const kind = sel.dataset.kind;
+    fillSelect(sel, devices[kind], app.media.currentDeviceId(kind), kind);
+  }
+  $('settings-hint').textContent = app.state === 'joined' && !app.canBroadcast
+    ? 'Your role cannot send audio or video in this room.' : '';
+}
+
+async function chooseDevice(kind, deviceId) {
+  if (!deviceId || deviceId === app.media.currentDeviceId(kind)) return;
+  if (app.state === 'joined' && !app.canBroadcast) return;
+  let track;
+  try {
+    track = await app.media.switchDevice(kind, deviceId);
+  } catch (err) {
+    const what = kind === 'audio' ? 'microphone' : 'camera';
+    showError(`Could not switch the ${what} (${err && err.name ? err.name : 'error'}).`, { code: 'device' });
+    track = app.media.track(kind);
+  }
+  if (app.media.has('audio')) app.media.ensureMeter();
+  await afterLocalTrackChange(kind, track);
+  await refreshDevices();
+}
+
+async function afterLocalTrackChange(kind, track) {
+  updatePreview();
+  updateToggles();
+  updateLocalTile();
+  if (app.state !== 'joined' || !app.canBroadcast) return;
+  const hadKind = app.publisher && app.publisher.hasKind(kind);
+  if (!app.publisher) {
+    if (track) await startPublishing();
+    return;
+  }
+  await app.publisher.setTrack(kind, track, app.media.stream);
+  if (!hadKind && track && app.publisher && app.publisher.hasKind(kind) && !app.media.enabled[kind]) {
+    app.signal.send({ type: 'mute', kind, muted: true });
+  }
+  renderParticipants();
+}
+
+// Microphone level on the join screen.
+function startMeter() {
+  if (app.meterTimer) return;
+  app.meterTimer = setInterval(() => {
+    const level = app.media.level();
+    const pct = Math.min(100, Math.round(Math.sqrt(level) * 180)); // perceptual-ish
+    $('mic-meter-bar').style.transform = `scaleX(${pct / 100})`;
+    $('mic-meter').setAttribute('aria-valuenow', String(pct));
+    $('preview-tile').classList.toggle('speaking', level > SPEAKING_LEVEL);
+  }, METER_MS);
+}
+
+function stopMeter() {
+  clearInterval(app.meterTimer);
+  app.meterTimer = null;
+}
+
+// --------------------------------------------------------------------- join
+
+function validateName() {
+  const input = $('name');
+  const name = input.value.trim();
+  let err = '';
+  if (!name) err = 'Enter your name so the others know who you are.';
+  else if (Array.from(name).length > NAME_MAX) err = `Use at most ${NAME_MAX} characters.`;
+  else if (/[\u0000-\u001f\u007f]/.test(name)) err = 'Remove the control characters (such as tabs) from your name.';
+  $('name-error').textContent = err;
+  input.setAttribute('aria-invalid', err ? 'true' : 'false');
+  if (err) {
+    input.focus();
+    return null;
+  }
+  return name;
+}
+
+function updateJoinButton() {
+  const btn = $('join');
+  const busy = app.state === 'joining';
+  btn.disabled = busy;
+  btn.textContent = busy ? 'Joining…' : 'Join';
+  const hint = $('join-hint');
+  const noMedia = !app.media.has('audio') && !app.media.has('video');
+  hint.hidden = !noMedia || busy;
+  hint.textContent = noMedia ? 'You will join without camera and microphone, to watch and listen.' : '';
+}
+
+function join(nameArg) {
+  if (app.state === 'joining' || app.state === 'joined') return app.joinPromise;
+  if (typeof nameArg === 'string' && !$('name').readOnly) $('name').value = nameArg;
+  const name = validateName();
+  if (!name) return Promise.reject(Object.assign(new Error('invalid name'), { code: 'invalid_name' }));
+  try { localStorage.setItem(STORE_NAME, name); } catch { /* private mode */ }
+  app.name = name;
+  clearError();
+  if (!app.room) {
+    showError(errorText('no_room'), { code: 'no_room' });
+    return Promise.reject(Object.assign(new Error('no_room'), { code: 'no_room' }));
+  }
+  app.serverError = null;
+  if (app.mediaReleased) {
+    // Leaving closed the camera and microphone: open them again.
+    app.mediaReleased = false;
+    app.mediaReady = startPreview().catch(() => {});
+  }
+  setState('joining');
+  app.joinPromise = connectAndJoin(name);
+  return app.joinPromise;
+}
+
+async function connectAndJoin(name) {
+  try { await app.mediaReady; } catch { /* joins receive-only */ }
+  if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+  const sig = new SignalConnection({
+    onMessage: (msg) => { if (app.signal === sig) onSignal(msg); },
+    onClose: (info) => { if (app.signal === sig) onSignalClose(info); },
+    onStateChange: updateStatus,
+  });
+  app.signal = sig;
+  try {
+    await sig.open();
+  } catch {
+    if (app.signal === sig) failJoin('connect_failed');
+    throw Object.assign(new Error('connect_failed'), { code: 'connect_failed' });
+  }
+  if (app.signal !== sig) throw Object.assign(new Error('superseded'), { code: 'superseded' });
+  const welcomed = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => failJoin('join_timeout'), JOIN_TIMEOUT_MS);
+    app.joinWaiter = { resolve, reject, timer };
+  });
+  const msg = { type: 'join', room: app.room, name };
+  if (app.token) msg.token = app.token;
+  sig.send(msg);
+  return welcomed;
+}
+
+// The join did not succeed: back on the join screen with the reason.
+function failJoin(code, message) {
+  const w = app.joinWaiter;
+  app.joinWaiter = null;
+  if (w) clearTimeout(w.timer);
+  const sig = app.signal;
+  app.signal = null;
+  if (sig) sig.close();
+  teardownCall();
+  setState('error');
+  showView('lobby');
+  const retry = code === 'room_full' || code === 'connect_failed' || code === 'join_timeout' ||
+    code === 'server_error' || code === 'connection_lost' || code === 'rate_limited';
+  showError(errorText(code, message), {
+    code,
+    action: retry ? { label: 'Try again', run: () => join().catch(() => {}) } : null,
+  });
+  if (w) w.reject(Object.assign(new Error(code), { code }));
+}
+
+function onSignal(msg) {
+  switch (msg.type) {
+    case 'welcome': onWelcome(msg); break;
+    case 'error': onServerError(msg); break;
+    case 'participant_joined': onParticipantJoined(msg.participant); break;
+    case 'participant_left': onParticipantLeft(msg.participant_id); break;
+    case 'tracks_updated': onTracksUpdated(msg.participant_id, msg.tracks); break;
+    case 'publish_answer':
+      if (app.publisher && typeof msg.sdp === 'string') app.publisher.handleAnswer(msg.sdp);
+      break;
+    case 'subscribe_offer':
+      if (app.subscriber && typeof msg.sdp === 'string') app.subscriber.enqueue({ sdp: msg.sdp, version: msg.version });
+      break;
+    case 'relay': onRelay(msg); break;
+    case 'pong': break;
+    default: console.warn('sealroom: unknown message type', msg.type);
+  }
+}
+
+function onWelcome(msg) {
+  const w = app.joinWaiter;
+  if (!w || app.state !== 'joining') return;
+  app.joinWaiter = null;
+  clearTimeout(w.timer);
+
+  app.participantId = String(msg.participant_id || '');
+  app.roomInfo = msg.room || {};
+  app.role = msg.role || null;
+  const perms = app.role && Array.isArray(app.role.permissions) ? app.role.permissions : null;
+  app.canBroadcast = perms ? perms.includes('broadcast') : true;
+
+  app.participants.clear();
+  for (const p of Array.isArray(msg.participants) ? msg.participants : []) {
+    if (p && p.id && p.id !== app.participantId) app.participants.set(p.id, normalizeParticipant(p));
+  }
+
+  // The room may ask to start with the microphone or camera off.
+  const startOff = [];
+  if (app.roomInfo.audio_on_join_enabled === false && app.media.enabled.audio && app.media.has('audio')) {
+    app.media.setEnabled('audio', false);
+    startOff.push('microphone');
+  }
+  if (app.roomInfo.video_on_join_enabled === false && app.media.enabled.video && app.media.has('video')) {
+    app.media.setEnabled('video', false);
+    startOff.push('camera');
+  }
+
+  const roleName = roleLabel(app.role) || 'Attendee';
+  if (!app.canBroadcast) {
+    app.media.stopTracks();
+    app.mediaReleased = true;
+    $('role-notice').textContent = `You joined as ${roleName}: you can watch and listen, but not send audio or video.`;
+    $('role-notice').hidden = false;
+  } else {
+    $('role-notice').hidden = true;
+  }
+  $('e2ee-notice').hidden = app.roomInfo.e2ee_enabled !== true;
+
+  setState('joined');
+  setRoomHeading();
+  showView('call');
+  app.failedNotified = false;
+
+  tiles.clear();
+  tiles.ensure(app.participantId, { name: app.name, local: true });
+  updateLocalTile();
+  for (const p of app.participants.values()) ensureRemoteTile(p);
+
+  app.signal.startKeepalive();
+  app.subscriber = new Subscriber({
+    send: (m) => app.signal && app.signal.send(m),
+    onChange: onPcChange,
+    onTracks: syncRemoteTracks,
+    onError: (err) => {
+      console.error('sealroom: subscribe offer failed', err);
+      showError(`Could not receive the others' audio and video (${err && err.message ? err.message : 'error'}).`, {
+        code: 'subscribe_failed',
+        action: { label: 'Rejoin', run: rejoin },
+      });
+    },
+  });
+  if (app.canBroadcast && (app.media.has('audio') || app.media.has('video'))) startPublishing();
+
+  startSpeakerPolling();
+  const wide = window.matchMedia('(min-width: 1100px)').matches;
+  setPanelOpen(wide);
+  renderParticipants();
+  updateToggles();
+  updateStatus();
+  if (startOff.length) notify(`This room starts with your ${startOff.join(' and ')} off.`);
+  $('main').focus({ preventScroll: true });
+  w.resolve({ participantId: app.participantId, room: app.roomInfo, role: app.role });
+}
+
+async function startPublishing() {
+  const pub = new Publisher({
+    send: (m) => app.signal && app.signal.send(m),
+    onChange: onPcChange,
+    onError: onPublishError,
+  });
+  app.publisher = pub;
+  for (const kind of ['audio', 'video']) {
+    const t = app.media.track(kind);
+    if (t) pub.addTrack(t, app.media.stream);
+  }
+  // Tell the others what is off (the media itself keeps flowing, disabled):
+  // before the offer, so the tracks appear muted from the start, and again
+  // once they exist (the protocol does not say whether an early `mute` sticks).
+  const sendMutes = () => {
+    for (const kind of ['audio', 'video']) {
+      if (pub.hasKind(kind) && !app.media.enabled[kind] && app.signal) app.signal.send({ type: 'mute', kind, muted: true });
+    }
+  };
+  sendMutes();
+  const ok = await pub.negotiate();
+  if (!ok || app.publisher !== pub) return;
+  sendMutes();
+  renderParticipants();
+}
+
+function onPublishError(err) {
+  if (err && err.code === 'closed') return;
+  if (err && err.code === 'forbidden') {
+    app.canBroadcast = false;
+    if (app.publisher) app.publisher.close();
+    app.publisher = null;
+    app.media.stopTracks();
+    app.mediaReleased = true;
+    $('role-notice').textContent = errorText('forbidden');
+    $('role-notice').hidden = false;
+    updateToggles();
+    updateLocalTile();
+    updateStatus();
+    renderParticipants();
+    return;
+  }
+  console.error('sealroom: publish failed', err);
+  showError(`Your camera and microphone could not be sent: ${err && err.message ? err.message : 'error'}.`, {
+    code: err && err.code ? err.code : 'publish_failed',
+    action: { label: 'Retry', run: () => { clearError(); if (app.publisher) app.publisher.negotiate(); } },
+  });
+}
+
+function onServerError(msg) {
+  const code = typeof msg.code === 'string' ? msg.code : 'server_error';
+  const message = typeof msg.message === 'string' ? msg.message : '';
+  app.serverError = { code, message };
+  if (app.state === 'joining') {
+    failJoin(code, message);
+    return;
+  }
+  if (app.state !== 'joined') return;
+  const err = Object.assign(new Error(message || code), { code });
+  switch (code) {
+    case 'forbidden':
+      if (app.publisher && app.publisher.rejectPending(err)) return;
+      notify(errorText(code));
+      return;
+    case 'bad_sdp':
+      if (app.publisher && app.publisher.rejectPending(err)) return;
+      showError(`${errorText(code)} (receiving)`, { code, action: { label: 'Rejoin', run: rejoin } });
+      return;
+    case 'rate_limited':
+      notify(errorText(code));
+      return;
+    case 'not_joined': case 'already_joined': case 'unknown_type': case 'bad_message': case 'unknown_participant':
+      console.warn(`sealroom: server error ${code}: ${message}`);
+      return;
+    default:
+      // Errors that close the socket are reported when it closes.
+      console.warn(`sealroom: server error ${code}: ${message}`);
+  }
+}
+
+function onSignalClose() {
+  if (app.state === 'joining') {
+    failJoin(app.serverError ? app.serverError.code : 'connect_failed', app.serverError && app.serverError.message);
+    return;
+  }
+  if (app.state !== 'joined') return;
+  const code = app.serverError && ['server_error', 'too_large', 'rate_limited'].includes(app.serverError.code)
+    ? app.serverError.code : 'connection_lost';
+  app.signal = null;
+  teardownCall();
+  setState('disconnected');
+  $('left-title').textContent = 'Connection lost';
+  $('left-text').textContent = 'You are no longer in the meeting. Your camera and microphone are still open for a quick rejoin.';
+  showView('left');
+  showError(errorText(code), { code, action: { label: 'Rejoin', run: rejoin } });
+  $('rejoin').focus();
+}
+
+// For the E2EE milestone: key exchange messages arrive here.
+function onRelay(msg) {
+  if (typeof app.onRelay === 'function') app.onRelay(msg.from, msg.payload);
+}
+
+// -------------------------------------------------------------- participants
+
+function normalizeParticipant(p) {
+  return {
+    id: String(p.id),
+    name: typeof p.name === 'string' && p.name ? p.name : 'Guest',
+    role: p.role ?? null,
+    tracks: Array.isArray(p.tracks) ? p.tracks.filter((t) => t && typeof t === 'object') : [],
+  };
+}
+
+function roleLabel(role) {
+  if (!role) return '';
+  if (typeof role === 'string') return role.charAt(0).toUpperCase() + role.slice(1);
+  return role.display_name || role.name || '';
+}
+
+// 'on' | 'muted' | 'none' for one kind of a participant's declared tracks.
+function trackState(p, kind) {
+  const list = p.tracks.filter((t) => t.kind === kind);
+  if (!list.length) return 'none';
+  return list.every((t) => t.muted === true) ? 'muted' : 'on';
+}
+
+function ensureRemoteTile(p) {
+  const t = tiles.ensure(p.id, { name: p.name });
+  t.setMicMuted(trackState(p, 'audio') !== 'on');
+  t.setVideoOff(trackState(p, 'video') === 'muted');
+  return t;
+}
+
+function onParticipantJoined(raw) {
+  if (app.state !== 'joined' || !raw || !raw.id || raw.id === app.participantId) return;
+  const p = normalizeParticipant(raw);
+  app.participants.set(p.id, p);
+  ensureRemoteTile(p);
+  syncRemoteTracks();
+  renderParticipants();
+  notify(`${p.name} joined`);
+}
+
+function onParticipantLeft(id) {
+  if (app.state !== 'joined' || !id) return;
+  const p = app.participants.get(id);
+  app.participants.delete(id);
+  tiles.remove(id);
+  app.levels.delete(id);
+  app.lastLoud.delete(id);
+  if (app.activeSpeaker === id) app.activeSpeaker = null;
+  renderParticipants();
+  if (p) notify(`${p.name} left`);
+}
+
+function onTracksUpdated(id, tracks) {
+  if (app.state !== 'joined' || !id || id === app.participantId) return;
+  const p = app.participants.get(id);
+  if (!p) return;
+  p.tracks = Array.isArray(tracks) ? tracks.filter((t) => t && typeof t === 'object') : [];
+  ensureRemoteTile(p);
+  renderParticipants();
+}
+
+// Puts every incoming track into its sender's tile, from the subscribe
+// connection's current remote offer (msid stream id = participant id).
+function syncRemoteTracks() {
+  if (!app.subscriber) return;
+  const list = app.subscriber.tracks();
+  const want = new Map();
+  app.audioReceivers = [];
+  for (const t of list) {
+    if (t.participantId === app.participantId) continue;
+    const w = want.get(t.participantId) || { audio: null, video: null };
+    if (!w[t.kind]) w[t.kind] = t.track;
+    want.set(t.participantId, w);
+    if (t.kind === 'audio') app.audioReceivers.push({ participantId: t.participantId, receiver: t.receiver });
+  }
+  for (const [id, w] of want) {
+    if (!tiles.get(id)) {
+      const p = app.participants.get(id);
+      if (p) ensureRemoteTile(p); else tiles.ensure(id, { name: 'Participant' });
+    }
+  }
+  for (const [id, tile] of tiles.tiles) {
+    if (tile.local) continue;
+    const w = want.get(id) || { audio: null, video: null };
+    tile.setTrack('audio', w.audio);
+    tile.setTrack('video', w.video);
+  }
+}
+
+function renderParticipants() {
+  const ul = $('participants');
+  ul.replaceChildren();
+  const rows = [];
+  if (app.participantId) {
+    rows.push({
+      id: app.participantId, name: app.name, self: true, role: roleLabel(app.role),
+      audio: app.canBroadcast && app.publisher && app.publisher.hasKind('audio') ? (app.media.enabled.audio ? 'on' : 'muted') : 'none',
+      video: app.canBroadcast && app.publisher && app.publisher.hasKind('video') ? (app.media.enabled.video ? 'on' : 'muted') : 'none',
+    });
+  }
+  for (const p of app.participants.values()) {
+    rows.push({ id: p.id, name: p.name, self: false, role: roleLabel(p.role), audio: trackState(p, 'audio'), video: trackState(p, 'video') });
+  }
+  for (const r of rows) {
+    const li = document.createElement('li');
+    li.className = 'person';
+    li.dataset.pid = r.id;
+    li.dataset.audio = r.audio;
+    li.dataset.video = r.video;
+    const av = document.createElement('span');
+    av.className = 'person-avatar';
+    av.setAttribute('aria-hidden', 'true');
+    av.textContent = initials(r.name);
+    const text = document.createElement('span');
+    text.className = 'person-text';
+    const nm = document.createElement('span');
+    nm.className = 'person-name';
+    nm.textContent = r.self ? `${r.name} (you)` : r.name;
+    const role = document.createElement('span');
+    role.className = 'person-role';
+    role.textContent = r.role;
+    text.append(nm, role);
+    const state = document.createElement('span');
+    state.className = 'person-state';
+    state.append(stateIcon(r.audio, 'mic', 'mic-off', 'microphone'), stateIcon(r.video, 'cam', 'cam-off', 'camera'));
+    li.append(av, text, state);
+    ul.appendChild(li);
+  }
+  $('participant-count').textContent = rows.length ? `(${rows.length})` : '';
+  $('toggle-participants').querySelector('.ctl-label').textContent = rows.length ? `People (${rows.length})` : 'People';
+}
+
+function stateIcon(state, onIcon, offIcon, what) {
+  const span = document.createElement('span');
+  span.className = `state-icon state-${state}`;
+  span.setAttribute('role', 'img');
+  const word = state === 'on' ? 'on' : state === 'muted' ? 'off' : 'not shared';
+  span.setAttribute('aria-label', `${what} ${word}`);
+  span.title = `${what.charAt(0).toUpperCase() + what.slice(1)} ${word}`;
+  span.appendChild(icon(state === 'on' ? onIcon : offIcon));
+  return span;
+}
+
+function setPanelOpen(open) {
+  $('participants-panel').hidden = !open;
+  $('toggle-participants').setAttribute('aria-expanded', String(open));
+  $('toggle-participants').classList.toggle('active', open);
+  document.body.classList.toggle('panel-open', open);
+}
+
+// ---------------------------------------------------------- active speaker
+
+function startSpeakerPolling() {
+  stopSpeakerPolling();
+  app.speakerTimer = setInterval(pollSpeakers, SPEAKER_POLL_MS);
+}
+
+function stopSpeakerPolling() {
+  clearInterval(app.speakerTimer);
+  app.speakerTimer = null;
+  app.levels.clear();
+  app.lastLoud.clear();
+  app.activeSpeaker = null;
+}
+
+function receiverLevel(receiver) {
+  let level = 0;
+  let sources = [];
+  try { sources = receiver.getSynchronizationSources(); } catch { return 0; }
+  for (const s of sources) {
+    if (typeof s.audioLevel !== 'number') continue;
+    // Sources stay listed for 10 s after their last packet: only count ones
+    // whose RTP timestamp moved since the previous poll.
+    const key = `${s.source}`;
+    const seen = app.lastRtp.get(receiver) || {};
+    const fresh = seen[key] !== s.rtpTimestamp;
+    seen[key] = s.rtpTimestamp;
+    app.lastRtp.set(receiver, seen);
+    if (fresh) level = Math.max(level, s.audioLevel);
+  }
+  return level;
+}
+
+function pollSpeakers() {
+  if (app.state !== 'joined') return;
+  const now = performance.now();
+  const levels = new Map();
+  for (const { participantId, receiver } of app.audioReceivers) {
+    const p = app.participants.get(participantId);
+    const muted = p && trackState(p, 'audio') !== 'on';
+    const level = muted ? 0 : receiverLevel(receiver);
+    levels.set(participantId, Math.max(levels.get(participantId) || 0, level));
+  }
+  if (app.participantId && app.canBroadcast) levels.set(app.participantId, app.media.level());
+  app.levels = levels;
+
+  let loudest = null, max = SPEAKING_LEVEL;
+  for (const [id, level] of levels) {
+    if (level > SPEAKING_LEVEL) app.lastLoud.set(id, now);
+    if (level > max) { max = level; loudest = id; }
+  }
+  const recent = (id) => now - (app.lastLoud.get(id) || -Infinity) < SPEAKER_HOLD_MS;
+  if (loudest) app.activeSpeaker = loudest;
+  else if (app.activeSpeaker && !recent(app.activeSpeaker)) app.activeSpeaker = null;
+
+  for (const [id, tile] of tiles.tiles) {
+    tile.setSpeaking(recent(id));
+    tile.setActiveSpeaker(id === app.activeSpeaker && tiles.tiles.size > 1);
+  }
+  $('toggle-mic').classList.toggle('speaking', !!app.participantId && recent(app.participantId));
+}
+
+// ------------------------------------------------------------------ status
+
+function onPcChange() {
+  updateStatus();
+  const states = [app.publisher && app.publisher.state, app.subscriber && app.subscriber.state];
+  if (app.state === 'joined' && states.includes('failed') && !app.failedNotified) {
+    app.failedNotified = true;
+    showError(errorText('media_failed'), { code: 'media_failed', action: { label: 'Rejoin', run: rejoin } });
+  }
+}
+
+function updateStatus() {
+  const el = $('status');
+  const ws = app.signal ? app.signal.state : 'closed';
+  const pub = app.publisher ? app.publisher.state : 'none';
+  const sub = app.subscriber ? app.subscriber.state : 'none';
+  el.dataset.ws = ws;
+  el.dataset.publish = pub;
+  el.dataset.subscribe = sub;
+  let overall = 'idle', text = 'Not joined';
+  if (app.state === 'joining') { overall = 'connecting'; text = 'Connecting…'; }
+  else if (app.state === 'left') { overall = 'idle'; text = 'Left'; }
+  else if (app.state === 'disconnected') { overall = 'error'; text = 'Disconnected'; }
+  else if (app.state === 'joined') {
+    const both = [pub, sub];
+    const subWaiting = sub === 'new' && app.subscriber && app.subscriber.version !== null;
+    if (ws !== 'open') { overall = 'error'; text = 'Disconnected'; }
+    else if (both.includes('failed')) { overall = 'error'; text = 'Media connection failed'; }
+    else if (both.includes('disconnected')) { overall = 'warning'; text = 'Reconnecting media…'; }
+    else if (['new', 'connecting', 'checking'].includes(pub) || ['connecting', 'checking'].includes(sub) || subWaiting) {
+      overall = 'connecting'; text = 'Connecting media…';
+    } else { overall = 'ok'; text = 'Connected'; }
+  }
+  el.dataset.overall = overall;
+  $('status-text').textContent = text;
+  const detail = `Signalling ${ws}; sending ${pub}; receiving ${sub}.`;
+  $('status-detail').textContent = detail;
+  el.title = detail;
+}
+
+// ------------------------------------------------------------ leave/rejoin
+
+function teardownCall() {
+  stopSpeakerPolling();
+  if (app.publisher) app.publisher.close();
+  if (app.subscriber) app.subscriber.close();
+  app.publisher = null;
+  app.subscriber = null;
+  app.audioReceivers = [];
+  tiles.clear();
+  app.participants.clear();
+  app.participantId = null;
+  $('enable-audio').hidden = true;
+  $('e2ee-notice').hidden = true;
+  $('role-notice').hidden = true;
+  const d = $('settings-dialog');
+  if (d.open) d.close();
+  renderParticipants();
+  updateStatus();
+}
+
+function leave() {
+  if (app.state !== 'joined' && app.state !== 'joining') return Promise.resolve();
+  const sig = app.signal;
+  app.signal = null;
+  const w = app.joinWaiter;
+  app.joinWaiter = null;
+  if (w) { clearTimeout(w.timer); w.reject(Object.assign(new Error('left'), { code: 'left' })); }
+  if (sig) {
+    sig.send({ type: 'leave' });
+    sig.close();
+  }
+  teardownCall();
+  app.media.stopTracks();
+  app.mediaReleased = true;
+  clearError();
+  setState('left');
+  $('left-title').textContent = 'You left the meeting';
+  $('left-text').textContent = 'Your camera and microphone are off.';
+  showView('left');
+  $('rejoin').focus();
+  return Promise.resolve();
+}
+
+function reopenMediaIfNeeded() {
+  if (!app.mediaReleased) return;
+  app.mediaReleased = false;
+  app.mediaReady = startPreview().catch(() => {});
+}
+
+function rejoin() {
+  clearError();
+  if (app.state === 'joined') {
+    // A broken call: start over with a fresh connection.
+    const sig = app.signal;
+    app.signal = null;
+    if (sig) { sig.send({ type: 'leave' }); sig.close(); }
+    teardownCall();
+    setState('lobby');
+  }
+  reopenMediaIfNeeded();
+  return join().catch(() => {});
+}
+
+function backToLobby() {
+  clearError();
+  reopenMediaIfNeeded();
+  setState('lobby');
+  showView('lobby');
+  $('name').focus();
+}
+
+// -------------------------------------------------------------------- setup
+
+function init() {
+  document.body.dataset.state = app.state;
+  const claims = app.token ? tokenClaims(app.token) : {};
+  let stored = '';
+  try { stored = localStorage.getItem(STORE_NAME) || ''; } catch { /* private mode */ }
+  if (typeof claims.u === 'string' && claims.u) {
+    // The server shows the invitation's name to the others, whatever is typed.
+    $('name').value = claims.u;
+    $('name').readOnly = true;
+    $('name-hint').hidden = false;
+  } else {
+    $('name').value = stored;
+  }
+  setRoomHeading();
+  if (!app.room) showError(errorText('no_room'), { code: 'no_room' });
+
+  for (const id of ['open-settings', 'toggle-participants', 'leave']) {
+    const btn = $(id);
+    btn.prepend(icon({ 'open-settings': 'settings', 'toggle-participants': 'people', leave: 'leave' }[id]));
+  }
+  $('close-participants').appendChild(icon('close'));
+  $('enable-audio').prepend(icon('sound'));
+
+  $('join-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    join().catch(() => {});
+  });
+  $('name').addEventListener('input', () => {
+    if ($('name').getAttribute('aria-invalid') === 'true') {
+      $('name-error').textContent = '';
+      $('name').setAttribute('aria-invalid', 'false');
+    }
+    updatePreview();
+  });
+  $('toggle-mic').addEventListener('click', () => toggle('audio'));
+  $('toggle-cam').addEventListener('click', () => toggle('video'));
+  $('leave').addEventListener('click', () => leave());
+  $('rejoin').addEventListener('click', () => rejoin());
+  $('back-to-lobby').addEventListener('click', () => backToLobby());
+  $('toggle-participants').addEventListener('click', () => {
+    const open = $('participants-panel').hidden;
+    setPanelOpen(open);
+    if (open) $('close-participants').focus();
+  });
+  $('close-participants').addEventListener('click', () => {
+    setPanelOpen(false);
+    $('toggle-participants').focus();
+  });
+  $('participants-panel').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      setPanelOpen(false);
+      $('toggle-participants').focus();
+    }
+  });
+  $('open-settings').addEventListener('click', async () => {
+    await refreshDevices();
+    $('settings-dialog').showModal();
+  });
+  $('error-dismiss').addEventListener('click', () => clearError());
+  $('error-action').addEventListener('click', () => {
+    const a = errorAction;
+    clearError();
+    if (a) a.run();
+  });
+  $('enable-audio').addEventListener('click', () => {
+    $('enable-audio').hidden = true;
+    tiles.playAll();
+  });
+  for (const sel of document.querySelectorAll('select[data-kind]')) {
+    sel.addEventListener('change', () => chooseDevice(sel.dataset.kind, sel.value));
+  }
+  if (navigator.mediaDevices && navigator.mediaDevices.addEventListener) {
+    navigator.mediaDevices.addEventListener('devicechange', () => refreshDevices());
+  }
+  app.media.onEnded = (kind) => {
+    // A device was unplugged or taken away by the system.
+    notify(kind === 'audio' ? 'Your microphone stopped.' : 'Your camera stopped.');
+    updatePreview();
+    updateToggles();
+    updateLocalTile();
+    refreshDevices();
+  };
+  window.addEventListener('pagehide', () => {
+    if (app.signal && app.state === 'joined') app.signal.send({ type: 'leave' });
+  });
+
+  showView('lobby');
+  setState('lobby');
+  renderParticipants();
+  app.mediaReady = startPreview().catch((err) => {
+    console.error('sealroom: preview failed', err);
+  }).finally(() => updateJoinButton());
+}
+
+// ------------------------------------------------------------- test hooks
+
+window.sealroom = {
+  get state() { return app.state; },
+  get participantId() { return app.participantId; },
+  get participants() { return app.participants; }, // the others, id -> {id, name, role, tracks}
+  pcs: {
+    get publish() { return app.publisher ? app.publisher.pc : null; },
+    get subscribe() { return app.subscriber ? app.subscriber.pc : null; },
+  },
+  join: (name) => join(name),
+  leave: () => leave(),
+  get room() { return app.roomInfo; },
+  get role() { return app.role; },
+  get error() { return $('error').hidden ? null : { code: $('error').dataset.code, message: $('error-text').textContent }; },
+  get activeSpeaker() { return app.activeSpeaker; },
+  get levels() { return Object.fromEntries(app.levels); },
+  get localStream() { return app.media.stream; },
+  get mediaReady() { return app.mediaReady; },
+  mediaHooks,
+  set onRelay(fn) { app.onRelay = fn; },
+  relay(to, payload) { return app.signal ? app.signal.send({ type: 'relay', to, payload }) : false; },
+};
+
+init();

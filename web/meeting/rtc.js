@@ -1,0 +1,264 @@
+// Peer connections of the meeting page (see docs/signalling.md).
+//
+// Two connections per participant, both to the SFU:
+//   publish   - only the client offers; outgoing tracks as sendonly transceivers.
+//   subscribe - only the server offers; incoming tracks, one offer at a time.
+//
+// Every outgoing sender and every incoming receiver passes through exactly one
+// function here (attachSender / attachReceiver). End-to-end encryption (next
+// milestone) hooks its encoded transforms in there via `mediaHooks`, so the rest
+// of the page never needs to know about it.
+
+// Hooks for encoded transforms. Each is called once per sender/receiver:
+//   onSender(sender, kind)                  when an outgoing track is added
+//   onReceiver(receiver, kind, participantId) when an incoming track appears
+// Note for the E2EE work: Chromium's createEncodedStreams() also needs
+// `encodedInsertableStreams: true` in the connection config (see pcConfig);
+// RTCRtpScriptTransform does not.
+export const mediaHooks = {
+  onSender: null,
+  onReceiver: null,
+  pcConfig: {}, // extra RTCConfiguration members, merged into every connection
+};
+
+const ANSWER_TIMEOUT_MS = 15000;
+
+export function createPeerConnection() {
+  // No ICE servers: the SFU is ICE-lite on a reachable address.
+  return new RTCPeerConnection({
+    bundlePolicy: 'max-bundle',
+    rtcpMuxPolicy: 'require',
+    ...mediaHooks.pcConfig,
+  });
+}
+
+// The one place outgoing media enters a connection.
+export function attachSender(pc, track, stream) {
+  const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  if (mediaHooks.onSender) mediaHooks.onSender(transceiver.sender, track.kind);
+  return transceiver;
+}
+
+// The one place incoming media is accepted (called once per receiver).
+const seenReceivers = new WeakSet();
+export function attachReceiver(receiver, participantId) {
+  if (seenReceivers.has(receiver)) return;
+  seenReceivers.add(receiver);
+  if (mediaHooks.onReceiver) mediaHooks.onReceiver(receiver, receiver.track.kind, participantId);
+}
+
+// Reads, per m-section of an SDP: mid, kind, direction, port-0 (rejected) and
+// the msid stream id (the sending participant's id, as the server promises).
+export function parseMediaSections(sdp) {
+  const out = new Map();
+  const sections = String(sdp || '').split(/\r?\nm=/).slice(1);
+  for (const raw of sections) {
+    const lines = raw.split(/\r?\n/);
+    const [kind, port] = lines[0].split(' ');
+    const sec = { kind, rejected: port === '0', direction: 'sendrecv', mid: null, streamId: null, trackId: null };
+    for (const line of lines) {
+      if (line.startsWith('a=mid:')) sec.mid = line.slice(6).trim();
+      else if (line.startsWith('a=msid:')) {
+        const [s, t] = line.slice(7).trim().split(/\s+/);
+        sec.streamId = s && s !== '-' ? s : null;
+        sec.trackId = t || null;
+      } else if (/^a=(sendrecv|sendonly|recvonly|inactive)\s*$/.test(line)) sec.direction = line.slice(2).trim();
+    }
+    if (sec.mid !== null) out.set(sec.mid, sec);
+  }
+  return out;
+}
+
+function connState(pc) {
+  return pc ? pc.connectionState || pc.iceConnectionState || 'new' : 'none';
+}
+
+// ------------------------------------------------------------------ publish
+
+export class Publisher {
+  // send(msg): sends a signalling message. onChange(): state changed.
+  // onError(err): negotiation failed.
+  constructor({ send, onChange, onError }) {
+    this.send = send;
+    this.onChange = onChange || (() => {});
+    this.onError = onError || (() => {});
+    this.pc = createPeerConnection();
+    this.transceivers = new Map(); // kind -> RTCRtpTransceiver
+    this.pending = null;           // {resolve, reject, timer} while waiting for publish_answer
+    this.queue = Promise.resolve();
+    this.closed = false;
+    this.negotiated = false;
+    this.pc.addEventListener('connectionstatechange', () => this.onChange());
+    this.pc.addEventListener('iceconnectionstatechange', () => this.onChange());
+  }
+
+  get state() { return this.closed ? 'closed' : connState(this.pc); }
+
+  addTrack(track, stream) {
+    const t = attachSender(this.pc, track, stream);
+    this.transceivers.set(track.kind, t);
+    return t;
+  }
+
+  hasKind(kind) { return this.transceivers.has(kind); }
+
+  // Sends a new publish_offer; offers are serialized (one outstanding at a time).
+  negotiate() {
+    const run = this.queue.then(() => this.negotiateNow());
+    this.queue = run.catch(() => {});
+    // Resolves to true when the answer was applied; errors go to onError.
+    return run.then(() => true, (err) => {
+      if (!this.closed) this.onError(err);
+      return false;
+    });
+  }
+
+  async negotiateNow() {
+    if (this.closed) return;
+    const pc = this.pc;
+    if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
+    const offer = await pc.createOffer();
+    await pc.setLocalDescription(offer);
+    // The server is ICE-lite and needs no client candidates: send right away.
+    const answered = new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending = null;
+        reject(Object.assign(new Error('The server did not answer the publish offer.'), { code: 'timeout' }));
+      }, ANSWER_TIMEOUT_MS);
+      this.pending = { resolve, reject, timer };
+    });
+    this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });
+    const sdp = await answered;
+    if (this.closed) return;
+    await pc.setRemoteDescription({ type: 'answer', sdp });
+    this.negotiated = true;
+    this.onChange();
+  }
+
+  get awaitingAnswer() { return this.pending !== null; }
+
+  handleAnswer(sdp) {
+    const p = this.pending;
+    if (!p) {
+      console.warn('sealroom: publish_answer without an outstanding offer; ignored');
+      return;
+    }
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.resolve(sdp);
+  }
+
+  // A server error that refers to the outstanding offer (forbidden, bad_sdp).
+  rejectPending(err) {
+    const p = this.pending;
+    if (!p) return false;
+    this.pending = null;
+    clearTimeout(p.timer);
+    p.reject(err);
+    return true;
+  }
+
+  // Switches the outgoing track of a kind (device change). Adds a transceiver
+  // and renegotiates when the kind was not published yet.
+  async setTrack(kind, track, stream) {
+    const t = this.transceivers.get(kind);
+    if (t) {
+      await t.sender.replaceTrack(track);
+      return;
+    }
+    if (!track) return;
+    this.addTrack(track, stream);
+    await this.negotiate();
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    this.rejectPending(Object.assign(new Error('closed'), { code: 'closed' }));
+    try { this.pc.close(); } catch { /* already closed */ }
+  }
+}
+
+// ---------------------------------------------------------------- subscribe
+
+export class Subscriber {
+  // send(msg); onChange(); onTracks(): the set of incoming tracks may have
+  // changed (call tracks() to read it); onError(err).
+  constructor({ send, onChange, onTracks, onError }) {
+    this.send = send;
+    this.onChange = onChange || (() => {});
+    this.onTracks = onTracks || (() => {});
+    this.onError = onError || (() => {});
+    this.pc = createPeerConnection();
+    this.queue = Promise.resolve();
+    this.closed = false;
+    this.version = null;          // last answered version
+    this.ownerByReceiver = new WeakMap(); // from track events (streams[0].id)
+    this.pc.addEventListener('connectionstatechange', () => this.onChange());
+    this.pc.addEventListener('iceconnectionstatechange', () => this.onChange());
+    this.pc.addEventListener('track', (ev) => {
+      const owner = ev.streams && ev.streams[0] ? ev.streams[0].id : null;
+      if (owner) this.ownerByReceiver.set(ev.receiver, owner);
+      attachReceiver(ev.receiver, owner || this.ownerOfMid(ev.transceiver && ev.transceiver.mid));
+      this.onTracks();
+    });
+  }
+
+  get state() { return this.closed ? 'closed' : connState(this.pc); }
+
+  // Offers are applied strictly one at a time, in arrival order.
+  enqueue(msg) {
+    this.queue = this.queue.then(() => this.apply(msg)).catch((err) => {
+      if (!this.closed) this.onError(err);
+    });
+    return this.queue;
+  }
+
+  async apply({ sdp, version }) {
+    if (this.closed) return;
+    const pc = this.pc;
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (this.closed) return;
+    this.send({ type: 'subscribe_answer', sdp: pc.localDescription.sdp, version });
+    this.version = version;
+    this.onTracks();
+    this.onChange();
+  }
+
+  ownerOfMid(mid) {
+    if (mid == null || !this.pc.remoteDescription) return null;
+    const sec = parseMediaSections(this.pc.remoteDescription.sdp).get(mid);
+    return sec ? sec.streamId : null;
+  }
+
+  // The incoming tracks the server currently sends, from the remote offer:
+  // [{ participantId, kind, mid, track, receiver }]. `fallbackOwner(mid)` maps
+  // a mid to a participant when the m-line has no msid.
+  tracks(fallbackOwner) {
+    const desc = this.pc.remoteDescription;
+    if (!desc || this.closed) return [];
+    const sections = parseMediaSections(desc.sdp);
+    const out = [];
+    for (const t of this.pc.getTransceivers()) {
+      if (t.stopped || t.mid == null) continue;
+      const sec = sections.get(t.mid);
+      if (!sec || sec.rejected || (sec.direction !== 'sendonly' && sec.direction !== 'sendrecv')) continue;
+      const track = t.receiver.track;
+      if (!track || track.readyState === 'ended') continue;
+      const participantId = sec.streamId || this.ownerByReceiver.get(t.receiver) ||
+        (fallbackOwner ? fallbackOwner(t.mid) : null);
+      if (!participantId) continue;
+      attachReceiver(t.receiver, participantId);
+      out.push({ participantId, kind: track.kind, mid: t.mid, track, receiver: t.receiver });
+    }
+    return out;
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    try { this.pc.close(); } catch { /* already closed */ }
+  }
+}

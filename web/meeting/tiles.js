@@ -1,0 +1,268 @@
+// Video tiles: one <video> per participant holding both of their tracks in one
+// MediaStream (the audio plays through the video element), a name label, a
+// muted-microphone mark, a camera-off placeholder with initials, and the
+// speaking highlight.
+
+import { icon } from './icons.js';
+
+export function initials(name) {
+  const words = String(name || '').trim().split(/\s+/).filter(Boolean);
+  if (!words.length) return '?';
+  const first = (w) => (Array.from(w)[0] || '').toLocaleUpperCase();
+  if (words.length === 1) return Array.from(words[0]).slice(0, 2).join('').toLocaleUpperCase();
+  return first(words[0]) + first(words[words.length - 1]);
+}
+
+export class Tile {
+  constructor({ id, name, local, onAutoplayBlocked }) {
+    this.id = id;
+    this.local = !!local;
+    this.onAutoplayBlocked = onAutoplayBlocked || (() => {});
+    this.stream = new MediaStream();
+    this.tracks = { audio: null, video: null };
+    this.trackWatch = { audio: null, video: null };
+    this.micMuted = false;
+    this.videoOff = false;
+
+    const el = document.createElement('div');
+    el.className = 'tile';
+    el.dataset.participantId = id;
+    el.setAttribute('role', 'group');
+    if (this.local) el.classList.add('local');
+
+    const video = document.createElement('video');
+    video.autoplay = true;
+    video.playsInline = true;
+    video.setAttribute('playsinline', '');
+    video.muted = this.local;   // never play our own microphone back
+    video.defaultMuted = this.local;
+    // srcObject is set only while the stream has tracks: an element playing
+    // an empty MediaStream would delay the document's load event forever.
+    video.addEventListener('loadedmetadata', () => this.play());
+    // Frames arriving also count as "live" (a browser that never unmutes a
+    // remote track would otherwise show the placeholder forever).
+    this.sawFrames = false;
+    for (const ev of ['loadeddata', 'resize']) {
+      video.addEventListener(ev, () => {
+        if (video.videoWidth > 0 && !this.sawFrames) { this.sawFrames = true; this.update(); }
+      });
+    }
+
+    const placeholder = document.createElement('div');
+    placeholder.className = 'tile-placeholder';
+    const avatar = document.createElement('span');
+    avatar.className = 'avatar';
+    avatar.setAttribute('aria-hidden', 'true');
+    placeholder.appendChild(avatar);
+
+    const bar = document.createElement('div');
+    bar.className = 'tile-bar';
+    const mic = document.createElement('span');
+    mic.className = 'tile-mic';
+    mic.setAttribute('role', 'img');
+    mic.setAttribute('aria-label', 'Microphone off');
+    mic.appendChild(icon('mic-off'));
+    mic.hidden = true;
+    const label = document.createElement('span');
+    label.className = 'tile-name';
+    bar.append(mic, label);
+
+    el.append(video, placeholder, bar);
+    this.el = el;
+    this.video = video;
+    this.avatar = avatar;
+    this.nameEl = label;
+    this.micEl = mic;
+    this.setName(name);
+    this.update();
+  }
+
+  setName(name) {
+    this.name = name || 'Guest';
+    this.nameEl.textContent = this.local ? `${this.name} (you)` : this.name;
+    this.avatar.textContent = initials(this.name);
+    this.el.setAttribute('aria-label', this.local ? `${this.name} (you)` : this.name);
+  }
+
+  // Puts a track of its kind into this tile's stream (null removes it).
+  setTrack(kind, track) {
+    if (this.tracks[kind] === track) return;
+    const old = this.tracks[kind];
+    if (kind === 'video') this.sawFrames = false;
+    if (old) {
+      this.stream.removeTrack(old);
+      if (this.trackWatch[kind]) this.trackWatch[kind].abort();
+      this.trackWatch[kind] = null;
+    }
+    this.tracks[kind] = track || null;
+    if (track) {
+      this.stream.addTrack(track);
+      const ac = new AbortController();
+      for (const ev of ['mute', 'unmute', 'ended']) {
+        track.addEventListener(ev, () => {
+          if (ev === 'mute' && kind === 'video') this.sawFrames = false;
+          this.update();
+        }, { signal: ac.signal });
+      }
+      this.trackWatch[kind] = ac;
+    }
+    const hasTracks = this.stream.getTracks().length > 0;
+    if (hasTracks && this.video.srcObject !== this.stream) this.video.srcObject = this.stream;
+    else if (!hasTracks && this.video.srcObject) this.video.srcObject = null;
+    this.update();
+    if (track) this.play();
+  }
+
+  setMicMuted(muted) {
+    this.micMuted = !!muted;
+    this.update();
+  }
+
+  setVideoOff(off) {
+    this.videoOff = !!off;
+    this.update();
+  }
+
+  update() {
+    const v = this.tracks.video;
+    // A remote track is muted until its first frames arrive (or when they stop).
+    const live = v && v.readyState === 'live' && (this.local ? v.enabled : !v.muted || this.sawFrames);
+    const showVideo = !!live && !this.videoOff;
+    this.el.classList.toggle('has-video', showVideo);
+    this.el.dataset.video = showVideo ? 'on' : 'off';
+    const micOff = this.micMuted; // from the participant's declared tracks (or our own state)
+    this.micEl.hidden = !micOff;
+    this.el.dataset.audio = micOff ? 'off' : 'on';
+  }
+
+  setLocalMic(on, available) {
+    this.micMuted = !(on && available);
+    this.update();
+  }
+
+  setSpeaking(on) { this.el.classList.toggle('speaking', !!on); }
+
+  setActiveSpeaker(on) { this.el.classList.toggle('active-speaker', !!on); }
+
+  play() {
+    if (!this.stream.getTracks().length) return;
+    const p = this.video.play();
+    if (p && p.catch) {
+      p.catch((err) => {
+        if (err && err.name === 'NotAllowedError') this.onAutoplayBlocked(this);
+      });
+    }
+  }
+
+  destroy() {
+    for (const kind of ['audio', 'video']) {
+      if (this.trackWatch[kind]) this.trackWatch[kind].abort();
+    }
+    this.video.srcObject = null;
+    this.el.remove();
+  }
+}
+
+// Layout buckets: 1, 2, 3-4, 5-9, 10-16, more.
+function bucket(n) {
+  if (n <= 1) return '1';
+  if (n === 2) return '2';
+  if (n <= 4) return '4';
+  if (n <= 9) return '9';
+  if (n <= 16) return '16';
+  return 'many';
+}
+
+// Picks columns and a tile size that use the area best: tiles between 4:3
+// and 16:9 on a landscape stage (3:4 to 16:9 on a portrait one), never more
+// rows than columns on a landscape stage (and the reverse on a portrait one).
+// Below MIN_TILE_W the grid scrolls instead.
+const GAP = 10;
+const MIN_TILE_W = 150;
+
+export function fitGrid(n, W, H) {
+  if (n < 1 || W <= 0 || H <= 0) return null;
+  const landscape = W >= H;
+  const minA = landscape ? 4 / 3 : 3 / 4, maxA = 16 / 9;
+  let best = null;
+  for (let cols = 1; cols <= n; cols++) {
+    const rows = Math.ceil(n / cols);
+    if (n > 1 && (landscape ? rows > cols : cols > rows)) continue;
+    const cw = (W - GAP * (cols - 1)) / cols, ch = (H - GAP * (rows - 1)) / rows;
+    if (cw <= 0 || ch <= 0) continue;
+    const a = Math.min(maxA, Math.max(minA, cw / ch));
+    let w = cw, h = cw / a;
+    if (h > ch) { h = ch; w = ch * a; }
+    if (!best || w * h > best.w * best.h) best = { cols, rows, w, h };
+  }
+  if (!best || best.w < MIN_TILE_W) {
+    const cols = Math.max(1, Math.floor((W + GAP) / (MIN_TILE_W + GAP)));
+    const w = (W - GAP * (cols - 1)) / cols;
+    return { cols, rows: Math.ceil(n / cols), w, h: w * 9 / 16, scroll: true };
+  }
+  return { ...best, scroll: false };
+}
+
+export class TileGrid {
+  constructor(container, { onAutoplayBlocked } = {}) {
+    this.container = container;
+    this.tiles = new Map();
+    this.onAutoplayBlocked = onAutoplayBlocked;
+    if (window.ResizeObserver) {
+      this.resizer = new ResizeObserver(() => this.size());
+      this.resizer.observe(container);
+    }
+  }
+
+  get(id) { return this.tiles.get(id) || null; }
+
+  ensure(id, { name, local } = {}) {
+    let t = this.tiles.get(id);
+    if (t) {
+      if (name) t.setName(name);
+      return t;
+    }
+    t = new Tile({ id, name, local, onAutoplayBlocked: this.onAutoplayBlocked });
+    this.tiles.set(id, t);
+    // The local tile stays first; others in join order.
+    if (local) this.container.prepend(t.el); else this.container.appendChild(t.el);
+    this.layout();
+    return t;
+  }
+
+  remove(id) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.destroy();
+    this.tiles.delete(id);
+    this.layout();
+  }
+
+  clear() {
+    for (const t of this.tiles.values()) t.destroy();
+    this.tiles.clear();
+    this.layout();
+  }
+
+  layout() {
+    const n = this.tiles.size;
+    this.container.dataset.count = String(n);
+    this.container.dataset.layout = bucket(n);
+    this.size();
+  }
+
+  // Sizes the grid for the container (custom properties read by style.css).
+  size() {
+    const c = this.container;
+    const fit = fitGrid(this.tiles.size, c.clientWidth, c.clientHeight);
+    if (!fit) return;
+    c.style.setProperty('--cols', String(fit.cols));
+    c.style.setProperty('--tile-w', `${Math.floor(fit.w)}px`);
+    c.style.setProperty('--tile-h', `${Math.floor(fit.h)}px`);
+    c.classList.toggle('scroll', fit.scroll);
+  }
+
+  playAll() {
+    for (const t of this.tiles.values()) t.play();
+  }
+}
