@@ -104,6 +104,14 @@ static void r_dashboard(api_ctx *a, const api_caller *w, const char *arg, const 
   if (static_serve(a->cfg->web_dir, rel, CSP_DASHBOARD, res) != 0) api_error(res, 404, "Not found.");
 }
 
+/* Files shared by the dashboard and the meeting page (web/common). */
+static void r_common_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                           http_response *res) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "common/%s", arg);
+  if (static_serve(a->cfg->web_dir, rel, CSP_DASHBOARD, res) != 0) api_error(res, 404, "Not found.");
+}
+
 static void r_meeting_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
                             http_response *res) {
   char rel[256];
@@ -161,6 +169,7 @@ static const route routes[] = {
     {"/dashboard/", "GET", r_dashboard},
     {"/dashboard/{}", "GET", r_dashboard},
     {"/meeting/{}", "GET", r_meeting_asset},
+    {"/common/{}", "GET", r_common_asset},
     {"/ws", "GET", r_ws},
     {"/api/v1/rooms", "GET", r_rooms_list},
     {"/api/v1/rooms", "POST", r_rooms_create},

@@ -92,11 +92,19 @@ static void random_ice_chars(char *out, size_t n) {
   OPENSSL_cleanse(b, sizeof b);
 }
 
-uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]) {
+/* A zeroed command on the heap (they are a few KiB); NULL if out of memory. */
+static sfu_cmd *new_cmd(cmd_type type, uint32_t t) {
   sfu_cmd *c = calloc(1, sizeof *c);
+  if (c) {
+    c->type = type;
+    c->transport = t;
+  }
+  return c;
+}
+
+uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]) {
+  sfu_cmd *c = new_cmd(CMD_CREATE, s->next_id++);
   if (!c) return 0;
-  c->type = CMD_CREATE;
-  c->transport = s->next_id++;
   if (s->next_id == 0) s->next_id = 1;
   random_ice_chars(ufrag, ICE_UFRAG_LEN);
   random_ice_chars(pwd, ICE_PWD_LEN);
@@ -110,10 +118,8 @@ uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[IC
 }
 
 void sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]) {
-  sfu_cmd *c = calloc(1, sizeof *c);
+  sfu_cmd *c = new_cmd(CMD_REMOTE, t);
   if (!c) return;
-  c->type = CMD_REMOTE;
-  c->transport = t;
   snprintf(c->remote_ufrag, sizeof c->remote_ufrag, "%s", ufrag);
   memcpy(c->fp, fp, 32);
   send_cmd(s, c);
@@ -121,10 +127,8 @@ void sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8
 }
 
 void sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n) {
-  sfu_cmd *c = calloc(1, sizeof *c);
+  sfu_cmd *c = new_cmd(CMD_PUBLISH, t);
   if (!c) return;
-  c->type = CMD_PUBLISH;
-  c->transport = t;
   c->n = n < SFU_MAX_TRACKS_PER_TRANSPORT ? n : SFU_MAX_TRACKS_PER_TRANSPORT;
   memcpy(c->tracks, tracks, sizeof(sfu_track) * (size_t)c->n);
   send_cmd(s, c);
@@ -132,10 +136,8 @@ void sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n) {
 }
 
 void sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n) {
-  sfu_cmd *c = calloc(1, sizeof *c);
+  sfu_cmd *c = new_cmd(CMD_SUBSCRIBE, t);
   if (!c) return;
-  c->type = CMD_SUBSCRIBE;
-  c->transport = t;
   c->n = n < SFU_MAX_SUBSCRIPTIONS ? n : SFU_MAX_SUBSCRIPTIONS;
   memcpy(c->ssrcs, ssrcs, sizeof(uint32_t) * (size_t)c->n);
   send_cmd(s, c);
@@ -143,9 +145,8 @@ void sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n) {
 }
 
 void sfu_transport_destroy(sfu *s, uint32_t t) {
-  sfu_cmd c;
-  memset(&c, 0, sizeof c);
-  c.type = CMD_DESTROY;
-  c.transport = t;
-  send_cmd(s, &c);
+  sfu_cmd *c = new_cmd(CMD_DESTROY, t);
+  if (!c) return;
+  send_cmd(s, c);
+  free(c);
 }

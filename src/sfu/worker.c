@@ -219,6 +219,14 @@ static void request_keyframe(worker *w, track *tr, uint64_t now) {
   COUNT(plis_sent, 1);
 }
 
+/* Sends the queued batch and moves its counts to the metrics. */
+static void flush(worker *w) {
+  uint64_t packets = w->tx->sent_packets, bytes = w->tx->sent_bytes;
+  udp_flush(w->s->fd, w->tx);
+  COUNT(packets_out, w->tx->sent_packets - packets);
+  COUNT(bytes_out, w->tx->sent_bytes - bytes);
+}
+
 /* ---- events to the control plane -------------------------------------- */
 
 static void report(worker *w, transport *t, sfu_event_type type, const char *reason) {
@@ -321,7 +329,7 @@ static void on_cmd(void *ctx, void *msg) {
         size_t n = t->early_len;
         t->early_len = 0;
         feed_dtls(w, slot, t->early, n);
-        udp_flush(w->s->fd, w->tx);
+        flush(w);
       }
       break;
     case CMD_PUBLISH:
@@ -352,7 +360,7 @@ static void on_cmd(void *ctx, void *msg) {
             request_keyframe(w, tr, now);
           }
         }
-      udp_flush(w->s->fd, w->tx);
+      flush(w);
       break;
     }
     case CMD_DESTROY:
@@ -577,17 +585,14 @@ static void on_datagram(worker *w, uint8_t *p, size_t n, const struct sockaddr *
 
 static void on_readable(uv_poll_t *h, int status, int events) {
   worker *w = h->data;
-  uint64_t out_before = w->tx->sent_packets, bytes_before = w->tx->sent_bytes;
   for (int rounds = 0; rounds < 8; rounds++) { /* bounded: timers must run too */
     int n = udp_recv(w->s->fd, w->rx);
     if (n <= 0) break;
     uint64_t now = uv_now(&w->loop);
     for (int i = 0; i < n; i++)
       on_datagram(w, w->rx->data[i], w->rx->len[i], (struct sockaddr *)&w->rx->from[i], now);
-    udp_flush(w->s->fd, w->tx);
+    flush(w);
   }
-  COUNT(packets_out, w->tx->sent_packets - out_before);
-  COUNT(bytes_out, w->tx->sent_bytes - bytes_before);
 }
 
 static void send_remb(worker *w, transport *t, uint64_t now) {
@@ -607,7 +612,6 @@ static void send_remb(worker *w, transport *t, uint64_t now) {
 static void on_tick(uv_timer_t *h) {
   worker *w = h->data;
   uint64_t now = uv_now(&w->loop);
-  uint64_t out_before = w->tx->sent_packets, bytes_before = w->tx->sent_bytes;
   for (int i = 0; i < MAX_TRANSPORTS; i++) {
     transport *t = &w->transports[i];
     if (!t->used || t->closed_reported) continue;
@@ -625,9 +629,16 @@ static void on_tick(uv_timer_t *h) {
     }
     if (t->srtp && t->n_published && now - t->last_remb_ms >= REMB_INTERVAL_MS) send_remb(w, t, now);
   }
-  udp_flush(w->s->fd, w->tx);
-  COUNT(packets_out, w->tx->sent_packets - out_before);
-  COUNT(bytes_out, w->tx->sent_bytes - bytes_before);
+  flush(w);
+}
+
+static void free_tables(worker *w) {
+  free(w->transports);
+  free(w->addrs);
+  free(w->tracks);
+  free(w->rx);
+  free(w->tx);
+  free(w);
 }
 
 worker *worker_new(sfu *s) {
@@ -641,12 +652,7 @@ worker *worker_new(sfu *s) {
   w->rx = calloc(1, sizeof(udp_recv_batch));
   w->tx = calloc(1, sizeof(udp_send_batch));
   if (!w->transports || !w->addrs || !w->tracks || !w->rx || !w->tx || uv_loop_init(&w->loop) != 0) {
-    free(w->transports);
-    free(w->addrs);
-    free(w->tracks);
-    free(w->rx);
-    free(w->tx);
-    free(w);
+    free_tables(w);
     return NULL;
   }
   for (int i = 0; i < ADDR_SLOTS; i++) w->addrs[i].slot = -1;
@@ -669,10 +675,5 @@ void worker_run(worker *w) {
   mailbox_close(w->s->to_worker);
   uv_run(&w->loop, UV_RUN_DEFAULT);
   uv_loop_close(&w->loop);
-  free(w->transports);
-  free(w->addrs);
-  free(w->tracks);
-  free(w->rx);
-  free(w->tx);
-  free(w);
+  free_tables(w);
 }
