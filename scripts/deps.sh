@@ -2,12 +2,12 @@
 # Installs the Debian packages sealroom needs, only those that are missing.
 # Idempotent and silent when everything is present.
 #   scripts/deps.sh          build and run needs
-#   scripts/deps.sh --test   also test needs (chromium, node, npm, playwright-core)
+#   scripts/deps.sh --test   also test needs (chromium, firefox-esr, node, npm, playwright-core, puppeteer-core)
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libuv1-dev libmicrohttpd-dev libwslay-dev
             libjansson-dev libsqlite3-dev libssl-dev libsrtp2-dev)
-TEST_PKGS=(clang libclang-rt-14-dev chromium curl wrk bc)
+TEST_PKGS=(clang libclang-rt-14-dev chromium firefox-esr curl wrk bc)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
@@ -33,10 +33,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 if [ "${1:-}" = "--test" ]; then
-  # playwright-core drives Debian's chromium; it never downloads a browser.
+  # playwright-core drives Debian's chromium, puppeteer-core Debian's
+  # firefox-esr; neither downloads a browser.
   here=$(cd "$(dirname "$0")/.." && pwd)
-  if [ ! -d "$here/tests/node_modules/playwright-core" ]; then
-    echo "deps: installing playwright-core (npm)"
+  if [ ! -d "$here/tests/node_modules/playwright-core" ] || [ ! -d "$here/tests/node_modules/puppeteer-core" ]; then
+    echo "deps: installing playwright-core and puppeteer-core (npm)"
     (cd "$here/tests" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   fi
 fi

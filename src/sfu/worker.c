@@ -30,6 +30,8 @@
 #define SUB_PT_OPUS 111          /* the subscribe offer's payload types */
 #define SUB_PT_VP8 96
 #define SUB_EXT_AUDIO_LEVEL 1
+#define EARLY_BYTES 4096
+#define EARLY_DGRAMS 4
 
 /* A published track: where it comes from and who receives it. */
 typedef struct {
@@ -51,8 +53,13 @@ typedef struct {
   bool have_remote;
   uint8_t remote_fp[32];
   dtls_conn *dtls;
-  uint8_t early[UDP_MAX_DATAGRAM]; /* a DTLS datagram that came before the fingerprint */
-  size_t early_len;
+  /* The first DTLS flight (a ClientHello often spans two datagrams) when it
+   * comes before the peer's fingerprint (the subscribe answer): fed in order
+   * once the fingerprint is known. */
+  uint8_t early[EARLY_BYTES];
+  uint16_t early_len[EARLY_DGRAMS];
+  int n_early;
+  size_t early_used;
   srtp_pair *srtp;
   bool closed_reported;
   uint32_t published[SFU_MAX_TRACKS_PER_TRANSPORT]; /* ssrcs */
@@ -325,10 +332,13 @@ static void on_cmd(void *ctx, void *msg) {
       ice_agent_set_remote_ufrag(&t->ice, c->remote_ufrag);
       memcpy(t->remote_fp, c->fp, 32);
       t->have_remote = true;
-      if (t->early_len) { /* a ClientHello that arrived before the answer */
-        size_t n = t->early_len;
-        t->early_len = 0;
-        feed_dtls(w, slot, t->early, n);
+      if (t->n_early) { /* a first flight that arrived before the answer */
+        int n = t->n_early;
+        size_t off = 0;
+        t->n_early = 0;
+        t->early_used = 0;
+        for (int i = 0; i < n && t->used && !t->closed_reported; off += t->early_len[i], i++)
+          feed_dtls(w, slot, t->early + off, t->early_len[i]);
         flush(w);
       }
       break;
@@ -396,11 +406,12 @@ static void on_dtls_connected(worker *w, int slot) {
 static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len) {
   transport *t = &w->transports[slot];
   if (!t->have_remote) { /* keep the first flight until the fingerprint is known */
-    if (len <= sizeof t->early) {
-      memcpy(t->early, data, len);
-      t->early_len = len;
+    if (t->n_early < EARLY_DGRAMS && t->early_used + len <= sizeof t->early) {
+      memcpy(t->early + t->early_used, data, len);
+      t->early_len[t->n_early++] = (uint16_t)len;
+      t->early_used += len;
     }
-    return;
+    return; /* beyond that, the browser's retransmission recovers */
   }
   if (!t->dtls) {
     t->dtls = dtls_conn_new_server(w->s->cert, t->remote_fp, dtls_send, w);

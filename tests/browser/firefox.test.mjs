@@ -1,0 +1,247 @@
+// Firefox interoperability: a headless Firefox (Debian's firefox-esr, driven
+// by puppeteer-core over WebDriver BiDi) and a headless Chromium (playwright-
+// core) join one room with fake camera and microphone; each decodes the
+// other's video and receives its audio through sealroomd; Firefox leaves and
+// its tile disappears from the Chromium page. The server listens on
+// 127.0.0.1; both browsers are set up to reach nothing else.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join as pjoin } from 'node:path';
+import { writeFileSync, rmSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+import { startServer, stopServer, OUT } from '../lib/server.mjs';
+
+const FIREFOX = process.env.SEALROOM_FIREFOX || '/usr/bin/firefox-esr';
+const CHROMIUM = process.env.SEALROOM_CHROMIUM || '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
+
+// Fake devices without prompts, autoplay allowed, ICE over loopback, and as
+// little background traffic as the profile allows (puppeteer's default profile
+// already turns off updates, safe browsing, telemetry upload).
+// ICE over loopback takes two prefs: `ice.loopback` (127.0.0.1 is left out of
+// the host candidates by default, and the server is there), and
+// `permission.fake`: a page that is not capturing gathers only the addresses
+// of the default route's interface (never 127.0.0.1), and fake devices count
+// as capturing only with this pref. Without either, Firefox forms no candidate
+// pair with the server's 127.0.0.1 candidate and ICE fails ("ICE failed, add a
+// STUN server"). Real devices and a routable server address need neither.
+const FIREFOX_PREFS = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.navigator.permission.fake': true,
+  'media.autoplay.default': 0,
+  'media.autoplay.blocking_policy': 0,
+  'media.peerconnection.ice.loopback': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'app.update.enabled': false,
+  'app.update.auto': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'browser.safebrowsing.downloads.enabled': false,
+  'browser.safebrowsing.downloads.remote.enabled': false,
+  'browser.safebrowsing.blockedURIs.enabled': false,
+  'browser.safebrowsing.provider.mozilla.updateURL': '',
+  'browser.safebrowsing.provider.google4.updateURL': '',
+  'browser.safebrowsing.provider.google.updateURL': '',
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'datareporting.healthreport.uploadEnabled': false,
+  'toolkit.telemetry.enabled': false,
+  'toolkit.telemetry.unified': false,
+  'toolkit.telemetry.archive.enabled': false,
+  'network.captive-portal-service.enabled': false,
+  'network.connectivity-service.enabled': false,
+  'network.trr.mode': 5,
+  'network.dns.disablePrefetch': true,
+  'network.prefetch-next': false,
+  'network.predictor.enabled': false,
+  'browser.ping-centre.telemetry': false,
+  'extensions.blocklist.enabled': false,
+  'messaging-system.rsexperimentloader.enabled': false,
+  'app.shield.optoutstudies.enabled': false,
+  'app.normandy.enabled': false,
+  'media.gmp-gmpopenh264.enabled': false,
+  'media.gmp-gmpopenh264.autoupdate': false,
+  'security.OCSP.enabled': 0,
+};
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Runs in the page (both browsers): the inbound streams of the subscribe
+// connection, keyed by stats id.
+async function inboundInPage() {
+  const pc = window.sealroom && window.sealroom.pcs.subscribe;
+  const out = {};
+  if (!pc) return out;
+  (await pc.getStats()).forEach((r) => {
+    if (r.type !== 'inbound-rtp') return;
+    out[r.id] = {
+      kind: r.kind || r.mediaType,
+      packets: r.packetsReceived || 0,
+      frames: r.framesDecoded || 0,
+      width: r.frameWidth || 0,
+      samples: r.totalSamplesReceived, // undefined where not implemented
+    };
+  });
+  return out;
+}
+
+// What a page receives, summed per kind.
+function summary(m) {
+  const v = Object.values(m);
+  const video = v.filter((x) => x.kind === 'video'), audio = v.filter((x) => x.kind === 'audio');
+  return {
+    videoFrames: video.reduce((a, x) => a + x.frames, 0),
+    videoWidth: Math.max(0, ...video.map((x) => x.width)),
+    audioPackets: audio.reduce((a, x) => a + x.packets, 0),
+    audioSamples: audio.some((x) => typeof x.samples === 'number')
+      ? audio.reduce((a, x) => a + (x.samples || 0), 0) : undefined,
+  };
+}
+
+const receiving = (s) => s.videoFrames > 0 && s.videoWidth > 0 && s.audioPackets > 0 &&
+  (s.audioSamples === undefined || s.audioSamples > 0);
+
+// [participants, media transports] from /metrics, polled for up to 3 s
+// until they equal `want` (transports close on the media worker, a moment
+// after the signalling side has let the others know).
+async function counts(s, want) {
+  const until = Date.now() + 3000;
+  for (;;) {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const get = (n) => Number((text.match(new RegExp(`^${n} (\\d+)`, 'm')) || [])[1]);
+    const got = [get('sealroom_participants'), get('sealroom_media_transports')];
+    if ((got[0] === want[0] && got[1] === want[1]) || Date.now() > until) return got;
+    await sleep(100);
+  }
+}
+
+describe('Firefox and Chromium in one call', () => {
+  let s, room, chrome, firefox;
+  const people = {}; // chromium, firefox -> { page, errors, id }
+
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'call-firefox', description: 'Firefox interop' });
+    assert.ok(r.status === 200 && r.json && r.json.friendly_url, r.text);
+    room = r.json;
+    // Both at once; each is recorded as soon as it is up, so that `after`
+    // closes it even when the other one fails to start.
+    const launched = await Promise.allSettled([
+      chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }).then((b) => { chrome = b; }),
+      puppeteer.launch({
+        browser: 'firefox', protocol: 'webDriverBiDi', executablePath: FIREFOX, headless: true,
+        extraPrefsFirefox: FIREFOX_PREFS, defaultViewport: { width: 1280, height: 720 }, timeout: 30000,
+      }).then((b) => { firefox = b; }),
+    ]);
+    const failed = launched.find((r) => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }, { timeout: 45000 });
+
+  after(async () => {
+    // Whatever happened, no browser or server outlives the test.
+    await Promise.allSettled([firefox && firefox.close(), chrome && chrome.close()]);
+    await stopServer(s);
+  });
+
+  test('each browser decodes the other; Firefox leaves and disappears', { timeout: 60000 }, async () => {
+    const t0 = Date.now();
+    rmSync(pjoin(OUT, 'firefox-failure.json'), { force: true });
+    // Chromium joins first, Firefox second (so Firefox answers a subscribe
+    // offer that already carries Chromium's tracks, and Chromium gets a
+    // renegotiated one with Firefox's).
+    const cpage = await (await chrome.newContext({ viewport: { width: 1280, height: 720 } })).newPage();
+    const cerrors = [];
+    cpage.on('pageerror', (e) => cerrors.push(e.message));
+    cpage.on('console', (m) => { if (m.type() === 'error') cerrors.push(`console: ${m.text()}`); });
+    await cpage.goto(`${s.url}/${room.friendly_url}`);
+    await cpage.fill('#name', 'Chromium');
+    await cpage.click('#join');
+    await cpage.waitForFunction(() => window.sealroom && window.sealroom.state === 'joined', null, { timeout: 10000 });
+    people.chromium = { page: cpage, errors: cerrors, id: await cpage.evaluate(() => window.sealroom.participantId) };
+
+    const fpage = await firefox.newPage();
+    const ferrors = [];
+    fpage.on('pageerror', (e) => ferrors.push(e.message));
+    fpage.on('console', (m) => { if (m.type() === 'error') ferrors.push(`console: ${m.text()}`); });
+    await fpage.goto(`${s.url}/${room.friendly_url}`);
+    await fpage.waitForSelector('#name');
+    // The page opens the fake devices on load; join once they are open so
+    // that Firefox publishes both tracks.
+    await fpage.evaluate(() => window.sealroom.mediaReady);
+    const local = await fpage.evaluate(() => window.sealroom.localStream.getTracks().map((t) => t.kind).sort());
+    assert.deepEqual(local, ['audio', 'video'], 'Firefox opened its fake camera and microphone');
+    await fpage.type('#name', 'Firefox');
+    await fpage.click('#join');
+    await fpage.waitForFunction(() => window.sealroom && window.sealroom.state === 'joined', { timeout: 10000, polling: 50 });
+    people.firefox = { page: fpage, errors: ferrors, id: await fpage.evaluate(() => window.sealroom.participantId) };
+    const joinedAt = Date.now();
+
+    // Both decode the other's video and receive its audio.
+    const deadline = Date.now() + 20000;
+    let last;
+    for (;;) {
+      last = {
+        chromium: summary(await cpage.evaluate(inboundInPage)),
+        firefox: summary(await fpage.evaluate(inboundInPage)),
+      };
+      if (receiving(last.chromium) && receiving(last.firefox)) break;
+      if (Date.now() > deadline) {
+        const diag = {
+          stats: last,
+          status: {
+            chromium: await cpage.evaluate(() => ({ ...document.getElementById('status').dataset })),
+            firefox: await fpage.evaluate(() => ({ ...document.getElementById('status').dataset })),
+          },
+          firefoxErrors: ferrors, chromiumErrors: cerrors,
+          firefoxSdp: await fpage.evaluate(() => ({
+            publishLocal: window.sealroom.pcs.publish?.localDescription?.sdp,
+            publishRemote: window.sealroom.pcs.publish?.remoteDescription?.sdp,
+            subscribeRemote: window.sealroom.pcs.subscribe?.remoteDescription?.sdp,
+            subscribeLocal: window.sealroom.pcs.subscribe?.localDescription?.sdp,
+          })),
+          serverLog: s.stderr.slice(-4000),
+        };
+        writeFileSync(pjoin(OUT, 'firefox-failure.json'), JSON.stringify(diag, null, 2));
+        assert.fail(`the two browsers do not both receive each other (details in tests/out/firefox-failure.json): ${JSON.stringify(diag.stats)} ${JSON.stringify(diag.status)} ${ferrors.join('; ')}`);
+      }
+      await sleep(250);
+    }
+    console.log(`# Firefox join to both receiving: ${Date.now() - joinedAt} ms`);
+    // Frames keep coming on both sides.
+    await sleep(1500);
+    const again = {
+      chromium: summary(await cpage.evaluate(inboundInPage)),
+      firefox: summary(await fpage.evaluate(inboundInPage)),
+    };
+    for (const who of ['chromium', 'firefox']) {
+      assert.ok(again[who].videoFrames > last[who].videoFrames, `${who}: remote video stalled`);
+      assert.ok(again[who].audioPackets > last[who].audioPackets, `${who}: remote audio stalled`);
+    }
+    console.log(`# received: ${JSON.stringify(again)}`);
+
+    // Each page shows the other as a tile with live video.
+    const liveTile = (id) => `#tiles [data-participant-id="${id}"][data-video="on"]`;
+    await cpage.waitForSelector(liveTile(people.firefox.id), { timeout: 5000 });
+    await fpage.waitForSelector(liveTile(people.chromium.id), { timeout: 5000 });
+    await fpage.screenshot({ path: pjoin(OUT, 'firefox-call.png') });
+
+    assert.deepEqual(await counts(s, [2, 4]), [2, 4], 'participants and media transports during the call');
+
+    // Firefox leaves: the Chromium page loses its tile and its entry.
+    await fpage.click('#leave');
+    await fpage.waitForFunction(() => window.sealroom.state === 'left', { timeout: 5000 });
+    await cpage.waitForFunction((id) => !document.querySelector(`#tiles [data-participant-id="${id}"]`),
+      people.firefox.id, { timeout: 10000 });
+    assert.ok(!(await cpage.evaluate((id) => window.sealroom.participants.has(id), people.firefox.id)),
+      'Chromium still lists Firefox');
+    assert.deepEqual(await counts(s, [1, 2]), [1, 2], 'participants and media transports after the leave');
+
+    assert.deepEqual(ferrors, [], 'Firefox page errors');
+    assert.deepEqual(cerrors, [], 'Chromium page errors');
+    console.log(`# test body took ${Date.now() - t0} ms`);
+  });
+});
