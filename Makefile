@@ -24,7 +24,7 @@ LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC := $(wildcard tests/unit/*.c)
+UNIT_SRC := $(filter-out tests/unit/test_e2ee_%,$(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 PORT     ?= 8080

@@ -24,6 +24,8 @@ typedef struct {
   http_server *http;
   signal_server *signal;
   sfu *media;
+  api_ctx *app;
+  bool stopping, signals_started;
   uv_signal_t sigint, sigterm;
 } daemon_state;
 
@@ -31,23 +33,32 @@ static void count_request(void *ctx, const char *method, const char *route, int 
   metrics_count_request(((api_ctx *)ctx)->stats, method, route, status);
 }
 
-/* Last step of shutdown: every participant is gone, so the SFU can stop. */
+/* Shutdown, second step: every WebSocket and participant is gone (their
+ * upgraded sockets are closed before the HTTP server, which owns them, and
+ * leaving participants still talked to the SFU), so HTTP and the SFU stop. */
 static void on_signalling_stopped(void *ctx) {
   daemon_state *d = ctx;
-  sfu_stop(d->media);
-  d->media = NULL;
-}
-
-static void on_signal(uv_signal_t *h, int signum) {
-  daemon_state *d = h->data;
-  if (!d->http) return; /* already stopping */
-  log_info("signal %d: shutting down", signum);
+  d->signal = NULL;
+  if (d->app) d->app->signal = NULL;
+  if (d->media) sfu_set_event_ctx(d->media, NULL); /* queued events find nobody */
   http_server_stop(d->http);
   d->http = NULL;
+  sfu_stop(d->media);
+  d->media = NULL;
+  if (d->app) d->app->media = NULL;
+  if (d->signals_started) {
+    uv_close((uv_handle_t *)&d->sigint, NULL);
+    uv_close((uv_handle_t *)&d->sigterm, NULL);
+  }
+}
+
+/* Shutdown, first step: close every WebSocket (2 s at most). */
+static void on_signal(uv_signal_t *h, int signum) {
+  daemon_state *d = h->data;
+  if (d->stopping) return;
+  d->stopping = true;
+  log_info("signal %d: shutting down", signum);
   signal_stop(d->signal, on_signalling_stopped, d);
-  d->signal = NULL;
-  uv_close((uv_handle_t *)&d->sigint, NULL);
-  uv_close((uv_handle_t *)&d->sigterm, NULL);
 }
 
 static int make_dirs(const char *path) {
@@ -190,6 +201,7 @@ int main(int argc, char **argv) {
   sfu_set_event_ctx(d.media, d.signal);
   app.signal = d.signal;
   app.media = d.media;
+  d.app = &app;
   http_options ho = {.listen = cfg.listen, .port = cfg.port, .max_body = API_MAX_BODY,
                      .handler = api_handle, .observer = count_request, .ctx = &app};
   d.http = http_server_start(loop, &ho);
@@ -203,6 +215,7 @@ int main(int argc, char **argv) {
   d.sigint.data = d.sigterm.data = &d;
   uv_signal_start(&d.sigint, on_signal, SIGINT);
   uv_signal_start(&d.sigterm, on_signal, SIGTERM);
+  d.signals_started = true;
 
   printf("sealroomd %s listening on http://%s%s%s:%d (media udp %s:%d)\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
@@ -223,10 +236,7 @@ int main(int argc, char **argv) {
   rc = 0;
   log_info("stopped");
 out:
-  if (rc != 0) {
-    http_server_stop(d.http);
-    if (d.signal) signal_stop(d.signal, on_signalling_stopped, &d);
-  }
+  if (rc != 0 && d.signal) signal_stop(d.signal, on_signalling_stopped, &d);
   uv_run(loop, UV_RUN_DEFAULT);
   uv_loop_close(loop);
   rate_limiter_free(app.team_limiter);

@@ -1,10 +1,18 @@
 /* The media worker: one thread, one libuv loop, one UDP socket. Every
  * datagram is demultiplexed by its first byte (RFC 7983: STUN 0-3, DTLS
- * 20-63, RTP/RTCP 128-191), then by source address (a table filled by ICE),
- * new addresses by the ICE ufrag in STUN. SRTP is removed per transport,
- * RTP is routed by SSRC to the subscribers of its track and protected per
- * subscriber. The packet path allocates nothing, takes no lock and logs
- * nothing; counters are relaxed atomics read by /metrics. */
+ * 20-63, RTP/RTCP 128-191), then by source address (a table filled from the
+ * ICE agents' valid addresses; new addresses are found by the ICE ufrag in
+ * STUN). SRTP is removed per transport, RTP is routed by SSRC to the
+ * subscribers of its track and protected per subscriber. The packet path
+ * allocates nothing of its own, takes no lock and logs nothing; counters are
+ * relaxed atomics read by /metrics.
+ *
+ * Trust rules: an SSRC belongs to the one transport that published it (the
+ * control plane refuses duplicates, the table refuses them again); only the
+ * owner's packets are forwarded; feedback (NACK, PLI, FIR) is honoured only
+ * for SSRCs the sender subscribes to; media goes only to the address the
+ * peer last proved with authenticated SRTP (or completed DTLS from), never
+ * to an address that only passed a STUN check; retransmissions have a budget. */
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,17 +24,20 @@
 #include "rtp/history.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "sfu/tables.h"
 #include "sfu/worker.h"
 
 #define MAX_TRANSPORTS 1024
-#define ADDR_SLOTS 4096  /* power of two; address -> transport */
-#define SSRC_SLOTS 4096  /* power of two; published ssrc -> track */
-#define MAX_SUBSCRIBERS 256
+#define MAX_SUBSCRIBERS 128      /* per track: a room holds at most 128 participants */
 #define SERVER_SSRC 1            /* sender SSRC of the RTCP the SFU makes */
 #define TICK_MS 20
 #define REMB_INTERVAL_MS 1000
-#define PLI_MIN_INTERVAL_MS 500  /* keyframe requests per track, at most */
+#define REMB_MAX_AGE_MS 5000     /* a subscriber's estimate counts this long */
+#define REMB_MIN_BPS 150000
+#define PLI_MIN_INTERVAL_MS 500  /* key frame requests per track, at most */
 #define NACK_MAX_AGE_MS 1000     /* older packets are not retransmitted */
+#define RTX_RATE 500.0           /* retransmissions per second per subscriber */
+#define RTX_BURST 500.0
 #define SUB_PT_OPUS 111          /* the subscribe offer's payload types */
 #define SUB_PT_VP8 96
 #define SUB_EXT_AUDIO_LEVEL 1
@@ -35,13 +46,11 @@
 
 /* A published track: where it comes from and who receives it. */
 typedef struct {
-  bool used;
   sfu_track t;
-  int transport;                  /* publisher's slot */
-  int subscribers[MAX_SUBSCRIBERS]; /* slots */
+  int subscribers[MAX_SUBSCRIBERS]; /* transport slots */
   int n_subscribers;
   uint8_t ext_map[256];
-  rtp_history *history;           /* video only */
+  rtp_history *history;             /* video only */
   rtp_seq_tracker seq;
   uint64_t last_pli_ms;
 } track;
@@ -50,6 +59,10 @@ typedef struct {
   bool used;
   uint32_t id;
   ice_agent ice;
+  struct sockaddr_storage addrs[ICE_MAX_VALID]; /* this transport's entries in the address table */
+  int n_addrs;
+  bool has_confirmed;
+  struct sockaddr_storage confirmed; /* where media goes: proved by SRTP or DTLS */
   bool have_remote;
   uint8_t remote_fp[32];
   dtls_conn *dtls;
@@ -62,17 +75,16 @@ typedef struct {
   size_t early_used;
   srtp_pair *srtp;
   bool closed_reported;
-  uint32_t published[SFU_MAX_TRACKS_PER_TRANSPORT]; /* ssrcs */
-  int n_published;
-  uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];
+  track tracks[SFU_MAX_TRACKS_PER_TRANSPORT]; /* what this transport publishes */
+  int n_tracks;
+  uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];  /* SSRCs forwarded to this transport */
   int n_subscribed;
+  int n_video_subscribed;
   uint64_t last_remb_ms;
+  uint64_t remb_bps, remb_ms;                  /* this subscriber's own estimate */
+  double rtx_tokens;
+  uint64_t rtx_ms;
 } transport;
-
-typedef struct {
-  struct sockaddr_storage addr;
-  int slot; /* -1 empty, -2 deleted */
-} addr_entry;
 
 struct worker {
   sfu *s;
@@ -80,8 +92,8 @@ struct worker {
   uv_poll_t poll;
   uv_timer_t tick;
   transport *transports; /* MAX_TRANSPORTS */
-  addr_entry *addrs;     /* ADDR_SLOTS */
-  track *tracks;         /* SSRC_SLOTS, open addressing on ssrc */
+  addr_entry *addrs;     /* ADDR_TABLE_SLOTS */
+  ssrc_entry *ssrcs;     /* SSRC_TABLE_SLOTS */
   udp_recv_batch *rx;
   udp_send_batch *tx;
   uint8_t scratch[UDP_MAX_DATAGRAM + UDP_SEND_ROOM];
@@ -91,79 +103,19 @@ struct worker {
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->s->counters.field, (n), memory_order_relaxed)
 
-/* ---- lookup tables ---------------------------------------------------- */
+/* ---- lookups ------------------------------------------------------------ */
 
-static uint32_t addr_hash(const struct sockaddr *sa) {
-  uint32_t h = 2166136261u;
-  const uint8_t *p;
-  size_t n;
-  uint16_t port;
-  if (sa->sa_family == AF_INET6) {
-    const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
-    p = a->sin6_addr.s6_addr;
-    n = 16;
-    port = a->sin6_port;
-  } else {
-    const struct sockaddr_in *a = (const struct sockaddr_in *)(const void *)sa;
-    p = (const uint8_t *)&a->sin_addr;
-    n = 4;
-    port = a->sin_port;
-  }
-  for (size_t i = 0; i < n; i++) h = (h ^ p[i]) * 16777619u;
-  h = (h ^ (port & 0xff)) * 16777619u;
-  h = (h ^ (port >> 8)) * 16777619u;
-  return h;
+static track *track_find(worker *w, uint32_t ssrc, int *owner) {
+  int slot, index;
+  if (ssrc_table_find(w->ssrcs, ssrc, &slot, &index) != 0) return NULL;
+  if (owner) *owner = slot;
+  return &w->transports[slot].tracks[index];
 }
 
-static int addr_find(worker *w, const struct sockaddr *sa) {
-  uint32_t i = addr_hash(sa) & (ADDR_SLOTS - 1);
-  for (int probes = 0; probes < ADDR_SLOTS; probes++, i = (i + 1) & (ADDR_SLOTS - 1)) {
-    addr_entry *e = &w->addrs[i];
-    if (e->slot == -1) return -1;
-    if (e->slot >= 0 && sockaddr_equal((const struct sockaddr *)&e->addr, sa)) return e->slot;
-  }
-  return -1;
-}
-
-static void addr_add(worker *w, const struct sockaddr *sa, int slot) {
-  uint32_t i = addr_hash(sa) & (ADDR_SLOTS - 1);
-  int free_at = -1;
-  for (int probes = 0; probes < ADDR_SLOTS; probes++, i = (i + 1) & (ADDR_SLOTS - 1)) {
-    addr_entry *e = &w->addrs[i];
-    if (e->slot >= 0 && sockaddr_equal((const struct sockaddr *)&e->addr, sa)) {
-      e->slot = slot; /* the address moved to another transport */
-      return;
-    }
-    if (e->slot < 0 && free_at < 0) free_at = (int)i;
-    if (e->slot == -1) break;
-  }
-  if (free_at < 0) return; /* table full: the address stays unknown */
-  memcpy(&w->addrs[free_at].addr, sa, sockaddr_len(sa));
-  w->addrs[free_at].slot = slot;
-}
-
-static void addr_remove_slot(worker *w, int slot) {
-  for (int i = 0; i < ADDR_SLOTS; i++)
-    if (w->addrs[i].slot == slot) w->addrs[i].slot = -2;
-}
-
-static track *track_find(worker *w, uint32_t ssrc) {
-  uint32_t i = (ssrc * 2654435761u) & (SSRC_SLOTS - 1);
-  for (int probes = 0; probes < SSRC_SLOTS; probes++, i = (i + 1) & (SSRC_SLOTS - 1)) {
-    track *t = &w->tracks[i];
-    if (!t->used) return NULL;
-    if (t->t.ssrc == ssrc && t->transport >= 0) return t;
-  }
-  return NULL;
-}
-
-static track *track_slot_for(worker *w, uint32_t ssrc) {
-  uint32_t i = (ssrc * 2654435761u) & (SSRC_SLOTS - 1);
-  for (int probes = 0; probes < SSRC_SLOTS; probes++, i = (i + 1) & (SSRC_SLOTS - 1)) {
-    track *t = &w->tracks[i];
-    if (!t->used || t->transport < 0 || t->t.ssrc == ssrc) return t;
-  }
-  return NULL;
+static bool subscribes_to(const transport *t, uint32_t ssrc) {
+  for (int i = 0; i < t->n_subscribed; i++)
+    if (t->subscribed[i] == ssrc) return true;
+  return false;
 }
 
 static int slot_of(worker *w, uint32_t id) {
@@ -172,10 +124,38 @@ static int slot_of(worker *w, uint32_t id) {
   return -1;
 }
 
+/* Makes the address table hold exactly the ICE agent's valid addresses of
+ * this transport. An address owned by another transport is not taken over. */
+static void sync_addrs(worker *w, int slot) {
+  transport *t = &w->transports[slot];
+  for (int k = 0; k < t->n_addrs;) {
+    if (ice_agent_is_valid_addr(&t->ice, (struct sockaddr *)&t->addrs[k])) {
+      k++;
+      continue;
+    }
+    addr_table_del(w->addrs, (struct sockaddr *)&t->addrs[k]);
+    t->addrs[k] = t->addrs[--t->n_addrs];
+  }
+  for (int v = 0; v < t->ice.n_valid && t->n_addrs < ICE_MAX_VALID; v++) {
+    const struct sockaddr *a = (const struct sockaddr *)&t->ice.valid[v];
+    if (addr_table_find(w->addrs, a) >= 0) continue; /* mirrored already, or another's */
+    if (addr_table_put(w->addrs, a, slot) == 0) memcpy(&t->addrs[t->n_addrs++], a, sockaddr_len(a));
+  }
+}
+
 /* ---- sending ------------------------------------------------------------ */
 
+/* Before SRTP: the ICE-selected address (DTLS replies). After: only the
+ * address the peer proved with authenticated packets. */
 static const struct sockaddr *dest(transport *t) {
+  if (t->srtp) return t->has_confirmed ? (const struct sockaddr *)&t->confirmed : NULL;
   return t->ice.has_selected ? (const struct sockaddr *)&t->ice.selected : NULL;
+}
+
+static void confirm(transport *t, const struct sockaddr *from) {
+  if (t->has_confirmed && sockaddr_equal((struct sockaddr *)&t->confirmed, from)) return;
+  memcpy(&t->confirmed, from, sockaddr_len(from));
+  t->has_confirmed = true;
 }
 
 static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
@@ -207,6 +187,14 @@ static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
   if (w->current >= 0) send_raw(w, &w->transports[w->current], data, len);
 }
 
+/* Sends the queued batch and moves its counts to the metrics. */
+static void flush(worker *w) {
+  uint64_t packets = w->tx->sent_packets, bytes = w->tx->sent_bytes;
+  udp_flush(w->s->fd, w->tx);
+  COUNT(packets_out, w->tx->sent_packets - packets);
+  COUNT(bytes_out, w->tx->sent_bytes - bytes);
+}
+
 /* Sends an RTCP feedback packet (with the RR that starts a compound packet). */
 static void send_feedback(worker *w, transport *t, const uint8_t *fb, size_t fb_len) {
   uint8_t pkt[1200];
@@ -216,31 +204,32 @@ static void send_feedback(worker *w, transport *t, const uint8_t *fb, size_t fb_
   send_srtp(w, t, pkt, n + fb_len, 1);
 }
 
-static void request_keyframe(worker *w, track *tr, uint64_t now) {
-  if (tr->t.kind != SFU_VIDEO || now - tr->last_pli_ms < PLI_MIN_INTERVAL_MS) return;
+static void request_keyframe(worker *w, int owner, track *tr, uint64_t now) {
+  if (tr->t.kind != SFU_VIDEO || (tr->last_pli_ms && now - tr->last_pli_ms < PLI_MIN_INTERVAL_MS)) return;
   uint8_t fb[64];
   size_t n = rtcp_build_pli(fb, sizeof fb, SERVER_SSRC, tr->t.ssrc);
   if (!n) return;
   tr->last_pli_ms = now;
-  send_feedback(w, &w->transports[tr->transport], fb, n);
+  send_feedback(w, &w->transports[owner], fb, n);
   COUNT(plis_sent, 1);
 }
 
-/* Sends the queued batch and moves its counts to the metrics. */
-static void flush(worker *w) {
-  uint64_t packets = w->tx->sent_packets, bytes = w->tx->sent_bytes;
-  udp_flush(w->s->fd, w->tx);
-  COUNT(packets_out, w->tx->sent_packets - packets);
-  COUNT(bytes_out, w->tx->sent_bytes - bytes);
+/* Key frames of every video track t receives (a new or reconnected receiver). */
+static void keyframes_for(worker *w, transport *t, uint64_t now) {
+  for (int k = 0; k < t->n_subscribed; k++) {
+    int owner;
+    track *tr = track_find(w, t->subscribed[k], &owner);
+    if (tr) request_keyframe(w, owner, tr, now);
+  }
 }
 
 /* ---- events to the control plane -------------------------------------- */
 
-static void report(worker *w, transport *t, sfu_event_type type, const char *reason) {
+static void report(worker *w, uint32_t id, sfu_event_type type, const char *reason) {
   sfu_event ev;
   memset(&ev, 0, sizeof ev);
   ev.type = type;
-  ev.transport = t->id;
+  ev.transport = id;
   snprintf(ev.reason, sizeof ev.reason, "%s", reason ? reason : "");
   mailbox_push(w->s->to_control, &ev);
 }
@@ -248,35 +237,50 @@ static void report(worker *w, transport *t, sfu_event_type type, const char *rea
 static void close_transport_media(worker *w, transport *t, const char *reason) {
   if (t->closed_reported) return;
   t->closed_reported = true;
-  report(w, t, SFU_EV_CLOSED, reason);
+  report(w, t->id, SFU_EV_CLOSED, reason);
 }
 
 /* ---- subscriptions ------------------------------------------------------ */
 
 /* Rebuilds every track's subscriber list from the transports' subscriptions. */
 static void rebuild_subscribers(worker *w) {
-  for (int i = 0; i < SSRC_SLOTS; i++) w->tracks[i].n_subscribers = 0;
+  for (int s = 0; s < MAX_TRANSPORTS; s++)
+    for (int k = 0; k < w->transports[s].n_tracks; k++) w->transports[s].tracks[k].n_subscribers = 0;
   for (int s = 0; s < MAX_TRANSPORTS; s++) {
     transport *t = &w->transports[s];
     if (!t->used) continue;
+    t->n_video_subscribed = 0;
     for (int k = 0; k < t->n_subscribed; k++) {
-      track *tr = track_find(w, t->subscribed[k]);
-      if (tr && tr->transport != s && tr->n_subscribers < MAX_SUBSCRIBERS)
-        tr->subscribers[tr->n_subscribers++] = s;
+      int owner;
+      track *tr = track_find(w, t->subscribed[k], &owner);
+      if (!tr || owner == s) continue;
+      if (tr->t.kind == SFU_VIDEO) t->n_video_subscribed++;
+      if (tr->n_subscribers < MAX_SUBSCRIBERS) tr->subscribers[tr->n_subscribers++] = s;
     }
   }
 }
 
 static void unpublish(worker *w, transport *t) {
-  for (int k = 0; k < t->n_published; k++) {
-    track *tr = track_find(w, t->published[k]);
-    if (!tr) continue;
-    free(tr->history);
-    tr->history = NULL;
-    tr->transport = -1; /* tombstone: keeps probe chains intact */
-    tr->n_subscribers = 0;
+  for (int k = 0; k < t->n_tracks; k++) {
+    ssrc_table_del(w->ssrcs, t->tracks[k].t.ssrc);
+    free(t->tracks[k].history);
   }
-  t->n_published = 0;
+  memset(t->tracks, 0, sizeof t->tracks);
+  t->n_tracks = 0;
+}
+
+static void publish(worker *w, int slot, const sfu_cmd *c) {
+  transport *t = &w->transports[slot];
+  unpublish(w, t);
+  for (int k = 0; k < c->n && t->n_tracks < SFU_MAX_TRACKS_PER_TRANSPORT; k++) {
+    if (ssrc_table_put(w->ssrcs, c->tracks[k].ssrc, slot, t->n_tracks) != 0) continue; /* taken */
+    track *tr = &t->tracks[t->n_tracks++];
+    tr->t = c->tracks[k];
+    if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
+    if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
+    if (t->srtp) srtp_pair_add_ssrc(t->srtp, tr->t.ssrc, 0);
+  }
+  rebuild_subscribers(w);
 }
 
 /* ---- commands ----------------------------------------------------------- */
@@ -291,18 +295,18 @@ static void on_cmd_create(worker *w, const sfu_cmd *c) {
     ice_agent_init(&t->ice, uv_now(&w->loop));
     memcpy(t->ice.local_ufrag, c->ufrag, sizeof t->ice.local_ufrag);
     memcpy(t->ice.local_pwd, c->pwd, sizeof t->ice.local_pwd);
+    t->rtx_tokens = RTX_BURST;
     COUNT(transports, 1);
     return;
   }
   log_error("sfu: no room for another transport");
-  transport tmp = {.id = c->transport};
-  report(w, &tmp, SFU_EV_CLOSED, "server-full");
+  report(w, c->transport, SFU_EV_CLOSED, "server-full");
 }
 
 static void on_cmd_destroy(worker *w, int slot) {
   transport *t = &w->transports[slot];
   unpublish(w, t);
-  addr_remove_slot(w, slot);
+  for (int k = 0; k < t->n_addrs; k++) addr_table_del(w->addrs, (struct sockaddr *)&t->addrs[k]);
   if (t->dtls) dtls_conn_free(t->dtls);
   if (t->srtp) srtp_pair_free(t->srtp);
   ice_agent_wipe(&t->ice);
@@ -312,11 +316,12 @@ static void on_cmd_destroy(worker *w, int slot) {
   rebuild_subscribers(w);
 }
 
-static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len);
+static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, const struct sockaddr *from);
 
 static void on_cmd(void *ctx, void *msg) {
   worker *w = ctx;
   const sfu_cmd *c = msg;
+  if (w->stopping) return; /* everything is torn down after the loop */
   if (c->type == CMD_STOP) {
     w->stopping = true;
     uv_stop(&w->loop);
@@ -326,7 +331,6 @@ static void on_cmd(void *ctx, void *msg) {
   int slot = slot_of(w, c->transport);
   if (slot < 0) return; /* already gone */
   transport *t = &w->transports[slot];
-  uint64_t now = uv_now(&w->loop);
   switch (c->type) {
     case CMD_REMOTE:
       ice_agent_set_remote_ufrag(&t->ice, c->remote_ufrag);
@@ -337,42 +341,25 @@ static void on_cmd(void *ctx, void *msg) {
         size_t off = 0;
         t->n_early = 0;
         t->early_used = 0;
-        for (int i = 0; i < n && t->used && !t->closed_reported; off += t->early_len[i], i++)
-          feed_dtls(w, slot, t->early + off, t->early_len[i]);
+        const struct sockaddr *from = t->ice.has_selected ? (struct sockaddr *)&t->ice.selected : NULL;
+        for (int i = 0; i < n && from && !t->closed_reported; off += t->early_len[i], i++)
+          feed_dtls(w, slot, t->early + off, t->early_len[i], from);
         flush(w);
       }
       break;
     case CMD_PUBLISH:
-      unpublish(w, t);
-      for (int k = 0; k < c->n; k++) {
-        track *tr = track_slot_for(w, c->tracks[k].ssrc);
-        if (!tr || (tr->used && tr->transport >= 0)) continue; /* full, or ssrc already taken */
-        memset(tr, 0, sizeof *tr);
-        tr->used = true;
-        tr->t = c->tracks[k];
-        tr->transport = slot;
-        if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
-        if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
-        t->published[t->n_published++] = tr->t.ssrc;
-      }
-      rebuild_subscribers(w);
+      publish(w, slot, c);
       break;
-    case CMD_SUBSCRIBE: {
+    case CMD_SUBSCRIBE:
       memcpy(t->subscribed, c->ssrcs, sizeof(uint32_t) * (size_t)c->n);
       t->n_subscribed = c->n;
       rebuild_subscribers(w);
-      /* A receiver needs a key frame of every video track it now gets. */
-      if (t->srtp)
-        for (int k = 0; k < c->n; k++) {
-          track *tr = track_find(w, c->ssrcs[k]);
-          if (tr) {
-            tr->last_pli_ms = 0;
-            request_keyframe(w, tr, now);
-          }
-        }
-      flush(w);
+      if (t->srtp) {
+        for (int k = 0; k < c->n; k++) srtp_pair_add_ssrc(t->srtp, c->ssrcs[k], 1);
+        keyframes_for(w, t, uv_now(&w->loop)); /* a receiver needs key frames of what it now gets */
+        flush(w);
+      }
       break;
-    }
     case CMD_DESTROY:
       on_cmd_destroy(w, slot);
       break;
@@ -383,7 +370,7 @@ static void on_cmd(void *ctx, void *msg) {
 
 /* ---- DTLS --------------------------------------------------------------- */
 
-static void on_dtls_connected(worker *w, int slot) {
+static void on_dtls_connected(worker *w, int slot, const struct sockaddr *from) {
   transport *t = &w->transports[slot];
   srtp_keys keys;
   if (dtls_conn_srtp_keys(t->dtls, &keys) != 0 || !(t->srtp = srtp_pair_new(&keys))) {
@@ -392,18 +379,14 @@ static void on_dtls_connected(worker *w, int slot) {
     return;
   }
   OPENSSL_cleanse(&keys, sizeof keys);
-  report(w, t, SFU_EV_CONNECTED, NULL);
-  uint64_t now = uv_now(&w->loop);
-  for (int k = 0; k < t->n_subscribed; k++) {
-    track *tr = track_find(w, t->subscribed[k]);
-    if (tr) {
-      tr->last_pli_ms = 0;
-      request_keyframe(w, tr, now);
-    }
-  }
+  confirm(t, from);
+  for (int k = 0; k < t->n_tracks; k++) srtp_pair_add_ssrc(t->srtp, t->tracks[k].t.ssrc, 0);
+  for (int k = 0; k < t->n_subscribed; k++) srtp_pair_add_ssrc(t->srtp, t->subscribed[k], 1);
+  report(w, t->id, SFU_EV_CONNECTED, NULL);
+  keyframes_for(w, t, uv_now(&w->loop));
 }
 
-static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len) {
+static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, const struct sockaddr *from) {
   transport *t = &w->transports[slot];
   if (!t->have_remote) { /* keep the first flight until the fingerprint is known */
     if (t->n_early < EARLY_DGRAMS && t->early_used + len <= sizeof t->early) {
@@ -421,7 +404,7 @@ static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len) {
   dtls_state before = dtls_conn_state(t->dtls);
   dtls_state st = dtls_conn_input(t->dtls, data, len, uv_now(&w->loop));
   w->current = -1;
-  if (st == DTLS_CONNECTED && before != DTLS_CONNECTED && !t->srtp) on_dtls_connected(w, slot);
+  if (st == DTLS_CONNECTED && before != DTLS_CONNECTED && !t->srtp) on_dtls_connected(w, slot, from);
   else if (st == DTLS_FAILED) close_transport_media(w, t, "dtls-failed");
   else if (st == DTLS_CLOSED) close_transport_media(w, t, "dtls-closed");
 }
@@ -434,13 +417,18 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     COUNT(malformed, 1);
     return;
   }
-  track *tr = track_find(w, h.ssrc);
-  if (!tr || tr->transport != slot) { /* not a track this sender published */
+  int owner;
+  track *tr = track_find(w, h.ssrc, &owner);
+  /* Only the publisher's own tracks, in the negotiated codec. */
+  if (!tr || owner != slot || h.payload_type != tr->t.pt) {
     COUNT(dropped, 1);
     return;
   }
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
-  if (h.extension) rtp_ext_remap(pkt, &h, tr->ext_map);
+  if (h.extension && rtp_ext_remap(pkt, &h, tr->ext_map) != 0) {
+    COUNT(malformed, 1);
+    return;
+  }
   if (tr->history) {
     rtp_history_put(tr->history, h.seq, pkt, len, now);
     uint16_t missing[64];
@@ -460,22 +448,36 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
   }
 }
 
-/* From a subscriber: answers NACKs from the history, passes key frame requests
- * to the publisher (rate limited). Reports and REMB end here. */
+/* Answers a subscriber's NACK from the history: duplicates removed, within
+ * the subscriber's retransmission budget. */
+static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t now) {
+  COUNT(nacks_received, 1);
+  uint32_t ssrc = rtcp_media_ssrc(b);
+  track *tr = subscribes_to(t, ssrc) ? track_find(w, ssrc, NULL) : NULL;
+  if (!tr || !tr->history) return;
+  t->rtx_tokens += (double)(now - t->rtx_ms) / 1000.0 * RTX_RATE;
+  if (t->rtx_tokens > RTX_BURST) t->rtx_tokens = RTX_BURST;
+  t->rtx_ms = now;
+  uint16_t seqs[128];
+  int n = rtcp_nack_seqs(b, seqs, 128);
+  for (int i = 0; i < n && t->rtx_tokens >= 1.0; i++) {
+    bool dup = false;
+    for (int j = 0; j < i && !dup; j++) dup = seqs[j] == seqs[i];
+    size_t len;
+    const uint8_t *p = dup ? NULL : rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
+    if (!p) continue;
+    send_srtp(w, t, p, len, 0);
+    t->rtx_tokens -= 1.0;
+    COUNT(retransmits, 1);
+  }
+}
+
+/* From a subscriber: NACKs are answered from the history, key frame requests
+ * go to the publisher (rate limited), REMB is remembered for the publishers'
+ * REMB; only for SSRCs this transport receives. Reports end here. */
 static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b, uint64_t now) {
   if (b->type == RTCP_RTPFB && rtcp_is_nack(b)) {
-    COUNT(nacks_received, 1);
-    track *tr = track_find(w, rtcp_media_ssrc(b));
-    if (!tr || !tr->history) return;
-    uint16_t seqs[128];
-    int n = rtcp_nack_seqs(b, seqs, 128);
-    for (int i = 0; i < n; i++) {
-      size_t len;
-      const uint8_t *p = rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
-      if (!p) continue;
-      send_srtp(w, t, p, len, 0);
-      COUNT(retransmits, 1);
-    }
+    answer_nack(w, t, b, now);
   } else if (b->type == RTCP_PSFB && (rtcp_is_pli(b) || rtcp_is_fir(b))) {
     COUNT(plis_received, 1);
     uint32_t ssrcs[4];
@@ -483,8 +485,17 @@ static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b,
     ssrcs[0] = rtcp_media_ssrc(b);
     if (rtcp_is_fir(b)) n = rtcp_fir_ssrcs(b, ssrcs, 4);
     for (int i = 0; i < n; i++) {
-      track *tr = track_find(w, ssrcs[i]);
-      if (tr) request_keyframe(w, tr, now);
+      int owner;
+      track *tr = subscribes_to(t, ssrcs[i]) ? track_find(w, ssrcs[i], &owner) : NULL;
+      if (tr) request_keyframe(w, owner, tr, now);
+    }
+  } else if (b->type == RTCP_PSFB) {
+    uint64_t bps;
+    uint32_t ssrcs[8];
+    int n;
+    if (rtcp_parse_remb(b, &bps, ssrcs, 8, &n) == 0) {
+      t->remb_bps = bps;
+      t->remb_ms = now;
     }
   }
 }
@@ -492,16 +503,17 @@ static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b,
 /* From a publisher: sender reports go to the subscribers of that SSRC (lip
  * sync); everything else ends here. */
 static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
-  if (b->type != RTCP_SR) return;
-  track *tr = track_find(w, rtcp_sender_ssrc(b));
-  if (!tr || tr->transport != slot || b->len > 1200) return;
+  if (b->type != RTCP_SR || b->len > 1200) return;
+  int owner;
+  track *tr = track_find(w, rtcp_sender_ssrc(b), &owner);
+  if (!tr || owner != slot) return;
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
     if (sub->srtp) send_srtp(w, sub, b->p, b->len, 1);
   }
 }
 
-static void on_srtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now) {
+static void on_srtp(worker *w, int slot, uint8_t *pkt, size_t len, const struct sockaddr *from, uint64_t now) {
   transport *t = &w->transports[slot];
   if (!t->srtp) {
     COUNT(dropped, 1);
@@ -512,11 +524,12 @@ static void on_srtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now)
       COUNT(srtp_errors, 1);
       return;
     }
+    confirm(t, from);
     size_t off = 0;
     rtcp_block b;
     int rc;
     while ((rc = rtcp_next(pkt, len, &off, &b)) == 1) {
-      if (t->n_published) handle_publisher_rtcp(w, slot, &b);
+      if (t->n_tracks) handle_publisher_rtcp(w, slot, &b);
       if (t->n_subscribed) handle_subscriber_rtcp(w, t, &b, now);
     }
     if (rc < 0) COUNT(malformed, 1);
@@ -526,44 +539,41 @@ static void on_srtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now)
     COUNT(srtp_errors, 1);
     return;
   }
+  confirm(t, from);
   forward_rtp(w, slot, pkt, len, now);
 }
 
 /* ---- STUN --------------------------------------------------------------- */
 
+static int find_by_ufrag(worker *w, const uint8_t *p, size_t n) {
+  stun_msg m;
+  char ufrag[ICE_UFRAG_LEN + 8] = {0};
+  if (stun_parse(p, n, &m) != STUN_OK || ice_username_local(&m, ufrag, sizeof ufrag) != 0) return -2;
+  for (int i = 0; i < MAX_TRANSPORTS; i++)
+    if (w->transports[i].used && CRYPTO_memcmp(w->transports[i].ice.local_ufrag, ufrag, ICE_UFRAG_LEN + 1) == 0)
+      return i;
+  return -1;
+}
+
 static void on_stun(worker *w, const uint8_t *p, size_t n, const struct sockaddr *from, uint64_t now) {
-  int slot = addr_find(w, from);
+  int slot = addr_table_find(w->addrs, from);
+  if (slot < 0) slot = find_by_ufrag(w, p, n);
   if (slot < 0) {
-    stun_msg m;
-    char ufrag[ICE_UFRAG_LEN + 8] = {0};
-    if (stun_parse(p, n, &m) != STUN_OK) {
-      COUNT(malformed, 1);
-      return;
-    }
-    if (ice_username_local(&m, ufrag, sizeof ufrag) != 0) {
-      COUNT(dropped, 1);
-      return;
-    }
-    for (int i = 0; i < MAX_TRANSPORTS && slot < 0; i++)
-      if (w->transports[i].used && CRYPTO_memcmp(w->transports[i].ice.local_ufrag, ufrag, ICE_UFRAG_LEN + 1) == 0)
-        slot = i;
-    if (slot < 0) {
-      COUNT(dropped, 1);
-      return;
-    }
+    if (slot == -2) COUNT(malformed, 1);
+    else COUNT(dropped, 1);
+    return;
   }
   transport *t = &w->transports[slot];
-  uint8_t *out = w->scratch;
   size_t out_len = 0;
-  ice_result r = ice_agent_handle(&t->ice, p, n, from, now, out, UDP_MAX_DATAGRAM, &out_len);
+  ice_result r = ice_agent_handle(&t->ice, p, n, from, now, w->scratch, UDP_MAX_DATAGRAM, &out_len);
   if (r == ICE_IGNORED) {
     COUNT(dropped, 1);
     return;
   }
-  if (ice_agent_is_valid_addr(&t->ice, from)) addr_add(w, from, slot);
+  sync_addrs(w, slot);
   if (out_len) {
-    uint8_t *slot_buf = udp_send_slot(w->s->fd, w->tx);
-    memcpy(slot_buf, out, out_len);
+    uint8_t *buf = udp_send_slot(w->s->fd, w->tx);
+    memcpy(buf, w->scratch, out_len);
     udp_send_commit(w->tx, out_len, from);
   }
 }
@@ -583,14 +593,14 @@ static void on_datagram(worker *w, uint8_t *p, size_t n, const struct sockaddr *
     else on_stun(w, p, n, from, now);
     return;
   }
-  int slot = addr_find(w, from);
-  /* Only addresses that passed ICE (and still do) may send anything else. */
-  if (slot < 0 || !ice_agent_is_valid_addr(&w->transports[slot].ice, from)) {
+  /* Only addresses that passed ICE (the table holds exactly those) may send anything else. */
+  int slot = addr_table_find(w->addrs, from);
+  if (slot < 0) {
     COUNT(dropped, 1);
     return;
   }
-  if (b >= 20 && b <= 63) feed_dtls(w, slot, p, n);
-  else if (b >= 128 && b <= 191 && rtp_looks_like(p, n)) on_srtp(w, slot, p, n, now);
+  if (b >= 20 && b <= 63) feed_dtls(w, slot, p, n, from);
+  else if (b >= 128 && b <= 191 && rtp_looks_like(p, n)) on_srtp(w, slot, p, n, from, now);
   else COUNT(malformed, 1);
 }
 
@@ -606,16 +616,27 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   }
 }
 
+/* REMB to a publisher: the lowest per-stream share of its subscribers' own
+ * estimates (fresh ones), capped at --max-video-kbps. */
 static void send_remb(worker *w, transport *t, uint64_t now) {
   uint32_t ssrcs[SFU_MAX_TRACKS_PER_TRANSPORT];
   int n = 0;
-  for (int k = 0; k < t->n_published; k++) {
-    track *tr = track_find(w, t->published[k]);
-    if (tr && tr->t.kind == SFU_VIDEO) ssrcs[n++] = tr->t.ssrc;
+  uint64_t bps = w->s->cfg.max_video_bitrate;
+  for (int k = 0; k < t->n_tracks; k++) {
+    track *tr = &t->tracks[k];
+    if (tr->t.kind != SFU_VIDEO) continue;
+    ssrcs[n++] = tr->t.ssrc;
+    for (int i = 0; i < tr->n_subscribers; i++) {
+      transport *sub = &w->transports[tr->subscribers[i]];
+      if (!sub->remb_ms || now - sub->remb_ms > REMB_MAX_AGE_MS || !sub->n_video_subscribed) continue;
+      uint64_t share = sub->remb_bps / (uint64_t)sub->n_video_subscribed;
+      if (share < bps) bps = share;
+    }
   }
   if (!n) return;
+  if (bps < REMB_MIN_BPS) bps = REMB_MIN_BPS;
   uint8_t fb[128];
-  size_t fl = rtcp_build_remb(fb, sizeof fb, SERVER_SSRC, w->s->cfg.max_video_bitrate, ssrcs, n);
+  size_t fl = rtcp_build_remb(fb, sizeof fb, SERVER_SSRC, bps, ssrcs, n);
   if (fl) send_feedback(w, t, fb, fl);
   t->last_remb_ms = now;
 }
@@ -638,7 +659,7 @@ static void on_tick(uv_timer_t *h) {
         w->current = -1;
       }
     }
-    if (t->srtp && t->n_published && now - t->last_remb_ms >= REMB_INTERVAL_MS) send_remb(w, t, now);
+    if (t->srtp && t->n_tracks && now - t->last_remb_ms >= REMB_INTERVAL_MS) send_remb(w, t, now);
   }
   flush(w);
 }
@@ -646,7 +667,7 @@ static void on_tick(uv_timer_t *h) {
 static void free_tables(worker *w) {
   free(w->transports);
   free(w->addrs);
-  free(w->tracks);
+  free(w->ssrcs);
   free(w->rx);
   free(w->tx);
   free(w);
@@ -658,15 +679,16 @@ worker *worker_new(sfu *s) {
   w->s = s;
   w->current = -1;
   w->transports = calloc(MAX_TRANSPORTS, sizeof(transport));
-  w->addrs = calloc(ADDR_SLOTS, sizeof(addr_entry));
-  w->tracks = calloc(SSRC_SLOTS, sizeof(track));
+  w->addrs = calloc(ADDR_TABLE_SLOTS, sizeof(addr_entry));
+  w->ssrcs = calloc(SSRC_TABLE_SLOTS, sizeof(ssrc_entry));
   w->rx = calloc(1, sizeof(udp_recv_batch));
   w->tx = calloc(1, sizeof(udp_send_batch));
-  if (!w->transports || !w->addrs || !w->tracks || !w->rx || !w->tx || uv_loop_init(&w->loop) != 0) {
+  if (!w->transports || !w->addrs || !w->ssrcs || !w->rx || !w->tx || uv_loop_init(&w->loop) != 0) {
     free_tables(w);
     return NULL;
   }
-  for (int i = 0; i < ADDR_SLOTS; i++) w->addrs[i].slot = -1;
+  addr_table_init(w->addrs);
+  ssrc_table_init(w->ssrcs);
   s->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
   uv_poll_init(&w->loop, &w->poll, s->fd);
   uv_timer_init(&w->loop, &w->tick);
@@ -678,12 +700,13 @@ void worker_run(worker *w) {
   uv_poll_start(&w->poll, UV_READABLE, on_readable);
   uv_timer_start(&w->tick, on_tick, TICK_MS, TICK_MS);
   uv_run(&w->loop, UV_RUN_DEFAULT);
-  /* Stopped: free every transport and close the handles. */
+  /* Stopped: queued commands are dropped (on_cmd ignores them), every
+   * transport is freed and the handles closed. */
+  mailbox_close(w->s->to_worker);
   for (int i = 0; i < MAX_TRANSPORTS; i++)
     if (w->transports[i].used) on_cmd_destroy(w, i);
   uv_close((uv_handle_t *)&w->poll, NULL);
   uv_close((uv_handle_t *)&w->tick, NULL);
-  mailbox_close(w->s->to_worker);
   uv_run(&w->loop, UV_RUN_DEFAULT);
   uv_loop_close(&w->loop);
   free_tables(w);

@@ -45,6 +45,7 @@ struct participant {
   int n_lines;
   int sub_version;
   bool awaiting_answer, dirty;
+  uint64_t offer_sent_ms;
 };
 
 struct live_room {
@@ -64,7 +65,7 @@ struct signal_server {
   live_room *rooms;
   uv_timer_t sweep;
   signal_stats stats;
-  bool stopping, timer_closed;
+  bool stopping, timer_closing, timer_closed;
   void (*on_stopped)(void *ctx);
   void *stopped_ctx;
 };
@@ -97,5 +98,7 @@ void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sd
 void meeting_mute(signal_server *srv, participant *p, const char *kind, bool muted);
 void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload);
 void meeting_media_event(signal_server *srv, const sfu_event *ev);
+/* Once a second: ends sessions whose client left a subscribe offer unanswered. */
+void meeting_check_timeouts(signal_server *srv, uint64_t now_ms);
 
 #endif

@@ -20,6 +20,7 @@
 #define SDP_OUT_MAX (256 * 1024)
 #define RELAY_MAX_BYTES (16 * 1024)
 #define TOKEN_LEEWAY_S 30
+#define ANSWER_TIMEOUT_MS 15000
 
 /* ---- JSON of participants and rooms ----------------------------------- */
 
@@ -157,6 +158,7 @@ static void send_subscribe_offer(signal_server *srv, participant *p) {
   }
   p->sub_version++;
   p->awaiting_answer = true;
+  p->offer_sent_ms = uv_now(srv->loop);
   session_send(p->sess, json_pack("{s:s,s:s,s:i}", "type", "subscribe_offer", "sdp", sdp, "version", p->sub_version));
   free(sdp);
 }
@@ -275,7 +277,8 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     free_live_if_empty(srv, lr);
     return session_fail(s, "server_error", "Out of memory.");
   }
-  snprintf(p->name, sizeof p->name, "%s", claims.user_name[0] ? claims.user_name : name);
+  /* A token's name wins (the integrator vouches for it) if it is a valid name. */
+  snprintf(p->name, sizeof p->name, "%s", valid_name(claims.user_name) ? claims.user_name : name);
   p->r = who;
   p->room = lr;
   p->sess = s;
@@ -322,6 +325,17 @@ void meeting_leave(signal_server *srv, participant *p) {
 
 /* ---- publish ------------------------------------------------------------ */
 
+/* True if another participant, in any room, publishes ssrc: SSRCs are the
+ * SFU's routing keys, so they are unique on the server. */
+static bool ssrc_taken(signal_server *srv, const participant *self, uint32_t ssrc) {
+  for (live_room *lr = srv->rooms; lr; lr = lr->next)
+    for (participant *q = lr->members; q; q = q->next)
+      if (q != self)
+        for (int i = 0; i < q->n_tracks; i++)
+          if (q->tracks[i].ssrc == ssrc) return true;
+  return false;
+}
+
 static void tracks_changed(signal_server *srv, participant *p) {
   broadcast(p->room, p, json_pack("{s:s,s:s,s:o}", "type", "tracks_updated", "participant_id", p->id, "tracks",
                                   tracks_json(p)));
@@ -342,14 +356,29 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     session_error(p->sess, "bad_sdp", err[0] ? err : "The offer needs a sha-256 fingerprint.");
     goto out;
   }
+  bool created = false;
   if (!p->pub_transport) {
     p->pub_transport = sfu_transport_create(srv->media, p->pub_ufrag, p->pub_pwd);
     if (!p->pub_transport) goto oom;
+    created = true;
   }
   sdp_local local = local_for(srv, p->pub_ufrag, p->pub_pwd, 1);
+  const char *problem = NULL;
   if (sdp_build_publish_answer(offer, &local, answer, SDP_OUT_MAX, found, (int)(sizeof found / sizeof found[0]),
-                               &n_found) < 0) {
-    session_error(p->sess, "bad_sdp", "The offer has no audio or video the server can receive (Opus, VP8).");
+                               &n_found) < 0)
+    problem = "The offer has no audio or video the server can receive (Opus, VP8).";
+  for (int i = 0; !problem && i < n_found; i++) {
+    if (!found[i].accepted || !found[i].ssrc) continue;
+    if (ssrc_taken(srv, p, found[i].ssrc)) problem = "An SSRC of the offer is in use by another sender.";
+    for (int j = 0; j < i && !problem; j++)
+      if (found[j].accepted && found[j].ssrc == found[i].ssrc) problem = "The offer uses one SSRC twice.";
+  }
+  if (problem) {
+    if (created) { /* nothing was published: no transport left to time out */
+      sfu_transport_destroy(srv->media, p->pub_transport);
+      p->pub_transport = 0;
+    }
+    session_error(p->sess, "bad_sdp", problem);
     goto out;
   }
   sfu_transport_set_remote(srv->media, p->pub_transport, offer->ice_ufrag, offer->fp);
@@ -433,6 +462,13 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
     }
   }
   session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
+}
+
+void meeting_check_timeouts(signal_server *srv, uint64_t now_ms) {
+  for (live_room *lr = srv->rooms; lr; lr = lr->next)
+    for (participant *p = lr->members; p; p = p->next)
+      if (p->awaiting_answer && now_ms - p->offer_sent_ms > ANSWER_TIMEOUT_MS && !p->sess->closing)
+        session_fail(p->sess, "subscribe_timeout", "The subscribe offer was not answered in time.");
 }
 
 void meeting_media_event(signal_server *srv, const sfu_event *ev) {

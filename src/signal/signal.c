@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api/api.h"
 #include "core/log.h"
 #include "signal/internal.h"
 
@@ -178,6 +179,7 @@ static void on_sweep(uv_timer_t *t) {
   for (session *s = srv->sessions; s; s = s->next)
     if (!s->p && !s->closing && now - s->opened_ms > JOIN_TIMEOUT_MS)
       session_fail(s, "not_joined", "No join within 10 seconds.");
+  meeting_check_timeouts(srv, now);
 }
 
 signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *media) {
@@ -195,19 +197,27 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
   return s;
 }
 
-/* The last step of signal_stop: every session and the timer are gone. */
-static void maybe_finish_stop(signal_server *s) {
-  if (!s->stopping || !s->timer_closed || s->sessions) return;
+static void on_sweep_closed(uv_handle_t *h) {
+  signal_server *s = h->data;
   void (*done)(void *) = s->on_stopped;
   void *ctx = s->stopped_ctx;
   free(s);
   if (done) done(ctx);
 }
 
-static void on_sweep_closed(uv_handle_t *h) {
-  signal_server *s = h->data;
-  s->timer_closed = true;
-  maybe_finish_stop(s);
+/* The last steps of signal_stop: once every session is gone, close the
+ * timer; its close callback frees the server and reports. */
+static void maybe_finish_stop(signal_server *s) {
+  if (!s->stopping || s->sessions || s->timer_closing) return;
+  s->timer_closing = true;
+  uv_timer_stop(&s->sweep);
+  uv_close((uv_handle_t *)&s->sweep, on_sweep_closed);
+}
+
+/* Sockets that did not finish their closing handshake in time are dropped. */
+static void on_stop_deadline(uv_timer_t *t) {
+  signal_server *s = t->data;
+  for (session *x = s->sessions; x; x = x->next) ws_abort(x->ws);
 }
 
 void signal_stop(signal_server *s, void (*done)(void *ctx), void *ctx) {
@@ -220,13 +230,20 @@ void signal_stop(signal_server *s, void (*done)(void *ctx), void *ctx) {
       ws_close(x->ws, 1001, "server shutting down");
     }
   uv_timer_stop(&s->sweep);
-  uv_close((uv_handle_t *)&s->sweep, on_sweep_closed);
+  uv_timer_start(&s->sweep, on_stop_deadline, 2000, 0);
+  maybe_finish_stop(s);
 }
 
 void signal_accept(signal_server *s, const http_request *req, http_response *res) {
+  if (s->stopping) {
+    api_error(res, 503, "The server is shutting down.");
+    return;
+  }
   ws_accept(&s->ws, req, res);
 }
 
-void signal_on_media_event(void *ctx, const sfu_event *ev) { meeting_media_event(ctx, ev); }
+void signal_on_media_event(void *ctx, const sfu_event *ev) {
+  if (ctx) meeting_media_event(ctx, ev); /* NULL once signalling has stopped */
+}
 
 void signal_get_stats(const signal_server *s, signal_stats *out) { *out = s->stats; }

@@ -16,6 +16,10 @@
 #include "auth/base64.h"
 #include "core/log.h"
 
+#define WS_MAX_QUEUED (4u * 1024 * 1024) /* bytes waiting for a slow reader */
+#define WS_CONTROL_RATE 5.0               /* control frames per second from the peer */
+#define WS_CONTROL_BURST 20.0
+
 struct ws_conn {
   ws_server *srv;
   int fd;
@@ -28,6 +32,9 @@ struct ws_conn {
   size_t extra_len, extra_off;
   uint64_t last_rx_ms, last_ping_ms;
   int closing;   /* no more reading; send what is queued, then close */
+  uint64_t msg_bytes;     /* payload of the data message being received, all fragments */
+  double control_tokens; /* pings and other control frames the peer may send */
+  uint64_t control_ms;
   uint16_t close_after_flush; /* a close code to send once queued messages are out */
   char close_reason[64];
   int finished;  /* handles are being closed */
@@ -82,10 +89,28 @@ static int on_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
   return RAND_bytes(buf, (int)len) == 1 ? 0 : -1;
 }
 
+static void finish(ws_conn *c);
+
 static void on_frame_start(wslay_event_context_ptr ctx,
                            const struct wslay_event_on_frame_recv_start_arg *arg, void *user) {
   ws_conn *c = user;
-  if (arg->payload_length > WS_MAX_MESSAGE && !c->closing) {
+  if (arg->opcode & 0x8) { /* control frames (ping, pong, close) have their own budget */
+    uint64_t now = uv_now(c->srv->loop);
+    c->control_tokens += (double)(now - c->control_ms) / 1000.0 * WS_CONTROL_RATE;
+    if (c->control_tokens > WS_CONTROL_BURST) c->control_tokens = WS_CONTROL_BURST;
+    c->control_ms = now;
+    if (c->control_tokens < 1.0) {
+      log_debug("ws: %s sends control frames too fast, dropping it", c->client_ip);
+      c->closing = 1;
+      wslay_event_shutdown_read(c->ws);
+      return;
+    }
+    c->control_tokens -= 1.0;
+    return; /* at most 125 bytes; may come between the fragments of a message */
+  }
+  if (arg->opcode != WSLAY_CONTINUATION_FRAME) c->msg_bytes = 0; /* a new message starts */
+  c->msg_bytes += arg->payload_length;
+  if (c->msg_bytes > WS_MAX_MESSAGE && !c->closing) {
     /* Tell the owner (it may queue an explanation), read nothing more, and
      * close once that explanation is on the wire: a close frame would
      * otherwise overtake it (wslay sends control frames first). */
@@ -117,6 +142,7 @@ static void on_handle_closed(uv_handle_t *h) {
   open_count--;
 }
 
+/* Closes the connection now, without a closing handshake. */
 static void finish(ws_conn *c) {
   if (c->finished) return;
   c->finished = 1;
@@ -152,6 +178,13 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     return;
   }
   if ((events & UV_READABLE) && !c->closing && wslay_event_recv(c->ws) != 0) {
+    finish(c);
+    return;
+  }
+  /* A peer that does not read while we queue (pongs, relays, rosters) would
+   * make us buffer without bound: past the cap it is dropped. */
+  if (wslay_event_get_queued_msg_length(c->ws) > WS_MAX_QUEUED) {
+    log_debug("ws: %s does not read its messages, dropping it", c->client_ip);
     finish(c);
     return;
   }
@@ -200,10 +233,11 @@ static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, v
   c->extra_len = extra_len;
   snprintf(c->client_ip, sizeof c->client_ip, "%s", p->client_ip);
   free(p);
-  /* on_frame_start refuses frames over WS_MAX_MESSAGE with an explanation;
-   * wslay itself fails (1009, no explanation) messages fragmented into
-   * small frames that grow past this. */
-  wslay_event_config_set_max_recv_msg_length(c->ws, 16 * WS_MAX_MESSAGE);
+  /* on_frame_start refuses messages (all fragments together) over
+   * WS_MAX_MESSAGE with an explanation, at the frame header, before their
+   * payload is read; wslay's own limit is only a backstop. */
+  wslay_event_config_set_max_recv_msg_length(c->ws, 64 * WS_MAX_MESSAGE);
+  c->control_tokens = WS_CONTROL_BURST;
   uv_poll_init(srv->loop, &c->poll, fd);
   uv_timer_init(srv->loop, &c->timer);
   c->poll.data = c->timer.data = c;
@@ -291,6 +325,8 @@ void ws_close(ws_conn *c, uint16_t code, const char *reason) {
   wslay_event_shutdown_read(c->ws);
   update_poll(c);
 }
+
+void ws_abort(ws_conn *c) { finish(c); }
 
 void ws_set_data(ws_conn *c, void *data) { c->data = data; }
 void *ws_data(const ws_conn *c) { return c->data; }

@@ -43,6 +43,8 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res);
 int ws_send_text(ws_conn *c, const char *text, size_t len);
 /* Starts the closing handshake with a status code; on_closed follows. */
 void ws_close(ws_conn *c, uint16_t code, const char *reason);
+/* Drops the connection at once (no closing handshake); on_closed follows. */
+void ws_abort(ws_conn *c);
 void ws_set_data(ws_conn *c, void *data);
 void *ws_data(const ws_conn *c);
 int ws_open_count(void);

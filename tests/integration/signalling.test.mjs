@@ -6,11 +6,12 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
-import net from 'node:net';
+import { readFileSync } from 'node:fs';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { connectWs, frame } from '../lib/ws.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const readStatus = (pid) => readFileSync(`/proc/${pid}/status`, 'utf8');
 const b64u = (x) => Buffer.from(typeof x === 'string' ? x : JSON.stringify(x)).toString('base64url');
 
 // An HS256 token signed with the developer key, as an integrator would.
@@ -229,5 +230,72 @@ describe('signalling', () => {
     c.sock.destroy();
     watcher.c.close();
     await watcher.c.waitClosed();
+  });
+});
+
+describe('signalling hardening', () => {
+  let s;
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    for (const friendly_url of ['hard-one', 'hard-two']) await s.api('POST', '/api/v1/rooms', { friendly_url });
+  });
+  after(() => stopServer(s));
+
+  test('an SSRC in use by another sender (even in another room) is refused', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    const offer = readFileSync(fileURLToPath(new URL('../fuzz/corpus/sdp/chrome_offer.sdp', import.meta.url)), 'utf8');
+    const a = await join(s, 'hard-one', 'Owner');
+    a.c.send({ type: 'publish_offer', sdp: offer });
+    assert.equal((await a.c.next((m) => m.type === 'publish_answer' || m.type === 'error')).type, 'publish_answer');
+    const b = await join(s, 'hard-two', 'Thief');
+    b.c.send({ type: 'publish_offer', sdp: offer });
+    const err = await b.c.next((m) => m.type === 'error');
+    assert.equal(err.code, 'bad_sdp');
+    assert.match(err.message, /SSRC/);
+    a.c.close();
+    b.c.close();
+    await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
+  });
+
+  test('a ping flood from a socket that never reads is cut off; memory stays bounded', async () => {
+    const rss = () => Number(readStatus(s.child.pid).match(/VmRSS:\s+(\d+)/)[1]);
+    const before = rss();
+    const x = await connectWs(s.url);
+    x.sock.pause(); // never read: pongs pile up on the server unless it stops us
+    const ping = frame(0x9, Buffer.alloc(125, 1));
+    const burst = Buffer.concat(Array.from({ length: 2000 }, () => ping));
+    for (let i = 0; i < 50 && !x.sock.destroyed; i++) { x.sock.write(burst); await sleep(20); }
+    await sleep(500);
+    assert.ok(rss() - before < 64 * 1024, `RSS grew by ${rss() - before} KiB`);
+    x.sock.destroy();
+    const ok = await join(s, 'hard-one', 'Still fine');
+    assert.equal(ok.first.type, 'welcome');
+    ok.c.close();
+    await ok.c.waitClosed();
+  });
+
+  test('a message over 256 KiB in small fragments is refused too', async () => {
+    const x = await connectWs(s.url);
+    const part = Buffer.alloc(60 * 1024, 0x20);
+    x.sendRaw(frame(0x1, Buffer.from('{"type":"ping","pad":"'), { fin: false }));
+    for (let i = 0; i < 6; i++) x.sendRaw(frame(0x0, part, { fin: false }));
+    x.sendRaw(frame(0x0, Buffer.from('"}'), { fin: true }));
+    assert.equal(await x.waitClosed(), 1009);
+    assert.ok(!x.messages.some((m) => m.type === 'pong'), 'the oversized message was not processed');
+  });
+
+  test('SIGTERM with joined and silent sockets open: clean exit 0', async () => {
+    const s2 = await startServer({ args: ['--rate-limit', '0'] });
+    await s2.api('POST', '/api/v1/rooms', { friendly_url: 'bye-room' });
+    const a = await join(s2, 'bye-room', 'A');
+    const silent = await connectWs(s2.url);
+    silent.sock.pause();
+    const t0 = Date.now();
+    const res = await s2.stop();
+    assert.deepEqual(res, { code: 0, signal: null }, s2.stderr.slice(-2000));
+    assert.ok(Date.now() - t0 < 5000);
+    assert.equal((await a.c.next((m) => m.type === 'error' || m.raw !== undefined, 3000).catch(() => ({}))).code ?? 'closed', 'closed');
+    s2.cleanup();
   });
 });

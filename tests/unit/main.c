@@ -22,7 +22,8 @@ int test_failures_in_current;
   X(history)       \
   X(sdp)          \
   X(dtls)         \
-  X(srtp)
+  X(srtp)         \
+  X(sfu_tables)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
