@@ -17,26 +17,28 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Isrc -MMD -MP \
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Iinclude -Ilib -Isrc -MMD -MP \
             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
 SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
-UNIT_SRC := $(filter-out tests/unit/test_e2ee_%,$(wildcard tests/unit/*.c))
+E2EE_SRC := $(wildcard lib/e2ee/*.c)
+E2EE_OBJ := $(E2EE_SRC:%.c=$(BUILD)/%.o)
+UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 PORT     ?= 8080
 
 # libFuzzer targets (clang): every parser of untrusted input.
-FUZZ_TARGETS := jwt auth_header room_fields stun ice rtp rtcp sdp dtls
+FUZZ_TARGETS := jwt auth_header room_fields stun ice rtp rtcp sdp dtls e2ee
 FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 FUZZ_TIME    ?= 300
-FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c))
+FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c)
 
-.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build
-all: $(BUILD)/sealroomd $(BUILD)/unit_tests
+.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors
+all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors
 
 deps:
 	@scripts/deps.sh
@@ -45,11 +47,25 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ)
+$(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ) $(E2EE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ)
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ) $(E2EE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# The E2EE library's command-line tool and the project vector generator.
+$(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/gen-e2ee-vectors: $(BUILD)/tools/gen-e2ee-vectors.o $(E2EE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/e2ee_bench: $(BUILD)/bench/e2ee_bench.o $(E2EE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Regenerates tests/vectors/e2ee.json (checked by the C and the JS tests).
+e2ee-vectors: $(BUILD)/gen-e2ee-vectors
+	./$(BUILD)/gen-e2ee-vectors > tests/vectors/e2ee.json
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sealroomd
@@ -64,15 +80,16 @@ test:
 	@$(MAKE) --no-print-directory all fuzz-build
 	@scripts/run-tests.sh $(BUILD)
 
-bench: all
+bench: all $(BUILD)/e2ee_bench
 	@scripts/deps.sh --test
+	./$(BUILD)/e2ee_bench
 	bench/http_bench.sh $(BUILD)
 
 fuzz-build: $(FUZZ_BIN)
 
 build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC)
 	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Isrc -fsanitize=fuzzer,address,undefined \
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -fsanitize=fuzzer,address,undefined \
 	  -fno-sanitize-recover=all $(shell pkg-config --cflags $(PKGS)) -o $@ $^ \
 	  $(shell pkg-config --libs $(PKGS)) -lwslay -lm
 
@@ -88,4 +105,5 @@ check-clang:
 clean:
 	rm -rf build build-san build-clang build-fuzz tests/out
 
--include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(BUILD)/src/main.d
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(E2EE_OBJ:.o=.d) $(BUILD)/src/main.d \
+  $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d

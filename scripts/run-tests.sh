@@ -68,6 +68,7 @@ done
 [ $((fz_pass + fz_fail)) -gt 0 ] || fz_fail=1
 add_counts fuzz "$fz_pass" "$fz_fail"
 
+node_suite js tests/js
 node_suite integration tests/integration
 node_suite browser tests/browser
 

@@ -23,7 +23,12 @@ int test_failures_in_current;
   X(sdp)          \
   X(dtls)         \
   X(srtp)         \
-  X(sfu_tables)
+  X(sfu_tables)   \
+  X(e2ee_sframe)  \
+  X(e2ee_keys)    \
+  X(e2ee_replay)  \
+  X(e2ee_code)    \
+  X(e2ee_vectors)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)

@@ -1,0 +1,97 @@
+/* Sealed chat and display-name messages (docs/e2ee.md 9): AES-128-GCM under a
+ * key derived from the sender's current base key and the session id. */
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "internal.h"
+
+static const char chat_label[] = "sealroom chat v1";
+
+sre_status sre_chat_key(const uint8_t *base_key, size_t base_key_len, const uint8_t *session_id,
+                        size_t session_id_len, uint8_t out[SRE_CHAT_KEY_LEN]) {
+  if (!base_key || !out || (!session_id && session_id_len)) return SRE_ERR_ARG;
+  if (base_key_len != SRE_BASE_KEY_LEN && base_key_len != SRE_RATCHETED_KEY_LEN) {
+    return SRE_ERR_KEY_LENGTH;
+  }
+  if (session_id_len == 0 || session_id_len > SRE_SESSION_ID_MAX) return SRE_ERR_BAD_ID;
+  return sre__hkdf(0, session_id, session_id_len, base_key, base_key_len,
+                   (const uint8_t *)chat_label, sizeof chat_label - 1, out, SRE_CHAT_KEY_LEN);
+}
+
+sre_status sre_chat_aad(const char *sender_id, uint8_t generation, uint8_t step,
+                        uint8_t out[SRE_CHAT_AAD_LEN]) {
+  if (!out) return SRE_ERR_ARG;
+  if (!sre__id_ok(sender_id)) return SRE_ERR_BAD_ID;
+  size_t o = sizeof chat_label - 1;
+  memcpy(out, chat_label, o);
+  memcpy(out + o, sender_id, SRE_ID_LEN);
+  out[o + SRE_ID_LEN] = generation;
+  out[o + SRE_ID_LEN + 1] = step;
+  return SRE_OK;
+}
+
+sre_status sre_chat_seal(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *sender_id,
+                         uint8_t generation, uint8_t step, sre_chat_type type, uint32_t seq,
+                         const uint8_t *body, size_t body_len, const uint8_t *nonce, char *json,
+                         size_t json_cap, size_t *json_len) {
+  if (json_len) *json_len = 0;
+  if (!chat_key || !json || !json_len || (!body && body_len) || generation == 0) {
+    return SRE_ERR_ARG;
+  }
+  if (type != SRE_CHAT_TEXT && type != SRE_CHAT_NAME) return SRE_ERR_ARG;
+  if (body_len == 0 || body_len > SRE_CHAT_BODY_MAX) return SRE_ERR_TOO_LARGE;
+  if (!sre__utf8_valid(body, body_len)) return SRE_ERR_UTF8;
+  uint8_t aad[SRE_CHAT_AAD_LEN];
+  sre_status st = sre_chat_aad(sender_id, generation, step, aad);
+  if (st != SRE_OK) return st;
+  uint8_t n[SRE_NONCE_LEN];
+  if (nonce) {
+    memcpy(n, nonce, sizeof n);
+  } else if (RAND_bytes(n, sizeof n) != 1) {
+    return SRE_ERR_RANDOM;
+  }
+  uint8_t pt[SRE_SEALED_MAX], c[SRE_SEALED_MAX];
+  size_t pt_len = 5 + body_len;
+  pt[0] = (uint8_t)type;
+  sre__put_u32(pt + 1, seq);
+  memcpy(pt + 5, body, body_len);
+  st = sre__gcm128_seal(chat_key, n, aad, sizeof aad, pt, pt_len, c);
+  if (st == SRE_OK) {
+    st = sre__sealed_json("chat", generation, step, n, c, pt_len + 16, json, json_cap, json_len);
+  }
+  OPENSSL_cleanse(pt, pt_len);
+  return st;
+}
+
+sre_status sre_chat_open(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *sender_id,
+                         const sre_payload *p, sre_chat_type *type, uint32_t *seq, uint8_t *body,
+                         size_t body_cap, size_t *body_len) {
+  if (body_len) *body_len = 0;
+  if (!chat_key || !p || !type || !seq || !body_len || (!body && body_cap)) return SRE_ERR_ARG;
+  if (p->type != SRE_PAYLOAD_CHAT || p->generation == 0) return SRE_ERR_ARG;
+  if (p->c_len < 5 + 1 + 16 || p->c_len > SRE_SEALED_MAX) return SRE_ERR_TOO_LARGE;
+  uint8_t aad[SRE_CHAT_AAD_LEN];
+  sre_status st = sre_chat_aad(sender_id, p->generation, p->step, aad);
+  if (st != SRE_OK) return st;
+  uint8_t pt[SRE_SEALED_MAX];
+  size_t pt_len = p->c_len - 16;
+  st = sre__gcm128_open(chat_key, p->nonce, aad, sizeof aad, p->c, p->c_len, pt);
+  if (st != SRE_OK) return st;
+  size_t n = pt_len - 5;
+  if (pt[0] != SRE_CHAT_TEXT && pt[0] != SRE_CHAT_NAME) {
+    st = SRE_ERR_JSON;
+  } else if (!sre__utf8_valid(pt + 5, n)) {
+    st = SRE_ERR_UTF8;
+  } else if (n > body_cap) {
+    st = SRE_ERR_BUFFER;
+  } else {
+    *type = (sre_chat_type)pt[0];
+    *seq = sre__get_u32(pt + 1);
+    memcpy(body, pt + 5, n);
+    *body_len = n;
+  }
+  OPENSSL_cleanse(pt, pt_len);
+  return st;
+}

@@ -1,0 +1,222 @@
+/* Unit tests for security codes and fingerprints (lib/e2ee/code.c): exact
+ * formats, independence from roster order, sensitivity to every input (a
+ * substituted key, a ghost participant, the session id), the rejection rule of
+ * the digit encoding, digit uniformity, and the UTF-8 check used by chat. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "e2ee/internal.h"
+#include "sealroom_e2ee.h"
+#include "test.h"
+#include "test_e2ee_helpers.h"
+
+static const uint8_t sid[] = "3f2b8c1e-0000-4000-8000-00000000abcd";
+#define SID_LEN (sizeof sid - 1)
+
+static uint8_t pubs[3][32];
+
+static void make_pubs(void) {
+  for (int p = 0; p < 3; p++) {
+    for (int i = 0; i < 32; i++) pubs[p][i] = (uint8_t)(p * 50 + i);
+  }
+}
+
+static int code_format_ok(const char *code, size_t groups) {
+  if (strlen(code) != groups * 6 - 1) return 0;
+  for (size_t i = 0; i < groups * 6 - 1; i++) {
+    int want_space = i % 6 == 5;
+    if (want_space ? code[i] != ' ' : (code[i] < '0' || code[i] > '9')) return 0;
+  }
+  return 1;
+}
+
+static void test_code_format_and_order(void) {
+  make_pubs();
+  sre_member m[3] = {{tx_id_c, pubs[2]}, {tx_id_a, pubs[0]}, {tx_id_b, pubs[1]}};
+  sre_member sorted[3] = {{tx_id_a, pubs[0]}, {tx_id_b, pubs[1]}, {tx_id_c, pubs[2]}};
+  char c1[SRE_CODE_STR_LEN], c2[SRE_CODE_STR_LEN];
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, c1), SRE_OK);
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, sorted, 3, c2), SRE_OK);
+  CHECK(code_format_ok(c1, 12));
+  CHECK_EQ_STR(c1, c2);
+  /* The exact input layout. */
+  uint8_t in[512];
+  size_t len = 0;
+  CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, in, sizeof in, &len), SRE_OK);
+  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 3 * 68);
+  CHECK(memcmp(in, "sealroom code v1", 16) == 0);
+  CHECK(in[16] == 0 && in[17] == SID_LEN);
+  CHECK(memcmp(in + 18, sid, SID_LEN) == 0);
+  CHECK(in[18 + SID_LEN] == 0 && in[19 + SID_LEN] == 3);
+  CHECK(memcmp(in + 20 + SID_LEN, tx_id_a, 36) == 0);
+  CHECK(memcmp(in + 20 + SID_LEN + 36, pubs[0], 32) == 0);
+  CHECK(memcmp(in + 20 + SID_LEN + 68, tx_id_b, 36) == 0);
+  size_t need = 0;
+  CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, NULL, 0, &need), SRE_OK);
+  CHECK_EQ_INT(need, len);
+  CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, in, len - 1, &need), SRE_ERR_BUFFER);
+}
+
+static void test_code_sensitivity(void) {
+  make_pubs();
+  sre_member m[3] = {{tx_id_a, pubs[0]}, {tx_id_b, pubs[1]}, {tx_id_c, pubs[2]}};
+  char base[SRE_CODE_STR_LEN], other[SRE_CODE_STR_LEN];
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, base), SRE_OK);
+  /* A server that substitutes one public key (MITM) changes the code. */
+  uint8_t swapped[32];
+  memcpy(swapped, pubs[1], 32);
+  swapped[31] ^= 1;
+  sre_member mitm[3] = {{tx_id_a, pubs[0]}, {tx_id_b, swapped}, {tx_id_c, pubs[2]}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, mitm, 3, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* Swapping which id has which key changes it too. */
+  sre_member crossed[3] = {{tx_id_a, pubs[1]}, {tx_id_b, pubs[0]}, {tx_id_c, pubs[2]}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, crossed, 3, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* Session id. */
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN - 1, m, 3, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* A ghost hidden by moving its record into the session id: without the length
+   * fields both inputs would be the same bytes; with them the codes differ. */
+  uint8_t long_sid[SID_LEN + 68];
+  memcpy(long_sid, sid, SID_LEN);
+  memcpy(long_sid + SID_LEN, tx_id_a, 36);
+  memcpy(long_sid + SID_LEN + 36, pubs[0], 32);
+  sre_member two[2] = {{tx_id_b, pubs[1]}, {tx_id_c, pubs[2]}};
+  CHECK_EQ_INT(sre_security_code(long_sid, sizeof long_sid, two, 2, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* Refusals. */
+  sre_member dup[2] = {{tx_id_a, pubs[0]}, {tx_id_a, pubs[1]}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, dup, 2, other), SRE_ERR_ROSTER);
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 0, other), SRE_ERR_ROSTER);
+  CHECK_EQ_INT(sre_security_code(sid, 0, m, 3, other), SRE_ERR_BAD_ID);
+  sre_member bad_id[1] = {{"not-a-uuid", pubs[0]}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, bad_id, 1, other), SRE_ERR_BAD_ID);
+  CHECK_EQ_STR(other, "");
+  /* One participant alone has a code as well. */
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 1, other), SRE_OK);
+  CHECK(code_format_ok(other, 12));
+}
+
+static void test_fingerprint(void) {
+  make_pubs();
+  char f1[SRE_FINGERPRINT_STR_LEN], f2[SRE_FINGERPRINT_STR_LEN];
+  CHECK_EQ_INT(sre_fingerprint(pubs[0], f1), SRE_OK);
+  CHECK(code_format_ok(f1, 4));
+  CHECK_EQ_INT(sre_fingerprint(pubs[1], f2), SRE_OK);
+  CHECK(strcmp(f1, f2) != 0);
+  uint8_t h[32], in[46];
+  CHECK_EQ_INT(sre_fingerprint_hash(pubs[0], h), SRE_OK);
+  memcpy(in, "sealroom fp v1", 14);
+  memcpy(in + 14, pubs[0], 32);
+  char again[SRE_FINGERPRINT_STR_LEN];
+  CHECK_EQ_INT(sre_digits(h, "sealroom fp digits v1", 4, again, sizeof again), SRE_OK);
+  CHECK_EQ_STR(again, f1);
+}
+
+/* Reference for digits(): reads the HKDF stream (computed here with a long L)
+ * and applies the documented rule. Returns the number of skipped chunks. */
+static int reference_digits(const uint8_t h[32], const char *info, size_t groups, char *out) {
+  static uint8_t stream[255 * 32];
+  CHECK_EQ_INT(sre__hkdf(0, NULL, 0, h, 32, (const uint8_t *)info, strlen(info), stream, sizeof stream),
+               SRE_OK);
+  size_t made = 0;
+  int skipped = 0;
+  for (size_t i = 0; made < groups; i += 4) {
+    uint32_t x = (uint32_t)stream[i] << 24 | (uint32_t)stream[i + 1] << 16 |
+                 (uint32_t)stream[i + 2] << 8 | stream[i + 3];
+    if (x >= 4294900000u) {
+      skipped++;
+      continue;
+    }
+    snprintf(out + made * 6, 7, "%05u%s", x % 100000u, made + 1 < groups ? " " : "");
+    made++;
+  }
+  return skipped;
+}
+
+static void test_digits_rejection(void) {
+  /* Search hashes until one whose stream has a skipped chunk among the first 13
+   * (about 1 in 4800), and compare with the reference. */
+  uint8_t h[32] = {0};
+  int found = 0;
+  char want[SRE_CODE_STR_LEN], got[SRE_CODE_STR_LEN];
+  for (uint32_t i = 0; i < 200000 && !found; i++) {
+    sre__put_u32(h, i);
+    uint8_t stream[64];
+    CHECK_EQ_INT(sre__hkdf(0, NULL, 0, h, 32, (const uint8_t *)"sealroom code digits v1", 23, stream, 64),
+                 SRE_OK);
+    for (int c = 0; c < 13; c++) {
+      if (sre__get_u32(stream + 4 * c) >= 4294900000u) found = 1;
+    }
+  }
+  CHECK(found);
+  CHECK(reference_digits(h, "sealroom code digits v1", 12, want) >= 1);
+  CHECK_EQ_INT(sre_digits(h, "sealroom code digits v1", 12, got, sizeof got), SRE_OK);
+  CHECK_EQ_STR(got, want);
+  /* Many groups force the long stream. */
+  static char many[100 * 6];
+  static char many_ref[100 * 6];
+  CHECK_EQ_INT(sre_digits(h, "x", 100, many, sizeof many), SRE_OK);
+  reference_digits(h, "x", 100, many_ref);
+  CHECK_EQ_STR(many, many_ref);
+  CHECK_EQ_INT(sre_digits(h, "x", 101, many, sizeof many), SRE_ERR_ARG);
+  CHECK_EQ_INT(sre_digits(h, "x", 0, many, sizeof many), SRE_ERR_ARG);
+  CHECK_EQ_INT(sre_digits(h, "x", 12, many, 71), SRE_ERR_BUFFER);
+}
+
+/* Each digit position of 2000 codes: every digit value 0-9 appears between 5%
+ * and 15% of the time (a coarse check that nothing is grossly biased). */
+static void test_digit_distribution(void) {
+  static unsigned counts[60][10];
+  memset(counts, 0, sizeof counts);
+  uint8_t h[32] = {0x5a};
+  char code[SRE_CODE_STR_LEN];
+  for (uint32_t i = 0; i < 2000; i++) {
+    sre__put_u32(h + 4, i);
+    CHECK_EQ_INT(sre_digits(h, "sealroom code digits v1", 12, code, sizeof code), SRE_OK);
+    int d = 0;
+    for (const char *c = code; *c; c++) {
+      if (*c != ' ') counts[d++][*c - '0']++;
+    }
+  }
+  for (int d = 0; d < 60; d++) {
+    for (int v = 0; v < 10; v++) {
+      if (counts[d][v] < 100 || counts[d][v] > 300) {
+        CHECK(counts[d][v] >= 100 && counts[d][v] <= 300);
+        return;
+      }
+    }
+  }
+}
+
+static void test_utf8(void) {
+  struct {
+    const char *s;
+    int ok;
+  } cases[] = {
+      {"", 1},
+      {"plain", 1},
+      {"\xc3\xa9", 1},
+      {"\xe2\x82\xac", 1},
+      {"\xf0\x9f\x98\x80", 1},
+      {"\xf4\x8f\xbf\xbf", 1},   /* U+10FFFF */
+      {"\xf4\x90\x80\x80", 0},   /* above U+10FFFF */
+      {"\xc0\xaf", 0},           /* overlong */
+      {"\xe0\x80\xaf", 0},       /* overlong */
+      {"\xf0\x80\x80\xaf", 0},   /* overlong */
+      {"\xed\xa0\x80", 0},       /* surrogate */
+      {"\x80", 0},
+      {"\xc3", 0},
+      {"\xe2\x82", 0},
+      {"\xff", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    CHECK_EQ_INT(sre__utf8_valid((const uint8_t *)cases[i].s, strlen(cases[i].s)), cases[i].ok);
+  }
+}
+
+TEST_SUITE(e2ee_code, {"code_format_and_order", test_code_format_and_order},
+           {"code_sensitivity", test_code_sensitivity}, {"fingerprint", test_fingerprint},
+           {"digits_rejection", test_digits_rejection},
+           {"digit_distribution", test_digit_distribution}, {"utf8", test_utf8});
