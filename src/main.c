@@ -191,6 +191,13 @@ int main(int argc, char **argv) {
   sfu_config mc = {.port = cfg.media_port, .max_video_bitrate = (uint64_t)cfg.max_video_kbps * 1000};
   snprintf(mc.announce_ip, sizeof mc.announce_ip, "%s", cfg.media_ip);
   snprintf(mc.listen_ip, sizeof mc.listen_ip, "%s", cfg.media_listen[0] ? cfg.media_listen : cfg.media_ip);
+  snprintf(mc.capture_dir, sizeof mc.capture_dir, "%s", cfg.capture_dir);
+  if (cfg.capture_dir[0] && make_dirs(cfg.capture_dir) != 0) {
+    fprintf(stderr, "sealroomd: cannot create the capture directory %s\n", cfg.capture_dir);
+    store_close(db);
+    return 1;
+  }
+  if (cfg.capture_dir[0]) log_warn("capturing every forwarded payload to %s (--capture)", cfg.capture_dir);
   d.media = sfu_start(loop, &mc, signal_on_media_event, NULL);
   if (!d.media) {
     fprintf(stderr, "sealroomd: cannot open the media port %s:%d\n", mc.listen_ip, mc.port);

@@ -31,6 +31,9 @@ static const char usage[] =
     "  --media-port N         the one UDP port for all media, 0 = any (default 40000)\n"
     "                         [SEALROOM_MEDIA_PORT]\n"
     "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
+    "  --capture DIR          write every forwarded RTP payload, per stream, as the SFU\n"
+    "                         sees it after SRTP decryption (evidence that E2EE rooms\n"
+    "                         leave only ciphertext; not for production)\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --team ID              with --new-key: the team to add the key to\n"
@@ -72,7 +75,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_CAPTURE, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -97,6 +100,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MEDIALISTEN: rc = copy_str(c->media_listen, sizeof c->media_listen, v); break;
     case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
     case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
+    case OPT_CAPTURE: rc = copy_str(c->capture_dir, sizeof c->capture_dir, v); break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
     case OPT_TEAM: rc = uuid_is_valid(v) ? copy_str(c->team, sizeof c->team, v) : -1; break;
     case OPT_REVOKEKEY: {
@@ -136,6 +140,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"media-listen", required_argument, 0, OPT_MEDIALISTEN},
       {"media-port", required_argument, 0, OPT_MEDIAPORT},
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
+      {"capture", required_argument, 0, OPT_CAPTURE},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
       {"team", required_argument, 0, OPT_TEAM},

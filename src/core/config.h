@@ -22,6 +22,7 @@ typedef struct {
   char media_listen[64];  /* address the media socket binds ("" = media_ip) */
   int media_port;         /* the one UDP port for all media; 0 = any */
   int max_video_kbps;     /* REMB sent to publishers */
+  char capture_dir[512];  /* --capture: write forwarded payloads here ("" = off) */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
   char team[64];          /* --team ID: the team --new-key works on (default: the first) */

@@ -21,6 +21,7 @@ typedef struct {
   char announce_ip[64];        /* address put in ICE candidates */
   int port;                    /* 0: any free port */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
+  char capture_dir[512];       /* "" = no capture; see docs/operations.md */
 } sfu_config;
 
 typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;

@@ -14,6 +14,7 @@
  * peer last proved with authenticated SRTP (or completed DTLS from), never
  * to an address that only passed a STUN check; retransmissions have a budget. */
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -53,6 +54,7 @@ typedef struct {
   rtp_history *history;             /* video only */
   rtp_seq_tracker seq;
   uint64_t last_pli_ms;
+  FILE *capture; /* --capture: this stream's payloads */
 } track;
 
 typedef struct {
@@ -260,10 +262,40 @@ static void rebuild_subscribers(worker *w) {
   }
 }
 
+/* --capture: one file per published stream, opened and closed with the
+ * publication (control messages), written per packet through stdio's
+ * buffer. Format (docs/operations.md): "SRCAP1\n", then per packet a
+ * 4-byte big-endian payload length, 2-byte sequence number, 4-byte RTP
+ * timestamp, 1 byte marker, and the payload exactly as received after SRTP
+ * decryption (RTP header and padding removed). */
+static void capture_open(worker *w, transport *t, track *tr) {
+  if (!w->s->cfg.capture_dir[0]) return;
+  char path[700];
+  snprintf(path, sizeof path, "%s/t%u-%08x-%s.cap", w->s->cfg.capture_dir, t->id, tr->t.ssrc,
+           tr->t.kind == SFU_AUDIO ? "audio" : "video");
+  tr->capture = fopen(path, "wb");
+  if (!tr->capture) return;
+  setvbuf(tr->capture, NULL, _IOFBF, 1 << 16);
+  fputs("SRCAP1\n", tr->capture);
+}
+
+static void capture_write(track *tr, const uint8_t *pkt, const rtp_header *h) {
+  uint8_t rec[11];
+  uint32_t n = (uint32_t)h->payload_len;
+  rec[0] = (uint8_t)(n >> 24), rec[1] = (uint8_t)(n >> 16), rec[2] = (uint8_t)(n >> 8), rec[3] = (uint8_t)n;
+  rec[4] = (uint8_t)(h->seq >> 8), rec[5] = (uint8_t)h->seq;
+  rec[6] = (uint8_t)(h->timestamp >> 24), rec[7] = (uint8_t)(h->timestamp >> 16);
+  rec[8] = (uint8_t)(h->timestamp >> 8), rec[9] = (uint8_t)h->timestamp;
+  rec[10] = h->marker;
+  fwrite(rec, 1, sizeof rec, tr->capture);
+  fwrite(pkt + h->header_len, 1, n, tr->capture);
+}
+
 static void unpublish(worker *w, transport *t) {
   for (int k = 0; k < t->n_tracks; k++) {
     ssrc_table_del(w->ssrcs, t->tracks[k].t.ssrc);
     free(t->tracks[k].history);
+    if (t->tracks[k].capture) fclose(t->tracks[k].capture);
   }
   memset(t->tracks, 0, sizeof t->tracks);
   t->n_tracks = 0;
@@ -279,6 +311,7 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
     if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
     if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
     if (t->srtp) srtp_pair_add_ssrc(t->srtp, tr->t.ssrc, 0);
+    capture_open(w, t, tr);
   }
   rebuild_subscribers(w);
 }
@@ -424,6 +457,7 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     COUNT(dropped, 1);
     return;
   }
+  if (tr->capture) capture_write(tr, pkt, &h);
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
   if (h.extension && rtp_ext_remap(pkt, &h, tr->ext_map) != 0) {
     COUNT(malformed, 1);

@@ -26,6 +26,8 @@ typedef struct {
 
 struct participant {
   char id[UUID_STR_LEN];
+  uint16_t slot;          /* E2EE sender slot: unique in the room session, never reused */
+  char public_key[64];    /* base64 X25519 public key from join ("" if none) */
   char name[NAME_MAX_CHARS * 4 + 1];
   role r;
   live_room *room;
@@ -50,6 +52,8 @@ struct participant {
 
 struct live_room {
   room settings; /* as stored when the first participant joined; refreshed on each join */
+  char session_id[UUID_STR_LEN]; /* new each time the room fills from empty */
+  uint32_t next_slot;
   participant *members;
   int count;
   live_room *next;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "api/room_fields.h"
+#include "auth/base64.h"
 #include "auth/jwt.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -33,8 +34,17 @@ static json_t *tracks_json(const participant *p) {
 }
 
 static json_t *participant_json(const participant *p) {
-  return json_pack("{s:s,s:s,s:s,s:o}", "id", p->id, "name", p->name, "role", p->r.name, "tracks",
-                   tracks_json(p));
+  json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", p->id, "name", p->name, "role", p->r.name, "slot",
+                        (int)p->slot, "tracks", tracks_json(p));
+  if (o && p->public_key[0]) json_object_set_new(o, "public_key", json_string(p->public_key));
+  return o;
+}
+
+/* A base64 X25519 public key: 44 characters of standard base64 for 32 bytes. */
+static int valid_public_key(const char *s) {
+  uint8_t raw[40];
+  size_t n;
+  return strlen(s) == 44 && base64_decode(s, 44, raw, sizeof raw, &n, BASE64_STD) == 0 && n == 32;
 }
 
 static json_t *role_json(const role *r) { return role_to_json(r, 1); }
@@ -219,6 +229,9 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   const char *ref = json_string_value(json_object_get(msg, "room"));
   const char *name = json_string_value(json_object_get(msg, "name"));
   json_t *tok = json_object_get(msg, "token");
+  json_t *pk = json_object_get(msg, "public_key");
+  if (pk && (!json_is_string(pk) || !valid_public_key(json_string_value(pk))))
+    return session_error(s, "bad_message", "public_key must be a base64 X25519 public key (32 bytes).");
   if (!ref || !name || (tok && !json_is_string(tok) && !json_is_null(tok)) || strlen(ref) > 64)
     return session_error(s, "bad_message", "join needs \"room\" and \"name\" strings (and optionally \"token\").");
   if (!valid_name(name)) return session_error(s, "bad_message", "name must be 1 to 64 characters, no control characters.");
@@ -254,6 +267,9 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     code = "token_invalid", text = "The token's role is not one of the room's roles.";
   live_room *lr = code ? NULL : find_live(srv, r->id);
   if (!code && lr && lr->count >= r->max_participants) code = "room_full", text = "The room is full.";
+  if (!code && r->e2ee_enabled && !pk)
+    code = "e2ee_required", text = "This room is end-to-end encrypted. Your app or browser did not offer encryption, so it cannot join.";
+  if (!code && lr && lr->next_slot > 0xffff) code = "room_full", text = "The room session has used all sender slots.";
   if (code) {
     free(r);
     return session_fail(s, code, text);
@@ -267,6 +283,12 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     lr->next = srv->rooms;
     srv->rooms = lr;
     srv->stats.live_rooms++;
+    lr->next_slot = 1;
+    if (uuid_v4(lr->session_id) != 0) {
+      free(r);
+      free_live_if_empty(srv, lr);
+      return session_fail(s, "server_error", "No randomness.");
+    }
   }
   lr->settings = *r;
   free(r);
@@ -281,6 +303,8 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   snprintf(p->name, sizeof p->name, "%s", valid_name(claims.user_name) ? claims.user_name : name);
   p->r = who;
   p->room = lr;
+  p->slot = (uint16_t)lr->next_slot++;
+  if (pk) snprintf(p->public_key, sizeof p->public_key, "%s", json_string_value(pk));
   p->sess = s;
   s->p = p;
   json_t *others = json_array();
@@ -289,9 +313,9 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   lr->members = p;
   lr->count++;
   srv->stats.participants++;
-  session_send(s, json_pack("{s:s,s:s,s:s,s:o,s:o,s:o}", "type", "welcome", "participant_id", p->id, "name",
-                            p->name, "room", room_json(&lr->settings), "role", role_json(&p->r),
-                            "participants", others));
+  session_send(s, json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:o}", "type", "welcome", "participant_id", p->id,
+                            "name", p->name, "session_id", lr->session_id, "slot", (int)p->slot, "room",
+                            room_json(&lr->settings), "role", role_json(&p->r), "participants", others));
   broadcast(lr, p, json_pack("{s:s,s:o}", "type", "participant_joined", "participant", participant_json(p)));
   log_info("signal: %s joined room %s (%d present)", p->id, lr->settings.friendly_url, lr->count);
   update_subscriptions(srv, p);

@@ -13,9 +13,9 @@
 
 #define JOIN_TIMEOUT_MS 10000
 #define MSG_RATE 50.0   /* messages per second, sustained */
-#define MSG_BURST 100.0
-#define RELAY_RATE 20.0
-#define RELAY_BURST 40.0
+#define MSG_BURST 300.0 /* a key rotation sends one key message per participant at once */
+#define RELAY_RATE 50.0
+#define RELAY_BURST 260.0
 #define MAX_BAD_IN_A_ROW 10
 #define MAX_LIMITED_IN_A_ROW 50
 

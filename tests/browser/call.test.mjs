@@ -7,7 +7,8 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join as pjoin } from 'node:path';
 import { chromium } from 'playwright-core';
 import { startServer, stopServer, OUT } from '../lib/server.mjs';
@@ -44,16 +45,18 @@ function cpuTicks(pid) {
 }
 
 describe('three-party call', () => {
-  let s, browser, room;
+  let s, browser, room, captureDir;
   const people = [];
   before(async () => {
-    s = await startServer({ args: ['--rate-limit', '0'] });
+    captureDir = mkdtempSync(pjoin(tmpdir(), 'sealroom-capture-'));
+    s = await startServer({ args: ['--rate-limit', '0', '--capture', captureDir] });
     room = (await s.api('POST', '/api/v1/rooms', { friendly_url: 'call-three', description: 'Three-party call' })).json;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
   });
   after(async () => {
     if (browser) await browser.close();
     await stopServer(s);
+    if (captureDir) rmSync(captureDir, { recursive: true, force: true });
   });
 
   test('three participants join and each decodes the other two', async () => {
@@ -174,5 +177,36 @@ describe('three-party call', () => {
     assert.equal(m.get('sealroom_participants'), 2);
     assert.equal(m.get('sealroom_media_transports'), 4);
     for (const p of [...people, leaver]) assert.deepEqual(p.errors, [], `${p.name} page errors`);
+  });
+
+  // --capture writes what the SFU forwards, after SRTP decryption. In a room
+  // without E2EE that is plain VP8/Opus: key frames show the VP8 start code.
+  test('--capture writes every forwarded stream; in a plain room the payload is plain VP8 and Opus', async () => {
+    const files = readdirSync(captureDir);
+    assert.ok(files.filter((f) => f.endsWith('-video.cap')).length >= 3, files.join(', '));
+    assert.ok(files.filter((f) => f.endsWith('-audio.cap')).length >= 3, files.join(', '));
+    let keyFrames = 0, audioPackets = 0;
+    for (const f of files) {
+      const buf = readFileSync(pjoin(captureDir, f));
+      assert.equal(buf.subarray(0, 7).toString(), 'SRCAP1\n');
+      for (let off = 7; off + 11 <= buf.length;) {
+        const len = buf.readUInt32BE(off);
+        const p = buf.subarray(off + 11, off + 11 + len);
+        off += 11 + len;
+        if (f.endsWith('-audio.cap')) { if (len > 0) audioPackets++; continue; }
+        // RFC 7741 payload descriptor, then the VP8 frame tag and start code.
+        let i = 1;
+        const x = p[0] & 0x80, start = (p[0] & 0x10) && (p[0] & 0x07) === 0;
+        if (x) {
+          const b1 = p[1]; i = 2;
+          if (b1 & 0x80) i += (p[i] & 0x80) ? 2 : 1;
+          if (b1 & 0x40) i += 1;
+          if (b1 & 0x30) i += 1;
+        }
+        if (start && (p[i] & 1) === 0 && p[i + 3] === 0x9d && p[i + 4] === 0x01 && p[i + 5] === 0x2a) keyFrames++;
+      }
+    }
+    assert.ok(keyFrames > 0, 'no VP8 key frame found in the capture');
+    assert.ok(audioPackets > 100, `audio packets captured: ${audioPackets}`);
   });
 });

@@ -299,3 +299,52 @@ describe('signalling hardening', () => {
     s2.cleanup();
   });
 });
+
+describe('signalling for end-to-end encrypted rooms', () => {
+  let s;
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    await s.api('POST', '/api/v1/rooms', { friendly_url: 'e2ee-room', e2ee_enabled: true });
+  });
+  after(() => stopServer(s));
+
+  const key = (n) => Buffer.alloc(32, n).toString('base64');
+
+  test('an E2EE room refuses a join without a public key, and a malformed key', async () => {
+    let r = await join(s, 'e2ee-room', 'NoKey');
+    assert.equal(r.first.code, 'e2ee_required');
+    await r.c.waitClosed();
+    r = await join(s, 'e2ee-room', 'BadKey', { public_key: 'AAAA' });
+    assert.equal(r.first.code, 'bad_message');
+    r.c.close();
+    await r.c.waitClosed();
+  });
+
+  test('welcome carries the session id and slot; the roster carries slots and public keys', async () => {
+    const a = await join(s, 'e2ee-room', 'A', { public_key: key(1) });
+    assert.equal(a.first.type, 'welcome');
+    assert.match(a.first.session_id, /^[0-9a-f-]{36}$/);
+    assert.equal(a.first.slot, 1);
+    const b = await join(s, 'e2ee-room', 'B', { public_key: key(2) });
+    assert.equal(b.first.slot, 2);
+    assert.equal(b.first.session_id, a.first.session_id);
+    assert.deepEqual(b.first.participants.map((p) => [p.slot, p.public_key]), [[1, key(1)]]);
+    const joined = await a.c.next((m) => m.type === 'participant_joined');
+    assert.equal(joined.participant.public_key, key(2));
+    assert.equal(joined.participant.slot, 2);
+    // Slots are never reused within a session; a new session starts when the room empties.
+    b.c.close();
+    await b.c.waitClosed();
+    const c = await join(s, 'e2ee-room', 'C', { public_key: key(3) });
+    assert.equal(c.first.slot, 3);
+    a.c.close();
+    c.c.close();
+    await Promise.all([a.c.waitClosed(), c.c.waitClosed()]);
+    await sleep(100);
+    const d = await join(s, 'e2ee-room', 'D', { public_key: key(4) });
+    assert.equal(d.first.slot, 1);
+    assert.notEqual(d.first.session_id, a.first.session_id);
+    d.c.close();
+    await d.c.waitClosed();
+  });
+});
