@@ -11,7 +11,7 @@
 
 /* Paths at the top level of the server that a room URL must not shadow. */
 static const char *const reserved_urls[] = {
-    "api", "dashboard", "healthz", "metrics", "static", "assets", "ws", "app", "meeting",
+    "api", "dashboard", "healthz", "metrics", "static", "assets", "ws", "app", "meeting", "common", "e2ee",
     "rooms", "room", "admin", "login", "logout", "favicon.ico", "robots.txt", "web", "js", "css",
 };
 

@@ -104,6 +104,14 @@ static void r_dashboard(api_ctx *a, const api_caller *w, const char *arg, const 
   if (static_serve(a->cfg->web_dir, rel, CSP_DASHBOARD, res) != 0) api_error(res, 404, "Not found.");
 }
 
+/* The E2EE protocol modules (web/e2ee), loaded by the meeting page and its worker. */
+static void r_e2ee_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                         http_response *res) {
+  char rel[256];
+  snprintf(rel, sizeof rel, "e2ee/%s", arg);
+  if (static_serve(a->cfg->web_dir, rel, CSP_MEETING, res) != 0) api_error(res, 404, "Not found.");
+}
+
 /* Files shared by the dashboard and the meeting page (web/common). */
 static void r_common_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
                            http_response *res) {
@@ -170,6 +178,7 @@ static const route routes[] = {
     {"/dashboard/{}", "GET", r_dashboard},
     {"/meeting/{}", "GET", r_meeting_asset},
     {"/common/{}", "GET", r_common_asset},
+    {"/e2ee/{}", "GET", r_e2ee_asset},
     {"/ws", "GET", r_ws},
     {"/api/v1/rooms", "GET", r_rooms_list},
     {"/api/v1/rooms", "POST", r_rooms_create},
