@@ -8,6 +8,7 @@ import { Publisher, Subscriber, mediaHooks } from './rtc.js';
 import { LocalMedia, describeProblem } from './media.js';
 import { TileGrid, initials } from './tiles.js';
 import { icon, setIcon } from './icons.js';
+import { E2eeSession, e2eeSupport, verification } from './e2ee.js';
 
 const STORE_NAME = 'sealroom.displayName';
 const JOIN_TIMEOUT_MS = 15000;
@@ -18,6 +19,12 @@ const METER_MS = 100;
 const NAME_MAX = 64;
 
 const $ = (id) => document.getElementById(id);
+
+// ?e2ee-test=1: window.sealroom.e2ee.exportKeys() (secrecy tests). Nothing else changes.
+const E2EE_TEST = new URLSearchParams(location.search).get('e2ee-test') === '1';
+// An invite link may carry #e2ee (never sent to the server): then the page
+// refuses a room the server reports as not end-to-end encrypted (docs/e2ee.md 12.2).
+const E2EE_EXPECTED = /(^|[#&])e2ee($|&)/.test(location.hash.slice(1));
 
 // ---------------------------------------------------------------- the room
 
@@ -74,6 +81,12 @@ const app = {
   speakerTimer: null,
   meterTimer: null,
   failedNotified: false,
+  e2ee: null,          // E2eeSession of this join (a key pair even before we know the room is E2EE)
+  e2eeOn: false,       // the room is E2EE and this page encrypts
+  sessionId: null,
+  slot: null,
+  verify: { code: null, error: null, fingerprints: {} },
+  verifySeq: 0,
 };
 
 const tiles = new TileGrid($('tiles'), { onAutoplayBlocked: () => { $('enable-audio').hidden = false; } });
@@ -102,6 +115,9 @@ const ERROR_TEXT = {
   too_large: 'A message to the server was too large.',
   connect_failed: 'Could not reach the meeting server. Check your connection and try again.',
   connection_lost: 'The connection to the meeting server was lost.',
+  e2ee_required: 'This meeting is end-to-end encrypted, and this browser cannot take part: it lacks the encoded media transforms E2EE needs. Use a current version of Chrome, Edge, Firefox or Safari.',
+  e2ee_expected: 'Your link says this meeting is end-to-end encrypted, but the server reports that it is not. The page did not join.',
+  e2ee_failed: 'End-to-end encryption could not be started in this browser.',
   join_timeout: 'The meeting server did not answer. Try again.',
   no_room: 'This address does not name a meeting room.',
   bad_message: 'The server did not accept the request. Check that your name has 1 to 64 characters.',
@@ -401,6 +417,26 @@ function join(nameArg) {
 async function connectAndJoin(name) {
   try { await app.mediaReady; } catch { /* joins receive-only */ }
   if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+  // A fresh X25519 key pair for every join, when this browser can encrypt media.
+  if (app.e2ee) app.e2ee.stop();
+  app.e2ee = null;
+  if (e2eeSupport()) {
+    const session = new E2eeSession({
+      test: E2EE_TEST,
+      onChange: () => renderParticipants(),
+      onError: (status) => {
+        if (app.e2ee !== session) return;
+        // Nothing is sent or shown unencrypted; say why the call is silent.
+        $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
+        $('e2ee-notice').hidden = false;
+      },
+    });
+    app.e2ee = session;
+    const pk = await session.init();
+    if (app.e2ee !== session) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+    if (!pk) { session.stop(); app.e2ee = null; }
+    if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+  }
   const sig = new SignalConnection({
     onMessage: (msg) => { if (app.signal === sig) onSignal(msg); },
     onClose: (info) => { if (app.signal === sig) onSignalClose(info); },
@@ -420,6 +456,7 @@ async function connectAndJoin(name) {
   });
   const msg = { type: 'join', room: app.room, name };
   if (app.token) msg.token = app.token;
+  if (app.e2ee && app.e2ee.publicKey) msg.public_key = app.e2ee.publicKey;
   sig.send(msg);
   return welcomed;
 }
@@ -471,6 +508,19 @@ function onWelcome(msg) {
 
   app.participantId = String(msg.participant_id || '');
   app.roomInfo = msg.room || {};
+  const e2eeRoom = app.roomInfo.e2ee_enabled === true;
+  if (!e2eeRoom && E2EE_EXPECTED) {
+    app.joinWaiter = w;
+    failJoin('e2ee_expected');
+    return;
+  }
+  if (e2eeRoom && !(app.e2ee && app.e2ee.publicKey)) {
+    // The server should have refused us (e2ee_required): never join unencrypted.
+    app.joinWaiter = w;
+    if (app.signal) app.signal.send({ type: 'leave' });
+    failJoin('e2ee_required');
+    return;
+  }
   app.role = msg.role || null;
   const perms = app.role && Array.isArray(app.role.permissions) ? app.role.permissions : null;
   app.canBroadcast = perms ? perms.includes('broadcast') : true;
@@ -500,7 +550,25 @@ function onWelcome(msg) {
   } else {
     $('role-notice').hidden = true;
   }
-  $('e2ee-notice').hidden = app.roomInfo.e2ee_enabled !== true;
+  $('e2ee-notice').hidden = true;
+  app.sessionId = typeof msg.session_id === 'string' ? msg.session_id : null;
+  app.slot = Number.isInteger(msg.slot) ? msg.slot : null;
+  if (e2eeRoom) {
+    // Transforms must be in place before the peer connections exist.
+    app.e2eeOn = true;
+    app.e2ee.installHooks(mediaHooks);
+    app.e2ee.start({
+      selfId: app.participantId, sessionId: app.sessionId, slot: app.slot,
+      participants: [...app.participants.values()],
+      send: (to, payload) => app.signal && app.signal.send({ type: 'relay', to, payload }),
+    });
+  } else {
+    app.e2eeOn = false;
+    if (app.e2ee) app.e2ee.stop();
+    app.e2ee = null;
+  }
+  updateE2eeUi();
+  refreshVerification();
 
   setState('joined');
   setRoomHeading();
@@ -638,6 +706,7 @@ function onSignalClose() {
 
 // For the E2EE milestone: key exchange messages arrive here.
 function onRelay(msg) {
+  if (app.e2eeOn && app.e2ee && typeof msg.from === 'string') app.e2ee.relay(msg.from, msg.payload);
   if (typeof app.onRelay === 'function') app.onRelay(msg.from, msg.payload);
 }
 
@@ -648,6 +717,8 @@ function normalizeParticipant(p) {
     id: String(p.id),
     name: typeof p.name === 'string' && p.name ? p.name : 'Guest',
     role: p.role ?? null,
+    slot: Number.isInteger(p.slot) ? p.slot : null,
+    publicKey: typeof p.public_key === 'string' ? p.public_key : null,
     tracks: Array.isArray(p.tracks) ? p.tracks.filter((t) => t && typeof t === 'object') : [],
   };
 }
@@ -676,6 +747,8 @@ function onParticipantJoined(raw) {
   if (app.state !== 'joined' || !raw || !raw.id || raw.id === app.participantId) return;
   const p = normalizeParticipant(raw);
   app.participants.set(p.id, p);
+  if (app.e2eeOn && app.e2ee) app.e2ee.joined(p);
+  refreshVerification();
   ensureRemoteTile(p);
   syncRemoteTracks();
   renderParticipants();
@@ -686,6 +759,8 @@ function onParticipantLeft(id) {
   if (app.state !== 'joined' || !id) return;
   const p = app.participants.get(id);
   app.participants.delete(id);
+  if (app.e2eeOn && app.e2ee && p) app.e2ee.left(id);
+  refreshVerification();
   tiles.remove(id);
   app.levels.delete(id);
   app.lastLoud.delete(id);
@@ -764,6 +839,19 @@ function renderParticipants() {
     role.className = 'person-role';
     role.textContent = r.role;
     text.append(nm, role);
+    if (app.e2eeOn) {
+      const fp = document.createElement('span');
+      fp.className = 'person-fp';
+      fp.dataset.testid = 'fingerprint';
+      const value = app.verify.fingerprints[r.id];
+      const status = r.self ? { ok: true } : (app.e2ee && app.e2ee.peerStatus.get(r.id));
+      const bad = !value || (status && status.ok === false);
+      fp.dataset.verified = bad ? 'false' : 'true';
+      fp.textContent = bad ? 'No end-to-end encryption: not verified' : value;
+      fp.title = bad ? 'This participant has no valid key: it receives no keys and nothing it sends is shown.'
+        : 'Key fingerprint for this call';
+      text.append(fp);
+    }
     const state = document.createElement('span');
     state.className = 'person-state';
     state.append(stateIcon(r.audio, 'mic', 'mic-off', 'microphone'), stateIcon(r.video, 'cam', 'cam-off', 'camera'));
@@ -906,6 +994,18 @@ function teardownCall() {
   tiles.clear();
   app.participants.clear();
   app.participantId = null;
+  if (app.e2ee) app.e2ee.stop();
+  app.e2ee = null;
+  app.e2eeOn = false;
+  app.sessionId = null;
+  app.slot = null;
+  app.verify = { code: null, error: null, fingerprints: {} };
+  app.verifySeq++;
+  mediaHooks.pcConfig = {};
+  mediaHooks.onSender = null;
+  mediaHooks.onReceiver = null;
+  mediaHooks.onReceiverOwner = null;
+  updateE2eeUi();
   $('enable-audio').hidden = true;
   $('e2ee-notice').hidden = true;
   $('role-notice').hidden = true;
@@ -1012,6 +1112,11 @@ function init() {
     setPanelOpen(open);
     if (open) $('close-participants').focus();
   });
+  $('e2ee-badge').addEventListener('click', () => {
+    if (!app.e2eeOn) return;
+    setPanelOpen(true);
+    $('security-code').focus();
+  });
   $('close-participants').addEventListener('click', () => {
     setPanelOpen(false);
     $('toggle-participants').focus();
@@ -1062,6 +1167,68 @@ function init() {
   }).finally(() => updateJoinButton());
 }
 
+// ---------------------------------------------------------- E2EE display
+
+function updateE2eeUi() {
+  const badge = $('e2ee-badge');
+  const joined = app.state === 'joined' || app.state === 'joining';
+  if (!app.participantId || !joined) {
+    badge.hidden = true;
+    $('e2ee-panel').hidden = true;
+    return;
+  }
+  badge.hidden = false;
+  badge.dataset.e2ee = app.e2eeOn ? 'on' : 'off';
+  badge.querySelector('.e2ee-badge-text').textContent = app.e2eeOn ? 'End-to-end encrypted' : 'Not end-to-end encrypted';
+  badge.title = app.e2eeOn
+    ? 'Audio and video are encrypted in your browser; the server cannot see or hear them. Compare the security code in the People panel.'
+    : 'The server can see and hear the audio and video of this meeting.';
+  $('e2ee-panel').hidden = !app.e2eeOn;
+  const codeEl = $('security-code');
+  const v = app.verify;
+  codeEl.textContent = v.code || (v.error ? 'Unavailable: a participant has no valid key' : 'Computing…');
+  codeEl.dataset.state = v.code ? 'ok' : v.error ? 'error' : 'pending';
+}
+
+// Recomputed on every join and leave (docs/e2ee.md 10.2).
+async function refreshVerification() {
+  const seq = ++app.verifySeq;
+  if (!app.e2eeOn || !app.e2ee || !app.participantId || !app.sessionId) {
+    updateE2eeUi();
+    return;
+  }
+  const members = [{ id: app.participantId, publicKey: app.e2ee.publicKey },
+    ...[...app.participants.values()].map((p) => ({ id: p.id, publicKey: p.publicKey }))];
+  const v = await verification(app.sessionId, members);
+  if (seq !== app.verifySeq) return;
+  app.verify = v;
+  updateE2eeUi();
+  renderParticipants();
+}
+
+function e2eeApi() {
+  const s = app.e2ee;
+  const st = s ? s.stats : null;
+  const api = {
+    supported: !!e2eeSupport(),
+    mode: e2eeSupport(),
+    enabled: app.e2eeOn,
+    securityCode: app.e2eeOn ? app.verify.code : null,
+    fingerprints: app.e2eeOn ? { ...app.verify.fingerprints } : {},
+    drops: st ? { ...st.drops } : {},
+    dropTotal: st ? st.dropTotal : 0,
+    sendDrops: st ? { ...(st.sendDrops || {}) } : {},
+    decrypted: st ? { ...st.decrypted } : { audio: 0, video: 0 },
+    decryptedFrom: st ? JSON.parse(JSON.stringify(st.decryptedFrom || {})) : {},
+    encrypted: st ? { ...st.encrypted } : { audio: 0, video: 0 },
+    encryptMsPerFrame: st ? st.encryptMsPerFrame : null,
+    key: st ? st.key : null,
+    failed: s ? s.failed : null,
+  };
+  if (E2EE_TEST) api.exportKeys = () => (app.e2ee ? app.e2ee.exportKeys() : Promise.resolve(null));
+  return api;
+}
+
 // ------------------------------------------------------------- test hooks
 
 window.sealroom = {
@@ -1082,6 +1249,7 @@ window.sealroom = {
   get localStream() { return app.media.stream; },
   get mediaReady() { return app.mediaReady; },
   mediaHooks,
+  get e2ee() { return e2eeApi(); },
   set onRelay(fn) { app.onRelay = fn; },
   relay(to, payload) { return app.signal ? app.signal.send({ type: 'relay', to, payload }) : false; },
 };

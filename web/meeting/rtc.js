@@ -12,12 +12,15 @@
 // Hooks for encoded transforms. Each is called once per sender/receiver:
 //   onSender(sender, kind)                  when an outgoing track is added
 //   onReceiver(receiver, kind, participantId) when an incoming track appears
+//   onReceiverOwner(receiver, participantId) when a receiver's owner is learnt or
+//                                           changes (the SFU may reuse an m-line)
 // Note for the E2EE work: Chromium's createEncodedStreams() also needs
 // `encodedInsertableStreams: true` in the connection config (see pcConfig);
 // RTCRtpScriptTransform does not.
 export const mediaHooks = {
   onSender: null,
   onReceiver: null,
+  onReceiverOwner: null,
   pcConfig: {}, // extra RTCConfiguration members, merged into every connection
 };
 
@@ -40,10 +43,16 @@ export function attachSender(pc, track, stream) {
 }
 
 // The one place incoming media is accepted (called once per receiver).
-const seenReceivers = new WeakSet();
+const seenReceivers = new WeakMap(); // receiver -> owner as last told to the hooks
 export function attachReceiver(receiver, participantId) {
-  if (seenReceivers.has(receiver)) return;
-  seenReceivers.add(receiver);
+  if (seenReceivers.has(receiver)) {
+    if (participantId && seenReceivers.get(receiver) !== participantId) {
+      seenReceivers.set(receiver, participantId);
+      if (mediaHooks.onReceiverOwner) mediaHooks.onReceiverOwner(receiver, participantId);
+    }
+    return;
+  }
+  seenReceivers.set(receiver, participantId || null);
   if (mediaHooks.onReceiver) mediaHooks.onReceiver(receiver, receiver.track.kind, participantId);
 }
 

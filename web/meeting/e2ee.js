@@ -1,0 +1,188 @@
+// sealroom meeting: end-to-end encryption glue on the page (docs/e2ee.md).
+//
+// Secrets live in the worker (e2ee-worker.js); this module creates it for a
+// join, gets the fresh public key for `join`, installs the encoded transforms
+// through rtc.js's mediaHooks, forwards roster events and relays to the worker
+// and the worker's relays to the server, and computes what the page shows
+// (security code, fingerprints: public data only).
+//
+//   e2eeSupport()              -> 'script' | 'streams' | null (which transform API, if any)
+//   new E2eeSession({test})     one per join
+//     .init()                   -> Promise<base64 public key | null>
+//     .start({selfId, sessionId, slot, participants, send})   an E2EE room's welcome
+//     .joined(p), .left(id), .relay(from, payload)
+//     .installHooks(mediaHooks) / uninstallHooks(mediaHooks)
+//     .stats                    last counters from the worker
+//     .exportKeys()             test mode only
+//     .stop()                   wipes the worker
+
+import { securityCode, fingerprint } from '/e2ee/code.js';
+import { base64Decode } from '/e2ee/util.js';
+
+export function e2eeSupport() {
+  if (typeof Worker !== 'function' || !globalThis.crypto || !crypto.subtle) return null;
+  if (typeof globalThis.RTCRtpScriptTransform === 'function') return 'script';
+  if (globalThis.RTCRtpSender && 'createEncodedStreams' in RTCRtpSender.prototype &&
+      globalThis.RTCRtpReceiver && 'createEncodedStreams' in RTCRtpReceiver.prototype) return 'streams';
+  return null;
+}
+
+let ridCounter = 0;
+
+export class E2eeSession {
+  constructor({ test = false, onChange = () => {}, onError = () => {} } = {}) {
+    this.test = test;
+    this.onError = onError;
+    this.failed = null;
+    this.mode = e2eeSupport();
+    this.onChange = onChange;
+    this.worker = null;
+    this.publicKey = null;
+    this.send = null;
+    this.stats = { drops: {}, dropTotal: 0, decrypted: { audio: 0, video: 0 }, decryptedFrom: {}, encrypted: { audio: 0, video: 0 } };
+    this.peerStatus = new Map(); // id -> {ok, status}
+    this.requests = new Map();
+    this.reqId = 0;
+    this.rids = new WeakMap();   // RTCRtpReceiver -> rid
+    this.senders = new Set();
+    this.active = false;
+  }
+
+  async init() {
+    if (!this.mode) return null;
+    try {
+      this.worker = new Worker('/meeting/e2ee-worker.js', { type: 'module', name: 'sealroom-e2ee' });
+    } catch {
+      this.worker = null;
+      return null;
+    }
+    this.worker.onmessage = (ev) => this.onWorker(ev.data || {});
+    const ready = new Promise((resolve) => {
+      this.readyResolve = resolve;
+      setTimeout(() => resolve(null), 5000);
+      this.worker.onerror = () => resolve(null);
+    });
+    this.worker.postMessage({ op: 'init', test: this.test });
+    this.publicKey = await ready;
+    if (!this.publicKey) this.stop();
+    return this.publicKey;
+  }
+
+  onWorker(m) {
+    switch (m.op) {
+      case 'ready': if (this.readyResolve) this.readyResolve(m.publicKey || null); break;
+      case 'relay': if (this.send) this.send(m.to, m.payload); break;
+      case 'stats': this.stats = m; break;
+      case 'error':
+        this.failed = m.status || 'error';
+        this.onError(this.failed);
+        break;
+      case 'peer':
+        this.peerStatus.set(m.id, { ok: m.ok, status: m.status || null });
+        this.onChange();
+        break;
+      case 'keyframe':
+        for (const s of this.senders) {
+          if (s.track && s.track.kind === 'video' && typeof s.generateKeyFrame === 'function') s.generateKeyFrame().catch(() => {});
+        }
+        break;
+      case 'exportKeys': {
+        const r = this.requests.get(m.reqId);
+        this.requests.delete(m.reqId);
+        if (r) r(m.keys);
+        break;
+      }
+      default: break;
+    }
+  }
+
+  post(m, transfer) {
+    if (this.worker) this.worker.postMessage(m, transfer || []);
+  }
+
+  // Transforms on every sender and receiver; a connection config for the
+  // createEncodedStreams path. Call before the peer connections exist.
+  installHooks(hooks) {
+    this.active = true;
+    hooks.pcConfig = this.mode === 'streams' ? { encodedInsertableStreams: true } : {};
+    hooks.onSender = (sender, kind) => this.attach('send', sender, kind, null);
+    hooks.onReceiver = (receiver, kind, owner) => this.attach('recv', receiver, kind, owner);
+    hooks.onReceiverOwner = (receiver, owner) => {
+      const rid = this.rids.get(receiver);
+      if (rid) this.post({ op: 'owner', rid, owner });
+    };
+  }
+
+  uninstallHooks(hooks) {
+    hooks.pcConfig = {};
+    hooks.onSender = null;
+    hooks.onReceiver = null;
+    hooks.onReceiverOwner = null;
+  }
+
+  attach(role, endpoint, kind, owner) {
+    if (!this.worker) return;
+    const rid = `${role}-${++ridCounter}`;
+    if (role === 'recv') {
+      this.rids.set(endpoint, rid);
+      this.post({ op: 'owner', rid, owner: owner || null });
+    } else {
+      this.senders.add(endpoint);
+    }
+    if (this.mode === 'script') {
+      endpoint.transform = new RTCRtpScriptTransform(this.worker, { role, kind, rid, owner: owner || null });
+    } else {
+      const { readable, writable } = endpoint.createEncodedStreams();
+      this.post({ op: 'stream', role, kind, rid, owner: owner || null, readable, writable }, [readable, writable]);
+    }
+  }
+
+  start({ selfId, sessionId, slot, participants, send }) {
+    this.send = send;
+    this.post({ op: 'start', selfId, sessionId, slot, peers: participants.map(peerOf) });
+  }
+
+  joined(p) { this.post({ op: 'joined', peer: peerOf(p) }); }
+  left(id) { this.post({ op: 'left', id }); }
+  relay(from, payload) { this.post({ op: 'relay', from, payload }); }
+
+  exportKeys() {
+    if (!this.test || !this.worker) return Promise.resolve(null);
+    const reqId = ++this.reqId;
+    return new Promise((resolve) => {
+      this.requests.set(reqId, resolve);
+      this.post({ op: 'exportKeys', reqId });
+    });
+  }
+
+  stop() {
+    this.active = false;
+    this.send = null;
+    if (this.worker) {
+      this.worker.postMessage({ op: 'stop' });
+      const w = this.worker;
+      setTimeout(() => w.terminate(), 1000);
+    }
+    this.worker = null;
+  }
+}
+
+function peerOf(p) {
+  return { id: p.id, slot: p.slot, publicKey: p.publicKey };
+}
+
+// Security code of the roster (everyone present, oneself included) and the
+// fingerprint of each valid key. Returns {code | null, error, fingerprints}.
+export async function verification(sessionId, members) {
+  const fingerprints = {};
+  for (const m of members) {
+    try { fingerprints[m.id] = await fingerprint(base64Decode(m.publicKey)); } catch { fingerprints[m.id] = null; }
+  }
+  let code = null, error = null;
+  try {
+    code = await securityCode(sessionId, members.map((m) => ({ id: m.id, publicKey: base64Decode(m.publicKey || '') })));
+  } catch (e) {
+    error = (e && e.status) || 'error';
+  }
+  return { code, error, fingerprints };
+}
