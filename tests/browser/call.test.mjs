@@ -10,13 +10,9 @@ import dgram from 'node:dgram';
 import { readFileSync, writeFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pjoin } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer, stopServer, OUT } from '../lib/server.mjs';
+import { launchChromium, inbound, sleep } from '../lib/browser.mjs';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function metrics(s) {
   const text = await (await fetch(`${s.url}/metrics`)).text();
@@ -24,20 +20,6 @@ async function metrics(s) {
   return { get, text };
 }
 
-// Every inbound stream of the subscribe connection: decoded video frames,
-// frame width, audio samples; keyed by the stats id.
-async function inbound(page) {
-  return page.evaluate(async () => {
-    const pc = window.sealroom.pcs.subscribe;
-    const out = {};
-    if (!pc) return out;
-    (await pc.getStats()).forEach((r) => {
-      if (r.type !== 'inbound-rtp') return;
-      out[r.id] = { kind: r.kind, frames: r.framesDecoded || 0, width: r.frameWidth || 0, samples: r.totalSamplesReceived || 0 };
-    });
-    return out;
-  });
-}
 
 function cpuTicks(pid) {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
@@ -51,7 +33,7 @@ describe('three-party call', () => {
     captureDir = mkdtempSync(pjoin(tmpdir(), 'sealroom-capture-'));
     s = await startServer({ args: ['--rate-limit', '0', '--capture', captureDir] });
     room = (await s.api('POST', '/api/v1/rooms', { friendly_url: 'call-three', description: 'Three-party call' })).json;
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     if (browser) await browser.close();

@@ -8,26 +8,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join as pjoin } from 'node:path';
-import { chromium } from 'playwright-core';
 import { startServer, stopServer, OUT } from '../lib/server.mjs';
+import { launchChromium, inbound, sleep } from '../lib/browser.mjs';
 
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream',
-  '--autoplay-policy=no-user-gesture-required'];
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function inbound(page) {
-  return page.evaluate(async () => {
-    const pc = window.sealroom.pcs.subscribe;
-    const out = {};
-    if (!pc) return out;
-    (await pc.getStats()).forEach((r) => {
-      if (r.type !== 'inbound-rtp') return;
-      out[r.id] = { kind: r.kind, frames: r.framesDecoded || 0, width: r.frameWidth || 0, samples: r.totalSamplesReceived || 0 };
-    });
-    return out;
-  });
-}
 
 const e2ee = (page) => page.evaluate(() => window.sealroom.e2ee);
 
@@ -67,7 +51,7 @@ describe('end-to-end encrypted call', () => {
     assert.ok(r.status === 200 || r.status === 201, r.text);
     room = r.json;
     assert.equal(room.e2ee_enabled, true);
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     if (browser) await browser.close();

@@ -1,0 +1,29 @@
+// Shared pieces of the browser tests: how Debian's Chromium is started (fake
+// camera and microphone, no background network), and what a meeting page
+// receives (inbound RTP stats of its subscribe connection).
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function launchChromium() {
+  return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+}
+
+// Every inbound stream of the page's subscribe connection: decoded video
+// frames, frame width, audio samples; keyed by the stats id.
+export function inbound(page) {
+  return page.evaluate(async () => {
+    const pc = window.sealroom.pcs.subscribe;
+    const out = {};
+    if (!pc) return out;
+    (await pc.getStats()).forEach((r) => {
+      if (r.type !== 'inbound-rtp') return;
+      out[r.id] = { kind: r.kind, frames: r.framesDecoded || 0, width: r.frameWidth || 0, samples: r.totalSamplesReceived || 0 };
+    });
+    return out;
+  });
+}
