@@ -198,6 +198,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (cfg.capture_dir[0]) log_warn("capturing every forwarded payload to %s (--capture)", cfg.capture_dir);
+  if (cfg.e2ee_test_mitm) log_warn("--e2ee-test-mitm: this server substitutes public keys (test only!)");
   d.media = sfu_start(loop, &mc, signal_on_media_event, NULL);
   if (!d.media) {
     fprintf(stderr, "sealroomd: cannot open the media port %s:%d\n", mc.listen_ip, mc.port);

@@ -34,6 +34,9 @@ static const char usage[] =
     "  --capture DIR          write every forwarded RTP payload, per stream, as the SFU\n"
     "                         sees it after SRTP decryption (evidence that E2EE rooms\n"
     "                         leave only ciphertext; not for production)\n"
+    "  --e2ee-test-mitm       TEST ONLY: act as a malicious server that hands newcomers a\n"
+    "                         substituted public key for the first participant of each\n"
+    "                         room, so tests can show that security codes then differ\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --team ID              with --new-key: the team to add the key to\n"
@@ -75,7 +78,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_CAPTURE, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_CAPTURE, OPT_MITM, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -141,6 +144,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"media-port", required_argument, 0, OPT_MEDIAPORT},
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
       {"capture", required_argument, 0, OPT_CAPTURE},
+      {"e2ee-test-mitm", no_argument, 0, OPT_MITM},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
       {"team", required_argument, 0, OPT_TEAM},
@@ -163,6 +167,8 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       c->new_key = true;
     } else if (opt == OPT_LISTKEYS) {
       c->list_keys = true;
+    } else if (opt == OPT_MITM) {
+      c->e2ee_test_mitm = true;
     } else if (opt == '?' || opt == ':') {
       fprintf(err, "sealroomd: %s option '%s'\n%s", opt == ':' ? "missing value for" : "unknown",
               argv[optind - 1], "Try 'sealroomd --help'.\n");

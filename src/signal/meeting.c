@@ -308,7 +308,19 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   p->sess = s;
   s->p = p;
   json_t *others = json_array();
-  for (participant *q = lr->members; q; q = q->next) json_array_append_new(others, participant_json(q));
+  for (participant *q = lr->members; q; q = q->next) {
+    json_t *entry = participant_json(q);
+    /* Test hook: a malicious server substitutes the first participant's key
+     * in what newcomers are told; honest clients must see different codes. */
+    if (srv->cfg->e2ee_test_mitm && !q->next && q->public_key[0]) {
+      uint8_t fake[32];
+      char fake_b64[64];
+      RAND_bytes(fake, sizeof fake);
+      base64_encode(fake, sizeof fake, fake_b64, sizeof fake_b64, BASE64_STD);
+      json_object_set_new(entry, "public_key", json_string(fake_b64));
+    }
+    json_array_append_new(others, entry);
+  }
   p->next = lr->members;
   lr->members = p;
   lr->count++;
