@@ -37,6 +37,9 @@ static const char usage[] =
     "  --e2ee-test-mitm       TEST ONLY: act as a malicious server that hands newcomers a\n"
     "                         substituted public key for the first participant of each\n"
     "                         room, so tests can show that security codes then differ\n"
+    "  --e2ee-test-tamper N   TEST ONLY: alter every Nth forwarded audio packet (flip a\n"
+    "                         bit of its last byte) and overwrite the next one halfway\n"
+    "                         through with plain bytes, to show receivers drop both\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --team ID              with --new-key: the team to add the key to\n"
@@ -78,7 +81,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_CAPTURE, OPT_MITM, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -104,6 +107,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
     case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
     case OPT_CAPTURE: rc = copy_str(c->capture_dir, sizeof c->capture_dir, v); break;
+    case OPT_TAMPER: rc = parse_int(v, 2, 1000000, &c->e2ee_test_tamper); break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
     case OPT_TEAM: rc = uuid_is_valid(v) ? copy_str(c->team, sizeof c->team, v) : -1; break;
     case OPT_REVOKEKEY: {
@@ -145,6 +149,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
       {"capture", required_argument, 0, OPT_CAPTURE},
       {"e2ee-test-mitm", no_argument, 0, OPT_MITM},
+      {"e2ee-test-tamper", required_argument, 0, OPT_TAMPER},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
       {"team", required_argument, 0, OPT_TEAM},

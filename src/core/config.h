@@ -24,6 +24,7 @@ typedef struct {
   int max_video_kbps;     /* REMB sent to publishers */
   char capture_dir[512];  /* --capture: write forwarded payloads here ("" = off) */
   bool e2ee_test_mitm;    /* --e2ee-test-mitm: the server lies about a public key (tests only) */
+  int e2ee_test_tamper;   /* --e2ee-test-tamper N: alter audio packets in flight (tests only) */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
   char team[64];          /* --team ID: the team --new-key works on (default: the first) */

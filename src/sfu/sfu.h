@@ -22,6 +22,7 @@ typedef struct {
   int port;                    /* 0: any free port */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
   char capture_dir[512];       /* "" = no capture; see docs/operations.md */
+  int test_tamper;             /* tests only: alter every Nth audio packet (0 = never) */
 } sfu_config;
 
 typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;

@@ -55,6 +55,7 @@ typedef struct {
   rtp_seq_tracker seq;
   uint64_t last_pli_ms;
   FILE *capture; /* --capture: this stream's payloads */
+  uint64_t forwarded;
 } track;
 
 typedef struct {
@@ -458,6 +459,13 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     return;
   }
   if (tr->capture) capture_write(tr, pkt, &h);
+  tr->forwarded++;
+  if (w->s->cfg.test_tamper && tr->t.kind == SFU_AUDIO && h.payload_len > 4) {
+    /* Test hook (--e2ee-test-tamper): the server as an active attacker. */
+    uint64_t n = tr->forwarded % (uint64_t)w->s->cfg.test_tamper;
+    if (n == 0) pkt[h.header_len + h.payload_len - 1] ^= 0x01;                          /* altered */
+    else if (n == 1) memset(pkt + h.header_len + 1, 0x41, h.payload_len - 1);            /* replaced by plain bytes */
+  }
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
   if (h.extension && rtp_ext_remap(pkt, &h, tr->ext_map) != 0) {
     COUNT(malformed, 1);

@@ -1,0 +1,50 @@
+// Integrity and strictness in a real E2EE call: the SFU (test hook
+// --e2ee-test-tamper) alters some audio packets in flight and replaces
+// others with plain bytes. The receiver must drop and count every one of
+// them while the rest of the call keeps decrypting.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, stopServer } from '../lib/server.mjs';
+import { launchChromium, sleep } from '../lib/browser.mjs';
+
+const e2ee = (page) => page.evaluate(() => window.sealroom.e2ee);
+
+describe('E2EE integrity against a tampering server', () => {
+  let s, browser;
+  const pages = [];
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0', '--e2ee-test-tamper', '25'] });
+    await s.api('POST', '/api/v1/rooms', { friendly_url: 'e2ee-tamper', e2ee_enabled: true });
+    browser = await launchChromium();
+  });
+  after(async () => {
+    if (browser) await browser.close();
+    await stopServer(s);
+  });
+
+  test('altered and injected frames are dropped and counted, never decoded; the call goes on', async () => {
+    for (const name of ['Ann', 'Bob']) {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${s.url}/e2ee-tamper`);
+      await page.fill('#name', name);
+      await page.click('#join');
+      await page.waitForFunction(() => window.sealroom && window.sealroom.state === 'joined', null, { timeout: 10000 });
+      pages.push(page);
+    }
+    await sleep(2000);
+    const first = await Promise.all(pages.map(e2ee));
+    await sleep(4000);
+    const later = await Promise.all(pages.map(e2ee));
+    for (let i = 0; i < pages.length; i++) {
+      const e0 = first[i], e1 = later[i];
+      // Every 25th audio packet altered, the next replaced: about 2 in 25 (50 packets/s).
+      const dropped = e1.dropTotal - e0.dropTotal;
+      assert.ok(dropped >= 8, `only ${dropped} drops in 4 s: ${JSON.stringify(e1.drops)}`);
+      assert.ok(Object.keys(e1.drops).length >= 1, JSON.stringify(e1.drops));
+      // The rest still decrypts: audio and video keep flowing.
+      assert.ok(e1.decrypted.audio - e0.decrypted.audio > 100, `audio decrypts ${e1.decrypted.audio - e0.decrypted.audio}`);
+      assert.ok(e1.decrypted.video - e0.decrypted.video > 20, `video decrypts ${e1.decrypted.video - e0.decrypted.video}`);
+      console.log(`# page ${i}: ${dropped} frames dropped in 4 s, by reason ${JSON.stringify(e1.drops)}`);
+    }
+  });
+});
