@@ -500,6 +500,27 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
   session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
 }
 
+/* Chat: the payload goes to everyone else in the room as it is. In an E2EE
+ * room it is a sealed {"t":"chat"...} object (docs/e2ee.md) the server cannot
+ * read; elsewhere {"text": "..."}. Nothing is stored. */
+void meeting_chat(signal_server *srv, participant *p, json_t *payload) {
+  if (!p->room->settings.chat_enabled) return session_error(p->sess, "forbidden", "Chat is off in this room.");
+  if (!(p->r.permissions & PERM_CHAT)) return session_error(p->sess, "forbidden", "Your role may not chat.");
+  char *text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
+  size_t size = text ? strlen(text) : 0;
+  free(text);
+  if (!text || size > RELAY_MAX_BYTES || !json_is_object(payload))
+    return session_error(p->sess, "too_large", "A chat payload is a JSON object of at most 16 KiB.");
+  if (!p->room->settings.e2ee_enabled) {
+    const char *t = json_string_value(json_object_get(payload, "text"));
+    if (!t || json_object_size(payload) != 1 || !*t)
+      return session_error(p->sess, "bad_message", "A chat message is {\"text\": \"...\"}.");
+  }
+  srv->stats.relays++;
+  broadcast(p->room, p, json_pack("{s:s,s:s,s:O,s:I}", "type", "chat", "from", p->id, "payload", payload, "ts",
+                                  (json_int_t)now_unix()));
+}
+
 void meeting_check_timeouts(signal_server *srv, uint64_t now_ms) {
   for (live_room *lr = srv->rooms; lr; lr = lr->next)
     for (participant *p = lr->members; p; p = p->next)

@@ -65,7 +65,7 @@ static void handle(session *s, json_t *msg) {
     if (s->p) return session_error(s, "already_joined", "This connection has already joined a room.");
     return meeting_join(srv, s, msg);
   }
-  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "leave"};
+  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "chat", "leave"};
   bool is_known = false;
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= strcmp(type, known[i]) == 0;
   if (!is_known) return session_error(s, "unknown_type", "Unknown message type.");
@@ -89,6 +89,11 @@ static void handle(session *s, json_t *msg) {
     json_t *muted = json_object_get(msg, "muted");
     if (!kind || !json_is_boolean(muted)) return session_error(s, "bad_message", "mute needs \"kind\" and a boolean \"muted\".");
     meeting_mute(srv, p, kind, json_is_true(muted));
+  } else if (strcmp(type, "chat") == 0) {
+    json_t *payload = json_object_get(msg, "payload");
+    if (!payload) return session_error(s, "bad_message", "chat needs a \"payload\".");
+    if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many chat messages.");
+    meeting_chat(srv, p, payload);
   } else if (strcmp(type, "relay") == 0) {
     const char *to = json_string_value(json_object_get(msg, "to"));
     json_t *payload = json_object_get(msg, "payload");

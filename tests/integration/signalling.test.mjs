@@ -348,3 +348,53 @@ describe('signalling for end-to-end encrypted rooms', () => {
     await d.c.waitClosed();
   });
 });
+
+describe('chat', () => {
+  let s;
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    await s.api('POST', '/api/v1/rooms', { friendly_url: 'chat-plain' });
+    await s.api('POST', '/api/v1/rooms', { friendly_url: 'chat-off', chat_enabled: false });
+    await s.api('POST', '/api/v1/rooms', { friendly_url: 'chat-e2ee', e2ee_enabled: true });
+  });
+  after(() => stopServer(s));
+
+  test('plain rooms: {text} goes to everyone else with the sender and a time; checked and limited', async () => {
+    const a = await join(s, 'chat-plain', 'A');
+    const b = await join(s, 'chat-plain', 'B');
+    const c = await join(s, 'chat-plain', 'C');
+    a.c.send({ type: 'chat', payload: { text: 'hello all' } });
+    for (const x of [b, c]) {
+      const m = await x.c.next((m) => m.type === 'chat');
+      assert.equal(m.from, a.first.participant_id);
+      assert.deepEqual(m.payload, { text: 'hello all' });
+      assert.ok(Math.abs(m.ts - Date.now() / 1000) < 5);
+    }
+    a.c.send({ type: 'chat', payload: { text: '' } });
+    assert.equal((await a.c.next((m) => m.type === 'error')).code, 'bad_message');
+    a.c.send({ type: 'chat', payload: { text: 'x'.repeat(17000) } });
+    assert.equal((await a.c.next((m) => m.type === 'error')).code, 'too_large');
+    for (const x of [a, b, c]) x.c.close();
+    await Promise.all([a, b, c].map((x) => x.c.waitClosed()));
+  });
+
+  test('chat_enabled false refuses chat', async () => {
+    const a = await join(s, 'chat-off', 'A');
+    a.c.send({ type: 'chat', payload: { text: 'hi' } });
+    assert.equal((await a.c.next((m) => m.type === 'error')).code, 'forbidden');
+    a.c.close();
+    await a.c.waitClosed();
+  });
+
+  test('E2EE rooms carry the sealed object untouched', async () => {
+    const pk = (n) => Buffer.alloc(32, n).toString('base64');
+    const a = await join(s, 'chat-e2ee', 'A', { public_key: pk(1) });
+    const b = await join(s, 'chat-e2ee', 'B', { public_key: pk(2) });
+    const sealed = { t: 'chat', v: 1, g: 1, r: 0, n: 'AAAAAAAAAAAAAAAA', c: 'c2VhbGVk' };
+    a.c.send({ type: 'chat', payload: sealed });
+    assert.deepEqual((await b.c.next((m) => m.type === 'chat')).payload, sealed);
+    a.c.close();
+    b.c.close();
+    await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
+  });
+});
