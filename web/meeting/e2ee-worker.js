@@ -15,6 +15,10 @@
 //   owner {rid, owner}               the participant owning an incoming receiver
 //   stream {role, kind, rid, owner, readable, writable}   createEncodedStreams path
 //   exportKeys {reqId}               test mode only -> {op: 'exportKeys', reqId, keys}
+//   chatSeal {reqId, text}           seal a chat text (docs/e2ee.md 9) under our current base key
+//                                    -> {op: 'chatSeal', reqId, payload | null, status?}
+//   chatOpen {reqId, from, payload}  open a sealed chat message of another participant
+//                                    -> {op: 'chatOpen', reqId, ok, type?, text?, status?}
 //   stop                             wipe everything (the page leaves)
 // Messages to the page:
 //   relay {to, payload}              send through the signalling relay
@@ -27,6 +31,7 @@ import {
   Sender, RotationTracker, Receiver, Status, base64Encode, base64Decode, toHex, wipe,
   generateKeyPair, derivePairwiseKey, sealKeyMessage, openKeyMessage, ackPayload, parsePayload,
   checkId, checkPublicKey, codecFromMimeType, ROTATE_TIMEOUT_MS,
+  chatKey, sealChat, openChat, ChatSequence, ChatCounter, CHAT_TEXT, CHAT_NAME,
 } from '/e2ee/index.js';
 
 const st = {
@@ -51,6 +56,8 @@ const st = {
   encrypted: { audio: 0, video: 0 },
   encryptMs: { audio: 0, video: 0 },
   keyEvents: 0,
+  chatCounter: new ChatCounter(), // our seq for sealed messages, both types (9)
+  chatSeen: new ChatSequence(),   // last accepted seq per sender
 };
 
 const post = (m) => self.postMessage(m);
@@ -81,6 +88,10 @@ self.onmessage = (ev) => {
     case 'owner': if (m.rid) st.owners.set(m.rid, m.owner || null); break;
     case 'stream': attachStreams(m); break;
     case 'exportKeys': enqueue(() => exportKeys(m.reqId)); break;
+    // In the control queue: a chat is opened only after the key messages
+    // that arrived before it, and sealed after the key changes asked before.
+    case 'chatSeal': enqueue(() => chatSealOp(m)); break;
+    case 'chatOpen': enqueue(() => chatOpenOp(m)); break;
     case 'stop': enqueue(stop); break;
     default: break;
   }
@@ -177,6 +188,7 @@ async function left(id) {
   const peer = st.peers.get(id);
   if (!peer) return;
   st.peers.delete(id);
+  st.chatSeen.forget(id);
   if (peer.rx) {
     for (const [k, v] of Object.entries(peer.rx.drops)) st.retiredDrops[k] = (st.retiredDrops[k] || 0) + v;
     peer.rx.clear();
@@ -377,6 +389,50 @@ setInterval(() => {
   for (const p of st.peers.values()) if (p.rx) p.rx.expire();
   pushStats();
 }, 1000);
+
+// -------------------------------------------------------------------- chat
+
+// Seal under the key of our current (g, r): everyone who holds it (or an
+// earlier step of g, within 16) can open it; participants who join later get
+// only later steps and cannot (docs/e2ee.md 9).
+async function chatSealOp({ reqId, text, type }) {
+  const kind = type === CHAT_NAME ? CHAT_NAME : CHAT_TEXT;
+  if (!st.sender || st.stopped || !st.sessionId) { post({ op: 'chatSeal', reqId, payload: null, status: Status.NO_KEY }); return; }
+  const base = st.sender.baseKey;
+  const generation = st.sender.generation, step = st.sender.step;
+  try {
+    const key = await chatKey(base, st.sessionId);
+    const payload = await sealChat(key, {
+      senderId: st.selfId, generation, step, type: kind, seq: st.chatCounter.next(), body: String(text ?? ''),
+    });
+    post({ op: 'chatSeal', reqId, payload });
+  } catch (e) {
+    post({ op: 'chatSeal', reqId, payload: null, status: statusOf(e) });
+  } finally {
+    wipe(base);
+  }
+}
+
+async function chatOpenOp({ reqId, from, payload }) {
+  const fail = (status) => post({ op: 'chatOpen', reqId, ok: false, status });
+  const peer = typeof from === 'string' ? st.peers.get(from) : null;
+  if (!st.sender || st.stopped || !peer || !peer.rx) { fail(Status.NO_KEY); return; }
+  let p, base = null;
+  try {
+    p = parsePayload(payload);
+    if (p.type !== 'chat') { fail(Status.JSON); return; }
+    base = await peer.rx.baseKeyFor(p.generation, p.step);
+    const key = await chatKey(base, st.sessionId);
+    const m = await openChat(key, peer.id, p);
+    st.chatSeen.accept(peer.id, m.seq);
+    wipe(m.bodyBytes);
+    post({ op: 'chatOpen', reqId, ok: true, type: m.type, text: m.body });
+  } catch (e) {
+    fail(statusOf(e));
+  } finally {
+    if (base) wipe(base);
+  }
+}
 
 // --------------------------------------------------------------- test mode
 

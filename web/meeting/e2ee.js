@@ -14,6 +14,8 @@
 //     .installHooks(mediaHooks) / uninstallHooks(mediaHooks)
 //     .stats                    last counters from the worker
 //     .exportKeys()             test mode only
+//     .sealChat(text)           -> Promise<sealed payload object | null> (docs/e2ee.md 9)
+//     .openChat(from, payload)  -> Promise<{ok, type, text} | {ok: false, status}>
 //     .stop()                   wipes the worker
 
 import { securityCode, fingerprint } from '/e2ee/code.js';
@@ -42,6 +44,7 @@ export class E2eeSession {
     this.stats = { drops: {}, dropTotal: 0, decrypted: { audio: 0, video: 0 }, decryptedFrom: {}, encrypted: { audio: 0, video: 0 } };
     this.peerStatus = new Map(); // id -> {ok, status}
     this.requests = new Map();
+    this.chatReqs = new Map(); // reqId -> resolve, chat seal/open answers
     this.reqId = 0;
     this.rids = new WeakMap();   // RTCRtpReceiver -> rid
     this.senders = new Set();
@@ -86,6 +89,12 @@ export class E2eeSession {
           if (s.track && s.track.kind === 'video' && typeof s.generateKeyFrame === 'function') s.generateKeyFrame().catch(() => {});
         }
         break;
+      case 'chatSeal': case 'chatOpen': {
+        const r = this.chatReqs.get(m.reqId);
+        this.chatReqs.delete(m.reqId);
+        if (r) r(m);
+        break;
+      }
       case 'exportKeys': {
         const r = this.requests.get(m.reqId);
         this.requests.delete(m.reqId);
@@ -155,8 +164,29 @@ export class E2eeSession {
     });
   }
 
+  request(op, fields, fallback) {
+    if (!this.worker) return Promise.resolve(fallback);
+    const reqId = ++this.reqId;
+    return new Promise((resolve) => {
+      this.chatReqs.set(reqId, resolve);
+      this.post({ op, reqId, ...fields });
+    });
+  }
+
+  sealChat(text) {
+    return this.request('chatSeal', { text }, { payload: null, status: 'SRE_ERR_NO_KEY' })
+      .then((m) => m.payload || null);
+  }
+
+  openChat(from, payload) {
+    return this.request('chatOpen', { from, payload }, { ok: false, status: 'SRE_ERR_NO_KEY' })
+      .then((m) => (m.ok ? { ok: true, type: m.type, text: m.text } : { ok: false, status: m.status || 'error' }));
+  }
+
   stop() {
     this.active = false;
+    for (const r of this.chatReqs.values()) r({ ok: false, payload: null, status: 'stopped' });
+    this.chatReqs.clear();
     this.send = null;
     if (this.worker) {
       this.worker.postMessage({ op: 'stop' });

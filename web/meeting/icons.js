@@ -41,6 +41,10 @@ const SHAPES = {
     ['path', { d: 'M4 7h10' }], ['path', { d: 'M18 7h2' }], ['circle', { cx: 16, cy: 7, r: 2 }],
     ['path', { d: 'M4 17h2' }], ['path', { d: 'M10 17h10' }], ['circle', { cx: 8, cy: 17, r: 2 }],
   ],
+  chat: [
+    ['path', { d: 'M4 5.5h16v10H9.5L5 19.5v-4H4z' }],
+    ['path', { d: 'M8 9.5h8' }], ['path', { d: 'M8 12.5h5' }],
+  ],
   close: [
     ['path', { d: 'M6 6l12 12' }], ['path', { d: 'M18 6L6 18' }],
   ],

@@ -9,6 +9,7 @@ import { LocalMedia, describeProblem } from './media.js';
 import { TileGrid, initials } from './tiles.js';
 import { icon, setIcon } from './icons.js';
 import { E2eeSession, e2eeSupport, verification } from './e2ee.js';
+import { Chat } from './chat.js';
 
 const STORE_NAME = 'sealroom.displayName';
 const JOIN_TIMEOUT_MS = 15000;
@@ -88,6 +89,15 @@ const app = {
   verify: { code: null, error: null, fingerprints: {} },
   verifySeq: 0,
 };
+
+const chat = new Chat({
+  send: (payload) => !!(app.signal && app.state === 'joined' && app.signal.send({ type: 'chat', payload }) !== false),
+  e2ee: () => (app.e2eeOn ? app.e2ee : null),
+  nameOf: (id) => (app.participants.get(id) || {}).name || 'Guest',
+  onOpenChange: (open) => {
+    if (open && !$('participants-panel').hidden) setPanelOpen(false);
+  },
+});
 
 const tiles = new TileGrid($('tiles'), { onAutoplayBlocked: () => { $('enable-audio').hidden = false; } });
 
@@ -495,6 +505,7 @@ function onSignal(msg) {
       if (app.subscriber && typeof msg.sdp === 'string') app.subscriber.enqueue({ sdp: msg.sdp, version: msg.version });
       break;
     case 'relay': onRelay(msg); break;
+    case 'chat': if (app.state === 'joined') chat.receive(msg); break;
     case 'pong': break;
     default: console.warn('sealroom: unknown message type', msg.type);
   }
@@ -524,6 +535,7 @@ function onWelcome(msg) {
   app.role = msg.role || null;
   const perms = app.role && Array.isArray(app.role.permissions) ? app.role.permissions : null;
   app.canBroadcast = perms ? perms.includes('broadcast') : true;
+  const canChat = perms ? perms.includes('chat') : true;
 
   app.participants.clear();
   for (const p of Array.isArray(msg.participants) ? msg.participants : []) {
@@ -569,6 +581,10 @@ function onWelcome(msg) {
   }
   updateE2eeUi();
   refreshVerification();
+  chat.start({
+    enabled: app.roomInfo.chat_enabled !== false, canSend: canChat, e2ee: app.e2eeOn,
+    selfId: app.participantId, selfName: typeof msg.name === 'string' && msg.name ? msg.name : app.name,
+  });
 
   setState('joined');
   setRoomHeading();
@@ -668,6 +684,7 @@ function onServerError(msg) {
   switch (code) {
     case 'forbidden':
       if (app.publisher && app.publisher.rejectPending(err)) return;
+      if (chat.serverError(code)) return;
       notify(errorText(code));
       return;
     case 'bad_sdp':
@@ -675,9 +692,18 @@ function onServerError(msg) {
       showError(`${errorText(code)} (receiving)`, { code, action: { label: 'Rejoin', run: rejoin } });
       return;
     case 'rate_limited':
+      if (chat.serverError(code)) return;
       notify(errorText(code));
       return;
-    case 'not_joined': case 'already_joined': case 'unknown_type': case 'bad_message': case 'unknown_participant':
+    case 'too_large':
+      if (chat.serverError(code)) return;
+      console.warn(`sealroom: server error ${code}: ${message}`);
+      return;
+    case 'bad_message':
+      if (chat.serverError(code)) return;
+      console.warn(`sealroom: server error ${code}: ${message}`);
+      return;
+    case 'not_joined': case 'already_joined': case 'unknown_type': case 'unknown_participant':
       console.warn(`sealroom: server error ${code}: ${message}`);
       return;
     default:
@@ -874,6 +900,7 @@ function stateIcon(state, onIcon, offIcon, what) {
 }
 
 function setPanelOpen(open) {
+  if (open && chat.open) chat.setOpen(false);
   $('participants-panel').hidden = !open;
   $('toggle-participants').setAttribute('aria-expanded', String(open));
   $('toggle-participants').classList.toggle('active', open);
@@ -998,6 +1025,7 @@ function teardownCall() {
   app.e2ee = null;
   app.e2eeOn = false;
   app.sessionId = null;
+  chat.stop();
   app.slot = null;
   app.verify = { code: null, error: null, fingerprints: {} };
   app.verifySeq++;
@@ -1089,6 +1117,23 @@ function init() {
     btn.prepend(icon({ 'open-settings': 'settings', 'toggle-participants': 'people', leave: 'leave' }[id]));
   }
   $('close-participants').appendChild(icon('close'));
+  $('toggle-chat').prepend(icon('chat'));
+  $('close-chat').appendChild(icon('close'));
+  $('toggle-chat').addEventListener('click', () => {
+    const open = !chat.open;
+    chat.setOpen(open);
+    if (open) $('chat-input').focus();
+  });
+  $('close-chat').addEventListener('click', () => {
+    chat.setOpen(false);
+    $('toggle-chat').focus();
+  });
+  $('chat-panel').addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape') {
+      chat.setOpen(false);
+      $('toggle-chat').focus();
+    }
+  });
   $('enable-audio').prepend(icon('sound'));
 
   $('join-form').addEventListener('submit', (ev) => {
@@ -1250,6 +1295,7 @@ window.sealroom = {
   get mediaReady() { return app.mediaReady; },
   mediaHooks,
   get e2ee() { return e2eeApi(); },
+  chat: chat.api,
   set onRelay(fn) { app.onRelay = fn; },
   relay(to, payload) { return app.signal ? app.signal.send({ type: 'relay', to, payload }) : false; },
 };
