@@ -56,6 +56,8 @@ typedef struct {
   uint64_t last_pli_ms;
   FILE *capture; /* --capture: this stream's payloads */
   uint64_t forwarded;
+  uint8_t *last_payload; /* --e2ee-test-tamper only: the previous audio payload, to replay */
+  size_t last_len;
 } track;
 
 typedef struct {
@@ -296,6 +298,7 @@ static void unpublish(worker *w, transport *t) {
   for (int k = 0; k < t->n_tracks; k++) {
     ssrc_table_del(w->ssrcs, t->tracks[k].t.ssrc);
     free(t->tracks[k].history);
+    free(t->tracks[k].last_payload);
     if (t->tracks[k].capture) fclose(t->tracks[k].capture);
   }
   memset(t->tracks, 0, sizeof t->tracks);
@@ -461,10 +464,28 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
   if (tr->capture) capture_write(tr, pkt, &h);
   tr->forwarded++;
   if (w->s->cfg.test_tamper && tr->t.kind == SFU_AUDIO && h.payload_len > 4) {
-    /* Test hook (--e2ee-test-tamper): the server as an active attacker. */
+    /* Test hook (--e2ee-test-tamper): the server as an active attacker that
+     * alters a frame, injects plain bytes, and replays an earlier frame under
+     * a fresh RTP header (so only the end-to-end layer can notice). */
     uint64_t n = tr->forwarded % (uint64_t)w->s->cfg.test_tamper;
-    if (n == 0) pkt[h.header_len + h.payload_len - 1] ^= 0x01;                          /* altered */
-    else if (n == 1) memset(pkt + h.header_len + 1, 0x41, h.payload_len - 1);            /* replaced by plain bytes */
+    uint8_t *payload = pkt + h.header_len;
+    bool replayed = false;
+    if (n == 0) {
+      payload[h.payload_len - 1] ^= 0x01; /* altered */
+    } else if (n == 1) {
+      memset(payload + 1, 0x41, h.payload_len - 1); /* replaced by plain bytes */
+    } else if (n == 2 && tr->last_payload && !h.padding && h.header_len + tr->last_len <= UDP_MAX_DATAGRAM) {
+      memcpy(payload, tr->last_payload, tr->last_len); /* the previous frame again */
+      len = h.header_len + tr->last_len;
+      replayed = true;
+    }
+    if (!replayed && n != 0 && n != 1) {
+      if (!tr->last_payload) tr->last_payload = malloc(UDP_MAX_DATAGRAM); /* test mode only */
+      if (tr->last_payload && h.payload_len <= UDP_MAX_DATAGRAM) {
+        memcpy(tr->last_payload, payload, h.payload_len);
+        tr->last_len = h.payload_len;
+      }
+    }
   }
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
   if (h.extension && rtp_ext_remap(pkt, &h, tr->ext_map) != 0) {

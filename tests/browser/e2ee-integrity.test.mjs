@@ -1,7 +1,8 @@
 // Integrity and strictness in a real E2EE call: the SFU (test hook
-// --e2ee-test-tamper) alters some audio packets in flight and replaces
-// others with plain bytes. The receiver must drop and count every one of
-// them while the rest of the call keeps decrypting.
+// --e2ee-test-tamper) alters some audio packets in flight, replaces others
+// with plain bytes and replays earlier frames under fresh RTP headers. The
+// receiver must drop and count every one of them (authentication, slot and
+// replay failures) while the rest of the call keeps decrypting.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
@@ -22,7 +23,7 @@ describe('E2EE integrity against a tampering server', () => {
     await stopServer(s);
   });
 
-  test('altered and injected frames are dropped and counted, never decoded; the call goes on', async () => {
+  test('altered, injected and replayed frames are dropped and counted, never decoded; the call goes on', async () => {
     for (const name of ['Ann', 'Bob']) {
       const page = await (await browser.newContext()).newPage();
       await page.goto(`${s.url}/e2ee-tamper`);
@@ -37,10 +38,12 @@ describe('E2EE integrity against a tampering server', () => {
     const later = await Promise.all(pages.map(e2ee));
     for (let i = 0; i < pages.length; i++) {
       const e0 = first[i], e1 = later[i];
-      // Every 25th audio packet altered, the next replaced: about 2 in 25 (50 packets/s).
+      // Every 25th audio packet altered, the next replaced, the next a replay:
+      // about 3 in 25 (50 packets/s).
       const dropped = e1.dropTotal - e0.dropTotal;
-      assert.ok(dropped >= 8, `only ${dropped} drops in 4 s: ${JSON.stringify(e1.drops)}`);
-      assert.ok(Object.keys(e1.drops).length >= 1, JSON.stringify(e1.drops));
+      assert.ok(dropped >= 12, `only ${dropped} drops in 4 s: ${JSON.stringify(e1.drops)}`);
+      assert.ok(e1.drops.SRE_ERR_AUTH > 0, `no authentication failure: ${JSON.stringify(e1.drops)}`);
+      assert.ok(e1.drops.SRE_ERR_REPLAY > 0, `no replay dropped: ${JSON.stringify(e1.drops)}`);
       // The rest still decrypts: audio and video keep flowing.
       assert.ok(e1.decrypted.audio - e0.decrypted.audio > 100, `audio decrypts ${e1.decrypted.audio - e0.decrypted.audio}`);
       assert.ok(e1.decrypted.video - e0.decrypted.video > 20, `video decrypts ${e1.decrypted.video - e0.decrypted.video}`);
