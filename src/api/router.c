@@ -97,35 +97,25 @@ static void r_root(api_ctx *a, const api_caller *w, const char *arg, const http_
   http_set_header(res, "Location", "/dashboard");
 }
 
-static void r_dashboard(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+/* Serves web_dir/<folder>/<name> (name "" = index.html) or answers 404. */
+static void serve_asset(api_ctx *a, const char *folder, const char *name, csp_kind csp,
                         http_response *res) {
   char rel[256];
-  snprintf(rel, sizeof rel, "dashboard/%s", arg && *arg ? arg : "index.html");
-  if (static_serve(a->cfg->web_dir, rel, CSP_DASHBOARD, res) != 0) api_error(res, 404, "Not found.");
+  snprintf(rel, sizeof rel, "%s/%s", folder, name && *name ? name : "index.html");
+  if (static_serve(a->cfg->web_dir, rel, csp, res) != 0) api_error(res, 404, "Not found.");
 }
 
+static void r_dashboard(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                        http_response *res) { serve_asset(a, "dashboard", arg, CSP_DASHBOARD, res); }
+/* The meeting page's own files. */
+static void r_meeting_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                            http_response *res) { serve_asset(a, "meeting", arg, CSP_MEETING, res); }
 /* The E2EE protocol modules (web/e2ee), loaded by the meeting page and its worker. */
 static void r_e2ee_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                         http_response *res) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "e2ee/%s", arg);
-  if (static_serve(a->cfg->web_dir, rel, CSP_MEETING, res) != 0) api_error(res, 404, "Not found.");
-}
-
+                         http_response *res) { serve_asset(a, "e2ee", arg, CSP_MEETING, res); }
 /* Files shared by the dashboard and the meeting page (web/common). */
 static void r_common_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                           http_response *res) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "common/%s", arg);
-  if (static_serve(a->cfg->web_dir, rel, CSP_DASHBOARD, res) != 0) api_error(res, 404, "Not found.");
-}
-
-static void r_meeting_asset(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                            http_response *res) {
-  char rel[256];
-  snprintf(rel, sizeof rel, "meeting/%s", arg);
-  if (static_serve(a->cfg->web_dir, rel, CSP_MEETING, res) != 0) api_error(res, 404, "Not found.");
-}
+                           http_response *res) { serve_asset(a, "common", arg, CSP_DASHBOARD, res); }
 
 /* /{friendly_url} or /{room id}: the meeting page, if the room exists. */
 static void r_meeting_page(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,

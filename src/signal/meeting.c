@@ -484,11 +484,16 @@ void meeting_mute(signal_server *srv, participant *p, const char *kind, bool mut
                                   tracks_json(p)));
 }
 
-void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload) {
+/* True if payload serializes to at most RELAY_MAX_BYTES (relays and chat). */
+static bool payload_fits(const json_t *payload) {
   char *text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
   size_t size = text ? strlen(text) : 0;
   free(text);
-  if (!text || size > RELAY_MAX_BYTES)
+  return text && size <= RELAY_MAX_BYTES;
+}
+
+void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload) {
+  if (!payload_fits(payload))
     return session_error(p->sess, "too_large", "A relay payload may be at most 16 KiB.");
   for (participant *q = p->room->members; q; q = q->next) {
     if (q != p && strcmp(q->id, to) == 0) {
@@ -506,10 +511,7 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
 void meeting_chat(signal_server *srv, participant *p, json_t *payload) {
   if (!p->room->settings.chat_enabled) return session_error(p->sess, "forbidden", "Chat is off in this room.");
   if (!(p->r.permissions & PERM_CHAT)) return session_error(p->sess, "forbidden", "Your role may not chat.");
-  char *text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
-  size_t size = text ? strlen(text) : 0;
-  free(text);
-  if (!text || size > RELAY_MAX_BYTES || !json_is_object(payload))
+  if (!json_is_object(payload) || !payload_fits(payload))
     return session_error(p->sess, "too_large", "A chat payload is a JSON object of at most 16 KiB.");
   if (!p->room->settings.e2ee_enabled) {
     const char *t = json_string_value(json_object_get(payload, "text"));
