@@ -81,17 +81,17 @@ extern "C" {
   X(ERR_BAD_PEER, -20, "peer has our id or our public key")                        \
   /* A relay payload is not the JSON object this protocol defines. */              \
   X(ERR_JSON, -21, "malformed payload")                                            \
-  /* A relay payload has a protocol version other than 1. */                       \
+  /* A relay payload has a protocol version other than 2. */                       \
   X(ERR_VERSION, -22, "unsupported payload version")                               \
   /* A base64 field is not canonical RFC 4648 base64. */                           \
   X(ERR_BASE64, -23, "invalid base64")                                             \
   /* A key message older than keys already accepted from that sender. */           \
   X(ERR_STALE_KEY, -24, "stale key message")                                       \
-  /* A key message with a held (generation, step) but a different key. */          \
+  /* A key message with a held (epoch, step) but a different key. */               \
   X(ERR_KEY_CONFLICT, -25, "conflicting key for a held key id")                    \
-  /* A chat body is not valid UTF-8. */                                            \
+  /* A chat body or display name is not valid UTF-8 (or a name has a control). */ \
   X(ERR_UTF8, -26, "invalid UTF-8")                                                \
-  /* A chat body is empty or longer than SRE_CHAT_BODY_MAX. */                     \
+  /* A chat body is empty or too long, or a display name is too long. */          \
   X(ERR_TOO_LARGE, -27, "size out of range")                                       \
   /* A roster is empty, too large, or has a duplicate id. */                       \
   X(ERR_ROSTER, -28, "invalid roster")                                             \
@@ -100,7 +100,9 @@ extern "C" {
   /* OpenSSL failed (out of memory or an internal error). */                       \
   X(ERR_CRYPTO, -30, "cryptographic library failure")                              \
   /* The CSPRNG failed. */                                                         \
-  X(ERR_RANDOM, -31, "random generator failure")
+  X(ERR_RANDOM, -31, "random generator failure")                                  \
+  /* The sender's epoch is 0xFFFFFFFF: it cannot rotate any more. */             \
+  X(ERR_EPOCH_EXHAUSTED, -32, "epoch exhausted")
 
 typedef enum {
 #define SRE_STATUS_ENUM_(name, value, msg) SRE_##name = value,
@@ -108,7 +110,7 @@ typedef enum {
 #undef SRE_STATUS_ENUM_
 } sre_status;
 
-#define SRE_STATUS_COUNT 32 /* statuses are 0 .. -(SRE_STATUS_COUNT - 1) */
+#define SRE_STATUS_COUNT 33 /* statuses are 0 .. -(SRE_STATUS_COUNT - 1) */
 
 /* A sentence for a status; "unknown status" for other values. Never NULL. */
 const char *sre_strerror(int status);
@@ -140,6 +142,8 @@ int sre_status_from_name(const char *name);
 #define SRE_RX_KEYS 6               /* keys a receiver holds per sender */
 #define SRE_ROSTER_MAX 1024
 #define SRE_CHAT_BODY_MAX 4096
+#define SRE_NAME_MAX 128            /* display name in a key message, bytes of UTF-8 */
+#define SRE_EPOCH_MAX 0xffffffffu   /* a sender at this epoch cannot rotate */
 #define SRE_CODE_GROUPS 12
 #define SRE_CODE_STR_LEN (SRE_CODE_GROUPS * 6)       /* "ddddd ddddd ... ddddd" + NUL */
 #define SRE_FINGERPRINT_GROUPS 4
@@ -260,16 +264,15 @@ sre_status sre_frame_parse(sre_codec codec, const uint8_t *wire, size_t len, siz
 sre_status sre_frame_decrypt(sre_key *k, sre_codec codec, const uint8_t *wire, size_t len,
                              uint8_t *out, size_t out_cap, size_t *out_len, sre_header *hdr);
 
-/* ---- KID layout and generations (docs/e2ee.md 4.5, 8.1) ----------------- */
+/* ---- KID layout, epochs and generations (docs/e2ee.md 4.5, 8.1) -------- */
 
 /* slot << 16 | generation << 8 | step. */
 uint64_t sre_kid_make(uint16_t slot, uint8_t generation, uint8_t step);
 /* Splits a KID; false if it does not fit the layout (above 32 bits). */
 bool sre_kid_split(uint64_t kid, uint16_t *slot, uint8_t *generation, uint8_t *step);
-/* The generation after g: 1..254 -> g+1, 255 -> 1 (0 -> 1). */
-uint8_t sre_generation_next(uint8_t g);
-/* True if generation a is newer than b in the 1..255 ring (1..127 ahead). */
-bool sre_generation_newer(uint8_t a, uint8_t b);
+/* The 8-bit KID generation of a 32-bit epoch: ((epoch - 1) mod 255) + 1,
+ * so 1..255 for epochs >= 1 (epoch 256 -> 1); 0 for epoch 0 (never used). */
+uint8_t sre_epoch_generation(uint32_t epoch);
 
 /* ---- Ratchet (RFC 9605 section 5.1; docs/e2ee.md 8.3) ------------------ */
 
@@ -298,8 +301,10 @@ void sre_replay_commit(sre_replay *w, uint64_t ctr);
 
 typedef struct {
   uint16_t slot;
-  uint8_t generation;
+  uint32_t epoch;       /* 1.. ; +1 per rotation, never wraps */
+  uint8_t generation;   /* sre_epoch_generation(epoch): the KID field */
   uint8_t step;
+  bool used;            /* the current key encrypted a frame or sealed a chat message */
   uint8_t base_key[SRE_RATCHETED_KEY_LEN];
   size_t base_key_len;
   uint64_t ctr;     /* next CTR */
@@ -307,17 +312,30 @@ typedef struct {
   sre_key key;
 } sre_sender;
 
-/* Starts a sender at (generation, step 0) with base_key (16 bytes), or 16
- * fresh random bytes if base_key is NULL. */
-sre_status sre_sender_init(sre_sender *s, uint16_t slot, uint8_t generation,
+/* Starts a sender at (epoch, step 0) with base_key (16 bytes), or 16 fresh
+ * random bytes if base_key is NULL. A joining sender starts at epoch 1;
+ * epoch 0 is SRE_ERR_ARG. The key starts unused. */
+sre_status sre_sender_init(sre_sender *s, uint16_t slot, uint32_t epoch,
                            const uint8_t *base_key, size_t base_key_len);
-/* One ratchet step (a join): step+1, counter 0, old key wiped. At step 255:
+/* One ratchet step: step+1, counter 0, unused, old key wiped. At step 255:
  * SRE_ERR_RATCHET_EXHAUSTED and nothing changes. */
 sre_status sre_sender_ratchet(sre_sender *s);
-/* A new generation (a leave): generation sre_generation_next, step 0, counter 0,
- * base_key (16 bytes) or random when NULL; the old key is wiped. */
+/* A new base key (a leave): epoch + 1, step 0, counter 0, unused, base_key
+ * (16 bytes) or random when NULL; the old key is wiped. At epoch
+ * SRE_EPOCH_MAX: SRE_ERR_EPOCH_EXHAUSTED and nothing changes (the caller
+ * must stop sending; docs/e2ee.md 8.1). */
 sre_status sre_sender_rotate(sre_sender *s, const uint8_t *base_key, size_t base_key_len);
-/* Encrypts one frame with the current key and the next counter. */
+/* What a join does to the current key when no rotation is pending
+ * (docs/e2ee.md 8.4; the caller keeps pending rotations): an unused key is
+ * kept as it is (*ratcheted = false), a used one is ratcheted one step
+ * (*ratcheted = true); at step 255 a used key gives SRE_ERR_RATCHET_EXHAUSTED
+ * and nothing changes (the caller starts a rotation). Then send the newcomer
+ * the current (epoch, step) key. ratcheted may be NULL. */
+sre_status sre_sender_join(sre_sender *s, bool *ratcheted);
+/* Marks the current key used (call when sealing a chat message under it). */
+void sre_sender_mark_used(sre_sender *s);
+/* Encrypts one frame with the current key and the next counter; a frame
+ * that takes a counter marks the key used. */
 sre_status sre_sender_encrypt(sre_sender *s, sre_codec codec, const uint8_t *frame, size_t len,
                               uint8_t *out, size_t out_cap, size_t *out_len);
 void sre_sender_clear(sre_sender *s);
@@ -326,21 +344,24 @@ void sre_sender_clear(sre_sender *s);
 
 typedef struct {
   bool used;
-  uint8_t generation;
+  bool active;          /* the key that most recently authenticated a frame */
+  uint32_t epoch;
+  uint8_t generation;   /* sre_epoch_generation(epoch); unique among held keys */
   uint8_t step;
   uint8_t base_key[SRE_RATCHETED_KEY_LEN];
   size_t base_key_len;
   uint64_t arrival;     /* grows with every key added */
   uint64_t deadline_ms; /* 0: none; else wiped at this time */
-  sre_replay replay;
+  sre_replay replay_audio; /* frames decrypted as an audio codec (docs/e2ee.md 6) */
+  sre_replay replay_video; /* frames decrypted as a video codec */
   sre_key key;
 } sre_rx_key;
 
 typedef struct {
   uint16_t slot;
   bool any;                 /* a key was ever accepted */
-  uint8_t newest_generation;
-  uint8_t newest_step;      /* highest step held or accepted of newest_generation */
+  uint32_t newest_epoch;
+  uint8_t newest_step;      /* highest step accepted or reached by ratchet of newest_epoch */
   uint64_t next_arrival;
   sre_rx_key keys[SRE_RX_KEYS];
   sre_rx_key candidate;     /* a ratcheted key awaiting its first authenticated frame */
@@ -351,9 +372,11 @@ typedef struct {
 /* Starts the state for the participant with this slot (no keys). */
 void sre_receiver_init(sre_receiver *r, uint16_t slot);
 /* Installs a key from an authenticated key message under the acceptance rules
- * of docs/e2ee.md 8.6: SRE_ERR_STALE_KEY, SRE_ERR_KEY_CONFLICT,
- * SRE_ERR_KEY_LENGTH (16 bytes at step 0, 32 after). A duplicate is SRE_OK. */
-sre_status sre_receiver_add_key(sre_receiver *r, uint8_t generation, uint8_t step,
+ * of docs/e2ee.md 8.6: only a strictly greater (epoch, step) than the newest
+ * accepted is added; SRE_ERR_STALE_KEY, SRE_ERR_KEY_CONFLICT, SRE_ERR_KEY_LENGTH
+ * (16 bytes at step 0, 32 after); epoch 0 is SRE_ERR_ARG. A duplicate is SRE_OK.
+ * A held key of the same KID generation but another epoch is wiped first. */
+sre_status sre_receiver_add_key(sre_receiver *r, uint32_t epoch, uint8_t step,
                                 const uint8_t *base_key, size_t base_key_len, uint64_t now_ms);
 /* The receive path of docs/e2ee.md 5.4 for a frame on a track this sender
  * owns: out = prefix || plaintext (an empty audio frame gives an empty out).
@@ -364,9 +387,10 @@ sre_status sre_receiver_decrypt(sre_receiver *r, sre_codec codec, const uint8_t 
                                 uint64_t now_ms);
 /* Wipes keys whose deadline has passed. */
 void sre_receiver_expire(sre_receiver *r, uint64_t now_ms);
-/* The base key of (generation, step) for opening chat: a held key or one
- * ratcheted forward by at most SRE_RATCHET_MAX_AHEAD (not installed). */
-sre_status sre_receiver_base_key(const sre_receiver *r, uint8_t generation, uint8_t step,
+/* The base key of (epoch, step) for opening chat: a held key or one
+ * ratcheted forward from a held step of that epoch by at most
+ * SRE_RATCHET_MAX_AHEAD (not installed). */
+sre_status sre_receiver_base_key(const sre_receiver *r, uint32_t epoch, uint8_t step,
                                  uint8_t out[SRE_RATCHETED_KEY_LEN], size_t *out_len);
 /* Frames dropped for a reason (a negative status). */
 uint64_t sre_receiver_drops(const sre_receiver *r, sre_status reason);
@@ -403,71 +427,93 @@ sre_status sre_pairwise_key(const sre_keypair *self, const char *self_id,
 
 typedef enum { SRE_PAYLOAD_KEY = 1, SRE_PAYLOAD_ACK = 2, SRE_PAYLOAD_CHAT = 3 } sre_payload_type;
 
-#define SRE_SEALED_MAX (1 + 4 + SRE_CHAT_BODY_MAX + 16) /* largest "c" */
+#define SRE_CHAT_HEAD_LEN (1 + 4 + 8)                     /* type, seq, time_ms */
+#define SRE_SEALED_MAX (SRE_CHAT_HEAD_LEN + SRE_CHAT_BODY_MAX + 16) /* largest "c" */
+#define SRE_KEYMSG_C_MIN (SRE_BASE_KEY_LEN + 16)          /* step 0, empty name */
+#define SRE_KEYMSG_C_MAX (SRE_RATCHETED_KEY_LEN + SRE_NAME_MAX + 16)
 #define SRE_PAYLOAD_MAX 6000                            /* largest JSON we write */
+#define SRE_PROTOCOL_VERSION 2                           /* "v" of key, ack, chat */
 
-/* A parsed key, ack or chat payload. */
+/* A parsed key, ack or chat payload (version 2). */
 typedef struct {
   sre_payload_type type;
-  uint8_t generation;
+  uint32_t epoch;               /* 1..SRE_EPOCH_MAX */
   uint8_t step;                 /* key, chat */
   uint8_t nonce[SRE_NONCE_LEN]; /* key, chat */
   uint8_t c[SRE_SEALED_MAX];    /* ciphertext || tag; key, chat */
   size_t c_len;
 } sre_payload;
 
-/* Strictly parses a relay payload (JSON text, json_len bytes). */
+/* Strictly parses a relay payload (JSON text, json_len bytes): exactly the
+ * members of its type, "v" 2 (else SRE_ERR_VERSION), "e" 1..2^32-1. */
 sre_status sre_payload_parse(const char *json, size_t json_len, sre_payload *out);
 
-#define SRE_KEYMSG_AAD_LEN 91
-sre_status sre_keymsg_aad(const char *sender_id, const char *recipient_id, uint8_t generation,
+/* A display name: 0..SRE_NAME_MAX bytes of valid UTF-8 without control
+ * characters (C0, DEL, C1). SRE_ERR_TOO_LARGE, SRE_ERR_UTF8. */
+sre_status sre_name_check(const uint8_t *name, size_t len);
+
+#define SRE_KEYMSG_AAD_LEN 94
+sre_status sre_keymsg_aad(const char *sender_id, const char *recipient_id, uint32_t epoch,
                           uint8_t step, uint16_t sender_slot, uint8_t out[SRE_KEYMSG_AAD_LEN]);
-/* Seals base_key (16 bytes at step 0, 32 after) under the pairwise key and
- * writes the JSON payload (NUL-terminated; *json_len excludes the NUL).
- * nonce NULL: random (always, except for test vectors). */
+/* Seals base_key (16 bytes at step 0, 32 after) || name (sre_name_check) under
+ * the pairwise key and writes the JSON payload (NUL-terminated; *json_len
+ * excludes the NUL). name may be NULL when name_len is 0. nonce NULL: random
+ * (always, except for test vectors). */
 sre_status sre_keymsg_seal(const uint8_t pairwise_key[SRE_PAIRWISE_KEY_LEN], const char *sender_id,
-                           const char *recipient_id, uint16_t sender_slot, uint8_t generation,
+                           const char *recipient_id, uint16_t sender_slot, uint32_t epoch,
                            uint8_t step, const uint8_t *base_key, size_t base_key_len,
-                           const uint8_t *nonce, char *json, size_t json_cap, size_t *json_len);
-/* Opens a parsed key payload: the base key (16 or 32 bytes) into base_key. */
+                           const uint8_t *name, size_t name_len, const uint8_t *nonce, char *json,
+                           size_t json_cap, size_t *json_len);
+/* Opens a parsed key payload: the base key (16 or 32 bytes) into base_key and
+ * the sender's display name into name (NUL-terminated, *name_len excludes
+ * it; name may be NULL to ignore it). SRE_ERR_KEY_LENGTH when c is too short
+ * for the step or leaves more than SRE_NAME_MAX bytes; SRE_ERR_AUTH;
+ * SRE_ERR_UTF8 for a name that fails sre_name_check (nothing is returned). */
 sre_status sre_keymsg_open(const uint8_t pairwise_key[SRE_PAIRWISE_KEY_LEN], const char *sender_id,
                            const char *recipient_id, uint16_t sender_slot, const sre_payload *p,
-                           uint8_t base_key[SRE_RATCHETED_KEY_LEN], size_t *base_key_len);
-/* {"t":"ack","v":1,"g":G} */
-sre_status sre_ack_write(uint8_t generation, char *json, size_t json_cap, size_t *json_len);
+                           uint8_t base_key[SRE_RATCHETED_KEY_LEN], size_t *base_key_len,
+                           char name[SRE_NAME_MAX + 1], size_t *name_len);
+/* {"t":"ack","v":2,"e":E} */
+sre_status sre_ack_write(uint32_t epoch, char *json, size_t json_cap, size_t *json_len);
 
 typedef enum { SRE_CHAT_TEXT = 1, SRE_CHAT_NAME = 2 } sre_chat_type;
-#define SRE_CHAT_AAD_LEN 54
+#define SRE_CHAT_AAD_LEN 57
 
 sre_status sre_chat_key(const uint8_t *base_key, size_t base_key_len, const uint8_t *session_id,
                         size_t session_id_len, uint8_t out[SRE_CHAT_KEY_LEN]);
-sre_status sre_chat_aad(const char *sender_id, uint8_t generation, uint8_t step,
+sre_status sre_chat_aad(const char *sender_id, uint32_t epoch, uint8_t step,
                         uint8_t out[SRE_CHAT_AAD_LEN]);
 /* Seals a chat text or display name (body: 1..SRE_CHAT_BODY_MAX bytes of
- * UTF-8) and writes the JSON payload. nonce NULL: random. */
+ * UTF-8; time_ms: the sender's clock, Unix milliseconds) and writes the JSON
+ * payload. nonce NULL: random. A sender sealing under its current key must
+ * also call sre_sender_mark_used (docs/e2ee.md 8.4). */
 sre_status sre_chat_seal(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *sender_id,
-                         uint8_t generation, uint8_t step, sre_chat_type type, uint32_t seq,
-                         const uint8_t *body, size_t body_len, const uint8_t *nonce, char *json,
-                         size_t json_cap, size_t *json_len);
+                         uint32_t epoch, uint8_t step, sre_chat_type type, uint32_t seq,
+                         uint64_t time_ms, const uint8_t *body, size_t body_len,
+                         const uint8_t *nonce, char *json, size_t json_cap, size_t *json_len);
 /* Opens a parsed chat payload. The caller checks seq against the sender's
- * last accepted seq (docs/e2ee.md 9). body gets body_len bytes (no NUL). */
+ * last accepted seq (docs/e2ee.md 9). body gets body_len bytes (no NUL).
+ * time_ms gets the sender's time (may be NULL). */
 sre_status sre_chat_open(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *sender_id,
-                         const sre_payload *p, sre_chat_type *type, uint32_t *seq, uint8_t *body,
-                         size_t body_cap, size_t *body_len);
+                         const sre_payload *p, sre_chat_type *type, uint32_t *seq,
+                         uint64_t *time_ms, uint8_t *body, size_t body_cap, size_t *body_len);
 
 /* ---- Security code and fingerprints (docs/e2ee.md 10) ------------------ */
 
 typedef struct {
   const char *id;           /* SRE_ID_LEN characters */
   const uint8_t *public_key; /* SRE_X25519_LEN bytes */
+  const uint8_t *name;      /* display name (sre_name_check); NULL when name_len is 0 */
+  size_t name_len;
 } sre_member;
 
 /* groups x 5 digits from a 32-byte hash (10.1), joined by spaces, NUL-terminated;
  * out needs groups * 6 bytes. */
 sre_status sre_digits(const uint8_t hash[32], const char *info, size_t groups, char *out,
                       size_t out_cap);
-/* The exact hashed input of the security code (members in any order; they are
- * sorted by id here). *len gets its length; out may be NULL to ask for it. */
+/* The exact hashed input of the security code v2 (members in any order; they
+ * are sorted by id here): oneself and every peer with a pairwise key.
+ * *len gets its length; out may be NULL to ask for it. */
 sre_status sre_security_code_input(const uint8_t *session_id, size_t session_id_len,
                                    const sre_member *members, size_t n, uint8_t *out,
                                    size_t out_cap, size_t *len);

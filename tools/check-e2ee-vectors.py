@@ -42,7 +42,11 @@ def digits(h, info, groups):
         if x >= 4294900000: continue
         out.append('%05d' % (x % 100000))
     return ' '.join(out)
+def gen(epoch): return (epoch - 1) % 255 + 1
+assert d['version'] == 2
 n = 0
+for v in d['epoch']:
+    assert gen(v['epoch']) == v['generation']; n += 1
 for v in d['kid']:
     kid = v['slot'] << 16 | v['generation'] << 8 | v['step']
     assert kid == v['kid'] and header(kid, v['header_ctr']).hex() == v['header']; n += 1
@@ -55,14 +59,16 @@ for v in d['key_message']:
     sid = v['session_id'].encode()
     _, _, k = pairwise(sid, v['sender_id'].encode(), H(v['sender_priv']), H(v['sender_pub']), v['recipient_id'].encode(), H(v['recipient_pub']))
     assert k.hex() == v['pairwise_key']
-    aad = b'sealroom key v1' + v['sender_id'].encode() + v['recipient_id'].encode() + bytes([v['generation'], v['step']]) + v['sender_slot'].to_bytes(2, 'big')
-    assert aad.hex() == v['aad']
+    assert v['generation'] == gen(v['epoch'])
+    aad = b'sealroom key v2' + v['sender_id'].encode() + v['recipient_id'].encode() + v['epoch'].to_bytes(4, 'big') + bytes([v['step']]) + v['sender_slot'].to_bytes(2, 'big')
+    assert len(aad) == 94 and aad.hex() == v['aad']
     bk = H(v['base_key']); assert len(bk) == (16 if v['step'] == 0 else 32)
-    c = AESGCM(k).encrypt(H(v['nonce']), bk, aad)
+    name = v['name'].encode(); assert len(name) <= 128
+    c = AESGCM(k).encrypt(H(v['nonce']), bk + name, aad)
     assert c.hex() == v['ciphertext']
     p = json.loads(v['payload'])
-    assert p == {'t': 'key', 'v': 1, 'g': v['generation'], 'r': v['step'], 'n': base64.b64encode(H(v['nonce'])).decode(), 'c': base64.b64encode(c).decode()}
-    assert list(p.keys()) == ['t', 'v', 'g', 'r', 'n', 'c'] and ' ' not in v['payload']; n += 1
+    assert p == {'t': 'key', 'v': 2, 'e': v['epoch'], 'r': v['step'], 'n': base64.b64encode(H(v['nonce'])).decode(), 'c': base64.b64encode(c).decode()}
+    assert list(p.keys()) == ['t', 'v', 'e', 'r', 'n', 'c'] and ' ' not in v['payload']; n += 1
 for v in d['ratchet']:
     k = H(v['base_key'])
     for s in v['steps']:
@@ -94,7 +100,12 @@ for v in d['receive']:
             L = small + 1; val = int.from_bytes(fr[off:off+L], 'big'); off += L; return val
         kid = field(c & 0x80, (c >> 4) & 7); ctr = field(c & 8, c & 7)
         g, s = (kid >> 8) & 255, kid & 255
-        held = [k for k in v['keys'] if k['generation'] == g and k['step'] <= s]
+        # Adding a key wipes held keys of the same generation but another epoch.
+        table = []
+        for k in v['keys']:
+            table = [x for x in table if not (gen(x['epoch']) == gen(k['epoch']) and x['epoch'] != k['epoch'])]
+            table.append(k)
+        held = [k for k in table if gen(k['epoch']) == g and k['step'] <= s]
         k = max(held, key=lambda k: k['step']); base = H(k['base_key'])
         for _ in range(s - k['step']): base = ratchet(base)
         sk, ss = sframe_key(base, kid)
@@ -105,18 +116,20 @@ for v in d['receive']:
 for v in d['chat']:
     bk = H(v['base_key']); ck = hkdf(v['session_id'].encode(), bk, b'sealroom chat v1', 16)
     assert ck.hex() == v['chat_key']
-    aad = b'sealroom chat v1' + v['sender_id'].encode() + bytes([v['generation'], v['step']])
-    assert aad.hex() == v['aad']
-    pt = bytes([v['type']]) + v['seq'].to_bytes(4, 'big') + v['body'].encode()
+    aad = b'sealroom chat v2' + v['sender_id'].encode() + v['epoch'].to_bytes(4, 'big') + bytes([v['step']])
+    assert len(aad) == 57 and aad.hex() == v['aad']
+    pt = bytes([v['type']]) + v['seq'].to_bytes(4, 'big') + v['time_ms'].to_bytes(8, 'big') + v['body'].encode()
     assert pt.hex() == v['plaintext']
     c = AESGCM(ck).encrypt(H(v['nonce']), pt, aad); assert c.hex() == v['ciphertext']
-    p = json.loads(v['payload']); assert p['t'] == 'chat' and base64.b64decode(p['c']) == c; n += 1
+    p = json.loads(v['payload'])
+    assert p == {'t': 'chat', 'v': 2, 'e': v['epoch'], 'r': v['step'], 'n': base64.b64encode(H(v['nonce'])).decode(), 'c': base64.b64encode(c).decode()}; n += 1
 for v in d['code']:
     sid = v['session_id'].encode(); parts = sorted(v['participants'], key=lambda p: p['id'].encode())
-    inp = b'sealroom code v1' + len(sid).to_bytes(2, 'big') + sid + len(parts).to_bytes(2, 'big') + b''.join(p['id'].encode() + H(p['public_key']) for p in parts)
+    inp = b'sealroom code v2' + len(sid).to_bytes(2, 'big') + sid + len(parts).to_bytes(2, 'big') + b''.join(
+        p['id'].encode() + H(p['public_key']) + len(p['name'].encode()).to_bytes(2, 'big') + p['name'].encode() for p in parts)
     assert inp.hex() == v['input']
     h = hashlib.sha256(inp).digest(); assert h.hex() == v['hash']
-    assert digits(h, b'sealroom code digits v1', 12) == v['code'], v['description']; n += 1
+    assert digits(h, b'sealroom code digits v2', 12) == v['code'], v['description']; n += 1
 for v in d['fingerprint']:
     h = hashlib.sha256(b'sealroom fp v1' + H(v['public_key'])).digest(); assert h.hex() == v['hash']
     assert digits(h, b'sealroom fp digits v1', 4) == v['fingerprint']; n += 1

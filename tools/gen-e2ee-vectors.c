@@ -34,6 +34,8 @@ static const char *const ids[4] = {
     "c56a4180-65aa-42ec-a945-5fd21dec0538", /* D */
 };
 static const uint16_t slots[4] = {1, 2, 3, 65535};
+/* Display names: ASCII, empty, non-ASCII, one letter. */
+static const char *const names[4] = {"Ana", "", "Zo\xc3\xab \xe6\x9d\x8e", "D"};
 
 static sre_keypair kp[4];
 
@@ -101,6 +103,16 @@ static json_t *kid_vectors(void) {
   return a;
 }
 
+static json_t *epoch_vectors(void) {
+  static const uint32_t epochs[] = {1, 2, 254, 255, 256, 257, 300, 510, 511, 65536, 4294967295u};
+  json_t *a = json_array();
+  for (size_t i = 0; i < sizeof epochs / sizeof epochs[0]; i++) {
+    json_array_append_new(a, json_pack("{s:I,s:i}", "epoch", (json_int_t)epochs[i], "generation",
+                                       sre_epoch_generation(epochs[i])));
+  }
+  return a;
+}
+
 static json_t *pairwise_vectors(void) {
   static const int pairs[][2] = {{0, 1}, {0, 2}, {2, 1}};
   json_t *a = json_array();
@@ -124,8 +136,9 @@ static json_t *pairwise_vectors(void) {
 static json_t *key_message_vectors(void) {
   struct {
     int from, to;
-    uint8_t g, step;
-  } v[] = {{0, 1, 1, 0}, {0, 2, 1, 2}, {1, 0, 255, 0}, {3, 2, 7, 1}};
+    uint32_t epoch;
+    uint8_t step;
+  } v[] = {{0, 1, 1, 0}, {0, 2, 256, 2}, {1, 0, 255, 0}, {3, 2, 300, 1}, {2, 3, 4294967295u, 0}};
   json_t *a = json_array();
   for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
     int p = v[i].from, q = v[i].to;
@@ -139,23 +152,28 @@ static json_t *key_message_vectors(void) {
     snprintf(label, sizeof label, "key message nonce %zu", i);
     fill(nonce, 12, label);
     OK(sre_pairwise_key(&kp[p], ids[p], kp[q].pub, ids[q], sid(), strlen(session_id), k));
-    OK(sre_keymsg_aad(ids[p], ids[q], v[i].g, v[i].step, slots[p], aad));
-    OK(sre_keymsg_seal(k, ids[p], ids[q], slots[p], v[i].g, v[i].step, base, blen, nonce, json,
-                       sizeof json, &jl));
+    OK(sre_keymsg_aad(ids[p], ids[q], v[i].epoch, v[i].step, slots[p], aad));
+    OK(sre_keymsg_seal(k, ids[p], ids[q], slots[p], v[i].epoch, v[i].step, base, blen,
+                       (const uint8_t *)names[p], strlen(names[p]), nonce, json, sizeof json, &jl));
     sre_payload pl;
     OK(sre_payload_parse(json, jl, &pl));
     uint8_t rk[16];
     OK(sre_pairwise_key(&kp[q], ids[q], kp[p].pub, ids[p], sid(), strlen(session_id), rk));
-    OK(sre_keymsg_open(rk, ids[p], ids[q], slots[p], &pl, got, &gl));
+    char name[SRE_NAME_MAX + 1];
+    size_t nl;
+    OK(sre_keymsg_open(rk, ids[p], ids[q], slots[p], &pl, got, &gl, name, &nl));
     if (gl != blen || memcmp(got, base, blen) != 0) DIE("key message round trip");
+    if (nl != strlen(names[p]) || strcmp(name, names[p]) != 0) DIE("key message name round trip");
     json_t *e = json_pack("{s:s,s:s,s:o,s:o,s:i,s:s,s:o,s:o}", "session_id", session_id,
                           "sender_id", ids[p], "sender_priv", hex(kp[p].priv, 32), "sender_pub",
                           hex(kp[p].pub, 32), "sender_slot", slots[p], "recipient_id", ids[q],
                           "recipient_priv", hex(kp[q].priv, 32), "recipient_pub",
                           hex(kp[q].pub, 32));
-    json_object_set_new(e, "generation", json_integer(v[i].g));
+    json_object_set_new(e, "epoch", json_integer(v[i].epoch));
+    json_object_set_new(e, "generation", json_integer(sre_epoch_generation(v[i].epoch)));
     json_object_set_new(e, "step", json_integer(v[i].step));
     json_object_set_new(e, "base_key", hex(base, blen));
+    json_object_set_new(e, "name", json_string(names[p]));
     json_object_set_new(e, "nonce", hex(nonce, 12));
     json_object_set_new(e, "pairwise_key", hex(k, 16));
     json_object_set_new(e, "aad", hex(aad, sizeof aad));
@@ -297,7 +315,7 @@ static json_t *receive_entry(const char *what, sre_codec codec, uint16_t track_s
     const char *hx = json_string_value(json_object_get(k, "base_key"));
     size_t bl = strlen(hx) / 2;
     for (size_t b = 0; b < bl; b++) sscanf(hx + 2 * b, "%2hhx", &base[b]);
-    OK(sre_receiver_add_key(&r, (uint8_t)json_integer_value(json_object_get(k, "generation")),
+    OK(sre_receiver_add_key(&r, (uint32_t)json_integer_value(json_object_get(k, "epoch")),
                             (uint8_t)json_integer_value(json_object_get(k, "step")), base, bl, 0));
   }
   uint8_t out[4096];
@@ -316,8 +334,9 @@ static json_t *receive_entry(const char *what, sre_codec codec, uint16_t track_s
   return e;
 }
 
-static json_t *key_entry(uint8_t g, uint8_t step, const uint8_t *base, size_t len) {
-  return json_pack("{s:i,s:i,s:o}", "generation", g, "step", step, "base_key", hex(base, len));
+static json_t *key_entry(uint32_t epoch, uint8_t step, const uint8_t *base, size_t len) {
+  return json_pack("{s:I,s:i,s:o}", "epoch", (json_int_t)epoch, "step", step, "base_key",
+                   hex(base, len));
 }
 
 static json_t *receive_vectors(void) {
@@ -328,9 +347,20 @@ static json_t *receive_vectors(void) {
   frame_base_key(slot, 1, 16, b16);
   frame_base_key(slot, 1, 17, b17);
   frame_base_key(slot, 2, 0, bg2);
-  json_t *held0 = json_array(), *held17 = json_array();
+  json_t *held0 = json_array(), *held17 = json_array(), *held256 = json_array();
+  json_t *held_replaced = json_array(), *held_g2 = json_array();
   json_array_append_new(held0, key_entry(1, 0, b0, l0));
   json_array_append_new(held17, key_entry(1, 17, b17, 32));
+  /* Epoch 256 has KID generation 1: the frames of generation 1 map to it. */
+  json_array_append_new(held256, key_entry(256, 0, b0, l0));
+  /* Epoch 1, then epoch 256 with another key: the epoch-1 key is wiped. */
+  uint8_t other[16];
+  fill(other, 16, "receive vector epoch 256 base key");
+  json_array_append_new(held_replaced, key_entry(1, 0, b0, l0));
+  json_array_append_new(held_replaced, key_entry(256, 0, other, 16));
+  /* Epoch 257 (generation 2) holds the key of generation 2's frames. */
+  json_array_append_new(held_g2, key_entry(1, 0, b0, l0));
+  json_array_append_new(held_g2, key_entry(257, 0, bg2, 16));
 
   /* seq: step 0 CTR 0..3 (0-3), step 0 CTR 200 (4), step 16 (5), step 17 (6),
    * generation 2 (7); all VP8 delta frames. */
@@ -398,21 +428,32 @@ static json_t *receive_vectors(void) {
   t[4] = 0x00;
   t[5] = 0x05;
   CASE("non-minimal header", SRE_CODEC_VP8, slot, held0, none, t, 3 + 3 + 16);
+  CASE("epoch 256 decrypts frames of KID generation 1", SRE_CODEC_VP8, slot, held256, none, seq[0],
+       seq_len[0]);
+  CASE("epoch 256 replaced the epoch-1 key of the same generation", SRE_CODEC_VP8, slot,
+       held_replaced, none, seq[0], seq_len[0]);
+  CASE("epoch 257 decrypts frames of KID generation 2", SRE_CODEC_VP8, slot, held_g2, none, seq[7],
+       seq_len[7]);
 #undef CASE
   json_decref(held0);
   json_decref(held17);
+  json_decref(held256);
+  json_decref(held_replaced);
+  json_decref(held_g2);
   return a;
 }
 
 static json_t *chat_vectors(void) {
   struct {
     int from;
-    uint8_t g, step;
+    uint32_t epoch;
+    uint8_t step;
     sre_chat_type type;
     uint32_t seq;
+    uint64_t time_ms;
     const char *body;
-  } v[] = {{0, 1, 0, SRE_CHAT_TEXT, 0, "Hello, sealroom \xf0\x9f\x94\x92"},
-           {1, 4, 2, SRE_CHAT_NAME, 17, "Zo\xc3\xab"}};
+  } v[] = {{0, 1, 0, SRE_CHAT_TEXT, 0, 1767225600000ull, "Hello, sealroom \xf0\x9f\x94\x92"},
+           {1, 300, 2, SRE_CHAT_NAME, 17, 1767225661234ull, "Zo\xc3\xab"}};
   json_t *a = json_array();
   for (size_t i = 0; i < 2; i++) {
     uint8_t base[32], ck[16], nonce[12], aad[SRE_CHAT_AAD_LEN];
@@ -425,9 +466,9 @@ static json_t *chat_vectors(void) {
     snprintf(label, sizeof label, "chat nonce %zu", i);
     fill(nonce, 12, label);
     OK(sre_chat_key(base, blen, sid(), strlen(session_id), ck));
-    OK(sre_chat_aad(ids[v[i].from], v[i].g, v[i].step, aad));
+    OK(sre_chat_aad(ids[v[i].from], v[i].epoch, v[i].step, aad));
     size_t bl = strlen(v[i].body);
-    OK(sre_chat_seal(ck, ids[v[i].from], v[i].g, v[i].step, v[i].type, v[i].seq,
+    OK(sre_chat_seal(ck, ids[v[i].from], v[i].epoch, v[i].step, v[i].type, v[i].seq, v[i].time_ms,
                      (const uint8_t *)v[i].body, bl, nonce, json, sizeof json, &jl));
     sre_payload p;
     OK(sre_payload_parse(json, jl, &p));
@@ -437,14 +478,16 @@ static json_t *chat_vectors(void) {
     pt[2] = (uint8_t)(v[i].seq >> 16);
     pt[3] = (uint8_t)(v[i].seq >> 8);
     pt[4] = (uint8_t)v[i].seq;
-    memcpy(pt + 5, v[i].body, bl);
-    json_t *e = json_pack("{s:s,s:s,s:i,s:i,s:o,s:o,s:i,s:i,s:s}", "session_id", session_id,
-                          "sender_id", ids[v[i].from], "generation", v[i].g, "step", v[i].step,
-                          "base_key", hex(base, blen), "chat_key", hex(ck, 16), "type",
-                          (int)v[i].type, "seq", (int)v[i].seq, "body", v[i].body);
+    for (int b = 0; b < 8; b++) pt[5 + b] = (uint8_t)(v[i].time_ms >> (56 - 8 * b));
+    memcpy(pt + SRE_CHAT_HEAD_LEN, v[i].body, bl);
+    json_t *e = json_pack("{s:s,s:s,s:I,s:i,s:o,s:o,s:i,s:i,s:I,s:s}", "session_id", session_id,
+                          "sender_id", ids[v[i].from], "epoch", (json_int_t)v[i].epoch, "step",
+                          v[i].step, "base_key", hex(base, blen), "chat_key", hex(ck, 16), "type",
+                          (int)v[i].type, "seq", (int)v[i].seq, "time_ms",
+                          (json_int_t)v[i].time_ms, "body", v[i].body);
     json_object_set_new(e, "nonce", hex(nonce, 12));
     json_object_set_new(e, "aad", hex(aad, sizeof aad));
-    json_object_set_new(e, "plaintext", hex(pt, 5 + bl));
+    json_object_set_new(e, "plaintext", hex(pt, SRE_CHAT_HEAD_LEN + bl));
     json_object_set_new(e, "ciphertext", hex(p.c, p.c_len));
     json_object_set_new(e, "payload", json_string(json));
     json_array_append_new(a, e);
@@ -473,8 +516,10 @@ static json_t *code_entry(const char *desc, const char *sess, const int *who, si
   for (size_t i = 0; i < n; i++) {
     m[i].id = ids[who[i]];
     m[i].public_key = kp[who[i]].pub;
-    json_array_append_new(parts, json_pack("{s:s,s:o}", "id", ids[who[i]], "public_key",
-                                           hex(kp[who[i]].pub, 32)));
+    m[i].name = (const uint8_t *)names[who[i]];
+    m[i].name_len = strlen(names[who[i]]);
+    json_array_append_new(parts, json_pack("{s:s,s:o,s:s}", "id", ids[who[i]], "public_key",
+                                           hex(kp[who[i]].pub, 32), "name", names[who[i]]));
   }
   uint8_t in[1024], h[32];
   size_t len;
@@ -490,17 +535,21 @@ static json_t *code_vectors(void) {
   json_t *a = json_array();
   static const int two[] = {1, 0}, three[] = {2, 0, 1}, four[] = {3, 2, 1, 0}, one[] = {0};
   json_array_append_new(a, code_entry("two participants (given unsorted)", session_id, two, 2));
-  json_array_append_new(a, code_entry("three participants", session_id, three, 3));
+  json_array_append_new(
+      a, code_entry("three participants (names: ASCII, empty, non-ASCII)", session_id, three, 3));
   json_array_append_new(a, code_entry("one participant", session_id, one, 1));
   /* Find a session id whose digit stream skips a chunk (about 1 in 5000). */
   char sess[64];
   for (unsigned i = 0;; i++) {
     snprintf(sess, sizeof sess, "rejection-search-%u", i);
     sre_member m[4];
-    for (int k = 0; k < 4; k++) m[k] = (sre_member){ids[four[k]], kp[four[k]].pub};
+    for (int k = 0; k < 4; k++) {
+      m[k] = (sre_member){ids[four[k]], kp[four[k]].pub, (const uint8_t *)names[four[k]],
+                          strlen(names[four[k]])};
+    }
     uint8_t h[32];
     OK(sre_security_code_hash((const uint8_t *)sess, strlen(sess), m, 4, h));
-    int c = first_skip(h, "sealroom code digits v1", 12);
+    int c = first_skip(h, "sealroom code digits v2", 12);
     if (c >= 0) {
       char desc[128];
       snprintf(desc, sizeof desc, "four participants; chunk %d of the digit stream is skipped", c);
@@ -553,11 +602,12 @@ int main(int argc, char **argv) {
   }
   make_keys();
   json_t *root = json_object();
-  json_object_set_new(root, "version", json_integer(1));
+  json_object_set_new(root, "version", json_integer(2));
   json_object_set_new(root, "description",
-                      json_string("sealroom E2EE protocol v1 test vectors (docs/e2ee.md section "
+                      json_string("sealroom E2EE protocol v2 test vectors (docs/e2ee.md section "
                                   "14), generated by tools/gen-e2ee-vectors.c"));
   json_object_set_new(root, "kid", kid_vectors());
+  json_object_set_new(root, "epoch", epoch_vectors());
   json_object_set_new(root, "pairwise", pairwise_vectors());
   json_object_set_new(root, "key_message", key_message_vectors());
   json_object_set_new(root, "ratchet", ratchet_vectors());

@@ -23,15 +23,17 @@ static const char usage[] =
     "      Decrypts one wire frame: prints clear_prefix || plaintext, and on stderr the\n"
     "      header's KID (slot/generation/step) and CTR. --kid, when given, must match.\n"
     "  wrap --priv HEX --peer-pub KEY --self-id ID --peer-id ID --session SID --slot N\n"
-    "       --generation N --step N --base-key HEX [--nonce HEX]\n"
-    "      Seals a key message from self (slot N) to peer: prints the JSON relay payload.\n"
+    "       --epoch N --step N --base-key HEX [--name TEXT] [--nonce HEX]\n"
+    "      Seals a key message (v2) from self (slot N) to peer: prints the JSON relay\n"
+    "      payload. --name is the sender's display name (UTF-8, 0-128 bytes).\n"
     "  unwrap --priv HEX --peer-pub KEY --self-id ID --peer-id ID --session SID --slot N\n"
     "       [--payload JSON]\n"
     "      Opens a key message from peer (whose slot is N) to self; the payload is read\n"
-    "      from stdin without --payload. Prints generation, step and base key.\n"
+    "      from stdin without --payload. Prints epoch, generation, step, base key, name.\n"
     "  code [FILE]\n"
     "      Reads a roster (FILE or stdin): {\"session_id\": \"...\", \"participants\":\n"
-    "      [{\"id\": \"<uuid>\", \"public_key\": \"<base64 or hex>\"}, ...]} and prints the\n"
+    "      [{\"id\": \"<uuid>\", \"public_key\": \"<base64 or hex>\", \"name\": \"...\"}, ...]}\n"
+    "      (name optional, default empty) and prints the\n"
     "      meeting security code and each participant's fingerprint.\n"
     "  keygen [--priv HEX]\n"
     "      Prints a fresh X25519 key pair (or the pair of a given private key).\n"
@@ -292,14 +294,17 @@ static void pair_clear(pair_args *a) {
 
 static int cmd_wrap(void) {
   static const char *const known[] = {"priv",  "peer-pub",   "self-id", "peer-id",  "session",
-                                      "slot",  "generation", "step",    "base-key", "nonce", NULL};
+                                      "slot",  "epoch",   "step",    "base-key", "nonce",
+                                      "name",  NULL};
   pair_args a = {0};
   int rc = check_known(known);
   if (!rc) rc = pair_common(&a);
   uint64_t g = 0, step = 0;
   uint8_t base[32], nonce[12];
   long bl = -1;
-  if (!rc && parse_u64(get("generation"), 255, &g) != 0) rc = usage_error("bad --generation", NULL);
+  if (!rc && (parse_u64(get("epoch"), SRE_EPOCH_MAX, &g) != 0 || g == 0)) {
+    rc = usage_error("bad --epoch", NULL);
+  }
   if (!rc && parse_u64(get("step"), 255, &step) != 0) rc = usage_error("bad --step", NULL);
   if (!rc && (bl = parse_hex(get("base-key"), base, sizeof base)) < 0) {
     rc = usage_error("bad --base-key", NULL);
@@ -311,9 +316,10 @@ static int cmd_wrap(void) {
   if (!rc) {
     char json[SRE_PAYLOAD_MAX];
     size_t jl;
-    st = sre_keymsg_seal(a.pairwise, a.self_id, a.peer_id, (uint16_t)a.slot, (uint8_t)g,
-                         (uint8_t)step, base, (size_t)bl, get("nonce") ? nonce : NULL, json,
-                         sizeof json, &jl);
+    const char *name = get("name") ? get("name") : "";
+    st = sre_keymsg_seal(a.pairwise, a.self_id, a.peer_id, (uint16_t)a.slot, (uint32_t)g,
+                         (uint8_t)step, base, (size_t)bl, (const uint8_t *)name, strlen(name),
+                         get("nonce") ? nonce : NULL, json, sizeof json, &jl);
     if (st == SRE_OK) puts(json);
   }
   OPENSSL_cleanse(base, sizeof base);
@@ -353,12 +359,17 @@ static int cmd_unwrap(void) {
   sre_status st = text ? sre_payload_parse(text, len, &p) : SRE_ERR_ARG;
   if (st == SRE_OK && p.type != SRE_PAYLOAD_KEY) st = SRE_ERR_JSON;
   uint8_t base[32];
-  size_t bl = 0;
+  size_t bl = 0, nl = 0;
+  char name[SRE_NAME_MAX + 1];
   /* The peer sent it: sender = peer, recipient = self, slot = the peer's. */
-  if (st == SRE_OK) st = sre_keymsg_open(a.pairwise, a.peer_id, a.self_id, (uint16_t)a.slot, &p, base, &bl);
   if (st == SRE_OK) {
-    printf("generation %u\nstep %u\nbase_key ", p.generation, p.step);
+    st = sre_keymsg_open(a.pairwise, a.peer_id, a.self_id, (uint16_t)a.slot, &p, base, &bl, name, &nl);
+  }
+  if (st == SRE_OK) {
+    printf("epoch %lu\ngeneration %u\nstep %u\nbase_key ", (unsigned long)p.epoch,
+           sre_epoch_generation(p.epoch), p.step);
     print_hex(stdout, base, bl);
+    printf("name %s\n", name);
   }
   OPENSSL_cleanse(base, sizeof base);
   free(text);
@@ -389,6 +400,11 @@ static int cmd_code(const char *file) {
     json_t *p = json_array_get(parts, i);
     m[i].id = json_string_value(json_object_get(p, "id"));
     m[i].public_key = pubs[i];
+    json_t *nm = json_object_get(p, "name");
+    if (json_is_string(nm)) {
+      m[i].name = (const uint8_t *)json_string_value(nm);
+      m[i].name_len = json_string_length(nm);
+    }
     if (!m[i].id || parse_key32(json_string_value(json_object_get(p, "public_key")), pubs[i]) != 0) {
       fprintf(stderr, "sealroom-e2ee: participant %zu needs id and a 32-byte public_key\n", i);
       rc = 1;

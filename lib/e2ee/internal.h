@@ -61,8 +61,8 @@ sre_status sre__gcm128_open(const uint8_t key[16], const uint8_t nonce[SRE_NONCE
                             const uint8_t *aad, size_t aad_len, const uint8_t *ct, size_t ct_len,
                             uint8_t *out);
 
-/* Writes {"t":type,"v":1,"g":g,"r":r,"n":b64(nonce),"c":b64(c)}. */
-sre_status sre__sealed_json(const char *type, uint8_t g, uint8_t r,
+/* Writes {"t":type,"v":2,"e":epoch,"r":r,"n":b64(nonce),"c":b64(c)}. */
+sre_status sre__sealed_json(const char *type, uint32_t epoch, uint8_t r,
                             const uint8_t nonce[SRE_NONCE_LEN], const uint8_t *c, size_t c_len,
                             char *json, size_t json_cap, size_t *json_len);
 

@@ -1,5 +1,5 @@
-/* sealroom's KID layout (slot << 16 | generation << 8 | step) and the
- * generation ring 1..255 (docs/e2ee.md 4.5, 8.1). */
+/* sealroom's KID layout (slot << 16 | generation << 8 | step) and the 8-bit
+ * generation derived from a sender's 32-bit epoch (docs/e2ee.md 4.5, 8.1). */
 #include "internal.h"
 
 uint64_t sre_kid_make(uint16_t slot, uint8_t generation, uint8_t step) {
@@ -14,12 +14,6 @@ bool sre_kid_split(uint64_t kid, uint16_t *slot, uint8_t *generation, uint8_t *s
   return true;
 }
 
-uint8_t sre_generation_next(uint8_t g) {
-  return g == 255 || g == 0 ? 1 : (uint8_t)(g + 1);
-}
-
-bool sre_generation_newer(uint8_t a, uint8_t b) {
-  if (a == 0 || b == 0) return false;
-  unsigned d = ((unsigned)(a - 1) + 255u - (unsigned)(b - 1)) % 255u;
-  return d >= 1 && d <= 127;
+uint8_t sre_epoch_generation(uint32_t epoch) {
+  return epoch == 0 ? 0 : (uint8_t)((epoch - 1u) % 255u + 1u);
 }

@@ -1,5 +1,6 @@
-/* Relay payloads of E2EE (docs/e2ee.md 7.2, 7.3, 9): strict parsing of the
- * key, ack and chat JSON objects, and the writer shared by key and chat. */
+/* Relay payloads of E2EE, version 2 (docs/e2ee.md 7.2, 7.3, 9): strict
+ * parsing of the key, ack and chat JSON objects, and the writer shared by key
+ * and chat. */
 #include <stdio.h>
 #include <string.h>
 
@@ -9,7 +10,7 @@
 
 #define B64_LEN(n) (((n) + 2) / 3 * 4)
 
-sre_status sre__sealed_json(const char *type, uint8_t g, uint8_t r,
+sre_status sre__sealed_json(const char *type, uint32_t epoch, uint8_t r,
                             const uint8_t nonce[SRE_NONCE_LEN], const uint8_t *c, size_t c_len,
                             char *json, size_t json_cap, size_t *json_len) {
   char n64[B64_LEN(SRE_NONCE_LEN) + 1], c64[B64_LEN(SRE_SEALED_MAX) + 1];
@@ -17,18 +18,19 @@ sre_status sre__sealed_json(const char *type, uint8_t g, uint8_t r,
   sre_status st = sre_base64_encode(nonce, SRE_NONCE_LEN, n64, sizeof n64, NULL);
   if (st == SRE_OK) st = sre_base64_encode(c, c_len, c64, sizeof c64, NULL);
   if (st != SRE_OK) return st;
-  int n = snprintf(json, json_cap, "{\"t\":\"%s\",\"v\":1,\"g\":%u,\"r\":%u,\"n\":\"%s\",\"c\":\"%s\"}",
-                   type, (unsigned)g, (unsigned)r, n64, c64);
+  int n = snprintf(json, json_cap,
+                   "{\"t\":\"%s\",\"v\":2,\"e\":%lu,\"r\":%u,\"n\":\"%s\",\"c\":\"%s\"}", type,
+                   (unsigned long)epoch, (unsigned)r, n64, c64);
   if (n < 0) return SRE_ERR_ARG;
   if ((size_t)n >= json_cap) return SRE_ERR_BUFFER;
   *json_len = (size_t)n;
   return SRE_OK;
 }
 
-sre_status sre_ack_write(uint8_t generation, char *json, size_t json_cap, size_t *json_len) {
+sre_status sre_ack_write(uint32_t epoch, char *json, size_t json_cap, size_t *json_len) {
   if (json_len) *json_len = 0;
-  if (!json || !json_len || generation == 0) return SRE_ERR_ARG;
-  int n = snprintf(json, json_cap, "{\"t\":\"ack\",\"v\":1,\"g\":%u}", (unsigned)generation);
+  if (!json || !json_len || epoch == 0) return SRE_ERR_ARG;
+  int n = snprintf(json, json_cap, "{\"t\":\"ack\",\"v\":2,\"e\":%lu}", (unsigned long)epoch);
   if (n < 0) return SRE_ERR_ARG;
   if ((size_t)n >= json_cap) return SRE_ERR_BUFFER;
   *json_len = (size_t)n;
@@ -73,28 +75,25 @@ static sre_status parse_object(json_t *o, sre_payload *out) {
   } else {
     return SRE_ERR_JSON;
   }
-  json_int_t v, g, r = 0;
+  json_int_t v, e, r = 0;
   sre_status st = get_int(o, "v", 0, INT32_MAX, &v);
   if (st != SRE_OK) return st;
-  if (v != 1) return SRE_ERR_VERSION;
-  /* Every member must be known: with "t", "v", "g" (and "r", "n", "c") present,
+  if (v != SRE_PROTOCOL_VERSION) return SRE_ERR_VERSION;
+  /* Every member must be known: with "t", "v", "e" (and "r", "n", "c") present,
    * the count tells that there is nothing else. */
   if (json_object_size(o) != members) return SRE_ERR_JSON;
-  if ((st = get_int(o, "g", 1, 255, &g)) != SRE_OK) return st;
-  out->generation = (uint8_t)g;
+  if ((st = get_int(o, "e", 1, SRE_EPOCH_MAX, &e)) != SRE_OK) return st;
+  out->epoch = (uint32_t)e;
   if (out->type == SRE_PAYLOAD_ACK) return SRE_OK;
   if ((st = get_int(o, "r", 0, 255, &r)) != SRE_OK) return st;
   out->step = (uint8_t)r;
   size_t nlen = 0;
   if ((st = get_b64(o, "n", out->nonce, SRE_NONCE_LEN, SRE_NONCE_LEN, &nlen)) != SRE_OK) return st;
-  size_t min = out->type == SRE_PAYLOAD_KEY ? SRE_BASE_KEY_LEN + 16 : 1 + 4 + 1 + 16;
-  size_t max = out->type == SRE_PAYLOAD_KEY ? SRE_RATCHETED_KEY_LEN + 16 : SRE_SEALED_MAX;
-  st = get_b64(o, "c", out->c, min, max, &out->c_len);
-  /* A key message holds a 16- or 32-byte key: nothing in between. */
-  if (st == SRE_OK && out->type == SRE_PAYLOAD_KEY && out->c_len != min && out->c_len != max) {
-    st = SRE_ERR_JSON;
-  }
-  return st;
+  /* A key message: a 16- or 32-byte key and a name of 0-128 bytes, whether
+   * the split matches r is checked when it is opened (SRE_ERR_KEY_LENGTH). */
+  size_t min = out->type == SRE_PAYLOAD_KEY ? SRE_KEYMSG_C_MIN : SRE_CHAT_HEAD_LEN + 1 + 16;
+  size_t max = out->type == SRE_PAYLOAD_KEY ? SRE_KEYMSG_C_MAX : SRE_SEALED_MAX;
+  return get_b64(o, "c", out->c, min, max, &out->c_len);
 }
 
 sre_status sre_payload_parse(const char *json, size_t json_len, sre_payload *out) {

@@ -63,6 +63,18 @@ int sre__utf8_valid(const uint8_t *s, size_t n) {
   return 1;
 }
 
+sre_status sre_name_check(const uint8_t *name, size_t len) {
+  if (len > SRE_NAME_MAX) return SRE_ERR_TOO_LARGE;
+  if (len == 0) return SRE_OK;
+  if (!name || !sre__utf8_valid(name, len)) return SRE_ERR_UTF8;
+  for (size_t i = 0; i < len; i++) {
+    /* C0 and DEL; C1 (U+0080-U+009F) is 0xc2 0x80-0x9f in valid UTF-8. */
+    if (name[i] < 0x20 || name[i] == 0x7f) return SRE_ERR_UTF8;
+    if (name[i] == 0xc2 && name[i + 1] <= 0x9f) return SRE_ERR_UTF8;
+  }
+  return SRE_OK;
+}
+
 static const char b64_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

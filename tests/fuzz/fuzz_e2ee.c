@@ -95,6 +95,12 @@ static void fuzz_receiver(const uint8_t *data, size_t size) {
   sre_receiver r;
   sre_receiver_init(&r, 5);
   if (sre_receiver_add_key(&r, 1, 0, media_key, 16, 0) != SRE_OK) return;
+  /* A second key at an epoch the input names (its generation may collide
+   * with epoch 1's and replace it). */
+  if (size >= 4) {
+    uint32_t e = (uint32_t)data[0] << 8 | data[1];
+    (void)sre_receiver_add_key(&r, e, 0, media_key, 16, 0);
+  }
   /* The input split into up to 4 frames at bytes it names itself. */
   size_t off = 0;
   for (int i = 0; i < 4 && off < size; i++) {
@@ -112,6 +118,18 @@ static void fuzz_receiver(const uint8_t *data, size_t size) {
   uint8_t bk[32];
   size_t bl;
   (void)sre_receiver_base_key(&r, size ? data[0] : 1, size > 1 ? data[1] : 0, bk, &bl);
+  /* Held generations stay unique; at most one key is active. */
+  int active = 0;
+  for (int i = 0; i < SRE_RX_KEYS; i++) {
+    if (!r.keys[i].used) continue;
+    active += r.keys[i].active;
+    REQUIRE(r.keys[i].generation == sre_epoch_generation(r.keys[i].epoch));
+    for (int j = i + 1; j < SRE_RX_KEYS; j++) {
+      REQUIRE(!r.keys[j].used || r.keys[j].generation != r.keys[i].generation ||
+              r.keys[j].epoch == r.keys[i].epoch);
+    }
+  }
+  REQUIRE(active <= 1);
   sre_receiver_clear(&r);
 }
 
@@ -119,23 +137,27 @@ static void fuzz_payload(const uint8_t *data, size_t size) {
   static sre_payload p;
   sre_status st = sre_payload_parse((const char *)data, size, &p);
   if (st != SRE_OK) {
-    REQUIRE(p.generation == 0 && p.c_len == 0);
+    REQUIRE(p.epoch == 0 && p.c_len == 0);
     return;
   }
-  REQUIRE(p.generation >= 1);
+  REQUIRE(p.epoch >= 1);
   if (p.type == SRE_PAYLOAD_KEY) {
-    REQUIRE(p.c_len == 32 || p.c_len == 48);
+    REQUIRE(p.c_len >= SRE_KEYMSG_C_MIN && p.c_len <= SRE_KEYMSG_C_MAX);
     uint8_t base[32];
-    size_t bl = 1;
-    st = sre_keymsg_open(pairwise_key, sender_id, recipient_id, 1, &p, base, &bl);
-    REQUIRE(st == SRE_OK ? bl == sre_base_key_len_for_step(p.step) : bl == 0);
+    char name[SRE_NAME_MAX + 1];
+    size_t bl = 1, nl = 1;
+    st = sre_keymsg_open(pairwise_key, sender_id, recipient_id, 1, &p, base, &bl, name, &nl);
+    REQUIRE(st == SRE_OK ? bl == sre_base_key_len_for_step(p.step) && nl == strlen(name) &&
+                               sre_name_check((const uint8_t *)name, nl) == SRE_OK
+                         : bl == 0 && nl == 0);
   } else if (p.type == SRE_PAYLOAD_CHAT) {
-    REQUIRE(p.c_len >= 22 && p.c_len <= SRE_SEALED_MAX);
+    REQUIRE(p.c_len >= SRE_CHAT_HEAD_LEN + 1 + 16 && p.c_len <= SRE_SEALED_MAX);
     static uint8_t body[SRE_CHAT_BODY_MAX];
     size_t bl = 1;
     sre_chat_type type;
     uint32_t seq;
-    st = sre_chat_open(chat_key, sender_id, &p, &type, &seq, body, sizeof body, &bl);
+    uint64_t t;
+    st = sre_chat_open(chat_key, sender_id, &p, &type, &seq, &t, body, sizeof body, &bl);
     if (st == SRE_OK) REQUIRE(sre__utf8_valid(body, bl) && (type == 1 || type == 2));
     else REQUIRE(bl == 0);
   }
@@ -152,6 +174,7 @@ static void fuzz_encodings(const uint8_t *data, size_t size) {
     REQUIRE(m == size && memcmp(text, data, size) == 0); /* canonical only */
   }
   (void)sre__utf8_valid(data, size);
+  if (sre_name_check(data, size) == SRE_OK) REQUIRE(size <= SRE_NAME_MAX && sre__utf8_valid(data, size));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {

@@ -14,7 +14,7 @@ import { prefixLength, isAudioCodec } from '../../web/e2ee/codec.js';
 import { encryptFrame, decryptFrame } from '../../web/e2ee/frame.js';
 import {
   kidMake, kidSplit, ratchet, keyPairFromPrivate, x25519, pairwiseInfo, derivePairwiseKey, importPairwiseKey,
-  keyMessageAad, sealKeyMessage, openKeyMessage, parsePayload,
+  keyMessageAad, sealKeyMessage, openKeyMessage, parsePayload, epochGeneration,
 } from '../../web/e2ee/keys.js';
 import { Receiver } from '../../web/e2ee/receiver.js';
 import { chatKeyBytes, importChatKey, chatAad, chatPlaintext, sealChat, openChat } from '../../web/e2ee/chat.js';
@@ -44,7 +44,8 @@ async function exportKey(k) {
 }
 
 test('vectors: version', { skip }, () => {
-  assert.equal(V.version, 1);
+  assert.equal(V.version, 2);
+  for (const e of section('epoch')) assert.equal(epochGeneration(e.epoch), e.generation, `epoch ${e.epoch}`);
 });
 
 test('vectors: kid', { skip }, () => {
@@ -89,10 +90,11 @@ test('vectors: key_message', { skip }, async () => {
     assert.equal(toHex(q.publicKey), e.recipient_pub);
     const kpq = await derivePairwiseKey({ keyPair: p, id: e.sender_id, peerPublicKey: q.publicKey, peerId: e.recipient_id, sessionId: e.session_id, extractable: true });
     assert.equal(await exportKey(kpq), e.pairwise_key);
-    assert.equal(toHex(keyMessageAad(e.sender_id, e.recipient_id, e.generation, e.step, e.sender_slot)), e.aad);
+    assert.equal(epochGeneration(e.epoch), e.generation);
+    assert.equal(toHex(keyMessageAad(e.sender_id, e.recipient_id, e.epoch, e.step, e.sender_slot)), e.aad);
     const payload = await sealKeyMessage(kpq, {
       senderId: e.sender_id, recipientId: e.recipient_id, senderSlot: e.sender_slot,
-      generation: e.generation, step: e.step, baseKey: fromHex(e.base_key), nonce: fromHex(e.nonce),
+      epoch: e.epoch, step: e.step, baseKey: fromHex(e.base_key), name: e.name, nonce: fromHex(e.nonce),
     });
     assert.equal(JSON.stringify(payload), e.payload, 'payload text identical to the C library');
     const parsed = parsePayload(e.payload);
@@ -102,13 +104,15 @@ test('vectors: key_message', { skip }, async () => {
     const kqp = await derivePairwiseKey({ keyPair: q, id: e.recipient_id, peerPublicKey: p.publicKey, peerId: e.sender_id, sessionId: e.session_id });
     const who = { senderId: e.sender_id, recipientId: e.recipient_id, senderSlot: e.sender_slot };
     const got = await openKeyMessage(kqp, who, e.payload);
-    assert.deepEqual([got.generation, got.step, toHex(got.baseKey)], [e.generation, e.step, e.base_key]);
+    assert.deepEqual([got.epoch, got.generation, got.step, toHex(got.baseKey), got.name], [e.epoch, e.generation, e.step, e.base_key, e.name]);
     assert.deepEqual(toHex((await openKeyMessage(kqp, who, JSON.parse(e.payload))).baseKey), e.base_key);
-    // Re-labelled for another slot, direction or generation: refused.
+    // Re-labelled for another slot, direction or epoch (also one with the same KID generation): refused.
     await assert.rejects(openKeyMessage(kqp, { ...who, senderSlot: (e.sender_slot + 1) & 0xffff }, e.payload), { status: 'SRE_ERR_AUTH' });
     await assert.rejects(openKeyMessage(kqp, { ...who, senderId: e.recipient_id, recipientId: e.sender_id }, e.payload), { status: 'SRE_ERR_AUTH' });
-    const relabel = { ...JSON.parse(e.payload), g: e.generation === 255 ? 1 : e.generation + 1 };
-    await assert.rejects(openKeyMessage(kqp, who, relabel), { status: 'SRE_ERR_AUTH' });
+    for (const other of [e.epoch === 0xffffffff ? 1 : e.epoch + 1, e.epoch > 255 ? e.epoch - 255 : e.epoch + 255]) {
+      const relabel = { ...JSON.parse(e.payload), e: other };
+      await assert.rejects(openKeyMessage(kqp, who, relabel), { status: 'SRE_ERR_AUTH' });
+    }
   }
   console.log(`# e2ee.json key_message: ${s.length} entries`);
 });
@@ -161,7 +165,7 @@ test('vectors: receive / reject (receiver state machine)', { skip }, async () =>
   const statuses = {};
   for (const e of s) {
     const r = new Receiver({ slot: e.slot, now: () => 0 });
-    for (const k of e.keys) await r.addKey(k.generation, k.step, fromHex(k.base_key), 0);
+    for (const k of e.keys) await r.addKey(k.epoch, k.step, fromHex(k.base_key), 0);
     for (const f of e.frames) {
       const o = await r.decrypt(e.codec, fromHex(f), 0);
       assert.ok(o.ok, `${e.description}: earlier frame refused: ${o.status}`);
@@ -181,17 +185,17 @@ test('vectors: chat', { skip }, async () => {
   for (const e of s) {
     const ck = await chatKeyBytes(fromHex(e.base_key), e.session_id);
     assert.equal(toHex(ck), e.chat_key);
-    assert.equal(toHex(chatAad(e.sender_id, e.generation, e.step)), e.aad);
-    assert.equal(toHex(chatPlaintext(e.type, e.seq, e.body)), e.plaintext);
-    assert.equal(toHex(chatPlaintext(e.type, e.seq, utf8Encode(e.body))), e.plaintext);
+    assert.equal(toHex(chatAad(e.sender_id, e.epoch, e.step)), e.aad);
+    assert.equal(toHex(chatPlaintext(e.type, e.seq, e.time_ms, e.body)), e.plaintext);
+    assert.equal(toHex(chatPlaintext(e.type, e.seq, BigInt(e.time_ms), utf8Encode(e.body))), e.plaintext);
     const key = await importChatKey(ck);
     const payload = await sealChat(key, {
-      senderId: e.sender_id, generation: e.generation, step: e.step, type: e.type, seq: e.seq, body: e.body, nonce: fromHex(e.nonce),
+      senderId: e.sender_id, epoch: e.epoch, step: e.step, type: e.type, seq: e.seq, time: e.time_ms, body: e.body, nonce: fromHex(e.nonce),
     });
     assert.equal(JSON.stringify(payload), e.payload);
     assert.equal(toHex(parsePayload(e.payload).c), e.ciphertext);
     const m = await openChat(key, e.sender_id, e.payload);
-    assert.deepEqual([m.type, m.seq, m.body, m.generation, m.step], [e.type, e.seq, e.body, e.generation, e.step]);
+    assert.deepEqual([m.type, m.seq, m.time, m.body, m.epoch, m.step], [e.type, e.seq, e.time_ms, e.body, e.epoch, e.step]);
     // Re-attributed to another sender: refused.
     const other = e.sender_id.replace(/^./, (c) => (c === '0' ? '1' : '0'));
     await assert.rejects(openChat(key, other, e.payload), { status: 'SRE_ERR_AUTH' });
@@ -203,7 +207,7 @@ test('vectors: code (security code)', { skip }, async () => {
   const s = section('code');
   let skips = 0;
   for (const e of s) {
-    const members = e.participants.map((m) => ({ id: m.id, publicKey: fromHex(m.public_key) }));
+    const members = e.participants.map((m) => ({ id: m.id, publicKey: fromHex(m.public_key), name: m.name }));
     assert.equal(toHex(securityCodeInput(e.session_id, members)), e.input, e.description);
     assert.equal(toHex(await securityCodeHash(e.session_id, members)), e.hash);
     assert.equal(await securityCode(e.session_id, members), e.code, e.description);

@@ -7,7 +7,7 @@ import { encodeHeader, parseHeader, deriveSFrameKey, sframeEncryptInto } from '.
 import { prefixLength, codecFromMimeType, CODECS } from '../../web/e2ee/codec.js';
 import { encryptFrame, decryptFrame, parseFrame } from '../../web/e2ee/frame.js';
 import { ReplayWindow } from '../../web/e2ee/replay.js';
-import { kidMake, kidSplit, ratchet, ratchetTo, nextGeneration, generationNewer } from '../../web/e2ee/keys.js';
+import { kidMake, kidSplit, ratchet, ratchetTo, epochGeneration } from '../../web/e2ee/keys.js';
 import { Sender } from '../../web/e2ee/sender.js';
 import { Receiver, KEEP_OLD_MS } from '../../web/e2ee/receiver.js';
 
@@ -19,10 +19,10 @@ const vp8Key = (n = 200) => Uint8Array.from({ length: n }, (_, i) => (i === 0 ? 
 const vp8Delta = (n = 120) => Uint8Array.from({ length: n }, (_, i) => (i === 0 ? 0x31 : (i * 13) & 0xff));
 const opus = (n = 60) => Uint8Array.from({ length: n }, (_, i) => (i === 0 ? 0x78 : (i * 3) & 0xff));
 
-async function pair({ slot = 5, generation = 1, baseKey = KEY1, now } = {}) {
-  const s = await Sender.create({ slot, generation, baseKey });
+async function pair({ slot = 5, epoch = 1, baseKey = KEY1, now } = {}) {
+  const s = await Sender.create({ slot, epoch, baseKey });
   const r = new Receiver({ slot, now: now || (() => 1000) });
-  assert.equal(await r.addKey(generation, 0, baseKey), 'added');
+  assert.equal(await r.addKey(epoch, 0, baseKey), 'added');
   return { s, r };
 }
 
@@ -57,16 +57,10 @@ test('KID layout and generations (4.5, 8.1)', () => {
   assert.equal(kidSplit(0x100000000n), null);
   assert.equal(toHex(encodeHeader(kidMake(0, 1, 0), 0)), '900100');
   assert.equal(toHex(encodeHeader(kidMake(1, 1, 0), 0)), 'a0010100');
-  assert.equal(nextGeneration(1), 2);
-  assert.equal(nextGeneration(254), 255);
-  assert.equal(nextGeneration(255), 1);
-  assert.ok(generationNewer(2, 1));
-  assert.ok(generationNewer(1, 255));
-  assert.ok(generationNewer(128, 1));
-  assert.ok(!generationNewer(129, 1));
-  assert.ok(generationNewer(1, 129));
-  assert.ok(!generationNewer(1, 1));
-  assert.ok(!generationNewer(0, 1));
+  // The KID generation of an epoch: ((epoch - 1) mod 255) + 1.
+  for (const [e, g] of [[0, 0], [1, 1], [254, 254], [255, 255], [256, 1], [300, 45], [510, 255], [511, 1], [0xffffffff, ((0xffffffff - 1) % 255) + 1]]) {
+    assert.equal(epochGeneration(e), g, `epoch ${e}`);
+  }
 });
 
 test('ratchet: 16 then 32 bytes, one way, ratchetTo = repeated ratchet', async () => {
@@ -215,7 +209,7 @@ test('wrong slot: a frame of another participant re-routed onto this track', asy
 
 test('unknown generation, generation 0 and a step below every held one: no key', async () => {
   const { r } = await pair();
-  const s2 = await Sender.create({ slot: 5, generation: 2, baseKey: KEY2 });
+  const s2 = await Sender.create({ slot: 5, epoch: 2, baseKey: KEY2 });
   assert.equal((await r.decrypt('opus', await s2.encrypt('opus', opus()))).status, 'SRE_ERR_NO_KEY');
   const k0 = await deriveSFrameKey(KEY1, kidMake(5, 0, 0));
   const w0 = await sframeEncryptInto(k0, 0, Uint8Array.of(0x78), new Uint8Array(20));
@@ -364,11 +358,14 @@ test('key acceptance rules (8.6): newer, duplicate, conflict, stale, length', as
   await assert.rejects(r.addKey(3, 4, await ratchetTo(KEY1, 4)), { status: 'SRE_ERR_STALE_KEY' });
   assert.equal(await r.addKey(4, 0, KEY2), 'added');
   await assert.rejects(r.addKey(3, 6, await ratchetTo(KEY1, 6)), { status: 'SRE_ERR_STALE_KEY' });
-  // Wrap-around: 1 is newer than 255.
+  // Epochs do not wrap: 256 (KID generation 1) is newer than 255; 1 is stale.
   const w = new Receiver({ slot: 1, now: () => 0 });
   await w.addKey(255, 0, KEY1);
-  assert.equal(await w.addKey(1, 0, KEY2), 'added');
+  assert.equal(await w.addKey(256, 0, KEY2), 'added');
   await assert.rejects(w.addKey(255, 1, await ratchetTo(KEY1, 1)), { status: 'SRE_ERR_STALE_KEY' });
+  await assert.rejects(w.addKey(1, 0, KEY2), { status: 'SRE_ERR_STALE_KEY' });
+  assert.equal(await w.addKey(0xffffffff, 0, KEY1), 'added');
+  await assert.rejects(w.addKey(0x100000000, 0, KEY1), { status: 'SRE_ERR_ARG' });
   // A replayed old key message cannot bring back a wiped key.
   let now = 0;
   const { s, r: rr } = await pair({ now: () => now });
@@ -399,36 +396,59 @@ test('baseKeyFor (chat): held, ratcheted forward up to 16, never installed', asy
 
 test('sender: ratchet exhaustion at 255, rotation from pending, key for a newcomer', async () => {
   const s = await Sender.create({ slot: 2, baseKey: KEY1 });
+  // An unused key goes to the newcomer as it is.
+  const k0 = await s.keyForNewcomer();
+  assert.deepEqual([k0.epoch, k0.step, k0.rotationStarted, k0.ratcheted], [1, 0, false, false]);
+  assert.equal(toHex(k0.baseKey), toHex(KEY1));
+  assert.equal(s.used, false);
+  await s.encrypt('opus', new Uint8Array(0)); // DTX uses no counter: still unused
+  assert.equal(s.used, false);
+  await s.encrypt('opus', opus());
+  assert.equal(s.used, true);
   const k = await s.keyForNewcomer();
-  assert.deepEqual([k.generation, k.step, k.rotationStarted], [1, 1, false]);
+  assert.deepEqual([k.epoch, k.generation, k.step, k.rotationStarted, k.ratcheted], [1, 1, 1, false, true]);
+  assert.equal(s.used, false);
   assert.equal(toHex(k.baseKey), toHex(await ratchet(KEY1)));
   assert.equal(s.step, 1);
   assert.equal(s.ctr, 0n);
+  // Sealing a chat message marks the key used too.
+  assert.equal(s.currentKey({ markUsed: true }).step, 1);
+  assert.equal(s.used, true);
   // A rotation under way: the newcomer gets the pending key, nothing ratchets.
   const p = await s.startRotation();
   assert.equal(p.generation, 2);
   const k2 = await s.keyForNewcomer();
-  assert.deepEqual([k2.generation, k2.step], [2, 0]);
+  assert.deepEqual([k2.epoch, k2.step], [2, 0]);
   assert.equal(toHex(k2.baseKey), toHex(p.baseKey));
   assert.equal(s.step, 1);
-  // A second leave while pending: next(pending generation), the pending key replaced.
+  // A second leave while pending: pending epoch + 1, the pending key replaced.
   const p3 = await s.startRotation(KEY2);
   assert.equal(p3.generation, 3);
   assert.equal(toHex(s.pending.baseKey), toHex(KEY2));
   assert.equal(await s.switchToPending(), true);
   assert.equal(await s.switchToPending(), false);
   assert.deepEqual([s.generation, s.step, s.kid], [3, 0, kidMake(2, 3, 0)]);
-  // Step 255: a join starts a rotation instead.
-  const t = await Sender.create({ slot: 2, generation: 255, baseKey: KEY1 });
+  // Step 255 of a used key: a join starts a rotation instead.
+  const t = await Sender.create({ slot: 2, epoch: 255, baseKey: KEY1 });
   for (let i = 0; i < 255; i++) await t.ratchet();
   assert.equal(t.step, 255);
   await assert.rejects(t.ratchet(), { status: 'SRE_ERR_RATCHET_EXHAUSTED' });
+  assert.equal((await t.keyForNewcomer()).step, 255); // unused: as it is
+  t.markUsed();
   const n = await t.keyForNewcomer();
-  assert.deepEqual([n.generation, n.step, n.rotationStarted], [1, 0, true]);
-  assert.equal(t.generation, 255);
+  assert.deepEqual([n.epoch, n.generation, n.step, n.rotationStarted], [256, 1, 0, true]);
+  assert.equal(t.epoch, 255);
   const rot = await t.rotate(KEY2);
-  assert.equal(rot.generation, 2); // next(pending generation 1)
-  assert.equal(t.generation, 2);
+  assert.deepEqual([rot.epoch, rot.generation], [257, 2]); // pending epoch 256 + 1
+  assert.deepEqual([t.epoch, t.generation, t.kid], [257, 2, kidMake(2, 2, 0)]);
+  // The epoch never wraps.
+  const u = await Sender.create({ slot: 2, epoch: 0xfffffffe, baseKey: KEY1 });
+  await u.rotate();
+  assert.equal(u.epoch, 0xffffffff);
+  await assert.rejects(u.rotate(), { status: 'SRE_ERR_EPOCH_EXHAUSTED' });
+  await assert.rejects(u.startRotation(), { status: 'SRE_ERR_EPOCH_EXHAUSTED' });
+  assert.equal(u.epoch, 0xffffffff);
+  await assert.rejects(Sender.create({ slot: 2, epoch: 0 }), { status: 'SRE_ERR_ARG' });
 });
 
 test('sender: counter exhaustion at 2^64 - 1', async () => {
@@ -465,38 +485,64 @@ test('rotation tracker: switch on the last ack or at the 500 ms deadline (8.5)',
   let now = 1000;
   const s = await Sender.create({ slot: 1, baseKey: KEY1 });
   const t = new RotationTracker(s, { now: () => now });
-  const k = await t.rotate(['b', 'c']);
-  assert.equal(k.generation, 2);
+  t.keyHolders(['b', 'c', 'x']);
+  // A leave of an id that never had our key: nothing.
+  assert.deepEqual(await t.leave('ghost', ['b', 'c', 'x']), { send: null, to: [], switched: false });
+  assert.equal(t.nextWakeup(), null);
+  const r1 = await t.leave('x', ['b', 'c']);
+  assert.equal(r1.send.epoch, 2);
+  assert.deepEqual(r1.to, ['b', 'c']);
+  assert.equal(r1.switched, false);
   assert.equal(t.deadline, 1500);
+  assert.equal(t.nextWakeup(), 1500);
   // A join during the rotation gets the pending key and is waited for too.
   const j = await t.join('d', ['b', 'c', 'd']);
-  assert.deepEqual([j.generation, j.step, j.rotationStarted], [2, 0, false]);
+  assert.deepEqual([j.epoch, j.step, j.rotationStarted], [2, 0, false]);
   assert.deepEqual([...t.waiting].sort(), ['b', 'c', 'd']);
-  assert.equal(await t.ack('b', 1), false); // an ack of another generation: ignored
-  assert.equal(await t.ack('x', 2), false); // from someone not waited for: ignored
+  assert.equal(await t.ack('b', 1), false); // an ack of another epoch: ignored
+  assert.equal(await t.ack('y', 2), false); // from someone not waited for: ignored
   assert.equal(await t.ack('b', 2), false);
   assert.equal(await t.ack('c', 2), false);
-  assert.equal(s.generation, 1);
+  assert.equal(s.epoch, 1);
   assert.equal(await t.ack('d', 2), true);
-  assert.equal(s.generation, 2);
+  assert.equal(s.epoch, 2);
   assert.equal(t.deadline, null);
+  assert.equal(t.nextWakeup(), null);
   // Acks missing: the deadline switches.
-  await t.rotate(['b']);
+  now += 1000;
+  const r2 = await t.leave('d', ['b', 'c']);
+  assert.equal(r2.send.epoch, 3);
   now += 499;
-  assert.equal(await t.tick(), false);
+  assert.equal((await t.tick()).switched, false);
   now += 1;
-  assert.equal(await t.tick(), true);
-  assert.equal(s.generation, 3);
-  // A leave while pending: the rotation restarts for the others, next generation.
-  await t.rotate(['b', 'c']);
-  t.leave('c');
-  const k5 = await t.rotate(['b']);
-  assert.equal(k5.generation, 5);
+  const r3 = await t.tick();
+  assert.deepEqual([r3.send, r3.switched], [null, true]);
+  assert.equal(s.epoch, 3);
+  // A leave while pending: a fresh pending key for the others; the acks of the
+  // old pending key (the leaver may hold it) do not complete the rotation.
+  now += 1000;
+  const r4 = await t.leave('c', ['b']);
+  assert.equal(r4.send.epoch, 4);
+  t.keyHolders(['c']);
+  now += 50;
+  const r5 = await t.leave('c', ['b']); // within 100 ms of the last start: coalesced
+  assert.equal(r5.send, null);
+  assert.equal(t.nextWakeup(), now + 50);
   assert.equal(await t.ack('b', 4), false);
+  assert.equal(s.epoch, 3);
+  now += 50;
+  const r6 = await t.tick();
+  assert.equal(r6.send.epoch, 5);
+  assert.deepEqual(r6.to, ['b']);
+  assert.equal(t.deadline, now - 100 + 500, 'the deadline is not extended');
   assert.equal(await t.ack('b', 5), true);
-  assert.equal(s.generation, 5);
-  // No rotation pending: a join ratchets.
+  assert.equal(s.epoch, 5);
+  // No rotation pending: a join hands out the unused key, then a used one ratchets.
   const j2 = await t.join('e', ['b', 'e']);
-  assert.deepEqual([j2.generation, j2.step], [5, 1]);
+  assert.deepEqual([j2.epoch, j2.step], [5, 0]);
+  await s.encrypt('opus', opus());
+  const j3 = await t.join('f', ['b', 'e', 'f']);
+  assert.deepEqual([j3.epoch, j3.step], [5, 1]);
   assert.equal(t.waiting.size, 0);
+  assert.deepEqual([...t.holders].sort(), ['b', 'e', 'f']);
 });

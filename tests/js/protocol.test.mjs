@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { fromHex, toHex, base64Encode, base64Decode, utf8Decode, subtle, hkdf, randomBytes } from '../../web/e2ee/util.js';
 import {
   generateKeyPair, keyPairFromPrivate, x25519, derivePairwiseKey, importPairwiseKey, sealKeyMessage, openKeyMessage,
-  ackPayload, parsePayload, ratchet,
+  ackPayload, parsePayload, ratchet, epochGeneration,
 } from '../../web/e2ee/keys.js';
 import { parseJson } from '../../web/e2ee/payload.js';
 import { chatKey, sealChat, openChat, ChatSequence, ChatCounter, CHAT_TEXT, CHAT_NAME } from '../../web/e2ee/chat.js';
@@ -101,54 +101,80 @@ async function keyPairs() {
 test('key message round trip, then into a receiver; ack', async () => {
   const { kab, kba } = await keyPairs();
   const who = { senderId: ID_A, recipientId: ID_B, senderSlot: 12 };
-  const p0 = await sealKeyMessage(kab, { ...who, generation: 1, step: 0, baseKey: KEY16 });
-  assert.deepEqual(Object.keys(p0), ['t', 'v', 'g', 'r', 'n', 'c']);
-  assert.match(JSON.stringify(p0), /^\{"t":"key","v":1,"g":1,"r":0,"n":"[A-Za-z0-9+/]{16}","c":"[A-Za-z0-9+/=]{44}"\}$/);
+  const p0 = await sealKeyMessage(kab, { ...who, epoch: 1, step: 0, baseKey: KEY16 });
+  assert.deepEqual(Object.keys(p0), ['t', 'v', 'e', 'r', 'n', 'c']);
+  assert.match(JSON.stringify(p0), /^\{"t":"key","v":2,"e":1,"r":0,"n":"[A-Za-z0-9+/]{16}","c":"[A-Za-z0-9+/=]{44}"\}$/);
   const got = await openKeyMessage(kba, who, p0);
   assert.equal(toHex(got.baseKey), toHex(KEY16));
+  assert.equal(got.name, '');
   const k1 = await ratchet(KEY16);
-  const p1 = await sealKeyMessage(kab, { ...who, generation: 1, step: 1, baseKey: k1 });
-  assert.equal(base64Decode(p1.c).length, 48);
+  const p1 = await sealKeyMessage(kab, { ...who, epoch: 1, step: 1, baseKey: k1, name: 'Zoë 李' });
+  assert.equal(base64Decode(p1.c).length, 48 + 8);
   const got1 = await openKeyMessage(kba, who, JSON.stringify(p1));
+  assert.equal(got1.name, 'Zoë 李');
   const r = new Receiver({ slot: 12, now: () => 0 });
-  assert.equal(await r.addKey(got.generation, got.step, got.baseKey), 'added');
-  assert.equal(await r.addKey(got1.generation, got1.step, got1.baseKey), 'added');
-  assert.deepEqual(ackPayload(1), { t: 'ack', v: 1, g: 1 });
-  assert.equal(JSON.stringify(ackPayload(200)), '{"t":"ack","v":1,"g":200}');
-  assert.deepEqual({ ...parsePayload('{"t":"ack","v":1,"g":200}') }, { type: 'ack', generation: 200 });
+  assert.equal(await r.addKey(got.epoch, got.step, got.baseKey), 'added');
+  assert.equal(await r.addKey(got1.epoch, got1.step, got1.baseKey), 'added');
+  assert.deepEqual(ackPayload(1), { t: 'ack', v: 2, e: 1 });
+  assert.equal(JSON.stringify(ackPayload(70000)), '{"t":"ack","v":2,"e":70000}');
+  assert.deepEqual({ ...parsePayload('{"t":"ack","v":2,"e":300}') }, { type: 'ack', epoch: 300, generation: 45 });
+  assert.throws(() => ackPayload(0), { status: 'SRE_ERR_ARG' });
   // Nonces are fresh.
-  const again = await sealKeyMessage(kab, { ...who, generation: 1, step: 0, baseKey: KEY16 });
+  const again = await sealKeyMessage(kab, { ...who, epoch: 1, step: 0, baseKey: KEY16 });
   assert.notEqual(again.n, p0.n);
-  // Sealing refuses a key of the wrong length for its step.
-  await assert.rejects(sealKeyMessage(kab, { ...who, generation: 1, step: 1, baseKey: KEY16 }), { status: 'SRE_ERR_KEY_LENGTH' });
+  // Sealing refuses a key of the wrong length for its step, and bad names.
+  await assert.rejects(sealKeyMessage(kab, { ...who, epoch: 1, step: 1, baseKey: KEY16 }), { status: 'SRE_ERR_KEY_LENGTH' });
+  await assert.rejects(sealKeyMessage(kab, { ...who, epoch: 1, step: 0, baseKey: KEY16, name: 'x'.repeat(129) }), { status: 'SRE_ERR_TOO_LARGE' });
+  for (const bad of ['a\nb', 'a\x00', 'a\x7f', 'a\u0085', 'a\u009f', 'a\ud800']) {
+    await assert.rejects(sealKeyMessage(kab, { ...who, epoch: 1, step: 0, baseKey: KEY16, name: bad }), { status: 'SRE_ERR_UTF8' }, JSON.stringify(bad));
+  }
+  // The longest name (128 bytes, also multi-byte), at the largest epoch.
+  const long = await sealKeyMessage(kab, { ...who, epoch: 0xffffffff, step: 1, baseKey: k1, name: 'é'.repeat(64) });
+  const gotLong = await openKeyMessage(kba, who, long);
+  assert.deepEqual([gotLong.epoch, gotLong.generation, gotLong.name], [0xffffffff, epochGeneration(0xffffffff), 'é'.repeat(64)]);
+  await assert.rejects(sealKeyMessage(kab, { ...who, epoch: 0x100000000, step: 0, baseKey: KEY16 }), { status: 'SRE_ERR_ARG' });
 });
 
 test('key message hostile cases: tampering, re-labelling, wrong key, lengths', async () => {
   const { kab, kba } = await keyPairs();
   const who = { senderId: ID_A, recipientId: ID_B, senderSlot: 12 };
-  const p = await sealKeyMessage(kab, { ...who, generation: 3, step: 0, baseKey: KEY16 });
+  const p = await sealKeyMessage(kab, { ...who, epoch: 3, step: 0, baseKey: KEY16 });
   const c = base64Decode(p.c);
   c[c.length - 1] ^= 1;
   await assert.rejects(openKeyMessage(kba, who, { ...p, c: base64Encode(c) }), { status: 'SRE_ERR_AUTH' });
   await assert.rejects(openKeyMessage(kba, { ...who, senderSlot: 13 }, p), { status: 'SRE_ERR_AUTH' });
   await assert.rejects(openKeyMessage(kba, { ...who, recipientId: ID_C }, p), { status: 'SRE_ERR_AUTH' });
   await assert.rejects(openKeyMessage(kba, { senderId: ID_B, recipientId: ID_A, senderSlot: 12 }, p), { status: 'SRE_ERR_AUTH' });
-  await assert.rejects(openKeyMessage(kba, who, { ...p, g: 4 }), { status: 'SRE_ERR_AUTH' });
-  // r = 1 with a 32-byte c: the length does not match the step.
+  await assert.rejects(openKeyMessage(kba, who, { ...p, e: 4 }), { status: 'SRE_ERR_AUTH' });
+  await assert.rejects(openKeyMessage(kba, who, { ...p, e: 3 + 255 }), { status: 'SRE_ERR_AUTH' }); // same KID generation
+  // r = 1 with a 32-byte c: too short for a 32-byte key.
   await assert.rejects(openKeyMessage(kba, who, { ...p, r: 1 }), { status: 'SRE_ERR_KEY_LENGTH' });
+  // r = 0 with a 32-byte key and a 128-byte name: more than 128 name bytes.
+  const k1 = await ratchet(KEY16);
+  const longName = await sealKeyMessage(kab, { ...who, epoch: 3, step: 1, baseKey: k1, name: 'n'.repeat(128) });
+  await assert.rejects(openKeyMessage(kba, who, { ...longName, r: 0 }), { status: 'SRE_ERR_KEY_LENGTH' });
   const stranger = await importPairwiseKey(randomBytes(16));
   await assert.rejects(openKeyMessage(stranger, who, p), { status: 'SRE_ERR_AUTH' });
   // A raw object carrying "type" is still parsed, never trusted as parsed.
-  await assert.rejects(openKeyMessage(kba, who, { type: 'key', generation: 3, step: 0, nonce: new Uint8Array(12), c: new Uint8Array(32) }), { status: 'SRE_ERR_JSON' });
+  await assert.rejects(openKeyMessage(kba, who, { type: 'key', epoch: 3, step: 0, nonce: new Uint8Array(12), c: new Uint8Array(32) }), { status: 'SRE_ERR_JSON' });
+  // A peer that seals a name with a control character (same pairwise key): refused after authentication.
+  {
+    const aad = new Uint8Array([...new TextEncoder().encode('sealroom key v2'), ...new TextEncoder().encode(ID_A), ...new TextEncoder().encode(ID_B), 0, 0, 0, 3, 0, 0, 12]);
+    const nonce = randomBytes(12);
+    const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad }, kab, new Uint8Array([...KEY16, 0x41, 0x0a])));
+    await assert.rejects(openKeyMessage(kba, who, { t: 'key', v: 2, e: 3, r: 0, n: base64Encode(nonce), c: base64Encode(ct) }), { status: 'SRE_ERR_UTF8' });
+  }
 });
 
 test('payload parsing is strict (7.2)', () => {
   const n = base64Encode(new Uint8Array(12));
   const c32 = base64Encode(new Uint8Array(32));
-  const good = { t: 'key', v: 1, g: 1, r: 0, n, c: c32 };
+  const good = { t: 'key', v: 2, e: 1, r: 0, n, c: c32 };
   assert.equal(parsePayload(good).type, 'key');
   assert.equal(parsePayload(JSON.stringify(good)).type, 'key');
-  assert.equal(parsePayload(' {\n"c":"' + c32 + '","n":"' + n + '","r":0,"g":1,"v":1,"t":"key"}\t').type, 'key'); // any order, whitespace
+  assert.equal(parsePayload(' {\n"c":"' + c32 + '","n":"' + n + '","r":0,"e":1,"v":2,"t":"key"}\t').type, 'key'); // any order, whitespace
+  assert.equal(parsePayload({ ...good, e: 4294967295 }).epoch, 4294967295);
+  assert.equal(parsePayload({ ...good, c: base64Encode(new Uint8Array(176)) }).c.length, 176);
   const cases = [
     ['not an object', '[1]', 'SRE_ERR_JSON'],
     ['a string', '"key"', 'SRE_ERR_JSON'],
@@ -156,20 +182,26 @@ test('payload parsing is strict (7.2)', () => {
     ['not JSON', '{"t":"key",', 'SRE_ERR_JSON'],
     ['trailing text', JSON.stringify(good) + 'x', 'SRE_ERR_JSON'],
     ['unknown type', { ...good, t: 'keys' }, 'SRE_ERR_JSON'],
-    ['version 2', { ...good, v: 2 }, 'SRE_ERR_VERSION'],
-    ['version 2 with other members', '{"t":"key","v":2,"x":[1,{"y":null}]}', 'SRE_ERR_VERSION'],
-    ['version as a string', { ...good, v: '1' }, 'SRE_ERR_JSON'],
-    ['version 1.0 in text', JSON.stringify(good).replace('"v":1', '"v":1.0'), 'SRE_ERR_JSON'],
-    ['version 1e0 in text', JSON.stringify(good).replace('"v":1', '"v":1e0'), 'SRE_ERR_JSON'],
+    ['version 1', { ...good, v: 1 }, 'SRE_ERR_VERSION'],
+    ['a version-1 key message', { t: 'key', v: 1, g: 1, r: 0, n, c: c32 }, 'SRE_ERR_VERSION'],
+    ['version 3', { ...good, v: 3 }, 'SRE_ERR_VERSION'],
+    ['version 3 with other members', '{"t":"key","v":3,"x":[1,{"y":null}]}', 'SRE_ERR_VERSION'],
+    ['version as a string', { ...good, v: '2' }, 'SRE_ERR_JSON'],
+    ['version 2.0 in text', JSON.stringify(good).replace('"v":2', '"v":2.0'), 'SRE_ERR_JSON'],
+    ['version 2e0 in text', JSON.stringify(good).replace('"v":2', '"v":2e0'), 'SRE_ERR_JSON'],
     ['negative version', { ...good, v: -1 }, 'SRE_ERR_JSON'],
     ['extra member', { ...good, x: 1 }, 'SRE_ERR_JSON'],
-    ['missing member', { t: 'key', v: 1, g: 1, r: 0, n }, 'SRE_ERR_JSON'],
-    ['missing member, another added', { t: 'key', v: 1, g: 1, r: 0, n, x: c32 }, 'SRE_ERR_JSON'],
-    ['duplicate member', JSON.stringify(good).replace('"g":1', '"g":1,"g":1'), 'SRE_ERR_JSON'],
-    ['g 0', { ...good, g: 0 }, 'SRE_ERR_JSON'],
-    ['g 256', { ...good, g: 256 }, 'SRE_ERR_JSON'],
-    ['g fraction', { ...good, g: 1.5 }, 'SRE_ERR_JSON'],
-    ['g 1.0 in text', JSON.stringify(good).replace('"g":1', '"g":1.0'), 'SRE_ERR_JSON'],
+    ['g as well as e', { ...good, g: 1 }, 'SRE_ERR_JSON'],
+    ['g instead of e', { t: 'key', v: 2, g: 1, r: 0, n, c: c32 }, 'SRE_ERR_JSON'],
+    ['missing member', { t: 'key', v: 2, e: 1, r: 0, n }, 'SRE_ERR_JSON'],
+    ['missing member, another added', { t: 'key', v: 2, e: 1, r: 0, n, x: c32 }, 'SRE_ERR_JSON'],
+    ['duplicate member', JSON.stringify(good).replace('"e":1', '"e":1,"e":1'), 'SRE_ERR_JSON'],
+    ['e 0', { ...good, e: 0 }, 'SRE_ERR_JSON'],
+    ['e 2^32', { ...good, e: 4294967296 }, 'SRE_ERR_JSON'],
+    ['e negative', { ...good, e: -1 }, 'SRE_ERR_JSON'],
+    ['e fraction', { ...good, e: 1.5 }, 'SRE_ERR_JSON'],
+    ['e as a string', { ...good, e: '1' }, 'SRE_ERR_JSON'],
+    ['e 1.0 in text', JSON.stringify(good).replace('"e":1', '"e":1.0'), 'SRE_ERR_JSON'],
     ['r -1', { ...good, r: -1 }, 'SRE_ERR_JSON'],
     ['r 256', { ...good, r: 256 }, 'SRE_ERR_JSON'],
     ['r as a string', { ...good, r: '0' }, 'SRE_ERR_JSON'],
@@ -178,15 +210,16 @@ test('payload parsing is strict (7.2)', () => {
     ['n of 9 bytes', { ...good, n: base64Encode(new Uint8Array(9)) }, 'SRE_ERR_JSON'],
     ['n of 15 bytes', { ...good, n: base64Encode(new Uint8Array(15)) }, 'SRE_ERR_JSON'],
     ['n as a number', { ...good, n: 12 }, 'SRE_ERR_JSON'],
-    ['c of 40 bytes', { ...good, c: base64Encode(new Uint8Array(40)) }, 'SRE_ERR_JSON'],
     ['c of 31 bytes', { ...good, c: base64Encode(new Uint8Array(31)) }, 'SRE_ERR_JSON'],
-    ['c of 64 bytes', { ...good, c: base64Encode(new Uint8Array(64)) }, 'SRE_ERR_JSON'],
+    ['c of 177 bytes', { ...good, c: base64Encode(new Uint8Array(177)) }, 'SRE_ERR_JSON'],
     ['c with non-zero unused bits', { ...good, c: c32.replace(/A=$/, 'B=') }, 'SRE_ERR_BASE64'],
-    ['ack with r', { t: 'ack', v: 1, g: 1, r: 0 }, 'SRE_ERR_JSON'],
-    ['ack g 0', { t: 'ack', v: 1, g: 0 }, 'SRE_ERR_JSON'],
-    ['chat c too short', { t: 'chat', v: 1, g: 1, r: 0, n, c: base64Encode(new Uint8Array(21)) }, 'SRE_ERR_JSON'],
-    ['chat c too long', { t: 'chat', v: 1, g: 1, r: 0, n, c: base64Encode(new Uint8Array(4118)) }, 'SRE_ERR_JSON'],
-    ['lone surrogate escape', '{"t":"key","v":1,"g":1,"r":0,"n":"\\ud800","c":"' + c32 + '"}', 'SRE_ERR_JSON'],
+    ['ack with r', { t: 'ack', v: 2, e: 1, r: 0 }, 'SRE_ERR_JSON'],
+    ['ack e 0', { t: 'ack', v: 2, e: 0 }, 'SRE_ERR_JSON'],
+    ['ack v1', { t: 'ack', v: 1, g: 1 }, 'SRE_ERR_VERSION'],
+    ['ack with g', { t: 'ack', v: 2, g: 1 }, 'SRE_ERR_JSON'],
+    ['chat c too short', { t: 'chat', v: 2, e: 1, r: 0, n, c: base64Encode(new Uint8Array(29)) }, 'SRE_ERR_JSON'],
+    ['chat c too long', { t: 'chat', v: 2, e: 1, r: 0, n, c: base64Encode(new Uint8Array(4126)) }, 'SRE_ERR_JSON'],
+    ['lone surrogate escape', '{"t":"key","v":2,"e":1,"r":0,"n":"\\ud800","c":"' + c32 + '"}', 'SRE_ERR_JSON'],
     ['NUL escape', '{"t":"k\\u0000ey","v":1}', 'SRE_ERR_JSON'],
     ['too long', '{"t":"key","v":1,"x":"' + 'A'.repeat(24000) + '"}', 'SRE_ERR_JSON'],
   ];
@@ -194,27 +227,31 @@ test('payload parsing is strict (7.2)', () => {
   // KEY_LENGTH is for the opener: the parse itself accepts r = 1 with 32 bytes.
   assert.equal(parsePayload({ ...good, r: 1 }).step, 1);
   assert.deepEqual(parseJson('{"a":[1,2.5,{"b":true}],"c":null}').a[0], 1);
-  assert.equal(parsePayload('{"t":"\\u006bey","v":1,"g":1,"r":0,"n":"' + n + '","c":"' + c32 + '"}').type, 'key');
+  assert.equal(parsePayload('{"t":"\\u006bey","v":2,"e":1,"r":0,"n":"' + n + '","c":"' + c32 + '"}').type, 'key');
+  assert.equal(parsePayload({ t: 'chat', v: 2, e: 1, r: 0, n, c: base64Encode(new Uint8Array(4125)) }).type, 'chat');
+  assert.equal(parsePayload({ t: 'chat', v: 2, e: 1, r: 0, n, c: base64Encode(new Uint8Array(30)) }).type, 'chat');
 });
 
 test('chat: seal, open, sequence numbers, hostile cases', async () => {
   const base = await ratchet(KEY16);
   const k = await chatKey(base, SID);
-  const msg = { senderId: ID_A, generation: 2, step: 1 };
+  const msg = { senderId: ID_A, epoch: 2, step: 1 };
   const seq = new ChatCounter();
-  const p1 = await sealChat(k, { ...msg, type: CHAT_TEXT, seq: seq.next(), body: 'hello \u{1f512}' });
+  const p1 = await sealChat(k, { ...msg, type: CHAT_TEXT, seq: seq.next(), time: 1767225600123, body: 'hello \u{1f512}' });
+  const before = Date.now();
   const p2 = await sealChat(k, { ...msg, type: CHAT_NAME, seq: seq.next(), body: 'Zoë' });
-  assert.match(JSON.stringify(p1), /^\{"t":"chat","v":1,"g":2,"r":1,"n":"[^"]{16}","c":"[^"]+"\}$/);
+  assert.match(JSON.stringify(p1), /^\{"t":"chat","v":2,"e":2,"r":1,"n":"[^"]{16}","c":"[^"]+"\}$/);
   // The receiver finds the key from its receiver state (held or ratcheted forward).
   const r = new Receiver({ slot: 1, now: () => 0 });
   await r.addKey(2, 0, KEY16);
   const rk = await chatKey(await r.baseKeyFor(2, 1), SID);
   const inbox = new ChatSequence();
   const m1 = await openChat(rk, ID_A, p1);
-  assert.deepEqual([m1.type, m1.seq, m1.body], [CHAT_TEXT, 0, 'hello \u{1f512}']);
+  assert.deepEqual([m1.type, m1.seq, m1.time, m1.body, m1.epoch], [CHAT_TEXT, 0, 1767225600123, 'hello \u{1f512}', 2]);
   inbox.accept(ID_A, m1.seq);
   const m2 = await openChat(rk, ID_A, JSON.stringify(p2));
   assert.deepEqual([m2.type, m2.seq, m2.body], [CHAT_NAME, 1, 'Zoë']);
+  assert.ok(m2.time >= before && m2.time <= Date.now(), 'the default time is the sender clock');
   inbox.accept(ID_A, m2.seq);
   // Replayed or reordered: refused by the sequence check.
   assert.throws(() => inbox.accept(ID_A, m1.seq), { status: 'SRE_ERR_REPLAY' });
@@ -223,6 +260,7 @@ test('chat: seal, open, sequence numbers, hostile cases', async () => {
   // Re-attributed, re-labelled, tampered, wrong key: refused.
   await assert.rejects(openChat(rk, ID_B, p1), { status: 'SRE_ERR_AUTH' });
   await assert.rejects(openChat(rk, ID_A, { ...p1, r: 0 }), { status: 'SRE_ERR_AUTH' });
+  await assert.rejects(openChat(rk, ID_A, { ...p1, e: 257 }), { status: 'SRE_ERR_AUTH' }); // same KID generation
   const c = base64Decode(p1.c);
   c[0] ^= 1;
   await assert.rejects(openChat(rk, ID_A, { ...p1, c: base64Encode(c) }), { status: 'SRE_ERR_AUTH' });
@@ -239,13 +277,16 @@ test('chat: seal, open, sequence numbers, hostile cases', async () => {
   // A peer that seals invalid UTF-8 or an unknown type (same key): refused after authentication.
   const raw = await subtle.importKey('raw', await hkdf(new TextEncoder().encode(SID), base, new TextEncoder().encode('sealroom chat v1'), 16), 'AES-GCM', false, ['encrypt']);
   const forge = async (pt) => {
-    const aad = new Uint8Array([...new TextEncoder().encode('sealroom chat v1'), ...new TextEncoder().encode(ID_A), 2, 1]);
+    const aad = new Uint8Array([...new TextEncoder().encode('sealroom chat v2'), ...new TextEncoder().encode(ID_A), 0, 0, 0, 2, 1]);
     const nonce = randomBytes(12);
     const ct = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad }, raw, pt));
-    return { t: 'chat', v: 1, g: 2, r: 1, n: base64Encode(nonce), c: base64Encode(ct) };
+    return { t: 'chat', v: 2, e: 2, r: 1, n: base64Encode(nonce), c: base64Encode(ct) };
   };
-  await assert.rejects(openChat(rk, ID_A, await forge(Uint8Array.of(1, 0, 0, 0, 7, 0xc0, 0xaf))), { status: 'SRE_ERR_UTF8' });
-  await assert.rejects(openChat(rk, ID_A, await forge(Uint8Array.of(9, 0, 0, 0, 7, 0x41))), { status: 'SRE_ERR_JSON' });
+  const T = [0, 0, 1, 0x9b, 0x7b, 0x2b, 0x30, 0x00];
+  await assert.rejects(openChat(rk, ID_A, await forge(Uint8Array.of(1, 0, 0, 0, 7, ...T, 0xc0, 0xaf))), { status: 'SRE_ERR_UTF8' });
+  await assert.rejects(openChat(rk, ID_A, await forge(Uint8Array.of(9, 0, 0, 0, 7, ...T, 0x41))), { status: 'SRE_ERR_JSON' });
+  const ok = await openChat(rk, ID_A, await forge(Uint8Array.of(1, 0, 0, 0, 7, ...T, 0x41)));
+  assert.equal(ok.time, 0x019b7b2b3000);
 });
 
 test('security code: order-independent, sensitive to every input, refuses bad rosters', async () => {
@@ -264,12 +305,23 @@ test('security code: order-independent, sensitive to every input, refuses bad ro
   assert.notEqual(await securityCode(SID, [roster[0], roster[1], { id: ID_C, publicKey: a.publicKey }]), code);
   assert.notEqual(await securityCode(SID, roster.slice(0, 2)), code);
   assert.notEqual(await securityCode(SID + 'x', roster), code);
-  // The input layout: label, u16 length, session id, u16 count, sorted records.
+  // The input layout: label, u16 length, session id, u16 count, sorted records
+  // (id, public key, u16 name length, name).
   const input = securityCodeInput('s', roster);
-  assert.equal(input.length, 16 + 2 + 1 + 2 + 3 * 68);
+  assert.equal(new TextDecoder().decode(input.subarray(0, 16)), 'sealroom code v2');
+  assert.equal(input.length, 16 + 2 + 1 + 2 + 3 * 70);
   assert.equal(toHex(input.subarray(16, 21)), '0001730003');
   assert.equal(new TextDecoder().decode(input.subarray(21, 57)), ID_A); // "0f8f..." sorts first
-  assert.equal(new TextDecoder().decode(input.subarray(21 + 68, 57 + 68)), ID_C);
+  assert.equal(toHex(input.subarray(21 + 68, 21 + 70)), '0000');
+  assert.equal(new TextDecoder().decode(input.subarray(21 + 70, 57 + 70)), ID_C);
+  // Names are part of it.
+  const named = roster.map((m, i) => ({ ...m, name: ['Ana', '', 'Zoë'][i] }));
+  const namedCode = await securityCode(SID, named);
+  assert.notEqual(namedCode, code);
+  assert.equal(securityCodeInput('s', named).length, 16 + 2 + 1 + 2 + 3 * 70 + 3 + 4);
+  assert.notEqual(await securityCode(SID, named.map((m, i) => (i === 0 ? { ...m, name: 'Anna' } : m))), namedCode);
+  assert.throws(() => securityCodeInput(SID, [{ ...roster[0], name: 'a\tb' }]), { status: 'SRE_ERR_UTF8' });
+  assert.throws(() => securityCodeInput(SID, [{ ...roster[0], name: 'x'.repeat(129) }]), { status: 'SRE_ERR_TOO_LARGE' });
   assert.throws(() => securityCodeInput(SID, []), { status: 'SRE_ERR_ROSTER' });
   assert.throws(() => securityCodeInput(SID, [roster[0], { ...roster[0] }]), { status: 'SRE_ERR_ROSTER' });
   assert.throws(() => securityCodeInput('', roster), { status: 'SRE_ERR_BAD_ID' });

@@ -34,14 +34,15 @@ async function meet(p, q) {
 }
 
 // p sends q its key (g, r, baseKey) through the "relay" (JSON text), q installs it and acks.
-async function sendKey(p, q, { generation, step, baseKey }) {
+async function sendKey(p, q, { epoch, step, baseKey }) {
   const payload = JSON.stringify(await E.sealKeyMessage(p.pairwise.get(q.name), {
-    senderId: p.id, recipientId: q.id, senderSlot: p.slot, generation, step, baseKey,
+    senderId: p.id, recipientId: q.id, senderSlot: p.slot, epoch, step, baseKey, name: `Name ${p.name}`,
   }));
   const relayed = JSON.parse(payload); // the signalling relay delivers a JSON value
   const k = await E.openKeyMessage(q.pairwise.get(p.name), { senderId: p.id, recipientId: q.id, senderSlot: p.slot }, relayed);
-  await q.rx.get(p.name).addKey(k.generation, k.step, k.baseKey);
-  return E.parsePayload(E.ackPayload(k.generation));
+  assert.equal(k.name, `Name ${p.name}`);
+  await q.rx.get(p.name).addKey(k.epoch, k.step, k.baseKey);
+  return E.parsePayload(E.ackPayload(k.epoch));
 }
 
 const frame = (i) => Uint8Array.from({ length: 300 }, (_, j) => (j === 0 ? 0x11 : (i * 31 + j) & 0xff));
@@ -51,20 +52,22 @@ test('a call: join with ratchet, leave with rotation, chat, security code', asyn
   const B = await participant('B');
   await meet(A, B);
   await meet(B, A);
-  await sendKey(A, B, { generation: A.tx.generation, step: A.tx.step, baseKey: A.tx.baseKey });
-  await sendKey(B, A, { generation: B.tx.generation, step: B.tx.step, baseKey: B.tx.baseKey });
+  await sendKey(A, B, A.tx.currentKey());
+  await sendKey(B, A, B.tx.currentKey());
 
   const beforeJoin = await A.tx.encrypt('vp8', frame(1));
   assert.ok((await B.rx.get('A').decrypt('vp8', beforeJoin)).ok);
 
-  // C joins: A ratchets and sends C the new step only; B follows from the KID.
+  // C joins: A (its key encrypted a frame) ratchets and sends C the new step
+  // only; B follows from the KID. B sent nothing: its key goes to C as it is.
   const C = await participant('C');
   for (const [x, y] of [[A, C], [C, A], [B, C], [C, B]]) await meet(x, y);
   await sendKey(A, C, await A.tx.keyForNewcomer());
   await sendKey(B, C, await B.tx.keyForNewcomer());
-  await sendKey(C, A, { generation: 1, step: 0, baseKey: C.tx.baseKey });
-  await sendKey(C, B, { generation: 1, step: 0, baseKey: C.tx.baseKey });
+  await sendKey(C, A, { epoch: 1, step: 0, baseKey: C.tx.baseKey });
+  await sendKey(C, B, { epoch: 1, step: 0, baseKey: C.tx.baseKey });
   assert.equal(A.tx.step, 1);
+  assert.equal(B.tx.step, 0);
   const afterJoin = await A.tx.encrypt('vp8', frame(2));
   for (const who of [B, C]) {
     const out = await who.rx.get('A').decrypt('vp8', afterJoin);
@@ -75,12 +78,13 @@ test('a call: join with ratchet, leave with rotation, chat, security code', asyn
   assert.equal((await C.rx.get('A').decrypt('vp8', beforeJoin)).status, 'SRE_ERR_NO_KEY');
 
   // Chat from A at its current key; C can read it (joined before it was sent).
-  const chat = await E.sealChat(await E.chatKey(A.tx.baseKey, SID), {
-    senderId: A.id, generation: A.tx.generation, step: A.tx.step, type: E.CHAT_TEXT, seq: A.chatSeq.next(), body: 'hi all',
+  const cur = A.tx.currentKey({ markUsed: true });
+  const chat = await E.sealChat(await E.chatKey(cur.baseKey, SID), {
+    senderId: A.id, epoch: cur.epoch, step: cur.step, type: E.CHAT_TEXT, seq: A.chatSeq.next(), body: 'hi all',
   });
   for (const who of [B, C]) {
     const p = E.parsePayload(chat);
-    const key = await E.chatKey(await who.rx.get('A').baseKeyFor(p.generation, p.step), SID);
+    const key = await E.chatKey(await who.rx.get('A').baseKeyFor(p.epoch, p.step), SID);
     const m = await E.openChat(key, A.id, p);
     who.chatIn.accept(A.id, m.seq);
     assert.equal(m.body, 'hi all');
@@ -93,18 +97,18 @@ test('a call: join with ratchet, leave with rotation, chat, security code', asyn
   const mitm = await E.generateKeyPair();
   assert.notEqual(await E.securityCode(SID, [roster[0], roster[1], { id: C.id, publicKey: mitm.publicKey }]), code);
 
-  // C leaves: A rotates to a pending generation, sends it to B, switches on B's ack.
+  // C leaves: A rotates to a pending epoch, sends it to B, switches on B's ack.
   const leaverKeys = C.rx.get('A');
   const pend = await A.tx.startRotation();
   const ack = await sendKey(A, B, pend);
-  assert.equal(ack.generation, pend.generation);
+  assert.equal(ack.epoch, pend.epoch);
   assert.equal(await A.tx.switchToPending(), true);
   const afterLeave = await A.tx.encrypt('vp8', frame(3));
   assert.ok((await B.rx.get('A').decrypt('vp8', afterLeave)).ok);
   // Forward secrecy: C's keys cannot open frames after the rotation.
   assert.equal((await leaverKeys.decrypt('vp8', afterLeave)).status, 'SRE_ERR_NO_KEY');
-  // Nor chat sealed under the new generation.
-  await assert.rejects(leaverKeys.baseKeyFor(pend.generation, 0), { status: 'SRE_ERR_NO_KEY' });
+  // Nor chat sealed under the new epoch.
+  await assert.rejects(leaverKeys.baseKeyFor(pend.epoch, 0), { status: 'SRE_ERR_NO_KEY' });
   leaverKeys.clear();
 
   // Every drop was counted; nothing was passed that should not have been.

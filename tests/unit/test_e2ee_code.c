@@ -32,8 +32,8 @@ static int code_format_ok(const char *code, size_t groups) {
 
 static void test_code_format_and_order(void) {
   make_pubs();
-  sre_member m[3] = {{tx_id_c, pubs[2]}, {tx_id_a, pubs[0]}, {tx_id_b, pubs[1]}};
-  sre_member sorted[3] = {{tx_id_a, pubs[0]}, {tx_id_b, pubs[1]}, {tx_id_c, pubs[2]}};
+  sre_member m[3] = {{tx_id_c, pubs[2], NULL, 0}, {tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, 0}};
+  sre_member sorted[3] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
   char c1[SRE_CODE_STR_LEN], c2[SRE_CODE_STR_LEN];
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, c1), SRE_OK);
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, sorted, 3, c2), SRE_OK);
@@ -43,14 +43,15 @@ static void test_code_format_and_order(void) {
   uint8_t in[512];
   size_t len = 0;
   CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, in, sizeof in, &len), SRE_OK);
-  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 3 * 68);
-  CHECK(memcmp(in, "sealroom code v1", 16) == 0);
+  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 3 * 70);
+  CHECK(memcmp(in, "sealroom code v2", 16) == 0);
   CHECK(in[16] == 0 && in[17] == SID_LEN);
   CHECK(memcmp(in + 18, sid, SID_LEN) == 0);
   CHECK(in[18 + SID_LEN] == 0 && in[19 + SID_LEN] == 3);
   CHECK(memcmp(in + 20 + SID_LEN, tx_id_a, 36) == 0);
   CHECK(memcmp(in + 20 + SID_LEN + 36, pubs[0], 32) == 0);
-  CHECK(memcmp(in + 20 + SID_LEN + 68, tx_id_b, 36) == 0);
+  CHECK(in[20 + SID_LEN + 68] == 0 && in[20 + SID_LEN + 69] == 0); /* empty name */
+  CHECK(memcmp(in + 20 + SID_LEN + 70, tx_id_b, 36) == 0);
   size_t need = 0;
   CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, NULL, 0, &need), SRE_OK);
   CHECK_EQ_INT(need, len);
@@ -59,18 +60,18 @@ static void test_code_format_and_order(void) {
 
 static void test_code_sensitivity(void) {
   make_pubs();
-  sre_member m[3] = {{tx_id_a, pubs[0]}, {tx_id_b, pubs[1]}, {tx_id_c, pubs[2]}};
+  sre_member m[3] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
   char base[SRE_CODE_STR_LEN], other[SRE_CODE_STR_LEN];
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, base), SRE_OK);
   /* A server that substitutes one public key (MITM) changes the code. */
   uint8_t swapped[32];
   memcpy(swapped, pubs[1], 32);
   swapped[31] ^= 1;
-  sre_member mitm[3] = {{tx_id_a, pubs[0]}, {tx_id_b, swapped}, {tx_id_c, pubs[2]}};
+  sre_member mitm[3] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, swapped, NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, mitm, 3, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Swapping which id has which key changes it too. */
-  sre_member crossed[3] = {{tx_id_a, pubs[1]}, {tx_id_b, pubs[0]}, {tx_id_c, pubs[2]}};
+  sre_member crossed[3] = {{tx_id_a, pubs[1], NULL, 0}, {tx_id_b, pubs[0], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, crossed, 3, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Session id. */
@@ -82,20 +83,68 @@ static void test_code_sensitivity(void) {
   memcpy(long_sid, sid, SID_LEN);
   memcpy(long_sid + SID_LEN, tx_id_a, 36);
   memcpy(long_sid + SID_LEN + 36, pubs[0], 32);
-  sre_member two[2] = {{tx_id_b, pubs[1]}, {tx_id_c, pubs[2]}};
+  sre_member two[2] = {{tx_id_b, pubs[1], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(long_sid, sizeof long_sid, two, 2, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Refusals. */
-  sre_member dup[2] = {{tx_id_a, pubs[0]}, {tx_id_a, pubs[1]}};
+  sre_member dup[2] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_a, pubs[1], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, dup, 2, other), SRE_ERR_ROSTER);
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 0, other), SRE_ERR_ROSTER);
   CHECK_EQ_INT(sre_security_code(sid, 0, m, 3, other), SRE_ERR_BAD_ID);
-  sre_member bad_id[1] = {{"not-a-uuid", pubs[0]}};
+  sre_member bad_id[1] = {{"not-a-uuid", pubs[0], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, bad_id, 1, other), SRE_ERR_BAD_ID);
   CHECK_EQ_STR(other, "");
   /* One participant alone has a code as well. */
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 1, other), SRE_OK);
   CHECK(code_format_ok(other, 12));
+}
+
+/* v2: display names are in the code; a name substituted by the server (or a
+ * different name sealed to different peers) changes it. */
+static void test_code_names(void) {
+  make_pubs();
+  const uint8_t ana[] = "Ana", zoe[] = "Zo\xc3\xab";
+  sre_member m[2] = {{tx_id_a, pubs[0], ana, 3}, {tx_id_b, pubs[1], zoe, 4}};
+  char base[SRE_CODE_STR_LEN], other[SRE_CODE_STR_LEN];
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 2, base), SRE_OK);
+  uint8_t in[512];
+  size_t len = 0;
+  CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 2, in, sizeof in, &len), SRE_OK);
+  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 2 * 70 + 3 + 4);
+  size_t o = 20 + SID_LEN + 68;
+  CHECK(in[o] == 0 && in[o + 1] == 3 && memcmp(in + o + 2, "Ana", 3) == 0);
+  sre_member renamed[2] = {{tx_id_a, pubs[0], ana, 2}, {tx_id_b, pubs[1], zoe, 4}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, renamed, 2, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* A name moved from one participant to the next is a different input. */
+  sre_member moved[2] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], (const uint8_t *)"AnaZo\xc3\xab", 7}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, moved, 2, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* Names are checked: control characters, invalid UTF-8, too long. */
+  sre_member bad[1] = {{tx_id_a, pubs[0], (const uint8_t *)"a\nb", 3}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, bad, 1, other), SRE_ERR_UTF8);
+  uint8_t big[SRE_NAME_MAX + 1];
+  memset(big, 'x', sizeof big);
+  sre_member huge[1] = {{tx_id_a, pubs[0], big, sizeof big}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, huge, 1, other), SRE_ERR_TOO_LARGE);
+  huge[0].name_len = SRE_NAME_MAX;
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, huge, 1, other), SRE_OK);
+}
+
+static void test_name_check(void) {
+  CHECK_EQ_INT(sre_name_check(NULL, 0), SRE_OK);
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"Jos\xc3\xa9 \xe6\x9d\x8e", 9), SRE_OK);
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"a\x00", 2), SRE_ERR_UTF8);
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"a\x1f", 2), SRE_ERR_UTF8);
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"a\x7f", 2), SRE_ERR_UTF8);
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"a\xc2\x85", 3), SRE_ERR_UTF8);  /* NEL, C1 */
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"a\xc2\x9f", 3), SRE_ERR_UTF8);
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"a\xc2\xa0", 3), SRE_OK);      /* NBSP */
+  CHECK_EQ_INT(sre_name_check((const uint8_t *)"\xc3\x28", 2), SRE_ERR_UTF8);
+  uint8_t n[SRE_NAME_MAX + 1];
+  memset(n, 'a', sizeof n);
+  CHECK_EQ_INT(sre_name_check(n, SRE_NAME_MAX), SRE_OK);
+  CHECK_EQ_INT(sre_name_check(n, SRE_NAME_MAX + 1), SRE_ERR_TOO_LARGE);
 }
 
 static void test_fingerprint(void) {
@@ -219,4 +268,5 @@ static void test_utf8(void) {
 TEST_SUITE(e2ee_code, {"code_format_and_order", test_code_format_and_order},
            {"code_sensitivity", test_code_sensitivity}, {"fingerprint", test_fingerprint},
            {"digits_rejection", test_digits_rejection},
-           {"digit_distribution", test_digit_distribution}, {"utf8", test_utf8});
+           {"digit_distribution", test_digit_distribution}, {"utf8", test_utf8},
+           {"code_names", test_code_names}, {"name_check", test_name_check});

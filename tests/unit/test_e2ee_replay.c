@@ -167,7 +167,55 @@ static void test_receiver_commits_only_authentic(void) {
   sre_receiver_clear(&r);
 }
 
+/* Attack: one window per key for audio and video made a video frame late by
+ * more than 128 counters (because audio at 50 fps took counters meanwhile)
+ * TOO_OLD. With a window per media kind it is accepted, and a replayed video
+ * frame is still refused; a video frame presented as audio fails to
+ * authenticate (different clear prefix). */
+static void test_window_per_media_kind(void) {
+  const uint8_t key[16] = {0x3c};
+  sre_sender s;
+  sre_receiver r;
+  CHECK_EQ_INT(sre_sender_init(&s, 6, 1, key, 16), SRE_OK);
+  sre_receiver_init(&r, 6);
+  CHECK_EQ_INT(sre_receiver_add_key(&r, 1, 0, key, 16, 0), SRE_OK);
+  uint8_t vp8[40] = {0x31, 1, 2, 3}, opus[20] = {0x78, 9, 9}, out[80];
+  uint8_t late[80], audio[80];
+  size_t late_n, n, m;
+  CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_VP8, vp8, sizeof vp8, late, sizeof late, &late_n), SRE_OK);
+  uint8_t v2[80];
+  size_t v2_n;
+  CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_VP8, vp8, sizeof vp8, v2, sizeof v2, &v2_n), SRE_OK);
+  /* 200 audio frames take CTRs 2..201 and arrive first. */
+  for (int i = 0; i < 200; i++) {
+    CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_OPUS, opus, sizeof opus, audio, sizeof audio, &n), SRE_OK);
+    CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_OPUS, audio, n, out, sizeof out, &m, 0), SRE_OK);
+  }
+  /* The later video frame (CTR 1), then the late one (CTR 0): 201 behind the
+   * audio, but the video window has seen nothing newer than CTR 1. */
+  CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_VP8, v2, v2_n, out, sizeof out, &m, 0), SRE_OK);
+  CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_VP8, late, late_n, out, sizeof out, &m, 0), SRE_OK);
+  CHECK(m == sizeof vp8 && memcmp(out, vp8, m) == 0);
+  /* Replays are still refused in each window. */
+  CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_VP8, late, late_n, out, sizeof out, &m, 0), SRE_ERR_REPLAY);
+  CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_OPUS, audio, n, out, sizeof out, &m, 0), SRE_ERR_REPLAY);
+  /* A video frame moved to an audio track (a fresh CTR for the audio window)
+   * does not authenticate: Opus reads a 1-byte prefix where VP8 had 3. */
+  uint8_t v3[80];
+  size_t v3_n;
+  CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_VP8, vp8, sizeof vp8, v3, sizeof v3, &v3_n), SRE_OK);
+  CHECK(sre_receiver_decrypt(&r, SRE_CODEC_OPUS, v3, v3_n, out, sizeof out, &m, 0) != SRE_OK);
+  CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_VP8, v3, v3_n, out, sizeof out, &m, 0), SRE_OK);
+  /* And an audio frame moved to a video track fails too. */
+  CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_OPUS, opus, sizeof opus, audio, sizeof audio, &n), SRE_OK);
+  CHECK(sre_receiver_decrypt(&r, SRE_CODEC_VP8, audio, n, out, sizeof out, &m, 0) != SRE_OK);
+  CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_OPUS, audio, n, out, sizeof out, &m, 0), SRE_OK);
+  sre_sender_clear(&s);
+  sre_receiver_clear(&r);
+}
+
 TEST_SUITE(e2ee_replay, {"first_and_in_order", test_first_and_in_order},
            {"window_edges", test_window_edges}, {"near_max", test_near_max},
            {"against_model", test_against_model},
-           {"receiver_commits_only_authentic", test_receiver_commits_only_authentic});
+           {"receiver_commits_only_authentic", test_receiver_commits_only_authentic},
+           {"window_per_media_kind", test_window_per_media_kind});

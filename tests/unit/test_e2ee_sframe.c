@@ -297,24 +297,20 @@ static void test_kid_layout(void) {
   CHECK_EQ_INT(sre_header_encode(sre_kid_make(0, 1, 0), 0, hdr), 3);
   CHECK_EQ_INT(hdr[0], 0x90);
   CHECK_EQ_INT(sre_header_encode(sre_kid_make(1, 1, 0), 0, hdr), 4);
-  CHECK_EQ_INT(sre_generation_next(1), 2);
-  CHECK_EQ_INT(sre_generation_next(254), 255);
-  CHECK_EQ_INT(sre_generation_next(255), 1);
-  CHECK(sre_generation_newer(2, 1));
-  CHECK(!sre_generation_newer(1, 2));
-  CHECK(!sre_generation_newer(5, 5));
-  CHECK(sre_generation_newer(1, 255));
-  CHECK(sre_generation_newer(127, 255));
-  CHECK(sre_generation_newer(128, 1));
-  CHECK(!sre_generation_newer(129, 1));
-  CHECK(!sre_generation_newer(0, 1) && !sre_generation_newer(1, 0));
-  /* Exactly one of newer(a,b), newer(b,a) for a != b in the ring (254 is even,
-   * so d = 127 vs 128 never ties). */
-  for (int a = 1; a <= 255; a++) {
-    for (int b = 1; b <= 255; b++) {
-      if (a == b) continue;
-      CHECK(sre_generation_newer((uint8_t)a, (uint8_t)b) != sre_generation_newer((uint8_t)b, (uint8_t)a));
-    }
+  /* The KID generation of an epoch: ((epoch - 1) mod 255) + 1. */
+  CHECK_EQ_INT(sre_epoch_generation(0), 0);
+  CHECK_EQ_INT(sre_epoch_generation(1), 1);
+  CHECK_EQ_INT(sre_epoch_generation(254), 254);
+  CHECK_EQ_INT(sre_epoch_generation(255), 255);
+  CHECK_EQ_INT(sre_epoch_generation(256), 1);
+  CHECK_EQ_INT(sre_epoch_generation(300), 45);
+  CHECK_EQ_INT(sre_epoch_generation(510), 255);
+  CHECK_EQ_INT(sre_epoch_generation(511), 1);
+  CHECK_EQ_INT(sre_epoch_generation(0xffffffffu), (0xfffffffeu % 255u) + 1u);
+  for (uint32_t e = 1; e < 2000; e++) {
+    uint8_t gen = sre_epoch_generation(e);
+    CHECK(gen >= 1 && gen == sre_epoch_generation(e + 255));
+    CHECK(sre_epoch_generation(e + 1) == (gen == 255 ? 1 : gen + 1));
   }
 }
 
@@ -346,15 +342,44 @@ static void test_sender(void) {
   CHECK(memcmp(s.base_key, expect, 32) == 0);
   CHECK_EQ_INT(s.key.kid, sre_kid_make(7, 1, 1));
   CHECK_EQ_INT(sre_sender_rotate(&s, NULL, 0), SRE_OK);
-  CHECK(s.generation == 2 && s.step == 0 && s.base_key_len == 16 && s.ctr == 0);
+  CHECK(s.epoch == 2 && s.generation == 2 && s.step == 0 && s.base_key_len == 16 && s.ctr == 0);
+  CHECK(!s.used);
   /* Step 255 cannot ratchet further. */
   s.step = 255;
   CHECK_EQ_INT(sre_sender_ratchet(&s), SRE_ERR_RATCHET_EXHAUSTED);
   CHECK_EQ_INT(s.step, 255);
-  /* Generation wraps 255 -> 1. */
-  s.generation = 255;
+  /* The epoch grows past 255; the KID generation wraps 255 -> 1. */
+  CHECK_EQ_INT(sre_sender_init(&s, 7, 255, base16, 16), SRE_OK);
   CHECK_EQ_INT(sre_sender_rotate(&s, base16, 16), SRE_OK);
-  CHECK_EQ_INT(s.generation, 1);
+  CHECK(s.epoch == 256 && s.generation == 1 && s.key.kid == sre_kid_make(7, 1, 0));
+  /* The epoch never wraps: at 0xFFFFFFFF the sender refuses to rotate. */
+  CHECK_EQ_INT(sre_sender_init(&s, 7, 0xfffffffeu, base16, 16), SRE_OK);
+  CHECK_EQ_INT(sre_sender_rotate(&s, NULL, 0), SRE_OK);
+  CHECK(s.epoch == 0xffffffffu);
+  CHECK_EQ_INT(sre_sender_rotate(&s, NULL, 0), SRE_ERR_EPOCH_EXHAUSTED);
+  CHECK(s.epoch == 0xffffffffu && s.step == 0);
+  /* Join: an unused key is kept; a used one ratchets; a used key at 255 asks
+   * for a rotation. */
+  bool ratcheted = true;
+  CHECK_EQ_INT(sre_sender_join(&s, &ratcheted), SRE_OK);
+  CHECK(!ratcheted && s.step == 0);
+  CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_VP8, frame, sizeof frame, wire, sizeof wire, &n),
+               SRE_OK);
+  CHECK(s.used);
+  CHECK_EQ_INT(sre_sender_join(&s, &ratcheted), SRE_OK);
+  CHECK(ratcheted && s.step == 1 && !s.used && s.ctr == 0);
+  CHECK_EQ_INT(sre_sender_join(&s, NULL), SRE_OK);
+  CHECK(s.step == 1);
+  sre_sender_mark_used(&s);
+  CHECK_EQ_INT(sre_sender_join(&s, NULL), SRE_OK);
+  CHECK(s.step == 2);
+  /* An empty audio frame takes no counter and does not mark the key used. */
+  CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_OPUS, frame, 0, wire, sizeof wire, &n), SRE_OK);
+  CHECK(!s.used);
+  s.step = 255;
+  sre_sender_mark_used(&s);
+  CHECK_EQ_INT(sre_sender_join(&s, &ratcheted), SRE_ERR_RATCHET_EXHAUSTED);
+  CHECK(!ratcheted && s.step == 255);
   /* Counter exhaustion. */
   s.ctr = UINT64_MAX;
   CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_VP8, frame, sizeof frame, wire, sizeof wire, &n),

@@ -285,25 +285,30 @@ static void check_key_message(json_t *root) {
     CHECK_EQ_INT(sre_keypair_from_private(&s, sp), SRE_OK);
     CHECK_EQ_INT(sre_keypair_from_private(&r, rp), SRE_OK);
     const char *sid = str(v, "session_id"), *from = str(v, "sender_id"), *to = str(v, "recipient_id");
-    uint8_t g = (uint8_t)num(v, "generation"), step = (uint8_t)num(v, "step");
+    uint32_t epoch = (uint32_t)num(v, "epoch");
+    uint8_t step = (uint8_t)num(v, "step");
+    const char *name = str(v, "name");
+    CHECK_EQ_INT(num(v, "generation"), sre_epoch_generation(epoch));
     uint16_t slot = (uint16_t)num(v, "sender_slot");
     CHECK_EQ_INT(sre_pairwise_key(&s, from, r.pub, to, (const uint8_t *)sid, strlen(sid), ks), SRE_OK);
     CHECK_EQ_INT(sre_pairwise_key(&r, to, s.pub, from, (const uint8_t *)sid, strlen(sid), kr), SRE_OK);
     CHECK(hex_eq(v, "pairwise_key", ks, 16));
-    CHECK_EQ_INT(sre_keymsg_aad(from, to, g, step, slot, aad), SRE_OK);
+    CHECK_EQ_INT(sre_keymsg_aad(from, to, epoch, step, slot, aad), SRE_OK);
     CHECK(hex_eq(v, "aad", aad, sizeof aad));
     char json[SRE_PAYLOAD_MAX];
     size_t jl;
-    CHECK_EQ_INT(sre_keymsg_seal(ks, from, to, slot, g, step, base, (size_t)bl, nonce, json, sizeof json,
-                                 &jl),
+    CHECK_EQ_INT(sre_keymsg_seal(ks, from, to, slot, epoch, step, base, (size_t)bl,
+                                 (const uint8_t *)name, strlen(name), nonce, json, sizeof json, &jl),
                  SRE_OK);
     CHECK_EQ_STR(json, str(v, "payload"));
     sre_payload p;
     CHECK_EQ_INT(sre_payload_parse(str(v, "payload"), strlen(str(v, "payload")), &p), SRE_OK);
     CHECK(hex_eq(v, "ciphertext", p.c, p.c_len));
-    size_t gl = 0;
-    CHECK_EQ_INT(sre_keymsg_open(kr, from, to, slot, &p, got, &gl), SRE_OK);
+    size_t gl = 0, nl = 0;
+    char got_name[SRE_NAME_MAX + 1];
+    CHECK_EQ_INT(sre_keymsg_open(kr, from, to, slot, &p, got, &gl, got_name, &nl), SRE_OK);
     CHECK(gl == (size_t)bl && memcmp(got, base, gl) == 0);
+    CHECK_EQ_STR(got_name, name);
     sre_keypair_clear(&s);
     sre_keypair_clear(&r);
   }
@@ -377,7 +382,7 @@ static void check_receive(json_t *root) {
     json_array_foreach(json_object_get(v, "keys"), j, k) {
       uint8_t base[32];
       long bl = tx_hex_member(k, "base_key", base, sizeof base);
-      CHECK_EQ_INT(sre_receiver_add_key(&r, (uint8_t)num(k, "generation"), (uint8_t)num(k, "step"),
+      CHECK_EQ_INT(sre_receiver_add_key(&r, (uint32_t)num(k, "epoch"), (uint8_t)num(k, "step"),
                                         base, (size_t)bl, 0),
                    SRE_OK);
     }
@@ -408,7 +413,8 @@ static void check_chat(json_t *root) {
     long bl = tx_hex_member(v, "base_key", base, sizeof base);
     CHECK(tx_hex_member(v, "nonce", nonce, 12) == 12);
     const char *sid = str(v, "session_id"), *from = str(v, "sender_id"), *body = str(v, "body");
-    uint8_t g = (uint8_t)num(v, "generation"), step = (uint8_t)num(v, "step");
+    uint32_t g = (uint32_t)num(v, "epoch");
+    uint8_t step = (uint8_t)num(v, "step");
     CHECK_EQ_INT(sre_chat_key(base, (size_t)bl, (const uint8_t *)sid, strlen(sid), ck), SRE_OK);
     CHECK(hex_eq(v, "chat_key", ck, 16));
     CHECK_EQ_INT(sre_chat_aad(from, g, step, aad), SRE_OK);
@@ -416,7 +422,8 @@ static void check_chat(json_t *root) {
     char json[SRE_PAYLOAD_MAX];
     size_t jl;
     CHECK_EQ_INT(sre_chat_seal(ck, from, g, step, (sre_chat_type)num(v, "type"), (uint32_t)num(v, "seq"),
-                               (const uint8_t *)body, strlen(body), nonce, json, sizeof json, &jl),
+                               num(v, "time_ms"), (const uint8_t *)body, strlen(body), nonce, json,
+                               sizeof json, &jl),
                  SRE_OK);
     CHECK_EQ_STR(json, str(v, "payload"));
     sre_payload p;
@@ -426,7 +433,9 @@ static void check_chat(json_t *root) {
     size_t gl;
     sre_chat_type type;
     uint32_t seq;
-    CHECK_EQ_INT(sre_chat_open(ck, from, &p, &type, &seq, got, sizeof got, &gl), SRE_OK);
+    uint64_t t;
+    CHECK_EQ_INT(sre_chat_open(ck, from, &p, &type, &seq, &t, got, sizeof got, &gl), SRE_OK);
+    CHECK(t == num(v, "time_ms"));
     CHECK(type == num(v, "type") && seq == num(v, "seq") && gl == strlen(body) &&
           memcmp(got, body, gl) == 0);
   }
@@ -448,6 +457,8 @@ static void check_code(json_t *root) {
       CHECK(tx_hex_member(p, "public_key", pubs[j], 32) == 32);
       m[j].id = str(p, "id");
       m[j].public_key = pubs[j];
+      m[j].name = (const uint8_t *)str(p, "name");
+      m[j].name_len = strlen(str(p, "name"));
     }
     const char *sid = str(v, "session_id");
     uint8_t in[1024], h[32];
@@ -481,8 +492,13 @@ static void test_project_vectors(void) {
   json_t *root = project();
   CHECK(root != NULL);
   if (!root) return;
-  CHECK(num(root, "version") == 1);
+  CHECK(num(root, "version") == 2);
   check_kid(root);
+  size_t i;
+  json_t *v;
+  json_array_foreach(section(root, "epoch", 5), i, v) {
+    CHECK_EQ_INT(sre_epoch_generation((uint32_t)num(v, "epoch")), num(v, "generation"));
+  }
   check_pairwise(root);
   check_key_message(root);
   check_ratchet(root);

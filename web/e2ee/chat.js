@@ -1,4 +1,5 @@
-// sealroom E2EE: sealed chat messages and display names (docs/e2ee.md section 9).
+// sealroom E2EE: sealed chat messages and display names, version 2
+// (docs/e2ee.md section 9).
 //
 // API
 //   CHAT_TEXT = 1, CHAT_NAME = 2, CHAT_BODY_MAX = 4096
@@ -6,12 +7,15 @@
 //                                  HKDF(salt = session id, ikm = base key, "sealroom chat v1", 16)
 //   chatKey(baseKey, sessionId)  -> Promise<CryptoKey> the same as a non-extractable AES-GCM key
 //   importChatKey(bytes16)       -> Promise<CryptoKey>
-//   chatAad(senderId, generation, step) -> Uint8Array(54)
-//   chatPlaintext(type, seq, body)      -> Uint8Array u8(type) || u32(seq) || body
-//   sealChat(chatKey, {senderId, generation, step, type, seq, body, nonce?})
-//                                -> Promise<payload object> {"t":"chat","v":1,"g","r","n","c"};
-//                                   body: string (UTF-8) or bytes, 1..4096 bytes
-//   openChat(chatKey, senderId, payload) -> Promise<{type, seq, body: string, bodyBytes, generation, step}>
+//   chatAad(senderId, epoch, step) -> Uint8Array(57)
+//   chatPlaintext(type, seq, time, body) -> Uint8Array u8(type) || u32(seq) || u64(time) || body
+//   sealChat(chatKey, {senderId, epoch, step, type, seq, time = Date.now(), body, nonce?})
+//                                -> Promise<payload object> {"t":"chat","v":2,"e","r","n","c"};
+//                                   time: the sender's clock, Unix ms (number or bigint);
+//                                   body: string (UTF-8) or bytes, 1..4096 bytes. The sender
+//                                   marks its key used: sender.currentKey({markUsed: true})
+//   openChat(chatKey, senderId, payload) -> Promise<{type, seq, time, body: string, bodyBytes,
+//                                   epoch, generation, step}>  (time: number, Unix ms)
 //                                   payload: object, JSON text or parsePayload() result;
 //                                   SRE_ERR_AUTH, SRE_ERR_UTF8, SRE_ERR_TOO_LARGE, SRE_ERR_JSON
 //   class ChatSequence             per-sender seq check (docs/e2ee.md 9):
@@ -24,17 +28,18 @@
 // and ChatSequence.accept() before showing it.
 
 import {
-  E2eeError, Status, subtle, bytes, concat, u8, u32, ascii, utf8Encode, utf8Decode, base64Encode,
+  E2eeError, Status, subtle, bytes, concat, u8, u32, u64, ascii, utf8Encode, utf8Decode, base64Encode,
   randomBytes, hkdf, wipe,
 } from './util.js';
-import { parsePayload, ParsedPayload, CHAT_BODY_MAX } from './payload.js';
-import { checkId, sessionIdBytes } from './keys.js';
+import { parsePayload, ParsedPayload, CHAT_BODY_MAX, CHAT_HEAD_LEN } from './payload.js';
+import { checkId, checkEpoch, sessionIdBytes } from './keys.js';
 
 export { CHAT_BODY_MAX };
 export const CHAT_TEXT = 1;
 export const CHAT_NAME = 2;
 
-const LABEL = ascii('sealroom chat v1');
+const LABEL = ascii('sealroom chat v1'); // K_chat's label (unchanged)
+const AAD_LABEL = ascii('sealroom chat v2');
 
 export async function chatKeyBytes(baseKey, sessionId) {
   baseKey = bytes(baseKey);
@@ -57,16 +62,10 @@ export async function chatKey(baseKey, sessionId) {
   }
 }
 
-function checkGenStep(generation, step) {
-  if (!Number.isInteger(generation) || generation < 1 || generation > 255) {
-    throw new E2eeError(Status.ARG, 'generation out of range');
-  }
+export function chatAad(senderId, epoch, step) {
+  checkEpoch(epoch);
   if (!Number.isInteger(step) || step < 0 || step > 255) throw new E2eeError(Status.ARG, 'step out of range');
-}
-
-export function chatAad(senderId, generation, step) {
-  checkGenStep(generation, step);
-  return concat(LABEL, checkId(senderId), u8(generation), u8(step));
+  return concat(AAD_LABEL, checkId(senderId), u32(epoch), u8(step));
 }
 
 function bodyBytes(body) {
@@ -76,20 +75,31 @@ function bodyBytes(body) {
   return b;
 }
 
-export function chatPlaintext(type, seq, body) {
-  if (type !== CHAT_TEXT && type !== CHAT_NAME) throw new E2eeError(Status.ARG, 'unknown chat type');
-  if (!Number.isInteger(seq) || seq < 0 || seq > 0xffffffff) throw new E2eeError(Status.ARG, 'seq out of range');
-  return concat(u8(type), u32(seq), bodyBytes(body));
+function timeBig(time) {
+  let t;
+  try {
+    t = BigInt(time);
+  } catch {
+    throw new E2eeError(Status.ARG, 'time is not an integer');
+  }
+  if (t < 0n || t > 0xffffffffffffffffn) throw new E2eeError(Status.ARG, 'time out of range');
+  return t;
 }
 
-export async function sealChat(key, { senderId, generation, step, type, seq, body, nonce }) {
-  const pt = chatPlaintext(type, seq, body);
+export function chatPlaintext(type, seq, time, body) {
+  if (type !== CHAT_TEXT && type !== CHAT_NAME) throw new E2eeError(Status.ARG, 'unknown chat type');
+  if (!Number.isInteger(seq) || seq < 0 || seq > 0xffffffff) throw new E2eeError(Status.ARG, 'seq out of range');
+  return concat(u8(type), u32(seq), u64(timeBig(time)), bodyBytes(body));
+}
+
+export async function sealChat(key, { senderId, epoch, step, type, seq, time, body, nonce }) {
+  const pt = chatPlaintext(type, seq, time ?? Date.now(), body);
   try {
-    const aad = chatAad(senderId, generation, step);
+    const aad = chatAad(senderId, epoch, step);
     const n = nonce ? bytes(nonce) : randomBytes(12);
     if (n.length !== 12) throw new E2eeError(Status.ARG, 'nonce is not 12 bytes');
     const c = new Uint8Array(await subtle.encrypt({ name: 'AES-GCM', iv: n, additionalData: aad, tagLength: 128 }, key, pt));
-    return { t: 'chat', v: 1, g: generation, r: step, n: base64Encode(n), c: base64Encode(c) };
+    return { t: 'chat', v: 2, e: epoch, r: step, n: base64Encode(n), c: base64Encode(c) };
   } finally {
     wipe(pt);
   }
@@ -98,10 +108,10 @@ export async function sealChat(key, { senderId, generation, step, type, seq, bod
 export async function openChat(key, senderId, payload) {
   const p = payload instanceof ParsedPayload ? payload : parsePayload(payload);
   if (p.type !== 'chat') throw new E2eeError(Status.JSON, 'not a chat message');
-  if (p.c.length < 1 + 4 + 1 + 16 || p.c.length > 1 + 4 + CHAT_BODY_MAX + 16) {
+  if (p.c.length < CHAT_HEAD_LEN + 1 + 16 || p.c.length > CHAT_HEAD_LEN + CHAT_BODY_MAX + 16) {
     throw new E2eeError(Status.TOO_LARGE, 'chat ciphertext size out of range');
   }
-  const aad = chatAad(senderId, p.generation, p.step);
+  const aad = chatAad(senderId, p.epoch, p.step);
   let pt;
   try {
     pt = new Uint8Array(await subtle.decrypt({ name: 'AES-GCM', iv: p.nonce, additionalData: aad, tagLength: 128 }, key, p.c));
@@ -109,11 +119,16 @@ export async function openChat(key, senderId, payload) {
     throw new E2eeError(Status.AUTH, 'chat authentication failed');
   }
   const type = pt[0];
-  const body = pt.slice(5);
+  const body = pt.slice(CHAT_HEAD_LEN);
   try {
     if (type !== CHAT_TEXT && type !== CHAT_NAME) throw new E2eeError(Status.JSON, 'unknown chat type');
     const seq = ((pt[1] << 24) >>> 0) + (pt[2] << 16) + (pt[3] << 8) + pt[4];
-    return { type, seq, body: utf8Decode(body), bodyBytes: body, generation: p.generation, step: p.step };
+    let t = 0n;
+    for (let i = 5; i < 13; i++) t = (t << 8n) | BigInt(pt[i]);
+    return {
+      type, seq, time: Number(t), body: utf8Decode(body), bodyBytes: body,
+      epoch: p.epoch, generation: p.generation, step: p.step,
+    };
   } catch (e) {
     wipe(body);
     throw e;

@@ -1,16 +1,21 @@
-// sealroom E2EE: KID layout, generations, ratchet, X25519 pairwise keys, key
-// messages and acks (docs/e2ee.md sections 3, 4.5, 7, 8.1, 8.3).
+// sealroom E2EE: KID layout, epochs and generations, ratchet, X25519 pairwise
+// keys, key messages and acks, protocol version 2 (docs/e2ee.md sections 3,
+// 4.5, 7, 8.1, 8.3).
 //
 // Participant ids are 36-character strings (canonical UUID text); session ids
 // are strings (their UTF-8 bytes, 1-255) or bytes; public keys are
 // Uint8Array(32); base keys are Uint8Array(16) at step 0, Uint8Array(32) after.
 //
 // API
-//   ID_LEN = 36, BASE_KEY_LEN = 16, RATCHETED_KEY_LEN = 32, RATCHET_MAX_AHEAD = 16
+//   ID_LEN = 36, BASE_KEY_LEN = 16, RATCHETED_KEY_LEN = 32, RATCHET_MAX_AHEAD = 16,
+//   NAME_MAX = 128, EPOCH_MAX = 0xFFFFFFFF, PROTOCOL_VERSION = 2
 //   kidMake(slot, generation, step)  -> number  slot << 16 | generation << 8 | step
 //   kidSplit(kid)                    -> {slot, generation, step}, or null above 32 bits
-//   nextGeneration(g)                -> 255 -> 1, else g + 1
-//   generationNewer(a, b)            -> a is 1..127 ahead of b in the ring 1..255
+//   epochGeneration(epoch)           -> ((epoch - 1) mod 255) + 1 (0 for epoch 0)
+//   checkEpoch(epoch)                throws SRE_ERR_ARG unless an integer 1..0xFFFFFFFF
+//   nameBytes(name)                  -> Uint8Array: a display name (string or bytes), 0-128 bytes
+//                                       of UTF-8 without C0, DEL or C1 controls; SRE_ERR_TOO_LARGE,
+//                                       SRE_ERR_UTF8
 //   baseKeyLength(step)              -> 16 at step 0, 32 after
 //   ratchet(baseKey)                 -> Promise<Uint8Array(32)> HKDF("", key, "SFrame 1.0 Ratchet", 32)
 //   ratchetTo(baseKey, n)            -> Promise<Uint8Array> n ratchet steps (n >= 1)
@@ -24,19 +29,22 @@
 //                                    -> Promise<CryptoKey> AES-128-GCM K_pq; SRE_ERR_BAD_PEER,
 //                                       SRE_ERR_ZERO_SECRET, SRE_ERR_BAD_ID, SRE_ERR_BAD_PUBLIC_KEY
 //   importPairwiseKey(bytes16, extractable = false) -> Promise<CryptoKey>
-//   keyMessageAad(senderId, recipientId, generation, step, senderSlot) -> Uint8Array(91)
-//   sealKeyMessage(pairwiseKey, {senderId, recipientId, senderSlot, generation, step, baseKey, nonce?})
-//                                    -> Promise<payload object> {"t":"key","v":1,"g","r","n","c"}
-//                                       (JSON.stringify gives the C library's exact text)
+//   keyMessageAad(senderId, recipientId, epoch, step, senderSlot) -> Uint8Array(94)
+//   sealKeyMessage(pairwiseKey, {senderId, recipientId, senderSlot, epoch, step, baseKey,
+//                  name = '', nonce?})
+//                                    -> Promise<payload object> {"t":"key","v":2,"e","r","n","c"}
+//                                       (JSON.stringify gives the C library's exact text); the
+//                                       sealed plaintext is baseKey || UTF-8 name
 //   openKeyMessage(pairwiseKey, {senderId, recipientId, senderSlot}, payload)
-//                                    -> Promise<{generation, step, baseKey}>; payload: object,
-//                                       JSON text or parsePayload() result; SRE_ERR_AUTH etc.
-//   ackPayload(generation)           -> {"t":"ack","v":1,"g":generation}
+//                                    -> Promise<{epoch, generation, step, baseKey, name}>; payload:
+//                                       object, JSON text or parsePayload() result; SRE_ERR_AUTH,
+//                                       SRE_ERR_KEY_LENGTH, SRE_ERR_UTF8 (bad name) etc.
+//   ackPayload(epoch)                -> {"t":"ack","v":2,"e":epoch}
 //   checkId(id), sessionIdBytes(sid), checkPublicKey(pub)  validation (SRE_ERR_BAD_ID / _BAD_PUBLIC_KEY)
 //   parsePayload                     re-exported from payload.js
 
 import {
-  E2eeError, Status, subtle, bytes, concat, u8, u16, ascii, utf8Encode, compareBytes,
+  E2eeError, Status, subtle, bytes, concat, u8, u16, u32, ascii, utf8Encode, utf8Decode, compareBytes,
   base64Encode, randomBytes, hkdf, wipe,
 } from './util.js';
 import { parsePayload, ParsedPayload } from './payload.js';
@@ -47,6 +55,9 @@ export const ID_LEN = 36;
 export const BASE_KEY_LEN = 16;
 export const RATCHETED_KEY_LEN = 32;
 export const RATCHET_MAX_AHEAD = 16;
+export const NAME_MAX = 128;
+export const EPOCH_MAX = 0xffffffff;
+export const PROTOCOL_VERSION = 2;
 
 // ---- KID layout and generations (4.5, 8.1) ----
 
@@ -64,14 +75,29 @@ export function kidSplit(kid) {
   return { slot: Math.floor(v / 65536), generation: (v >>> 8) & 0xff, step: v & 0xff };
 }
 
-export function nextGeneration(g) {
-  return g === 255 || g === 0 ? 1 : g + 1;
+export function epochGeneration(epoch) {
+  return epoch === 0 ? 0 : ((epoch - 1) % 255) + 1;
 }
 
-export function generationNewer(a, b) {
-  if (a === 0 || b === 0) return false;
-  const d = ((a - 1) - (b - 1) + 255) % 255;
-  return d >= 1 && d <= 127;
+export function checkEpoch(epoch) {
+  if (!Number.isInteger(epoch) || epoch < 1 || epoch > EPOCH_MAX) throw new E2eeError(Status.ARG, 'epoch out of range');
+  return epoch;
+}
+
+// ---- Display names (7.2) ----
+
+export function nameBytes(name) {
+  if (name === undefined || name === null) return new Uint8Array(0);
+  const b = typeof name === 'string' ? utf8Encode(name) : bytes(name);
+  if (b.length > NAME_MAX) throw new E2eeError(Status.TOO_LARGE, 'display name longer than 128 bytes');
+  utf8Decode(b); // valid UTF-8 (SRE_ERR_UTF8)
+  for (let i = 0; i < b.length; i++) {
+    // C0 and DEL; C1 (U+0080-U+009F) is 0xc2 0x80-0x9f in valid UTF-8.
+    if (b[i] < 0x20 || b[i] === 0x7f || (b[i] === 0xc2 && b[i + 1] <= 0x9f)) {
+      throw new E2eeError(Status.UTF8, 'control character in display name');
+    }
+  }
+  return b;
 }
 
 export function baseKeyLength(step) {
@@ -235,54 +261,65 @@ export async function importPairwiseKey(key, extractable = false) {
 
 // ---- Key messages and acks (7.2, 7.3) ----
 
-const KEYMSG_LABEL = ascii('sealroom key v1');
+const KEYMSG_LABEL = ascii('sealroom key v2');
 
-function checkGenStep(generation, step) {
-  if (!Number.isInteger(generation) || generation < 1 || generation > 255) {
-    throw new E2eeError(Status.ARG, 'generation out of range');
-  }
+function checkStep(step) {
   if (!Number.isInteger(step) || step < 0 || step > 255) throw new E2eeError(Status.ARG, 'step out of range');
 }
 
-export function keyMessageAad(senderId, recipientId, generation, step, senderSlot) {
-  checkGenStep(generation, step);
+export function keyMessageAad(senderId, recipientId, epoch, step, senderSlot) {
+  checkEpoch(epoch);
+  checkStep(step);
   if (!Number.isInteger(senderSlot) || senderSlot < 0 || senderSlot > 0xffff) {
     throw new E2eeError(Status.ARG, 'slot out of range');
   }
-  return concat(KEYMSG_LABEL, checkId(senderId), checkId(recipientId), u8(generation), u8(step), u16(senderSlot));
+  return concat(KEYMSG_LABEL, checkId(senderId), checkId(recipientId), u32(epoch), u8(step), u16(senderSlot));
 }
 
-export async function sealKeyMessage(pairwiseKey, { senderId, recipientId, senderSlot, generation, step, baseKey, nonce }) {
-  const aad = keyMessageAad(senderId, recipientId, generation, step, senderSlot);
+export async function sealKeyMessage(pairwiseKey, { senderId, recipientId, senderSlot, epoch, step, baseKey, name = '', nonce }) {
+  const aad = keyMessageAad(senderId, recipientId, epoch, step, senderSlot);
   baseKey = bytes(baseKey);
   if (baseKey.length !== baseKeyLength(step)) throw new E2eeError(Status.KEY_LENGTH, 'base key length does not match step');
+  const nb = nameBytes(name);
   const n = nonce ? bytes(nonce) : randomBytes(12);
   if (n.length !== 12) throw new E2eeError(Status.ARG, 'nonce is not 12 bytes');
-  const c = new Uint8Array(
-    await subtle.encrypt({ name: 'AES-GCM', iv: n, additionalData: aad, tagLength: 128 }, pairwiseKey, baseKey),
-  );
-  return { t: 'key', v: 1, g: generation, r: step, n: base64Encode(n), c: base64Encode(c) };
+  const pt = concat(baseKey, nb);
+  try {
+    const c = new Uint8Array(
+      await subtle.encrypt({ name: 'AES-GCM', iv: n, additionalData: aad, tagLength: 128 }, pairwiseKey, pt),
+    );
+    return { t: 'key', v: PROTOCOL_VERSION, e: epoch, r: step, n: base64Encode(n), c: base64Encode(c) };
+  } finally {
+    wipe(pt);
+  }
 }
 
 export async function openKeyMessage(pairwiseKey, { senderId, recipientId, senderSlot }, payload) {
   const p = payload instanceof ParsedPayload ? payload : parsePayload(payload);
   if (p.type !== 'key') throw new E2eeError(Status.JSON, 'not a key message');
-  if (p.c.length !== baseKeyLength(p.step) + 16) {
+  // The name's length follows from len(c) and the step.
+  const keyLen = baseKeyLength(p.step);
+  if (p.c.length < keyLen + 16 || p.c.length - 16 - keyLen > NAME_MAX) {
     throw new E2eeError(Status.KEY_LENGTH, 'key length does not match the step');
   }
-  const aad = keyMessageAad(senderId, recipientId, p.generation, p.step, senderSlot);
-  let baseKey;
+  const aad = keyMessageAad(senderId, recipientId, p.epoch, p.step, senderSlot);
+  let pt;
   try {
-    baseKey = new Uint8Array(
+    pt = new Uint8Array(
       await subtle.decrypt({ name: 'AES-GCM', iv: p.nonce, additionalData: aad, tagLength: 128 }, pairwiseKey, p.c),
     );
   } catch {
     throw new E2eeError(Status.AUTH, 'key message authentication failed');
   }
-  return { generation: p.generation, step: p.step, baseKey };
+  try {
+    const nb = nameBytes(pt.subarray(keyLen));
+    return { epoch: p.epoch, generation: epochGeneration(p.epoch), step: p.step, baseKey: pt.slice(0, keyLen), name: utf8Decode(nb) };
+  } finally {
+    wipe(pt);
+  }
 }
 
-export function ackPayload(generation) {
-  checkGenStep(generation, 0);
-  return { t: 'ack', v: 1, g: generation };
+export function ackPayload(epoch) {
+  checkEpoch(epoch);
+  return { t: 'ack', v: PROTOCOL_VERSION, e: epoch };
 }

@@ -1,4 +1,5 @@
-// sealroom E2EE: strict parsing of relay payloads (docs/e2ee.md 7.2, 7.3, 9).
+// sealroom E2EE: strict parsing of relay payloads, protocol version 2
+// (docs/e2ee.md 7.2, 7.3, 9).
 //
 // A payload is {"t":"key",...}, {"t":"ack",...} or {"t":"chat",...}. The
 // signalling relay carries it as a JSON value, so the page usually gets an
@@ -8,11 +9,12 @@
 //
 // API
 //   parsePayload(p)  p: object or JSON text -> a frozen ParsedPayload:
-//       {type: 'key',  generation, step, nonce: Uint8Array(12), c: Uint8Array(32|48)}
-//       {type: 'ack',  generation}
-//       {type: 'chat', generation, step, nonce: Uint8Array(12), c: Uint8Array}
+//       {type: 'key',  epoch, generation, step, nonce: Uint8Array(12), c: Uint8Array(32..176)}
+//       {type: 'ack',  epoch, generation}
+//       {type: 'chat', epoch, generation, step, nonce: Uint8Array(12), c: Uint8Array}
+//     (generation is derived from epoch: ((epoch - 1) mod 255) + 1)
 //     throws E2eeError: SRE_ERR_JSON (shape, members, types, ranges, lengths),
-//     SRE_ERR_VERSION (v != 1), SRE_ERR_BASE64 (the same checks in the same order
+//     SRE_ERR_VERSION (v != 2), SRE_ERR_BASE64 (the same checks in the same order
 //     as the C library's sre_payload_parse)
 //   parseJson(text)  the strict JSON parser used for text (exported for tests)
 //   CHAT_BODY_MAX = 4096
@@ -20,13 +22,16 @@
 import { E2eeError, Status, base64Decode } from './util.js';
 
 export const CHAT_BODY_MAX = 4096;
-const CHAT_C_MIN = 1 + 4 + 1 + 16;
-const CHAT_C_MAX = 1 + 4 + CHAT_BODY_MAX + 16;
+export const CHAT_HEAD_LEN = 1 + 4 + 8; // type, seq, time_ms
+const CHAT_C_MIN = CHAT_HEAD_LEN + 1 + 16;
+const CHAT_C_MAX = CHAT_HEAD_LEN + CHAT_BODY_MAX + 16;
+const KEY_C_MIN = 16 + 16; // a step-0 key, an empty name, the tag
+const KEY_C_MAX = 32 + 128 + 16; // a ratcheted key, the longest name, the tag
 
 const MEMBERS = {
-  key: ['t', 'v', 'g', 'r', 'n', 'c'],
-  ack: ['t', 'v', 'g'],
-  chat: ['t', 'v', 'g', 'r', 'n', 'c'],
+  key: ['t', 'v', 'e', 'r', 'n', 'c'],
+  ack: ['t', 'v', 'e'],
+  chat: ['t', 'v', 'e', 'r', 'n', 'c'],
 };
 
 const jsonError = (why) => new E2eeError(Status.JSON, why);
@@ -190,9 +195,10 @@ function b64Member(v, min, max) {
 // The result of parsePayload (so that a raw payload object is never mistaken
 // for a checked one).
 export class ParsedPayload {
-  constructor(type, generation, step, nonce, c) {
+  constructor(type, epoch, step, nonce, c) {
     this.type = type;
-    this.generation = generation;
+    this.epoch = epoch;
+    this.generation = ((epoch - 1) % 255) + 1;
     if (type !== 'ack') {
       this.step = step;
       this.nonce = nonce;
@@ -217,17 +223,16 @@ export function parsePayload(p) {
   if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(MEMBERS, t)) throw jsonError('unknown type');
   const v = get('v');
   if (!isInt(v) || v < 0 || v > 0x7fffffff) throw jsonError('v is not an integer');
-  if (v !== 1) throw new E2eeError(Status.VERSION, `version ${v}`);
+  if (v !== 2) throw new E2eeError(Status.VERSION, `version ${v}`);
   if (Object.keys(o).length !== MEMBERS[t].length) throw jsonError('wrong number of members');
-  const g = get('g');
-  if (!isInt(g) || g < 1 || g > 255) throw jsonError('g missing or out of range');
-  if (t === 'ack') return new ParsedPayload('ack', g);
+  const e = get('e');
+  if (!isInt(e) || e < 1 || e > 0xffffffff) throw jsonError('e missing or out of range');
+  if (t === 'ack') return new ParsedPayload('ack', e);
   const r = get('r');
   if (!isInt(r) || r < 0 || r > 255) throw jsonError('r missing or out of range');
   const nonce = b64Member(get('n'), 12, 12);
-  const c = t === 'key' ? b64Member(get('c'), 32, 48) : b64Member(get('c'), CHAT_C_MIN, CHAT_C_MAX);
-  // A key message holds a 16- or 32-byte key, nothing in between. Whether the
-  // length matches r is checked when it is opened (SRE_ERR_KEY_LENGTH).
-  if (t === 'key' && c.length !== 32 && c.length !== 48) throw jsonError('c is not 32 or 48 bytes');
-  return new ParsedPayload(t, g, r, nonce, c);
+  // A key message: a 16- or 32-byte key and a name of 0-128 bytes; whether
+  // the split matches r is checked when it is opened (SRE_ERR_KEY_LENGTH).
+  const c = t === 'key' ? b64Member(get('c'), KEY_C_MIN, KEY_C_MAX) : b64Member(get('c'), CHAT_C_MIN, CHAT_C_MAX);
+  return new ParsedPayload(t, e, r, nonce, c);
 }

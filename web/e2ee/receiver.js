@@ -1,9 +1,11 @@
 // sealroom E2EE: receiver state for one remote sender (docs/e2ee.md 5.4, 6, 8.6).
 //
-// A small table of keys by (generation, step), each with its replay window;
-// the ratchet is followed from the KID (at most 16 steps, no trial
-// decryption); a superseded key expires 2 s after the first authenticated
-// frame of a newer one. Nothing changes until a frame has authenticated, so
+// A small table of keys by (epoch, step), each with two replay windows (audio
+// and video codecs); held keys have distinct 8-bit KID generations, so a
+// frame's KID names one of them; the ratchet is followed from the KID (at
+// most 16 steps, no trial decryption); a superseded key expires 2 s after
+// the first authenticated frame of a newer one; the key that last
+// authenticated a frame (the active key) is never evicted. Nothing changes until a frame has authenticated, so
 // a forged frame can neither advance the ratchet, nor move a window, nor
 // retire a key. Strict: every failure is a drop, counted by reason; nothing
 // unauthenticated is returned.
@@ -20,22 +22,23 @@
 //
 // API
 //   new Receiver({slot, now = Date.now})   state for the participant with this slot, no keys
-//   rx.addKey(generation, step, baseKey, nowMs?) -> Promise<'added' | 'duplicate'>
-//         a key from an authenticated key message (8.6); throws E2eeError SRE_ERR_STALE_KEY,
-//         SRE_ERR_KEY_CONFLICT, SRE_ERR_KEY_LENGTH (16 bytes at step 0, 32 after). Acknowledge
-//         both results.
-//   rx.decrypt(codec, wire, nowMs?) -> Promise<{ok: true, data, generation, step, ctr}
+//   rx.addKey(epoch, step, baseKey, nowMs?) -> Promise<'added' | 'duplicate'>
+//         a key from an authenticated key message (8.6): only a strictly greater
+//         (epoch, step) than the newest accepted; throws E2eeError SRE_ERR_STALE_KEY,
+//         SRE_ERR_KEY_CONFLICT, SRE_ERR_KEY_LENGTH (16 bytes at step 0, 32 after), SRE_ERR_ARG
+//         (epoch outside 1..2^32-1). Acknowledge both results.
+//   rx.decrypt(codec, wire, nowMs?) -> Promise<{ok: true, data, epoch, generation, step, ctr}
 //                                            | {ok: false, status}>
 //         the receive path of 5.4 for a frame on a track this sender owns; data = prefix ||
 //         plaintext (an empty audio frame gives an empty data, generation 0)
 //   rx.expire(nowMs?)              wipes keys whose deadline has passed (also done by
 //                                  decrypt and addKey); rx.nextDeadline() -> ms or null
-//   rx.baseKeyFor(generation, step) -> Promise<Uint8Array> for opening chat: a held key, or one
-//                                  ratcheted forward by at most 16 (not installed); SRE_ERR_NO_KEY,
-//                                  SRE_ERR_RATCHET_TOO_FAR
+//   rx.baseKeyFor(epoch, step) -> Promise<Uint8Array> for opening chat: a held key, or one
+//                                  ratcheted forward from a held step of that epoch by at most 16
+//                                  (not installed); SRE_ERR_NO_KEY, SRE_ERR_RATCHET_TOO_FAR
 //   rx.drops                       {status name: frames dropped for it}; rx.dropCount(status)
 //   rx.accepted                    frames passed to the decoder
-//   rx.heldKeys()                  [{generation, step, deadline}] (tests, diagnostics)
+//   rx.heldKeys()                  [{epoch, generation, step, deadline, active}] (tests, diagnostics)
 //   rx.clear()                     wipes every key (the participant left)
 //   RX_KEYS = 6, KEEP_OLD_MS = 2000, RATCHET_MAX_AHEAD = 16
 
@@ -44,7 +47,7 @@ import { deriveSFrameKey, sframeDecrypt, SUITE_WIRE } from './sframe.js';
 import { isAudioCodec } from './codec.js';
 import { parseFrame, joinPrefix } from './frame.js';
 import { ReplayWindow } from './replay.js';
-import { kidMake, generationNewer, baseKeyLength, ratchetTo, RATCHET_MAX_AHEAD } from './keys.js';
+import { kidMake, epochGeneration, checkEpoch, baseKeyLength, ratchetTo, RATCHET_MAX_AHEAD } from './keys.js';
 
 export const RX_KEYS = 6;
 export const KEEP_OLD_MS = 2000;
@@ -62,9 +65,9 @@ export class Receiver {
     this.slot = slot;
     this._now = now || (() => Date.now());
     this.keys = new Array(RX_KEYS).fill(null);
-    this._cand = null; // {generation, step, arrival, parent, promise}
+    this._cand = null; // {epoch, step, arrival, parent, promise}
     this.any = false;
-    this.newestGeneration = 0;
+    this.newestEpoch = 0;
     this.newestStep = 0;
     this.nextArrival = 0;
     this.drops = Object.create(null);
@@ -73,16 +76,29 @@ export class Receiver {
 
   // ---- table ----
 
-  _find(g, step) {
+  _find(epoch, step) {
+    for (const e of this.keys) if (e && e.epoch === epoch && e.step === step) return e;
+    return null;
+  }
+
+  // The held key of KID generation g and this step (generations are unique
+  // among held keys).
+  _findGeneration(g, step) {
     for (const e of this.keys) if (e && e.generation === g && e.step === step) return e;
     return null;
   }
 
-  // The held key of generation g with the highest step below `step`.
-  _parentOf(g, step) {
+  // The epoch of the held keys of KID generation g, or 0.
+  _epochOfGeneration(g) {
+    for (const e of this.keys) if (e && e.generation === g) return e.epoch;
+    return 0;
+  }
+
+  // The held key of this epoch with the highest step below `step`.
+  _parentOf(epoch, step) {
     let best = null;
     for (const e of this.keys) {
-      if (!e || e.generation !== g) continue;
+      if (!e || e.epoch !== epoch) continue;
       if (e.step < step && (!best || e.step > best.step)) best = e;
     }
     return best;
@@ -94,12 +110,13 @@ export class Receiver {
   }
 
   // Index of a free table entry, wiping one if the table is full: the
-  // earliest deadline first, else the oldest key.
+  // earliest deadline first, else the oldest key; never the active key.
   _freeIndex() {
     let victim = -1;
     for (let i = 0; i < RX_KEYS; i++) {
       const e = this.keys[i];
       if (!e) return i;
+      if (e.active) continue;
       if (victim < 0) {
         victim = i;
         continue;
@@ -113,9 +130,13 @@ export class Receiver {
     return victim;
   }
 
-  async _makeEntry(g, step, baseKey, arrival) {
-    const sframeKey = await deriveSFrameKey(baseKey, kidMake(this.slot, g, step), SUITE_WIRE);
-    return { generation: g, step, baseKey, sframeKey, arrival, deadline: null, replay: new ReplayWindow(), wiped: false };
+  async _makeEntry(epoch, step, baseKey, arrival) {
+    const generation = epochGeneration(epoch);
+    const sframeKey = await deriveSFrameKey(baseKey, kidMake(this.slot, generation, step), SUITE_WIRE);
+    return {
+      epoch, generation, step, baseKey, sframeKey, arrival, deadline: null, active: false,
+      replayAudio: new ReplayWindow(), replayVideo: new ReplayWindow(), wiped: false,
+    };
   }
 
   expire(nowMs = this._now()) {
@@ -135,40 +156,40 @@ export class Receiver {
   }
 
   heldKeys() {
-    return this.keys.filter(Boolean).map((e) => ({ generation: e.generation, step: e.step, deadline: e.deadline }));
+    return this.keys.filter(Boolean).map((e) => ({
+      epoch: e.epoch, generation: e.generation, step: e.step, deadline: e.deadline, active: e.active,
+    }));
   }
 
   // ---- key messages (8.6) ----
 
   // 'duplicate', 'add', or throws: the acceptance rules on the current state.
-  _decide(g, step, baseKey) {
-    const held = this._find(g, step);
+  _decide(epoch, step, baseKey) {
+    const held = this._find(epoch, step);
     if (held) {
       if (equalBytes(held.baseKey, baseKey)) return 'duplicate';
-      throw new E2eeError(Status.KEY_CONFLICT, 'a different key for a held (generation, step)');
+      throw new E2eeError(Status.KEY_CONFLICT, 'a different key for a held (epoch, step)');
     }
-    const newerGeneration = !this.any || generationNewer(g, this.newestGeneration);
-    const newerStep = this.any && g === this.newestGeneration && step > this.newestStep;
-    if (!newerGeneration && !newerStep) throw new E2eeError(Status.STALE_KEY, 'older than keys already accepted');
+    // Only a strictly greater (epoch, step) than the newest accepted.
+    const newer = !this.any || epoch > this.newestEpoch || (epoch === this.newestEpoch && step > this.newestStep);
+    if (!newer) throw new E2eeError(Status.STALE_KEY, 'older than keys already accepted');
     return 'add';
   }
 
-  async addKey(generation, step, baseKey, nowMs) {
-    if (!Number.isInteger(generation) || generation < 1 || generation > 255) {
-      throw new E2eeError(Status.ARG, 'generation out of range');
-    }
+  async addKey(epoch, step, baseKey, nowMs) {
+    checkEpoch(epoch);
     if (!Number.isInteger(step) || step < 0 || step > 255) throw new E2eeError(Status.ARG, 'step out of range');
     baseKey = bytes(baseKey);
     if (baseKey.length !== baseKeyLength(step)) throw new E2eeError(Status.KEY_LENGTH, 'base key length does not match step');
     this.expire(nowMs ?? this._now());
-    if (this._decide(generation, step, baseKey) === 'duplicate') return 'duplicate';
+    if (this._decide(epoch, step, baseKey) === 'duplicate') return 'duplicate';
     const key = Uint8Array.from(baseKey);
-    const entry = await this._makeEntry(generation, step, key, 0);
+    const entry = await this._makeEntry(epoch, step, key, 0);
     // The state may have changed while the key was derived: decide again.
     this.expire(nowMs ?? this._now());
     let d;
     try {
-      d = this._decide(generation, step, key);
+      d = this._decide(epoch, step, key);
     } catch (e) {
       wipe(key);
       throw e;
@@ -177,10 +198,20 @@ export class Receiver {
       wipe(key);
       return 'duplicate';
     }
+    // Held generations stay unique: a key of another epoch with the same KID
+    // generation (255 epochs older) is wiped first, and so is such a candidate.
+    for (let i = 0; i < RX_KEYS; i++) {
+      const x = this.keys[i];
+      if (x && x.generation === entry.generation && x.epoch !== epoch) {
+        this._wipeEntry(x);
+        this.keys[i] = null;
+      }
+    }
+    if (this._cand && epochGeneration(this._cand.epoch) === entry.generation && this._cand.epoch !== epoch) this._cand = null;
     entry.arrival = this.nextArrival++;
     this.keys[this._freeIndex()] = entry;
     this.any = true;
-    this.newestGeneration = generation;
+    this.newestEpoch = epoch;
     this.newestStep = step;
     return 'added';
   }
@@ -198,15 +229,15 @@ export class Receiver {
 
   // A candidate key for (g, step) ratcheted from parent; one is cached, and
   // concurrent frames of the same new step share it.
-  _candidate(g, step, parent) {
+  _candidate(epoch, step, parent) {
     const c = this._cand;
-    if (c && c.generation === g && c.step === step && c.arrival === parent.arrival && c.parent === parent) {
+    if (c && c.epoch === epoch && c.step === step && c.arrival === parent.arrival && c.parent === parent) {
       return c.promise;
     }
-    const cand = { generation: g, step, arrival: parent.arrival, parent, promise: null };
+    const cand = { epoch, step, arrival: parent.arrival, parent, promise: null };
     cand.promise = (async () => {
       const key = await ratchetTo(parent.baseKey, step - parent.step);
-      return this._makeEntry(g, step, key, parent.arrival);
+      return this._makeEntry(epoch, step, key, parent.arrival);
     })();
     // A replaced candidate is not wiped here: a frame may still be decrypting
     // with it (it is garbage once that frame is done).
@@ -219,7 +250,7 @@ export class Receiver {
     wire = bytes(wire);
     if (wire.length === 0 && isAudioCodec(codec)) {
       this.accepted++; // DTX: an empty frame, rendered as silence
-      return { ok: true, data: new Uint8Array(0), generation: 0, step: 0, ctr: null };
+      return { ok: true, data: new Uint8Array(0), epoch: 0, generation: 0, step: 0, ctr: null };
     }
     this.expire(now);
     let parsed;
@@ -233,19 +264,27 @@ export class Receiver {
     const g = Number((header.kid >> 8n) & 0xffn);
     const step = Number(header.kid & 0xffn);
 
-    let e = this._find(g, step);
+    let e = this._findGeneration(g, step);
     let parent = null;
-    if (!e) {
-      parent = this._parentOf(g, step);
+    let epoch;
+    if (e) {
+      epoch = e.epoch;
+    } else {
+      epoch = this._epochOfGeneration(g);
+      if (!epoch) return this._drop(Status.NO_KEY);
+      parent = this._parentOf(epoch, step);
       if (!parent) return this._drop(Status.NO_KEY);
       if (step - parent.step > RATCHET_MAX_AHEAD) return this._drop(Status.RATCHET_TOO_FAR);
       try {
-        e = await this._candidate(g, step, parent);
+        e = await this._candidate(epoch, step, parent);
       } catch {
         return this._drop(Status.CRYPTO);
       }
     }
-    let st = e.replay.check(header.ctr);
+    // One replay window per media kind (docs/e2ee.md 6).
+    const audio = isAudioCodec(codec);
+    const win = (x) => (audio ? x.replayAudio : x.replayVideo);
+    let st = win(e).check(header.ctr);
     if (st) return this._drop(st);
     let pt;
     try {
@@ -256,7 +295,7 @@ export class Receiver {
 
     // Commit, synchronously (docs/e2ee.md 5.4 step 9).
     if (parent) {
-      const held = this._find(g, step);
+      const held = this._find(epoch, step);
       if (held) {
         // Another frame (or a key message) installed this step meanwhile.
         if (!equalBytes(held.baseKey, e.baseKey)) {
@@ -268,34 +307,36 @@ export class Receiver {
         wipe(pt);
         return this._drop(Status.NO_KEY);
       } else {
-        if (this._cand && this._cand.promise && this._cand.generation === g && this._cand.step === step) this._cand = null;
+        if (this._cand && this._cand.promise && this._cand.epoch === epoch && this._cand.step === step) this._cand = null;
         this.keys[this._freeIndex()] = e;
-        if (g === this.newestGeneration && step > this.newestStep) this.newestStep = step;
+        if (epoch === this.newestEpoch && step > this.newestStep) this.newestStep = step;
       }
     } else if (!this.keys.includes(e)) {
       wipe(pt);
       return this._drop(Status.NO_KEY); // wiped while the frame was decrypted
     }
-    st = e.replay.check(header.ctr);
+    st = win(e).check(header.ctr);
     if (st) {
       wipe(pt);
       return this._drop(st);
     }
-    e.replay.commit(header.ctr);
+    win(e).commit(header.ctr);
     for (const x of this.keys) {
-      if (x && x !== e && x.deadline === null && before(x, e)) x.deadline = now + KEEP_OLD_MS;
+      if (!x) continue;
+      x.active = x === e;
+      if (x !== e && x.deadline === null && before(x, e)) x.deadline = now + KEEP_OLD_MS;
     }
     this.accepted++;
-    return { ok: true, data: joinPrefix(wire, p, pt), generation: g, step, ctr: header.ctr };
+    return { ok: true, data: joinPrefix(wire, p, pt), epoch, generation: g, step, ctr: header.ctr };
   }
 
   // ---- chat (9) ----
 
-  async baseKeyFor(generation, step) {
-    const held = this._find(generation, step);
+  async baseKeyFor(epoch, step) {
+    const held = this._find(epoch, step);
     if (held) return Uint8Array.from(held.baseKey);
-    const parent = this._parentOf(generation, step);
-    if (!parent) throw new E2eeError(Status.NO_KEY, 'no key for this generation and step');
+    const parent = this._parentOf(epoch, step);
+    if (!parent) throw new E2eeError(Status.NO_KEY, 'no key for this epoch and step');
     if (step - parent.step > RATCHET_MAX_AHEAD) throw new E2eeError(Status.RATCHET_TOO_FAR, 'step too far ahead');
     return ratchetTo(Uint8Array.from(parent.baseKey), step - parent.step);
   }

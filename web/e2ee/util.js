@@ -54,6 +54,7 @@ export const Status = Object.freeze({
   DIGITS_EXHAUSTED: 'SRE_ERR_DIGITS_EXHAUSTED',
   CRYPTO: 'SRE_ERR_CRYPTO',
   RANDOM: 'SRE_ERR_RANDOM',
+  EPOCH_EXHAUSTED: 'SRE_ERR_EPOCH_EXHAUSTED',
 });
 
 export class E2eeError extends Error {
