@@ -1,0 +1,368 @@
+/* Generates tests/vectors/e2ee-sign.json (docs/e2ee-sender-auth.md 8) from
+ * fixed inputs:
+ *   build/gen-sign-vectors > tests/vectors/e2ee-sign.json
+ * Ed25519 seeds are SHA-256 of a label, frames are SFrame wire frames under
+ * base keys derived from labels, and Ed25519 is deterministic, so the output
+ * is the same on every run. The C suite e2ee_sign and tests/js/sign.test.mjs
+ * recompute every entry. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+#include "sealroom_e2ee.h"
+#include "sealroom_sign.h"
+
+#define DIE(...)                                \
+  do {                                          \
+    fprintf(stderr, "gen-sign-vectors: " __VA_ARGS__); \
+    fputc('\n', stderr);                        \
+    exit(1);                                    \
+  } while (0)
+
+#define OK(call)                                                                              \
+  do {                                                                                        \
+    sre_status st_ = (call);                                                                  \
+    if (st_ != SRE_OK) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call, sre_status_name(st_)); \
+  } while (0)
+
+static const char *const session_id = "5b0c6a8e-2f4d-4c1b-9a7e-3d2f1e0c9b8a";
+static const char *const id_s = "0f8fad5b-d9cb-469f-a165-70867728950e"; /* sender S */
+static const char *const id_m = "7c9e6679-7425-40de-944b-e07fc1f90ae7"; /* member M */
+static uint8_t seed_s[32], seed_m[32];
+static sre_signer signer_s, signer_m;
+
+static json_t *hex(const uint8_t *p, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char *s = malloc(2 * n + 1);
+  if (!s) DIE("out of memory");
+  for (size_t i = 0; i < n; i++) {
+    s[2 * i] = digits[p[i] >> 4];
+    s[2 * i + 1] = digits[p[i] & 15];
+  }
+  s[2 * n] = '\0';
+  json_t *j = json_string(s);
+  free(s);
+  return j;
+}
+
+static void sha256(const void *in, size_t n, uint8_t out[32]) {
+  if (EVP_Digest(in, n, out, NULL, EVP_sha256(), NULL) != 1) DIE("sha256");
+}
+
+static void label_hash(const char *label, uint8_t out[32]) {
+  sha256(label, strlen(label), out);
+}
+
+static const uint8_t *sid(void) {
+  return (const uint8_t *)session_id;
+}
+
+/* A wire frame: Opus-like (TOC byte + body) encrypted with S's base key for
+ * kid, body bytes derived from a label; len = total plaintext length. */
+static size_t make_frame(uint64_t kid, uint64_t ctr, size_t len, const char *what, uint8_t *out,
+                         size_t cap) {
+  uint8_t base[32], pt[1200], block[32];
+  char label[96];
+  snprintf(label, sizeof label, "sign vector base key %llu", (unsigned long long)kid);
+  label_hash(label, base);
+  if (len > sizeof pt || len == 0) DIE("frame length");
+  for (size_t i = 0; i < len; i += 32) {
+    snprintf(label, sizeof label, "sign vector %s %llu %zu", what, (unsigned long long)ctr, i / 32);
+    label_hash(label, block);
+    memcpy(pt + i, block, len - i < 32 ? len - i : 32);
+  }
+  pt[0] = 0x78; /* an Opus TOC byte */
+  sre_key k;
+  size_t n = 0;
+  OK(sre_key_init(&k, SRE_SUITE_WIRE, kid, base, 16));
+  OK(sre_frame_encrypt(&k, SRE_CODEC_OPUS, ctr, pt, len, out, cap, &n));
+  sre_key_clear(&k);
+  return n;
+}
+
+static json_t *key_vectors(void) {
+  json_t *a = json_array();
+  json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:o}", "name", "S", "id", id_s, "seed",
+                                     hex(seed_s, 32), "public_key", hex(signer_s.pub, 32)));
+  json_array_append_new(a, json_pack("{s:s,s:s,s:o,s:o}", "name", "M", "id", id_m, "seed",
+                                     hex(seed_m, 32), "public_key", hex(signer_m.pub, 32)));
+  return a;
+}
+
+static json_t *hash_vectors(void) {
+  struct {
+    uint64_t kid, ctr;
+    size_t len;
+  } v[] = {{0, 0, 0}, {65792, 0, 1}, {65792, 1, 61}, {0x01020304, 0xabcdef, 1200},
+           {SRE_SIGN_NUM_MAX, SRE_SIGN_NUM_MAX, 17}};
+  json_t *a = json_array();
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    uint8_t wire[1300], h[SRE_SIGN_HASH_LEN];
+    size_t n = v[i].len ? make_frame(v[i].kid & 0xffffffffu, v[i].ctr, v[i].len, "hash", wire,
+                                     sizeof wire)
+                        : 0;
+    OK(sre_sign_frame_hash(v[i].kid, v[i].ctr, wire, n, h));
+    json_array_append_new(a, json_pack("{s:I,s:I,s:o,s:o}", "kid", (json_int_t)v[i].kid, "ctr",
+                                       (json_int_t)v[i].ctr, "wire", hex(wire, n), "hash",
+                                       hex(h, sizeof h)));
+  }
+  return a;
+}
+
+/* One statement of S: frames kid, ctr .. ctr+n-1 of lengths 40 + 13 i. */
+static json_t *statement_entry(const char *desc, sre_signer *signer, const char *claimed_id,
+                               uint64_t seq, uint64_t kid, uint64_t ctr, size_t n) {
+  sre_sign_statement st;
+  memset(&st, 0, sizeof st);
+  st.seq = seq, st.kid = kid, st.ctr = ctr, st.n = n;
+  json_t *frames = json_array(), *hashes = json_array();
+  for (size_t i = 0; i < n; i++) {
+    uint8_t wire[1300];
+    size_t len = make_frame(kid, ctr + i, 40 + 13 * (i % 50), "frame", wire, sizeof wire);
+    OK(sre_sign_frame_hash(kid, ctr + i, wire, len, st.hashes[i]));
+    json_array_append_new(frames, hex(wire, len));
+    json_array_append_new(hashes, hex(st.hashes[i], SRE_SIGN_HASH_LEN));
+  }
+  uint8_t tbs[SRE_SIGN_STATEMENT_MAX];
+  size_t tbs_len = 0, sig_len = SRE_SIGN_SIG_LEN, json_len = 0;
+  char json[SRE_SIGN_PAYLOAD_MAX];
+  /* The statement bytes name claimed_id; the key is signer's (M claiming S
+   * in the forgery entries). */
+  OK(sre_sign_statement_bytes(&st, claimed_id, sid(), strlen(session_id), tbs, sizeof tbs,
+                              &tbs_len));
+  EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+  if (!ctx || EVP_DigestSignInit(ctx, NULL, NULL, NULL, signer->key) != 1 ||
+      EVP_DigestSign(ctx, st.sig, &sig_len, tbs, tbs_len) != 1) {
+    DIE("sign");
+  }
+  EVP_MD_CTX_free(ctx);
+  OK(sre_sign_statement_write(&st, json, sizeof json, &json_len));
+  return json_pack("{s:s,s:s,s:s,s:I,s:I,s:I,s:o,s:o,s:o,s:o,s:s}", "description", desc,
+                   "session_id", session_id, "sender_id", claimed_id, "seq", (json_int_t)seq, "kid",
+                   (json_int_t)kid, "ctr", (json_int_t)ctr, "frames", frames, "hashes", hashes,
+                   "bytes", hex(tbs, tbs_len), "signature", hex(st.sig, SRE_SIGN_SIG_LEN),
+                   "payload", json);
+}
+
+static json_t *statement_vectors(void) {
+  json_t *a = json_array();
+  json_array_append_new(a, statement_entry("one frame", &signer_s, id_s, 0, 65792, 0, 1));
+  json_array_append_new(a, statement_entry("eight frames (100 ms of audio and video)", &signer_s,
+                                           id_s, 1, 65792, 1, 8));
+  json_array_append_new(a, statement_entry("a full statement: 64 frames", &signer_s, id_s, 2,
+                                           65793, 0, 64));
+  json_array_append_new(a, statement_entry("largest numbers", &signer_s, id_s, SRE_SIGN_NUM_MAX,
+                                           0xffffffffu, SRE_SIGN_NUM_MAX - 2, 3));
+  return a;
+}
+
+/* Payloads a verifier of S (key S, id S, the session) must refuse, with the
+ * status; built from a valid payload of S. */
+static json_t *refuse_vectors(void) {
+  json_t *a = json_array();
+  json_t *good = statement_entry("base", &signer_s, id_s, 5, 65792, 100, 2);
+  const char *gp = json_string_value(json_object_get(good, "payload"));
+  const char *h2 = NULL, *s64 = NULL;
+  /* Pull "h" and "s" back out of the payload for the variants. */
+  json_error_t err;
+  json_t *o = json_loads(gp, 0, &err);
+  if (!o) DIE("reparse");
+  h2 = json_string_value(json_object_get(o, "h"));
+  s64 = json_string_value(json_object_get(o, "s"));
+  char buf[8192];
+#define ADD(desc, status, ...)                                                     \
+  do {                                                                             \
+    snprintf(buf, sizeof buf, __VA_ARGS__);                                        \
+    json_array_append_new(a, json_pack("{s:s,s:s,s:s}", "description", desc, "payload", buf, \
+                                       "status", status));                         \
+  } while (0)
+  ADD("the valid payload itself", "SRE_OK", "%s", gp);
+  ADD("the valid payload with whitespace and another member order", "SRE_OK",
+      " { \"s\" : \"%s\" , \"h\":\"%s\",\"c\":100,\"k\":65792,\"q\":5,\"v\":1,\"t\":\"sig\" } ", s64,
+      h2);
+  ADD("not JSON", "SRE_ERR_JSON", "{\"t\":\"sig\",");
+  ADD("an array", "SRE_ERR_JSON", "[1,2]");
+  ADD("another type", "SRE_ERR_JSON",
+      "{\"t\":\"key\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("version 2", "SRE_ERR_VERSION",
+      "{\"t\":\"sig\",\"v\":2,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("version as a string", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":\"1\",\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("an extra member", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\",\"x\":0}", h2,
+      s64);
+  ADD("a missing member", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\"}", h2);
+  ADD("a duplicate member", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"q\":6,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2,
+      s64);
+  ADD("a negative seq", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":-1,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("seq 2^53", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":9007199254740992,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}",
+      h2, s64);
+  ADD("a fraction", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5.0,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("an exponent", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":6e4,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("kid as a string", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":\"65792\",\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("last ctr above 2^53-1", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":9007199254740991,\"h\":\"%s\",\"s\":\"%s\"}",
+      h2, s64);
+  ADD("an escape in a string", "SRE_ERR_JSON",
+      "{\"t\":\"\\u0073ig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2,
+      s64);
+  ADD("no hashes", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"\",\"s\":\"%s\"}", s64);
+  ADD("hashes of 15 bytes", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"AAAAAAAAAAAAAAAAAAAA\",\"s\":\"%s\"}",
+      s64);
+  ADD("non-canonical base64 in h", "SRE_ERR_BASE64",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"AB==\",\"s\":\"%s\"}", s64);
+  ADD("base64 with a newline in s", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%.40s\n%s\"}", h2,
+      s64, s64 + 40);
+  ADD("a signature of 63 bytes", "SRE_ERR_JSON",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%.84s\"}", h2, s64);
+  ADD("a signature with a bad base64 character", "SRE_ERR_BASE64",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"*%s\"}", h2, s64 + 1);
+  {
+    /* 65 hashes: too many entries. */
+    uint8_t many[65 * SRE_SIGN_HASH_LEN];
+    char m64[sizeof many / 3 * 4 + 8];
+    memset(many, 0x5a, sizeof many);
+    OK(sre_base64_encode(many, sizeof many, m64, sizeof m64, NULL));
+    ADD("65 frames", "SRE_ERR_TOO_LARGE",
+        "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", m64, s64);
+  }
+  {
+    char pad[4200];
+    memset(pad, ' ', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    ADD("longer than 4096 bytes", "SRE_ERR_JSON", "%s%s", gp, pad);
+  }
+  /* Well-formed, signature refused by a verifier of S: */
+  json_t *m = statement_entry("M signs a statement claiming S", &signer_m, id_s, 6, 65792, 100, 2);
+  ADD("signed with M's key, claims S", "SRE_ERR_AUTH", "%s",
+      json_string_value(json_object_get(m, "payload")));
+  json_decref(m);
+  m = statement_entry("S signs as M", &signer_s, id_m, 6, 65792, 100, 2);
+  ADD("signed by S for sender id M (relayed as from S)", "SRE_ERR_AUTH", "%s",
+      json_string_value(json_object_get(m, "payload")));
+  json_decref(m);
+  ADD("seq changed after signing", "SRE_ERR_AUTH",
+      "{\"t\":\"sig\",\"v\":1,\"q\":7,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  ADD("ctr changed after signing", "SRE_ERR_AUTH",
+      "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":101,\"h\":\"%s\",\"s\":\"%s\"}", h2, s64);
+  {
+    /* Truncated: the first hash only. */
+    char h1[32];
+    uint8_t raw[32];
+    size_t n = 0;
+    OK(sre_base64_decode(h2, strlen(h2), raw, sizeof raw, &n));
+    OK(sre_base64_encode(raw, 16, h1, sizeof h1, NULL));
+    ADD("truncated to its first frame", "SRE_ERR_AUTH",
+        "{\"t\":\"sig\",\"v\":1,\"q\":5,\"k\":65792,\"c\":100,\"h\":\"%s\",\"s\":\"%s\"}", h1, s64);
+  }
+#undef ADD
+  json_decref(o);
+  json_decref(good);
+  return a;
+}
+
+/* A receiver's view of S: statements and frames in arrival order with the
+ * expected outcome; frame times in ms; "poll" decides held frames. */
+static json_t *scenario_vectors(void) {
+  json_t *steps = json_array();
+  uint8_t wire[1300], forged[1300];
+  size_t len;
+  /* Statement 1 covers ctr 0..2 of KID 65792. */
+  json_t *st1 = statement_entry("s1", &signer_s, id_s, 1, 65792, 0, 3);
+  json_t *st2 = statement_entry("s2", &signer_s, id_s, 2, 65792, 3, 2);
+  json_t *stm = statement_entry("m", &signer_m, id_s, 3, 65792, 5, 1);
+#define FRAME(t, ctr_, bytes, n_, verdict)                                                       \
+  json_array_append_new(steps, json_pack("{s:s,s:I,s:I,s:I,s:o,s:s}", "do", "frame", "time",     \
+                                         (json_int_t)(t), "kid", (json_int_t)65792, "ctr",       \
+                                         (json_int_t)(ctr_), "wire", hex(bytes, n_), "verdict",  \
+                                         verdict))
+#define STMT(t, payload, status)                                                                  \
+  json_array_append_new(steps, json_pack("{s:s,s:I,s:s,s:s}", "do", "statement", "time",          \
+                                         (json_int_t)(t), "payload", payload, "status", status))
+#define POLL(t, decided)                                                                          \
+  json_array_append_new(steps, json_pack("{s:s,s:I,s:o}", "do", "poll", "time", (json_int_t)(t),  \
+                                         "decided", decided))
+  /* Frame 0 arrives before its statement: held. */
+  len = make_frame(65792, 0, 40, "frame", wire, sizeof wire);
+  FRAME(0, 0, wire, len, "wait");
+  /* M's forged frame for ctr 1 (valid SFrame under S's key, other content). */
+  len = make_frame(65792, 1, 40, "forged", forged, sizeof forged);
+  FRAME(10, 1, forged, len, "wait");
+  STMT(60, json_string_value(json_object_get(st1, "payload")), "SRE_OK");
+  POLL(60, json_pack("[[i,s],[i,s]]", 0, "ok", 1, "reject"));
+  /* The genuine frame 1 (tag 2), frame 2 after the statement: ok at once. */
+  len = make_frame(65792, 1, 40 + 13, "frame", wire, sizeof wire);
+  FRAME(70, 1, wire, len, "ok");
+  /* Forged frame 2 after the statement: rejected at once. */
+  len = make_frame(65792, 2, 40, "forged", forged, sizeof forged);
+  FRAME(75, 2, forged, len, "reject");
+  /* The same statement replayed; an older one. */
+  STMT(80, json_string_value(json_object_get(st1, "payload")), "SRE_ERR_REPLAY");
+  /* Frame 5 of M's making with M's own statement claiming S. */
+  len = make_frame(65792, 5, 40, "forged", forged, sizeof forged);
+  FRAME(90, 5, forged, len, "wait");
+  STMT(100, json_string_value(json_object_get(stm, "payload")), "SRE_ERR_AUTH");
+  POLL(100, json_array());
+  /* Frame 3 arrives; statement 2 covers 3..4. */
+  len = make_frame(65792, 3, 40, "frame", wire, sizeof wire);
+  FRAME(120, 3, wire, len, "wait");
+  STMT(150, json_string_value(json_object_get(st2, "payload")), "SRE_OK");
+  POLL(150, json_pack("[[i,s]]", 5, "ok"));
+  /* The forged frame 5 was never signed: unsigned at its deadline 90 + 250. */
+  POLL(339, json_array());
+  POLL(340, json_pack("[[i,s]]", 4, "unsigned"));
+#undef FRAME
+#undef STMT
+#undef POLL
+  json_t *sc = json_pack("{s:s,s:s,s:s,s:o,s:i,s:s,s:o}", "description",
+                         "S's frames 0-3 with M forging frames 1, 2 and 5 (valid SFrame under S's key)",
+                         "session_id", session_id, "sender_id", id_s, "public_key",
+                         hex(signer_s.pub, 32), "delay_ms", SRE_SIGN_DELAY_MS, "note",
+                         "a frame's tag is its index among the frame steps, from 0; poll gives [tag, verdict] oldest first", "steps", steps);
+  json_decref(st1);
+  json_decref(st2);
+  json_decref(stm);
+  json_t *a = json_array();
+  json_array_append_new(a, sc);
+  return a;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 1) {
+    fprintf(stderr, "usage: %s > tests/vectors/e2ee-sign.json\n", argv[0]);
+    return 2;
+  }
+  label_hash("sealroom sign vector seed S", seed_s);
+  label_hash("sealroom sign vector seed M", seed_m);
+  OK(sre_signer_init(&signer_s, id_s, sid(), strlen(session_id), seed_s));
+  OK(sre_signer_init(&signer_m, id_m, sid(), strlen(session_id), seed_m));
+  json_t *root = json_object();
+  json_object_set_new(root, "version", json_integer(1));
+  json_object_set_new(root, "keys", key_vectors());
+  json_object_set_new(root, "frame_hash", hash_vectors());
+  json_object_set_new(root, "statement", statement_vectors());
+  json_object_set_new(root, "refuse", refuse_vectors());
+  json_object_set_new(root, "scenario", scenario_vectors());
+  char *text = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
+  if (!text) DIE("json_dumps");
+  fputs(text, stdout);
+  fputc('\n', stdout);
+  free(text);
+  json_decref(root);
+  sre_signer_clear(&signer_s);
+  sre_signer_clear(&signer_m);
+  return 0;
+}
