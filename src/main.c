@@ -192,7 +192,14 @@ int main(int argc, char **argv) {
   snprintf(mc.announce_ip, sizeof mc.announce_ip, "%s", cfg.media_ip);
   snprintf(mc.listen_ip, sizeof mc.listen_ip, "%s", cfg.media_listen[0] ? cfg.media_listen : cfg.media_ip);
   snprintf(mc.capture_dir, sizeof mc.capture_dir, "%s", cfg.capture_dir);
+  mc.test_mode = cfg.test_mode;
   mc.test_tamper = cfg.e2ee_test_tamper;
+  if (cfg.test_mode) {
+    log_warn("********************************************************************");
+    log_warn("TEST MODE (--test-mode): this server runs test hooks and /_test/ routes");
+    log_warn("that let anyone make it attack its own users. Never use it for real calls.");
+    log_warn("********************************************************************");
+  }
   if (cfg.e2ee_test_tamper) log_warn("--e2ee-test-tamper: this server alters audio in flight (test only!)");
   if (cfg.capture_dir[0] && make_dirs(cfg.capture_dir) != 0) {
     fprintf(stderr, "sealroomd: cannot create the capture directory %s\n", cfg.capture_dir);

@@ -142,6 +142,62 @@ static void r_ws(api_ctx *a, const api_caller *w, const char *arg, const http_re
   signal_accept(a->signal, q, res);
 }
 
+/* ---- test mode only: the hostile server on request ---------------------- */
+
+/* The body of a /_test/ request: a JSON object, or NULL after a 400. */
+static json_t *test_body(const http_request *req, http_response *res) {
+  json_error_t err;
+  json_t *v = req->body_len ? json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err) : NULL;
+  if (!json_is_object(v)) {
+    json_decref(v);
+    api_error(res, 400, "The body must be a JSON object.");
+    return NULL;
+  }
+  return v;
+}
+
+/* POST /_test/inject {"participant_id", "message": {...}}: the message goes
+ * verbatim to that participant's WebSocket. */
+static void r_test_inject(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                          http_response *res) {
+  json_t *body = test_body(q, res);
+  if (!body) return;
+  const char *pid = json_string_value(json_object_get(body, "participant_id"));
+  json_t *msg = json_object_get(body, "message");
+  if (!pid || !json_is_object(msg)) api_error(res, 400, "Needs \"participant_id\" (string) and \"message\" (object).");
+  else if (!a->signal) api_error(res, 503, "Signalling is not running.");
+  else if (signal_test_inject(a->signal, pid, msg) != 0) api_error(res, 404, "No such participant.");
+  else api_json(res, 200, json_pack("{s:b}", "sent", 1));
+  json_decref(body);
+}
+
+/* POST /_test/welcome {"room": id or friendly_url, "patch": {...}}: the next
+ * welcome sent in that room is merged with the patch (RFC 7386). */
+static void r_test_welcome(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                           http_response *res) {
+  json_t *body = test_body(q, res);
+  if (!body) return;
+  const char *ref = json_string_value(json_object_get(body, "room"));
+  json_t *patch = json_object_get(body, "patch");
+  room *r = malloc(sizeof *r);
+  char ref_buf[65];
+  if (!r) {
+    api_error(res, 500, "Internal server error.");
+  } else if (!ref || strlen(ref) >= sizeof ref_buf || !json_is_object(patch)) {
+    api_error(res, 400, "Needs \"room\" (id or friendly_url) and \"patch\" (object).");
+  } else {
+    snprintf(ref_buf, sizeof ref_buf, "%s", ref);
+    if (uuid_is_valid(ref_buf))
+      for (char *c = ref_buf; *c; c++) *c = (char)tolower((unsigned char)*c);
+    if (store_room_get(a->db, NULL, ref_buf, r) != STORE_OK) api_error(res, 404, "No such room.");
+    else if (!a->signal) api_error(res, 503, "Signalling is not running.");
+    else if (signal_test_welcome_patch(a->signal, r->id, patch) != 0) api_error(res, 429, "Too many pending welcome patches.");
+    else api_json(res, 200, json_pack("{s:s}", "room_id", r->id));
+  }
+  free(r);
+  json_decref(body);
+}
+
 static void r_rooms_list(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
                          http_response *res) { rooms_list(a, w, q, res); }
 static void r_rooms_create(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
@@ -178,6 +234,8 @@ static const route routes[] = {
     {"/api/v1/rooms/{}/token", "POST", r_room_token},
     {"/api/v1/roles", "GET", r_roles_list},
     {"/api/v1/roles/{}", "GET", r_role_get},
+    {"/_test/inject", "POST", r_test_inject}, /* /_test/ routes exist only with --test-mode */
+    {"/_test/welcome", "POST", r_test_welcome},
     {"/{}", "GET", r_meeting_page}, /* last: every other top-level path comes first */
 };
 
@@ -236,6 +294,7 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
   const route *found = NULL;
   *label = "other";
   for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+    if (strncmp(routes[i].pattern, "/_test/", 7) == 0 && !a->cfg->test_mode) continue; /* absent */
     if (!match(routes[i].pattern, req->path, arg, sizeof arg)) continue;
     if (strcmp(routes[i].pattern, "/{}") == 0 && strcmp(*label, "other") != 0) break; /* shadowed */
     *label = routes[i].pattern;

@@ -31,16 +31,6 @@ static const char usage[] =
     "  --media-port N         the one UDP port for all media, 0 = any (default 40000)\n"
     "                         [SEALROOM_MEDIA_PORT]\n"
     "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
-    "  --capture DIR          write every forwarded RTP payload, per stream, as the SFU\n"
-    "                         sees it after SRTP decryption (evidence that E2EE rooms\n"
-    "                         leave only ciphertext; not for production)\n"
-    "  --e2ee-test-mitm       TEST ONLY: act as a malicious server that hands newcomers a\n"
-    "                         substituted public key for the first participant of each\n"
-    "                         room, so tests can show that security codes then differ\n"
-    "  --e2ee-test-tamper N   TEST ONLY: alter every Nth forwarded audio packet (flip a\n"
-    "                         bit of its last byte), overwrite the next with plain\n"
-    "                         bytes and replay an earlier one in the one after, to\n"
-    "                         show receivers drop all three\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --team ID              with --new-key: the team to add the key to\n"
@@ -49,7 +39,22 @@ static const char usage[] =
     "  --revoke-key ID        delete a developer key: requests and join tokens signed with\n"
     "                         it stop working at once, exit\n"
     "  --help                 this text\n"
-    "  --version              print the version\n";
+    "  --version              print the version\n"
+    "\n"
+    "Test mode (NEVER in production: the server then acts against its users on request):\n"
+    "  --test-mode            enable the test hooks below and the /_test/ HTTP routes;\n"
+    "                         the meeting page shows a TEST MODE banner\n"
+    "                         [SEALROOM_TEST_MODE=1]\n"
+    "  --capture DIR          write every forwarded RTP payload, per stream, as the SFU\n"
+    "                         sees it after SRTP decryption (evidence that E2EE rooms\n"
+    "                         leave only ciphertext)\n"
+    "  --e2ee-test-mitm       act as a malicious server that hands newcomers a\n"
+    "                         substituted public key for the first participant of each\n"
+    "                         room, so tests can show that security codes then differ\n"
+    "  --e2ee-test-tamper N   alter every Nth forwarded audio packet (flip a bit of its\n"
+    "                         last byte), overwrite the next with plain bytes and replay\n"
+    "                         an earlier one in the one after, to show receivers drop\n"
+    "                         all three\n";
 
 void config_defaults(config *c) {
   memset(c, 0, sizeof *c);
@@ -82,7 +87,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -107,6 +112,11 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MEDIALISTEN: rc = copy_str(c->media_listen, sizeof c->media_listen, v); break;
     case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
     case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
+    case OPT_TESTMODE: /* environment only; the flag takes no value */
+      if (strcmp(v, "1") == 0) c->test_mode = true;
+      else if (strcmp(v, "0") == 0) c->test_mode = false;
+      else rc = -1;
+      break;
     case OPT_CAPTURE: rc = copy_str(c->capture_dir, sizeof c->capture_dir, v); break;
     case OPT_TAMPER: rc = parse_int(v, 2, 1000000, &c->e2ee_test_tamper); break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
@@ -130,7 +140,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
       {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
-      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}};
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_TEST_MODE", OPT_TESTMODE}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
     if (v && *v && apply(c, envs[i].opt, v, err, envs[i].env)) return CONFIG_ERROR;
@@ -148,6 +158,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"media-listen", required_argument, 0, OPT_MEDIALISTEN},
       {"media-port", required_argument, 0, OPT_MEDIAPORT},
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
+      {"test-mode", no_argument, 0, OPT_TESTMODE},
       {"capture", required_argument, 0, OPT_CAPTURE},
       {"e2ee-test-mitm", no_argument, 0, OPT_MITM},
       {"e2ee-test-tamper", required_argument, 0, OPT_TAMPER},
@@ -175,6 +186,8 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       c->list_keys = true;
     } else if (opt == OPT_MITM) {
       c->e2ee_test_mitm = true;
+    } else if (opt == OPT_TESTMODE) {
+      c->test_mode = true;
     } else if (opt == '?' || opt == ':') {
       fprintf(err, "sealroomd: %s option '%s'\n%s", opt == ':' ? "missing value for" : "unknown",
               argv[optind - 1], "Try 'sealroomd --help'.\n");
@@ -185,6 +198,17 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
   }
   if (optind < argc) {
     fprintf(err, "sealroomd: unexpected argument '%s'\nTry 'sealroomd --help'.\n", argv[optind]);
+    return CONFIG_ERROR;
+  }
+  /* Test hooks exist only in test mode: one explicit switch, never a
+   * forgotten flag on a production server. */
+  const char *hook = c->capture_dir[0] ? "--capture"
+                     : c->e2ee_test_mitm ? "--e2ee-test-mitm"
+                     : c->e2ee_test_tamper ? "--e2ee-test-tamper"
+                                           : NULL;
+  if (hook && !c->test_mode) {
+    fprintf(err, "sealroomd: %s is a test hook and needs --test-mode (or SEALROOM_TEST_MODE=1);\n"
+                 "  test mode is for test suites only, never for a server people use\n", hook);
     return CONFIG_ERROR;
   }
   return CONFIG_OK;

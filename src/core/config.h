@@ -22,9 +22,11 @@ typedef struct {
   char media_listen[64];  /* address the media socket binds ("" = media_ip) */
   int media_port;         /* the one UDP port for all media; 0 = any */
   int max_video_kbps;     /* REMB sent to publishers */
+  /* Test hooks: each needs test_mode, which config_load checks. */
+  bool test_mode;         /* --test-mode: test hooks and /_test routes exist (never in production) */
   char capture_dir[512];  /* --capture: write forwarded payloads here ("" = off) */
-  bool e2ee_test_mitm;    /* --e2ee-test-mitm: the server lies about a public key (tests only) */
-  int e2ee_test_tamper;   /* --e2ee-test-tamper N: alter audio packets in flight (tests only) */
+  bool e2ee_test_mitm;    /* --e2ee-test-mitm: the server lies about a public key */
+  int e2ee_test_tamper;   /* --e2ee-test-tamper N: alter audio packets in flight */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
   char team[64];          /* --team ID: the team --new-key works on (default: the first) */
@@ -37,7 +39,9 @@ typedef enum { CONFIG_OK = 0, CONFIG_EXIT_OK, CONFIG_ERROR } config_result;
 
 void config_defaults(config *c);
 /* Applies the environment, then argv. Prints errors and --help to the given
- * streams. CONFIG_EXIT_OK means --help or --version was handled. */
+ * streams. CONFIG_EXIT_OK means --help or --version was handled. A test hook
+ * (--capture, --e2ee-test-mitm, --e2ee-test-tamper) without --test-mode is
+ * a CONFIG_ERROR. */
 config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err);
 /* Fills public_url from the bound port when it was not set. */
 void config_finish(config *c, int bound_port);

@@ -21,8 +21,10 @@ typedef struct {
   char announce_ip[64];        /* address put in ICE candidates */
   int port;                    /* 0: any free port */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
+  /* Test hooks (sfu/tap.h): inert unless test_mode. */
+  bool test_mode;
   char capture_dir[512];       /* "" = no capture; see docs/operations.md */
-  int test_tamper;             /* tests only: alter every Nth audio packet (0 = never) */
+  int test_tamper;             /* alter every Nth audio packet (0 = never) */
 } sfu_config;
 
 typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;

@@ -26,6 +26,7 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "sfu/tables.h"
+#include "sfu/tap.h"
 #include "sfu/worker.h"
 
 #define MAX_TRANSPORTS 1024
@@ -54,10 +55,7 @@ typedef struct {
   rtp_history *history;             /* video only */
   rtp_seq_tracker seq;
   uint64_t last_pli_ms;
-  FILE *capture; /* --capture: this stream's payloads */
-  uint64_t forwarded;
-  uint8_t *last_payload; /* --e2ee-test-tamper only: the previous audio payload, to replay */
-  size_t last_len;
+  tap_stream *tap; /* test mode only (sfu/tap.h); NULL otherwise */
 } track;
 
 typedef struct {
@@ -104,6 +102,7 @@ struct worker {
   uint8_t scratch[UDP_MAX_DATAGRAM + UDP_SEND_ROOM];
   int current; /* transport whose DTLS is sending (dtls send callback) */
   bool stopping;
+  sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture or --e2ee-test-tamper */
 };
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->s->counters.field, (n), memory_order_relaxed)
@@ -265,41 +264,11 @@ static void rebuild_subscribers(worker *w) {
   }
 }
 
-/* --capture: one file per published stream, opened and closed with the
- * publication (control messages), written per packet through stdio's
- * buffer. Format (docs/operations.md): "SRCAP1\n", then per packet a
- * 4-byte big-endian payload length, 2-byte sequence number, 4-byte RTP
- * timestamp, 1 byte marker, and the payload exactly as received after SRTP
- * decryption (RTP header and padding removed). */
-static void capture_open(worker *w, transport *t, track *tr) {
-  if (!w->s->cfg.capture_dir[0]) return;
-  char path[700];
-  snprintf(path, sizeof path, "%s/t%u-%08x-%s.cap", w->s->cfg.capture_dir, t->id, tr->t.ssrc,
-           tr->t.kind == SFU_AUDIO ? "audio" : "video");
-  tr->capture = fopen(path, "wb");
-  if (!tr->capture) return;
-  setvbuf(tr->capture, NULL, _IOFBF, 1 << 16);
-  fputs("SRCAP1\n", tr->capture);
-}
-
-static void capture_write(track *tr, const uint8_t *pkt, const rtp_header *h) {
-  uint8_t rec[11];
-  uint32_t n = (uint32_t)h->payload_len;
-  rec[0] = (uint8_t)(n >> 24), rec[1] = (uint8_t)(n >> 16), rec[2] = (uint8_t)(n >> 8), rec[3] = (uint8_t)n;
-  rec[4] = (uint8_t)(h->seq >> 8), rec[5] = (uint8_t)h->seq;
-  rec[6] = (uint8_t)(h->timestamp >> 24), rec[7] = (uint8_t)(h->timestamp >> 16);
-  rec[8] = (uint8_t)(h->timestamp >> 8), rec[9] = (uint8_t)h->timestamp;
-  rec[10] = h->marker;
-  fwrite(rec, 1, sizeof rec, tr->capture);
-  fwrite(pkt + h->header_len, 1, n, tr->capture);
-}
-
 static void unpublish(worker *w, transport *t) {
   for (int k = 0; k < t->n_tracks; k++) {
     ssrc_table_del(w->ssrcs, t->tracks[k].t.ssrc);
     free(t->tracks[k].history);
-    free(t->tracks[k].last_payload);
-    if (t->tracks[k].capture) fclose(t->tracks[k].capture);
+    tap_stream_close(t->tracks[k].tap);
   }
   memset(t->tracks, 0, sizeof t->tracks);
   t->n_tracks = 0;
@@ -315,7 +284,7 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
     if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
     if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
     if (t->srtp) srtp_pair_add_ssrc(t->srtp, tr->t.ssrc, 0);
-    capture_open(w, t, tr);
+    if (w->tap) tr->tap = tap_stream_open(w->tap, t->id, tr->t.ssrc, tr->t.kind == SFU_AUDIO);
   }
   rebuild_subscribers(w);
 }
@@ -461,32 +430,8 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     COUNT(dropped, 1);
     return;
   }
-  if (tr->capture) capture_write(tr, pkt, &h);
-  tr->forwarded++;
-  if (w->s->cfg.test_tamper && tr->t.kind == SFU_AUDIO && h.payload_len > 4) {
-    /* Test hook (--e2ee-test-tamper): the server as an active attacker that
-     * alters a frame, injects plain bytes, and replays an earlier frame under
-     * a fresh RTP header (so only the end-to-end layer can notice). */
-    uint64_t n = tr->forwarded % (uint64_t)w->s->cfg.test_tamper;
-    uint8_t *payload = pkt + h.header_len;
-    bool replayed = false;
-    if (n == 0) {
-      payload[h.payload_len - 1] ^= 0x01; /* altered */
-    } else if (n == 1) {
-      memset(payload + 1, 0x41, h.payload_len - 1); /* replaced by plain bytes */
-    } else if (n == 2 && tr->last_payload && !h.padding && h.header_len + tr->last_len <= UDP_MAX_DATAGRAM) {
-      memcpy(payload, tr->last_payload, tr->last_len); /* the previous frame again */
-      len = h.header_len + tr->last_len;
-      replayed = true;
-    }
-    if (!replayed && n != 0 && n != 1) {
-      if (!tr->last_payload) tr->last_payload = malloc(UDP_MAX_DATAGRAM); /* test mode only */
-      if (tr->last_payload && h.payload_len <= UDP_MAX_DATAGRAM) {
-        memcpy(tr->last_payload, payload, h.payload_len);
-        tr->last_len = h.payload_len;
-      }
-    }
-  }
+  /* Test mode only (capture, tamper): one predictable branch otherwise. */
+  if (__builtin_expect(w->tap != NULL, 0)) len = tap_packet(w->tap, tr->tap, pkt, len, UDP_MAX_DATAGRAM, &h);
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
   if (h.extension && rtp_ext_remap(pkt, &h, tr->ext_map) != 0) {
     COUNT(malformed, 1);
@@ -733,6 +678,7 @@ static void free_tables(worker *w) {
   free(w->ssrcs);
   free(w->rx);
   free(w->tx);
+  tap_free(w->tap);
   free(w);
 }
 
@@ -752,6 +698,7 @@ worker *worker_new(sfu *s) {
   }
   addr_table_init(w->addrs);
   ssrc_table_init(w->ssrcs);
+  w->tap = tap_new(s->cfg.test_mode, s->cfg.capture_dir, s->cfg.test_tamper);
   s->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
   uv_poll_init(&w->loop, &w->poll, s->fd);
   uv_timer_init(&w->loop, &w->tick);

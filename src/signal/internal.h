@@ -59,6 +59,14 @@ struct live_room {
   live_room *next;
 };
 
+#define MAX_WELCOME_PATCHES 64
+
+/* A pending test-mode welcome patch (testhooks.c). */
+typedef struct {
+  char room_id[UUID_STR_LEN];
+  json_t *patch;
+} welcome_patch;
+
 struct signal_server {
   uv_loop_t *loop;
   const config *cfg;
@@ -72,6 +80,8 @@ struct signal_server {
   bool stopping, timer_closing, timer_closed;
   void (*on_stopped)(void *ctx);
   void *stopped_ctx;
+  welcome_patch patches[MAX_WELCOME_PATCHES]; /* test mode only */
+  int n_patches;
 };
 
 struct session {
@@ -93,6 +103,11 @@ struct session {
 void session_send(session *s, json_t *msg); /* steals msg */
 void session_error(session *s, const char *code, const char *message);
 void session_fail(session *s, const char *code, const char *message); /* error, then close */
+
+/* testhooks.c (test mode only) */
+/* Merges and drops the pending patch for room_id into welcome, if any. */
+void testhooks_patch_welcome(signal_server *srv, const char *room_id, json_t *welcome);
+void testhooks_free(signal_server *srv);
 
 /* meeting.c */
 void meeting_join(signal_server *srv, session *s, const json_t *msg);

@@ -204,6 +204,7 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
 
 static void on_sweep_closed(uv_handle_t *h) {
   signal_server *s = h->data;
+  testhooks_free(s);
   void (*done)(void *) = s->on_stopped;
   void *ctx = s->stopped_ctx;
   free(s);

@@ -5,6 +5,7 @@
 #ifndef SEALROOM_SIGNAL_H
 #define SEALROOM_SIGNAL_H
 
+#include <jansson.h>
 #include <uv.h>
 
 #include "core/config.h"
@@ -29,5 +30,15 @@ void signal_accept(signal_server *s, const http_request *req, http_response *res
 /* SFU events (transport connected or closed), from the control loop. */
 void signal_on_media_event(void *ctx, const sfu_event *ev);
 void signal_get_stats(const signal_server *s, signal_stats *out);
+
+/* Test mode only (the /_test/ routes; docs/operations.md). The server plays
+ * the hostile server of the threat model on request. */
+/* Sends msg (a JSON object) verbatim as one text message to the participant
+ * with that id. 0, or -1 if no such participant is connected. */
+int signal_test_inject(signal_server *s, const char *participant_id, const json_t *msg);
+/* The next welcome sent in the room with this id is merged with patch (an
+ * object, RFC 7386 merge patch); a later call for the same room replaces the
+ * earlier patch. 0, or -1 if too many patches are pending. */
+int signal_test_welcome_patch(signal_server *s, const char *room_id, const json_t *patch);
 
 #endif

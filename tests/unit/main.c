@@ -24,6 +24,7 @@ int test_failures_in_current;
   X(dtls)         \
   X(srtp)         \
   X(sfu_tables)   \
+  X(tap)          \
   X(e2ee_sframe)  \
   X(e2ee_keys)    \
   X(e2ee_replay)  \
