@@ -306,7 +306,10 @@ json_t *room_to_json(const room *r, const role *roles, size_t n_roles, const cha
   iso8601_format(r->created_at, created);
   iso8601_format(r->updated_at, updated);
   iso8601_format(r->expires_at, expires);
-  snprintf(url, sizeof url, "%s/%s", public_url, r->friendly_url);
+  /* The E2EE requirement travels in the link's fragment, which browsers never
+   * send to the server: a page opened from it refuses an unencrypted room
+   * even if the server says the room is not E2EE (docs/e2ee.md 12.2). */
+  snprintf(url, sizeof url, "%s/%s%s", public_url, r->friendly_url, r->e2ee_enabled ? "#e2ee" : "");
   json_t *role_list = json_array(), *tags = json_array();
   for (int i = 0; i < r->n_roles; i++) json_array_append_new(role_list, role_ref(r->roles[i], roles, n_roles));
   for (int i = 0; i < r->n_tags; i++) json_array_append_new(tags, json_string(r->tags[i]));

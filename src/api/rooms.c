@@ -202,7 +202,7 @@ static int64_t token_time(json_t *body, const char *name, int64_t dflt, json_t *
  * problems recorded in errors. */
 static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int64_t now,
                             json_t *errors) {
-  static const char *const known[] = {"u", "ud", "role", "initials", "avatar", "exp", "nbf"};
+  static const char *const known[] = {"u", "ud", "role", "initials", "avatar", "exp", "nbf", "e2ee"};
   const char *key;
   json_t *v;
   json_object_foreach(body, key, v) {
@@ -237,6 +237,11 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   else if (nbf && exp <= nbf) api_field_error(errors, "exp", "must be after nbf");
   json_object_set_new(claims, "exp", json_integer(exp));
   if (json_object_get(body, "nbf")) json_object_set_new(claims, "nbf", json_integer(nbf));
+  /* "e2ee": true binds the holder's page to end-to-end encryption; by
+   * default a token for an E2EE room carries it. */
+  json_t *e2ee_v = json_object_get(body, "e2ee");
+  if (e2ee_v && !json_is_boolean(e2ee_v)) api_field_error(errors, "e2ee", "must be a boolean");
+  else if (e2ee_v ? json_is_true(e2ee_v) : r->e2ee_enabled) json_object_set_new(claims, "e2ee", json_true());
   if (json_object_size(errors)) {
     json_decref(claims);
     return NULL;
@@ -269,10 +274,12 @@ void rooms_token(api_ctx *a, const api_caller *who, const char *ref, const http_
     api_error(res, 500, "Internal server error.");
     goto out;
   }
-  size_t cap = strlen(a->cfg->public_url) + strlen(r->friendly_url) + strlen(token) + 16;
+  size_t cap = strlen(a->cfg->public_url) + strlen(r->friendly_url) + strlen(token) + 24;
   char *link = malloc(cap);
   if (link) {
-    snprintf(link, cap, "%s/%s?token=%s", a->cfg->public_url, r->friendly_url, token);
+    /* The fragment goes at the very end, after the query. */
+    bool e2ee = json_is_true(json_object_get(claims, "e2ee"));
+    snprintf(link, cap, "%s/%s?token=%s%s", a->cfg->public_url, r->friendly_url, token, e2ee ? "#e2ee" : "");
     api_json(res, 200, json_pack("{s:s,s:s}", "token", token, "link", link));
   } else {
     api_error(res, 500, "Internal server error.");

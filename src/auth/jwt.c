@@ -323,12 +323,23 @@ static jwt_status check_times(const json_t *c, int64_t now, int64_t leeway,
   return JWT_OK;
 }
 
+/* An optional boolean claim: absent is 0; anything but true/false is malformed. */
+static jwt_status claim_bool(const json_t *obj, const char *name, int *out) {
+  const json_t *v = json_object_get(obj, name);
+  *out = 0;
+  if (v == NULL) return JWT_OK;
+  if (!json_is_boolean(v)) return JWT_MALFORMED;
+  *out = json_is_true(v);
+  return JWT_OK;
+}
+
 static jwt_status copy_optional(const json_t *c, jwt_join_claims *out) {
   jwt_status st = claim_string(c, "u", 0, out->user_name, sizeof out->user_name);
   if (st == JWT_OK) st = claim_string(c, "ud", 0, out->user_id, sizeof out->user_id);
   if (st == JWT_OK) st = claim_string(c, "role", 0, out->role, sizeof out->role);
   if (st == JWT_OK) st = claim_string(c, "initials", 0, out->initials, sizeof out->initials);
   if (st == JWT_OK) st = claim_string(c, "avatar", 0, out->avatar, sizeof out->avatar);
+  if (st == JWT_OK) st = claim_bool(c, "e2ee", &out->e2ee);
   return st;
 }
 

@@ -53,6 +53,7 @@ typedef struct {
   char role[33];         /* role, optional */
   char initials[17];     /* initials, optional */
   char avatar[1025];     /* avatar, optional */
+  int e2ee;              /* e2ee, optional boolean: 1 if true (the holder joins only encrypted) */
   int64_t iat, nbf, exp; /* nbf/iat 0 if absent; exp required */
 } jwt_join_claims;
 

@@ -269,6 +269,10 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   if (!code && lr && lr->count >= r->max_participants) code = "room_full", text = "The room is full.";
   if (!code && r->e2ee_enabled && !pk)
     code = "e2ee_required", text = "This room is end-to-end encrypted. Your app or browser did not offer encryption, so it cannot join.";
+  /* A token that says "e2ee": true promises its holder an encrypted room; an
+   * honest server keeps that promise even if the room was switched off since. */
+  if (!code && claims.e2ee && !r->e2ee_enabled)
+    code = "e2ee_not_enabled", text = "This link requires end-to-end encryption, but the room is not end-to-end encrypted.";
   if (!code && lr && lr->next_slot > 0xffff) code = "room_full", text = "The room session has used all sender slots.";
   if (code) {
     free(r);

@@ -70,7 +70,7 @@ describe('persistence', () => {
     assert.equal(l.status, 200, l.text);
     assert.equal(l.json.total_count, 2);
     assert.deepEqual(stable(l.json.data), stable(expected));
-    for (const r of l.json.data) assert.equal(r.room_url, `http://localhost:${portOf(s2)}/${r.friendly_url}`);
+    for (const r of l.json.data) assert.equal(r.room_url, `http://localhost:${portOf(s2)}/${r.friendly_url}${r.e2ee_enabled ? '#e2ee' : ''}`);
     assert.equal((await s2.api('GET', '/api/v1/rooms/persist-one')).json?.id, made[0].id);
     assert.equal((await s2.api('GET', '/api/v1/rooms/' + made[2].id)).status, 404);
     // the friendly_url index survived too

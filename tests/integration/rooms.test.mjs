@@ -129,7 +129,7 @@ describe('rooms CRUD', () => {
     assert.equal(room.recordings_enabled, false);
     assert.equal(room.audio_on_join_enabled, false);
     assert.equal(room.video_on_join_enabled, false);
-    assert.equal(room.room_url, `http://localhost:${port}/Weekly-Sync_01`);
+    assert.equal(room.room_url, `http://localhost:${port}/Weekly-Sync_01#e2ee`);
     const g = await s.api('GET', '/api/v1/rooms/' + room.id);
     assert.equal(g.status, 200);
     assert.deepEqual(g.json, room);
@@ -216,6 +216,7 @@ describe('rooms CRUD', () => {
         if (k === 'topic' || k === 'description') { expected.description = v; expected.topic = v; }
         else if (k === 'default_role') expected.default_role = roles[v];
         else if (k === 'roles') expected.roles = v.map((n) => roles[n]).sort(byName);
+        else if (k === 'e2ee_enabled') { expected[k] = v; expected.room_url = room.room_url.replace(/#e2ee$/, '') + (v ? '#e2ee' : ''); }
         else expected[k] = v;
       }
       const got = { ...p.json, roles: [...p.json.roles].sort(byName) };
@@ -409,7 +410,7 @@ describe('contract seed example (curl, verbatim)', () => {
     assert.equal(room.recordings_enabled, false);
     assert.equal(room.audio_on_join_enabled, true);
     assert.equal(room.video_on_join_enabled, true);
-    assert.equal(room.room_url, `http://localhost:${port}/my-standup`);
+    assert.equal(room.room_url, `http://localhost:${port}/my-standup#e2ee`, 'E2EE rooms: the requirement is in the fragment');
     const g = await s.api('GET', '/api/v1/rooms/my-standup');
     assert.equal(g.status, 200);
     assert.deepEqual(g.json, room);

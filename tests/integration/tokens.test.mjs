@@ -4,6 +4,7 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { startServer, stopServer } from '../lib/server.mjs';
+import { connectWs } from '../lib/ws.mjs';
 
 const PUBLIC_URL = 'https://meet.example.test';
 const B64URL = /^[A-Za-z0-9_-]+$/;
@@ -185,5 +186,85 @@ describe('room tokens with the default public URL', () => {
     assert.equal(r.json.link, `http://localhost:${port}/local-room?token=${r.json.token}`);
     assert.ok(verifyHs256(r.json.token, s.devKey));
     assert.equal(decodeJwt(r.json.token).claims.role, 'attendee');
+  });
+});
+
+// The E2EE requirement travels in the link: room_url and token links of E2EE
+// rooms end with #e2ee (a fragment browsers never send to the server), and
+// their tokens carry "e2ee": true, which the page reads from its own URL.
+describe('E2EE in links and tokens', () => {
+  let s;
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0', '--public-url', PUBLIC_URL] });
+    for (const [url, e2ee] of [['Sealed-Room', true], ['Plain-Room', false]])
+      assert.equal((await s.api('POST', '/api/v1/rooms', { friendly_url: url, e2ee_enabled: e2ee })).status, 200);
+  });
+  after(() => stopServer(s));
+  const token = (key, body) => s.api('POST', `/api/v1/rooms/${key}/token`, body);
+  const pk = () => Buffer.alloc(32, 7).toString('base64');
+
+  test('room_url ends with #e2ee exactly when the room is E2EE, in every room JSON', async () => {
+    assert.equal((await s.api('GET', '/api/v1/rooms/Sealed-Room')).json.room_url, `${PUBLIC_URL}/Sealed-Room#e2ee`);
+    assert.equal((await s.api('GET', '/api/v1/rooms/Plain-Room')).json.room_url, `${PUBLIC_URL}/Plain-Room`);
+    const list = (await s.api('GET', '/api/v1/rooms')).json.data;
+    for (const r of list) assert.equal(r.room_url, `${PUBLIC_URL}/${r.friendly_url}${r.e2ee_enabled ? '#e2ee' : ''}`);
+    let p = await s.api('PATCH', '/api/v1/rooms/Plain-Room', { e2ee_enabled: true });
+    assert.equal(p.json.room_url, `${PUBLIC_URL}/Plain-Room#e2ee`);
+    p = await s.api('PATCH', '/api/v1/rooms/Plain-Room', { e2ee_enabled: false });
+    assert.equal(p.json.room_url, `${PUBLIC_URL}/Plain-Room`);
+  });
+
+  test('a token for an E2EE room claims "e2ee": true and its link ends with ?token=...#e2ee', async () => {
+    const r = await token('Sealed-Room', { u: 'Ann' });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(decodeJwt(r.json.token).claims.e2ee, true);
+    assert.equal(r.json.link, `${PUBLIC_URL}/Sealed-Room?token=${r.json.token}#e2ee`);
+    const plain = await token('Plain-Room', {});
+    assert.equal('e2ee' in decodeJwt(plain.json.token).claims, false);
+    assert.equal(plain.json.link, `${PUBLIC_URL}/Plain-Room?token=${plain.json.token}`);
+  });
+
+  test('"e2ee" in the request sets the claim explicitly; it must be a boolean', async () => {
+    let r = await token('Plain-Room', { e2ee: true });
+    assert.equal(r.status, 200, r.text);
+    assert.equal(decodeJwt(r.json.token).claims.e2ee, true);
+    assert.match(r.json.link, /\?token=[^#]+#e2ee$/);
+    r = await token('Sealed-Room', { e2ee: false });
+    assert.equal(r.status, 200, r.text);
+    assert.equal('e2ee' in decodeJwt(r.json.token).claims, false);
+    assert.doesNotMatch(r.json.link, /#/);
+    for (const bad of ['yes', 1, null, {}]) {
+      r = await token('Sealed-Room', { e2ee: bad });
+      assert.equal(r.status, 422, `${JSON.stringify(bad)}: ${r.text}`);
+      assert.ok(r.json.errors.e2ee, r.text);
+    }
+  });
+
+  test('signalling accepts a token with the claim; refuses it in a room that is not E2EE', async () => {
+    const join = async (room, tok, extra = {}) => {
+      const c = await connectWs(s.url);
+      c.send({ type: 'join', room, name: 'T', token: tok, ...extra });
+      const first = await c.next((m) => m.type === 'welcome' || m.type === 'error');
+      return { c, first };
+    };
+    const sealed = (await token('Sealed-Room', {})).json.token;
+    let j = await join('Sealed-Room', sealed, { public_key: pk() });
+    assert.equal(j.first.type, 'welcome', JSON.stringify(j.first));
+    assert.equal(j.first.room.e2ee_enabled, true);
+    j.c.sock.destroy();
+    j = await join('Sealed-Room', sealed);
+    assert.equal(j.first.code, 'e2ee_required', 'still needs a public key');
+    const promised = (await token('Plain-Room', { e2ee: true })).json.token;
+    j = await join('Plain-Room', promised, { public_key: pk() });
+    assert.equal(j.first.type, 'error');
+    assert.equal(j.first.code, 'e2ee_not_enabled');
+    await j.c.waitClosed();
+    // A token minted with a non-boolean claim is malformed.
+    const [h, p] = sealed.split('.');
+    const claims = { ...JSON.parse(Buffer.from(p, 'base64url')), e2ee: 'yes' };
+    const data = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
+    const forged = `${data}.${createHmac('sha256', s.devKey).update(data).digest('base64url')}`;
+    j = await join('Sealed-Room', forged, { public_key: pk() });
+    assert.equal(j.first.code, 'token_invalid');
   });
 });

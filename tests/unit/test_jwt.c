@@ -892,7 +892,29 @@ static void test_join_propagates_token_errors(void) {
   free(t);
 }
 
+/* The optional "e2ee" claim: true sets it, false or absent leave it 0,
+ * anything but a boolean makes the token malformed. */
+static void test_join_e2ee_claim(void) {
+  static const struct { const char *claim; jwt_status st; int e2ee; } cases[] = {
+      {"", JWT_OK, 0},
+      {",\"e2ee\":true", JWT_OK, 1},
+      {",\"e2ee\":false", JWT_OK, 0},
+      {",\"e2ee\":\"true\"", JWT_MALFORMED, 0},
+      {",\"e2ee\":1", JWT_MALFORMED, 0},
+      {",\"e2ee\":null", JWT_MALFORMED, 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    jwt_join_claims c;
+    char *t = join_token("{\"td\":\"team-1\",\"rd\":\"room-1\",\"exp\":%lld%s}", (long long)NOW + 60,
+                         cases[i].claim);
+    CHECK_EQ_INT(join_at(t, NOW, 0, &c), cases[i].st);
+    if (cases[i].st == JWT_OK) CHECK_EQ_INT(c.e2ee, cases[i].e2ee);
+    free(t);
+  }
+}
+
 TEST_SUITE(jwt, {"strerror_covers_all", test_strerror_covers_all},
+           {"join_e2ee_claim", test_join_e2ee_claim},
            {"sign_verify_roundtrip", test_sign_verify_roundtrip},
            {"known_token_jwt_io", test_known_token_jwt_io},
            {"known_join_token", test_known_join_token},

@@ -162,7 +162,8 @@ static void test_to_json(void) {
   r.created_at = r.updated_at = 1768576534;
   json_t *j = room_to_json(&r, roles, 3, "http://localhost:8080");
   CHECK(j != NULL);
-  CHECK_EQ_STR(json_string_value(json_object_get(j, "room_url")), "http://localhost:8080/my-standup");
+  /* An E2EE room's link carries the requirement in its fragment. */
+  CHECK_EQ_STR(json_string_value(json_object_get(j, "room_url")), "http://localhost:8080/my-standup#e2ee");
   CHECK_EQ_STR(json_string_value(json_object_get(j, "topic")), "standup");
   CHECK_EQ_STR(json_string_value(json_object_get(j, "description")), "standup");
   CHECK_EQ_STR(json_string_value(json_object_get(j, "created_at")), "2026-01-16T15:15:34Z");
@@ -171,6 +172,10 @@ static void test_to_json(void) {
   CHECK(json_is_null(json_object_get(j, "external_id")));
   CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(j, "default_role"), "name")), "moderator");
   CHECK_EQ_INT(json_array_size(json_object_get(j, "roles")), 3);
+  json_decref(j);
+  r.e2ee_enabled = false;
+  j = room_to_json(&r, roles, 3, "http://localhost:8080");
+  CHECK_EQ_STR(json_string_value(json_object_get(j, "room_url")), "http://localhost:8080/my-standup");
   json_decref(j);
   json_t *rj = role_to_json(&roles[2], 1);
   CHECK_EQ_INT(json_array_size(json_object_get(rj, "permissions")), 1);
