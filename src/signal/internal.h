@@ -116,6 +116,10 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp);
 void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp, int version);
 void meeting_mute(signal_server *srv, participant *p, const char *kind, bool muted);
 void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload);
+/* messages: a checked, non-empty array of {"to": string, "payload"}. All
+ * payloads are checked before any is sent; unknown recipients are skipped
+ * and counted in one unknown_participant error. */
+void meeting_relay_batch(signal_server *srv, participant *p, json_t *messages);
 void meeting_chat(signal_server *srv, participant *p, json_t *payload);
 void meeting_media_event(signal_server *srv, const sfu_event *ev);
 /* Once a second: ends sessions whose client left a subscribe offer unanswered. */

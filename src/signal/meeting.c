@@ -514,6 +514,41 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
   session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
 }
 
+/* A batch of relays from one sender, delivered in order as ordinary relay
+ * messages (receivers see no difference). Runs to completion on the loop, so
+ * each recipient gets them in the order sent, after the sender's earlier
+ * relays and before its later ones. */
+void meeting_relay_batch(signal_server *srv, participant *p, json_t *messages) {
+  size_t i, skipped = 0;
+  json_t *e;
+  json_array_foreach(messages, i, e) {
+    if (!payload_fits(json_object_get(e, "payload"))) {
+      char text[96];
+      snprintf(text, sizeof text, "relay_batch: messages[%zu]: a relay payload may be at most 16 KiB.", i);
+      return session_error(p->sess, "too_large", text);
+    }
+  }
+  json_array_foreach(messages, i, e) {
+    const char *to = json_string_value(json_object_get(e, "to"));
+    participant *q = p->room->members;
+    while (q && (q == p || strcmp(q->id, to) != 0)) q = q->next;
+    if (!q) {
+      skipped++;
+      continue;
+    }
+    srv->stats.relays++;
+    session_send(q->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload",
+                                    json_object_get(e, "payload")));
+  }
+  if (skipped) {
+    char text[128];
+    snprintf(text, sizeof text, "%zu of the %zu recipients are not in the room; the others got their messages.",
+             skipped, json_array_size(messages));
+    session_send(p->sess, json_pack("{s:s,s:s,s:s,s:I}", "type", "error", "code", "unknown_participant", "message",
+                                    text, "skipped", (json_int_t)skipped));
+  }
+}
+
 /* Chat: the payload goes to everyone else in the room as it is. In an E2EE
  * room it is a sealed {"t":"chat"...} object (docs/e2ee.md) the server cannot
  * read; elsewhere {"text": "..."}. Nothing is stored. */

@@ -16,6 +16,12 @@
 #define MSG_BURST 300.0 /* a key rotation sends one key message per participant at once */
 #define RELAY_RATE 50.0
 #define RELAY_BURST 260.0
+/* A relay_batch of n entries costs 1 + n / 8 relay tokens: a leave in a
+ * 100-person E2EE room (one batch of 98 key messages, about 13 tokens, plus
+ * up to 98 single acks) fits in the burst, while a flood of batches is held
+ * to about 400 entries per second per socket. */
+#define RELAY_BATCH_ENTRY_COST (1.0 / 8.0)
+#define RELAY_BATCH_MIN_MAX 100 /* entries allowed: max(room max_participants, this) */
 #define MAX_BAD_IN_A_ROW 10
 #define MAX_LIMITED_IN_A_ROW 50
 
@@ -45,6 +51,13 @@ void session_fail(session *s, const char *code, const char *message) {
 
 /* ---- limits ------------------------------------------------------------- */
 
+/* Takes cost tokens from a bucket already refilled by on_message. */
+static bool take_cost(double *tokens, double cost) {
+  if (*tokens < cost) return false;
+  *tokens -= cost;
+  return true;
+}
+
 static bool take(double *tokens, double rate, double burst, double elapsed_s) {
   *tokens += elapsed_s * rate;
   if (*tokens > burst) *tokens = burst;
@@ -65,7 +78,7 @@ static void handle(session *s, json_t *msg) {
     if (s->p) return session_error(s, "already_joined", "This connection has already joined a room.");
     return meeting_join(srv, s, msg);
   }
-  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "chat", "leave"};
+  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "relay_batch", "chat", "leave"};
   bool is_known = false;
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= strcmp(type, known[i]) == 0;
   if (!is_known) return session_error(s, "unknown_type", "Unknown message type.");
@@ -100,6 +113,29 @@ static void handle(session *s, json_t *msg) {
     if (!to || !payload) return session_error(s, "bad_message", "relay needs \"to\" and \"payload\".");
     if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many relays.");
     meeting_relay(srv, p, to, payload);
+  } else if (strcmp(type, "relay_batch") == 0) {
+    json_t *list = json_object_get(msg, "messages");
+    size_t n = json_array_size(list);
+    if (!json_is_array(list) || n == 0)
+      return session_error(s, "bad_message", "relay_batch needs a non-empty \"messages\" array.");
+    size_t max = p->room->settings.max_participants > RELAY_BATCH_MIN_MAX ? (size_t)p->room->settings.max_participants
+                                                                          : RELAY_BATCH_MIN_MAX;
+    if (n > max) {
+      char text[96];
+      snprintf(text, sizeof text, "A relay_batch may hold at most %zu messages in this room.", max);
+      return session_error(s, "too_large", text);
+    }
+    for (size_t i = 0; i < n; i++) {
+      json_t *e = json_array_get(list, i);
+      if (!json_is_object(e) || !json_is_string(json_object_get(e, "to")) || !json_object_get(e, "payload")) {
+        char text[96];
+        snprintf(text, sizeof text, "relay_batch: messages[%zu] needs \"to\" and \"payload\".", i);
+        return session_error(s, "bad_message", text);
+      }
+    }
+    if (!take_cost(&s->relay_tokens, 1.0 + (double)n * RELAY_BATCH_ENTRY_COST))
+      return session_error(s, "rate_limited", "Too many relays.");
+    meeting_relay_batch(srv, p, list);
   }
 }
 
