@@ -133,6 +133,7 @@ int sre_status_from_name(const char *name);
 #define SRE_ID_LEN 36               /* participant id: canonical UUID text */
 #define SRE_SESSION_ID_MAX 255
 #define SRE_X25519_LEN 32
+#define SRE_ED25519_LEN 32          /* signing key (docs/e2ee-sender-auth.md 3) */
 #define SRE_PAIRWISE_KEY_LEN 16
 #define SRE_CHAT_KEY_LEN 16
 #define SRE_REPLAY_WINDOW 128
@@ -501,9 +502,11 @@ sre_status sre_chat_open(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *s
 /* ---- Security code and fingerprints (docs/e2ee.md 10) ------------------ */
 
 typedef struct {
-  const char *id;           /* SRE_ID_LEN characters */
-  const uint8_t *public_key; /* SRE_X25519_LEN bytes */
-  const uint8_t *name;      /* display name (sre_name_check); NULL when name_len is 0 */
+  const char *id;             /* SRE_ID_LEN characters */
+  const uint8_t *public_key;  /* SRE_X25519_LEN bytes (NULL: SRE_ERR_ARG) */
+  const uint8_t *signing_key; /* SRE_ED25519_LEN bytes, the Ed25519 public key of sender
+                                 authentication (NULL: SRE_ERR_BAD_PUBLIC_KEY) */
+  const uint8_t *name;        /* display name (sre_name_check); NULL when name_len is 0 */
   size_t name_len;
 } sre_member;
 
@@ -511,8 +514,10 @@ typedef struct {
  * out needs groups * 6 bytes. */
 sre_status sre_digits(const uint8_t hash[32], const char *info, size_t groups, char *out,
                       size_t out_cap);
-/* The exact hashed input of the security code v2 (members in any order; they
- * are sorted by id here): oneself and every peer with a pairwise key.
+/* The exact hashed input of the security code v3 (members in any order; they
+ * are sorted by id here): oneself and every peer with a pairwise key. Each
+ * record is id || public key || signing key || u16(name length) || name, so a
+ * substituted X25519 or signing key changes the code.
  * *len gets its length; out may be NULL to ask for it. */
 sre_status sre_security_code_input(const uint8_t *session_id, size_t session_id_len,
                                    const sre_member *members, size_t n, uint8_t *out,

@@ -125,11 +125,13 @@ for v in d['chat']:
     assert p == {'t': 'chat', 'v': 2, 'e': v['epoch'], 'r': v['step'], 'n': base64.b64encode(H(v['nonce'])).decode(), 'c': base64.b64encode(c).decode()}; n += 1
 for v in d['code']:
     sid = v['session_id'].encode(); parts = sorted(v['participants'], key=lambda p: p['id'].encode())
-    inp = b'sealroom code v2' + len(sid).to_bytes(2, 'big') + sid + len(parts).to_bytes(2, 'big') + b''.join(
-        p['id'].encode() + H(p['public_key']) + len(p['name'].encode()).to_bytes(2, 'big') + p['name'].encode() for p in parts)
+    assert all(len(H(p['public_key'])) == 32 and len(H(p['signing_key'])) == 32 for p in parts)
+    inp = b'sealroom code v3' + len(sid).to_bytes(2, 'big') + sid + len(parts).to_bytes(2, 'big') + b''.join(
+        p['id'].encode() + H(p['public_key']) + H(p['signing_key']) + len(p['name'].encode()).to_bytes(2, 'big') + p['name'].encode()
+        for p in parts)
     assert inp.hex() == v['input']
     h = hashlib.sha256(inp).digest(); assert h.hex() == v['hash']
-    assert digits(h, b'sealroom code digits v2', 12) == v['code'], v['description']; n += 1
+    assert digits(h, b'sealroom code digits v3', 12) == v['code'], v['description']; n += 1
 for v in d['fingerprint']:
     h = hashlib.sha256(b'sealroom fp v1' + H(v['public_key'])).digest(); assert h.hex() == v['hash']
     assert digits(h, b'sealroom fp digits v1', 4) == v['fingerprint']; n += 1

@@ -38,6 +38,7 @@ static const uint16_t slots[4] = {1, 2, 3, 65535};
 static const char *const names[4] = {"Ana", "", "Zo\xc3\xab \xe6\x9d\x8e", "D"};
 
 static sre_keypair kp[4];
+static uint8_t sign_pub[4][32]; /* Ed25519 public keys (signing_key) */
 
 static json_t *hex(const uint8_t *p, size_t n) {
   static const char digits[] = "0123456789abcdef";
@@ -77,6 +78,13 @@ static void make_keys(void) {
     snprintf(label, sizeof label, "sealroom e2ee vector private key %c", 'A' + i);
     sha256(label, strlen(label), priv);
     OK(sre_keypair_from_private(&kp[i], priv));
+    /* The Ed25519 signing key of sender authentication, from its seed. */
+    snprintf(label, sizeof label, "sealroom e2ee vector signing seed %c", 'A' + i);
+    sha256(label, strlen(label), priv);
+    EVP_PKEY *sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, priv, 32);
+    size_t sl = 32;
+    if (!sk || EVP_PKEY_get_raw_public_key(sk, sign_pub[i], &sl) != 1 || sl != 32) DIE("ed25519");
+    EVP_PKEY_free(sk);
   }
 }
 
@@ -516,10 +524,12 @@ static json_t *code_entry(const char *desc, const char *sess, const int *who, si
   for (size_t i = 0; i < n; i++) {
     m[i].id = ids[who[i]];
     m[i].public_key = kp[who[i]].pub;
+    m[i].signing_key = sign_pub[who[i]];
     m[i].name = (const uint8_t *)names[who[i]];
     m[i].name_len = strlen(names[who[i]]);
-    json_array_append_new(parts, json_pack("{s:s,s:o,s:s}", "id", ids[who[i]], "public_key",
-                                           hex(kp[who[i]].pub, 32), "name", names[who[i]]));
+    json_array_append_new(parts, json_pack("{s:s,s:o,s:o,s:s}", "id", ids[who[i]], "public_key",
+                                           hex(kp[who[i]].pub, 32), "signing_key",
+                                           hex(sign_pub[who[i]], 32), "name", names[who[i]]));
   }
   uint8_t in[1024], h[32];
   size_t len;
@@ -544,12 +554,12 @@ static json_t *code_vectors(void) {
     snprintf(sess, sizeof sess, "rejection-search-%u", i);
     sre_member m[4];
     for (int k = 0; k < 4; k++) {
-      m[k] = (sre_member){ids[four[k]], kp[four[k]].pub, (const uint8_t *)names[four[k]],
-                          strlen(names[four[k]])};
+      m[k] = (sre_member){ids[four[k]], kp[four[k]].pub, sign_pub[four[k]],
+                          (const uint8_t *)names[four[k]], strlen(names[four[k]])};
     }
     uint8_t h[32];
     OK(sre_security_code_hash((const uint8_t *)sess, strlen(sess), m, 4, h));
-    int c = first_skip(h, "sealroom code digits v2", 12);
+    int c = first_skip(h, "sealroom code digits v3", 12);
     if (c >= 0) {
       char desc[128];
       snprintf(desc, sizeof desc, "four participants; chunk %d of the digit stream is skipped", c);

@@ -32,9 +32,10 @@ static const char usage[] =
     "      from stdin without --payload. Prints epoch, generation, step, base key, name.\n"
     "  code [FILE]\n"
     "      Reads a roster (FILE or stdin): {\"session_id\": \"...\", \"participants\":\n"
-    "      [{\"id\": \"<uuid>\", \"public_key\": \"<base64 or hex>\", \"name\": \"...\"}, ...]}\n"
-    "      (name optional, default empty) and prints the\n"
-    "      meeting security code and each participant's fingerprint.\n"
+    "      [{\"id\": \"<uuid>\", \"public_key\": \"<base64 or hex>\",\n"
+    "        \"signing_key\": \"<base64 or hex>\", \"name\": \"...\"}, ...]}\n"
+    "      (signing_key: the 32-byte Ed25519 key; name optional, default empty) and\n"
+    "      prints the meeting security code (v3) and each participant's fingerprint.\n"
     "  keygen [--priv HEX]\n"
     "      Prints a fresh X25519 key pair (or the pair of a given private key).\n"
     "\n"
@@ -396,21 +397,27 @@ static int cmd_code(const char *file) {
   }
   sre_member *m = calloc(n, sizeof *m);
   uint8_t(*pubs)[32] = calloc(n, 32);
-  for (size_t i = 0; m && pubs && i < n && !rc; i++) {
+  uint8_t(*sigs)[32] = calloc(n, 32);
+  for (size_t i = 0; m && pubs && sigs && i < n && !rc; i++) {
     json_t *p = json_array_get(parts, i);
     m[i].id = json_string_value(json_object_get(p, "id"));
     m[i].public_key = pubs[i];
+    m[i].signing_key = sigs[i];
     json_t *nm = json_object_get(p, "name");
     if (json_is_string(nm)) {
       m[i].name = (const uint8_t *)json_string_value(nm);
       m[i].name_len = json_string_length(nm);
     }
-    if (!m[i].id || parse_key32(json_string_value(json_object_get(p, "public_key")), pubs[i]) != 0) {
-      fprintf(stderr, "sealroom-e2ee: participant %zu needs id and a 32-byte public_key\n", i);
+    if (!m[i].id || parse_key32(json_string_value(json_object_get(p, "public_key")), pubs[i]) != 0 ||
+        parse_key32(json_string_value(json_object_get(p, "signing_key")), sigs[i]) != 0) {
+      fprintf(stderr,
+              "sealroom-e2ee: participant %zu needs id, a 32-byte public_key and a 32-byte "
+              "signing_key\n",
+              i);
       rc = 1;
     }
   }
-  if (!m || !pubs) rc = 1;
+  if (!m || !pubs || !sigs) rc = 1;
   if (!rc) {
     char code[SRE_CODE_STR_LEN];
     sre_status st = sre_security_code((const uint8_t *)sid, strlen(sid), m, n, code);
@@ -428,6 +435,7 @@ static int cmd_code(const char *file) {
   }
   free(m);
   free(pubs);
+  free(sigs);
   json_decref(root);
   return rc;
 }

@@ -8,8 +8,8 @@
 
 #include "internal.h"
 
-static const char code_label[] = "sealroom code v2";
-static const char code_digits_info[] = "sealroom code digits v2";
+static const char code_label[] = "sealroom code v3";
+static const char code_digits_info[] = "sealroom code digits v3";
 static const char fp_label[] = "sealroom fp v1";
 static const char fp_digits_info[] = "sealroom fp digits v1";
 
@@ -64,7 +64,6 @@ static int member_cmp(const void *a, const void *b) {
 static sre_status sorted_roster(const sre_member *members, size_t n, const sre_member **sorted) {
   for (size_t i = 0; i < n; i++) {
     if (!sre__id_ok(members[i].id)) return SRE_ERR_BAD_ID;
-    if (!members[i].public_key) return SRE_ERR_ARG;
     sre_status st = sre_name_check(members[i].name, members[i].name_len);
     if (st != SRE_OK) return st;
     sorted[i] = &members[i];
@@ -84,8 +83,11 @@ sre_status sre_security_code_input(const uint8_t *session_id, size_t session_id_
   if (session_id_len == 0 || session_id_len > SRE_SESSION_ID_MAX) return SRE_ERR_BAD_ID;
   if (n == 0 || n > SRE_ROSTER_MAX) return SRE_ERR_ROSTER;
   size_t label = sizeof code_label - 1;
-  size_t need = label + 2 + session_id_len + 2 + n * (SRE_ID_LEN + SRE_X25519_LEN + 2);
+  size_t need = label + 2 + session_id_len + 2 +
+                n * (SRE_ID_LEN + SRE_X25519_LEN + SRE_ED25519_LEN + 2);
   for (size_t i = 0; i < n; i++) {
+    if (!members[i].public_key) return SRE_ERR_ARG;
+    if (!members[i].signing_key) return SRE_ERR_BAD_PUBLIC_KEY;
     if (members[i].name_len > SRE_NAME_MAX) return SRE_ERR_TOO_LARGE;
     need += members[i].name_len;
   }
@@ -110,7 +112,8 @@ sre_status sre_security_code_input(const uint8_t *session_id, size_t session_id_
     for (size_t i = 0; i < n; i++) {
       memcpy(out + o, sorted[i]->id, SRE_ID_LEN);
       memcpy(out + o + SRE_ID_LEN, sorted[i]->public_key, SRE_X25519_LEN);
-      o += SRE_ID_LEN + SRE_X25519_LEN;
+      memcpy(out + o + SRE_ID_LEN + SRE_X25519_LEN, sorted[i]->signing_key, SRE_ED25519_LEN);
+      o += SRE_ID_LEN + SRE_X25519_LEN + SRE_ED25519_LEN;
       sre__put_u16(out + o, (uint16_t)sorted[i]->name_len);
       o += 2;
       if (sorted[i]->name_len) memcpy(out + o, sorted[i]->name, sorted[i]->name_len);

@@ -207,11 +207,17 @@ test('vectors: code (security code)', { skip }, async () => {
   const s = section('code');
   let skips = 0;
   for (const e of s) {
-    const members = e.participants.map((m) => ({ id: m.id, publicKey: fromHex(m.public_key), name: m.name }));
+    const members = e.participants.map((m) => ({
+      id: m.id, publicKey: fromHex(m.public_key), signingKey: fromHex(m.signing_key), name: m.name,
+    }));
     assert.equal(toHex(securityCodeInput(e.session_id, members)), e.input, e.description);
     assert.equal(toHex(await securityCodeHash(e.session_id, members)), e.hash);
     assert.equal(await securityCode(e.session_id, members), e.code, e.description);
     assert.equal(await securityCode(e.session_id, [...members].reverse()), e.code, 'order does not matter');
+    // Another signing key for one participant: another code.
+    const sk = Uint8Array.from(members[0].signingKey);
+    sk[31] ^= 1;
+    assert.notEqual(await securityCode(e.session_id, [{ ...members[0], signingKey: sk }, ...members.slice(1)]), e.code);
     if (/skip/.test(e.description || '')) skips++;
   }
   assert.ok(skips >= 1, 'at least one code entry has a skipped chunk');

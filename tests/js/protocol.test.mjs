@@ -293,43 +293,78 @@ test('security code: order-independent, sensitive to every input, refuses bad ro
   const a = await generateKeyPair();
   const b = await generateKeyPair();
   const c = await generateKeyPair();
+  const [sa, sb, sc] = [randomBytes(32), randomBytes(32), randomBytes(32)]; // Ed25519 public keys
   const roster = [
-    { id: ID_A, publicKey: a.publicKey },
-    { id: ID_B, publicKey: b.publicKey },
-    { id: ID_C, publicKey: c.publicKey },
+    { id: ID_A, publicKey: a.publicKey, signingKey: sa },
+    { id: ID_B, publicKey: b.publicKey, signingKey: sb },
+    { id: ID_C, publicKey: c.publicKey, signingKey: sc },
   ];
   const code = await securityCode(SID, roster);
   assert.match(code, /^\d{5}( \d{5}){11}$/);
   assert.equal(await securityCode(SID, [roster[2], roster[0], roster[1]]), code);
   // A substituted public key, a ghost, another session: another code.
-  assert.notEqual(await securityCode(SID, [roster[0], roster[1], { id: ID_C, publicKey: a.publicKey }]), code);
+  assert.notEqual(await securityCode(SID, [roster[0], roster[1], { ...roster[2], publicKey: a.publicKey }]), code);
   assert.notEqual(await securityCode(SID, roster.slice(0, 2)), code);
   assert.notEqual(await securityCode(SID + 'x', roster), code);
   // The input layout: label, u16 length, session id, u16 count, sorted records
-  // (id, public key, u16 name length, name).
+  // (id, public key, signing key, u16 name length, name).
   const input = securityCodeInput('s', roster);
-  assert.equal(new TextDecoder().decode(input.subarray(0, 16)), 'sealroom code v2');
-  assert.equal(input.length, 16 + 2 + 1 + 2 + 3 * 70);
+  assert.equal(new TextDecoder().decode(input.subarray(0, 16)), 'sealroom code v3');
+  assert.equal(input.length, 16 + 2 + 1 + 2 + 3 * 102);
   assert.equal(toHex(input.subarray(16, 21)), '0001730003');
   assert.equal(new TextDecoder().decode(input.subarray(21, 57)), ID_A); // "0f8f..." sorts first
-  assert.equal(toHex(input.subarray(21 + 68, 21 + 70)), '0000');
-  assert.equal(new TextDecoder().decode(input.subarray(21 + 70, 57 + 70)), ID_C);
+  assert.equal(toHex(input.subarray(57, 89)), toHex(a.publicKey));
+  assert.equal(toHex(input.subarray(89, 121)), toHex(sa));
+  assert.equal(toHex(input.subarray(21 + 100, 21 + 102)), '0000');
+  assert.equal(new TextDecoder().decode(input.subarray(21 + 102, 57 + 102)), ID_C);
+  assert.equal(toHex(input.subarray(89 + 102, 121 + 102)), toHex(sc));
   // Names are part of it.
   const named = roster.map((m, i) => ({ ...m, name: ['Ana', '', 'Zoë'][i] }));
   const namedCode = await securityCode(SID, named);
   assert.notEqual(namedCode, code);
-  assert.equal(securityCodeInput('s', named).length, 16 + 2 + 1 + 2 + 3 * 70 + 3 + 4);
+  assert.equal(securityCodeInput('s', named).length, 16 + 2 + 1 + 2 + 3 * 102 + 3 + 4);
   assert.notEqual(await securityCode(SID, named.map((m, i) => (i === 0 ? { ...m, name: 'Anna' } : m))), namedCode);
   assert.throws(() => securityCodeInput(SID, [{ ...roster[0], name: 'a\tb' }]), { status: 'SRE_ERR_UTF8' });
   assert.throws(() => securityCodeInput(SID, [{ ...roster[0], name: 'x'.repeat(129) }]), { status: 'SRE_ERR_TOO_LARGE' });
   assert.throws(() => securityCodeInput(SID, []), { status: 'SRE_ERR_ROSTER' });
   assert.throws(() => securityCodeInput(SID, [roster[0], { ...roster[0] }]), { status: 'SRE_ERR_ROSTER' });
   assert.throws(() => securityCodeInput('', roster), { status: 'SRE_ERR_BAD_ID' });
-  assert.throws(() => securityCodeInput(SID, [{ id: 'x', publicKey: a.publicKey }]), { status: 'SRE_ERR_BAD_ID' });
-  assert.throws(() => securityCodeInput(SID, [{ id: ID_A, publicKey: new Uint8Array(5) }]), { status: 'SRE_ERR_BAD_PUBLIC_KEY' });
+  assert.throws(() => securityCodeInput(SID, [{ ...roster[0], id: 'x' }]), { status: 'SRE_ERR_BAD_ID' });
+  assert.throws(() => securityCodeInput(SID, [{ ...roster[0], publicKey: new Uint8Array(5) }]), { status: 'SRE_ERR_BAD_PUBLIC_KEY' });
   const fp = await fingerprint(a.publicKey);
   assert.match(fp, /^\d{5} \d{5} \d{5} \d{5}$/);
   assert.notEqual(await fingerprint(b.publicKey), fp);
+});
+
+test('security code v3: a signing key swapped in the roster changes the code; bad signing keys are refused', async () => {
+  const a = await generateKeyPair();
+  const b = await generateKeyPair();
+  const sa = randomBytes(32);
+  const sb = randomBytes(32);
+  const roster = [
+    { id: ID_A, publicKey: a.publicKey, signingKey: sa, name: 'Ana' },
+    { id: ID_B, publicKey: b.publicKey, signingKey: sb, name: 'Bo' },
+  ];
+  const code = await securityCode(SID, roster);
+  // Equal rosters except B's signing key (one bit): different codes.
+  const forged = Uint8Array.from(sb);
+  forged[0] ^= 0x80;
+  const swapped = [roster[0], { ...roster[1], signingKey: forged }];
+  assert.notEqual(await securityCode(SID, swapped), code);
+  assert.notEqual(toHex(securityCodeInput(SID, swapped)), toHex(securityCodeInput(SID, roster)));
+  // The same signing key for both, the signing keys crossed, or X25519 and
+  // signing key exchanged: each another code.
+  assert.notEqual(await securityCode(SID, [roster[0], { ...roster[1], signingKey: sa }]), code);
+  assert.notEqual(await securityCode(SID, [{ ...roster[0], signingKey: sb }, { ...roster[1], signingKey: sa }]), code);
+  assert.notEqual(await securityCode(SID, [{ ...roster[0], publicKey: sa, signingKey: a.publicKey }, roster[1]]), code);
+  // Only a Uint8Array of 32 bytes is a signing key.
+  for (const bad of [undefined, null, new Uint8Array(31), new Uint8Array(33), Array.from(sa), sa.buffer,
+    new Uint16Array(16), toHex(sa), base64Encode(sa)]) {
+    assert.throws(() => securityCodeInput(SID, [roster[0], { ...roster[1], signingKey: bad }]), { status: 'SRE_ERR_BAD_PUBLIC_KEY' });
+    await assert.rejects(securityCode(SID, [roster[0], { ...roster[1], signingKey: bad }]), { status: 'SRE_ERR_BAD_PUBLIC_KEY' });
+  }
+  const { signingKey: _omitted, ...noKey } = roster[1];
+  assert.throws(() => securityCodeInput(SID, [roster[0], noKey]), { status: 'SRE_ERR_BAD_PUBLIC_KEY' });
 });
 
 test('digits: rejection sampling skips chunks >= 4294900000 (10.1)', async () => {

@@ -91,11 +91,14 @@ test('a call: join with ratchet, leave with rotation, chat, security code', asyn
   }
 
   // Security code: equal for everyone who sees the same roster.
-  const roster = [A, B, C].map((x) => ({ id: x.id, publicKey: x.keyPair.publicKey }));
+  const signingKeys = new Map([A, B, C].map((x) => [x.id, E.randomBytes(32)])); // Ed25519 public keys
+  const roster = [A, B, C].map((x) => ({ id: x.id, publicKey: x.keyPair.publicKey, signingKey: signingKeys.get(x.id) }));
   const code = await E.securityCode(SID, roster);
   assert.equal(await E.securityCode(SID, [...roster].reverse()), code);
   const mitm = await E.generateKeyPair();
-  assert.notEqual(await E.securityCode(SID, [roster[0], roster[1], { id: C.id, publicKey: mitm.publicKey }]), code);
+  assert.notEqual(await E.securityCode(SID, [roster[0], roster[1], { ...roster[2], publicKey: mitm.publicKey }]), code);
+  // A server that swaps only C's signing key (to forge C's frames) changes the code too.
+  assert.notEqual(await E.securityCode(SID, [roster[0], roster[1], { ...roster[2], signingKey: E.randomBytes(32) }]), code);
 
   // C leaves: A rotates to a pending epoch, sends it to B, switches on B's ack.
   const leaverKeys = C.rx.get('A');

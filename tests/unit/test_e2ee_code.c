@@ -1,7 +1,8 @@
 /* Unit tests for security codes and fingerprints (lib/e2ee/code.c): exact
  * formats, independence from roster order, sensitivity to every input (a
- * substituted key, a ghost participant, the session id), the rejection rule of
- * the digit encoding, digit uniformity, and the UTF-8 check used by chat. */
+ * substituted X25519 or signing key, a ghost participant, the session id),
+ * the rejection rule of the digit encoding, digit uniformity, and the UTF-8
+ * check used by chat. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,10 +15,14 @@ static const uint8_t sid[] = "3f2b8c1e-0000-4000-8000-00000000abcd";
 #define SID_LEN (sizeof sid - 1)
 
 static uint8_t pubs[3][32];
+static uint8_t sigs[3][32]; /* Ed25519 signing keys (only hashed here) */
 
 static void make_pubs(void) {
   for (int p = 0; p < 3; p++) {
-    for (int i = 0; i < 32; i++) pubs[p][i] = (uint8_t)(p * 50 + i);
+    for (int i = 0; i < 32; i++) {
+      pubs[p][i] = (uint8_t)(p * 50 + i);
+      sigs[p][i] = (uint8_t)(200 - p * 40 - i);
+    }
   }
 }
 
@@ -32,8 +37,8 @@ static int code_format_ok(const char *code, size_t groups) {
 
 static void test_code_format_and_order(void) {
   make_pubs();
-  sre_member m[3] = {{tx_id_c, pubs[2], NULL, 0}, {tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, 0}};
-  sre_member sorted[3] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
+  sre_member m[3] = {{tx_id_c, pubs[2], sigs[2], NULL, 0}, {tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[1], NULL, 0}};
+  sre_member sorted[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[1], NULL, 0}, {tx_id_c, pubs[2], sigs[2], NULL, 0}};
   char c1[SRE_CODE_STR_LEN], c2[SRE_CODE_STR_LEN];
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, c1), SRE_OK);
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, sorted, 3, c2), SRE_OK);
@@ -43,15 +48,17 @@ static void test_code_format_and_order(void) {
   uint8_t in[512];
   size_t len = 0;
   CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, in, sizeof in, &len), SRE_OK);
-  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 3 * 70);
-  CHECK(memcmp(in, "sealroom code v2", 16) == 0);
+  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 3 * 102);
+  CHECK(memcmp(in, "sealroom code v3", 16) == 0);
   CHECK(in[16] == 0 && in[17] == SID_LEN);
   CHECK(memcmp(in + 18, sid, SID_LEN) == 0);
   CHECK(in[18 + SID_LEN] == 0 && in[19 + SID_LEN] == 3);
   CHECK(memcmp(in + 20 + SID_LEN, tx_id_a, 36) == 0);
   CHECK(memcmp(in + 20 + SID_LEN + 36, pubs[0], 32) == 0);
-  CHECK(in[20 + SID_LEN + 68] == 0 && in[20 + SID_LEN + 69] == 0); /* empty name */
-  CHECK(memcmp(in + 20 + SID_LEN + 70, tx_id_b, 36) == 0);
+  CHECK(memcmp(in + 20 + SID_LEN + 68, sigs[0], 32) == 0);
+  CHECK(in[20 + SID_LEN + 100] == 0 && in[20 + SID_LEN + 101] == 0); /* empty name */
+  CHECK(memcmp(in + 20 + SID_LEN + 102, tx_id_b, 36) == 0);
+  CHECK(memcmp(in + 20 + SID_LEN + 102 + 68, sigs[1], 32) == 0);
   size_t need = 0;
   CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 3, NULL, 0, &need), SRE_OK);
   CHECK_EQ_INT(need, len);
@@ -60,18 +67,18 @@ static void test_code_format_and_order(void) {
 
 static void test_code_sensitivity(void) {
   make_pubs();
-  sre_member m[3] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
+  sre_member m[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[1], NULL, 0}, {tx_id_c, pubs[2], sigs[2], NULL, 0}};
   char base[SRE_CODE_STR_LEN], other[SRE_CODE_STR_LEN];
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, base), SRE_OK);
   /* A server that substitutes one public key (MITM) changes the code. */
   uint8_t swapped[32];
   memcpy(swapped, pubs[1], 32);
   swapped[31] ^= 1;
-  sre_member mitm[3] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, swapped, NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
+  sre_member mitm[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, swapped, sigs[1], NULL, 0}, {tx_id_c, pubs[2], sigs[2], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, mitm, 3, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Swapping which id has which key changes it too. */
-  sre_member crossed[3] = {{tx_id_a, pubs[1], NULL, 0}, {tx_id_b, pubs[0], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
+  sre_member crossed[3] = {{tx_id_a, pubs[1], sigs[0], NULL, 0}, {tx_id_b, pubs[0], sigs[1], NULL, 0}, {tx_id_c, pubs[2], sigs[2], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, crossed, 3, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Session id. */
@@ -83,15 +90,15 @@ static void test_code_sensitivity(void) {
   memcpy(long_sid, sid, SID_LEN);
   memcpy(long_sid + SID_LEN, tx_id_a, 36);
   memcpy(long_sid + SID_LEN + 36, pubs[0], 32);
-  sre_member two[2] = {{tx_id_b, pubs[1], NULL, 0}, {tx_id_c, pubs[2], NULL, 0}};
+  sre_member two[2] = {{tx_id_b, pubs[1], sigs[1], NULL, 0}, {tx_id_c, pubs[2], sigs[2], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(long_sid, sizeof long_sid, two, 2, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Refusals. */
-  sre_member dup[2] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_a, pubs[1], NULL, 0}};
+  sre_member dup[2] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_a, pubs[1], sigs[0], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, dup, 2, other), SRE_ERR_ROSTER);
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 0, other), SRE_ERR_ROSTER);
   CHECK_EQ_INT(sre_security_code(sid, 0, m, 3, other), SRE_ERR_BAD_ID);
-  sre_member bad_id[1] = {{"not-a-uuid", pubs[0], NULL, 0}};
+  sre_member bad_id[1] = {{"not-a-uuid", pubs[0], sigs[0], NULL, 0}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, bad_id, 1, other), SRE_ERR_BAD_ID);
   CHECK_EQ_STR(other, "");
   /* One participant alone has a code as well. */
@@ -99,36 +106,87 @@ static void test_code_sensitivity(void) {
   CHECK(code_format_ok(other, 12));
 }
 
-/* v2: display names are in the code; a name substituted by the server (or a
+/* Display names are in the code; a name substituted by the server (or a
  * different name sealed to different peers) changes it. */
 static void test_code_names(void) {
   make_pubs();
   const uint8_t ana[] = "Ana", zoe[] = "Zo\xc3\xab";
-  sre_member m[2] = {{tx_id_a, pubs[0], ana, 3}, {tx_id_b, pubs[1], zoe, 4}};
+  sre_member m[2] = {{tx_id_a, pubs[0], sigs[0], ana, 3}, {tx_id_b, pubs[1], sigs[1], zoe, 4}};
   char base[SRE_CODE_STR_LEN], other[SRE_CODE_STR_LEN];
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 2, base), SRE_OK);
   uint8_t in[512];
   size_t len = 0;
   CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, m, 2, in, sizeof in, &len), SRE_OK);
-  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 2 * 70 + 3 + 4);
-  size_t o = 20 + SID_LEN + 68;
+  CHECK_EQ_INT(len, 16 + 2 + SID_LEN + 2 + 2 * 102 + 3 + 4);
+  size_t o = 20 + SID_LEN + 100;
   CHECK(in[o] == 0 && in[o + 1] == 3 && memcmp(in + o + 2, "Ana", 3) == 0);
-  sre_member renamed[2] = {{tx_id_a, pubs[0], ana, 2}, {tx_id_b, pubs[1], zoe, 4}};
+  sre_member renamed[2] = {{tx_id_a, pubs[0], sigs[0], ana, 2}, {tx_id_b, pubs[1], sigs[1], zoe, 4}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, renamed, 2, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* A name moved from one participant to the next is a different input. */
-  sre_member moved[2] = {{tx_id_a, pubs[0], NULL, 0}, {tx_id_b, pubs[1], (const uint8_t *)"AnaZo\xc3\xab", 7}};
+  sre_member moved[2] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[1], (const uint8_t *)"AnaZo\xc3\xab", 7}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, moved, 2, other), SRE_OK);
   CHECK(strcmp(base, other) != 0);
   /* Names are checked: control characters, invalid UTF-8, too long. */
-  sre_member bad[1] = {{tx_id_a, pubs[0], (const uint8_t *)"a\nb", 3}};
+  sre_member bad[1] = {{tx_id_a, pubs[0], sigs[0], (const uint8_t *)"a\nb", 3}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, bad, 1, other), SRE_ERR_UTF8);
   uint8_t big[SRE_NAME_MAX + 1];
   memset(big, 'x', sizeof big);
-  sre_member huge[1] = {{tx_id_a, pubs[0], big, sizeof big}};
+  sre_member huge[1] = {{tx_id_a, pubs[0], sigs[0], big, sizeof big}};
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, huge, 1, other), SRE_ERR_TOO_LARGE);
   huge[0].name_len = SRE_NAME_MAX;
   CHECK_EQ_INT(sre_security_code(sid, SID_LEN, huge, 1, other), SRE_OK);
+}
+
+/* v3: the signing keys of sender authentication are in the code. A server
+ * that swaps one participant's signing key in the roster (to forge its frames
+ * with another member) changes the code; so does moving signing keys between
+ * participants. A missing signing key is refused. */
+static void test_code_signing_keys(void) {
+  make_pubs();
+  sre_member m[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[1], NULL, 0},
+                     {tx_id_c, pubs[2], sigs[2], NULL, 0}};
+  char base[SRE_CODE_STR_LEN], other[SRE_CODE_STR_LEN];
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, m, 3, base), SRE_OK);
+  /* Equal rosters except B's signing key: different codes. */
+  uint8_t forged[32];
+  memcpy(forged, sigs[1], 32);
+  forged[0] ^= 0x80;
+  sre_member swapped[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], forged, NULL, 0},
+                           {tx_id_c, pubs[2], sigs[2], NULL, 0}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, swapped, 3, other), SRE_OK);
+  CHECK(code_format_ok(other, 12));
+  CHECK(strcmp(base, other) != 0);
+  uint8_t h1[32], h2[32];
+  CHECK_EQ_INT(sre_security_code_hash(sid, SID_LEN, m, 3, h1), SRE_OK);
+  CHECK_EQ_INT(sre_security_code_hash(sid, SID_LEN, swapped, 3, h2), SRE_OK);
+  CHECK(memcmp(h1, h2, 32) != 0);
+  /* The same signing key for two participants (the server reusing its own). */
+  sre_member reused[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[0], NULL, 0},
+                          {tx_id_c, pubs[2], sigs[2], NULL, 0}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, reused, 3, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* Signing keys crossed between A and B. */
+  sre_member crossed[3] = {{tx_id_a, pubs[0], sigs[1], NULL, 0}, {tx_id_b, pubs[1], sigs[0], NULL, 0},
+                           {tx_id_c, pubs[2], sigs[2], NULL, 0}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, crossed, 3, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* X25519 and signing key of one participant exchanged with each other. */
+  sre_member flipped[3] = {{tx_id_a, sigs[0], pubs[0], NULL, 0}, {tx_id_b, pubs[1], sigs[1], NULL, 0},
+                           {tx_id_c, pubs[2], sigs[2], NULL, 0}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, flipped, 3, other), SRE_OK);
+  CHECK(strcmp(base, other) != 0);
+  /* No signing key: refused, also when only asking for the length. */
+  sre_member none[3] = {{tx_id_a, pubs[0], sigs[0], NULL, 0}, {tx_id_b, pubs[1], NULL, NULL, 0},
+                        {tx_id_c, pubs[2], sigs[2], NULL, 0}};
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, none, 3, other), SRE_ERR_BAD_PUBLIC_KEY);
+  CHECK_EQ_STR(other, "");
+  size_t need = 1;
+  CHECK_EQ_INT(sre_security_code_input(sid, SID_LEN, none, 3, NULL, 0, &need), SRE_ERR_BAD_PUBLIC_KEY);
+  CHECK_EQ_INT(need, 0);
+  none[1].signing_key = sigs[1];
+  none[1].public_key = NULL;
+  CHECK_EQ_INT(sre_security_code(sid, SID_LEN, none, 3, other), SRE_ERR_ARG);
 }
 
 static void test_name_check(void) {
@@ -269,4 +327,5 @@ TEST_SUITE(e2ee_code, {"code_format_and_order", test_code_format_and_order},
            {"code_sensitivity", test_code_sensitivity}, {"fingerprint", test_fingerprint},
            {"digits_rejection", test_digits_rejection},
            {"digit_distribution", test_digit_distribution}, {"utf8", test_utf8},
-           {"code_names", test_code_names}, {"name_check", test_name_check});
+           {"code_names", test_code_names}, {"code_signing_keys", test_code_signing_keys},
+           {"name_check", test_name_check});

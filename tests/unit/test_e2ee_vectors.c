@@ -451,12 +451,14 @@ static void check_code(json_t *root) {
     CHECK(n >= 1 && n <= 8);
     if (n < 1 || n > 8) continue;
     sre_member m[8];
-    uint8_t pubs[8][32];
+    uint8_t pubs[8][32], sigs[8][32];
     for (size_t j = 0; j < n; j++) {
       json_t *p = json_array_get(parts, j);
       CHECK(tx_hex_member(p, "public_key", pubs[j], 32) == 32);
+      CHECK(tx_hex_member(p, "signing_key", sigs[j], 32) == 32);
       m[j].id = str(p, "id");
       m[j].public_key = pubs[j];
+      m[j].signing_key = sigs[j];
       m[j].name = (const uint8_t *)str(p, "name");
       m[j].name_len = strlen(str(p, "name"));
     }

@@ -5,12 +5,15 @@
 //   CODE_GROUPS = 12, FINGERPRINT_GROUPS = 4
 //   digits(hash32, info, groups)        -> Promise<string> "ddddd ddddd ..." (10.1: rejection
 //                                          sampling over an HKDF stream; SRE_ERR_DIGITS_EXHAUSTED)
-//   securityCodeInput(sessionId, members) -> Uint8Array (v2), members: [{id, publicKey,
-//                                          name = ''}] in any order (sorted by id here):
-//                                          oneself and every peer with a pairwise key;
+//   securityCodeInput(sessionId, members) -> Uint8Array (v3), members: [{id, publicKey,
+//                                          signingKey, name = ''}] in any order (sorted by id
+//                                          here): oneself and every peer with a pairwise key;
+//                                          publicKey the X25519 key, signingKey the Ed25519
+//                                          key of sender authentication, a Uint8Array(32);
 //                                          SRE_ERR_ROSTER for none, more than 1024 or a duplicate
-//                                          id; SRE_ERR_BAD_ID, SRE_ERR_BAD_PUBLIC_KEY; names as
-//                                          nameBytes() (SRE_ERR_TOO_LARGE, SRE_ERR_UTF8)
+//                                          id; SRE_ERR_BAD_ID, SRE_ERR_BAD_PUBLIC_KEY (either
+//                                          key); names as nameBytes() (SRE_ERR_TOO_LARGE,
+//                                          SRE_ERR_UTF8)
 //   securityCodeHash(sessionId, members)  -> Promise<Uint8Array(32)>
 //   securityCode(sessionId, members)      -> Promise<string> 12 groups of 5 digits
 //   fingerprintHash(publicKey)            -> Promise<Uint8Array(32)>
@@ -50,20 +53,34 @@ export async function digits(hash, info, groups) {
   return out.join(' ');
 }
 
-const CODE_LABEL = ascii('sealroom code v2');
+const CODE_LABEL = ascii('sealroom code v3');
+
+// The Ed25519 public key of sender authentication (docs/e2ee-sender-auth.md 3):
+// exactly a Uint8Array of 32 bytes (no other view, no string).
+function checkSigningKey(key) {
+  if (!(key instanceof Uint8Array) || key.length !== 32) {
+    throw new E2eeError(Status.BAD_PUBLIC_KEY, 'signing key is not a Uint8Array(32)');
+  }
+  return key;
+}
 
 export function securityCodeInput(sessionId, members) {
   const sid = sessionIdBytes(sessionId);
   if (!Array.isArray(members) || members.length < 1 || members.length > ROSTER_MAX) {
     throw new E2eeError(Status.ROSTER, 'roster is empty or too large');
   }
-  const recs = members.map((m) => ({ id: checkId(m.id), pub: checkPublicKey(m.publicKey), name: nameBytes(m.name ?? '') }));
+  const recs = members.map((m) => ({
+    id: checkId(m.id),
+    pub: checkPublicKey(m.publicKey),
+    sig: checkSigningKey(m.signingKey),
+    name: nameBytes(m.name ?? ''),
+  }));
   recs.sort((a, b) => compareBytes(a.id, b.id));
   for (let i = 1; i < recs.length; i++) {
     if (equalBytes(recs[i - 1].id, recs[i].id)) throw new E2eeError(Status.ROSTER, 'duplicate participant id');
   }
   const parts = [CODE_LABEL, u16(sid.length), sid, u16(recs.length)];
-  for (const r of recs) parts.push(r.id, r.pub, u16(r.name.length), r.name);
+  for (const r of recs) parts.push(r.id, r.pub, r.sig, u16(r.name.length), r.name);
   return concat(...parts);
 }
 
@@ -72,7 +89,7 @@ export async function securityCodeHash(sessionId, members) {
 }
 
 export async function securityCode(sessionId, members) {
-  return digits(await securityCodeHash(sessionId, members), 'sealroom code digits v2', CODE_GROUPS);
+  return digits(await securityCodeHash(sessionId, members), 'sealroom code digits v3', CODE_GROUPS);
 }
 
 const FP_LABEL = ascii('sealroom fp v1');
