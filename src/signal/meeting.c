@@ -37,10 +37,11 @@ static json_t *participant_json(const participant *p) {
   json_t *o = json_pack("{s:s,s:s,s:s,s:i,s:o}", "id", p->id, "name", p->name, "role", p->r.name, "slot",
                         (int)p->slot, "tracks", tracks_json(p));
   if (o && p->public_key[0]) json_object_set_new(o, "public_key", json_string(p->public_key));
+  if (o && p->signing_key[0]) json_object_set_new(o, "signing_key", json_string(p->signing_key));
   return o;
 }
 
-/* A base64 X25519 public key: 44 characters of standard base64 for 32 bytes. */
+/* A base64 X25519 or Ed25519 public key: 44 characters of standard base64 for 32 bytes. */
 static int valid_public_key(const char *s) {
   uint8_t raw[40];
   size_t n;
@@ -232,6 +233,9 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   json_t *pk = json_object_get(msg, "public_key");
   if (pk && (!json_is_string(pk) || !valid_public_key(json_string_value(pk))))
     return session_error(s, "bad_message", "public_key must be a base64 X25519 public key (32 bytes).");
+  json_t *sk = json_object_get(msg, "signing_key");
+  if (sk && (!json_is_string(sk) || !valid_public_key(json_string_value(sk))))
+    return session_error(s, "bad_message", "signing_key must be a base64 Ed25519 public key (32 bytes).");
   if (!ref || !name || (tok && !json_is_string(tok) && !json_is_null(tok)) || strlen(ref) > 64)
     return session_error(s, "bad_message", "join needs \"room\" and \"name\" strings (and optionally \"token\").");
   if (!valid_name(name)) return session_error(s, "bad_message", "name must be 1 to 64 characters, no control characters.");
@@ -267,7 +271,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     code = "token_invalid", text = "The token's role is not one of the room's roles.";
   live_room *lr = code ? NULL : find_live(srv, r->id);
   if (!code && lr && lr->count >= r->max_participants) code = "room_full", text = "The room is full.";
-  if (!code && r->e2ee_enabled && !pk)
+  if (!code && r->e2ee_enabled && (!pk || !sk))
     code = "e2ee_required", text = "This room is end-to-end encrypted. Your app or browser did not offer encryption, so it cannot join.";
   /* A token that says "e2ee": true promises its holder an encrypted room; an
    * honest server keeps that promise even if the room was switched off since. */
@@ -309,6 +313,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   p->room = lr;
   p->slot = (uint16_t)lr->next_slot++;
   if (pk) snprintf(p->public_key, sizeof p->public_key, "%s", json_string_value(pk));
+  if (sk) snprintf(p->signing_key, sizeof p->signing_key, "%s", json_string_value(sk));
   p->sess = s;
   s->p = p;
   json_t *others = json_array();

@@ -25,7 +25,7 @@ async function until(what, fn, timeoutMs) {
 
 async function joinAs(s, room, name) {
   const c = await connectWs(s.url);
-  c.send({ type: 'join', room, name, public_key: pk() });
+  c.send({ type: 'join', room, name, public_key: pk(), signing_key: pk() });
   const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10000);
   assert.equal(w.type, 'welcome', JSON.stringify(w));
   return { c, id: w.participant_id, name };

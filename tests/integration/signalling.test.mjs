@@ -310,38 +310,46 @@ describe('signalling for end-to-end encrypted rooms', () => {
 
   const key = (n) => Buffer.alloc(32, n).toString('base64');
 
-  test('an E2EE room refuses a join without a public key, and a malformed key', async () => {
+  test('an E2EE room refuses a join without a public key or signing key, and a malformed key', async () => {
     let r = await join(s, 'e2ee-room', 'NoKey');
+    assert.equal(r.first.code, 'e2ee_required');
+    await r.c.waitClosed();
+    r = await join(s, 'e2ee-room', 'NoSigningKey', { public_key: key(9) });
     assert.equal(r.first.code, 'e2ee_required');
     await r.c.waitClosed();
     r = await join(s, 'e2ee-room', 'BadKey', { public_key: 'AAAA' });
     assert.equal(r.first.code, 'bad_message');
     r.c.close();
     await r.c.waitClosed();
+    r = await join(s, 'e2ee-room', 'BadSigningKey', { public_key: key(9), signing_key: 'AAAA' });
+    assert.equal(r.first.code, 'bad_message');
+    r.c.close();
+    await r.c.waitClosed();
   });
 
   test('welcome carries the session id and slot; the roster carries slots and public keys', async () => {
-    const a = await join(s, 'e2ee-room', 'A', { public_key: key(1) });
+    const a = await join(s, 'e2ee-room', 'A', { public_key: key(1), signing_key: key(101) });
     assert.equal(a.first.type, 'welcome');
     assert.match(a.first.session_id, /^[0-9a-f-]{36}$/);
     assert.equal(a.first.slot, 1);
-    const b = await join(s, 'e2ee-room', 'B', { public_key: key(2) });
+    const b = await join(s, 'e2ee-room', 'B', { public_key: key(2), signing_key: key(102) });
     assert.equal(b.first.slot, 2);
     assert.equal(b.first.session_id, a.first.session_id);
-    assert.deepEqual(b.first.participants.map((p) => [p.slot, p.public_key]), [[1, key(1)]]);
+    assert.deepEqual(b.first.participants.map((p) => [p.slot, p.public_key, p.signing_key]), [[1, key(1), key(101)]]);
     const joined = await a.c.next((m) => m.type === 'participant_joined');
     assert.equal(joined.participant.public_key, key(2));
+    assert.equal(joined.participant.signing_key, key(102));
     assert.equal(joined.participant.slot, 2);
     // Slots are never reused within a session; a new session starts when the room empties.
     b.c.close();
     await b.c.waitClosed();
-    const c = await join(s, 'e2ee-room', 'C', { public_key: key(3) });
+    const c = await join(s, 'e2ee-room', 'C', { public_key: key(3), signing_key: key(103) });
     assert.equal(c.first.slot, 3);
     a.c.close();
     c.c.close();
     await Promise.all([a.c.waitClosed(), c.c.waitClosed()]);
     await sleep(100);
-    const d = await join(s, 'e2ee-room', 'D', { public_key: key(4) });
+    const d = await join(s, 'e2ee-room', 'D', { public_key: key(4), signing_key: key(104) });
     assert.equal(d.first.slot, 1);
     assert.notEqual(d.first.session_id, a.first.session_id);
     d.c.close();
@@ -388,8 +396,8 @@ describe('chat', () => {
 
   test('E2EE rooms carry the sealed object untouched', async () => {
     const pk = (n) => Buffer.alloc(32, n).toString('base64');
-    const a = await join(s, 'chat-e2ee', 'A', { public_key: pk(1) });
-    const b = await join(s, 'chat-e2ee', 'B', { public_key: pk(2) });
+    const a = await join(s, 'chat-e2ee', 'A', { public_key: pk(1), signing_key: pk(101) });
+    const b = await join(s, 'chat-e2ee', 'B', { public_key: pk(2), signing_key: pk(102) });
     const sealed = { t: 'chat', v: 1, g: 1, r: 0, n: 'AAAAAAAAAAAAAAAA', c: 'c2VhbGVk' };
     a.c.send({ type: 'chat', payload: sealed });
     assert.deepEqual((await b.c.next((m) => m.type === 'chat')).payload, sealed);

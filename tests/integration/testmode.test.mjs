@@ -89,15 +89,15 @@ describe('a server with --test-mode', () => {
   });
 
   test('the welcome says "test_mode": true', async () => {
-    const { c, welcome } = await joinRoom(s, 'tm-on', 'Ann', { public_key: pk() });
+    const { c, welcome } = await joinRoom(s, 'tm-on', 'Ann', { public_key: pk(), signing_key: pk() });
     assert.equal(welcome.type, 'welcome');
     assert.equal(welcome.test_mode, true);
     c.sock.destroy();
   });
 
   test('/_test/inject sends the object verbatim to one participant', async () => {
-    const a = await joinRoom(s, 'tm-on', 'Ann', { public_key: pk() });
-    const b = await joinRoom(s, 'tm-on', 'Bob', { public_key: pk() });
+    const a = await joinRoom(s, 'tm-on', 'Ann', { public_key: pk(), signing_key: pk() });
+    const b = await joinRoom(s, 'tm-on', 'Bob', { public_key: pk(), signing_key: pk() });
     const message = { type: 'participant_joined', participant: { id: 'ghost', name: 'Ghost', slot: 999, tracks: [] }, extra: [1, { x: null }] };
     const r = await post(s, '/_test/inject', { participant_id: a.welcome.participant_id, message });
     assert.equal(r.status, 200, await r.text());
@@ -123,20 +123,20 @@ describe('a server with --test-mode', () => {
     const text = await r.text();
     assert.equal(r.status, 200, text);
     assert.equal(JSON.parse(text).room_id, room.id);
-    const a = await joinRoom(s, 'tm-on', 'Ann', { public_key: pk() });
+    const a = await joinRoom(s, 'tm-on', 'Ann', { public_key: pk(), signing_key: pk() });
     assert.equal(a.welcome.type, 'welcome');
     assert.equal(a.welcome.room.e2ee_enabled, false, 'patched');
     assert.equal('description' in a.welcome.room, false, 'null deletes');
     assert.equal(a.welcome.room.id, room.id, 'the rest of room is kept');
     assert.equal(a.welcome.extra, 'x');
     assert.equal(a.welcome.test_mode, true);
-    const b = await joinRoom(s, 'tm-on', 'Bob', { public_key: pk() });
+    const b = await joinRoom(s, 'tm-on', 'Bob', { public_key: pk(), signing_key: pk() });
     assert.equal(b.welcome.room.e2ee_enabled, true, 'only the next welcome is patched');
     assert.equal('extra' in b.welcome, false);
     // By room id too; a later patch replaces an earlier one.
     await post(s, '/_test/welcome', { room: room.id.toUpperCase(), patch: { room: { privacy: 'private' } } });
     await post(s, '/_test/welcome', { room: room.id, patch: { room: { max_participants: 3 } } });
-    const c = await joinRoom(s, 'tm-on', 'Cy', { public_key: pk() });
+    const c = await joinRoom(s, 'tm-on', 'Cy', { public_key: pk(), signing_key: pk() });
     assert.equal(c.welcome.room.max_participants, 3);
     assert.equal(c.welcome.room.privacy, 'public');
     for (const x of [a, b, c]) x.c.sock.destroy();
@@ -155,8 +155,8 @@ describe('a server with --test-mode', () => {
     try {
       await s3.api('POST', '/api/v1/rooms', { friendly_url: 'tm-mitm', e2ee_enabled: true });
       const key = pk();
-      const a = await joinRoom(s3, 'tm-mitm', 'Ann', { public_key: key });
-      const b = await joinRoom(s3, 'tm-mitm', 'Bob', { public_key: pk() });
+      const a = await joinRoom(s3, 'tm-mitm', 'Ann', { public_key: key, signing_key: pk() });
+      const b = await joinRoom(s3, 'tm-mitm', 'Bob', { public_key: pk(), signing_key: pk() });
       const seen = b.welcome.participants.find((p) => p.id === a.welcome.participant_id);
       assert.ok(seen.public_key && seen.public_key !== key, 'Bob is told another key for Ann');
       a.c.sock.destroy();

@@ -248,14 +248,14 @@ describe('E2EE in links and tokens', () => {
       return { c, first };
     };
     const sealed = (await token('Sealed-Room', {})).json.token;
-    let j = await join('Sealed-Room', sealed, { public_key: pk() });
+    let j = await join('Sealed-Room', sealed, { public_key: pk(), signing_key: pk() });
     assert.equal(j.first.type, 'welcome', JSON.stringify(j.first));
     assert.equal(j.first.room.e2ee_enabled, true);
     j.c.sock.destroy();
     j = await join('Sealed-Room', sealed);
     assert.equal(j.first.code, 'e2ee_required', 'still needs a public key');
     const promised = (await token('Plain-Room', { e2ee: true })).json.token;
-    j = await join('Plain-Room', promised, { public_key: pk() });
+    j = await join('Plain-Room', promised, { public_key: pk(), signing_key: pk() });
     assert.equal(j.first.type, 'error');
     assert.equal(j.first.code, 'e2ee_not_enabled');
     await j.c.waitClosed();
@@ -264,7 +264,7 @@ describe('E2EE in links and tokens', () => {
     const claims = { ...JSON.parse(Buffer.from(p, 'base64url')), e2ee: 'yes' };
     const data = `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}`;
     const forged = `${data}.${createHmac('sha256', s.devKey).update(data).digest('base64url')}`;
-    j = await join('Sealed-Room', forged, { public_key: pk() });
+    j = await join('Sealed-Room', forged, { public_key: pk(), signing_key: pk() });
     assert.equal(j.first.code, 'token_invalid');
   });
 });
