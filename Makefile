@@ -37,8 +37,9 @@ FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 FUZZ_TIME    ?= 300
 FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c)
 
-.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors
-all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors
+.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors sign-vectors
+all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors \
+     $(BUILD)/gen-sign-vectors
 
 deps:
 	@scripts/deps.sh
@@ -63,9 +64,20 @@ $(BUILD)/gen-e2ee-vectors: $(BUILD)/tools/gen-e2ee-vectors.o $(E2EE_OBJ)
 $(BUILD)/e2ee_bench: $(BUILD)/bench/e2ee_bench.o $(E2EE_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Sender authentication (docs/e2ee-sender-auth.md): vector generator and benchmark.
+$(BUILD)/gen-sign-vectors: $(BUILD)/tools/gen-sign-vectors.o $(E2EE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/sign_bench: $(BUILD)/bench/sign_bench.o $(E2EE_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Regenerates tests/vectors/e2ee.json (checked by the C and the JS tests).
 e2ee-vectors: $(BUILD)/gen-e2ee-vectors
 	./$(BUILD)/gen-e2ee-vectors > tests/vectors/e2ee.json
+
+# Regenerates tests/vectors/e2ee-sign.json (checked by the C and the JS tests).
+sign-vectors: $(BUILD)/gen-sign-vectors
+	./$(BUILD)/gen-sign-vectors > tests/vectors/e2ee-sign.json
 
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sealroomd
@@ -80,9 +92,10 @@ test:
 	@$(MAKE) --no-print-directory all fuzz-build
 	@scripts/run-tests.sh $(BUILD)
 
-bench: all $(BUILD)/e2ee_bench
+bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
 	@scripts/deps.sh --test
 	./$(BUILD)/e2ee_bench
+	./$(BUILD)/sign_bench
 	bench/http_bench.sh $(BUILD)
 
 fuzz-build: $(FUZZ_BIN)
@@ -106,4 +119,5 @@ clean:
 	rm -rf build build-san build-clang build-fuzz tests/out
 
 -include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(E2EE_OBJ:.o=.d) $(BUILD)/src/main.d \
-  $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d
+  $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
+  $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d

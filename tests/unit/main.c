@@ -29,7 +29,8 @@ int test_failures_in_current;
   X(e2ee_keys)    \
   X(e2ee_replay)  \
   X(e2ee_code)    \
-  X(e2ee_vectors)
+  X(e2ee_vectors) \
+  X(e2ee_sign)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)

@@ -12,6 +12,7 @@
 //   receiver.js Receiver: per-sender key table, ratchet following, replay, expiry, drop counters
 //   chat.js     sealed chat and display names, sequence numbers
 //   code.js     security code and fingerprints
+//   sign.js     sender authentication: Signer, Verifier, signed frame statements
 //
 // Typical use in the worker that runs every transform:
 //   const tx = await Sender.create({ slot: mySlot });            // one for all outgoing tracks
@@ -30,3 +31,4 @@ export * from './sender.js';
 export * from './receiver.js';
 export * from './chat.js';
 export * from './code.js';
+export * from './sign.js';

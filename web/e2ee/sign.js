@@ -18,7 +18,11 @@
 //   statementPayload(st)           -> the payload object {t, v, q, k, c, h, s} (JSON.stringify of
 //                                  it is byte-identical to the C library's text)
 //   class Signer                   one per call, the own participant
-//     await Signer.create({senderId, sessionId, seed?})   seed: 32 bytes (test vectors only)
+//     await Signer.generateKeyPair() -> {privateKey (non-extractable CryptoKey), publicKey}
+//                                  a fresh key pair, made before the ids are known (the public
+//                                  half goes in `join`, before `welcome` gives the ids)
+//     await Signer.create({senderId, sessionId, seed?, keyPair?})   seed: 32 bytes (test
+//                                  vectors only); keyPair: from generateKeyPair()
 //     .publicKey                   Uint8Array(32): announce as join.signing_key (base64)
 //     await .add(kid, ctr, wire)   -> payload | null (a payload: broadcast it now)
 //     await .flush()               -> payload | null; call every SIGN.INTERVAL_MS while sending
@@ -244,11 +248,20 @@ export class Signer {
     this.#sid = sid;
   }
 
-  static async create({ senderId, sessionId, seed } = {}) {
+  static async generateKeyPair() {
+    const kp = await subtle.generateKey({ name: 'Ed25519' }, false, ['sign', 'verify']);
+    return { privateKey: kp.privateKey, publicKey: new Uint8Array(await subtle.exportKey('raw', kp.publicKey)) };
+  }
+
+  static async create({ senderId, sessionId, seed, keyPair } = {}) {
     const { id, sid } = idBytes(senderId, sessionId);
     let priv;
     let pub;
-    if (seed) {
+    if (keyPair) {
+      priv = keyPair.privateKey;
+      pub = bytes(keyPair.publicKey);
+      if (pub.length !== SIGN.PUBLIC_LEN) throw new E2eeError(Status.ARG, 'public key length');
+    } else if (seed) {
       seed = bytes(seed);
       if (seed.length !== SIGN.SEED_LEN) throw new E2eeError(Status.ARG, 'seed length');
       const pkcs8 = concat(PKCS8_PREFIX, seed);
