@@ -31,7 +31,7 @@ describe('three-party call', () => {
   const people = [];
   before(async () => {
     captureDir = mkdtempSync(pjoin(tmpdir(), 'sealroom-capture-'));
-    s = await startServer({ args: ['--rate-limit', '0', '--capture', captureDir] });
+    s = await startServer({ args: ['--rate-limit', '0', '--test-mode', '--capture', captureDir] });
     room = (await s.api('POST', '/api/v1/rooms', { friendly_url: 'call-three', description: 'Three-party call' })).json;
     browser = await launchChromium();
   });

@@ -62,16 +62,13 @@ describe('chat', () => {
     return r.json;
   }
 
-  // Until each page holds a key of every other participant's sender (test mode export).
+  // Until each page holds a key of every other participant's sender: its
+  // worker has a key message (with the sealed name) from every member.
   async function waitKeys(people, timeout = 20000) {
-    const deadline = Date.now() + timeout;
-    for (;;) {
-      const keys = await Promise.all(people.map((p) => p.page.evaluate(() => window.sealroom.e2ee.exportKeys())));
-      const ok = keys.every((k, i) => k && people.every((q, j) => j === i || (k.peers[q.id] || []).length > 0));
-      if (ok) return;
-      assert.ok(Date.now() < deadline, 'keys not exchanged in time');
-      await sleep(100);
-    }
+    await Promise.all(people.map((p) => p.page.waitForFunction((ids) => {
+      const e = window.sealroom.e2ee;
+      return e.codeComplete && ids.every((id) => e.members.includes(id));
+    }, people.map((q) => q.id), { timeout })));
   }
 
   before(async () => {
@@ -131,7 +128,7 @@ describe('chat', () => {
   test('E2EE room: sealed chat, observer sees only ciphertext, late joiner cannot read earlier messages', async () => {
     const room = await createRoom({ friendly_url: 'chat-e2ee', e2ee_enabled: true });
     const people = [];
-    for (const name of ['Ann', 'Bob', 'Cleo']) people.push(await joinPage(room.friendly_url, name, '?e2ee-test=1'));
+    for (const name of ['Ann', 'Bob', 'Cleo']) people.push(await joinPage(room.friendly_url, name));
     const [ann, bob, cleo] = people;
 
     const obs = await connectWs(s.url);
@@ -187,7 +184,7 @@ describe('chat', () => {
     await sleep(1000);
 
     // A participant who joins later cannot read what was said before it.
-    const dana = await joinPage(room.friendly_url, 'Dana', '?e2ee-test=1');
+    const dana = await joinPage(room.friendly_url, 'Dana');
     people.push(dana);
     for (const p of people) await p.page.waitForFunction(() => window.sealroom.participants.size === 3, null, { timeout: T });
     await waitKeys(people);

@@ -167,7 +167,7 @@ describe('E2EE capture does not decode as VP8/Opus', () => {
 
   test('plain room capture decodes with WebCodecs, E2EE room capture does not', async () => {
     const dir = mkdtempSync(pjoin(tmpdir(), 'sealroom-decode-capture-'));
-    const s = await startServer({ args: ['--rate-limit', '0', '--capture', dir] });
+    const s = await startServer({ args: ['--rate-limit', '0', '--test-mode', '--capture', dir] });
     const filesOf = {};
     let decodePage;
     try {

@@ -14,7 +14,7 @@ describe('E2EE integrity against a tampering server', () => {
   let s, browser;
   const pages = [];
   before(async () => {
-    s = await startServer({ args: ['--rate-limit', '0', '--e2ee-test-tamper', '25'] });
+    s = await startServer({ args: ['--rate-limit', '0', '--test-mode', '--e2ee-test-tamper', '25'] });
     await s.api('POST', '/api/v1/rooms', { friendly_url: 'e2ee-tamper', e2ee_enabled: true });
     browser = await launchChromium();
   });

@@ -263,7 +263,10 @@ export class Chat {
         console.warn('sealroom chat: message dropped', r.status);
         return;
       }
-      this.add({ from, name, text: r.text, ts });
+      // E2EE: the sender's own clock, sealed with the text (docs/e2ee.md 9),
+      // not the server's timestamp.
+      const sealedTs = Number.isFinite(r.time) ? Math.floor(r.time / 1000) : ts;
+      this.add({ from, name: this.nameOf(from), text: r.text, ts: sealedTs });
     });
   }
 

@@ -3,50 +3,76 @@
 // keys, the one Sender shared by every outgoing track (one CTR per key,
 // section 4.6) and a Receiver per remote participant. It runs every encoded
 // transform of the page (RTCRtpScriptTransform, or streams transferred from
-// Chromium's createEncodedStreams) and the key exchange of section 8; the page
-// only forwards signalling events and relays. Keys never leave this worker,
-// except through `exportKeys` when the page was opened with ?e2ee-test=1.
+// Chromium's createEncodedStreams), the key exchange of section 8 and the
+// verification of section 10: the security code and the fingerprints are
+// computed here, from exactly the (id, public key, sealed name) triples whose
+// pairwise keys carry our keys, never from the page's copy of the roster.
+// Keys never leave this worker, except the participant's OWN keys through
+// `exportKeys` when the server runs in test mode (the page then shows a banner).
+// Sender authentication (docs/e2ee-sender-auth.md): every frame this worker
+// encrypts is listed, by a hash, in a statement signed with the call's Ed25519
+// key and relayed to everyone about every 100 ms (at once after a video key
+// frame); an incoming frame reaches the decoder only once a verified statement
+// of its sender lists it, so a member holding a sender's SFrame key still
+// cannot forge that sender's frames.
 //
 // Messages from the page (postMessage objects, `op` names the kind):
-//   init {test}                      -> {op: 'ready', publicKey (base64) | null, error?}
-//   start {selfId, sessionId, slot, peers: [{id, slot, publicKey}]}   after `welcome`
+//   init {}                          -> {op: 'ready', publicKey, signingKey (base64) | null, error?}
+//   start {selfId, selfName, sessionId, slot, testMode, peers: [{id, slot, publicKey, signingKey}]}
+//                                    after `welcome`
 //   joined {peer}, left {id}         roster changes
-//   relay {from, payload}            a key or ack payload from another participant
+//   relay {from, payload}            a key, ack or signed statement from another participant
 //   owner {rid, owner}               the participant owning an incoming receiver
 //   stream {role, kind, rid, owner, readable, writable}   createEncodedStreams path
 //   exportKeys {reqId}               test mode only -> {op: 'exportKeys', reqId, keys}
-//   chatSeal {reqId, text}           seal a chat text (docs/e2ee.md 9) under our current base key
+//   chatSeal {reqId, text}           seal a chat text (docs/e2ee.md 9) under our current key
 //                                    -> {op: 'chatSeal', reqId, payload | null, status?}
 //   chatOpen {reqId, from, payload}  open a sealed chat message of another participant
-//                                    -> {op: 'chatOpen', reqId, ok, type?, text?, status?}
+//                                    -> {op: 'chatOpen', reqId, ok, type?, text?, time?, status?}
 //   stop                             wipe everything (the page leaves)
 // Messages to the page:
-//   relay {to, payload}              send through the signalling relay
+//   relays {list: [{to, payload}]}   send through the signalling relay (one batch)
 //   stats {...}                      counters, every second and after key events
 //   keyframe {}                      ask for a key frame (when no transformer can)
 //   peer {id, ok, status?}           whether a participant is E2EE-capable
+//   verify {code, complete, members, excluded, names, fingerprints}
+//                                    the security code over `members` (ids, oneself
+//                                    included); complete: every member's sealed name
+//                                    arrived; excluded: roster ids without a valid key
+//   alarm {id, reason}               the server tried to change a present participant's
+//                                    key or slot ('key_changed'), or to bring back an id
+//                                    that left ('rejoined'); the change was refused
+//   attached {rid}                   a transform for this receiver/sender runs
 //   error {status}                   encryption could not start: nothing is sent
 
 import {
   Sender, RotationTracker, Receiver, Status, base64Encode, base64Decode, toHex, wipe,
   generateKeyPair, derivePairwiseKey, sealKeyMessage, openKeyMessage, ackPayload, parsePayload,
-  checkId, checkPublicKey, codecFromMimeType, ROTATE_TIMEOUT_MS,
-  chatKey, sealChat, openChat, ChatSequence, ChatCounter, CHAT_TEXT, CHAT_NAME,
+  checkId, checkPublicKey, codecFromMimeType, securityCode, fingerprint,
+  chatKey, sealChat, openChat, ChatSequence, ChatCounter, CHAT_TEXT, NAME_MAX,
+  Signer, Verifier, SIGN, parseFrame,
 } from '/e2ee/index.js';
 
 const st = {
-  test: false,
+  testMode: false,
   keyPair: null,
+  signKeyPair: null,      // Ed25519, made at init (its public half goes in `join`)
+  signer: null,
+  signTimer: null,
   selfId: null,
+  selfName: '',
   sessionId: null,
   slot: null,
   sender: null,
   tracker: null,
-  rotateTimer: null,
-  peers: new Map(),       // id -> {id, slot, publicKey, pairwise, rx}
+  wakeTimer: null,
+  peers: new Map(),       // id -> {id, slot, publicKeyB64, signingKeyB64, pairwise, rx, verifier, name, fp, hasOurKey}
+  departed: new Set(),    // ids that left: a server-assigned id never comes back
   owners: new Map(),      // receiver id (rid) -> participant id
   sendTransformers: new Set(), // RTCRtpScriptTransformer of outgoing video
+  outbox: [],             // relays made by the current control task, posted as one batch
   stopped: false,
+  verifySeq: 0,
   // counters
   retiredDrops: {},       // drops of receivers already cleared (participants who left)
   localDrops: {},         // frames without a known owner / receiver state
@@ -56,7 +82,16 @@ const st = {
   encrypted: { audio: 0, video: 0 },
   encryptMs: { audio: 0, video: 0 },
   keyEvents: 0,
-  chatCounter: new ChatCounter(), // our seq for sealed messages, both types (9)
+  rotations: 0,
+  // sender authentication
+  signDrops: {},          // frames decrypted but not passed on: reject / unsigned / overflow
+  statementsBad: {},      // statements refused, by status
+  statementsSent: 0,
+  signedFrames: 0,
+  signMs: 0,              // time spent hashing and signing, for signMsPerFrame
+  verifiedFrames: 0,
+  verifyMs: 0,            // time from decryption until the verdict (includes waiting)
+  chatCounter: new ChatCounter(), // our seq for sealed messages (9)
   chatSeen: new ChatSequence(),   // last accepted seq per sender
 };
 
@@ -68,16 +103,37 @@ const statusOf = (e) => (e && e.status) || Status.CRYPTO;
 
 // Control messages run one at a time, in arrival order: a key message must
 // not be opened before the `joined` that introduced its sender is processed.
+// The relays that tasks make leave as one batch once the queue is idle for a
+// moment (the acks of a burst of key messages go out together), in order.
 let ctl = Promise.resolve();
 function enqueue(fn) {
-  ctl = ctl.then(fn).catch((e) => console.warn('sealroom e2ee worker:', e && (e.status || e.message)));
+  ctl = ctl.then(fn)
+    .catch((e) => console.warn('sealroom e2ee worker:', e && (e.status || e.message)))
+    .finally(scheduleFlush);
   return ctl;
+}
+
+let flushTimer = null;
+function scheduleFlush() {
+  if (flushTimer === null && st.outbox.length) flushTimer = setTimeout(flushRelays, 0);
+}
+
+function queueRelay(to, payload) {
+  if (!st.stopped) st.outbox.push({ to, payload });
+}
+
+function flushRelays() {
+  flushTimer = null;
+  if (!st.outbox.length) return;
+  const list = st.outbox;
+  st.outbox = [];
+  post({ op: 'relays', list });
 }
 
 self.onmessage = (ev) => {
   const m = ev.data || {};
   switch (m.op) {
-    case 'init': enqueue(() => init(m)); break;
+    case 'init': enqueue(() => init()); break;
     case 'start': enqueue(() => start(m).catch((e) => {
       post({ op: 'error', status: statusOf(e) });
       throw e;
@@ -97,90 +153,136 @@ self.onmessage = (ev) => {
   }
 };
 
-async function init({ test }) {
-  st.test = test === true;
+async function init() {
   try {
     st.keyPair = await generateKeyPair();
-    post({ op: 'ready', publicKey: base64Encode(st.keyPair.publicKey) });
+    st.signKeyPair = await Signer.generateKeyPair();
+    post({ op: 'ready', publicKey: base64Encode(st.keyPair.publicKey), signingKey: base64Encode(st.signKeyPair.publicKey) });
   } catch (e) {
-    post({ op: 'ready', publicKey: null, error: String(e && (e.status || e.message)) });
+    // No X25519 or no Ed25519 in this browser: it cannot take part in E2EE.
+    st.keyPair = null;
+    st.signKeyPair = null;
+    post({ op: 'ready', publicKey: null, signingKey: null, error: String(e && (e.status || e.message)) });
   }
 }
 
 // ------------------------------------------------------------------ roster
 
+// Adds a roster entry. Returns {peer, fresh}: fresh is true only for an id
+// seen for the first time. An id already present keeps the key and slot it
+// came with: a different one is refused and raises the alarm (hole 1 of the
+// review: a page that follows the server's latest key for an id can be shown
+// an honest-looking code while the keys went to the server).
 async function addPeer(raw) {
-  if (!raw || typeof raw.id !== 'string' || raw.id === st.selfId) return null;
+  if (!raw || typeof raw.id !== 'string' || raw.id === st.selfId) return { peer: null, fresh: false };
   const old = st.peers.get(raw.id);
-  if (old) return old.rx ? old : null;
-  const peer = { id: raw.id, slot: raw.slot, publicKey: null, pairwise: null, rx: null };
+  if (old) {
+    if (raw.publicKey !== old.publicKeyB64 || raw.signingKey !== old.signingKeyB64 || raw.slot !== old.slot) {
+      post({ op: 'alarm', id: raw.id, reason: 'key_changed' });
+    }
+    return { peer: old, fresh: false };
+  }
+  if (st.departed.has(raw.id)) {
+    post({ op: 'alarm', id: raw.id, reason: 'rejoined' });
+    post({ op: 'peer', id: raw.id, ok: false, status: 'rejoined' });
+    return { peer: null, fresh: false };
+  }
+  const peer = {
+    id: raw.id, slot: raw.slot, publicKeyB64: typeof raw.publicKey === 'string' ? raw.publicKey : null,
+    signingKeyB64: typeof raw.signingKey === 'string' ? raw.signingKey : null,
+    pairwise: null, rx: null, verifier: null, name: null, fp: null, hasOurKey: false,
+  };
   st.peers.set(raw.id, peer);
   try {
     checkId(raw.id);
     if (!Number.isInteger(raw.slot) || raw.slot < 0 || raw.slot > 0xffff) throw Object.assign(new Error('bad slot'), { status: Status.ARG });
     if (typeof raw.publicKey !== 'string') throw Object.assign(new Error('no public key'), { status: Status.BAD_PUBLIC_KEY });
-    peer.publicKey = checkPublicKey(base64Decode(raw.publicKey));
+    const pub = checkPublicKey(base64Decode(raw.publicKey));
+    if (typeof raw.signingKey !== 'string') throw Object.assign(new Error('no signing key'), { status: Status.BAD_PUBLIC_KEY });
+    const signingKey = checkPublicKey(base64Decode(raw.signingKey));
+    peer.verifier = await Verifier.create({ senderId: peer.id, sessionId: st.sessionId, publicKey: signingKey });
     peer.pairwise = await derivePairwiseKey({
-      keyPair: st.keyPair, id: st.selfId, peerPublicKey: peer.publicKey, peerId: peer.id, sessionId: st.sessionId,
+      keyPair: st.keyPair, id: st.selfId, peerPublicKey: pub, peerId: peer.id, sessionId: st.sessionId,
     });
+    peer.fp = await fingerprint(pub);
     peer.rx = new Receiver({ slot: peer.slot });
     post({ op: 'peer', id: peer.id, ok: true });
-    return peer;
   } catch (e) {
-    // Not E2EE-capable: no key goes to it, nothing from it is decrypted.
+    // Not E2EE-capable: no key goes to it, nothing from it is decrypted, and
+    // it is left out of the security code (shown as such in the list).
     peer.pairwise = null;
     peer.rx = null;
+    peer.verifier = null;
     post({ op: 'peer', id: peer.id, ok: false, status: statusOf(e) });
-    return null;
   }
+  return { peer, fresh: true };
 }
+
+const capablePeers = () => [...st.peers.values()].filter((p) => p.rx);
 
 async function sendKey(peer, key) {
   if (!peer || !peer.pairwise || st.stopped) return;
   const payload = await sealKeyMessage(peer.pairwise, {
     senderId: st.selfId, recipientId: peer.id, senderSlot: st.slot,
-    generation: key.generation, step: key.step, baseKey: key.baseKey,
+    epoch: key.epoch, step: key.step, baseKey: key.baseKey, name: st.selfName,
   });
-  post({ op: 'relay', to: peer.id, payload });
+  peer.hasOurKey = true;
+  queueRelay(peer.id, payload);
 }
 
-const capablePeers = () => [...st.peers.values()].filter((p) => p.rx);
-
-async function start({ selfId, sessionId, slot, peers }) {
-  if (!st.keyPair) throw new Error('no key pair');
-  st.selfId = selfId;
-  st.sessionId = sessionId;
-  st.slot = slot;
-  st.sender = await Sender.create({ slot });
-  st.tracker = new RotationTracker(st.sender);
-  for (const raw of peers || []) await addPeer(raw);
-  // 8.4, N as sender: generation 1, step 0 to every present participant.
-  const key = { generation: st.sender.generation, step: st.sender.step, baseKey: st.sender.baseKey };
+// Sends `key` to every id in `ids` that is still a capable peer, then wipes it.
+async function sendKeyTo(key, ids) {
   try {
-    for (const p of capablePeers()) await sendKey(p, key);
+    for (const id of ids) await sendKey(st.peers.get(id), key);
   } finally {
     wipe(key.baseKey);
   }
+}
+
+// A display name as key messages carry it (docs/e2ee.md 7.2): no control
+// characters, at most NAME_MAX bytes of UTF-8, cut at a character boundary.
+function sealableName(name) {
+  let out = '', bytes = 0;
+  for (const ch of String(typeof name === 'string' ? name : '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')) {
+    const n = new TextEncoder().encode(ch).length;
+    if (bytes + n > NAME_MAX) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+async function start({ selfId, selfName, sessionId, slot, testMode, peers }) {
+  if (!st.keyPair) throw new Error('no key pair');
+  st.selfId = selfId;
+  st.selfName = sealableName(selfName);
+  st.sessionId = sessionId;
+  st.slot = slot;
+  st.testMode = testMode === true;
+  st.signer = await Signer.create({ senderId: selfId, sessionId, keyPair: st.signKeyPair });
+  st.sender = await Sender.create({ slot });
+  st.signTimer = setInterval(() => flushSignatures(), SIGN.INTERVAL_MS);
+  st.tracker = new RotationTracker(st.sender);
+  for (const raw of peers || []) await addPeer(raw);
+  // 8.4, N as sender: its first key to every present participant.
+  const ids = capablePeers().map((p) => p.id);
+  await sendKeyTo(st.sender.currentKey(), ids);
+  st.tracker.keyHolders(ids);
+  await verify();
   pushStats();
 }
 
 async function joined(raw) {
   if (!st.sender) return;
-  const peer = await addPeer(raw);
-  if (!peer) return;
-  const everyone = capablePeers().map((p) => p.id);
-  const k = await st.tracker.join(peer.id, everyone);
-  try {
-    if (k.rotationStarted) {
-      for (const p of capablePeers()) await sendKey(p, k);
-      armRotationTimer();
-    } else {
-      await sendKey(peer, k);
-    }
-  } finally {
-    wipe(k.baseKey);
+  const { peer, fresh } = await addPeer(raw);
+  if (peer && fresh && peer.rx) {
+    const everyone = capablePeers().map((p) => p.id);
+    const k = await st.tracker.join(peer.id, everyone);
+    await sendKeyTo(k, k.rotationStarted ? everyone : [peer.id]);
+    if (k.rotationStarted) armWakeup();
+    st.keyEvents++;
   }
-  st.keyEvents++;
+  if (fresh) await verify();
   pushStats();
 }
 
@@ -188,44 +290,51 @@ async function left(id) {
   const peer = st.peers.get(id);
   if (!peer) return;
   st.peers.delete(id);
+  st.departed.add(id);
   st.chatSeen.forget(id);
   if (peer.rx) {
     for (const [k, v] of Object.entries(peer.rx.drops)) st.retiredDrops[k] = (st.retiredDrops[k] || 0) + v;
     peer.rx.clear();
   }
+  if (peer.verifier) peer.verifier.clear();
   peer.pairwise = null;
-  if (!st.sender) return;
-  st.tracker.leave(id);
-  // 8.5: a new generation to everyone who remains; switch on every ack or after 500 ms.
-  const remaining = capablePeers();
-  const k = await st.tracker.rotate(remaining.map((p) => p.id));
-  try {
-    for (const p of remaining) await sendKey(p, k);
-  } finally {
-    wipe(k.baseKey);
+  if (st.sender && peer.hasOurKey) {
+    // 8.5: only a participant that held one of our keys makes us rotate; the
+    // switch comes no later than 500 ms after this leave, whatever follows.
+    await applyTracker(await st.tracker.leave(id, capablePeers().map((p) => p.id)));
+    st.keyEvents++;
   }
-  if (remaining.length === 0) {
-    if (await st.tracker.tick(Number.MAX_SAFE_INTEGER)) switched();
-  } else {
-    armRotationTimer();
-  }
-  st.keyEvents++;
+  await verify();
   pushStats();
 }
 
-function armRotationTimer() {
-  clearTimeout(st.rotateTimer);
-  const wait = Math.max(0, (st.tracker.deadline ?? Date.now() + ROTATE_TIMEOUT_MS) - Date.now()) + 5;
-  st.rotateTimer = setTimeout(() => enqueue(async () => {
-    if (st.tracker && await st.tracker.tick()) switched();
-  }), wait);
+// Carries out what the rotation tracker asks: send a fresh pending key, note
+// a switch, and wake up when it next has something to do.
+async function applyTracker(r) {
+  if (!r) return;
+  if (r.send) {
+    st.rotations++;
+    await sendKeyTo(r.send, r.to || []);
+  }
+  if (r.switched) switched();
+  armWakeup();
 }
 
-// The sender now encrypts with the new generation: ask the encoder for a key
-// frame so that receivers that dropped frames recover at once.
+function armWakeup() {
+  clearTimeout(st.wakeTimer);
+  st.wakeTimer = null;
+  if (!st.tracker) return;
+  const at = st.tracker.nextWakeup();
+  if (at === null || at === undefined) return;
+  st.wakeTimer = setTimeout(() => enqueue(async () => {
+    if (st.tracker) await applyTracker(await st.tracker.tick());
+    pushStats();
+  }), Math.max(0, at - Date.now()) + 2);
+}
+
+// The sender now encrypts with the new key: ask the encoder for a key frame
+// so that receivers that dropped frames recover at once.
 function switched() {
-  clearTimeout(st.rotateTimer);
-  st.rotateTimer = null;
   st.keyEvents++;
   let asked = false;
   for (const t of st.sendTransformers) {
@@ -235,13 +344,21 @@ function switched() {
     }
   }
   if (!asked) post({ op: 'keyframe' });
-  pushStats();
 }
 
 async function relay(from, payload) {
   if (!st.sender) return;
   const peer = st.peers.get(from);
   if (!peer || !peer.rx) return;
+  if (payload && typeof payload === 'object' && payload.t === 'sig') {
+    // A signed statement of this sender's frames: releases the held frames it lists.
+    try {
+      await peer.verifier.statement(payload);
+    } catch (e) {
+      count(st.statementsBad, statusOf(e));
+    }
+    return;
+  }
   let p;
   try {
     p = parsePayload(payload);
@@ -258,19 +375,59 @@ async function relay(from, payload) {
     }
     try {
       if (st.peers.get(from) !== peer || !peer.rx) return; // left meanwhile
-      await peer.rx.addKey(k.generation, k.step, k.baseKey);
+      await peer.rx.addKey(k.epoch, k.step, k.baseKey);
     } catch (e) {
       console.warn('sealroom e2ee: key refused', statusOf(e));
       return; // never ack a refused key
     } finally {
       wipe(k.baseKey);
     }
-    post({ op: 'relay', to: peer.id, payload: ackPayload(k.generation) });
+    queueRelay(peer.id, ackPayload(k.epoch));
+    const name = typeof k.name === 'string' ? k.name : '';
+    if (peer.name !== name) {
+      peer.name = name;
+      await verify();
+    }
     st.keyEvents++;
     pushStats();
   } else if (p.type === 'ack') {
-    if (await st.tracker.ack(peer.id, p.generation)) switched();
+    if (await st.tracker.ack(peer.id, p.epoch)) {
+      switched();
+      armWakeup();
+      pushStats();
+    }
   }
+}
+
+// ------------------------------------------------------------ verification
+
+// docs/e2ee.md 10: the code over oneself and every peer we share a pairwise
+// key with, by the keys those pairwise keys were made from and the names the
+// peers sealed to us. Roster entries without a valid key are listed apart.
+async function verify() {
+  if (!st.sender || st.stopped) return;
+  const seq = ++st.verifySeq;
+  const members = [{ id: st.selfId, publicKey: st.keyPair.publicKey, signingKey: st.signKeyPair.publicKey, name: st.selfName }];
+  const names = { [st.selfId]: st.selfName };
+  const fingerprints = {};
+  const excluded = [];
+  let complete = true;
+  for (const p of st.peers.values()) {
+    if (!p.rx) { excluded.push(p.id); continue; }
+    members.push({ id: p.id, publicKey: base64Decode(p.publicKeyB64), signingKey: base64Decode(p.signingKeyB64), name: p.name || '' });
+    names[p.id] = p.name;
+    fingerprints[p.id] = p.fp;
+    if (p.name === null) complete = false;
+  }
+  fingerprints[st.selfId] = await fingerprint(st.keyPair.publicKey);
+  let code = null, status = null;
+  try {
+    code = await securityCode(st.sessionId, members);
+  } catch (e) {
+    status = statusOf(e);
+  }
+  if (seq !== st.verifySeq) return; // a newer roster is being verified
+  post({ op: 'verify', code, status, complete, members: members.map((m) => m.id), excluded, names, fingerprints });
 }
 
 // ---------------------------------------------------------------- transforms
@@ -298,10 +455,44 @@ function encryptStream(kind) {
       }
       st.encryptMs[kind] += performance.now() - t0;
       st.encrypted[kind]++;
+      if (out.length) signFrame(codecOf(frame, kind), out, kind === 'video' && frame.type === 'key');
       frame.data = exactBuffer(out);
       controller.enqueue(frame);
     },
   });
+}
+
+// Lists a sent frame for the next signed statement (not awaited: the frame
+// leaves at once). After a video key frame the statement goes at once, so
+// that a receiver waiting for a key frame does not wait for the timer.
+function signFrame(codec, wire, flushNow) {
+  const signer = st.signer;
+  if (!signer) return;
+  let h;
+  try { h = parseFrame(codec, wire).header; } catch { return; }
+  const t0 = performance.now();
+  signer.add(h.kid, h.ctr, wire)
+    .then((p) => (p || !flushNow ? p : signer.flush()))
+    .then((p) => {
+      st.signMs += performance.now() - t0;
+      st.signedFrames++;
+      if (p) broadcastStatement(p);
+    })
+    .catch((e) => count(st.sendDrops, `sign_${statusOf(e)}`));
+}
+
+function flushSignatures() {
+  const signer = st.signer;
+  if (!signer || st.stopped) return;
+  signer.flush().then((p) => { if (p) broadcastStatement(p); }).catch(() => {});
+}
+
+// Statements go to every participant that holds our key (one relay_batch).
+function broadcastStatement(p) {
+  if (st.stopped) return;
+  st.statementsSent++;
+  for (const peer of st.peers.values()) if (peer.rx) queueRelay(peer.id, p);
+  scheduleFlush();
 }
 
 function decryptStream(kind, rid, initialOwner, transformer) {
@@ -318,25 +509,56 @@ function decryptStream(kind, rid, initialOwner, transformer) {
       const owner = st.owners.get(rid) || initialOwner;
       const peer = owner ? st.peers.get(owner) : null;
       if (!peer || !peer.rx || st.stopped) { count(st.localDrops, Status.NO_KEY); dropped = true; return; }
-      const res = await peer.rx.decrypt(codecOf(frame, kind), new Uint8Array(frame.data));
-      if (!res.ok) { dropped = true; return; } // counted by the receiver (rx.drops)
-      if (dropped && frame.type === 'delta') requestKeyFrame();
-      dropped = false;
-      frame.data = exactBuffer(res.data);
-      st.decrypted[kind]++;
-      const d = st.decryptedFrom[owner] || (st.decryptedFrom[owner] = { audio: 0, video: 0 });
-      d[kind]++;
-      controller.enqueue(frame);
+      const wire = new Uint8Array(frame.data);
+      const codec = codecOf(frame, kind);
+      const pass = (res) => {
+        if (dropped && frame.type === 'delta') requestKeyFrame();
+        dropped = false;
+        frame.data = exactBuffer(res.data);
+        st.decrypted[kind]++;
+        const d = st.decryptedFrom[owner] || (st.decryptedFrom[owner] = { audio: 0, video: 0 });
+        d[kind]++;
+        try { controller.enqueue(frame); } catch { /* the track ended meanwhile */ }
+      };
+      const decrypt = async () => {
+        const res = await peer.rx.decrypt(codec, wire);
+        if (!res.ok) { dropped = true; return; } // counted by the receiver (rx.drops)
+        pass(res);
+      };
+      // Sender authentication first: a frame is held until a verified
+      // statement of its owner lists its hash, and only then decrypted, so a
+      // frame forged by another member (who holds the owner's SFrame key)
+      // never touches the receiver's state (replay window, ratchet). Frames
+      // that do not parse, and empty audio frames (DTX, no content, not
+      // signed), go straight to the receiver, which drops or passes them by
+      // the rules of docs/e2ee.md 5.4. Not awaited: a held frame must not
+      // stall the stream.
+      let h = null;
+      if (wire.length > 0) {
+        try { h = parseFrame(codec, wire).header; } catch { h = null; }
+      }
+      if (!h) { await decrypt(); return; }
+      const t0 = performance.now();
+      peer.verifier.check(h.kid, h.ctr, wire).then((verdict) => {
+        st.verifyMs += performance.now() - t0;
+        st.verifiedFrames++;
+        if (verdict !== 'ok' || st.peers.get(owner) !== peer) { count(st.signDrops, verdict); dropped = true; return null; }
+        return decrypt();
+      }).catch(() => { count(st.signDrops, 'error'); dropped = true; });
     },
   });
 }
 
+// Runs one transform and tells the page it runs: the page renders an
+// incoming track only after this confirmation (hole 6 of the review).
 function pipe(role, kind, rid, owner, readable, writable, transformer) {
+  if ((role !== 'send' && role !== 'recv') || (kind !== 'audio' && kind !== 'video')) return;
   const ts = role === 'send' ? encryptStream(kind) : decryptStream(kind, rid, owner, transformer);
   if (role === 'send' && kind === 'video' && transformer) st.sendTransformers.add(transformer);
   readable.pipeThrough(ts).pipeTo(writable).catch(() => {}).finally(() => {
     if (transformer) st.sendTransformers.delete(transformer);
   });
+  post({ op: 'attached', rid });
 }
 
 // RTCRtpScriptTransform (Chromium, Firefox, Safari).
@@ -366,6 +588,8 @@ function allDrops() {
 function pushStats() {
   const drops = allDrops();
   const avg = (k) => (st.encrypted[k] ? st.encryptMs[k] / st.encrypted[k] : 0);
+  const pending = st.sender ? st.sender.pending : null;
+  if (pending) wipe(pending.baseKey);
   post({
     op: 'stats',
     drops,
@@ -376,10 +600,20 @@ function pushStats() {
     encrypted: { ...st.encrypted },
     encryptMsPerFrame: { audio: avg('audio'), video: avg('video') },
     key: st.sender ? {
-      generation: st.sender.generation, step: st.sender.step,
-      pending: st.sender.pending ? st.sender.pending.generation : null,
+      epoch: st.sender.epoch, generation: st.sender.generation, step: st.sender.step,
+      pending: pending ? pending.epoch : null,
     } : null,
     keyEvents: st.keyEvents,
+    rotations: st.rotations,
+    sign: {
+      drops: { ...st.signDrops },
+      statementsBad: { ...st.statementsBad },
+      statementsSent: st.statementsSent,
+      signedFrames: st.signedFrames,
+      signMsPerFrame: st.signedFrames ? st.signMs / st.signedFrames : 0,
+      verifiedFrames: st.verifiedFrames,
+      verifyWaitMsPerFrame: st.verifiedFrames ? st.verifyMs / st.verifiedFrames : 0,
+    },
   });
 }
 setInterval(() => {
@@ -392,24 +626,23 @@ setInterval(() => {
 
 // -------------------------------------------------------------------- chat
 
-// Seal under the key of our current (g, r): everyone who holds it (or an
-// earlier step of g, within 16) can open it; participants who join later get
-// only later steps and cannot (docs/e2ee.md 9).
-async function chatSealOp({ reqId, text, type }) {
-  const kind = type === CHAT_NAME ? CHAT_NAME : CHAT_TEXT;
+// Seal under the key of our current (epoch, step): everyone who holds it (or
+// an earlier step of that epoch, within 16) can open it; participants who join
+// later get only later steps and cannot (docs/e2ee.md 9).
+async function chatSealOp({ reqId, text }) {
   if (!st.sender || st.stopped || !st.sessionId) { post({ op: 'chatSeal', reqId, payload: null, status: Status.NO_KEY }); return; }
-  const base = st.sender.baseKey;
-  const generation = st.sender.generation, step = st.sender.step;
+  const cur = st.sender.currentKey({ markUsed: true });
   try {
-    const key = await chatKey(base, st.sessionId);
+    const key = await chatKey(cur.baseKey, st.sessionId);
     const payload = await sealChat(key, {
-      senderId: st.selfId, generation, step, type: kind, seq: st.chatCounter.next(), body: String(text ?? ''),
+      senderId: st.selfId, epoch: cur.epoch, step: cur.step, type: CHAT_TEXT,
+      seq: st.chatCounter.next(), time: Date.now(), body: String(text ?? ''),
     });
     post({ op: 'chatSeal', reqId, payload });
   } catch (e) {
     post({ op: 'chatSeal', reqId, payload: null, status: statusOf(e) });
   } finally {
-    wipe(base);
+    wipe(cur.baseKey);
   }
 }
 
@@ -421,12 +654,13 @@ async function chatOpenOp({ reqId, from, payload }) {
   try {
     p = parsePayload(payload);
     if (p.type !== 'chat') { fail(Status.JSON); return; }
-    base = await peer.rx.baseKeyFor(p.generation, p.step);
+    base = await peer.rx.baseKeyFor(p.epoch, p.step);
     const key = await chatKey(base, st.sessionId);
     const m = await openChat(key, peer.id, p);
+    if (m.type !== CHAT_TEXT) { wipe(m.bodyBytes); fail(Status.JSON); return; }
     st.chatSeen.accept(peer.id, m.seq);
     wipe(m.bodyBytes);
-    post({ op: 'chatOpen', reqId, ok: true, type: m.type, text: m.body });
+    post({ op: 'chatOpen', reqId, ok: true, type: m.type, text: m.body, time: m.time });
   } catch (e) {
     fail(statusOf(e));
   } finally {
@@ -436,39 +670,36 @@ async function chatOpenOp({ reqId, from, payload }) {
 
 // --------------------------------------------------------------- test mode
 
+// Only the participant's own keys (current and pending), only when the server
+// said it runs in test mode; the page shows a banner then (docs/e2ee.md 12.3).
 async function exportKeys(reqId) {
-  if (!st.test) { post({ op: 'exportKeys', reqId, keys: null }); return; }
-  const keys = { self: null, pending: null, peers: {} };
-  if (st.sender) {
-    const b = st.sender.baseKey;
-    keys.self = { generation: st.sender.generation, step: st.sender.step, baseKey: toHex(b) };
-    wipe(b);
-    const p = st.sender.pending;
-    if (p) { keys.pending = { generation: p.generation, step: 0, baseKey: toHex(p.baseKey) }; wipe(p.baseKey); }
-  }
-  for (const peer of st.peers.values()) {
-    if (!peer.rx) continue;
-    const list = [];
-    for (const h of peer.rx.heldKeys()) {
-      try {
-        const b = await peer.rx.baseKeyFor(h.generation, h.step);
-        list.push({ generation: h.generation, step: h.step, baseKey: toHex(b) });
-        wipe(b);
-      } catch { /* wiped meanwhile */ }
-    }
-    keys.peers[peer.id] = list;
+  if (!st.testMode || !st.sender) { post({ op: 'exportKeys', reqId, keys: null }); return; }
+  const cur = st.sender.currentKey();
+  const keys = { self: { epoch: cur.epoch, generation: cur.generation, step: cur.step, baseKey: toHex(cur.baseKey) }, pending: null };
+  wipe(cur.baseKey);
+  const p = st.sender.pending;
+  if (p) {
+    keys.pending = { epoch: p.epoch, generation: p.generation, step: 0, baseKey: toHex(p.baseKey) };
+    wipe(p.baseKey);
   }
   post({ op: 'exportKeys', reqId, keys });
 }
 
 function stop() {
   st.stopped = true;
-  clearTimeout(st.rotateTimer);
+  st.outbox = [];
+  clearTimeout(st.wakeTimer);
+  clearInterval(st.signTimer);
   if (st.sender) st.sender.clear();
-  for (const p of st.peers.values()) if (p.rx) p.rx.clear();
+  for (const p of st.peers.values()) {
+    if (p.rx) p.rx.clear();
+    if (p.verifier) p.verifier.clear();
+  }
   st.peers.clear();
   st.sender = null;
   st.tracker = null;
   st.keyPair = null;
+  st.signKeyPair = null;
+  st.signer = null;
   self.close();
 }

@@ -3,23 +3,26 @@
 // Secrets live in the worker (e2ee-worker.js); this module creates it for a
 // join, gets the fresh public key for `join`, installs the encoded transforms
 // through rtc.js's mediaHooks, forwards roster events and relays to the worker
-// and the worker's relays to the server, and computes what the page shows
-// (security code, fingerprints: public data only).
+// and the worker's relay batches to the server. What the page shows about
+// verification (security code, fingerprints, sealed names, alarms) comes from
+// the worker, which computes it from the keys it actually uses: the page never
+// computes verification from its own copy of the roster.
 //
 //   e2eeSupport()              -> 'script' | 'streams' | null (which transform API, if any)
-//   new E2eeSession({test})     one per join
-//     .init()                   -> Promise<base64 public key | null>
-//     .start({selfId, sessionId, slot, participants, send})   an E2EE room's welcome
+//   new E2eeSession({onChange, onVerify, onAlarm, onTransform, onError})   one per join
+//     .init()                   -> Promise<base64 public key | null>; .signingKey then holds
+//                                  the Ed25519 public key (both go in `join`)
+//     .start({selfId, selfName, sessionId, slot, testMode, participants, send})
+//                                  an E2EE room's welcome; send(list of {to, payload})
 //     .joined(p), .left(id), .relay(from, payload)
 //     .installHooks(mediaHooks) / uninstallHooks(mediaHooks)
+//     .verification             last {code, complete, members, excluded, names, fingerprints}
+//     .receiverReady(receiver)  true once the worker confirmed the receiver's transform runs
 //     .stats                    last counters from the worker
-//     .exportKeys()             test mode only
+//     .exportKeys()             own keys, only when the server runs in test mode
 //     .sealChat(text)           -> Promise<sealed payload object | null> (docs/e2ee.md 9)
-//     .openChat(from, payload)  -> Promise<{ok, type, text} | {ok: false, status}>
+//     .openChat(from, payload)  -> Promise<{ok, type, text, time} | {ok: false, status}>
 //     .stop()                   wipes the worker
-
-import { securityCode, fingerprint } from '/e2ee/code.js';
-import { base64Decode } from '/e2ee/util.js';
 
 export function e2eeSupport() {
   if (typeof Worker !== 'function' || !globalThis.crypto || !crypto.subtle) return null;
@@ -32,14 +35,20 @@ export function e2eeSupport() {
 let ridCounter = 0;
 
 export class E2eeSession {
-  constructor({ test = false, onChange = () => {}, onError = () => {} } = {}) {
-    this.test = test;
+  constructor({ onChange = () => {}, onError = () => {}, onVerify = () => {}, onAlarm = () => {}, onTransform = () => {} } = {}) {
+    this.testMode = false;
     this.onError = onError;
+    this.onVerify = onVerify;
+    this.onAlarm = onAlarm;
+    this.onTransform = onTransform;
+    this.verification = null;
+    this.confirmed = new Set(); // rids whose transform the worker runs
     this.failed = null;
     this.mode = e2eeSupport();
     this.onChange = onChange;
     this.worker = null;
     this.publicKey = null;
+    this.signingKey = null; // Ed25519 public key (base64) for join.signing_key
     this.send = null;
     this.stats = { drops: {}, dropTotal: 0, decrypted: { audio: 0, video: 0 }, decryptedFrom: {}, encrypted: { audio: 0, video: 0 } };
     this.peerStatus = new Map(); // id -> {ok, status}
@@ -65,7 +74,7 @@ export class E2eeSession {
       setTimeout(() => resolve(null), 5000);
       this.worker.onerror = () => resolve(null);
     });
-    this.worker.postMessage({ op: 'init', test: this.test });
+    this.worker.postMessage({ op: 'init' });
     this.publicKey = await ready;
     if (!this.publicKey) this.stop();
     return this.publicKey;
@@ -73,8 +82,14 @@ export class E2eeSession {
 
   onWorker(m) {
     switch (m.op) {
-      case 'ready': if (this.readyResolve) this.readyResolve(m.publicKey || null); break;
-      case 'relay': if (this.send) this.send(m.to, m.payload); break;
+      case 'ready':
+        this.signingKey = m.signingKey || null;
+        if (this.readyResolve) this.readyResolve(m.publicKey && m.signingKey ? m.publicKey : null);
+        break;
+      case 'relays': if (this.send && Array.isArray(m.list) && m.list.length) this.send(m.list); break;
+      case 'verify': this.verification = m; this.onVerify(m); break;
+      case 'alarm': this.onAlarm(m); break;
+      case 'attached': if (m.rid) { this.confirmed.add(m.rid); this.onTransform(); } break;
       case 'stats': this.stats = m; break;
       case 'error':
         this.failed = m.status || 'error';
@@ -120,6 +135,7 @@ export class E2eeSession {
       const rid = this.rids.get(receiver);
       if (rid) this.post({ op: 'owner', rid, owner });
     };
+    hooks.receiverReady = (receiver) => this.receiverReady(receiver);
   }
 
   uninstallHooks(hooks) {
@@ -127,10 +143,13 @@ export class E2eeSession {
     hooks.onSender = null;
     hooks.onReceiver = null;
     hooks.onReceiverOwner = null;
+    hooks.receiverReady = null;
   }
 
+  // Throws if the transform cannot be installed: rtc.js then keeps the
+  // sender silent and never renders the receiver (fail closed).
   attach(role, endpoint, kind, owner) {
-    if (!this.worker) return;
+    if (!this.worker) throw new Error('E2EE worker is gone');
     const rid = `${role}-${++ridCounter}`;
     if (role === 'recv') {
       this.rids.set(endpoint, rid);
@@ -138,17 +157,29 @@ export class E2eeSession {
     } else {
       this.senders.add(endpoint);
     }
-    if (this.mode === 'script') {
-      endpoint.transform = new RTCRtpScriptTransform(this.worker, { role, kind, rid, owner: owner || null });
-    } else {
-      const { readable, writable } = endpoint.createEncodedStreams();
-      this.post({ op: 'stream', role, kind, rid, owner: owner || null, readable, writable }, [readable, writable]);
+    try {
+      if (this.mode === 'script') {
+        endpoint.transform = new RTCRtpScriptTransform(this.worker, { role, kind, rid, owner: owner || null });
+      } else {
+        const { readable, writable } = endpoint.createEncodedStreams();
+        this.post({ op: 'stream', role, kind, rid, owner: owner || null, readable, writable }, [readable, writable]);
+      }
+    } catch (e) {
+      this.failed = 'transform_failed';
+      this.onError(this.failed);
+      throw e;
     }
   }
 
-  start({ selfId, sessionId, slot, participants, send }) {
+  receiverReady(receiver) {
+    const rid = this.rids.get(receiver);
+    return !!rid && this.confirmed.has(rid);
+  }
+
+  start({ selfId, selfName, sessionId, slot, testMode, participants, send }) {
     this.send = send;
-    this.post({ op: 'start', selfId, sessionId, slot, peers: participants.map(peerOf) });
+    this.testMode = testMode === true;
+    this.post({ op: 'start', selfId, selfName, sessionId, slot, testMode: this.testMode, peers: participants.map(peerOf) });
   }
 
   joined(p) { this.post({ op: 'joined', peer: peerOf(p) }); }
@@ -156,7 +187,7 @@ export class E2eeSession {
   relay(from, payload) { this.post({ op: 'relay', from, payload }); }
 
   exportKeys() {
-    if (!this.test || !this.worker) return Promise.resolve(null);
+    if (!this.testMode || !this.worker) return Promise.resolve(null);
     const reqId = ++this.reqId;
     return new Promise((resolve) => {
       this.requests.set(reqId, resolve);
@@ -180,7 +211,7 @@ export class E2eeSession {
 
   openChat(from, payload) {
     return this.request('chatOpen', { from, payload }, { ok: false, status: 'SRE_ERR_NO_KEY' })
-      .then((m) => (m.ok ? { ok: true, type: m.type, text: m.text } : { ok: false, status: m.status || 'error' }));
+      .then((m) => (m.ok ? { ok: true, type: m.type, text: m.text, time: m.time } : { ok: false, status: m.status || 'error' }));
   }
 
   stop() {
@@ -198,21 +229,5 @@ export class E2eeSession {
 }
 
 function peerOf(p) {
-  return { id: p.id, slot: p.slot, publicKey: p.publicKey };
-}
-
-// Security code of the roster (everyone present, oneself included) and the
-// fingerprint of each valid key. Returns {code | null, error, fingerprints}.
-export async function verification(sessionId, members) {
-  const fingerprints = {};
-  for (const m of members) {
-    try { fingerprints[m.id] = await fingerprint(base64Decode(m.publicKey)); } catch { fingerprints[m.id] = null; }
-  }
-  let code = null, error = null;
-  try {
-    code = await securityCode(sessionId, members.map((m) => ({ id: m.id, publicKey: base64Decode(m.publicKey || '') })));
-  } catch (e) {
-    error = (e && e.status) || 'error';
-  }
-  return { code, error, fingerprints };
+  return { id: p.id, slot: p.slot, publicKey: p.publicKey, signingKey: p.signingKey };
 }

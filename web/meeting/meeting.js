@@ -8,7 +8,7 @@ import { Publisher, Subscriber, mediaHooks } from './rtc.js';
 import { LocalMedia, describeProblem } from './media.js';
 import { TileGrid, initials } from './tiles.js';
 import { icon, setIcon } from './icons.js';
-import { E2eeSession, e2eeSupport, verification } from './e2ee.js';
+import { E2eeSession, e2eeSupport } from './e2ee.js';
 import { Chat } from './chat.js';
 
 const STORE_NAME = 'sealroom.displayName';
@@ -21,11 +21,13 @@ const NAME_MAX = 64;
 
 const $ = (id) => document.getElementById(id);
 
-// ?e2ee-test=1: window.sealroom.e2ee.exportKeys() (secrecy tests). Nothing else changes.
-const E2EE_TEST = new URLSearchParams(location.search).get('e2ee-test') === '1';
-// An invite link may carry #e2ee (never sent to the server): then the page
-// refuses a room the server reports as not end-to-end encrypted (docs/e2ee.md 12.2).
-const E2EE_EXPECTED = /(^|[#&])e2ee($|&)/.test(location.hash.slice(1));
+// The E2EE requirement comes from what the integrator handed the user, out of
+// the server's reach (docs/e2ee.md 12.2): `#e2ee` in the link (browsers never
+// send the fragment), or an `e2ee: true` claim in the join token of the link.
+// The page also remembers per room that it was E2EE and refuses a silent
+// downgrade (the user may override that memory explicitly, never the link).
+const E2EE_IN_LINK = /(^|[#&])e2ee($|&)/.test(location.hash.slice(1));
+const E2EE_MEMORY_PREFIX = 'sealroom.e2ee.';
 
 // ---------------------------------------------------------------- the room
 
@@ -84,16 +86,52 @@ const app = {
   failedNotified: false,
   e2ee: null,          // E2eeSession of this join (a key pair even before we know the room is E2EE)
   e2eeOn: false,       // the room is E2EE and this page encrypts
+  e2eeOverride: false, // the user chose to join although this room was E2EE before
+  testMode: false,     // the server said it runs test hooks (a banner shows it)
   sessionId: null,
   slot: null,
-  verify: { code: null, error: null, fingerprints: {} },
-  verifySeq: 0,
+  verify: emptyVerify(),
+  shownCode: null,     // the last complete security code shown (to say when it changes)
 };
+
+function emptyVerify() {
+  return { code: null, status: null, complete: false, members: [], excluded: [], names: {}, fingerprints: {} };
+}
+
+// Where the E2EE requirement of this page comes from: 'link' | 'token' | 'memory' | null.
+function e2eeExpected() {
+  if (E2EE_IN_LINK) return 'link';
+  if (app.token && tokenClaims(app.token).e2ee === true) return 'token';
+  if (!app.e2eeOverride && rememberedE2ee()) return 'memory';
+  return null;
+}
+
+function rememberedE2ee() {
+  try { return localStorage.getItem(E2EE_MEMORY_PREFIX + app.room) === '1'; } catch { return false; }
+}
+
+function rememberE2ee(on) {
+  try {
+    if (on) localStorage.setItem(E2EE_MEMORY_PREFIX + app.room, '1');
+    else localStorage.removeItem(E2EE_MEMORY_PREFIX + app.room);
+  } catch { /* storage disabled: the link and the token still hold */ }
+}
+
+// The name to show for a participant: in an E2EE call, the one it sealed to
+// us in its key messages; the server's copy only until that arrives.
+function displayName(p) {
+  if (!p) return 'Guest';
+  if (app.e2eeOn) {
+    const sealed = app.verify.names[p.id];
+    if (typeof sealed === 'string' && sealed) return sealed;
+  }
+  return p.name;
+}
 
 const chat = new Chat({
   send: (payload) => !!(app.signal && app.state === 'joined' && app.signal.send({ type: 'chat', payload }) !== false),
   e2ee: () => (app.e2eeOn ? app.e2ee : null),
-  nameOf: (id) => (app.participants.get(id) || {}).name || 'Guest',
+  nameOf: (id) => displayName(app.participants.get(id)),
   onOpenChange: (open) => {
     if (open && !$('participants-panel').hidden) setPanelOpen(false);
   },
@@ -126,8 +164,10 @@ const ERROR_TEXT = {
   connect_failed: 'Could not reach the meeting server. Check your connection and try again.',
   connection_lost: 'The connection to the meeting server was lost.',
   e2ee_required: 'This meeting is end-to-end encrypted, and this browser cannot take part: it lacks the encoded media transforms E2EE needs. Use a current version of Chrome, Edge, Firefox or Safari.',
-  e2ee_expected: 'Your link says this meeting is end-to-end encrypted, but the server reports that it is not. The page did not join.',
+  e2ee_expected: 'Your link says this meeting is end-to-end encrypted, but the server reports that it is not. The page did not join and sent nothing.',
+  e2ee_remembered: 'This meeting was end-to-end encrypted when you joined it before, but the server now reports that it is not. The page did not join and sent nothing. Join without encryption only if the organiser really switched it off.',
   e2ee_failed: 'End-to-end encryption could not be started in this browser.',
+  e2ee_not_enabled: 'Your link requires end-to-end encryption, but this meeting is not end-to-end encrypted. The page did not join.',
   join_timeout: 'The meeting server did not answer. Try again.',
   no_room: 'This address does not name a meeting room.',
   bad_message: 'The server did not accept the request. Check that your name has 1 to 64 characters.',
@@ -432,8 +472,10 @@ async function connectAndJoin(name) {
   app.e2ee = null;
   if (e2eeSupport()) {
     const session = new E2eeSession({
-      test: E2EE_TEST,
       onChange: () => renderParticipants(),
+      onVerify: (v) => { if (app.e2ee === session) onVerification(v); },
+      onAlarm: (a) => { if (app.e2ee === session) onE2eeAlarm(a); },
+      onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
       onError: (status) => {
         if (app.e2ee !== session) return;
         // Nothing is sent or shown unencrypted; say why the call is silent.
@@ -464,9 +506,14 @@ async function connectAndJoin(name) {
     const timer = setTimeout(() => failJoin('join_timeout'), JOIN_TIMEOUT_MS);
     app.joinWaiter = { resolve, reject, timer };
   });
-  const msg = { type: 'join', room: app.room, name };
+  // When the link says the call is E2EE, the server does not learn the name:
+  // it travels sealed in the key messages (docs/e2ee.md 7.2).
+  const msg = { type: 'join', room: app.room, name: e2eeExpected() && app.e2ee ? 'Participant' : name };
   if (app.token) msg.token = app.token;
-  if (app.e2ee && app.e2ee.publicKey) msg.public_key = app.e2ee.publicKey;
+  if (app.e2ee && app.e2ee.publicKey) {
+    msg.public_key = app.e2ee.publicKey;
+    msg.signing_key = app.e2ee.signingKey;
+  }
   sig.send(msg);
   return welcomed;
 }
@@ -520,9 +567,20 @@ function onWelcome(msg) {
   app.participantId = String(msg.participant_id || '');
   app.roomInfo = msg.room || {};
   const e2eeRoom = app.roomInfo.e2ee_enabled === true;
-  if (!e2eeRoom && E2EE_EXPECTED) {
+  const expected = e2eeExpected();
+  if (!e2eeRoom && expected) {
+    // A downgrade: nothing has been sent yet, and nothing will be.
     app.joinWaiter = w;
-    failJoin('e2ee_expected');
+    if (app.signal) app.signal.send({ type: 'leave' });
+    if (expected === 'memory') {
+      failJoin('e2ee_remembered');
+      showError(errorText('e2ee_remembered'), {
+        code: 'e2ee_expected',
+        action: { label: 'Join without encryption', run: () => { app.e2eeOverride = true; rememberE2ee(false); join().catch(() => {}); } },
+      });
+    } else {
+      failJoin('e2ee_expected');
+    }
     return;
   }
   if (e2eeRoom && !(app.e2ee && app.e2ee.publicKey)) {
@@ -565,14 +623,19 @@ function onWelcome(msg) {
   $('e2ee-notice').hidden = true;
   app.sessionId = typeof msg.session_id === 'string' ? msg.session_id : null;
   app.slot = Number.isInteger(msg.slot) ? msg.slot : null;
+  app.testMode = msg.test_mode === true;
+  $('test-mode-banner').hidden = !app.testMode;
+  $('e2ee-alarm').hidden = true;
   if (e2eeRoom) {
     // Transforms must be in place before the peer connections exist.
     app.e2eeOn = true;
+    rememberE2ee(true);
     app.e2ee.installHooks(mediaHooks);
     app.e2ee.start({
-      selfId: app.participantId, sessionId: app.sessionId, slot: app.slot,
+      selfId: app.participantId, selfName: app.name, sessionId: app.sessionId, slot: app.slot,
+      testMode: app.testMode,
       participants: [...app.participants.values()],
-      send: (to, payload) => app.signal && app.signal.send({ type: 'relay', to, payload }),
+      send: sendRelays,
     });
   } else {
     app.e2eeOn = false;
@@ -580,7 +643,6 @@ function onWelcome(msg) {
     app.e2ee = null;
   }
   updateE2eeUi();
-  refreshVerification();
   chat.start({
     enabled: app.roomInfo.chat_enabled !== false, canSend: canChat, e2ee: app.e2eeOn,
     selfId: app.participantId, selfName: typeof msg.name === 'string' && msg.name ? msg.name : app.name,
@@ -730,7 +792,15 @@ function onSignalClose() {
   $('rejoin').focus();
 }
 
-// For the E2EE milestone: key exchange messages arrive here.
+// The worker's relays: one `relay`, or one `relay_batch` for several (a
+// rotation in a large room sends a key message to everyone at once).
+function sendRelays(list) {
+  if (!app.signal) return;
+  if (list.length === 1) app.signal.send({ type: 'relay', to: list[0].to, payload: list[0].payload });
+  else app.signal.send({ type: 'relay_batch', messages: list.map((m) => ({ to: m.to, payload: m.payload })) });
+}
+
+// Key exchange messages arrive here.
 function onRelay(msg) {
   if (app.e2eeOn && app.e2ee && typeof msg.from === 'string') app.e2ee.relay(msg.from, msg.payload);
   if (typeof app.onRelay === 'function') app.onRelay(msg.from, msg.payload);
@@ -745,6 +815,7 @@ function normalizeParticipant(p) {
     role: p.role ?? null,
     slot: Number.isInteger(p.slot) ? p.slot : null,
     publicKey: typeof p.public_key === 'string' ? p.public_key : null,
+    signingKey: typeof p.signing_key === 'string' ? p.signing_key : null,
     tracks: Array.isArray(p.tracks) ? p.tracks.filter((t) => t && typeof t === 'object') : [],
   };
 }
@@ -763,7 +834,7 @@ function trackState(p, kind) {
 }
 
 function ensureRemoteTile(p) {
-  const t = tiles.ensure(p.id, { name: p.name });
+  const t = tiles.ensure(p.id, { name: displayName(p) });
   t.setMicMuted(trackState(p, 'audio') !== 'on');
   t.setVideoOff(trackState(p, 'video') === 'muted');
   return t;
@@ -772,13 +843,18 @@ function ensureRemoteTile(p) {
 function onParticipantJoined(raw) {
   if (app.state !== 'joined' || !raw || !raw.id || raw.id === app.participantId) return;
   const p = normalizeParticipant(raw);
+  if (app.e2eeOn && app.e2ee) {
+    // The worker keeps the key an id came with; a second join for a present
+    // id never changes what it uses (it raises the alarm instead).
+    app.e2ee.joined(p);
+    const old = app.participants.get(p.id);
+    if (old) return;
+  }
   app.participants.set(p.id, p);
-  if (app.e2eeOn && app.e2ee) app.e2ee.joined(p);
-  refreshVerification();
   ensureRemoteTile(p);
   syncRemoteTracks();
   renderParticipants();
-  notify(`${p.name} joined`);
+  notify(`${displayName(p)} joined`);
 }
 
 function onParticipantLeft(id) {
@@ -786,13 +862,12 @@ function onParticipantLeft(id) {
   const p = app.participants.get(id);
   app.participants.delete(id);
   if (app.e2eeOn && app.e2ee && p) app.e2ee.left(id);
-  refreshVerification();
   tiles.remove(id);
   app.levels.delete(id);
   app.lastLoud.delete(id);
   if (app.activeSpeaker === id) app.activeSpeaker = null;
   renderParticipants();
-  if (p) notify(`${p.name} left`);
+  if (p) notify(`${displayName(p)} left`);
 }
 
 function onTracksUpdated(id, tracks) {
@@ -813,6 +888,9 @@ function syncRemoteTracks() {
   app.audioReceivers = [];
   for (const t of list) {
     if (t.participantId === app.participantId) continue;
+    // E2EE: a track is rendered only once the worker confirmed that its
+    // decrypting transform runs (never raw frames from the server).
+    if (!t.ready) continue;
     const w = want.get(t.participantId) || { audio: null, video: null };
     if (!w[t.kind]) w[t.kind] = t.track;
     want.set(t.participantId, w);
@@ -844,7 +922,7 @@ function renderParticipants() {
     });
   }
   for (const p of app.participants.values()) {
-    rows.push({ id: p.id, name: p.name, self: false, role: roleLabel(p.role), audio: trackState(p, 'audio'), video: trackState(p, 'video') });
+    rows.push({ id: p.id, name: displayName(p), self: false, role: roleLabel(p.role), audio: trackState(p, 'audio'), video: trackState(p, 'video') });
   }
   for (const r of rows) {
     const li = document.createElement('li');
@@ -871,10 +949,13 @@ function renderParticipants() {
       fp.dataset.testid = 'fingerprint';
       const value = app.verify.fingerprints[r.id];
       const status = r.self ? { ok: true } : (app.e2ee && app.e2ee.peerStatus.get(r.id));
-      const bad = !value || (status && status.ok === false);
-      fp.dataset.verified = bad ? 'false' : 'true';
-      fp.textContent = bad ? 'No end-to-end encryption: not verified' : value;
-      fp.title = bad ? 'This participant has no valid key: it receives no keys and nothing it sends is shown.'
+      const keyless = !r.self && (app.verify.excluded.includes(r.id) || (status && status.ok === false));
+      const waiting = !r.self && !keyless && typeof app.verify.names[r.id] !== 'string';
+      fp.dataset.verified = keyless || !value ? 'false' : 'true';
+      fp.dataset.keyless = keyless ? 'true' : 'false';
+      fp.textContent = keyless ? 'No end-to-end encryption: receives no keys, not in the security code'
+        : !value ? 'Checking keys…' : waiting ? `${value} (waiting for its sealed name)` : value;
+      fp.title = keyless ? 'This participant has no valid key: it receives no keys and nothing it sends is shown.'
         : 'Key fingerprint for this call';
       text.append(fp);
     }
@@ -1027,12 +1108,16 @@ function teardownCall() {
   app.sessionId = null;
   chat.stop();
   app.slot = null;
-  app.verify = { code: null, error: null, fingerprints: {} };
-  app.verifySeq++;
+  app.verify = emptyVerify();
+  app.shownCode = null;
   mediaHooks.pcConfig = {};
   mediaHooks.onSender = null;
   mediaHooks.onReceiver = null;
   mediaHooks.onReceiverOwner = null;
+  mediaHooks.receiverReady = null;
+  $('e2ee-alarm').hidden = true;
+  $('code-changed').hidden = true;
+  $('test-mode-banner').hidden = true;
   updateE2eeUi();
   $('enable-audio').hidden = true;
   $('e2ee-notice').hidden = true;
@@ -1231,24 +1316,47 @@ function updateE2eeUi() {
   $('e2ee-panel').hidden = !app.e2eeOn;
   const codeEl = $('security-code');
   const v = app.verify;
-  codeEl.textContent = v.code || (v.error ? 'Unavailable: a participant has no valid key' : 'Computing…');
-  codeEl.dataset.state = v.code ? 'ok' : v.error ? 'error' : 'pending';
+  const ready = v.code && v.complete;
+  codeEl.textContent = ready ? v.code : v.status ? `Unavailable (${v.status})` : 'Waiting for everyone\'s keys…';
+  codeEl.dataset.state = ready ? 'ok' : v.status ? 'error' : 'pending';
 }
 
-// Recomputed on every join and leave (docs/e2ee.md 10.2).
-async function refreshVerification() {
-  const seq = ++app.verifySeq;
-  if (!app.e2eeOn || !app.e2ee || !app.participantId || !app.sessionId) {
-    updateE2eeUi();
-    return;
+// From the worker, on every roster or key change (docs/e2ee.md 10.2). A code
+// that differs from the last one shown asks everyone to compare again.
+function onVerification(v) {
+  app.verify = {
+    code: typeof v.code === 'string' ? v.code : null, status: v.status || null, complete: v.complete === true,
+    members: Array.isArray(v.members) ? v.members : [], excluded: Array.isArray(v.excluded) ? v.excluded : [],
+    names: v.names && typeof v.names === 'object' ? v.names : {},
+    fingerprints: v.fingerprints && typeof v.fingerprints === 'object' ? v.fingerprints : {},
+  };
+  if (app.verify.code && app.verify.complete) {
+    if (app.shownCode && app.shownCode !== app.verify.code) {
+      $('code-changed').hidden = false;
+      notify('Security code changed: compare again');
+    }
+    app.shownCode = app.verify.code;
   }
-  const members = [{ id: app.participantId, publicKey: app.e2ee.publicKey },
-    ...[...app.participants.values()].map((p) => ({ id: p.id, publicKey: p.publicKey }))];
-  const v = await verification(app.sessionId, members);
-  if (seq !== app.verifySeq) return;
-  app.verify = v;
+  for (const p of app.participants.values()) {
+    const t = tiles.get(p.id);
+    if (t && typeof t.setName === 'function') t.setName(displayName(p));
+  }
   updateE2eeUi();
   renderParticipants();
+}
+
+// The server tried to change the key of a participant already in the call,
+// or to bring back one who left: refused by the worker, shown to the user.
+function onE2eeAlarm(a) {
+  const p = app.participants.get(a.id);
+  const who = p ? displayName(p) : 'a participant';
+  const el = $('e2ee-alarm');
+  el.textContent = a.reason === 'rejoined'
+    ? `Warning: the server tried to bring back ${who} under the same identity after they left. This was refused. Someone may be trying to listen in: compare the security code aloud.`
+    : `Warning: this participant's key changed: the server tried to replace the encryption key of ${who}. The new key was refused. Someone may be trying to listen in: compare the security code aloud.`;
+  el.dataset.reason = a.reason || '';
+  el.hidden = false;
+  app.alarms = (app.alarms || 0) + 1;
 }
 
 function e2eeApi() {
@@ -1258,8 +1366,15 @@ function e2eeApi() {
     supported: !!e2eeSupport(),
     mode: e2eeSupport(),
     enabled: app.e2eeOn,
-    securityCode: app.e2eeOn ? app.verify.code : null,
-    fingerprints: app.e2eeOn ? { ...app.verify.fingerprints } : {},
+    securityCode: app.e2eeOn && app.verify.complete ? app.verify.code : null,
+    codeComplete: app.e2eeOn ? app.verify.complete : false,
+    codeDraft: app.e2eeOn ? app.verify.code : null, // before every member's key arrived (not shown)
+    members: app.e2eeOn ? [...app.verify.members] : [],
+    excluded: app.e2eeOn ? [...app.verify.excluded] : [],
+    names: app.e2eeOn ? { ...app.verify.names } : {},
+    alarm: $('e2ee-alarm').hidden ? null : { reason: $('e2ee-alarm').dataset.reason, text: $('e2ee-alarm').textContent },
+    codeChanged: !$('code-changed').hidden,
+    testMode: app.testMode,
     drops: st ? { ...st.drops } : {},
     dropTotal: st ? st.dropTotal : 0,
     sendDrops: st ? { ...(st.sendDrops || {}) } : {},
@@ -1267,10 +1382,11 @@ function e2eeApi() {
     decryptedFrom: st ? JSON.parse(JSON.stringify(st.decryptedFrom || {})) : {},
     encrypted: st ? { ...st.encrypted } : { audio: 0, video: 0 },
     encryptMsPerFrame: st ? st.encryptMsPerFrame : null,
+    sign: st && st.sign ? JSON.parse(JSON.stringify(st.sign)) : null,
     key: st ? st.key : null,
     failed: s ? s.failed : null,
   };
-  if (E2EE_TEST) api.exportKeys = () => (app.e2ee ? app.e2ee.exportKeys() : Promise.resolve(null));
+  if (app.testMode) api.exportKeys = () => (app.e2ee ? app.e2ee.exportKeys() : Promise.resolve(null));
   return api;
 }
 

@@ -14,6 +14,10 @@
 //   onReceiver(receiver, kind, participantId) when an incoming track appears
 //   onReceiverOwner(receiver, participantId) when a receiver's owner is learnt or
 //                                           changes (the SFU may reuse an m-line)
+//   receiverReady(receiver) -> boolean      may its track be rendered yet? (E2EE: only
+//                                           once the worker confirmed the transform runs)
+// A hook that throws fails closed: the sender's track is removed (nothing is
+// sent untransformed) and the receiver is never reported ready.
 // Note for the E2EE work: Chromium's createEncodedStreams() also needs
 // `encodedInsertableStreams: true` in the connection config (see pcConfig);
 // RTCRtpScriptTransform does not.
@@ -21,6 +25,7 @@ export const mediaHooks = {
   onSender: null,
   onReceiver: null,
   onReceiverOwner: null,
+  receiverReady: null,
   pcConfig: {}, // extra RTCConfiguration members, merged into every connection
 };
 
@@ -38,7 +43,15 @@ export function createPeerConnection() {
 // The one place outgoing media enters a connection.
 export function attachSender(pc, track, stream) {
   const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
-  if (mediaHooks.onSender) mediaHooks.onSender(transceiver.sender, track.kind);
+  if (mediaHooks.onSender) {
+    try {
+      mediaHooks.onSender(transceiver.sender, track.kind);
+    } catch (e) {
+      console.error('sealroom: the send transform could not be installed; the track is not sent', e);
+      transceiver.sender.replaceTrack(null).catch(() => {});
+      transceiver.direction = 'inactive';
+    }
+  }
   return transceiver;
 }
 
@@ -53,7 +66,22 @@ export function attachReceiver(receiver, participantId) {
     return;
   }
   seenReceivers.set(receiver, participantId || null);
-  if (mediaHooks.onReceiver) mediaHooks.onReceiver(receiver, receiver.track.kind, participantId);
+  if (mediaHooks.onReceiver) {
+    try {
+      mediaHooks.onReceiver(receiver, receiver.track.kind, participantId);
+    } catch (e) {
+      failedReceivers.add(receiver);
+      console.error('sealroom: the receive transform could not be installed; the track is not shown', e);
+    }
+  }
+}
+const failedReceivers = new WeakSet();
+
+// May this receiver's track be rendered? Never if its hook failed; with a
+// receiverReady hook, only once that says so.
+export function receiverReady(receiver) {
+  if (failedReceivers.has(receiver)) return false;
+  return mediaHooks.receiverReady ? mediaHooks.receiverReady(receiver) === true : true;
 }
 
 // Reads, per m-section of an SDP: mid, kind, direction, port-0 (rejected) and
@@ -260,7 +288,7 @@ export class Subscriber {
         (fallbackOwner ? fallbackOwner(t.mid) : null);
       if (!participantId) continue;
       attachReceiver(t.receiver, participantId);
-      out.push({ participantId, kind: track.kind, mid: t.mid, track, receiver: t.receiver });
+      out.push({ participantId, kind: track.kind, mid: t.mid, track, receiver: t.receiver, ready: receiverReady(t.receiver) });
     }
     return out;
   }

@@ -1,0 +1,350 @@
+// The attacks of a hostile server on the meeting page's real E2EE worker
+// (web/meeting/e2ee-worker.js, in node worker threads), driven with the
+// page's own messages. The test plays the server: it routes relays, makes up
+// roster events, drops acks and replays recorded key messages. Each test
+// performs one attack of the review (docs/e2ee.md 12) and shows it now fails.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+
+import { readyWorker } from '../lib/e2ee-worker.mjs';
+import { generateKeyPair, base64Encode, Signer } from '../../web/e2ee/index.js';
+
+const workers = [];
+after(async () => { for (const w of workers) await w.stop(); });
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The server: members, slots, relay routing with a filter the attack sets.
+class Room {
+  constructor() {
+    this.sid = `session-${randomUUID()}`;
+    this.members = new Map(); // id -> {id, slot, w, name}
+    this.nextSlot = 1;
+    this.filter = () => true;   // (from, to, payload) -> deliver?
+    this.sent = [];             // every relay made: {from, to, payload, at}
+  }
+
+  route(from, list) {
+    for (const { to, payload } of list) {
+      this.sent.push({ from, to, payload, at: Date.now() });
+      if (!this.filter(from, to, payload)) continue;
+      const m = this.members.get(to);
+      if (m && m.w) m.w.post({ op: 'relay', from, payload });
+    }
+  }
+
+  peerOf(m) { return { id: m.id, slot: m.slot, publicKey: m.publicKey, signingKey: m.signingKey }; }
+
+  // An honest join: the newcomer gets the roster, everyone else `joined`.
+  async join(name, { testMode = false } = {}) {
+    const w = await readyWorker();
+    workers.push(w);
+    const m = { id: randomUUID(), slot: this.nextSlot++, w, name, publicKey: w.publicKey, signingKey: w.signingKey };
+    w.on((msg) => { if (msg.op === 'relays') this.route(m.id, msg.list); });
+    const peers = [...this.members.values()].map((x) => this.peerOf(x));
+    this.members.set(m.id, m);
+    w.post({ op: 'start', selfId: m.id, selfName: name, sessionId: this.sid, slot: m.slot, testMode, peers });
+    for (const x of this.members.values()) if (x !== m && x.w) x.w.post({ op: 'joined', peer: this.peerOf(m) });
+    return m;
+  }
+
+  leave(m) {
+    this.members.delete(m.id);
+    for (const x of this.members.values()) if (x.w) x.w.post({ op: 'left', id: m.id });
+  }
+
+  // A participant the server makes up: with a key of its own (it then gets
+  // everyone's keys, like any member) or without one (it gets nothing).
+  async ghost({ keyed }) {
+    const g = { id: randomUUID(), slot: this.nextSlot++, w: null, name: 'ghost' };
+    g.publicKey = keyed ? base64Encode((await generateKeyPair()).publicKey) : undefined;
+    g.signingKey = keyed ? base64Encode((await Signer.generateKeyPair()).publicKey) : undefined;
+    return g;
+  }
+
+  tell(m, op, extra) { m.w.post({ op, ...extra }); }
+}
+
+// Resolves when every member's latest verify is complete; returns the codes.
+async function settledCodes(members, timeoutMs = 5000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = members.map((m) => m.w.last('verify'));
+    if (v.every((x) => x && x.complete && x.code && x.members.length === members.length)) return v.map((x) => x.code);
+    if (Date.now() - t0 > timeoutMs) throw new Error(`codes did not settle: ${JSON.stringify(v)}`);
+    await sleep(20);
+  }
+}
+
+// The worker's latest verify once it satisfies pred (it may already have).
+async function verifyWhen(w, pred, timeoutMs = 5000) {
+  const t0 = Date.now();
+  for (;;) {
+    const v = w.last('verify');
+    if (v && pred(v)) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`verify never satisfied the test: ${JSON.stringify(v)}`);
+    await sleep(20);
+  }
+}
+
+const currentEpoch = (m) => { const s = m.w.last('stats'); return s && s.key ? s.key.epoch : null; };
+
+test('honest call: every worker computes the same complete code over the sealed names', async () => {
+  const room = new Room();
+  const a = await room.join('Ann'), b = await room.join('Bob'), c = await room.join('Cleo');
+  const codes = await settledCodes([a, b, c]);
+  assert.equal(new Set(codes).size, 1, `codes differ: ${codes}`);
+  const v = b.w.last('verify');
+  assert.equal(v.names[a.id], 'Ann');
+  assert.equal(v.names[c.id], 'Cleo');
+});
+
+// Hole 1: the welcome gives V the server's key for P and P the server's key
+// for V; later the server sends a second participant_joined with the real
+// keys so that a page computing the code from its latest roster shows equal,
+// honest-looking codes. The worker keeps the key it uses, raises the alarm,
+// and the codes stay different.
+test('hole 1: a second participant_joined with another key is refused, alarms, and the codes stay different', async () => {
+  const room = new Room();
+  const v = await room.join('Vic');
+  const mV = await readyWorker(); workers.push(mV); // the server, as P towards V
+  const mP = await readyWorker(); workers.push(mP); // the server, as V towards P
+  const p = await readyWorker(); workers.push(p);   // the real P
+  const pId = randomUUID(), pSlot = 7;
+  // The server relays each side to its impostor (wired before anyone sends).
+  const wire = (w, fromId, toW) => w.on((msg) => {
+    if (msg.op === 'relays') for (const r of msg.list) toW.post({ op: 'relay', from: fromId, payload: r.payload });
+  });
+  wire(v.w, v.id, mV); wire(mV, pId, v.w); wire(p, pId, mP); wire(mP, v.id, p);
+  // V is told P joined, with the server's key; P's welcome lists V with the server's other key.
+  mV.post({ op: 'start', selfId: pId, selfName: 'Pat', sessionId: room.sid, slot: pSlot, peers: [room.peerOf(room.members.get(v.id))] });
+  mP.post({ op: 'start', selfId: v.id, selfName: 'Vic', sessionId: room.sid, slot: v.slot, peers: [{ id: pId, slot: pSlot, publicKey: p.publicKey, signingKey: p.signingKey }] });
+  v.w.post({ op: 'joined', peer: { id: pId, slot: pSlot, publicKey: mV.publicKey, signingKey: mV.signingKey } });
+  p.post({ op: 'start', selfId: pId, selfName: 'Pat', sessionId: room.sid, slot: pSlot, peers: [{ id: v.id, slot: v.slot, publicKey: mP.publicKey, signingKey: mP.signingKey }] });
+  const before = await Promise.all([
+    verifyWhen(v.w, (x) => x.complete && x.members.length === 2), verifyWhen(p, (x) => x.complete && x.members.length === 2),
+  ]);
+  assert.notEqual(before[0].code, before[1].code, 'the substitution must show as different codes');
+  // Now the "honest-looking" second join with the real keys.
+  const alarmV = v.w.next('alarm'), alarmP = p.next('alarm');
+  v.w.post({ op: 'joined', peer: { id: pId, slot: pSlot, publicKey: p.publicKey, signingKey: p.signingKey } });
+  p.post({ op: 'joined', peer: { id: v.id, slot: v.slot, publicKey: v.publicKey, signingKey: v.signingKey } });
+  assert.equal((await alarmV).reason, 'key_changed');
+  assert.equal((await alarmP).reason, 'key_changed');
+  await sleep(100);
+  assert.equal(v.w.last('verify').code, before[0].code, "V's code must still cover the key its pairwise key uses");
+  assert.equal(p.last('verify').code, before[1].code);
+  assert.notEqual(v.w.last('verify').code, p.last('verify').code);
+});
+
+test('hole 1: a participant who left cannot be brought back under the same id', async () => {
+  const room = new Room();
+  const a = await room.join('Ann'), b = await room.join('Bob');
+  await settledCodes([a, b]);
+  room.leave(b);
+  const alarm = a.w.next('alarm');
+  const forged = await readyWorker(); workers.push(forged);
+  a.w.post({ op: 'joined', peer: { id: b.id, slot: b.slot, publicKey: forged.publicKey, signingKey: forged.signingKey } });
+  assert.equal((await alarm).reason, 'rejoined');
+});
+
+// Hole 2: after L leaves, a server that drops every ack and sends keyless
+// ghost joins/leaves every 300 ms kept S on L's key for over 6 s.
+test('hole 2: ghost churn cannot postpone the switch after a leave (keyless ghosts start no rotation)', async () => {
+  const room = new Room();
+  const s = await room.join('Sam'), v = await room.join('Val'), l = await room.join('Lou');
+  await settledCodes([s, v, l]);
+  room.filter = (from, to, payload) => !(to === s.id && payload.t === 'ack'); // S never gets an ack
+  const e0 = currentEpoch(s);
+  const t0 = Date.now();
+  room.leave(l);
+  const stop = Date.now() + 2500;
+  let switchedAt = null;
+  while (Date.now() < stop) {
+    const g = await room.ghost({ keyed: false });
+    s.w.post({ op: 'joined', peer: room.peerOf(g) });
+    await sleep(150);
+    s.w.post({ op: 'left', id: g.id });
+    await sleep(150);
+    if (switchedAt === null && currentEpoch(s) > e0) {
+      const st = s.w.all('stats').find((x) => x.key && x.key.epoch > e0);
+      switchedAt = st.at;
+    }
+  }
+  assert.ok(switchedAt !== null, 'S never switched to a new key');
+  const window = switchedAt - t0;
+  console.log(`# switch ${window} ms after the leave under keyless ghost churn`);
+  assert.ok(window <= 650, `switch came ${window} ms after the leave`);
+  assert.equal(s.w.last('stats').rotations, 1, 'keyless ghosts must not start rotations');
+});
+
+// The same with ghosts that have keys (they get our keys, so every leave of
+// one is a real leave): many leaves within one second; every leave is
+// followed within the bound by a switch to a key made after it, and the rate
+// of new keys stays bounded.
+test('hole 2: under churn of keyed ghosts every leave is followed by a switch within 500 ms; rotations are rate-limited', async () => {
+  const room = new Room();
+  const s = await room.join('Sam'), v = await room.join('Val');
+  await settledCodes([s, v]);
+  room.filter = (from, to, payload) => !(to === s.id && payload.t === 'ack');
+  const leaves = [];
+  const t0 = Date.now();
+  for (let i = 0; i < 20; i++) {
+    const g = await room.ghost({ keyed: true });
+    s.w.post({ op: 'joined', peer: room.peerOf(g) });
+    await sleep(25);
+    s.w.post({ op: 'left', id: g.id });
+    leaves.push(Date.now());
+    await sleep(25);
+  }
+  await sleep(700);
+  // Keys S made, by epoch, with the time they were first sent.
+  const made = new Map();
+  for (const r of room.sent) if (r.from === s.id && r.payload.t === 'key' && !made.has(r.payload.e)) made.set(r.payload.e, r.at);
+  const switches = s.w.all('stats').filter((x) => x.key).map((x) => ({ at: x.at, epoch: x.key.epoch }));
+  let worst = 0;
+  for (const t of leaves) {
+    // The first moment S's current key was one first sent after this leave.
+    const sw = switches.find((x) => x.at >= t && (made.get(x.epoch) ?? -Infinity) >= t);
+    assert.ok(sw, `no switch to a fresh key after the leave at +${t - t0} ms`);
+    worst = Math.max(worst, sw.at - t);
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  console.log(`# ${leaves.length} leaves in ${((leaves.at(-1) - t0) / 1000).toFixed(2)} s: worst leave-to-switch ${worst} ms; ${made.size} keys made in ${elapsed.toFixed(1)} s`);
+  assert.ok(worst <= 650, `worst leave-to-switch ${worst} ms`);
+  assert.ok(made.size <= Math.ceil(elapsed * 10) + 2, `too many rotations: ${made.size} in ${elapsed} s`);
+});
+
+// Hole 3 at the worker: a recorded key message replayed later is refused
+// (never acknowledged), even though it authenticates.
+test('hole 3: a recorded key message replayed after rotations is refused', async () => {
+  const room = new Room();
+  const p = await room.join('Pat'), v = await room.join('Vic');
+  await settledCodes([p, v]);
+  const recorded = room.sent.find((r) => r.from === p.id && r.to === v.id && r.payload.t === 'key');
+  assert.ok(recorded);
+  // Rotations past the receiver's table (6 keys), so that P's first key is
+  // gone at V; a replay must not bring it back.
+  for (let i = 0; i < 8; i++) {
+    const g = await room.ghost({ keyed: true });
+    p.w.post({ op: 'joined', peer: room.peerOf(g) }); v.w.post({ op: 'joined', peer: room.peerOf(g) });
+    await sleep(30);
+    p.w.post({ op: 'left', id: g.id }); v.w.post({ op: 'left', id: g.id });
+    await sleep(170);
+  }
+  await sleep(400);
+  const acksOf = () => room.sent.filter((r) => r.from === v.id && r.to === p.id && r.payload.t === 'ack' && r.payload.e === recorded.payload.e).length;
+  assert.equal(acksOf(), 1, 'the genuine key message was acknowledged once');
+  v.w.post({ op: 'relay', from: p.id, payload: recorded.payload });
+  await sleep(300);
+  assert.equal(acksOf(), 1, 'the replayed key message must not be accepted');
+  assert.ok(currentEpoch(p) >= recorded.payload.e + 8, `P rotated: epoch ${currentEpoch(p)}`);
+});
+
+// Hole 5: a keyless roster entry no longer voids the code; it is listed apart.
+test('hole 5: a keyless participant is excluded from keys and the code, which stays available', async () => {
+  const room = new Room();
+  const a = await room.join('Ann'), b = await room.join('Bob');
+  const codes = await settledCodes([a, b]);
+  const g = await room.ghost({ keyed: false });
+  a.w.post({ op: 'joined', peer: room.peerOf(g) });
+  const v = await a.w.next('verify', (x) => x.excluded.includes(g.id));
+  assert.ok(v.complete && v.code, 'the code must stay available');
+  assert.equal(v.code, codes[0], 'a keyless entry is not part of the code');
+  assert.ok(!room.sent.some((r) => r.to === g.id), 'no key goes to a keyless participant');
+});
+
+// Item 8: a participant that sends nothing must stay readable after many joins.
+test('item 8: a silent sender stays readable by an old member after 20 joins', async () => {
+  const room = new Room();
+  const q = await room.join('Quiet'), o = await room.join('Old');
+  await settledCodes([q, o]);
+  for (let i = 0; i < 20; i++) {
+    const g = await room.ghost({ keyed: true });
+    q.w.post({ op: 'joined', peer: room.peerOf(g) }); o.w.post({ op: 'joined', peer: room.peerOf(g) });
+  }
+  await sleep(300);
+  q.w.post({ op: 'chatSeal', reqId: 1, text: 'still here' });
+  const sealed = await q.w.next('chatSeal');
+  assert.ok(sealed.payload, `seal failed: ${sealed.status}`);
+  o.w.post({ op: 'chatOpen', reqId: 2, from: q.id, payload: sealed.payload });
+  const opened = await o.w.next('chatOpen');
+  assert.equal(opened.ok, true, `open failed: ${opened.status}`);
+  assert.equal(opened.text, 'still here');
+  assert.ok(Math.abs(opened.time - Date.now()) < 5000, 'the sender time travels sealed');
+});
+
+// Hole 7: keys are exported only in test mode, and only one's own.
+test('hole 7: exportKeys gives nothing outside test mode and only the own keys in it', async () => {
+  const room = new Room();
+  const a = await room.join('Ann'), b = await room.join('Bob', { testMode: true });
+  await settledCodes([a, b]);
+  a.w.post({ op: 'exportKeys', reqId: 1 });
+  assert.equal((await a.w.next('exportKeys')).keys, null);
+  b.w.post({ op: 'exportKeys', reqId: 2 });
+  const k = (await b.w.next('exportKeys')).keys;
+  assert.ok(k && k.self && k.self.baseKey, 'own key exported in test mode');
+  assert.deepEqual(Object.keys(k).sort(), ['pending', 'self']);
+});
+
+// Sender authentication (docs/e2ee-sender-auth.md): a member M holds S's
+// SFrame key (every member does) and forges S's audio: frames that decrypt
+// perfectly under S's key. V's worker passes S's genuine frames (listed in
+// S's signed statements) and drops every forged one.
+test('sender authentication: a member forging another member\'s audio is caught', async () => {
+  const E = await import('../../web/e2ee/index.js');
+  const room = new Room();
+  const s = await room.join('Sam', { testMode: true }), v = await room.join('Val'), m = await room.join('Mal');
+  await settledCodes([s, v, m]);
+  // S's outgoing audio through its worker's real send transform.
+  const sendIn = new TransformStream(), sendOut = new TransformStream();
+  s.w.worker.postMessage({ op: 'stream', role: 'send', kind: 'audio', rid: 'send-1', owner: null,
+    readable: sendIn.readable, writable: sendOut.writable }, [sendIn.readable, sendOut.writable]);
+  // V's incoming track of S through its worker's real receive transform.
+  const recvIn = new TransformStream(), recvOut = new TransformStream();
+  v.w.worker.postMessage({ op: 'stream', role: 'recv', kind: 'audio', rid: 'recv-1', owner: s.id,
+    readable: recvIn.readable, writable: recvOut.writable }, [recvIn.readable, recvOut.writable]);
+  const toS = sendIn.writable.getWriter(), toV = recvIn.writable.getWriter();
+  const fromS = sendOut.readable.getReader();
+  const passed = [];
+  (async () => { const r = recvOut.readable.getReader(); for (;;) { const x = await r.read(); if (x.done) break; passed.push(new Uint8Array(x.value.data)); } })();
+
+  const opus = (i, tag) => { const b = new Uint8Array(40); b[0] = 0x78; b[1] = tag; b[2] = i & 0xff; return b; };
+  // M has S's current key (here through S's own test-mode export: the same key M received).
+  s.w.post({ op: 'exportKeys', reqId: 1 });
+  const k = (await s.w.next('exportKeys')).keys.self;
+  const kid = E.kidMake(s.slot, k.generation, k.step);
+  const key = await E.deriveSFrameKey(E.fromHex(k.baseKey), kid, E.SUITE_WIRE);
+  let forged = 0, genuine = 0;
+  for (let i = 0; i < 60; i++) {
+    await toS.write({ data: opus(i, 0x01).buffer, type: 'key' });
+    const enc = await fromS.read();
+    const wire = new Uint8Array(enc.value.data);
+    const h = E.parseFrame('opus', wire).header;
+    if (i % 3 === 2) {
+      // M replaces this frame with its own, under S's key and S's (KID, CTR).
+      const fake = await E.encryptFrame(key, 'opus', h.ctr, opus(i, 0xee));
+      await toV.write({ data: fake.buffer });
+      forged++;
+    } else {
+      await toV.write({ data: wire.slice().buffer });
+      genuine++;
+    }
+    // Also frames at CTRs S never used.
+    if (i % 10 === 5) { await toV.write({ data: (await E.encryptFrame(key, 'opus', 100000n + BigInt(i), opus(i, 0xef))).buffer }); forged++; }
+    await sleep(20);
+  }
+  await sleep(800); // past the hold delay: every verdict is in
+  v.w.post({ op: 'exportKeys', reqId: 2 }); // nudge; stats come every second
+  await sleep(1200);
+  const st = v.w.last('stats');
+  const fakes = passed.filter((b) => b[1] === 0xee || b[1] === 0xef).length;
+  const real = passed.filter((b) => b[1] === 0x01).length;
+  console.log(`# forgery: ${genuine} genuine and ${forged} forged frames sent to V; V passed ${real} genuine, ${fakes} forged; ` +
+    `sign drops ${JSON.stringify(st.sign.drops)}; S signs ${st.sign ? s.w.last('stats').sign.signMsPerFrame.toFixed(3) : '?'} ms/frame, ` +
+    `V waits ${st.sign.verifyWaitMsPerFrame.toFixed(1)} ms/frame for the statement`);
+  assert.equal(fakes, 0, 'a forged frame reached the decoder');
+  assert.equal(real, genuine, 'every genuine frame passes');
+  assert.equal((st.sign.drops.reject || 0) + (st.sign.drops.unsigned || 0), forged, JSON.stringify(st.sign.drops));
+});
