@@ -67,7 +67,7 @@ describe('chat', () => {
   async function waitKeys(people, timeout = 20000) {
     await Promise.all(people.map((p) => p.page.waitForFunction((ids) => {
       const e = window.sealroom.e2ee;
-      return e.codeComplete && ids.every((id) => e.members.includes(id));
+      return ids.every((id) => typeof e.names[id] === 'string');
     }, people.map((q) => q.id), { timeout })));
   }
 
@@ -132,7 +132,8 @@ describe('chat', () => {
     const [ann, bob, cleo] = people;
 
     const obs = await connectWs(s.url);
-    obs.send({ type: 'join', room: room.friendly_url, name: 'Observer', public_key: randomBytes(32).toString('base64') });
+    obs.send({ type: 'join', room: room.friendly_url, name: 'Observer', public_key: randomBytes(32).toString('base64'),
+      signing_key: randomBytes(32).toString('base64') });
     const welcome = await obs.next((m) => m.type === 'welcome' || m.type === 'error');
     assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
     for (const p of people) await p.page.waitForFunction(() => window.sealroom.participants.size === 3, null, { timeout: T });
@@ -156,20 +157,24 @@ describe('chat', () => {
     // The observer (and the server) get a sealed object only.
     const seen = await obs.next((m) => m.type === 'chat');
     assert.equal(seen.from, ann.id);
-    const pl = seen.payload;
+    // A sealed message (docs/e2ee.md 9) signed by its sender (docs/e2ee-sender-auth.md 10).
+    assert.equal(seen.payload.t, 'schat');
+    assert.equal(Buffer.from(seen.payload.s, 'base64').length, 64);
+    const pl = seen.payload.m;
     assert.equal(pl.t, 'chat');
-    assert.equal(pl.v, 1);
-    assert.ok(Number.isInteger(pl.g) && Number.isInteger(pl.r));
+    assert.equal(pl.v, 2);
+    assert.ok(Number.isInteger(pl.e) && Number.isInteger(pl.r));
     assert.equal(Buffer.from(pl.n, 'base64').length, 12);
     const c = Buffer.from(pl.c, 'base64');
-    assert.equal(c.length, 1 + 4 + Buffer.byteLength(secret) + 16);
+    assert.equal(c.length, 1 + 4 + 8 + Buffer.byteLength(secret) + 16);
     assert.equal(c.includes(Buffer.from(secret)), false);
     assert.equal(c.includes(Buffer.from('4711')), false);
     assert.equal(JSON.stringify(seen).includes('4711'), false);
-    assert.deepEqual(Object.keys(pl).sort(), ['c', 'g', 'n', 'r', 't', 'v']);
+    assert.deepEqual(Object.keys(pl).sort(), ['c', 'e', 'n', 'r', 't', 'v']);
 
-    // A forged sealed message (no valid key or tag) is dropped and counted.
-    obs.send({ type: 'chat', payload: { t: 'chat', v: 1, g: pl.g, r: pl.r, n: randomBytes(12).toString('base64'), c: randomBytes(40).toString('base64') } });
+    // A forged sealed message (no valid key, tag or signature) is dropped and counted.
+    obs.send({ type: 'chat', payload: { t: 'schat', v: 1, s: randomBytes(64).toString('base64'),
+      m: { t: 'chat', v: 2, e: pl.e, r: pl.r, n: randomBytes(12).toString('base64'), c: randomBytes(40).toString('base64') } } });
     for (const p of [ann, bob, cleo]) {
       await p.page.waitForFunction(() => window.sealroom.chat.failed === 1, null, { timeout: T });
       assert.equal((await chatOf(p.page)).messages.length, 1);

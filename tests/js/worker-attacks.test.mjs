@@ -348,3 +348,37 @@ test('sender authentication: a member forging another member\'s audio is caught'
   assert.equal(real, genuine, 'every genuine frame passes');
   assert.equal((st.sign.drops.reject || 0) + (st.sign.drops.unsigned || 0), forged, JSON.stringify(st.sign.drops));
 });
+
+// Sender authentication of chat: M holds S's chat key (every member does) and
+// writes in S's name. Sealed correctly, signed with any key but S's (or not
+// signed at all), it is refused; S's own message opens.
+test('sender authentication: a member forging another member\'s chat is refused', async () => {
+  const E = await import('../../web/e2ee/index.js');
+  const room = new Room();
+  const s = await room.join('Sam', { testMode: true }), v = await room.join('Val'), m = await room.join('Mal');
+  await settledCodes([s, v, m]);
+  s.w.post({ op: 'chatSeal', reqId: 1, text: 'genuine' });
+  const genuine = (await s.w.next('chatSeal')).payload;
+  assert.equal(genuine.t, 'schat');
+  s.w.post({ op: 'exportKeys', reqId: 2 });
+  const k = (await s.w.next('exportKeys')).keys.self;
+  const key = await E.chatKey(E.fromHex(k.baseKey), room.sid);
+  const forgedInner = await E.sealChat(key, { senderId: s.id, epoch: k.epoch, step: k.step, type: E.CHAT_TEXT, seq: 1000, body: 'forged by Mal' });
+  const mallory = await E.Signer.create({ senderId: s.id, sessionId: room.sid, keyPair: await E.Signer.generateKeyPair() });
+  const cases = [
+    ['signed by another key', await mallory.signChat(forgedInner)],
+    ['not signed', forgedInner],
+    ["S's signature on another message", { ...genuine, m: forgedInner }],
+  ];
+  let id = 10;
+  for (const [what, payload] of cases) {
+    v.w.post({ op: 'chatOpen', reqId: ++id, from: s.id, payload });
+    const r = await v.w.next('chatOpen', (x) => x.reqId === id);
+    assert.equal(r.ok, false, `${what}: opened`);
+    console.log(`# forged chat (${what}): refused with ${r.status}`);
+  }
+  v.w.post({ op: 'chatOpen', reqId: 99, from: s.id, payload: genuine });
+  const ok = await v.w.next('chatOpen', (x) => x.reqId === 99);
+  assert.equal(ok.ok, true, ok.status);
+  assert.equal(ok.text, 'genuine');
+});

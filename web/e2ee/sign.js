@@ -26,6 +26,12 @@
 //     .publicKey                   Uint8Array(32): announce as join.signing_key (base64)
 //     await .add(kid, ctr, wire)   -> payload | null (a payload: broadcast it now)
 //     await .flush()               -> payload | null; call every SIGN.INTERVAL_MS while sending
+//     await .signChat(chatPayload) -> {"t":"schat","v":1,"m":chatPayload,"s":b64(signature)}
+//                                  a sealed chat message (docs/e2ee.md 9) signed by its sender
+//   chatSignatureInput(senderId, sessionId, chatPayload) -> Uint8Array the signed bytes
+//   await openSignedChat(verifier, wrapper) -> the inner chat payload, once the signature
+//                                  verifies with the sender's key; SRE_ERR_JSON (not a signed
+//                                  chat), SRE_ERR_BASE64, SRE_ERR_AUTH (bad signature)
 //   class Verifier                 one per remote sender
 //     await Verifier.create({senderId, sessionId, publicKey, delayMs?, timers?, now?})
 //     await .statement(p)          accepts a statement relayed from that sender and resolves
@@ -230,6 +236,46 @@ class Queue {
   }
 }
 
+// ---- Signed chat (docs/e2ee-sender-auth.md 10) ----
+
+const CHAT_SIG_LABEL = ascii('sealroom chat sig v1');
+const CHAT_WRAP_MEMBERS = ['t', 'v', 'm', 's'];
+
+// label || u8(len sid) || sid || sender id || u32(e) || u8(r) || nonce || c:
+// every field of the sealed message that the receiver uses to open it.
+export function chatSignatureInput(senderId, sessionId, m) {
+  const { id, sid } = idBytes(senderId, sessionId);
+  if (!m || typeof m !== 'object' || m.t !== 'chat' || !Number.isInteger(m.e) || m.e < 1 || m.e > 0xffffffff ||
+      !Number.isInteger(m.r) || m.r < 0 || m.r > 255 || typeof m.n !== 'string' || typeof m.c !== 'string') {
+    throw jsonError('not a sealed chat payload');
+  }
+  let nonce, c;
+  try {
+    nonce = base64Decode(m.n);
+    c = base64Decode(m.c);
+  } catch {
+    throw new E2eeError(Status.BASE64, 'chat nonce or ciphertext');
+  }
+  const e = new Uint8Array(4);
+  new DataView(e.buffer).setUint32(0, m.e);
+  return concat(CHAT_SIG_LABEL, u8(sid.length), sid, id, e, u8(m.r), nonce, c);
+}
+
+export async function openSignedChat(verifier, w) {
+  if (!w || typeof w !== 'object' || Array.isArray(w) || w.t !== 'schat') throw jsonError('not a signed chat');
+  const keys = Object.keys(w);
+  if (keys.length !== CHAT_WRAP_MEMBERS.length || !CHAT_WRAP_MEMBERS.every((k) => keys.includes(k))) throw jsonError('signed chat members');
+  if (w.v !== 1) throw new E2eeError(Status.VERSION, 'signed chat version');
+  if (typeof w.s !== 'string' || w.s.length !== S_B64_LEN) throw new E2eeError(Status.BASE64, 'signature');
+  let sig;
+  try { sig = base64Decode(w.s); } catch { throw new E2eeError(Status.BASE64, 'signature'); }
+  if (sig.length !== SIGN.SIG_LEN) throw new E2eeError(Status.BASE64, 'signature');
+  if (!(await verifier.verifyBytes(chatSignatureInput(verifier.senderId, verifier.sessionId, w.m), sig))) {
+    throw new E2eeError(Status.AUTH, 'chat signature');
+  }
+  return w.m;
+}
+
 export class Signer {
   #key;
   #id;
@@ -282,6 +328,12 @@ export class Signer {
 
   get pending() {
     return this.#hashes.length;
+  }
+
+  async signChat(m) {
+    const input = chatSignatureInput(new TextDecoder().decode(this.#id), this.#sid, m);
+    const sig = new Uint8Array(await subtle.sign('Ed25519', this.#key, input));
+    return { t: 'schat', v: 1, m, s: base64Encode(sig) };
   }
 
   async add(kid, ctr, wire) {
@@ -354,7 +406,19 @@ export class Verifier {
     } catch {
       throw new E2eeError(Status.BAD_PUBLIC_KEY, 'signing key');
     }
-    return new Verifier(key, id, sid, delayMs, timers, now);
+    const v = new Verifier(key, id, sid, delayMs, timers, now);
+    v.senderId = senderId;
+    v.sessionId = sessionId;
+    return v;
+  }
+
+  // Ed25519 verification of other signed bytes of this sender (signed chat).
+  async verifyBytes(data, sig) {
+    try {
+      return await subtle.verify('Ed25519', this.#key, sig, data);
+    } catch {
+      return false;
+    }
   }
 
   statement(p) {

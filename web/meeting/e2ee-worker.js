@@ -50,7 +50,7 @@ import {
   generateKeyPair, derivePairwiseKey, sealKeyMessage, openKeyMessage, ackPayload, parsePayload,
   checkId, checkPublicKey, codecFromMimeType, securityCode, fingerprint,
   chatKey, sealChat, openChat, ChatSequence, ChatCounter, CHAT_TEXT, NAME_MAX,
-  Signer, Verifier, SIGN, parseFrame,
+  Signer, Verifier, SIGN, parseFrame, openSignedChat,
 } from '/e2ee/index.js';
 
 const st = {
@@ -634,10 +634,13 @@ async function chatSealOp({ reqId, text }) {
   const cur = st.sender.currentKey({ markUsed: true });
   try {
     const key = await chatKey(cur.baseKey, st.sessionId);
-    const payload = await sealChat(key, {
+    const sealed = await sealChat(key, {
       senderId: st.selfId, epoch: cur.epoch, step: cur.step, type: CHAT_TEXT,
       seq: st.chatCounter.next(), time: Date.now(), body: String(text ?? ''),
     });
+    // Signed by its sender: another member, who holds the chat key too,
+    // cannot write in this participant's name (docs/e2ee-sender-auth.md 10).
+    const payload = await st.signer.signChat(sealed);
     post({ op: 'chatSeal', reqId, payload });
   } catch (e) {
     post({ op: 'chatSeal', reqId, payload: null, status: statusOf(e) });
@@ -652,7 +655,7 @@ async function chatOpenOp({ reqId, from, payload }) {
   if (!st.sender || st.stopped || !peer || !peer.rx) { fail(Status.NO_KEY); return; }
   let p, base = null;
   try {
-    p = parsePayload(payload);
+    p = parsePayload(await openSignedChat(peer.verifier, payload));
     if (p.type !== 'chat') { fail(Status.JSON); return; }
     base = await peer.rx.baseKeyFor(p.epoch, p.step);
     const key = await chatKey(base, st.sessionId);
