@@ -244,4 +244,50 @@ describe('Firefox and Chromium in one call', () => {
     assert.deepEqual(cerrors, [], 'Chromium page errors');
     console.log(`# test body took ${Date.now() - t0} ms`);
   });
+
+  // docs/e2ee.md 10, 17: three Chromium pages and one Firefox page in an E2EE
+  // room agree on the security code (it covers keys, signing keys and sealed
+  // names), and Chromium decrypts and verifies Firefox's signed frames.
+  test('three Chromium and one Firefox in an E2EE room agree on the security code', { timeout: 90000 }, async () => {
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'e2ee-firefox', e2ee_enabled: true });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+    const ctx = await chrome.newContext({ viewport: { width: 640, height: 480 } });
+    const pages = [];
+    try {
+      for (const name of ['Ann', 'Bob', 'Cleo']) {
+        const page = await ctx.newPage();
+        await page.goto(`${s.url}/e2ee-firefox#e2ee`);
+        await page.fill('#name', name);
+        await page.click('#join');
+        await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
+        pages.push({ name, page, id: await page.evaluate(() => window.sealroom.participantId) });
+      }
+      const fpage = await firefox.newPage();
+      await fpage.goto(`${s.url}/e2ee-firefox#e2ee`);
+      await fpage.waitForSelector('#name');
+      await fpage.evaluate(() => window.sealroom.mediaReady);
+      await fpage.type('#name', 'Fox');
+      await fpage.click('#join');
+      await fpage.waitForFunction(() => window.sealroom.state === 'joined', { timeout: 15000, polling: 100 });
+      const foxId = await fpage.evaluate(() => window.sealroom.participantId);
+      const complete = () => {
+        const e = window.sealroom.e2ee;
+        return e.enabled && e.securityCode && e.members.length === 4 ? e.securityCode : null;
+      };
+      const codes = [];
+      for (const p of pages) codes.push(await (await p.page.waitForFunction(complete, null, { timeout: 20000 })).jsonValue());
+      codes.push(await (await fpage.waitForFunction(complete, { timeout: 20000, polling: 100 })).jsonValue());
+      assert.match(codes[0], /^(\d{5} ){11}\d{5}$/);
+      assert.equal(new Set(codes).size, 1, `codes differ: ${codes.join(' | ')}`);
+      assert.equal(await fpage.evaluate((id) => window.sealroom.e2ee.names[id], pages[0].id), 'Ann');
+      assert.equal(await pages[0].page.evaluate((id) => window.sealroom.e2ee.names[id], foxId), 'Fox');
+      // Chromium decrypts and verifies Firefox's audio (signed frames).
+      await pages[0].page.waitForFunction((id) => ((window.sealroom.e2ee.decryptedFrom[id] || {}).audio || 0) > 20, foxId, { timeout: 20000 });
+      const e = await pages[0].page.evaluate(() => window.sealroom.e2ee);
+      console.log(`# 3 Chromium + Firefox: code ${codes[0].slice(0, 11)}…; Ann decrypted from Fox ${JSON.stringify(e.decryptedFrom[foxId])}, sign ${JSON.stringify(e.sign)}`);
+      await fpage.close();
+    } finally {
+      await ctx.close();
+    }
+  });
 });
