@@ -121,6 +121,8 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
  * payloads are checked before any is sent; unknown recipients are skipped
  * and counted in one unknown_participant error. */
 void meeting_relay_batch(signal_server *srv, participant *p, json_t *messages);
+/* One payload to every other participant, each as an ordinary relay. */
+void meeting_relay_all(signal_server *srv, participant *p, json_t *payload);
 void meeting_chat(signal_server *srv, participant *p, json_t *payload);
 void meeting_media_event(signal_server *srv, const sfu_event *ev);
 /* Once a second: ends sessions whose client left a subscribe offer unanswered. */

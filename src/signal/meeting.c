@@ -519,6 +519,16 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
   session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
 }
 
+void meeting_relay_all(signal_server *srv, participant *p, json_t *payload) {
+  if (!payload_fits(payload))
+    return session_error(p->sess, "too_large", "A relay payload may be at most 16 KiB.");
+  for (participant *q = p->room->members; q; q = q->next) {
+    if (q == p) continue;
+    srv->stats.relays++;
+    session_send(q->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload", payload));
+  }
+}
+
 /* A batch of relays from one sender, delivered in order as ordinary relay
  * messages (receivers see no difference). Runs to completion on the loop, so
  * each recipient gets them in the order sent, after the sender's earlier

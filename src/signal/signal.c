@@ -78,7 +78,7 @@ static void handle(session *s, json_t *msg) {
     if (s->p) return session_error(s, "already_joined", "This connection has already joined a room.");
     return meeting_join(srv, s, msg);
   }
-  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "relay_batch", "chat", "leave"};
+  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "relay_batch", "relay_all", "chat", "leave"};
   bool is_known = false;
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= strcmp(type, known[i]) == 0;
   if (!is_known) return session_error(s, "unknown_type", "Unknown message type.");
@@ -113,6 +113,14 @@ static void handle(session *s, json_t *msg) {
     if (!to || !payload) return session_error(s, "bad_message", "relay needs \"to\" and \"payload\".");
     if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many relays.");
     meeting_relay(srv, p, to, payload);
+  } else if (strcmp(type, "relay_all") == 0) {
+    /* One payload to everyone else in the room (the signed statements of
+     * sender authentication, ~10 per second per active sender): one token,
+     * whatever the room size. */
+    json_t *payload = json_object_get(msg, "payload");
+    if (!payload) return session_error(s, "bad_message", "relay_all needs a \"payload\".");
+    if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many relays.");
+    meeting_relay_all(srv, p, payload);
   } else if (strcmp(type, "relay_batch") == 0) {
     json_t *list = json_object_get(msg, "messages");
     size_t n = json_array_size(list);

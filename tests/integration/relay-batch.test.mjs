@@ -96,6 +96,20 @@ describe('relay_batch', () => {
     await until('c has 1', () => relaysIn(c).length === 1, 3000);
   });
 
+  test('relay_all delivers one payload to everyone else as a relay, and refuses an oversized one', async () => {
+    const [a, b, c] = people;
+    for (const p of people) p.c.messages.length = 0;
+    a.c.send({ type: 'relay_all', payload: { t: 'sig', n: 7 } });
+    await until('everyone else has it', () => people.slice(1).every((p) => relaysIn(p).length === 1) || 'not yet', 5000);
+    for (const p of [b, c]) assert.deepEqual(relaysIn(p)[0], { type: 'relay', from: a.id, payload: { t: 'sig', n: 7 } });
+    assert.equal(relaysIn(a).length, 0, 'not echoed to the sender');
+    a.c.send({ type: 'relay_all', payload: { big: 'x'.repeat(17000) } });
+    const err = await a.c.next((m) => m.type === 'error', 3000);
+    assert.equal(err.code, 'too_large');
+    a.c.send({ type: 'relay_all' });
+    assert.equal((await a.c.next((m) => m.type === 'error', 3000)).code, 'bad_message');
+  });
+
   test('unknown recipients are skipped and counted; the rest is delivered', async () => {
     const [a, b] = people;
     for (const p of [a, b]) p.c.messages.length = 0;
