@@ -180,11 +180,12 @@ function checkChurn({ leaves, switches, made }) {
     assert.ok(next !== undefined, `no switch after the leave at ${l} ms`);
     assert.ok(next - l <= 500, `leave at ${l} ms switched only at ${next} ms`);
   }
-  // Pending keys per second: at most one per 100 ms; a key made at a deadline
-  // and used at once is counted too.
+  // Pending keys per second: at most one per 100 ms, plus the keys made at a
+  // deadline (the deadline wins over the rate limit; at most 2 per second):
+  // docs/e2ee.md 8.5.
   let worst = 0;
   for (const a of made) worst = Math.max(worst, made.filter((m) => m >= a && m < a + 1000).length);
-  assert.ok(worst <= 10, `${worst} keys made within one second`);
+  assert.ok(worst <= 12, `${worst} keys made within one second`);
   return worst;
 }
 
@@ -214,4 +215,32 @@ test('rotation tracker: joins and leaves of ids that never got our key start not
   assert.equal(t.nextWakeup(), null);
   assert.equal(tx.pending, null);
   assert.equal(tx.epoch, 1);
+});
+
+// Review finding: a join between a rate-limited leave and the coalesced fresh
+// key was left out of that key's recipients, so the newcomer never got the
+// sender's next key (and its own later leave started no rotation).
+test('rotation tracker: a join during a coalesced rotation gets the fresh key too', async () => {
+  const s = await E.Sender.create({ slot: 1 });
+  let now = 0;
+  const t = new E.RotationTracker(s, { now: () => now });
+  t.keyHolders(['A', 'L1', 'L2']);
+  await s.encrypt('opus', new Uint8Array([0x78, 1, 2, 3]));
+  let r = await t.leave('L1', ['A', 'L2'], 0);
+  await t.ack('A', r.send.epoch);
+  assert.equal(await t.ack('L2', r.send.epoch), true);
+  await s.encrypt('opus', new Uint8Array([0x78, 1, 2, 3]));
+  now = 50;
+  r = await t.leave('L2', ['A'], 50);
+  assert.equal(r.send, null, 'coalesced: no key yet');
+  now = 60;
+  await t.join('N', ['A', 'N'], 60);
+  now = 100;
+  r = await t.tick(100);
+  assert.ok(r.send, 'the fresh key is made');
+  assert.deepEqual([...r.to].sort(), ['A', 'N'], 'the newcomer gets the fresh key');
+  assert.ok(t.holders.has('N'));
+  now = 120;
+  assert.equal(await t.ack('A', r.send.epoch), false, 'still waiting for the newcomer');
+  assert.equal(await t.ack('N', r.send.epoch), true);
 });

@@ -330,6 +330,9 @@ export class RotationTracker {
       this._recipients.push(id);
     } else {
       this.holders.add(id);
+      // A leave is waiting for its fresh key (rate-limited): that key must
+      // reach the newcomer too, or it would be locked out of our next key.
+      if (this._stale && !this._recipients.includes(id)) this._recipients.push(id);
     }
     return k;
   }
