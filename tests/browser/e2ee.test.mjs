@@ -71,10 +71,22 @@ describe('end-to-end encrypted call', () => {
       page.on('response', (res) => { if (res.url().includes('/e2ee/')) e2eeResponses.push(res.status()); });
       await page.goto(`${s.url}/${room.friendly_url}`);
       await page.fill('#name', name);
+      const t0 = Date.now();
       await page.click('#join');
+      // Join click to the first decoded remote video frame: in an E2EE room
+      // it includes the key exchange, the decryption and the sender
+      // authentication hold (docs/e2ee.md 17).
+      const firstFrame = name === 'Ann' ? null : await page.waitForFunction(async () => {
+        const pc = window.sealroom && window.sealroom.pcs.subscribe;
+        if (!pc) return false;
+        let frames = 0;
+        (await pc.getStats()).forEach((r) => { if (r.type === 'inbound-rtp' && r.kind === 'video') frames += r.framesDecoded || 0; });
+        return frames > 0;
+      }, null, { timeout: 20000, polling: 20 }).then(() => Date.now() - t0, () => null);
       await page.waitForFunction(() => window.sealroom && window.sealroom.state === 'joined', null, { timeout: 10000 });
-      people.push({ name, page, errors, id: await page.evaluate(() => window.sealroom.participantId) });
+      people.push({ name, page, errors, firstFrame, id: await page.evaluate(() => window.sealroom.participantId) });
     }
+    console.log(`# E2EE join click to first decoded remote video frame: ${people.slice(1).map((p) => p.firstFrame).join(' ms, ')} ms (2nd, 3rd participant)`);
     assert.ok(e2eeResponses.length > 0 && e2eeResponses.every((c) => c === 200 || c === 304), `/e2ee/ modules: ${e2eeResponses}`);
     for (const p of people) {
       const e = await e2ee(p.page);
@@ -90,7 +102,9 @@ describe('end-to-end encrypted call', () => {
       const e = await e2ee(p.page);
       assert.ok(e.encrypted.video > 0 && e.encrypted.audio > 0, `${p.name} encrypted nothing`);
       console.log(`# ${p.name}: encrypt in the worker ${e.encryptMsPerFrame.video.toFixed(3)} ms/video frame, ` +
-        `${e.encryptMsPerFrame.audio.toFixed(3)} ms/audio frame; drops ${JSON.stringify(e.drops)}`);
+        `${e.encryptMsPerFrame.audio.toFixed(3)} ms/audio frame; sign ${e.sign.signMsPerFrame.toFixed(3)} ms/frame ` +
+        `(hash + amortized Ed25519, async), verify hold ${e.sign.verifyWaitMsPerFrame.toFixed(1)} ms/frame; ` +
+        `drops ${JSON.stringify(e.drops)}, sign drops ${JSON.stringify(e.sign.drops)}`);
     }
 
     // The same non-empty security code everywhere; fingerprints of all three.

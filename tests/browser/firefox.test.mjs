@@ -266,6 +266,7 @@ describe('Firefox and Chromium in one call', () => {
       await fpage.goto(`${s.url}/e2ee-firefox#e2ee`);
       await fpage.waitForSelector('#name');
       await fpage.evaluate(() => window.sealroom.mediaReady);
+      await fpage.$eval('#name', (el) => { el.value = ''; }); // the page remembers the last name
       await fpage.type('#name', 'Fox');
       await fpage.click('#join');
       await fpage.waitForFunction(() => window.sealroom.state === 'joined', { timeout: 15000, polling: 100 });

@@ -50,6 +50,7 @@ async function participant(room, i) {
     timer: null,
   });
   w.on((m) => {
+    if (m.op === 'broadcast') { ws.send({ type: 'relay_all', payload: m.payload }); return; }
     if (m.op !== 'relays') return;
     if (m.list.length === 1) ws.send({ type: 'relay', to: m.list[0].to, payload: m.list[0].payload });
     else ws.send({ type: 'relay_batch', messages: m.list });

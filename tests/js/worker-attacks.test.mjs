@@ -41,7 +41,10 @@ class Room {
     const w = await readyWorker();
     workers.push(w);
     const m = { id: randomUUID(), slot: this.nextSlot++, w, name, publicKey: w.publicKey, signingKey: w.signingKey };
-    w.on((msg) => { if (msg.op === 'relays') this.route(m.id, msg.list); });
+    w.on((msg) => {
+      if (msg.op === 'relays') this.route(m.id, msg.list);
+      if (msg.op === 'broadcast') this.route(m.id, [...this.members.keys()].filter((id) => id !== m.id).map((to) => ({ to, payload: msg.payload })));
+    });
     const peers = [...this.members.values()].map((x) => this.peerOf(x));
     this.members.set(m.id, m);
     w.post({ op: 'start', selfId: m.id, selfName: name, sessionId: this.sid, slot: m.slot, testMode, peers });

@@ -32,6 +32,7 @@
 //   stop                             wipe everything (the page leaves)
 // Messages to the page:
 //   relays {list: [{to, payload}]}   send through the signalling relay (one batch)
+//   broadcast {payload}              send to everyone in the room (`relay_all`): statements
 //   stats {...}                      counters, every second and after key events
 //   keyframe {}                      ask for a key frame (when no transformer can)
 //   peer {id, ok, status?}           whether a participant is E2EE-capable
@@ -95,6 +96,11 @@ const st = {
   chatSeen: new ChatSequence(),   // last accepted seq per sender
 };
 
+const OVERDUE_MS = 50;          // see encryptStream
+const STATEMENT_BACKLOG = 32;    // statements of one peer waiting for verification
+const SIGN_FLUSH_MS = 50;        // statements at least this often while sending (<= SIGN.INTERVAL_MS)
+const NAME_INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g; // zero-width and bidi controls
+
 const post = (m) => self.postMessage(m);
 const count = (obj, key) => { obj[key] = (obj[key] || 0) + 1; };
 const statusOf = (e) => (e && e.status) || Status.CRYPTO;
@@ -140,7 +146,13 @@ self.onmessage = (ev) => {
     })); break;
     case 'joined': enqueue(() => joined(m.peer)); break;
     case 'left': enqueue(() => left(m.id)); break;
-    case 'relay': enqueue(() => relay(m.from, m.payload)); break;
+    case 'relay':
+      // Signed statements are verified outside the control queue (each
+      // peer's verifier has its own), so a flood of them cannot delay a
+      // rotation; a peer's backlog is bounded.
+      if (m.payload && typeof m.payload === 'object' && m.payload.t === 'sig' && st.peers.has(m.from)) statement(m.from, m.payload);
+      else enqueue(() => relay(m.from, m.payload));
+      break;
     case 'owner': if (m.rid) st.owners.set(m.rid, m.owner || null); break;
     case 'stream': attachStreams(m); break;
     case 'exportKeys': enqueue(() => exportKeys(m.reqId)); break;
@@ -243,7 +255,7 @@ async function sendKeyTo(key, ids) {
 // characters, at most NAME_MAX bytes of UTF-8, cut at a character boundary.
 function sealableName(name) {
   let out = '', bytes = 0;
-  for (const ch of String(typeof name === 'string' ? name : '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')) {
+  for (const ch of String(typeof name === 'string' ? name : '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(NAME_INVISIBLE, '')) {
     const n = new TextEncoder().encode(ch).length;
     if (bytes + n > NAME_MAX) break;
     out += ch;
@@ -261,7 +273,7 @@ async function start({ selfId, selfName, sessionId, slot, testMode, peers }) {
   st.testMode = testMode === true;
   st.signer = await Signer.create({ senderId: selfId, sessionId, keyPair: st.signKeyPair });
   st.sender = await Sender.create({ slot });
-  st.signTimer = setInterval(() => flushSignatures(), SIGN.INTERVAL_MS);
+  st.signTimer = setInterval(() => flushSignatures(), Math.min(SIGN_FLUSH_MS, SIGN.INTERVAL_MS));
   st.tracker = new RotationTracker(st.sender);
   for (const raw of peers || []) await addPeer(raw);
   // 8.4, N as sender: its first key to every present participant.
@@ -282,7 +294,7 @@ async function joined(raw) {
     if (k.rotationStarted) armWakeup();
     st.keyEvents++;
   }
-  if (fresh) await verify();
+  if (fresh) requestVerify();
   pushStats();
 }
 
@@ -291,6 +303,7 @@ async function left(id) {
   if (!peer) return;
   st.peers.delete(id);
   st.departed.add(id);
+  if (st.departed.size > 10000) st.departed.delete(st.departed.values().next().value);
   st.chatSeen.forget(id);
   if (peer.rx) {
     for (const [k, v] of Object.entries(peer.rx.drops)) st.retiredDrops[k] = (st.retiredDrops[k] || 0) + v;
@@ -304,7 +317,7 @@ async function left(id) {
     await applyTracker(await st.tracker.leave(id, capablePeers().map((p) => p.id)));
     st.keyEvents++;
   }
-  await verify();
+  requestVerify();
   pushStats();
 }
 
@@ -351,12 +364,7 @@ async function relay(from, payload) {
   const peer = st.peers.get(from);
   if (!peer || !peer.rx) return;
   if (payload && typeof payload === 'object' && payload.t === 'sig') {
-    // A signed statement of this sender's frames: releases the held frames it lists.
-    try {
-      await peer.verifier.statement(payload);
-    } catch (e) {
-      count(st.statementsBad, statusOf(e));
-    }
+    statement(from, payload);
     return;
   }
   let p;
@@ -383,10 +391,12 @@ async function relay(from, payload) {
       wipe(k.baseKey);
     }
     queueRelay(peer.id, ackPayload(k.epoch));
-    const name = typeof k.name === 'string' ? k.name : '';
+    // Without zero-width and bidi controls, in the code as on screen: a
+    // name that hides such characters gives its sender a different code.
+    const name = (typeof k.name === 'string' ? k.name : '').replace(NAME_INVISIBLE, '');
     if (peer.name !== name) {
       peer.name = name;
-      await verify();
+      requestVerify();
     }
     st.keyEvents++;
     pushStats();
@@ -399,7 +409,26 @@ async function relay(from, payload) {
   }
 }
 
+// A signed statement of a sender's frames: releases the held frames it lists.
+function statement(from, payload) {
+  const peer = st.peers.get(from);
+  if (!peer || !peer.verifier) return;
+  if ((peer.statementsWaiting || 0) >= STATEMENT_BACKLOG) { count(st.statementsBad, 'backlog'); return; }
+  peer.statementsWaiting = (peer.statementsWaiting || 0) + 1;
+  peer.verifier.statement(payload)
+    .catch((e) => count(st.statementsBad, statusOf(e)))
+    .finally(() => { peer.statementsWaiting--; });
+}
+
 // ------------------------------------------------------------ verification
+
+// Roster and key events ask for a new code; a burst of them (a flood of
+// joins from a hostile server) makes one computation, not one each.
+let verifyTimer = null;
+function requestVerify() {
+  if (verifyTimer !== null) return;
+  verifyTimer = setTimeout(() => { verifyTimer = null; enqueue(verify); }, 0);
+}
 
 // docs/e2ee.md 10: the code over oneself and every peer we share a pairwise
 // key with, by the keys those pairwise keys were made from and the names the
@@ -445,6 +474,13 @@ function encryptStream(kind) {
   return new TransformStream({
     async transform(frame, controller) {
       if (!st.sender || st.stopped) { count(st.sendDrops, 'not_ready'); return; }
+      // The switch after a leave is due by the tracker's deadline; if the
+      // control queue is late (a flood of events), send nothing rather than
+      // frames under a key a departed participant may hold.
+      if (st.tracker && st.tracker.deadline !== null && Date.now() > st.tracker.deadline + OVERDUE_MS) {
+        count(st.sendDrops, 'rotation_overdue');
+        return;
+      }
       const t0 = performance.now();
       let out;
       try {
@@ -487,12 +523,12 @@ function flushSignatures() {
   signer.flush().then((p) => { if (p) broadcastStatement(p); }).catch(() => {});
 }
 
-// Statements go to every participant that holds our key (one relay_batch).
+// Statements go to everyone in the room in one `relay_all` (they are public:
+// hashes and a signature), one relay token per statement whatever the size.
 function broadcastStatement(p) {
   if (st.stopped) return;
   st.statementsSent++;
-  for (const peer of st.peers.values()) if (peer.rx) queueRelay(peer.id, p);
-  scheduleFlush();
+  post({ op: 'broadcast', payload: p });
 }
 
 function decryptStream(kind, rid, initialOwner, transformer) {

@@ -13,7 +13,8 @@
 //     .init()                   -> Promise<base64 public key | null>; .signingKey then holds
 //                                  the Ed25519 public key (both go in `join`)
 //     .start({selfId, selfName, sessionId, slot, testMode, participants, send})
-//                                  an E2EE room's welcome; send(list of {to, payload})
+//                                  an E2EE room's welcome; send(list of {to, payload}),
+//                                  sendAll(payload) (relay_all)
 //     .joined(p), .left(id), .relay(from, payload)
 //     .installHooks(mediaHooks) / uninstallHooks(mediaHooks)
 //     .verification             last {code, complete, members, excluded, names, fingerprints}
@@ -87,6 +88,7 @@ export class E2eeSession {
         if (this.readyResolve) this.readyResolve(m.publicKey && m.signingKey ? m.publicKey : null);
         break;
       case 'relays': if (this.send && Array.isArray(m.list) && m.list.length) this.send(m.list); break;
+      case 'broadcast': if (this.sendAll && m.payload) this.sendAll(m.payload); break;
       case 'verify': this.verification = m; this.onVerify(m); break;
       case 'alarm': this.onAlarm(m); break;
       case 'attached': if (m.rid) { this.confirmed.add(m.rid); this.onTransform(); } break;
@@ -176,8 +178,9 @@ export class E2eeSession {
     return !!rid && this.confirmed.has(rid);
   }
 
-  start({ selfId, selfName, sessionId, slot, testMode, participants, send }) {
+  start({ selfId, selfName, sessionId, slot, testMode, participants, send, sendAll }) {
     this.send = send;
+    this.sendAll = sendAll;
     this.testMode = testMode === true;
     this.post({ op: 'start', selfId, selfName, sessionId, slot, testMode: this.testMode, peers: participants.map(peerOf) });
   }
@@ -219,6 +222,7 @@ export class E2eeSession {
     for (const r of this.chatReqs.values()) r({ ok: false, payload: null, status: 'stopped' });
     this.chatReqs.clear();
     this.send = null;
+    this.sendAll = null;
     if (this.worker) {
       this.worker.postMessage({ op: 'stop' });
       const w = this.worker;

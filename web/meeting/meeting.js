@@ -123,7 +123,15 @@ function displayName(p) {
   if (!p) return 'Guest';
   if (app.e2eeOn) {
     const sealed = app.verify.names[p.id];
-    if (typeof sealed === 'string' && sealed) return sealed;
+    if (typeof sealed !== 'string') return `${p.name} (unverified)`;
+    const name = sealed || 'Guest';
+    // Two members with one name (a participant copying another's): tell
+    // them apart by the first digits of their key fingerprints.
+    const same = Object.entries(app.verify.names).filter(([id, n]) => id !== p.id && (n || 'Guest') === name);
+    const selfSame = p.id !== app.participantId && name === app.name;
+    const fp = app.verify.fingerprints[p.id];
+    if ((same.length || selfSame) && fp) return `${name} [${fp.slice(0, 5)}]`;
+    return name;
   }
   return p.name;
 }
@@ -489,6 +497,12 @@ async function connectAndJoin(name) {
     if (!pk) { session.stop(); app.e2ee = null; }
     if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
   }
+  if (e2eeExpected() && !(app.e2ee && app.e2ee.publicKey)) {
+    // The link says the call is E2EE and this browser cannot encrypt: do not
+    // even connect (nothing, not the name, goes to the server).
+    failJoin('e2ee_required');
+    throw Object.assign(new Error('e2ee_required'), { code: 'e2ee_required' });
+  }
   const sig = new SignalConnection({
     onMessage: (msg) => { if (app.signal === sig) onSignal(msg); },
     onClose: (info) => { if (app.signal === sig) onSignalClose(info); },
@@ -626,6 +640,7 @@ function onWelcome(msg) {
   app.testMode = msg.test_mode === true;
   $('test-mode-banner').hidden = !app.testMode;
   $('e2ee-alarm').hidden = true;
+  app.e2eeOverride = false; // an explicit "join without encryption" counts once
   if (e2eeRoom) {
     // Transforms must be in place before the peer connections exist.
     app.e2eeOn = true;
@@ -636,6 +651,7 @@ function onWelcome(msg) {
       testMode: app.testMode,
       participants: [...app.participants.values()],
       send: sendRelays,
+      sendAll: (payload) => app.signal && app.signal.send({ type: 'relay_all', payload }),
     });
   } else {
     app.e2eeOn = false;
@@ -1110,6 +1126,10 @@ function teardownCall() {
   app.slot = null;
   app.verify = emptyVerify();
   app.shownCode = null;
+  app.shownSet = null;
+  clearTimeout(app.missingTimer);
+  if (app.missingSince) app.missingSince.clear();
+  $('e2ee-missing').hidden = true;
   mediaHooks.pcConfig = {};
   mediaHooks.onSender = null;
   mediaHooks.onReceiver = null;
@@ -1330,19 +1350,49 @@ function onVerification(v) {
     names: v.names && typeof v.names === 'object' ? v.names : {},
     fingerprints: v.fingerprints && typeof v.fingerprints === 'object' ? v.fingerprints : {},
   };
-  if (app.verify.code && app.verify.complete) {
-    if (app.shownCode && app.shownCode !== app.verify.code) {
-      $('code-changed').hidden = false;
-      notify('Security code changed: compare again');
-    }
-    app.shownCode = app.verify.code;
+  // Any change of who holds our keys after a code was shown asks to compare
+  // again, even if the set comes back to what it was (a member that joined,
+  // got our keys and left again without ever completing the code).
+  const set = [...app.verify.members].sort().join(',');
+  if (app.shownCode && (set !== app.shownSet || (app.verify.complete && app.verify.code !== app.shownCode))) {
+    if ($('code-changed').hidden) notify('Security code changed: compare again');
+    $('code-changed').hidden = false;
   }
+  if (app.verify.code && app.verify.complete) {
+    app.shownCode = app.verify.code;
+    app.shownSet = set;
+  } else if (app.shownCode) {
+    app.shownSet = set;
+  }
+  watchMissingKeys();
   for (const p of app.participants.values()) {
     const t = tiles.get(p.id);
     if (t && typeof t.setName === 'function') t.setName(displayName(p));
   }
   updateE2eeUi();
   renderParticipants();
+}
+
+// A member that got our keys but has not sent its own (with its sealed name)
+// within a few seconds may not be a real participant: say so.
+const MISSING_KEYS_MS = 3000;
+function watchMissingKeys() {
+  const now = Date.now();
+  app.missingSince = app.missingSince || new Map();
+  const missing = app.verify.members.filter((id) => id !== app.participantId && typeof app.verify.names[id] !== 'string');
+  for (const id of [...app.missingSince.keys()]) if (!missing.includes(id)) app.missingSince.delete(id);
+  for (const id of missing) if (!app.missingSince.has(id)) app.missingSince.set(id, now);
+  clearTimeout(app.missingTimer);
+  const late = missing.filter((id) => now - app.missingSince.get(id) >= MISSING_KEYS_MS);
+  const el = $('e2ee-missing');
+  if (late.length) {
+    const who = late.map((id) => { const p = app.participants.get(id); return p ? p.name : 'a participant'; });
+    el.textContent = `Warning: ${who.join(', ')} received your encryption keys but has not sent its own. It may not be a real participant: check the participant list and compare the security code.`;
+    el.hidden = false;
+  } else {
+    el.hidden = true;
+  }
+  if (missing.length > late.length) app.missingTimer = setTimeout(watchMissingKeys, 500);
 }
 
 // The server tried to change the key of a participant already in the call,
@@ -1367,12 +1417,14 @@ function e2eeApi() {
     mode: e2eeSupport(),
     enabled: app.e2eeOn,
     securityCode: app.e2eeOn && app.verify.complete ? app.verify.code : null,
+    fingerprints: app.e2eeOn ? { ...app.verify.fingerprints } : {},
     codeComplete: app.e2eeOn ? app.verify.complete : false,
     codeDraft: app.e2eeOn ? app.verify.code : null, // before every member's key arrived (not shown)
     members: app.e2eeOn ? [...app.verify.members] : [],
     excluded: app.e2eeOn ? [...app.verify.excluded] : [],
     names: app.e2eeOn ? { ...app.verify.names } : {},
     alarm: $('e2ee-alarm').hidden ? null : { reason: $('e2ee-alarm').dataset.reason, text: $('e2ee-alarm').textContent },
+    missingKeys: $('e2ee-missing').hidden ? null : $('e2ee-missing').textContent,
     codeChanged: !$('code-changed').hidden,
     testMode: app.testMode,
     drops: st ? { ...st.drops } : {},
