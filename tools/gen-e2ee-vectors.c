@@ -40,23 +40,7 @@ static const char *const names[4] = {"Ana", "", "Zo\xc3\xab \xe6\x9d\x8e", "D"};
 static sre_keypair kp[4];
 static uint8_t sign_pub[4][32]; /* Ed25519 public keys (signing_key) */
 
-static json_t *hex(const uint8_t *p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  char *s = malloc(2 * n + 1);
-  if (!s) DIE("out of memory");
-  for (size_t i = 0; i < n; i++) {
-    s[2 * i] = digits[p[i] >> 4];
-    s[2 * i + 1] = digits[p[i] & 15];
-  }
-  s[2 * n] = '\0';
-  json_t *j = json_string(s);
-  free(s);
-  return j;
-}
-
-static void sha256(const void *in, size_t n, uint8_t out[32]) {
-  if (EVP_Digest(in, n, out, NULL, EVP_sha256(), NULL) != 1) DIE("sha256");
-}
+#include "vector_json.h"
 
 /* Deterministic bytes: SHA-256 blocks of "label" || counter. */
 static void fill(uint8_t *out, size_t n, const char *label) {

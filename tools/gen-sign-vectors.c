@@ -34,23 +34,7 @@ static const char *const id_m = "7c9e6679-7425-40de-944b-e07fc1f90ae7"; /* membe
 static uint8_t seed_s[32], seed_m[32];
 static sre_signer signer_s, signer_m;
 
-static json_t *hex(const uint8_t *p, size_t n) {
-  static const char digits[] = "0123456789abcdef";
-  char *s = malloc(2 * n + 1);
-  if (!s) DIE("out of memory");
-  for (size_t i = 0; i < n; i++) {
-    s[2 * i] = digits[p[i] >> 4];
-    s[2 * i + 1] = digits[p[i] & 15];
-  }
-  s[2 * n] = '\0';
-  json_t *j = json_string(s);
-  free(s);
-  return j;
-}
-
-static void sha256(const void *in, size_t n, uint8_t out[32]) {
-  if (EVP_Digest(in, n, out, NULL, EVP_sha256(), NULL) != 1) DIE("sha256");
-}
+#include "vector_json.h"
 
 static void label_hash(const char *label, uint8_t out[32]) {
   sha256(label, strlen(label), out);

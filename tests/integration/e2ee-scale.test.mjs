@@ -9,10 +9,10 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { connectWs } from '../lib/ws.mjs';
+import { sleep, until } from '../lib/wait.mjs';
 import { readyWorker } from '../lib/e2ee-worker.mjs';
 
 const N = Number(process.env.SEALROOM_SCALE_N || 100);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 let s;
 const people = [];
 const everyone = []; // for the cleanup, the leaver too
@@ -63,15 +63,6 @@ async function participant(room, i) {
 
 const peerOf = (x) => ({ id: x.id, slot: x.slot, publicKey: x.public_key, signingKey: x.signing_key });
 
-async function until(what, fn, timeoutMs) {
-  const t0 = Date.now();
-  for (;;) {
-    const r = fn();
-    if (r === true) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms: ${r}`);
-    await sleep(50);
-  }
-}
 
 test(`${N} workers through a real server: every join's keys arrive, and a leave delivers every new key`, { timeout: 240000 }, async () => {
   s = await startServer({ args: ['--rate-limit', '0'] });

@@ -8,20 +8,11 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { connectWs } from '../lib/ws.mjs';
+import { sleep, until } from '../lib/wait.mjs';
 
 const N = 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const pk = () => randomBytes(32).toString('base64');
 
-async function until(what, fn, timeoutMs) {
-  const t0 = Date.now();
-  for (;;) {
-    const r = fn();
-    if (r === true) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms: ${r}`);
-    await sleep(20);
-  }
-}
 
 async function joinAs(s, room, name) {
   const c = await connectWs(s.url);

@@ -1,0 +1,31 @@
+/* Helpers shared by the test-vector generators (tools/gen-*-vectors.c):
+ * bytes as a lowercase hex JSON string, and SHA-256. Header-only, static:
+ * each generator defines DIE(...) (print and exit) before including it. */
+#ifndef SEALROOM_TOOLS_VECTOR_JSON_H
+#define SEALROOM_TOOLS_VECTOR_JSON_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <jansson.h>
+#include <openssl/evp.h>
+
+static json_t *hex(const uint8_t *p, size_t n) {
+  static const char digits[] = "0123456789abcdef";
+  char *s = malloc(2 * n + 1);
+  if (!s) DIE("out of memory");
+  for (size_t i = 0; i < n; i++) {
+    s[2 * i] = digits[p[i] >> 4];
+    s[2 * i + 1] = digits[p[i] & 15];
+  }
+  s[2 * n] = '\0';
+  json_t *j = json_string(s);
+  free(s);
+  return j;
+}
+
+static void sha256(const void *in, size_t n, uint8_t out[32]) {
+  if (EVP_Digest(in, n, out, NULL, EVP_sha256(), NULL) != 1) DIE("sha256");
+}
+
+#endif
