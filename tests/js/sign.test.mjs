@@ -298,3 +298,17 @@ test('cost per frame in Node WebCrypto (printed): hash + amortized sign / verify
       `receiver verify+hash+lookup ${us(r.verify)} (${(r.verify / enc).toFixed(2)}x)`);
   }
 });
+
+// A hold timer that fires a little early on the verifier's clock is armed
+// again: no held frame waits for ever (seen as a lost verdict in the worker).
+test('a held frame is decided even when its timer fires before the deadline', async () => {
+  const kp = await Signer.generateKeyPair();
+  let t = 0;
+  const v = await Verifier.create({
+    senderId: '0f8fad5b-d9cb-469f-a165-70867728950e', sessionId: 'sid', publicKey: kp.publicKey, delayMs: 20, now: () => t,
+  });
+  const verdict = v.check(256, 0, new Uint8Array([0x78, 1, 2, 3]));
+  setTimeout(() => { t = 1000; }, 60); // the clock stands still past the first timer
+  assert.equal(await verdict, 'unsigned');
+  assert.equal(v.counts.frames.held, 0);
+});

@@ -341,9 +341,10 @@ test('sender authentication: a member forging another member\'s audio is caught'
     if (i % 10 === 5) { await toV.write({ data: (await E.encryptFrame(key, 'opus', 100000n + BigInt(i), opus(i, 0xef))).buffer }); forged++; }
     await sleep(20);
   }
-  await sleep(800); // past the hold delay: every verdict is in
-  v.w.post({ op: 'exportKeys', reqId: 2 }); // nudge; stats come every second
-  await sleep(1200);
+  // Every verdict is in once the hold delay has passed; stats come every second.
+  const decided = (x) => x && x.sign && (x.sign.drops.reject || 0) + (x.sign.drops.unsigned || 0) >= forged;
+  for (let t = 0; t < 50 && !decided(v.w.last('stats')); t++) await sleep(100);
+  await sleep(300);
   const st = v.w.last('stats');
   const fakes = passed.filter((b) => b[1] === 0xee || b[1] === 0xef).length;
   const real = passed.filter((b) => b[1] === 0x01).length;

@@ -473,7 +473,14 @@ export class Verifier {
     }
     return new Promise((resolve) => {
       const p = { kid: num(kid, 'kid'), ctr: num(ctr, 'ctr'), hash, deadline, tag, resolve, timer: null };
-      if (this.#timers) p.timer = setTimeout(() => this.poll(this.now()), Math.max(0, deadline - this.now()) + 1);
+      // A timer may fire a little before the deadline on this clock: then it
+      // is armed again, so that no held frame waits for ever.
+      const fire = () => {
+        p.timer = null;
+        this.poll(this.now());
+        if (this.#pending.includes(p)) p.timer = setTimeout(fire, Math.max(0, p.deadline - this.now()) + 2);
+      };
+      if (this.#timers) p.timer = setTimeout(fire, Math.max(0, deadline - this.now()) + 2);
       this.#pending.push(p);
       this.counts.frames.held++;
     });
