@@ -99,6 +99,12 @@ const st = {
 const OVERDUE_MS = 50;          // see encryptStream
 const STATEMENT_BACKLOG = 32;    // statements of one peer waiting for verification
 const SIGN_FLUSH_MS = 50;        // statements at least this often while sending (<= SIGN.INTERVAL_MS)
+// How long a frame may wait for the statement that lists it. A statement is
+// normally there within a flush period; a sender whose worker is loaded (a
+// slow machine, many tracks) can be a few hundred ms late, and its frames
+// should then come late rather than not at all. Security does not depend on
+// the bound: an unlisted frame is never passed.
+const SIGN_HOLD_MS = 1000;
 const NAME_INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g; // zero-width and bidi controls
 
 const post = (m) => self.postMessage(m);
@@ -212,7 +218,7 @@ async function addPeer(raw) {
     const pub = checkPublicKey(base64Decode(raw.publicKey));
     if (typeof raw.signingKey !== 'string') throw Object.assign(new Error('no signing key'), { status: Status.BAD_PUBLIC_KEY });
     const signingKey = checkPublicKey(base64Decode(raw.signingKey));
-    peer.verifier = await Verifier.create({ senderId: peer.id, sessionId: st.sessionId, publicKey: signingKey });
+    peer.verifier = await Verifier.create({ senderId: peer.id, sessionId: st.sessionId, publicKey: signingKey, delayMs: SIGN_HOLD_MS });
     peer.pairwise = await derivePairwiseKey({
       keyPair: st.keyPair, id: st.selfId, peerPublicKey: pub, peerId: peer.id, sessionId: st.sessionId,
     });
