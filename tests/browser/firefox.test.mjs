@@ -285,7 +285,9 @@ describe('Firefox and Chromium in one call', () => {
       // Chromium decrypts and verifies Firefox's audio (signed frames).
       await pages[0].page.waitForFunction((id) => ((window.sealroom.e2ee.decryptedFrom[id] || {}).audio || 0) > 20, foxId, { timeout: 20000 });
       const e = await pages[0].page.evaluate(() => window.sealroom.e2ee);
-      console.log(`# 3 Chromium + Firefox: code ${codes[0].slice(0, 11)}…; Ann decrypted from Fox ${JSON.stringify(e.decryptedFrom[foxId])}, sign ${JSON.stringify(e.sign)}`);
+      const fe = await fpage.evaluate(() => window.sealroom.e2ee);
+      console.log(`# 3 Chromium + Firefox: code ${codes[0].slice(0, 11)}…; Ann decrypted from Fox ${JSON.stringify(e.decryptedFrom[foxId])}, Ann's sign ${JSON.stringify(e.sign)}; ` +
+        `Fox encrypts ${JSON.stringify(fe.encrypted)} at ${JSON.stringify(fe.encryptMsPerFrame)} ms/frame, Fox's sign ${JSON.stringify(fe.sign)}`);
       await fpage.close();
     } finally {
       await ctx.close();
