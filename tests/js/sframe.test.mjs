@@ -1,4 +1,4 @@
-// RFC 9605 test vectors (shared/vectors/sframe) against web/e2ee/sframe.js:
+// RFC 9605 test vectors (tests/vectors/sframe) against web/e2ee/sframe.js:
 // every `header` vector, the AEAD vectors of the CTR+HMAC suites, and every
 // `sframe` vector of every suite (0x0001-0x0005, and 0x0006-0x0008 of
 // test-vectors-aes256.json), plus header parsing edge cases.
@@ -14,12 +14,10 @@ import {
   sframeEncrypt, sframeDecrypt, aeadRaw, aeadOpenRaw, suiteParams,
 } from '../../web/e2ee/sframe.js';
 
-// The shared directory: $SEALROOM_SHARED (as the C unit suite), else ../shared
-// next to the repository, found from this file's location.
+// The RFC 9605 vectors, vendored in tests/vectors/sframe/ (as for the C suite).
 const here = dirname(fileURLToPath(import.meta.url));
-const SHARED = process.env.SEALROOM_SHARED || resolve(here, '../../../shared');
-const VECTORS = resolve(SHARED, 'vectors/sframe/test-vectors.json');
-const VECTORS_256 = resolve(SHARED, 'vectors/sframe/test-vectors-aes256.json');
+const VECTORS = resolve(here, '../vectors/sframe/test-vectors.json');
+const VECTORS_256 = resolve(here, '../vectors/sframe/test-vectors-aes256.json');
 
 // KIDs and CTRs go up to 2^64 - 1: keep long integers exact (as strings).
 function loadJson(path) {

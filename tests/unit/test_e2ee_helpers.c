@@ -107,13 +107,11 @@ json_t *tx_load_json_numbers_as_strings(const char *path) {
   return j;
 }
 
-const char *tx_shared_path(const char *rel) {
+const char *tx_vector_path(const char *file) {
   static char path[1024];
-  const char *env = getenv("SEALROOM_SHARED");
-  const char *dirs[] = {env, "../shared", "../../shared"};
+  const char *dirs[] = {"tests/vectors", "../tests/vectors", "../../tests/vectors"};
   for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
-    if (!dirs[i]) continue;
-    snprintf(path, sizeof path, "%s/%s", dirs[i], rel);
+    snprintf(path, sizeof path, "%s/%s", dirs[i], file);
     FILE *f = fopen(path, "rb");
     if (f) {
       fclose(f);

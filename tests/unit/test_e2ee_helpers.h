@@ -18,9 +18,10 @@ char *tx_read_file(const char *path, size_t *len);
  * values up to 2^64-1 survive (jansson integers are signed 64-bit). The
  * official SFrame vectors have such KIDs and CTRs. */
 json_t *tx_load_json_numbers_as_strings(const char *path);
-/* Finds a file under the candidates "<dir>/<rel>" for dir in $SEALROOM_SHARED,
- * "../shared", "../../shared"; returns a static path or NULL. */
-const char *tx_shared_path(const char *rel);
+/* Finds a fixture of the project's tests/vectors/ (file relative to it) from
+ * the project root or a folder one or two below it; returns a static path,
+ * or NULL (the caller fails: a missing fixture never skips a test). */
+const char *tx_vector_path(const char *file);
 /* Member as uint64 (string or integer); false if absent or malformed. */
 int tx_u64(json_t *o, const char *name, uint64_t *out);
 /* Hex member into out; returns its length or -1. */

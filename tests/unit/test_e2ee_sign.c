@@ -15,13 +15,10 @@ static const char *const SID = "5b0c6a8e-2f4d-4c1b-9a7e-3d2f1e0c9b8a";
 #define SIDB ((const uint8_t *)SID), strlen(SID)
 
 static json_t *load_vectors(void) {
-  const char *paths[] = {"tests/vectors/e2ee-sign.json", "../tests/vectors/e2ee-sign.json",
-                         "../../tests/vectors/e2ee-sign.json"};
-  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-    json_error_t err;
-    json_t *root = json_load_file(paths[i], 0, &err);
-    if (root) return root;
-  }
+  const char *path = tx_vector_path("e2ee-sign.json");
+  json_error_t err;
+  json_t *root = path ? json_load_file(path, 0, &err) : NULL;
+  if (root) return root;
   fprintf(stderr, "  tests/vectors/e2ee-sign.json not found (run from the project root)\n");
   return NULL;
 }

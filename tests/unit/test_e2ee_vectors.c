@@ -1,6 +1,6 @@
 /* E2EE known-answer tests: every `header`, `sframe`, `aes_ctr_hmac` and
  * `aes_256_ctr_hmac` vector of the SFrame working group's RFC 9605 files
- * (../shared/vectors/sframe/), and every entry of the project's own vectors
+ * (vendored in tests/vectors/sframe/), and every entry of the project's own vectors
  * (tests/vectors/e2ee.json, docs/e2ee.md 14), so that the C library, the
  * browser code and any third implementation agree byte for byte. */
 #include <stdlib.h>
@@ -15,10 +15,10 @@
 
 static json_t *official(const char *file) {
   char rel[128];
-  snprintf(rel, sizeof rel, "vectors/sframe/%s", file);
-  const char *path = tx_shared_path(rel);
+  snprintf(rel, sizeof rel, "sframe/%s", file);
+  const char *path = tx_vector_path(rel);
   if (!path) {
-    fprintf(stderr, "  official vectors %s not found (set SEALROOM_SHARED)\n", rel);
+    fprintf(stderr, "  tests/vectors/%s not found (run from the project root)\n", rel);
     return NULL;
   }
   return tx_load_json_numbers_as_strings(path);
@@ -192,14 +192,8 @@ static void test_official_aead_vectors(void) {
 /* ---- Project vectors: tests/vectors/e2ee.json ---------------------------- */
 
 static json_t *project(void) {
-  const char *paths[] = {"tests/vectors/e2ee.json", "../tests/vectors/e2ee.json",
-                         "../../tests/vectors/e2ee.json"};
-  for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
-    FILE *f = fopen(paths[i], "rb");
-    if (!f) continue;
-    fclose(f);
-    return tx_load_json_numbers_as_strings(paths[i]);
-  }
+  const char *path = tx_vector_path("e2ee.json");
+  if (path) return tx_load_json_numbers_as_strings(path);
   fprintf(stderr, "  tests/vectors/e2ee.json not found (run from the project root)\n");
   return NULL;
 }
