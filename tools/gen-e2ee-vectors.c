@@ -13,18 +13,9 @@
 #include "e2ee/internal.h"
 #include "sealroom_e2ee.h"
 
-#define DIE(...)                                                                               \
-  do {                                                                                         \
-    fprintf(stderr, "gen-e2ee-vectors: " __VA_ARGS__);                                         \
-    fputc('\n', stderr);                                                                       \
-    exit(1);                                                                                   \
-  } while (0)
+#define VECTOR_TOOL "gen-e2ee-vectors"
+#include "vector_json.h"
 
-#define OK(call)                                                                               \
-  do {                                                                                         \
-    sre_status st_ = (call);                                                                   \
-    if (st_ != SRE_OK) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call, sre_status_name(st_));  \
-  } while (0)
 
 static const char *const session_id = "5b0c6a8e-2f4d-4c1b-9a7e-3d2f1e0c9b8a";
 static const char *const ids[4] = {
@@ -40,7 +31,6 @@ static const char *const names[4] = {"Ana", "", "Zo\xc3\xab \xe6\x9d\x8e", "D"};
 static sre_keypair kp[4];
 static uint8_t sign_pub[4][32]; /* Ed25519 public keys (signing_key) */
 
-#include "vector_json.h"
 
 /* Deterministic bytes: SHA-256 blocks of "label" || counter. */
 static void fill(uint8_t *out, size_t n, const char *label) {

@@ -15,18 +15,9 @@
 #include "sealroom_e2ee.h"
 #include "sealroom_sign.h"
 
-#define DIE(...)                                \
-  do {                                          \
-    fprintf(stderr, "gen-sign-vectors: " __VA_ARGS__); \
-    fputc('\n', stderr);                        \
-    exit(1);                                    \
-  } while (0)
+#define VECTOR_TOOL "gen-sign-vectors"
+#include "vector_json.h"
 
-#define OK(call)                                                                              \
-  do {                                                                                        \
-    sre_status st_ = (call);                                                                  \
-    if (st_ != SRE_OK) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call, sre_status_name(st_)); \
-  } while (0)
 
 static const char *const session_id = "5b0c6a8e-2f4d-4c1b-9a7e-3d2f1e0c9b8a";
 static const char *const id_s = "0f8fad5b-d9cb-469f-a165-70867728950e"; /* sender S */
@@ -34,7 +25,6 @@ static const char *const id_m = "7c9e6679-7425-40de-944b-e07fc1f90ae7"; /* membe
 static uint8_t seed_s[32], seed_m[32];
 static sre_signer signer_s, signer_m;
 
-#include "vector_json.h"
 
 static void label_hash(const char *label, uint8_t out[32]) {
   sha256(label, strlen(label), out);

@@ -1,14 +1,35 @@
 /* Helpers shared by the test-vector generators (tools/gen-*-vectors.c):
- * bytes as a lowercase hex JSON string, and SHA-256. Header-only, static:
- * each generator defines DIE(...) (print and exit) before including it. */
+ * DIE(...) (print with the tool's name and exit), OK(call) (DIE unless the
+ * sre_ call returns SRE_OK), bytes as a lowercase hex JSON string, SHA-256.
+ * Header-only, static: each generator defines VECTOR_TOOL (its name) first. */
 #ifndef SEALROOM_TOOLS_VECTOR_JSON_H
 #define SEALROOM_TOOLS_VECTOR_JSON_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
+
+#include "sealroom_e2ee.h"
+
+#ifndef VECTOR_TOOL
+#error "define VECTOR_TOOL (the generator's name) before including vector_json.h"
+#endif
+
+#define DIE(...)                                    \
+  do {                                              \
+    fprintf(stderr, VECTOR_TOOL ": " __VA_ARGS__);  \
+    fputc('\n', stderr);                            \
+    exit(1);                                        \
+  } while (0)
+
+#define OK(call)                                                                              \
+  do {                                                                                        \
+    sre_status st_ = (call);                                                                  \
+    if (st_ != SRE_OK) DIE("%s:%d: %s: %s", __FILE__, __LINE__, #call, sre_status_name(st_)); \
+  } while (0)
 
 static json_t *hex(const uint8_t *p, size_t n) {
   static const char digits[] = "0123456789abcdef";
