@@ -67,7 +67,7 @@ const st = {
   sender: null,
   tracker: null,
   wakeTimer: null,
-  peers: new Map(),       // id -> {id, slot, publicKeyB64, signingKeyB64, pairwise, rx, verifier, name, fp, hasOurKey}
+  peers: new Map(),       // id -> {id, slot, publicKeyB64, signingKeyB64, pairwise, rx, verifier, name, fp, statementsWaiting}
   departed: new Set(),    // ids that left: a server-assigned id never comes back
   owners: new Map(),      // receiver id (rid) -> participant id
   sendTransformers: new Set(), // RTCRtpScriptTransformer of outgoing video
@@ -208,7 +208,7 @@ async function addPeer(raw) {
   const peer = {
     id: raw.id, slot: raw.slot, publicKeyB64: typeof raw.publicKey === 'string' ? raw.publicKey : null,
     signingKeyB64: typeof raw.signingKey === 'string' ? raw.signingKey : null,
-    pairwise: null, rx: null, verifier: null, name: null, fp: null, hasOurKey: false,
+    pairwise: null, rx: null, verifier: null, name: null, fp: null, statementsWaiting: 0,
   };
   st.peers.set(raw.id, peer);
   try {
@@ -244,7 +244,6 @@ async function sendKey(peer, key) {
     senderId: st.selfId, recipientId: peer.id, senderSlot: st.slot,
     epoch: key.epoch, step: key.step, baseKey: key.baseKey, name: st.selfName,
   });
-  peer.hasOurKey = true;
   queueRelay(peer.id, payload);
 }
 
@@ -317,9 +316,10 @@ async function left(id) {
   }
   if (peer.verifier) peer.verifier.clear();
   peer.pairwise = null;
-  if (st.sender && peer.hasOurKey) {
-    // 8.5: only a participant that held one of our keys makes us rotate; the
-    // switch comes no later than 500 ms after this leave, whatever follows.
+  if (st.sender && st.tracker.holders.has(id)) {
+    // 8.5: only a participant that held one of our keys makes us rotate (the
+    // tracker knows who did); the switch comes no later than 500 ms after
+    // this leave, whatever follows.
     await applyTracker(await st.tracker.leave(id, capablePeers().map((p) => p.id)));
     st.keyEvents++;
   }
@@ -419,8 +419,8 @@ async function relay(from, payload) {
 function statement(from, payload) {
   const peer = st.peers.get(from);
   if (!peer || !peer.verifier) return;
-  if ((peer.statementsWaiting || 0) >= STATEMENT_BACKLOG) { count(st.statementsBad, 'backlog'); return; }
-  peer.statementsWaiting = (peer.statementsWaiting || 0) + 1;
+  if (peer.statementsWaiting >= STATEMENT_BACKLOG) { count(st.statementsBad, 'backlog'); return; }
+  peer.statementsWaiting++;
   peer.verifier.statement(payload)
     .catch((e) => count(st.statementsBad, statusOf(e)))
     .finally(() => { peer.statementsWaiting--; });

@@ -92,6 +92,9 @@ const app = {
   slot: null,
   verify: emptyVerify(),
   shownCode: null,     // the last complete security code shown (to say when it changes)
+  shownSet: null,      // the members (ids) when it was shown, or since
+  missingSince: new Map(), // member id -> when it got our keys without sending its own
+  missingTimer: null,
 };
 
 function emptyVerify() {
@@ -1128,7 +1131,7 @@ function teardownCall() {
   app.shownCode = null;
   app.shownSet = null;
   clearTimeout(app.missingTimer);
-  if (app.missingSince) app.missingSince.clear();
+  app.missingSince.clear();
   $('e2ee-missing').hidden = true;
   mediaHooks.pcConfig = {};
   mediaHooks.onSender = null;
@@ -1358,16 +1361,12 @@ function onVerification(v) {
     if ($('code-changed').hidden) notify('Security code changed: compare again');
     $('code-changed').hidden = false;
   }
-  if (app.verify.code && app.verify.complete) {
-    app.shownCode = app.verify.code;
-    app.shownSet = set;
-  } else if (app.shownCode) {
-    app.shownSet = set;
-  }
+  if (app.verify.code && app.verify.complete) app.shownCode = app.verify.code;
+  if (app.shownCode) app.shownSet = set;
   watchMissingKeys();
   for (const p of app.participants.values()) {
     const t = tiles.get(p.id);
-    if (t && typeof t.setName === 'function') t.setName(displayName(p));
+    if (t) t.setName(displayName(p));
   }
   updateE2eeUi();
   renderParticipants();
@@ -1378,7 +1377,6 @@ function onVerification(v) {
 const MISSING_KEYS_MS = 3000;
 function watchMissingKeys() {
   const now = Date.now();
-  app.missingSince = app.missingSince || new Map();
   const missing = app.verify.members.filter((id) => id !== app.participantId && typeof app.verify.names[id] !== 'string');
   for (const id of [...app.missingSince.keys()]) if (!missing.includes(id)) app.missingSince.delete(id);
   for (const id of missing) if (!app.missingSince.has(id)) app.missingSince.set(id, now);
@@ -1406,7 +1404,6 @@ function onE2eeAlarm(a) {
     : `Warning: this participant's key changed: the server tried to replace the encryption key of ${who}. The new key was refused. Someone may be trying to listen in: compare the security code aloud.`;
   el.dataset.reason = a.reason || '';
   el.hidden = false;
-  app.alarms = (app.alarms || 0) + 1;
 }
 
 function e2eeApi() {
