@@ -3,8 +3,12 @@
 // each, ~4 s). One sender's VP8 frames (reassembled from RTP, from its first
 // key frame on) and Opus packets are fed to WebCodecs decoders in a Chromium
 // page. The plain room's media decodes; the E2EE room's (SFrame ciphertext
-// behind the clear codec prefix, docs/e2ee.md) yields no video frame, and its
-// audio, if the Opus decoder accepts it at all, is not the plain room's audio.
+// behind the clear codec prefix, docs/e2ee.md) yields no picture of the
+// camera, and its audio, if the Opus decoder accepts it at all, is not the
+// plain room's audio. (The clear VP8 key-frame header in front of random
+// bytes is now and then accepted by the decoder: measured, about 7% of such
+// frames decode, to noise far from any camera picture. So the test compares
+// pictures rather than demand that nothing decodes.)
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -90,7 +94,18 @@ function sender(dir, files) {
 async function decodeInPage({ video, audio }) {
   const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
   const settle = () => new Promise((r) => setTimeout(r, 0));
-  const v = { fed: 0, outputs: 0, errors: 0, keyFed: 0, firstKeyDecoded: false, skipped: 0, errorMessages: [] };
+  const v = { fed: 0, outputs: 0, errors: 0, keyFed: 0, firstKeyDecoded: false, skipped: 0, errorMessages: [], pictures: [] };
+  // What a decoded picture shows, coarsely: the luma of a 16x9 thumbnail.
+  const PICTURES = 40;
+  const canvas = new OffscreenCanvas(16, 9);
+  const g = canvas.getContext('2d', { willReadFrequently: true });
+  const thumbnail = (f) => {
+    g.drawImage(f, 0, 0, 16, 9);
+    const d = g.getImageData(0, 0, 16, 9).data;
+    const out = [];
+    for (let i = 0; i < d.length; i += 4) out.push(Math.round(0.299 * d[i] + 0.587 * d[i + 1] + 0.114 * d[i + 2]));
+    return out;
+  };
   // VP8: one decoder from a key frame; on an error a new one from the next key frame.
   const t0 = video.length ? video[0].ts : 0;
   let dec = null, failed = false;
@@ -98,7 +113,12 @@ async function decodeInPage({ video, audio }) {
   const open = () => {
     failed = false;
     dec = new VideoDecoder({
-      output: (f) => { v.outputs++; if (f.timestamp === firstTs) v.firstKeyDecoded = true; f.close(); },
+      output: (f) => {
+        v.outputs++;
+        if (f.timestamp === firstTs) v.firstKeyDecoded = true;
+        if (v.pictures.length < PICTURES) v.pictures.push(thumbnail(f));
+        f.close();
+      },
       error: (e) => { v.errors++; failed = true; if (v.errorMessages.length < 3) v.errorMessages.push(String(e.message || e)); },
     });
     dec.configure({ codec: 'vp8' });
@@ -248,12 +268,19 @@ describe('E2EE capture does not decode as VP8/Opus', () => {
     assert.ok(plain.video.outputs >= 0.8 * plain.video.fed, `plain: ${plain.video.outputs}/${plain.video.fed} VP8 frames decoded`);
     assert.ok(plain.audioPackets >= 50, `plain: only ${plain.audioPackets} Opus packets`);
     assert.ok(plain.audio.outputs >= 0.8 * plain.audioPackets, `plain: ${plain.audio.outputs}/${plain.audioPackets} Opus packets decoded`);
-    // E2EE room: no video frame at all.
+    assert.ok(plain.video.pictures.length >= 20, `plain: only ${plain.video.pictures.length} pictures`);
+    // E2EE room: the decoder refuses the frames, and whatever it accepts now
+    // and then is not a picture of the camera. Pictures of the fake camera
+    // are within ~15 luma levels (mean per thumbnail pixel) of each other;
+    // random bytes behind a VP8 header decode to noise 70-90 levels from all.
     assert.ok(e2ee.videoFrames >= 20, `e2ee: only ${e2ee.videoFrames} VP8 frames`);
     assert.ok(e2ee.video.fed >= 1);
-    assert.equal(e2ee.video.outputs, 0, `e2ee: ${e2ee.video.outputs} VP8 frames decoded from ciphertext`);
-    assert.equal(e2ee.video.firstKeyDecoded, false);
     assert.ok(e2ee.video.errors >= 1, 'e2ee: the VP8 decoder reported no error');
+    assert.ok(e2ee.video.outputs <= 0.25 * e2ee.videoFrames, `e2ee: ${e2ee.video.outputs}/${e2ee.videoFrames} VP8 frames decoded from ciphertext`);
+    const distance = (a, b) => a.reduce((s, x, i) => s + Math.abs(x - b[i]), 0) / a.length;
+    const nearest = e2ee.video.pictures.map((p) => Math.min(...plain.video.pictures.map((q) => distance(p, q))));
+    console.log(`# e2ee pictures decoded from ciphertext: ${nearest.length}, distance to the nearest camera picture ${JSON.stringify(nearest.map((d) => Math.round(d)))}`);
+    assert.ok(nearest.every((d) => d >= 35), `e2ee: a picture decoded from ciphertext looks like the camera's (distances ${nearest})`);
     // E2EE audio: libopus accepts almost any packet behind the clear TOC byte,
     // so the check is that what comes out is not the sender's audio: noise
     // without the source's silences.
