@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -78,6 +79,13 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     return;
   }
+  /* libmicrohttpd leaves Nagle's algorithm on for the upgraded socket
+   * (TCP_NODELAY 0 after the 101 response). A WebSocket carries small
+   * messages that must leave at once: with Nagle, a message written while the
+   * previous one is unacknowledged waits for the peer's delayed ACK (40 ms
+   * on Linux), which delayed signalling and every relayed E2EE statement. */
+  int one = 1;
+  if (setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) log_warn("http: TCP_NODELAY on an upgraded socket failed");
   t.fn(t.ctx, sock, extra, extra_len, urh);
 }
 

@@ -13,12 +13,12 @@ mkdirSync(OUT, { recursive: true });
 
 // Starts sealroomd; resolves when it prints its listening line (and, on a
 // fresh data dir, the team id and developer key).
-// opts: { dataDir, args: [...extra flags], env: {...}, keepData }
+// opts: { dataDir, args: [...extra flags], env: {...}, keepData, bin (default SEALROOM_BIN) }
 export async function startServer(opts = {}) {
   const dataDir = opts.dataDir || mkdtempSync(join(tmpdir(), 'sealroom-test-'));
   const args = ['--listen', '127.0.0.1', '--port', String(opts.port ?? 0), '--media-port', '0',
     '--data-dir', dataDir, '--web-dir', join(ROOT, 'web'), ...(opts.args || [])];
-  const child = spawn(BIN, args, {
+  const child = spawn(opts.bin || BIN, args, {
     env: { ...process.env, ...(opts.env || {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
