@@ -245,9 +245,69 @@ describe('Firefox and Chromium in one call', () => {
     console.log(`# test body took ${Date.now() - t0} ms`);
   });
 
+  // docs/e2ee-sender-auth.md: in an E2EE call of Firefox and Chromium, each
+  // decrypts the other's media and passes it only once a signed statement of
+  // the sender lists it. On a machine that is not overloaded every frame is
+  // listed within the hold: no frame is refused, hardly one (a scheduling
+  // hiccup) waits out the hold.
+  test('Firefox and Chromium in an E2EE room: each passes the other\'s signed frames', { timeout: 90000 }, async () => {
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'e2ee-pair', e2ee_enabled: true });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+    const ctx = await chrome.newContext({ viewport: { width: 640, height: 480 } });
+    const fpage = await firefox.newPage();
+    try {
+      const cpage = await ctx.newPage();
+      await cpage.goto(`${s.url}/e2ee-pair#e2ee`);
+      await cpage.fill('#name', 'Chromium');
+      await cpage.click('#join');
+      await cpage.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
+      const cid = await cpage.evaluate(() => window.sealroom.participantId);
+      await fpage.goto(`${s.url}/e2ee-pair#e2ee`);
+      await fpage.waitForSelector('#name');
+      await fpage.evaluate(() => window.sealroom.mediaReady);
+      await fpage.$eval('#name', (el) => { el.value = ''; });
+      await fpage.type('#name', 'Firefox');
+      await fpage.click('#join');
+      await fpage.waitForFunction(() => window.sealroom.state === 'joined', { timeout: 15000, polling: 100 });
+      const fid = await fpage.evaluate(() => window.sealroom.participantId);
+      // Both decode the other's (decrypted, verified) video and audio.
+      const deadline = Date.now() + 20000;
+      for (;;) {
+        const got = [summary(await cpage.evaluate(inboundInPage)), summary(await fpage.evaluate(inboundInPage))];
+        if (got.every(receiving)) break;
+        assert.ok(Date.now() < deadline, `not both receiving: ${JSON.stringify(got)}`);
+        await sleep(250);
+      }
+      await sleep(6000);
+      const ce = await cpage.evaluate(() => window.sealroom.e2ee);
+      const fe = await fpage.evaluate(() => window.sealroom.e2ee);
+      console.log(`# E2EE pair: Chromium from Firefox ${JSON.stringify(ce.decryptedFrom[fid])}, sign ${JSON.stringify(ce.sign)}; ` +
+        `Firefox from Chromium ${JSON.stringify(fe.decryptedFrom[cid])}, sign ${JSON.stringify(fe.sign)}`);
+      assert.ok(ce.securityCode && ce.securityCode === fe.securityCode, `codes: ${ce.securityCode} | ${fe.securityCode}`);
+      for (const [who, e, from] of [['Chromium', ce, fid], ['Firefox', fe, cid]]) {
+        const d = e.decryptedFrom[from] || {};
+        assert.ok(d.audio > 100 && d.video > 50, `${who} decrypted too little of the other: ${JSON.stringify(d)}`);
+        const drops = e.sign.drops;
+        assert.equal(drops.reject || 0, 0, `${who} refused frames as not the sender's: ${JSON.stringify(drops)}`);
+        const late = (drops.unsigned || 0) + (drops.overflow || 0);
+        assert.ok(late <= 0.01 * e.sign.verifiedFrames, `${who} dropped ${late} of ${e.sign.verifiedFrames} frames unsigned: ${JSON.stringify(e.sign)}`);
+        assert.deepEqual(e.sign.statementsBad, {}, `${who} refused statements`);
+      }
+    } finally {
+      await fpage.close().catch(() => {});
+      await ctx.close();
+    }
+  });
+
   // docs/e2ee.md 10, 17: three Chromium pages and one Firefox page in an E2EE
   // room agree on the security code (it covers keys, signing keys and sealed
-  // names), and Chromium decrypts and verifies Firefox's signed frames.
+  // names), and Chromium decrypts and verifies Firefox's signed frames. The
+  // sender-authentication figures are printed, not asserted: four browsers
+  // encoding 720p overload this 2-core machine, and then the media itself
+  // reaches the workers 1-2 s late and statements (through the busy page main
+  // threads) later still, so frames wait out the hold (measured: 3 Chromium
+  // alone hold p50 ~70 ms, no drops; with Firefox added, media p50 1.1-1.3 s
+  // late). The pair test above demands a clean call.
   test('three Chromium and one Firefox in an E2EE room agree on the security code', { timeout: 90000 }, async () => {
     const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'e2ee-firefox', e2ee_enabled: true });
     assert.ok(r.status === 200 || r.status === 201, r.text);
