@@ -2,7 +2,8 @@
 # Runs every test suite against the binaries in build dir $1 and ends with one
 # line "N passed, N failed". Exit status is non-zero if anything failed.
 #   suites: C unit tests, API integration tests (node:test, real sealroomd on
-#   loopback), browser tests (playwright-core + Debian chromium).
+#   loopback), abuse tests (hostile clients against a server carrying an honest
+#   call), browser tests (playwright-core + Debian chromium).
 set -uo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -70,6 +71,7 @@ add_counts fuzz "$fz_pass" "$fz_fail"
 
 node_suite js tests/js
 node_suite integration tests/integration
+node_suite abuse tests/abuse
 node_suite browser tests/browser
 
 echo

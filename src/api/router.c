@@ -36,20 +36,27 @@ static char *media_metrics(api_ctx *a) {
   sfu_stats ms = {0};
   if (a->signal) signal_get_stats(a->signal, &ss);
   if (a->media) sfu_get_stats(a->media, &ms);
-  size_t cap = 4096;
+  size_t cap = 8192;
   char *out = malloc(cap);
   if (!out) return NULL;
   size_t n = 0;
-#define GAUGE(name, help, v) \
-  n += (size_t)snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help, name, name, (unsigned long long)(v))
-#define COUNTER(name, help, v) \
-  n += (size_t)snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help, name, name, (unsigned long long)(v))
+  /* n only grows while it fits: past the end nothing more is written and
+   * the whole text is refused below (no write past the buffer). */
+#define METRIC(kind, name, help, v)                                                              \
+  if (n < cap)                                                                                   \
+  n += (size_t)snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s " kind "\n%s %llu\n", name, help, \
+                        name, name, (unsigned long long)(v))
+#define GAUGE(name, help, v) METRIC("gauge", name, help, v)
+#define COUNTER(name, help, v) METRIC("counter", name, help, v)
   GAUGE("sealroom_participants", "Participants in live rooms.", ss.participants);
   GAUGE("sealroom_live_rooms", "Rooms with at least one participant.", ss.live_rooms);
   GAUGE("sealroom_signalling_sessions", "Open signalling WebSockets.", ss.sessions);
   GAUGE("sealroom_media_transports", "Media transports (one per peer connection).", ms.transports);
   COUNTER("sealroom_signalling_messages_total", "Signalling messages received.", ss.messages_in);
   COUNTER("sealroom_signalling_bad_messages_total", "Malformed signalling messages.", ss.messages_bad);
+  COUNTER("sealroom_ws_slow_consumers_total", "WebSockets closed (1008) for not reading: over 1 MiB queued.", ss.ws_slow_consumers);
+  COUNTER("sealroom_ws_protocol_errors_total", "WebSockets closed for oversized control frames or too many fragments.", ss.ws_protocol_errors);
+  COUNTER("sealroom_ws_too_large_total", "WebSockets closed (1009) for a message over 256 KiB.", ss.ws_too_large);
   COUNTER("sealroom_media_packets_in_total", "UDP datagrams received on the media port.", ms.packets_in);
   COUNTER("sealroom_media_bytes_in_total", "Bytes received on the media port.", ms.bytes_in);
   COUNTER("sealroom_media_packets_out_total", "UDP datagrams sent from the media port.", ms.packets_out);
@@ -64,6 +71,7 @@ static char *media_metrics(api_ctx *a) {
   COUNTER("sealroom_media_srtp_errors_total", "SRTP authentication or replay failures.", ms.srtp_errors);
 #undef GAUGE
 #undef COUNTER
+#undef METRIC
   if (n >= cap) {
     free(out);
     return NULL;

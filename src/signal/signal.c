@@ -296,4 +296,11 @@ void signal_on_media_event(void *ctx, const sfu_event *ev) {
   if (ctx) meeting_media_event(ctx, ev); /* NULL once signalling has stopped */
 }
 
-void signal_get_stats(const signal_server *s, signal_stats *out) { *out = s->stats; }
+void signal_get_stats(const signal_server *s, signal_stats *out) {
+  *out = s->stats;
+  ws_stats w;
+  ws_get_stats(&w);
+  out->ws_slow_consumers = w.slow_consumers;
+  out->ws_protocol_errors = w.protocol_errors;
+  out->ws_too_large = w.too_large;
+}

@@ -18,6 +18,7 @@ typedef struct signal_server signal_server;
 typedef struct {
   int sessions, participants, live_rooms;
   uint64_t messages_in, messages_bad, relays;
+  uint64_t ws_slow_consumers, ws_protocol_errors, ws_too_large; /* WebSocket closes (ws.h) */
 } signal_stats;
 
 signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *media);

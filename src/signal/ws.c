@@ -16,7 +16,10 @@
 #include "auth/base64.h"
 #include "core/log.h"
 
-#define WS_MAX_QUEUED (4u * 1024 * 1024) /* bytes waiting for a slow reader */
+#define WS_MAX_QUEUED (1u * 1024 * 1024) /* bytes waiting for a slow reader (checked at enqueue) */
+#define WS_CONTROL_MAX 125                /* RFC 6455 5.5: control frame payloads */
+#define WS_MAX_FRAGMENTS 64               /* frames of one data message (each costs a buffer) */
+#define WS_CLOSE_GRACE_MS 2000            /* a peer that does not take its close frame is dropped */
 #define WS_CONTROL_RATE 5.0               /* control frames per second from the peer */
 #define WS_CONTROL_BURST 20.0
 
@@ -33,17 +36,26 @@ struct ws_conn {
   uint64_t last_rx_ms, last_ping_ms;
   int closing;   /* no more reading; send what is queued, then close */
   uint64_t msg_bytes;     /* payload of the data message being received, all fragments */
+  uint32_t msg_frames;    /* its frames so far */
   double control_tokens; /* pings and other control frames the peer may send */
   uint64_t control_ms;
   uint16_t close_after_flush; /* a close code to send once queued messages are out */
   char close_reason[64];
   int finished;  /* handles are being closed */
+  uint64_t drop_at_ms; /* closing without a handshake in sight: finish by then (0: none) */
+  int draining;        /* our close frame is out: discard input until EOF (lingering close) */
+  int peer_gone;       /* the peer closed or reset the connection */
   void *data;
   char client_ip[64];
 };
 
 static int open_count;
+static ws_stats totals;
 int ws_open_count(void) { return open_count; }
+void ws_get_stats(ws_stats *out) {
+  *out = totals;
+  out->open = open_count;
+}
 
 typedef struct {
   ws_server *srv;
@@ -66,10 +78,12 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     c->last_rx_ms = now_ms(c);
     return n;
   }
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
-  else
+  } else {
+    c->peer_gone = 1;
     wslay_event_set_error(ctx, WSLAY_ERR_CALLBACK_FAILURE);
+  }
   return -1;
 }
 
@@ -91,10 +105,32 @@ static int on_genmask(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, voi
 
 static void finish(ws_conn *c);
 
+/* Closes at once with a close frame ahead of anything queued (wslay sends
+ * control frames first), reads nothing more, and drops the connection if the
+ * close frame has not left within WS_CLOSE_GRACE_MS (a peer that does not
+ * read). For peers that broke the protocol or cannot keep up. */
+static void close_now(ws_conn *c, uint16_t code, const char *reason) {
+  if (c->finished || c->drop_at_ms) return;
+  c->closing = 1;
+  c->close_after_flush = 0;
+  c->drop_at_ms = now_ms(c) + WS_CLOSE_GRACE_MS;
+  wslay_event_shutdown_read(c->ws);
+  wslay_event_queue_close(c->ws, code, (const uint8_t *)reason, strlen(reason));
+}
+
 static void on_frame_start(wslay_event_context_ptr ctx,
                            const struct wslay_event_on_frame_recv_start_arg *arg, void *user) {
   ws_conn *c = user;
   if (arg->opcode & 0x8) { /* control frames (ping, pong, close) have their own budget */
+    if (arg->payload_length > WS_CONTROL_MAX || !arg->fin) {
+      /* RFC 6455 5.5: at most 125 bytes, never fragmented. Refused at the
+       * header, before the payload is read. */
+      log_debug("ws: %s sent a control frame of %llu bytes, closing", c->client_ip,
+                (unsigned long long)arg->payload_length);
+      totals.protocol_errors++;
+      close_now(c, 1002, "control frame too large");
+      return;
+    }
     uint64_t now = uv_now(c->srv->loop);
     c->control_tokens += (double)(now - c->control_ms) / 1000.0 * WS_CONTROL_RATE;
     if (c->control_tokens > WS_CONTROL_BURST) c->control_tokens = WS_CONTROL_BURST;
@@ -108,12 +144,24 @@ static void on_frame_start(wslay_event_context_ptr ctx,
     c->control_tokens -= 1.0;
     return; /* at most 125 bytes; may come between the fragments of a message */
   }
-  if (arg->opcode != WSLAY_CONTINUATION_FRAME) c->msg_bytes = 0; /* a new message starts */
+  if (arg->opcode != WSLAY_CONTINUATION_FRAME) { /* a new message starts */
+    c->msg_bytes = 0;
+    c->msg_frames = 0;
+  }
   c->msg_bytes += arg->payload_length;
+  if (++c->msg_frames > WS_MAX_FRAGMENTS && !c->closing) {
+    /* wslay keeps every fragment in its own buffer: 1-byte fragments would
+     * cost many times their size. No client needs more than a few. */
+    log_debug("ws: %s sent a message in over %d fragments, closing", c->client_ip, WS_MAX_FRAGMENTS);
+    totals.protocol_errors++;
+    close_now(c, 1008, "too many fragments");
+    return;
+  }
   if (c->msg_bytes > WS_MAX_MESSAGE && !c->closing) {
     /* Tell the owner (it may queue an explanation), read nothing more, and
      * close once that explanation is on the wire: a close frame would
      * otherwise overtake it (wslay sends control frames first). */
+    totals.too_large++;
     c->srv->handlers->on_too_large(c->srv->owner, c);
     ws_close(c, 1009, "message too large");
   }
@@ -164,11 +212,36 @@ static void update_poll(ws_conn *c) {
   }
   int want_read = !c->closing && wslay_event_want_read(c->ws);
   int want_write = wslay_event_want_write(c->ws);
+  if (!want_write && c->drop_at_ms && !c->draining) {
+    /* Our close frame is out. Closing the socket now, with the peer's
+     * unread bytes in our receive queue, would send a reset that can destroy
+     * the close frame before the peer reads it: stop sending and discard
+     * input until the peer closes or the grace period ends. */
+    c->draining = 1;
+    shutdown(c->fd, SHUT_WR);
+  }
+  if (c->draining) {
+    uv_poll_start(&c->poll, UV_READABLE, on_poll);
+    return;
+  }
   if (!want_read && !want_write) {
     finish(c);
     return;
   }
   uv_poll_start(&c->poll, (want_read ? UV_READABLE : 0) | (want_write ? UV_WRITABLE : 0), on_poll);
+}
+
+/* Lingering close: reads and discards what the peer still sends, a bounded
+ * amount per wake-up; finishes at its end of stream. */
+static void drain(ws_conn *c) {
+  char scratch[4096];
+  for (int i = 0; i < 16; i++) {
+    ssize_t n = recv(c->fd, scratch, sizeof scratch, 0);
+    if (n > 0) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    finish(c);
+    return;
+  }
 }
 
 static void on_poll(uv_poll_t *h, int status, int events) {
@@ -177,16 +250,21 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     finish(c);
     return;
   }
-  if ((events & UV_READABLE) && !c->closing && wslay_event_recv(c->ws) != 0) {
-    finish(c);
+  if (c->draining) {
+    if (events & UV_READABLE) drain(c);
     return;
   }
-  /* A peer that does not read while we queue (pongs, relays, rosters) would
-   * make us buffer without bound: past the cap it is dropped. */
-  if (wslay_event_get_queued_msg_length(c->ws) > WS_MAX_QUEUED) {
-    log_debug("ws: %s does not read its messages, dropping it", c->client_ip);
-    finish(c);
-    return;
+  if ((events & UV_READABLE) && !c->closing && wslay_event_recv(c->ws) != 0) {
+    if (c->peer_gone) {
+      finish(c);
+      return;
+    }
+    /* wslay refused a frame (a control frame over 125 bytes or fragmented,
+     * a bad opcode, an unmasked frame, invalid UTF-8 in a text message): the
+     * peer gets a close frame with 1002 and nothing more is read. */
+    log_debug("ws: %s broke the WebSocket protocol, closing", c->client_ip);
+    totals.protocol_errors++;
+    close_now(c, 1002, "protocol error");
   }
   if (!c->finished && (events & UV_WRITABLE) && wslay_event_send(c->ws) != 0) {
     finish(c);
@@ -198,6 +276,10 @@ static void on_poll(uv_poll_t *h, int status, int events) {
 static void on_tick(uv_timer_t *t) {
   ws_conn *c = t->data;
   uint64_t now = now_ms(c);
+  if (c->drop_at_ms && now >= c->drop_at_ms) {
+    finish(c);
+    return;
+  }
   if (now - c->last_rx_ms >= c->srv->idle_timeout_ms) {
     log_debug("ws: %s idle for %llu ms, closing", c->client_ip,
               (unsigned long long)(now - c->last_rx_ms));
@@ -308,6 +390,15 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
 
 int ws_send_text(ws_conn *c, const char *text, size_t len) {
   if (c->closing || c->finished) return -1;
+  /* A peer that does not read while we queue (relays, rosters) would make us
+   * buffer without bound: at the cap it is closed (1008), before the copy. */
+  if (wslay_event_get_queued_msg_length(c->ws) + len > WS_MAX_QUEUED) {
+    log_debug("ws: %s does not read its messages, closing", c->client_ip);
+    totals.slow_consumers++;
+    close_now(c, 1008, "not reading");
+    update_poll(c);
+    return -1;
+  }
   struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)text, len};
   if (wslay_event_queue_msg(c->ws, &msg) != 0) return -1;
   update_poll(c);

@@ -1,7 +1,9 @@
 /* WebSocket server connections (RFC 6455) on the libuv loop: the opening
  * handshake on top of the HTTP server's upgrade, framing by wslay. Messages
  * are bounded (WS_MAX_MESSAGE); a larger frame gets the owner's on_too_large
- * callback and the connection is closed with 1009. Lifecycle: ws_accept ->
+ * callback and the connection is closed with 1009. A control frame over 125
+ * bytes closes it with 1002, and a peer that lets more than 1 MiB of our
+ * messages queue up (it does not read) is closed with 1008. Lifecycle: ws_accept ->
  * callbacks -> ws_close (or the peer closes) -> on_closed, then freed. */
 #ifndef SEALROOM_WS_H
 #define SEALROOM_WS_H
@@ -48,5 +50,15 @@ void ws_abort(ws_conn *c);
 void ws_set_data(ws_conn *c, void *data);
 void *ws_data(const ws_conn *c);
 int ws_open_count(void);
+
+/* Process-wide counters of the WebSocket layer (for /metrics). */
+typedef struct {
+  int open;                /* connections open now */
+  uint64_t slow_consumers; /* closed with 1008: too much queued for a peer that does not read */
+  uint64_t protocol_errors; /* closed: control frame over 125 bytes or fragmented (1002),
+                            * a message in over 64 fragments (1008) */
+  uint64_t too_large;      /* closed with 1009: a message over WS_MAX_MESSAGE */
+} ws_stats;
+void ws_get_stats(ws_stats *out);
 
 #endif

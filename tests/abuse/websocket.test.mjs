@@ -1,0 +1,171 @@
+// Hostile WebSocket clients (issue 9, 1.1-1.3): each test performs one
+// attack on the signalling socket while an honest two-party call (two
+// Chromium pages, real media) runs in another room, and checks that the
+// attacker is cut off, that the server's memory stays bounded, that
+// /healthz keeps answering, and that the honest call keeps its media.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { startServer, stopServer } from '../lib/server.mjs';
+import { connectWs, frame } from '../lib/ws.mjs';
+import { launchChromium, inbound, sleep } from '../lib/browser.mjs';
+import { until } from '../lib/wait.mjs';
+
+const pk = () => randomBytes(32).toString('base64');
+const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
+
+async function metric(s, name) {
+  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const m = text.match(new RegExp(`^${name} (\\d+)`, 'm'));
+  return m ? Number(m[1]) : NaN;
+}
+
+// The median of five /healthz round trips, in ms.
+async function healthzMs(s) {
+  const t = [];
+  for (let i = 0; i < 5; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${s.url}/healthz`, { signal: AbortSignal.timeout(3000) });
+    await r.text();
+    assert.equal(r.status, 200);
+    t.push(performance.now() - t0);
+  }
+  return t.sort((a, b) => a - b)[2];
+}
+
+async function joinAs(s, room, name) {
+  const c = await connectWs(s.url);
+  c.send({ type: 'join', room, name, public_key: pk(), signing_key: pk() });
+  const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10000);
+  assert.equal(w.type, 'welcome', JSON.stringify(w));
+  return c;
+}
+
+describe('hostile WebSocket clients', () => {
+  let s, browser;
+  const honest = [];
+
+  // Video frames each honest page has decoded so far.
+  const honestFrames = async () => Promise.all(honest.map(async (p) =>
+    Object.values(await inbound(p)).filter((x) => x.kind === 'video').reduce((a, x) => a + x.frames, 0)));
+
+  // Runs an attack and checks what every attack must leave intact.
+  async function survive(name, attack) {
+    const before = await honestFrames();
+    const rss0 = rssKiB(s.child.pid);
+    const result = await attack();
+    const hz = await healthzMs(s);
+    await sleep(1000);
+    const afterFrames = await honestFrames();
+    const rss1 = rssKiB(s.child.pid);
+    console.log(`# ${name}: /healthz median ${hz.toFixed(1)} ms, RSS ${rss0} -> ${rss1} KiB, honest frames ${before} -> ${afterFrames}`);
+    assert.ok(hz < 100, `${name}: /healthz took ${hz} ms`);
+    assert.ok(afterFrames.every((f, i) => f > before[i]), `${name}: the honest call stalled: ${before} -> ${afterFrames}`);
+    assert.ok(rss1 - rss0 < 48 * 1024, `${name}: RSS grew by ${rss1 - rss0} KiB`);
+    return result;
+  }
+
+  before(async () => {
+    s = await startServer({ args: ['--rate-limit', '0'] });
+    for (const [room, e2ee] of [['honest', false], ['attacked', true]]) {
+      const r = await s.api('POST', '/api/v1/rooms', { friendly_url: room, e2ee_enabled: e2ee });
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+    }
+    browser = await launchChromium();
+    for (const name of ['Ann', 'Bob']) {
+      const page = await (await browser.newContext()).newPage();
+      await page.goto(`${s.url}/honest`);
+      await page.fill('#name', name);
+      await page.click('#join');
+      await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
+      honest.push(page);
+    }
+    await until('the honest call has video both ways', async () => (await honestFrames()).every((f) => f > 10), 20000);
+  }, { timeout: 60000 });
+
+  after(async () => {
+    if (browser) await browser.close();
+    await stopServer(s);
+  });
+
+  // 1.1: a participant that never reads while a room-mate floods relays.
+  // Before: the server queued without bound (18 MiB for one socket). Now it
+  // is closed with 1008 once 1 MiB waits for it, counted in /metrics.
+  test('a participant that never reads is closed with 1008 (send queue cap at enqueue)', { timeout: 60000 }, async () => {
+    const slow0 = await metric(s, 'sealroom_ws_slow_consumers_total');
+    await survive('non-reader', async () => {
+      const victim = await joinAs(s, 'attacked', 'Sloth');
+      victim.sock.pause(); // reads nothing from now on
+      const flooder = await joinAs(s, 'attacked', 'Flood');
+      const blob = randomBytes(11 * 1024).toString('base64'); // ~15 KiB per relay (the cap is 16 KiB)
+      // Far more than the kernel's socket buffers (a few MiB each way) plus
+      // the 1 MiB cap: 40 MiB.
+      for (let i = 0; i < 2700; i++) {
+        flooder.send({ type: 'relay_all', payload: { t: 'blob', b: blob } });
+        if (i % 100 === 99) {
+          await sleep(10);
+          if ((await metric(s, 'sealroom_ws_slow_consumers_total')) > slow0) break;
+        }
+      }
+      assert.ok(flooder.messages.every((m) => m.type !== 'error'), JSON.stringify(flooder.messages.find((m) => m.type === 'error')));
+      await until('the server closed the non-reader', async () => (await metric(s, 'sealroom_ws_slow_consumers_total')) > slow0, 10000);
+      flooder.sock.destroy();
+      // Its socket goes away (the close frame cannot reach a peer that does
+      // not read: dropped after the grace period).
+      victim.sock.resume();
+      const code = await victim.waitClosed(8000);
+      assert.ok(code === 1008 || code === null, `close code ${code}`);
+    });
+  });
+
+  // 1.3: RFC 6455 5.5 limits control frames to 125 bytes. Before: 256 KiB
+  // pings before join were read and answered (/healthz took 1 s). Now the
+  // frame header alone closes the connection: wslay refuses the frame in its
+  // framing layer and queues a close frame itself, without a status code
+  // (1005 at the client), ahead of ours (1002); nothing of the payload is read.
+  test('an oversized or fragmented control frame closes the connection at its header', { timeout: 30000 }, async () => {
+    const p0 = await metric(s, 'sealroom_ws_protocol_errors_total');
+    await survive('big pings', async () => {
+      const socks = [];
+      for (let i = 0; i < 20; i++) {
+        const c = await connectWs(s.url);
+        c.sendRaw(frame(0x9, randomBytes(256 * 1024)));
+        socks.push(c);
+      }
+      const refused = (code) => code === 1002 || code === 1005;
+      for (const c of socks) { const code = await c.waitClosed(5000); assert.ok(refused(code), `close code ${code}`); }
+      const frag = await connectWs(s.url);
+      frag.sendRaw(frame(0x9, Buffer.from('ab'), { fin: false }));
+      const code = await frag.waitClosed(5000);
+      assert.ok(refused(code), `close code ${code}`);
+    });
+    assert.equal(await metric(s, 'sealroom_ws_protocol_errors_total'), p0 + 21);
+  });
+
+  // 1.2: 1-byte fragments cost many times their size in the WebSocket
+  // library. Now a data message may have at most 64 frames.
+  test('a message in more than 64 fragments is refused with 1008', { timeout: 30000 }, async () => {
+    await survive('1-byte fragments', async () => {
+      const socks = [];
+      for (let i = 0; i < 50; i++) {
+        const c = await connectWs(s.url);
+        const parts = [frame(0x1, Buffer.from('{'), { fin: false })];
+        for (let k = 0; k < 5000; k++) parts.push(frame(0x0, Buffer.from(' '), { fin: false }));
+        c.sendRaw(Buffer.concat(parts));
+        socks.push(c);
+      }
+      for (const c of socks) assert.equal(await c.waitClosed(5000), 1008);
+      // A message in a few fragments is still fine.
+      const ok = await connectWs(s.url);
+      const text = JSON.stringify({ type: 'join', room: 'attacked', name: 'Frag', public_key: pk(), signing_key: pk() });
+      const cut = [0, 10, 20, 30, text.length];
+      for (let k = 0; k < cut.length - 1; k++) {
+        ok.sendRaw(frame(k === 0 ? 0x1 : 0x0, Buffer.from(text.slice(cut[k], cut[k + 1])), { fin: k === cut.length - 2 }));
+      }
+      const w = await ok.next((m) => m.type === 'welcome' || m.type === 'error', 5000);
+      assert.equal(w.type, 'welcome', JSON.stringify(w));
+      ok.sock.destroy();
+    });
+  });
+});
