@@ -353,8 +353,8 @@ typedef struct {
   size_t base_key_len;
   uint64_t arrival;     /* grows with every key added */
   uint64_t deadline_ms; /* 0: none; else wiped at this time */
-  sre_replay replay_audio; /* frames decrypted as an audio codec (docs/e2ee.md 6) */
-  sre_replay replay_video; /* frames decrypted as a video codec */
+  sre_replay replay_opus;  /* frames decrypted as Opus (clear prefix 1 byte; docs/e2ee.md 6) */
+  sre_replay replay_other; /* frames of every other codec (prefix 0, 3 or 10 bytes) */
   sre_key key;
 } sre_rx_key;
 

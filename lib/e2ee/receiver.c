@@ -99,8 +99,8 @@ static sre_status entry_set(sre_receiver *r, sre_rx_key *e, uint32_t epoch, uint
   memcpy(e->base_key, base_key, len);
   e->base_key_len = len;
   e->arrival = arrival;
-  sre_replay_init(&e->replay_audio);
-  sre_replay_init(&e->replay_video);
+  sre_replay_init(&e->replay_opus);
+  sre_replay_init(&e->replay_other);
   return SRE_OK;
 }
 
@@ -239,8 +239,11 @@ sre_status sre_receiver_decrypt(sre_receiver *r, sre_codec codec, const uint8_t 
   sre_rx_key *e = NULL;
   st = key_for(r, g, step, &e);
   if (st != SRE_OK) return drop(r, st);
-  /* One window per media kind (docs/e2ee.md 6). */
-  sre_replay *w = sre_codec_is_audio(codec) ? &e->replay_audio : &e->replay_video;
+  /* Two windows (docs/e2ee.md 6): Opus, and every other codec. Their clear
+   * prefix lengths differ (1 against 0, 3 or 10), so a frame authenticates
+   * in only one of them. Not by media kind: a 0-byte-prefix audio codec and
+   * a 0-byte-prefix video codec would let one frame in once per kind. */
+  sre_replay *w = codec == SRE_CODEC_OPUS ? &e->replay_opus : &e->replay_other;
   st = sre_replay_check(w, h.ctr);
   if (st != SRE_OK) return drop(r, st);
   if (!out || out_cap < p) return drop(r, SRE_ERR_BUFFER);

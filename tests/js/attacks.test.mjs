@@ -131,6 +131,22 @@ test('attack: a video frame late by 128+ counters of interleaved audio is accept
   assert.ok((await rx.decrypt('opus', a2)).ok);
 });
 
+// Review of issue 8: with a window per media kind, a VP9 frame (no clear
+// prefix) was accepted once as video and once more as an audio codec without
+// a prefix (PCMU): same header offset, same AAD. Windows by prefix class.
+test('attack: a frame of a prefix-less codec is not accepted a second time as the other kind', async () => {
+  const tx = await E.Sender.create({ slot: 7 });
+  const rx = new E.Receiver({ slot: 7, now: () => 0 });
+  await rx.addKey(1, 0, tx.baseKey);
+  for (let i = 0; i < 10; i++) {
+    const f = await tx.encrypt('vp9', Uint8Array.of(0x82, 0xaa, i, 4, 5, 6, 7, 8));
+    assert.ok((await rx.decrypt('vp9', f)).ok);
+    assert.equal((await rx.decrypt('vp9', f)).status, 'SRE_ERR_REPLAY');
+    assert.equal((await rx.decrypt('other-audio', f)).status, 'SRE_ERR_REPLAY');
+    assert.equal((await rx.decrypt('other', f)).status, 'SRE_ERR_REPLAY');
+  }
+});
+
 // Drives a RotationTracker with a fake clock through a ghost join/leave
 // schedule, calling tick() exactly when nextWakeup() says, and records every
 // leave, pending key and switch.

@@ -23,12 +23,31 @@ function workerModule() {
 
 // A dedicated-worker global scope, enough for the E2EE worker: self,
 // postMessage, onmessage (messages wait until the module has set it), close.
+// Encoded frames written into a transform as {data, type, mime} answer
+// getMetadata() with that MIME type, as a browser's frames do (the codec the
+// SFU negotiated), so that tests can deliver a frame "as" any codec.
 const BOOT = `
 const { parentPort, workerData } = require('node:worker_threads');
 globalThis.self = globalThis;
 const early = [];
 self.postMessage = (m) => parentPort.postMessage(m);
 self.close = () => parentPort.close();
+const TS = globalThis.TransformStream;
+globalThis.TransformStream = class extends TS {
+  constructor(t, ...rest) {
+    if (t && typeof t.transform === 'function') {
+      const f = t.transform;
+      t = { ...t, transform(frame, c) {
+        if (!frame || typeof frame !== 'object' || typeof frame.mime !== 'string') return f.call(this, frame, c);
+        frame.getMetadata = () => ({ mimeType: frame.mime });
+        // A function cannot cross back to the test thread: gone before output.
+        const out = { enqueue(x) { if (x) delete x.getMetadata; c.enqueue(x); }, error: (e) => c.error(e), terminate: () => c.terminate() };
+        return f.call(this, frame, out);
+      } };
+    }
+    super(t, ...rest);
+  }
+};
 parentPort.on('message', (m) => {
   if (typeof self.onmessage === 'function') self.onmessage({ data: m }); else early.push(m);
 });

@@ -214,8 +214,38 @@ static void test_window_per_media_kind(void) {
   sre_receiver_clear(&r);
 }
 
+/* Attack (review of issue 8): with one window per media KIND, a hostile SFU
+ * that negotiates a video codec without a clear prefix (VP9) and an audio
+ * codec without one (PCMU, SRE_CODEC_OTHER_AUDIO) delivered each of a
+ * sender's frames twice, once per kind: same header offset, same AAD, two
+ * windows. The windows are now by prefix class (Opus, everything else), so
+ * the second copy is a replay. */
+static void test_no_replay_across_prefix_zero_codecs(void) {
+  const uint8_t key[16] = {0x5d};
+  sre_sender s;
+  sre_receiver r;
+  CHECK_EQ_INT(sre_sender_init(&s, 7, 1, key, 16), SRE_OK);
+  sre_receiver_init(&r, 7);
+  CHECK_EQ_INT(sre_receiver_add_key(&r, 1, 0, key, 16, 0), SRE_OK);
+  uint8_t vp9[60] = {0x82, 0xaa, 1}, wire[120], out[120];
+  size_t n, m;
+  for (int i = 0; i < 10; i++) {
+    vp9[2] = (uint8_t)i;
+    CHECK_EQ_INT(sre_sender_encrypt(&s, SRE_CODEC_VP9, vp9, sizeof vp9, wire, sizeof wire, &n), SRE_OK);
+    CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_VP9, wire, n, out, sizeof out, &m, 0), SRE_OK);
+    CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_VP9, wire, n, out, sizeof out, &m, 0), SRE_ERR_REPLAY);
+    CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_OTHER_AUDIO, wire, n, out, sizeof out, &m, 0),
+                 SRE_ERR_REPLAY);
+    CHECK_EQ_INT(sre_receiver_decrypt(&r, SRE_CODEC_OTHER_VIDEO, wire, n, out, sizeof out, &m, 0),
+                 SRE_ERR_REPLAY);
+  }
+  sre_sender_clear(&s);
+  sre_receiver_clear(&r);
+}
+
 TEST_SUITE(e2ee_replay, {"first_and_in_order", test_first_and_in_order},
            {"window_edges", test_window_edges}, {"near_max", test_near_max},
            {"against_model", test_against_model},
            {"receiver_commits_only_authentic", test_receiver_commits_only_authentic},
-           {"window_per_media_kind", test_window_per_media_kind});
+           {"window_per_media_kind", test_window_per_media_kind},
+           {"no_replay_across_prefix_zero_codecs", test_no_replay_across_prefix_zero_codecs});

@@ -135,7 +135,7 @@ export class Receiver {
     const sframeKey = await deriveSFrameKey(baseKey, kidMake(this.slot, generation, step), SUITE_WIRE);
     return {
       epoch, generation, step, baseKey, sframeKey, arrival, deadline: null, active: false,
-      replayAudio: new ReplayWindow(), replayVideo: new ReplayWindow(), wiped: false,
+      replayOpus: new ReplayWindow(), replayOther: new ReplayWindow(), wiped: false,
     };
   }
 
@@ -281,9 +281,12 @@ export class Receiver {
         return this._drop(Status.CRYPTO);
       }
     }
-    // One replay window per media kind (docs/e2ee.md 6).
-    const audio = isAudioCodec(codec);
-    const win = (x) => (audio ? x.replayAudio : x.replayVideo);
+    // Two replay windows (docs/e2ee.md 6): Opus, and every other codec. Their
+    // clear prefix lengths differ (1 against 0, 3 or 10), so a frame
+    // authenticates in only one. Not by media kind: a 0-byte-prefix audio
+    // codec and a 0-byte-prefix video codec would let a frame in once per kind.
+    const opus = codec === 'opus';
+    const win = (x) => (opus ? x.replayOpus : x.replayOther);
     let st = win(e).check(header.ctr);
     if (st) return this._drop(st);
     let pt;

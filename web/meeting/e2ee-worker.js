@@ -42,7 +42,9 @@
 //                                    arrived; excluded: roster ids without a valid key
 //   alarm {id, reason}               the server tried to change a present participant's
 //                                    key or slot ('key_changed'), or to bring back an id
-//                                    that left ('rejoined'); the change was refused
+//                                    that left ('rejoined'); the change was refused. Or a
+//                                    participant that received our key left before any
+//                                    complete code included it ('left_unverified')
 //   attached {rid}                   a transform for this receiver/sender runs
 //   error {status}                   encryption could not start: nothing is sent
 
@@ -105,7 +107,16 @@ const SIGN_FLUSH_MS = 50;        // statements at least this often while sending
 // should then come late rather than not at all. Security does not depend on
 // the bound: an unlisted frame is never passed.
 const SIGN_HOLD_MS = 1000;
-const NAME_INVISIBLE = /[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]/g; // zero-width and bidi controls
+// Characters that show nothing (zero-width, bidi controls, soft hyphen,
+// fillers, variation selectors: Unicode's default-ignorable code points).
+const NAME_INVISIBLE = /\p{Default_Ignorable_Code_Point}/gu;
+
+// A name as shown and as the security code covers it: controls as spaces,
+// invisible characters removed, runs of white space (no-break spaces
+// included) as one space, none at the ends. "Alice", "Alice\u2060" and
+// "Alice\u00a0" are then one name, which the page tells apart by fingerprint.
+const cleanName = (name) => String(typeof name === 'string' ? name : '')
+  .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(NAME_INVISIBLE, '').replace(/\s+/gu, ' ').trim();
 
 const post = (m) => self.postMessage(m);
 const count = (obj, key) => { obj[key] = (obj[key] || 0) + 1; };
@@ -209,6 +220,7 @@ async function addPeer(raw) {
     id: raw.id, slot: raw.slot, publicKeyB64: typeof raw.publicKey === 'string' ? raw.publicKey : null,
     signingKeyB64: typeof raw.signingKey === 'string' ? raw.signingKey : null,
     pairwise: null, rx: null, verifier: null, name: null, fp: null, statementsWaiting: 0,
+    covered: false, // in a complete security code (the one the page shows)
   };
   st.peers.set(raw.id, peer);
   try {
@@ -256,11 +268,11 @@ async function sendKeyTo(key, ids) {
   }
 }
 
-// A display name as key messages carry it (docs/e2ee.md 7.2): no control
-// characters, at most NAME_MAX bytes of UTF-8, cut at a character boundary.
+// A display name as key messages carry it (docs/e2ee.md 7.2): cleaned as
+// cleanName says, at most NAME_MAX bytes of UTF-8, cut at a character boundary.
 function sealableName(name) {
   let out = '', bytes = 0;
-  for (const ch of String(typeof name === 'string' ? name : '').replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(NAME_INVISIBLE, '')) {
+  for (const ch of cleanName(name)) {
     const n = new TextEncoder().encode(ch).length;
     if (bytes + n > NAME_MAX) break;
     out += ch;
@@ -316,6 +328,13 @@ async function left(id) {
   }
   if (peer.verifier) peer.verifier.clear();
   peer.pairwise = null;
+  if (st.sender && st.tracker.holders.has(id) && !peer.covered) {
+    // It got our key and leaves before a complete code ever included it:
+    // no comparison of codes can now show it was there (a listener the
+    // server showed only to us, say, that withheld its own key message so
+    // that our code stayed incomplete). Say so, for good.
+    post({ op: 'alarm', id, reason: 'left_unverified' });
+  }
   if (st.sender && st.tracker.holders.has(id)) {
     // 8.5: only a participant that held one of our keys makes us rotate (the
     // tracker knows who did); the switch comes no later than 500 ms after
@@ -397,9 +416,10 @@ async function relay(from, payload) {
       wipe(k.baseKey);
     }
     queueRelay(peer.id, ackPayload(k.epoch));
-    // Without zero-width and bidi controls, in the code as on screen: a
-    // name that hides such characters gives its sender a different code.
-    const name = (typeof k.name === 'string' ? k.name : '').replace(NAME_INVISIBLE, '');
+    // Cleaned, in the code as on screen: a name that differs from another
+    // only by invisible characters or spacing is shown as that name (and
+    // the page adds fingerprint digits to both).
+    const name = cleanName(k.name);
     if (peer.name !== name) {
       peer.name = name;
       requestVerify();
@@ -462,6 +482,13 @@ async function verify() {
     status = statusOf(e);
   }
   if (seq !== st.verifySeq) return; // a newer roster is being verified
+  if (code && complete) {
+    // The page shows this code: every member in it is covered.
+    for (const id of members.slice(1).map((m) => m.id)) {
+      const p = st.peers.get(id);
+      if (p) p.covered = true;
+    }
+  }
   post({ op: 'verify', code, status, complete, members: members.map((m) => m.id), excluded, names, fingerprints });
 }
 
@@ -473,6 +500,11 @@ function codecOf(frame, kind) {
   if (!mime) return kind === 'audio' ? 'opus' : 'vp8'; // the SFU negotiates only VP8 and Opus
   return codecFromMimeType(mime, kind);
 }
+
+// sealroom calls use VP8 and Opus only. A server that negotiates anything
+// else (a codec without a clear prefix, say) gets no frame through either
+// way: nothing is encrypted for it, nothing received in it is decrypted.
+const allowedCodec = (codec, kind) => codec === (kind === 'audio' ? 'opus' : 'vp8');
 
 const exactBuffer = (u8) => (u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer);
 
@@ -487,17 +519,19 @@ function encryptStream(kind) {
         count(st.sendDrops, 'rotation_overdue');
         return;
       }
+      const codec = codecOf(frame, kind);
+      if (!allowedCodec(codec, kind)) { count(st.sendDrops, 'codec'); return; }
       const t0 = performance.now();
       let out;
       try {
-        out = await st.sender.encrypt(codecOf(frame, kind), new Uint8Array(frame.data));
+        out = await st.sender.encrypt(codec, new Uint8Array(frame.data));
       } catch (e) {
         count(st.sendDrops, statusOf(e));
         return; // never sent in the clear
       }
       st.encryptMs[kind] += performance.now() - t0;
       st.encrypted[kind]++;
-      if (out.length) signFrame(codecOf(frame, kind), out, kind === 'video' && frame.type === 'key');
+      if (out.length) signFrame(codec, out, kind === 'video' && frame.type === 'key');
       frame.data = exactBuffer(out);
       controller.enqueue(frame);
     },
@@ -553,6 +587,7 @@ function decryptStream(kind, rid, initialOwner, transformer) {
       if (!peer || !peer.rx || st.stopped) { count(st.localDrops, Status.NO_KEY); dropped = true; return; }
       const wire = new Uint8Array(frame.data);
       const codec = codecOf(frame, kind);
+      if (!allowedCodec(codec, kind)) { count(st.localDrops, 'codec'); dropped = true; return; }
       const pass = (res) => {
         if (dropped && frame.type === 'delta') requestKeyFrame();
         dropped = false;

@@ -120,6 +120,8 @@ function rememberE2ee(on) {
   } catch { /* storage disabled: the link and the token still hold */ }
 }
 
+const nameKey = (n) => String(n).normalize('NFKC').toLowerCase();
+
 // The name to show for a participant: in an E2EE call, the one it sealed to
 // us in its key messages; the server's copy only until that arrives.
 function displayName(p) {
@@ -129,9 +131,12 @@ function displayName(p) {
     if (typeof sealed !== 'string') return `${p.name} (unverified)`;
     const name = sealed || 'Guest';
     // Two members with one name (a participant copying another's): tell
-    // them apart by the first digits of their key fingerprints.
-    const same = Object.entries(app.verify.names).filter(([id, n]) => id !== p.id && (n || 'Guest') === name);
-    const selfSame = p.id !== app.participantId && name === app.name;
+    // them apart by the first digits of their key fingerprints. Names are
+    // compared in a folded form (compatibility characters, case), so that
+    // "Alice" and "ＡLICE" count as one.
+    const key = nameKey(name);
+    const same = Object.entries(app.verify.names).filter(([id, n]) => id !== p.id && nameKey(n || 'Guest') === key);
+    const selfSame = p.id !== app.participantId && key === nameKey(app.name);
     const fp = app.verify.fingerprints[p.id];
     if ((same.length || selfSame) && fp) return `${name} [${fp.slice(0, 5)}]`;
     return name;
@@ -1399,9 +1404,12 @@ function onE2eeAlarm(a) {
   const p = app.participants.get(a.id);
   const who = p ? displayName(p) : 'a participant';
   const el = $('e2ee-alarm');
-  el.textContent = a.reason === 'rejoined'
-    ? `Warning: the server tried to bring back ${who} under the same identity after they left. This was refused. Someone may be trying to listen in: compare the security code aloud.`
-    : `Warning: this participant's key changed: the server tried to replace the encryption key of ${who}. The new key was refused. Someone may be trying to listen in: compare the security code aloud.`;
+  const text = {
+    rejoined: `Warning: the server tried to bring back ${who} under the same identity after they left. This was refused. Someone may be trying to listen in: compare the security code aloud.`,
+    left_unverified: `Warning: ${who} received your encryption key and left before the security code could include them, so comparing codes cannot show who they were. If you did not see them come and go, the server may have added a listener: your first seconds may have been heard.`,
+  };
+  el.textContent = text[a.reason] ||
+    `Warning: this participant's key changed: the server tried to replace the encryption key of ${who}. The new key was refused. Someone may be trying to listen in: compare the security code aloud.`;
   el.dataset.reason = a.reason || '';
   el.hidden = false;
 }
