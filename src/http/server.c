@@ -59,6 +59,8 @@ static void schedule(http_server *s) {
 
 static const char *status_reason(int status) {
   switch (status) {
+    case 400:
+      return "{\"message\":\"Ambiguous request framing: use one Content-Length or Transfer-Encoding: chunked, not both.\"}";
     case 413: return "{\"message\":\"The request body is too large (limit 64 KiB).\"}";
     default: return "{\"message\":\"Internal server error.\"}";
   }
@@ -168,6 +170,34 @@ static int append_body(request_state *st, const char *data, size_t n, size_t max
   return 0;
 }
 
+/* Framing headers of a request, counted (names compare case-insensitively). */
+typedef struct {
+  int content_length, transfer_encoding, bad_length;
+} framing;
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value) {
+  framing *f = cls;
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    f->content_length++;
+    if (!value || !*value || strspn(value, "0123456789") != strlen(value)) f->bad_length = 1;
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    f->transfer_encoding++;
+  }
+  return MHD_YES;
+}
+
+/* RFC 9112 6.3: a request with both Content-Length and Transfer-Encoding,
+ * with more than one of either, or with a Content-Length that is not plain
+ * digits, can be framed differently by a proxy in front of us than by us
+ * (request smuggling). Such a request is refused, and its connection closed. */
+static int ambiguous_framing(struct MHD_Connection *c) {
+  framing f = {0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, count_framing, &f);
+  return f.bad_length || f.content_length > 1 || f.transfer_encoding > 1 ||
+         (f.content_length && f.transfer_encoding);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls) {
@@ -177,6 +207,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     st = calloc(1, sizeof *st);
     if (!st) return MHD_NO;
     *con_cls = st;
+    if (ambiguous_framing(c)) return respond_error(s, c, method, 400);
     /* Refuse a declared oversized body before reading any of it. */
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *expect = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
