@@ -200,6 +200,59 @@ size_t sre_sign_verifier_poll(sre_sign_verifier *v, uint64_t now_ms, sre_sign_de
 uint64_t sre_sign_verifier_next_deadline(const sre_sign_verifier *v);
 void sre_sign_verifier_clear(sre_sign_verifier *v);
 
+/* ---- Signed chat (docs/e2ee-sender-auth.md 10) -------------------------- */
+
+/* A sealed chat payload (docs/e2ee.md 9) travels inside a wrapper signed by
+ * its sender with the same Ed25519 key as its statements:
+ *   {"t":"schat","v":1,"m":<the sealed chat payload>,"s":base64(signature)}
+ * The signature covers sre_sign_chat_input. The JS twins are
+ * chatSignatureInput, Signer.signChat and openSignedChat (web/e2ee/sign.js). */
+
+#define SRE_SIGN_CHAT_VERSION 1 /* "v" of the wrapper */
+#define SRE_SIGN_CHAT_MAX 8192  /* longest wrapper or inner JSON text accepted (the
+                                   longest the library writes is 5690 bytes) */
+/* The signed bytes: label 20, u8 len, session id, sender id 36, u32 e, u8 r,
+ * then the decoded "n" and "c" (at most 3/4 of a text this long). */
+#define SRE_SIGN_CHAT_INPUT_MAX \
+  (20 + 1 + SRE_SESSION_ID_MAX + SRE_ID_LEN + 4 + 1 + SRE_SIGN_CHAT_MAX / 4 * 3)
+
+/* The signed bytes of a sealed chat payload (JSON text, chat_len bytes) for
+ * sender id and session id: "sealroom chat sig v1" || u8(len session id) ||
+ * session id || sender id || u32(e) || u8(r) || decoded n || decoded c.
+ * Checks only what the signature covers, in the order of the JS twin:
+ * SRE_ERR_JSON unless the text is an object with "t" "chat", "e" an integer
+ * 1..2^32-1, "r" 0..255, "n" and "c" strings; SRE_ERR_BASE64 if "n" or "c"
+ * is not canonical base64 (their lengths and the other members are checked
+ * by sre_payload_parse when the message is opened). out needs
+ * SRE_SIGN_CHAT_INPUT_MAX bytes at most. */
+sre_status sre_sign_chat_input(const char *sender_id, const uint8_t *session_id,
+                               size_t session_id_len, const char *chat_json, size_t chat_len,
+                               uint8_t *out, size_t out_cap, size_t *out_len);
+/* Signs the sealed chat payload chat_json (as sre_chat_seal writes it; it
+ * must pass sre_payload_parse as a chat payload, else that status or
+ * SRE_ERR_JSON) with the signer's key, id and session, and writes the wrapper
+ * (members in the order t v m s, no whitespace, m written as sre_chat_seal
+ * writes it: the bytes JSON.stringify gives for the same object;
+ * NUL-terminated, *json_len excludes the NUL). json needs SRE_SIGN_CHAT_MAX. */
+sre_status sre_signer_sign_chat(const sre_signer *s, const char *chat_json, size_t chat_len,
+                                char *json, size_t json_cap, size_t *json_len);
+/* Takes a wrapper relayed from the verifier's sender (JSON text, json_len
+ * bytes) and, once the signature verifies with the sender's key for its id
+ * and the session, writes the inner sealed chat payload to chat (compact
+ * JSON, members in their order, NUL-terminated; *chat_len excludes the NUL):
+ * open it with sre_payload_parse, sre_chat_open and the seq check. Refuses,
+ * in this order (the JS openSignedChat's statuses; the vectors check them):
+ * text longer than SRE_SIGN_CHAT_MAX, not JSON, a duplicate member, not an
+ * object, "t" not "schat", not exactly the members t v m s: SRE_ERR_JSON;
+ * "v" not the integer 1: SRE_ERR_VERSION; "s" not a string of 88 characters
+ * of canonical base64 for 64 bytes: SRE_ERR_BASE64; "m" as
+ * sre_sign_chat_input; a bad signature: SRE_ERR_AUTH. The inner text longer
+ * than SRE_SIGN_CHAT_MAX (no sealed chat payload is): SRE_ERR_JSON; longer
+ * than chat_cap: SRE_ERR_BUFFER. chat is written only on SRE_OK; the
+ * verifier's state and counters do not change. */
+sre_status sre_sign_chat_open(const sre_sign_verifier *v, const char *json, size_t json_len,
+                              char *chat, size_t chat_cap, size_t *chat_len);
+
 #ifdef __cplusplus
 }
 #endif

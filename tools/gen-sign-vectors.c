@@ -314,6 +314,239 @@ static json_t *scenario_vectors(void) {
   return a;
 }
 
+/* ---- Signed chat (docs/e2ee-sender-auth.md 10) ------------------------- */
+
+/* A sealed chat message of S signed by S. Base keys and nonces are SHA-256
+ * of labels; the base key is 16 bytes at step 0 and 32 after. */
+static json_t *chat_message(const char *desc, uint32_t epoch, uint8_t step, sre_chat_type type,
+                            uint32_t seq, uint64_t time_ms, const char *body, size_t body_len,
+                            size_t index) {
+  uint8_t base[32], ck[SRE_CHAT_KEY_LEN], nonce[32], in[SRE_SIGN_CHAT_INPUT_MAX];
+  char label[96], m[SRE_SIGN_CHAT_MAX], w[SRE_SIGN_CHAT_MAX];
+  size_t blen = step ? 32 : 16, mlen = 0, wlen = 0, inlen = 0;
+  snprintf(label, sizeof label, "sign vector chat base key %u %u", (unsigned)epoch, (unsigned)step);
+  label_hash(label, base);
+  snprintf(label, sizeof label, "sign vector chat nonce %zu", index);
+  label_hash(label, nonce);
+  OK(sre_chat_key(base, blen, sid(), strlen(session_id), ck));
+  OK(sre_chat_seal(ck, id_s, epoch, step, type, seq, time_ms, (const uint8_t *)body, body_len,
+                   nonce, m, sizeof m, &mlen));
+  OK(sre_sign_chat_input(id_s, sid(), strlen(session_id), m, mlen, in, sizeof in, &inlen));
+  OK(sre_signer_sign_chat(&signer_s, m, mlen, w, sizeof w, &wlen));
+  /* The signature is the last 88 characters but two of the wrapper. */
+  uint8_t sig[SRE_SIGN_SIG_LEN];
+  size_t siglen = 0;
+  OK(sre_base64_decode(w + wlen - 90, 88, sig, sizeof sig, &siglen));
+  json_t *e =
+      json_pack("{s:s,s:I,s:i,s:i,s:I,s:I,s:s%,s:o,s:o,s:o,s:s,s:o,s:o,s:s}", "description", desc,
+                "epoch", (json_int_t)epoch, "step", step, "type", type, "seq", (json_int_t)seq,
+                "time_ms", (json_int_t)time_ms, "body", body, body_len, "base_key", hex(base, blen),
+                "chat_key", hex(ck, sizeof ck), "nonce", hex(nonce, SRE_NONCE_LEN), "chat", m,
+                "bytes", hex(in, inlen), "signature", hex(sig, siglen), "wrapper", w);
+  if (!e) DIE("chat message %zu", index);
+  return e;
+}
+
+/* A signer of S's seed or M's for a claimed id and session id. */
+static json_t *signed_by(const char *desc, const uint8_t seed[32], const char *claimed_id,
+                         const char *session, const char *m) {
+  sre_signer x;
+  char w[SRE_SIGN_CHAT_MAX];
+  size_t wlen = 0;
+  OK(sre_signer_init(&x, claimed_id, (const uint8_t *)session, strlen(session), seed));
+  OK(sre_signer_sign_chat(&x, m, strlen(m), w, sizeof w, &wlen));
+  sre_signer_clear(&x);
+  return json_pack("{s:s,s:s,s:s}", "description", desc, "wrapper", w, "status", "SRE_ERR_AUTH");
+}
+
+/* Wrappers a verifier of S must refuse, and some it accepts whose inner
+ * payload the chat layer then refuses (members the signature does not
+ * cover); built from message 0 (m0, its signature s0) and message 1's
+ * signature s1. */
+static json_t *chat_refuse_vectors(json_t *msgs) {
+  json_t *a = json_array();
+  json_t *e0 = json_array_get(msgs, 0), *e1 = json_array_get(msgs, 1);
+  const char *m0 = json_string_value(json_object_get(e0, "chat"));
+  const char *w0 = json_string_value(json_object_get(e0, "wrapper"));
+  const char *w1 = json_string_value(json_object_get(e1, "wrapper"));
+  char s0[89], s1[89];
+  snprintf(s0, sizeof s0, "%.88s", w0 + strlen(w0) - 90);
+  snprintf(s1, sizeof s1, "%.88s", w1 + strlen(w1) - 90);
+  json_error_t err;
+  json_t *o = json_loads(m0, 0, &err);
+  if (!o) DIE("reparse");
+  const char *n64 = json_string_value(json_object_get(o, "n"));
+  const char *c64 = json_string_value(json_object_get(o, "c"));
+  unsigned e = (unsigned)json_integer_value(json_object_get(o, "e"));
+  unsigned r = (unsigned)json_integer_value(json_object_get(o, "r"));
+  static char buf[16384], inner[8192];
+#define ADD(desc, status, ...)                                                                 \
+  do {                                                                                         \
+    snprintf(buf, sizeof buf, __VA_ARGS__);                                                    \
+    json_array_append_new(                                                                     \
+        a, json_pack("{s:s,s:s,s:s}", "description", desc, "wrapper", buf, "status", status)); \
+  } while (0)
+  /* Accepted: "chat" is the inner text both implementations return,
+   * "chat_status" what opening it with message 0's chat key gives. */
+#define ACCEPT(desc, chat, chat_status, ...)                                                 \
+  do {                                                                                       \
+    snprintf(buf, sizeof buf, __VA_ARGS__);                                                  \
+    json_array_append_new(                                                                   \
+        a, json_pack("{s:s,s:s,s:s,s:s,s:s}", "description", desc, "wrapper", buf, "status", \
+                     "SRE_OK", "chat", chat, "chat_status", chat_status));                   \
+  } while (0)
+  ACCEPT("the valid wrapper of message 0", m0, "SRE_OK", "%s", w0);
+  snprintf(inner, sizeof inner,
+           "{\"c\":\"%s\",\"n\":\"%s\",\"r\":%u,\"e\":%u,\"v\":2,\"t\":\"chat\"}", c64, n64, r, e);
+  ACCEPT("whitespace and another member order, in the wrapper and in m", inner, "SRE_OK",
+         " { \"s\" : \"%s\" ,\n \"m\" : { \"c\" : \"%s\" , \"n\":\"%s\",\"r\":%u,\"e\":%u,\"v\":2,"
+         "\"t\":\"chat\" } , \"v\" : 1 , \"t\" : \"schat\" } ",
+         s0, c64, n64, r, e);
+  snprintf(inner, sizeof inner,
+           "{\"t\":\"chat\",\"v\":3,\"e\":%u,\"r\":%u,\"n\":\"%s\",\"c\":\"%s\"}", e, r, n64, c64);
+  ACCEPT("m with v 3 (v is not signed): the chat layer refuses it", inner, "SRE_ERR_VERSION",
+         "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%s\"}", inner, s0);
+  snprintf(inner, sizeof inner,
+           "{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%s\",\"c\":\"%s\",\"x\":0}", e, r,
+           n64, c64);
+  ACCEPT("m with an extra member (not signed): the chat layer refuses it", inner, "SRE_ERR_JSON",
+         "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%s\"}", inner, s0);
+#undef ACCEPT
+  /* Well-formed, signature refused: */
+  json_array_append_new(a,
+                        signed_by("signed with M's key, claims S", seed_m, id_s, session_id, m0));
+  json_array_append_new(
+      a, signed_by("signed by M as M, relayed as from S", seed_m, id_m, session_id, m0));
+  json_array_append_new(
+      a, signed_by("signed by S in another session", seed_s, id_s, "another session", m0));
+  ADD("S's signature of message 1 on message 0", "SRE_ERR_AUTH",
+      "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%s\"}", m0, s1);
+  ADD("e changed after signing", "SRE_ERR_AUTH",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%s\",\"c\":"
+      "\"%s\"},"
+      "\"s\":\"%s\"}",
+      e + 1, r, n64, c64, s0);
+  ADD("r changed after signing", "SRE_ERR_AUTH",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%s\",\"c\":"
+      "\"%s\"},"
+      "\"s\":\"%s\"}",
+      e, r + 1, n64, c64, s0);
+  ADD("the ciphertext changed after signing", "SRE_ERR_AUTH",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%s\",\"c\":"
+      "\"%c%s\"},"
+      "\"s\":\"%s\"}",
+      e, r, n64, c64[0] == 'A' ? 'B' : 'A', c64 + 1, s0);
+  /* Not a signed chat: */
+  ADD("an unsigned sealed chat payload", "SRE_ERR_JSON", "%s", m0);
+  ADD("not JSON", "SRE_ERR_JSON", "%.40s", w0);
+  ADD("an array", "SRE_ERR_JSON", "[%s]", w0);
+  ADD("another type", "SRE_ERR_JSON", "{\"t\":\"chat\",\"v\":1,\"m\":%s,\"s\":\"%s\"}", m0, s0);
+  ADD("an extra member", "SRE_ERR_JSON", "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%s\",\"x\":0}",
+      m0, s0);
+  ADD("a missing member: no s", "SRE_ERR_JSON", "{\"t\":\"schat\",\"v\":1,\"m\":%s}", m0);
+  ADD("a missing member: no v (members are checked before the version)", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"m\":%s,\"s\":\"%s\"}", m0, s0);
+  ADD("a duplicate member", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"v\":1,\"v\":1,\"m\":%s,\"s\":\"%s\"}", m0, s0);
+  {
+    char pad[8300];
+    memset(pad, ' ', sizeof pad - 1);
+    pad[sizeof pad - 1] = '\0';
+    ADD("longer than 8192 bytes", "SRE_ERR_JSON", "%s%s", w0, pad);
+  }
+  ADD("version 2", "SRE_ERR_VERSION", "{\"t\":\"schat\",\"v\":2,\"m\":%s,\"s\":\"%s\"}", m0, s0);
+  ADD("version as a string", "SRE_ERR_VERSION",
+      "{\"t\":\"schat\",\"v\":\"1\",\"m\":%s,\"s\":\"%s\"}", m0, s0);
+  ADD("version 1.0", "SRE_ERR_VERSION", "{\"t\":\"schat\",\"v\":1.0,\"m\":%s,\"s\":\"%s\"}", m0,
+      s0);
+  /* The signature: */
+  ADD("a signature with a bad base64 character", "SRE_ERR_BASE64",
+      "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"*%s\"}", m0, s0 + 1);
+  {
+    /* s0 ends "x==": x's 4 low bits are unused and must be zero. */
+    static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char bad[89];
+    memcpy(bad, s0, sizeof bad);
+    const char *at = strchr(b64, bad[85]);
+    if (!at || bad[86] != '=') DIE("signature padding");
+    bad[85] = b64[(at - b64) ^ 1];
+    ADD("a non-canonical signature (unused bits set)", "SRE_ERR_BASE64",
+        "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%s\"}", m0, bad);
+  }
+  ADD("a truncated signature (84 characters, 63 bytes)", "SRE_ERR_BASE64",
+      "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%.84s\"}", m0, s0);
+  {
+    uint8_t sig[SRE_SIGN_SIG_LEN + 1] = {0};
+    size_t n = 0;
+    char s65[96];
+    OK(sre_base64_decode(s0, 88, sig, sizeof sig, &n));
+    OK(sre_base64_encode(sig, sizeof sig, s65, sizeof s65, NULL));
+    ADD("a signature of 65 bytes (88 characters)", "SRE_ERR_BASE64",
+        "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":\"%s\"}", m0, s65);
+  }
+  ADD("the signature as a number", "SRE_ERR_BASE64", "{\"t\":\"schat\",\"v\":1,\"m\":%s,\"s\":1}",
+      m0);
+  /* m, before the signature is checked: */
+  ADD("m a string", "SRE_ERR_JSON", "{\"t\":\"schat\",\"v\":1,\"m\":\"chat\",\"s\":\"%s\"}", s0);
+  ADD("m null", "SRE_ERR_JSON", "{\"t\":\"schat\",\"v\":1,\"m\":null,\"s\":\"%s\"}", s0);
+  ADD("m a key message", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"key\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%s\",\"c\":"
+      "\"%s\"},"
+      "\"s\":\"%s\"}",
+      e, r, n64, c64, s0);
+  ADD("m with e 0", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":0,\"r\":%u,\"n\":\"%s\",\"c\":"
+      "\"%s\"},"
+      "\"s\":\"%s\"}",
+      r, n64, c64, s0);
+  ADD("m with e 2^32", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":4294967296,\"r\":%u,\"n\":\"%"
+      "s\","
+      "\"c\":\"%s\"},\"s\":\"%s\"}",
+      r, n64, c64, s0);
+  ADD("m with r 256", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":256,\"n\":\"%s\","
+      "\"c\":\"%s\"},"
+      "\"s\":\"%s\"}",
+      e, n64, c64, s0);
+  ADD("m without c", "SRE_ERR_JSON",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%s\"},"
+      "\"s\":\"%s\"}",
+      e, r, n64, s0);
+  ADD("m with a nonce that is not base64", "SRE_ERR_BASE64",
+      "{\"t\":\"schat\",\"v\":1,\"m\":{\"t\":\"chat\",\"v\":2,\"e\":%u,\"r\":%u,\"n\":\"%.15s*\","
+      "\"c\":\"%s\"},\"s\":\"%s\"}",
+      e, r, n64, c64, s0);
+#undef ADD
+  json_decref(o);
+  return a;
+}
+
+static json_t *chat_vectors(void) {
+  /* 4096 bytes of text for the largest message. */
+  static char big[SRE_CHAT_BODY_MAX + 1];
+  for (size_t i = 0; i < SRE_CHAT_BODY_MAX; i++) big[i] = "sealroom signed chat "[i % 21];
+  static const char utf8[] =
+      "Gr\xc3\xbc\xc3\x9f"
+      "e, \xe4\xb8\x96\xe7\x95\x8c \xf0\x9f\x91\x8b";
+  json_t *msgs = json_array();
+  json_array_append_new(msgs, chat_message("a chat text", 1, 0, SRE_CHAT_TEXT, 0, 1767225600000ull,
+                                           "Hello, sealroom", 15, 0));
+  json_array_append_new(msgs, chat_message("UTF-8 text under a ratcheted key", 3, 2, SRE_CHAT_TEXT,
+                                           1, 1767225601234ull, utf8, sizeof utf8 - 1, 1));
+  json_array_append_new(msgs, chat_message("the largest: a 4096-byte body, e 2^32-1, r 255, seq "
+                                           "2^32-1 (the longest wrapper, 5690 bytes)",
+                                           0xffffffffu, 255, SRE_CHAT_TEXT, 0xffffffffu,
+                                           1767225602000ull, big, SRE_CHAT_BODY_MAX, 2));
+  json_t *refuse = chat_refuse_vectors(msgs);
+  return json_pack("{s:s,s:s,s:s,s:o,s:o}", "session_id", session_id, "sender_id", id_s, "note",
+                   "messages are sealed by S (docs/e2ee.md 9) and signed with S's key; refuse "
+                   "gives the status of a verifier of S, and for an accepted wrapper the inner "
+                   "text (chat) and the status of opening it with message 0's chat key "
+                   "(chat_status)",
+                   "messages", msgs, "refuse", refuse);
+}
+
 int main(int argc, char **argv) {
   if (argc != 1) {
     fprintf(stderr, "usage: %s > tests/vectors/e2ee-sign.json\n", argv[0]);
@@ -330,6 +563,7 @@ int main(int argc, char **argv) {
   json_object_set_new(root, "statement", statement_vectors());
   json_object_set_new(root, "refuse", refuse_vectors());
   json_object_set_new(root, "scenario", scenario_vectors());
+  json_object_set_new(root, "chat", chat_vectors());
   char *text = json_dumps(root, JSON_INDENT(1) | JSON_ENSURE_ASCII);
   if (!text) DIE("json_dumps");
   fputs(text, stdout);

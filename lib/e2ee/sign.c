@@ -1,5 +1,6 @@
 /* Sender authentication (docs/e2ee-sender-auth.md): frame hashes, signed
- * statements (bytes, strict JSON), the signer and the per-sender verifier.
+ * statements (bytes, strict JSON), the signer and the per-sender verifier
+ * (signed chat, section 10, is in sign_chat.c).
  * Ed25519 and SHA-256 through OpenSSL EVP; only the public API of
  * sealroom_e2ee.h is used (base64), so this file does not depend on the
  * library's internals. */
@@ -12,6 +13,7 @@
 #include <openssl/rand.h>
 
 #include "sealroom_sign.h"
+#include "sign_internal.h"
 
 static const char frame_label[] = "sealroom frame v1";   /* 17 bytes */
 static const char stmt_label[] = "sealroom sign v1";     /* 16 bytes */
@@ -158,8 +160,8 @@ sre_status sre_sign_statement_parse(const char *json, size_t json_len, sre_sign_
 
 /* ---- Ed25519 ------------------------------------------------------------ */
 
-static sre_status ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
-                               uint8_t sig[SRE_SIGN_SIG_LEN]) {
+sre_status sre__ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                             uint8_t sig[SRE_SIGN_SIG_LEN]) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   size_t siglen = SRE_SIGN_SIG_LEN;
   int ok = ctx && EVP_DigestSignInit(ctx, NULL, NULL, NULL, key) == 1 &&
@@ -168,8 +170,8 @@ static sre_status ed25519_sign(EVP_PKEY *key, const uint8_t *msg, size_t len,
   return ok ? SRE_OK : SRE_ERR_CRYPTO;
 }
 
-static sre_status ed25519_verify(EVP_PKEY *key, const uint8_t *msg, size_t len,
-                                 const uint8_t sig[SRE_SIGN_SIG_LEN]) {
+sre_status sre__ed25519_verify(EVP_PKEY *key, const uint8_t *msg, size_t len,
+                               const uint8_t sig[SRE_SIGN_SIG_LEN]) {
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   if (!ctx) return SRE_ERR_CRYPTO;
   sre_status st = SRE_ERR_CRYPTO;
@@ -220,7 +222,7 @@ sre_status sre_signer_flush(sre_signer *s, char *json, size_t json_cap, size_t *
   s->list.seq = s->next_seq;
   sre_status st = sre_sign_statement_bytes(&s->list, s->sender_id, s->session_id,
                                            s->session_id_len, tbs, sizeof tbs, &tbs_len);
-  if (st == SRE_OK) st = ed25519_sign(s->key, tbs, tbs_len, s->list.sig);
+  if (st == SRE_OK) st = sre__ed25519_sign(s->key, tbs, tbs_len, s->list.sig);
   if (st == SRE_OK) st = sre_sign_statement_write(&s->list, json, json_cap, json_len);
   if (st != SRE_OK) return st; /* the list is kept: the caller may retry */
   s->next_seq++;
@@ -299,7 +301,7 @@ sre_status sre_sign_verifier_statement(sre_sign_verifier *v, const char *json, s
   size_t tbs_len = 0;
   r = sre_sign_statement_bytes(&st, v->sender_id, v->session_id, v->session_id_len, tbs,
                                sizeof tbs, &tbs_len);
-  if (r == SRE_OK) r = ed25519_verify(v->key, tbs, tbs_len, st.sig);
+  if (r == SRE_OK) r = sre__ed25519_verify(v->key, tbs, tbs_len, st.sig);
   if (r != SRE_OK) {
     if (r == SRE_ERR_AUTH) v->stmt_bad_sig++;
     return r;

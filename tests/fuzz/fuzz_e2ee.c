@@ -3,11 +3,14 @@
  * decryption with a fixed key for every codec, the receiver state machine
  * with fixed keys, relay payload parsing with key-message and chat opening
  * under fixed keys, base64 and the UTF-8 check, and the sender-authentication
- * statement parser (parse -> write -> parse gives the same statement). Must never crash, read out
- * of bounds or leak; traps when a property fails (a forged frame accepted,
- * output left behind on failure, a round trip that does not hold).
+ * statement parser (parse -> write -> parse gives the same statement) and the
+ * signed-chat wrapper (open with S's verifier; a sealed chat payload signed by
+ * S opens to itself). Must never crash, read out of bounds or leak; traps
+ * when a property fails (a forged frame accepted, output left behind on
+ * failure, a round trip that does not hold).
  * The fixed keys are those of tests/vectors/e2ee.json, so the seeds in
- * tests/fuzz/corpus/e2ee/ (frames and payloads from the vectors) start valid. */
+ * tests/fuzz/corpus/e2ee/ (frames and payloads from the vectors) start valid;
+ * the signing key is S's of tests/vectors/e2ee-sign.json (schat-* seeds). */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +37,13 @@ static const uint8_t chat_key[16] = {0x54, 0x5d, 0x6b, 0xdb, 0xdc, 0x5c, 0x75, 0
                                      0x5e, 0xd4, 0x55, 0xa0, 0x5b, 0xd9, 0x46, 0x9d};
 static const char sender_id[] = "0f8fad5b-d9cb-469f-a165-70867728950e";
 static const char recipient_id[] = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
+
+/* S's Ed25519 seed and the session of tests/vectors/e2ee-sign.json */
+static const uint8_t sign_seed[32] = {0xfb, 0x63, 0x15, 0xed, 0xb6, 0x69, 0xdc, 0xce,
+                                      0x72, 0xac, 0x34, 0xa6, 0xb1, 0xf2, 0xa2, 0x2b,
+                                      0xa7, 0xf3, 0xf8, 0x3c, 0x0e, 0x84, 0x58, 0x0d,
+                                      0xb9, 0xee, 0x36, 0x5e, 0x5d, 0x44, 0x55, 0xd8};
+static const char sign_session[] = "5b0c6a8e-2f4d-4c1b-9a7e-3d2f1e0c9b8a";
 
 static uint8_t out[70000];
 
@@ -195,9 +205,48 @@ static void fuzz_statement(const uint8_t *data, size_t size) {
   REQUIRE(memcmp(again.sig, st.sig, SRE_SIGN_SIG_LEN) == 0);
 }
 
+/* Signed chat (docs/e2ee-sender-auth.md 10): the input as a wrapper relayed
+ * from S, and as a sealed chat payload that S signs. */
+static void fuzz_signed_chat(const uint8_t *data, size_t size) {
+  static sre_signer signer;
+  static sre_sign_verifier verifier;
+  static bool ready;
+  static char inner[SRE_SIGN_CHAT_MAX], again[SRE_SIGN_CHAT_MAX], wrap[SRE_SIGN_CHAT_MAX];
+  static sre_payload p, q;
+  if (!ready) {
+    const uint8_t *sid = (const uint8_t *)sign_session;
+    REQUIRE(sre_signer_init(&signer, sender_id, sid, sizeof sign_session - 1, sign_seed) == SRE_OK);
+    REQUIRE(sre_sign_verifier_init(&verifier, sender_id, sid, sizeof sign_session - 1,
+                                   sre_signer_public_key(&signer), 0) == SRE_OK);
+    ready = true;
+  }
+  size_t il = 1, wl = 1, al = 1;
+  sre_status st = sre_sign_chat_open(&verifier, (const char *)data, size, inner, sizeof inner, &il);
+  if (st != SRE_OK) {
+    REQUIRE(il == 0);
+  } else {
+    REQUIRE(il < sizeof inner && strlen(inner) == il && size <= SRE_SIGN_CHAT_MAX);
+    /* What verified is a chat payload's signed part: it gives signed bytes. */
+    static uint8_t in[SRE_SIGN_CHAT_INPUT_MAX];
+    REQUIRE(sre_sign_chat_input(sender_id, (const uint8_t *)sign_session, sizeof sign_session - 1,
+                                inner, il, in, sizeof in, &al) == SRE_OK);
+  }
+  /* A valid sealed chat payload signed by S opens to itself, rewritten. */
+  if (sre_payload_parse((const char *)data, size, &p) != SRE_OK || p.type != SRE_PAYLOAD_CHAT) {
+    return;
+  }
+  REQUIRE(sre_signer_sign_chat(&signer, (const char *)data, size, wrap, sizeof wrap, &wl) ==
+          SRE_OK);
+  REQUIRE(sre_sign_chat_open(&verifier, wrap, wl, again, sizeof again, &al) == SRE_OK);
+  REQUIRE(sre_payload_parse(again, al, &q) == SRE_OK && q.type == SRE_PAYLOAD_CHAT);
+  REQUIRE(q.epoch == p.epoch && q.step == p.step && q.c_len == p.c_len);
+  REQUIRE(memcmp(q.nonce, p.nonce, SRE_NONCE_LEN) == 0 && memcmp(q.c, p.c, p.c_len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   fuzz_header(data, size);
   fuzz_statement(data, size);
+  fuzz_signed_chat(data, size);
   fuzz_frames(data, size);
   fuzz_receiver(data, size);
   fuzz_payload(data, size);

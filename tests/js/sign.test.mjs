@@ -10,12 +10,17 @@ import { fileURLToPath } from 'node:url';
 import { dirname, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { fromHex, toHex, randomBytes, concat } from '../../web/e2ee/util.js';
+import {
+  fromHex, toHex, randomBytes, concat, base64Decode, E2eeError, Status,
+} from '../../web/e2ee/util.js';
 import { deriveSFrameKey } from '../../web/e2ee/sframe.js';
 import { encryptFrame, parseFrame } from '../../web/e2ee/frame.js';
 import {
-  SIGN, frameHash, statementBytes, parseStatement, statementPayload, Signer, Verifier,
+  SIGN, frameHash, statementBytes, parseStatement, statementPayload, Signer, Verifier, chatSignatureInput,
+  openSignedChat,
 } from '../../web/e2ee/sign.js';
+import { parseJson, parsePayload } from '../../web/e2ee/payload.js';
+import { chatKeyBytes, importChatKey, sealChat, openChat } from '../../web/e2ee/chat.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const V = JSON.parse(readFileSync(resolve(here, '../vectors/e2ee-sign.json'), 'utf8'));
@@ -118,6 +123,80 @@ test('vectors: scenario (held, forged, replayed and unsigned frames)', async () 
   }
   assert.deepEqual(v.counts.frames, { ok: 3, reject: 2, unsigned: 1, overflow: 0, held: 0 });
   assert.deepEqual(v.counts.statements, { ok: 2, badSignature: 1, replay: 1, malformed: 0 });
+});
+
+// ---- Signed chat (docs/e2ee-sender-auth.md 10) ----------------------------
+
+const CH = V.chat;
+// The C library refuses a wrapper text longer than this (SRE_SIGN_CHAT_MAX)
+// before parsing it; the page gets the wrapper as an object from the relay.
+const SIGN_CHAT_MAX = 8192;
+
+const statusOf = async (fn) => {
+  try {
+    await fn();
+    return 'SRE_OK';
+  } catch (err) {
+    if (!err.status) throw err;
+    return err.status;
+  }
+};
+
+// A wrapper text as the C library's sre_sign_chat_open takes it: the text
+// limit, the strict JSON parser (jansson's rules), then openSignedChat.
+async function openText(v, text) {
+  if (new TextEncoder().encode(text).length > SIGN_CHAT_MAX) throw new E2eeError(Status.JSON, 'too long');
+  return openSignedChat(v, parseJson(text));
+}
+
+async function openInner(chatKeyHex, inner) {
+  const p = parsePayload(inner);
+  const key = await importChatKey(fromHex(chatKeyHex));
+  return openChat(key, CH.sender_id, p);
+}
+
+test('vectors: signed chat is byte-identical (sealed payload, signed bytes, wrapper) and opens', async () => {
+  assert.equal(CH.sender_id, KS.id);
+  assert.equal(CH.messages.length, 3);
+  const signer = await Signer.create({ senderId: KS.id, sessionId: CH.session_id, seed: fromHex(KS.seed) });
+  const v = await verifierOf();
+  for (const e of CH.messages) {
+    assert.equal(toHex(await chatKeyBytes(fromHex(e.base_key), CH.session_id)), e.chat_key);
+    const key = await importChatKey(fromHex(e.chat_key));
+    // The JS sealed chat payload is the C one, byte for byte.
+    const sealed = await sealChat(key, {
+      senderId: KS.id, epoch: e.epoch, step: e.step, type: e.type, seq: e.seq, time: e.time_ms, body: e.body,
+      nonce: fromHex(e.nonce),
+    });
+    assert.equal(JSON.stringify(sealed), e.chat, e.description);
+    assert.equal(toHex(chatSignatureInput(KS.id, CH.session_id, sealed)), e.bytes);
+    const w = await signer.signChat(sealed);
+    assert.equal(JSON.stringify(w), e.wrapper, e.description);
+    assert.equal(toHex(base64Decode(w.s)), e.signature);
+    // Received as text (strict parser) and as the relay's parsed object.
+    for (const obj of [parseJson(e.wrapper), JSON.parse(e.wrapper)]) {
+      const inner = await openSignedChat(v, obj);
+      assert.equal(JSON.stringify(inner), e.chat);
+      const m = await openChat(key, KS.id, parsePayload(inner));
+      assert.deepEqual([m.type, m.seq, m.time, m.body], [e.type, e.seq, e.time_ms, e.body]);
+    }
+  }
+  assert.equal(CH.messages[2].wrapper.length, 5690); // the longest wrapper (SRE_SIGN_CHAT_MAX > it)
+});
+
+test('vectors: signed chat refusals give the C library statuses', async () => {
+  assert.ok(CH.refuse.length >= 30);
+  const v = await verifierOf();
+  const key0 = CH.messages[0].chat_key;
+  for (const e of CH.refuse) {
+    let inner = null;
+    const got = await statusOf(async () => { inner = await openText(v, e.wrapper); });
+    assert.equal(got, e.status, e.description);
+    if (got !== 'SRE_OK') continue;
+    assert.equal(JSON.stringify(inner), e.chat, e.description);
+    assert.equal(await statusOf(() => openInner(key0, inner)), e.chat_status, e.description);
+    assert.equal(await statusOf(() => openInner(key0, e.chat)), e.chat_status, e.description);
+  }
 });
 
 // ---- The attack with the real SFrame code ---------------------------------
