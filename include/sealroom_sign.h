@@ -198,6 +198,11 @@ size_t sre_sign_verifier_poll(sre_sign_verifier *v, uint64_t now_ms, sre_sign_de
                               size_t cap);
 /* The earliest deadline of a held frame, or 0 if none is held. */
 uint64_t sre_sign_verifier_next_deadline(const sre_sign_verifier *v);
+/* Forgets the remembered statements of KIDs kid_lo..kid_hi. Call when a new
+ * epoch of the sender takes a generation whose KIDs an older epoch used
+ * (every 255 epochs): its CTRs start again from 0, and statements of the old
+ * epoch would make its genuine frames look forged (docs/e2ee-sender-auth.md 6.1). */
+void sre_sign_verifier_forget_kids(sre_sign_verifier *v, uint64_t kid_lo, uint64_t kid_hi);
 void sre_sign_verifier_clear(sre_sign_verifier *v);
 
 /* ---- Signed chat (docs/e2ee-sender-auth.md 10) -------------------------- */

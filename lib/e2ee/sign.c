@@ -319,6 +319,14 @@ sre_status sre_sign_verifier_statement(sre_sign_verifier *v, const char *json, s
   return SRE_OK;
 }
 
+void sre_sign_verifier_forget_kids(sre_sign_verifier *v, uint64_t kid_lo, uint64_t kid_hi) {
+  if (!v) return;
+  for (size_t i = 0; i < v->runs_n; i++) {
+    sre_sign_run *run = &v->runs[i];
+    if (run->kid >= kid_lo && run->kid <= kid_hi) run->n = 0; /* an empty run lists nothing */
+  }
+}
+
 /* OK if a remembered statement lists (kid, ctr) with this hash, REJECT if
  * statements list it only with other hashes, WAIT if none lists it. */
 static sre_sign_verdict lookup(const sre_sign_verifier *v, uint64_t kid, uint64_t ctr,

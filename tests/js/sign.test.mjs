@@ -274,6 +274,25 @@ test('replayed, reordered and truncated statements; another session or sender', 
   await assert.rejects(Signer.create({ senderId: 'short', sessionId: SID }), { status: 'SRE_ERR_BAD_ID' });
 });
 
+// Review of issue 8 (availability): a KID comes back after 255 epochs with
+// CTRs from 0; a statement of the old epoch made the new epoch's genuine
+// frame look forged. forgetKids drops them when the new key arrives.
+test('a KID reused by a later epoch: old statements are forgotten, the new frame waits for its own', async () => {
+  const s = await Signer.create({ senderId: ID_S, sessionId: SID });
+  const v = await Verifier.create({ senderId: ID_S, sessionId: SID, publicKey: s.publicKey, timers: false });
+  const kid = 0x010500; // slot 1, generation 5, step 0
+  const oldFrame = new Uint8Array([1, 2, 3]), newFrame = new Uint8Array([9, 9, 9]);
+  await s.add(kid, 0, oldFrame);
+  await v.statement(await s.flush());
+  assert.equal((await v.frame(kid, 0, newFrame, 0)).verdict, 'reject');
+  v.forgetKids(0x010500, 0x0105ff);
+  const held = await v.frame(kid, 0, newFrame, 0, 'new');
+  assert.equal(held.verdict, 'wait');
+  await s.add(kid, 0, newFrame);
+  await v.statement(await s.flush());
+  assert.equal(await held.decided, 'ok');
+});
+
 test('object payloads are checked like text: members, types, prototype', async () => {
   const s = await Signer.create({ senderId: ID_S, sessionId: SID });
   await s.add(1, 0, new Uint8Array(10));

@@ -349,10 +349,12 @@ static void test_sender(void) {
   CHECK_EQ_INT(sre_sender_ratchet(&s), SRE_ERR_RATCHET_EXHAUSTED);
   CHECK_EQ_INT(s.step, 255);
   /* The epoch grows past 255; the KID generation wraps 255 -> 1. */
+  sre_sender_clear(&s); /* init does not free what a previous init made */
   CHECK_EQ_INT(sre_sender_init(&s, 7, 255, base16, 16), SRE_OK);
   CHECK_EQ_INT(sre_sender_rotate(&s, base16, 16), SRE_OK);
   CHECK(s.epoch == 256 && s.generation == 1 && s.key.kid == sre_kid_make(7, 1, 0));
   /* The epoch never wraps: at 0xFFFFFFFF the sender refuses to rotate. */
+  sre_sender_clear(&s);
   CHECK_EQ_INT(sre_sender_init(&s, 7, 0xfffffffeu, base16, 16), SRE_OK);
   CHECK_EQ_INT(sre_sender_rotate(&s, NULL, 0), SRE_OK);
   CHECK(s.epoch == 0xffffffffu);

@@ -444,6 +444,41 @@ static void test_replay_reorder_truncate(void) {
   sre_signer_clear(&s);
 }
 
+/* Review of issue 8 (availability): after 255 epochs a generation, and so a
+ * KID, comes back and CTRs start again at 0. A statement of the old epoch
+ * still in the ring made the new epoch's genuine frame at the same (KID,
+ * CTR) look forged (REJECT) instead of waiting for its own statement.
+ * forget_kids drops the old epoch's statements when the new key arrives. */
+static void test_kid_reuse_after_generation_wrap(void) {
+  sre_signer s;
+  uint8_t old_frame[50], new_frame[50];
+  char j[SRE_SIGN_PAYLOAD_MAX];
+  size_t l = 0;
+  CHECK_EQ_INT(sre_signer_init(&s, tx_id_a, SIDB, NULL), SRE_OK);
+  make_hash_frame(old_frame, 1);
+  make_hash_frame(new_frame, 2);
+  const uint64_t kid = 0x010500; /* slot 1, generation 5, step 0 */
+  CHECK_EQ_INT(sre_signer_add(&s, kid, 0, old_frame, 50, j, sizeof j, &l), SRE_OK);
+  CHECK_EQ_INT(sre_signer_flush(&s, j, sizeof j, &l), SRE_OK);
+  sre_sign_verifier v;
+  CHECK_EQ_INT(sre_sign_verifier_init(&v, tx_id_a, SIDB, s.pub, 0), SRE_OK);
+  CHECK_EQ_INT(sre_sign_verifier_statement(&v, j, l), SRE_OK);
+  CHECK_EQ_INT(sre_sign_verifier_frame(&v, kid, 0, new_frame, 50, 0, 0), SRE_SIGN_REJECT);
+  sre_sign_verifier_forget_kids(&v, 0x010500, 0x0105ff);
+  CHECK_EQ_INT(sre_sign_verifier_frame(&v, kid, 0, new_frame, 50, 1, 0), SRE_SIGN_WAIT);
+  /* Its own statement then passes it; other generations are untouched. */
+  CHECK_EQ_INT(sre_signer_add(&s, kid, 0, new_frame, 50, j, sizeof j, &l), SRE_OK);
+  CHECK_EQ_INT(sre_signer_flush(&s, j, sizeof j, &l), SRE_OK);
+  CHECK_EQ_INT(sre_sign_verifier_statement(&v, j, l), SRE_OK);
+  sre_sign_decision d[4];
+  CHECK_EQ_INT(sre_sign_verifier_poll(&v, 0, d, 4), 1);
+  CHECK(d[0].tag == 1 && d[0].verdict == SRE_SIGN_OK);
+  sre_sign_verifier_forget_kids(&v, 0x010600, 0x0106ff);
+  CHECK_EQ_INT(sre_sign_verifier_frame(&v, kid, 0, new_frame, 50, 2, 0), SRE_SIGN_OK);
+  sre_sign_verifier_clear(&v);
+  sre_signer_clear(&s);
+}
+
 static void test_signer_flush_rules(void) {
   sre_signer s;
   uint8_t wire[50];
@@ -547,5 +582,6 @@ TEST_SUITE(e2ee_sign, {"vectors_keys_and_hashes", test_vectors_keys_and_hashes},
            {"member_forges_frame", test_member_forges_frame},
            {"stream_of_frames", test_stream_of_frames},
            {"replay_reorder_truncate", test_replay_reorder_truncate},
+           {"kid_reuse_after_generation_wrap", test_kid_reuse_after_generation_wrap},
            {"signer_flush_rules", test_signer_flush_rules},
            {"bounded_memory", test_bounded_memory});

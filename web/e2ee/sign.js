@@ -48,6 +48,8 @@
 //                                  -> [{tag, kid, ctr, verdict}] oldest first (timers call it)
 //     .counts                      {frames: {ok, reject, unsigned, overflow, held},
 //                                   statements: {ok, badSignature, replay, malformed}}
+//     .forgetKids(lo, hi)          forgets the statements of KIDs lo..hi (a generation whose
+//                                  KIDs a new epoch of the sender now uses, docs/e2ee-sender-auth.md 6.1)
 //     .clear()                     forgets everything; held frames become 'unsigned'
 //
 // In a receive TransformStream (after SFrame decrypted the frame):
@@ -520,6 +522,10 @@ export class Verifier {
     }
     this.#pending = keep;
     return out;
+  }
+
+  forgetKids(lo, hi) {
+    this.#runs = this.#runs.filter((r) => r.kid < lo || r.kid > hi);
   }
 
   clear() {

@@ -53,7 +53,7 @@ import {
   generateKeyPair, derivePairwiseKey, sealKeyMessage, openKeyMessage, ackPayload, parsePayload,
   checkId, checkPublicKey, codecFromMimeType, securityCode, fingerprint,
   chatKey, sealChat, openChat, ChatSequence, ChatCounter, CHAT_TEXT, NAME_MAX,
-  Signer, Verifier, SIGN, parseFrame, openSignedChat,
+  Signer, Verifier, SIGN, parseFrame, openSignedChat, epochGeneration, kidMake,
 } from '/e2ee/index.js';
 
 const st = {
@@ -221,6 +221,7 @@ async function addPeer(raw) {
     signingKeyB64: typeof raw.signingKey === 'string' ? raw.signingKey : null,
     pairwise: null, rx: null, verifier: null, name: null, fp: null, statementsWaiting: 0,
     covered: false, // in a complete security code (the one the page shows)
+    genEpochs: new Map(), // generation -> the latest epoch of this peer using it
   };
   st.peers.set(raw.id, peer);
   try {
@@ -409,6 +410,14 @@ async function relay(from, payload) {
     try {
       if (st.peers.get(from) !== peer || !peer.rx) return; // left meanwhile
       await peer.rx.addKey(k.epoch, k.step, k.baseKey);
+      // Every 255 epochs a generation, and so its KIDs, come back: the
+      // statements of the old epoch must not judge the new one's frames
+      // (CTRs start again at 0). The epoch's key arrives before its frames.
+      const g = epochGeneration(k.epoch);
+      if (peer.verifier && peer.genEpochs.get(g) !== k.epoch) {
+        if (peer.genEpochs.has(g)) peer.verifier.forgetKids(kidMake(peer.slot, g, 0), kidMake(peer.slot, g, 255));
+        peer.genEpochs.set(g, k.epoch);
+      }
     } catch (e) {
       console.warn('sealroom e2ee: key refused', statusOf(e));
       return; // never ack a refused key
