@@ -188,7 +188,8 @@ int main(int argc, char **argv) {
                  .started_at = (double)uv_hrtime() / 1e9};
   uv_loop_t *loop = uv_default_loop();
   daemon_state d = {0};
-  sfu_config mc = {.port = cfg.media_port, .max_video_bitrate = (uint64_t)cfg.max_video_kbps * 1000};
+  sfu_config mc = {.port = cfg.media_port, .max_video_bitrate = (uint64_t)cfg.max_video_kbps * 1000,
+                   .max_transports = cfg.max_transports};
   snprintf(mc.announce_ip, sizeof mc.announce_ip, "%s", cfg.media_ip);
   snprintf(mc.listen_ip, sizeof mc.listen_ip, "%s", cfg.media_listen[0] ? cfg.media_listen : cfg.media_ip);
   snprintf(mc.capture_dir, sizeof mc.capture_dir, "%s", cfg.capture_dir);

@@ -31,6 +31,13 @@ static const char usage[] =
     "  --media-port N         the one UDP port for all media, 0 = any (default 40000)\n"
     "                         [SEALROOM_MEDIA_PORT]\n"
     "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
+    "  --max-transports N     media transports the server keeps at most, two per\n"
+    "                         participant; newcomers beyond get server_full\n"
+    "                         (4-1024, default 1024) [SEALROOM_MAX_TRANSPORTS]\n"
+    "  --join-rate N          joins per second per client address, burst 10N; 0 = off\n"
+    "                         (default 5) [SEALROOM_JOIN_RATE]\n"
+    "  --room-join-rate N     joins per second per room, burst 5N; 0 = off (default 20)\n"
+    "                         [SEALROOM_ROOM_JOIN_RATE]\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --team ID              with --new-key: the team to add the key to\n"
@@ -68,6 +75,9 @@ void config_defaults(config *c) {
   snprintf(c->media_ip, sizeof c->media_ip, "127.0.0.1");
   c->media_port = 40000;
   c->max_video_kbps = 2500;
+  c->max_transports = 1024;
+  c->join_rate = 5;
+  c->room_join_rate = 20;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -87,7 +97,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -112,6 +122,9 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MEDIALISTEN: rc = copy_str(c->media_listen, sizeof c->media_listen, v); break;
     case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
     case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
+    case OPT_MAXTRANSPORTS: rc = parse_int(v, 4, 1024, &c->max_transports); break;
+    case OPT_JOINRATE: rc = parse_int(v, 0, 100000, &c->join_rate); break;
+    case OPT_ROOMJOINRATE: rc = parse_int(v, 0, 100000, &c->room_join_rate); break;
     case OPT_TESTMODE: /* environment only; the flag takes no value */
       if (strcmp(v, "1") == 0) c->test_mode = true;
       else if (strcmp(v, "0") == 0) c->test_mode = false;
@@ -140,7 +153,9 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
       {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
-      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_TEST_MODE", OPT_TESTMODE}};
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
+      {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
+      {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
     if (v && *v && apply(c, envs[i].opt, v, err, envs[i].env)) return CONFIG_ERROR;
@@ -158,6 +173,9 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"media-listen", required_argument, 0, OPT_MEDIALISTEN},
       {"media-port", required_argument, 0, OPT_MEDIAPORT},
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
+      {"max-transports", required_argument, 0, OPT_MAXTRANSPORTS},
+      {"join-rate", required_argument, 0, OPT_JOINRATE},
+      {"room-join-rate", required_argument, 0, OPT_ROOMJOINRATE},
       {"test-mode", no_argument, 0, OPT_TESTMODE},
       {"capture", required_argument, 0, OPT_CAPTURE},
       {"e2ee-test-mitm", no_argument, 0, OPT_MITM},

@@ -22,6 +22,9 @@ typedef struct {
   char media_listen[64];  /* address the media socket binds ("" = media_ip) */
   int media_port;         /* the one UDP port for all media; 0 = any */
   int max_video_kbps;     /* REMB sent to publishers */
+  int max_transports;     /* media transport pool (two per participant) */
+  int join_rate;          /* joins per second per client address, burst 10x; 0 = off */
+  int room_join_rate;     /* joins per second per room, burst 5x; 0 = off */
   /* Test hooks: each needs test_mode, which config_load checks. */
   bool test_mode;         /* --test-mode: test hooks and /_test routes exist (never in production) */
   char capture_dir[512];  /* --capture: write forwarded payloads here ("" = off) */

@@ -180,6 +180,9 @@ ice_result ice_agent_handle(ice_agent *a, const uint8_t *p, size_t n, const stru
 }
 
 bool ice_agent_consent_expired(const ice_agent *a, uint64_t now_ms) {
-  uint64_t since = a->has_selected ? a->last_consent_ms : a->created_ms;
-  return now_ms >= since && now_ms - since >= ICE_CONSENT_TIMEOUT_MS;
+  /* Never connected: a browser connects within a second or two; an agent
+   * that does not (a client that never starts ICE) must not hold a
+   * transport of the pool for long. */
+  if (!a->has_selected) return now_ms >= a->created_ms && now_ms - a->created_ms >= ICE_CONNECT_TIMEOUT_MS;
+  return now_ms >= a->last_consent_ms && now_ms - a->last_consent_ms >= ICE_CONSENT_TIMEOUT_MS;
 }

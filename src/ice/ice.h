@@ -22,6 +22,7 @@
 #define ICE_PWD_LEN 24
 #define ICE_MAX_VALID 4 /* addresses that passed a check */
 #define ICE_CONSENT_TIMEOUT_MS 30000
+#define ICE_CONNECT_TIMEOUT_MS 10000 /* no check passed this long after creation: given up */
 #define ICE_MAX_REMOTE_UFRAG 256
 
 typedef struct {
@@ -94,7 +95,7 @@ ice_result ice_agent_handle(ice_agent *a, const uint8_t *p, size_t n, const stru
 bool ice_agent_is_valid_addr(const ice_agent *a, const struct sockaddr *addr);
 
 /* Selected but no consent for ICE_CONSENT_TIMEOUT_MS (now - last >= 30000),
- * or never selected and now - created >= 30000. A clock that reads earlier
+ * or never selected and now - created >= ICE_CONNECT_TIMEOUT_MS (10000). A clock that reads earlier
  * than the recorded time counts as no time elapsed. */
 bool ice_agent_consent_expired(const ice_agent *a, uint64_t now_ms);
 

@@ -82,6 +82,12 @@ void sfu_get_stats(const sfu *s, sfu_stats *o) {
 #undef READ
 }
 
+int sfu_transports_free(const sfu *s) {
+  long used = (long)atomic_load_explicit(&s->counters.transports, memory_order_relaxed);
+  long max = s->cfg.max_transports > 0 ? s->cfg.max_transports : 1024;
+  return used >= max ? 0 : (int)(max - used);
+}
+
 /* ICE credentials: ice-chars only (RFC 8445: ALPHA / DIGIT / "+" / "/"). */
 static void random_ice_chars(char *out, size_t n) {
   static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

@@ -21,6 +21,7 @@ typedef struct {
   char announce_ip[64];        /* address put in ICE candidates */
   int port;                    /* 0: any free port */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
+  int max_transports;          /* the transport pool (SFU_EV_CLOSED "server-full" beyond) */
   /* Test hooks (sfu/tap.h): inert unless test_mode. */
   bool test_mode;
   char capture_dir[512];       /* "" = no capture; see docs/operations.md */
@@ -64,6 +65,8 @@ int sfu_port(const sfu *s);
 const char *sfu_announce_ip(const sfu *s);
 const char *sfu_fingerprint(const sfu *s); /* "AB:CD:..." of the DTLS certificate */
 void sfu_get_stats(const sfu *s, sfu_stats *out);
+/* Transports the pool can still take (--max-transports minus those open). */
+int sfu_transports_free(const sfu *s);
 
 /* Transports. Ids are never 0. Credentials are made here and returned for the SDP. */
 uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]);

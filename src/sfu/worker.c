@@ -29,7 +29,7 @@
 #include "sfu/tap.h"
 #include "sfu/worker.h"
 
-#define MAX_TRANSPORTS 1024
+#define MAX_TRANSPORTS 1024 /* the most --max-transports allows (the tables are sized for it) */
 #define MAX_SUBSCRIBERS 128      /* per track: a room holds at most 128 participants */
 #define SERVER_SSRC 1            /* sender SSRC of the RTCP the SFU makes */
 #define TICK_MS 20
@@ -94,7 +94,8 @@ struct worker {
   uv_loop_t loop;
   uv_poll_t poll;
   uv_timer_t tick;
-  transport *transports; /* MAX_TRANSPORTS */
+  transport *transports; /* n_transports */
+  int n_transports;      /* the pool: --max-transports, at most MAX_TRANSPORTS */
   addr_entry *addrs;     /* ADDR_TABLE_SLOTS */
   ssrc_entry *ssrcs;     /* SSRC_TABLE_SLOTS */
   udp_recv_batch *rx;
@@ -123,7 +124,7 @@ static bool subscribes_to(const transport *t, uint32_t ssrc) {
 }
 
 static int slot_of(worker *w, uint32_t id) {
-  for (int i = 0; i < MAX_TRANSPORTS; i++)
+  for (int i = 0; i < w->n_transports; i++)
     if (w->transports[i].used && w->transports[i].id == id) return i;
   return -1;
 }
@@ -248,9 +249,9 @@ static void close_transport_media(worker *w, transport *t, const char *reason) {
 
 /* Rebuilds every track's subscriber list from the transports' subscriptions. */
 static void rebuild_subscribers(worker *w) {
-  for (int s = 0; s < MAX_TRANSPORTS; s++)
+  for (int s = 0; s < w->n_transports; s++)
     for (int k = 0; k < w->transports[s].n_tracks; k++) w->transports[s].tracks[k].n_subscribers = 0;
-  for (int s = 0; s < MAX_TRANSPORTS; s++) {
+  for (int s = 0; s < w->n_transports; s++) {
     transport *t = &w->transports[s];
     if (!t->used) continue;
     t->n_video_subscribed = 0;
@@ -292,7 +293,7 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
 /* ---- commands ----------------------------------------------------------- */
 
 static void on_cmd_create(worker *w, const sfu_cmd *c) {
-  for (int i = 0; i < MAX_TRANSPORTS; i++) {
+  for (int i = 0; i < w->n_transports; i++) {
     transport *t = &w->transports[i];
     if (t->used) continue;
     memset(t, 0, sizeof *t);
@@ -557,7 +558,7 @@ static int find_by_ufrag(worker *w, const uint8_t *p, size_t n) {
   stun_msg m;
   char ufrag[ICE_UFRAG_LEN + 8] = {0};
   if (stun_parse(p, n, &m) != STUN_OK || ice_username_local(&m, ufrag, sizeof ufrag) != 0) return -2;
-  for (int i = 0; i < MAX_TRANSPORTS; i++)
+  for (int i = 0; i < w->n_transports; i++)
     if (w->transports[i].used && CRYPTO_memcmp(w->transports[i].ice.local_ufrag, ufrag, ICE_UFRAG_LEN + 1) == 0)
       return i;
   return -1;
@@ -652,7 +653,7 @@ static void send_remb(worker *w, transport *t, uint64_t now) {
 static void on_tick(uv_timer_t *h) {
   worker *w = h->data;
   uint64_t now = uv_now(&w->loop);
-  for (int i = 0; i < MAX_TRANSPORTS; i++) {
+  for (int i = 0; i < w->n_transports; i++) {
     transport *t = &w->transports[i];
     if (!t->used || t->closed_reported) continue;
     if (ice_agent_consent_expired(&t->ice, now)) {
@@ -687,7 +688,8 @@ worker *worker_new(sfu *s) {
   if (!w) return NULL;
   w->s = s;
   w->current = -1;
-  w->transports = calloc(MAX_TRANSPORTS, sizeof(transport));
+  w->n_transports = s->cfg.max_transports > 0 && s->cfg.max_transports < MAX_TRANSPORTS ? s->cfg.max_transports : MAX_TRANSPORTS;
+  w->transports = calloc((size_t)w->n_transports, sizeof(transport));
   w->addrs = calloc(ADDR_TABLE_SLOTS, sizeof(addr_entry));
   w->ssrcs = calloc(SSRC_TABLE_SLOTS, sizeof(ssrc_entry));
   w->rx = calloc(1, sizeof(udp_recv_batch));
@@ -713,7 +715,7 @@ void worker_run(worker *w) {
   /* Stopped: queued commands are dropped (on_cmd ignores them), every
    * transport is freed and the handles closed. */
   mailbox_close(w->s->to_worker);
-  for (int i = 0; i < MAX_TRANSPORTS; i++)
+  for (int i = 0; i < w->n_transports; i++)
     if (w->transports[i].used) on_cmd_destroy(w, i);
   uv_close((uv_handle_t *)&w->poll, NULL);
   uv_close((uv_handle_t *)&w->tick, NULL);

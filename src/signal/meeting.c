@@ -226,7 +226,21 @@ static int room_has_role(const room *r, const char *role_id) {
   return 0;
 }
 
+/* A join refused for now: the error says when to try again, then the
+ * socket closes. */
+static void refuse_for(session *s, const char *code, const char *text, uint64_t retry_ms) {
+  if (s->closing) return;
+  session_send(s, json_pack("{s:s,s:s,s:s,s:I}", "type", "error", "code", code, "message", text,
+                            "retry_after_ms", (json_int_t)retry_ms));
+  s->closing = true;
+  ws_close(s->ws, 1008, code);
+}
+
 void meeting_join(signal_server *srv, session *s, const json_t *msg) {
+  uint64_t now_ms = uv_now(srv->loop), retry_ms = 0;
+  /* Before anything costs: joins per client address (docs/signalling.md). */
+  if (!admission_take(&srv->admit, s->client_ip, now_ms, &retry_ms))
+    return refuse_for(s, "rate_limited", "Too many joins from your address; try again shortly.", retry_ms);
   const char *ref = json_string_value(json_object_get(msg, "room"));
   const char *name = json_string_value(json_object_get(msg, "name"));
   json_t *tok = json_object_get(msg, "token");
@@ -271,6 +285,16 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     code = "token_invalid", text = "The token's role is not one of the room's roles.";
   live_room *lr = code ? NULL : find_live(srv, r->id);
   if (!code && lr && lr->count >= r->max_participants) code = "room_full", text = "The room is full.";
+  /* Two transports per participant (publish, subscribe): a newcomer the
+   * pool cannot take is told so now, rather than failing later. */
+  if (!code && sfu_transports_free(srv->media) < 2)
+    code = "server_full", text = "The server is at its capacity for calls. Try again later.";
+  if (!code && lr && srv->cfg->room_join_rate > 0 &&
+      !bucket_take(&lr->joins, srv->cfg->room_join_rate, 5.0 * srv->cfg->room_join_rate, 1.0, now_ms)) {
+    free(r);
+    return refuse_for(s, "rate_limited", "Too many people are joining this room at once; try again shortly.",
+                      bucket_wait_ms(&lr->joins, srv->cfg->room_join_rate, 1.0));
+  }
   if (!code && r->e2ee_enabled && (!pk || !sk))
     code = "e2ee_required", text = "This room is end-to-end encrypted. Your app or browser did not offer encryption, so it cannot join.";
   /* A token that says "e2ee": true promises its holder an encrypted room; an
@@ -292,6 +316,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     srv->rooms = lr;
     srv->stats.live_rooms++;
     lr->next_slot = 1;
+    bucket_init(&lr->joins, 5.0 * srv->cfg->room_join_rate, now_ms);
     if (uuid_v4(lr->session_id) != 0) {
       free(r);
       free_live_if_empty(srv, lr);
@@ -598,7 +623,10 @@ void meeting_media_event(signal_server *srv, const sfu_event *ev) {
         return;
       }
       log_info("signal: %s lost its media connection (%s)", p->id, ev->reason);
-      session_fail(p->sess, "media_failed", "The media connection was lost.");
+      if (strcmp(ev->reason, "server-full") == 0)
+        session_fail(p->sess, "server_full", "The server is at its capacity for calls. Try again later.");
+      else
+        session_fail(p->sess, "media_failed", "The media connection was lost.");
       return;
     }
   }

@@ -238,6 +238,10 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
   s->cfg = cfg;
   s->db = db;
   s->media = media;
+  if (admission_init(&s->admit, cfg->join_rate) != 0) {
+    free(s);
+    return NULL;
+  }
   s->ws = (ws_server){.loop = loop, .handlers = &handlers, .owner = s, .ping_interval_ms = 5000,
                       .idle_timeout_ms = 15000};
   uv_timer_init(loop, &s->sweep);
@@ -249,6 +253,7 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
 static void on_sweep_closed(uv_handle_t *h) {
   signal_server *s = h->data;
   testhooks_free(s);
+  admission_free(&s->admit);
   void (*done)(void *) = s->on_stopped;
   void *ctx = s->stopped_ctx;
   free(s);

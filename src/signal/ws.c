@@ -110,7 +110,7 @@ static void finish(ws_conn *c);
  * close frame has not left within WS_CLOSE_GRACE_MS (a peer that does not
  * read). For peers that broke the protocol or cannot keep up. */
 static void close_now(ws_conn *c, uint16_t code, const char *reason) {
-  if (c->finished || c->drop_at_ms) return;
+  if (c->finished || c->drop_at_ms) return; /* closing already */
   c->closing = 1;
   c->close_after_flush = 0;
   c->drop_at_ms = now_ms(c) + WS_CLOSE_GRACE_MS;
@@ -184,6 +184,9 @@ static void on_handle_closed(uv_handle_t *h) {
   if (--c->open_handles > 0) return;
   c->srv->handlers->on_closed(c->srv->owner, c);
   wslay_event_context_free(c->ws);
+  /* The HTTP server closes the socket on its next run, up to a second
+   * later: end the connection now, so that the peer sees it at once. */
+  shutdown(c->fd, SHUT_RDWR);
   http_upgraded_close(c->upgrade_handle);
   free(c->extra);
   free(c);
@@ -412,6 +415,7 @@ void ws_close(ws_conn *c, uint16_t code, const char *reason) {
   if (c->closing || c->finished) return;
   c->closing = 1;
   c->close_after_flush = code;
+  c->drop_at_ms = now_ms(c) + WS_CLOSE_GRACE_MS; /* then a lingering close, as close_now */
   snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
   wslay_event_shutdown_read(c->ws);
   update_poll(c);

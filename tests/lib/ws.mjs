@@ -3,10 +3,12 @@
 import net from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
 
-export function connectWs(httpUrl, path = '/ws') {
+// opts.localAddress: the client address to connect from (127.0.0.x on
+// loopback: tests that play many clients).
+export function connectWs(httpUrl, path = '/ws', opts = {}) {
   const u = new URL(httpUrl);
   return new Promise((resolve, reject) => {
-    const sock = net.connect(Number(u.port), u.hostname);
+    const sock = net.connect({ port: Number(u.port), host: u.hostname, localAddress: opts.localAddress });
     const key = randomBytes(16).toString('base64');
     let buf = Buffer.alloc(0);
     let upgraded = false;

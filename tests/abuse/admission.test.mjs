@@ -1,0 +1,130 @@
+// Admission control (issue 9, 1.4): participants that join and never finish
+// ICE filled the media transport pool (1024) and no newcomer anywhere got
+// media. Now: transports that do not connect within 10 s are released (and
+// their participant removed), joins are rate-limited per client address and
+// per room, the pool is sized by --max-transports, and a newcomer the pool
+// cannot take is told `server_full` at once. Each attack runs beside an
+// honest call (tests/lib/abuse.mjs); a small pool (16) keeps it cheap.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { connectWs } from '../lib/ws.mjs';
+import { sleep, until } from '../lib/wait.mjs';
+import { honestCall, metric } from '../lib/abuse.mjs';
+import { launchChromium, inbound } from '../lib/browser.mjs';
+
+const pk = () => randomBytes(32).toString('base64');
+const POOL = 16;
+
+// A raw participant from address `from`: resolves with {c, welcome} or {c, error}.
+async function joinFrom(s, room, name, from) {
+  const c = await connectWs(s.url, '/ws', { localAddress: from });
+  c.send({ type: 'join', room, name, public_key: pk(), signing_key: pk() });
+  const m = await c.next((x) => x.type === 'welcome' || x.type === 'error', 10000);
+  return m.type === 'welcome' ? { c, welcome: m } : { c, error: m };
+}
+
+describe('admission control', () => {
+  let s, survive, stop, browser;
+  before(async () => {
+    ({ s, survive, stop } = await honestCall({ args: ['--max-transports', String(POOL), '--join-rate', '2', '--room-join-rate', '2'] }));
+    for (const room of ['idle', 'crowd']) {
+      const r = await s.api('POST', '/api/v1/rooms', { friendly_url: room, max_participants: 100 });
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+    }
+    browser = await launchChromium();
+  }, { timeout: 60000 });
+  after(async () => {
+    if (browser) await browser.close();
+    if (stop) await stop();
+  });
+
+  // Offers a real browser makes (one audio track each, distinct SSRCs), for
+  // participants that publish and then never start ICE.
+  async function offers(n) {
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${s.url}/`);
+    const list = await page.evaluate(async (k) => {
+      const out = [];
+      for (let i = 0; i < k; i++) {
+        const pc = new RTCPeerConnection();
+        pc.addTransceiver('audio', { direction: 'sendonly' });
+        out.push((await pc.createOffer()).sdp);
+        pc.close();
+      }
+      return out;
+    }, n);
+    await page.close();
+    return list;
+  }
+
+  test('participants that never finish ICE: newcomers get server_full at once, the pool comes back within seconds', { timeout: 90000 }, async () => {
+    const transports = () => metric(s, 'sealroom_media_transports');
+    const honestTransports = await transports();
+    assert.equal(honestTransports, 4, 'the honest call uses two transports per participant');
+    const sdps = await offers(POOL);
+    const idle = [];
+    await survive('idle publishers fill the pool', async () => {
+      for (let i = 0; i < POOL && (await transports()) < POOL; i++) {
+        const j = await joinFrom(s, 'idle', `Idle${i}`, `127.0.0.${10 + (i % 8)}`);
+        assert.ok(j.welcome, JSON.stringify(j.error));
+        j.c.send({ type: 'publish_offer', sdp: sdps[i] });
+        await j.c.next((m) => m.type === 'publish_answer' || m.type === 'error', 5000);
+        idle.push(j.c);
+        await sleep(50);
+      }
+      await until('the pool is full', async () => (await transports()) >= POOL || `${await transports()} transports`, 5000);
+      // A newcomer is told at once, in words, rather than joining a call
+      // that cannot carry its media.
+      const late = await joinFrom(s, 'crowd', 'Late', '127.0.0.30');
+      assert.equal(late.error && late.error.code, 'server_full', JSON.stringify(late.error || late.welcome));
+      assert.match(late.error.message, /capacity/);
+      await late.c.waitClosed(3000);
+    });
+    // The idle transports are given up 10 s after they were made, and their
+    // participants removed; the pool is the honest call's again.
+    const t0 = Date.now();
+    await until('idle transports released', async () => (await transports()) <= honestTransports || `${await transports()} transports`, 20000);
+    console.log(`# ${idle.length} idle participants held ${POOL - honestTransports} transports; released ${Date.now() - t0} ms after the pool filled`);
+    for (const c of idle) assert.ok(c.closed || (await c.waitClosed(3000)) !== undefined);
+    assert.ok(idle.some((c) => c.messages.some((m) => m.type === 'error' && m.code === 'media_failed')), 'no idle participant was told media_failed');
+    // A newcomer in the honest room now gets media.
+    const page = await (await browser.newContext()).newPage();
+    await page.goto(`${s.url}/honest`);
+    await page.fill('#name', 'Cleo');
+    await page.click('#join');
+    await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
+    await until('Cleo receives video', async () => Object.values(await inbound(page)).some((x) => x.kind === 'video' && x.frames > 5), 20000);
+    await page.close();
+  });
+
+  test('joins are rate-limited per client address and per room, with a retry time', { timeout: 60000 }, async () => {
+    await survive('join floods', async () => {
+      // Per address: burst 20 (rate 2/s); the 21st in a row is refused.
+      const got = [];
+      for (let i = 0; i < 22; i++) {
+        const j = await joinFrom(s, `flood-${i}`, 'F', '127.0.0.40'); // rooms need not exist: the limit comes first
+        got.push(j.error ? j.error.code : 'welcome');
+        j.c.sock.destroy();
+      }
+      assert.deepEqual(got.slice(0, 20), Array(20).fill('room_not_found'));
+      assert.deepEqual(got.slice(20), ['rate_limited', 'rate_limited']);
+      const again = await joinFrom(s, 'crowd', 'F', '127.0.0.40');
+      assert.equal(again.error.code, 'rate_limited');
+      assert.ok(again.error.retry_after_ms > 0 && again.error.retry_after_ms <= 1000, JSON.stringify(again.error));
+      again.c.sock.destroy();
+      // Per room: burst 10 (rate 2/s), from many addresses.
+      const codes = [];
+      const kept = [];
+      for (let i = 0; i < 12; i++) {
+        const j = await joinFrom(s, 'crowd', `C${i}`, `127.0.1.${i + 1}`);
+        codes.push(j.error ? j.error.code : 'welcome');
+        kept.push(j.c);
+      }
+      // The first join creates the live room (not counted), then a burst of 10.
+      assert.deepEqual(codes.slice(0, 11), Array(11).fill('welcome'), JSON.stringify(codes));
+      assert.equal(codes[11], 'rate_limited');
+      for (const c of kept) c.sock.destroy();
+    });
+  });
+});
