@@ -148,10 +148,15 @@ describe('chat', () => {
 
     const secret = 'The launch code is 4711, do not tell the server';
     await typeAndSend(ann.page, secret);
+    const annFp = (await cleo.page.evaluate(() => window.sealroom.e2ee.fingerprints))[ann.id];
     for (const p of [bob, cleo]) {
       const m = await waitMessage(p.page, secret);
       assert.equal(m.from, ann.id);
       assert.equal(m.name, 'Ann');
+      // Next to the name, the first digits of Ann's key fingerprint (a name
+      // can be copied or imitated, the digits cannot; docs/e2ee.md 10.4).
+      const badge = await p.page.locator(`#chat-messages li[data-from="${ann.id}"] .fp-badge`).first().textContent();
+      assert.equal(badge, annFp.slice(0, 5));
     }
 
     // The observer (and the server) get a sealed object only.

@@ -122,6 +122,14 @@ describe('end-to-end encrypted call', () => {
     }
     const fp0 = await e2ee(people[0].page).then((e) => e.fingerprints);
     for (const p of people.slice(1)) assert.deepEqual(await e2ee(p.page).then((e) => e.fingerprints), fp0);
+    // Every remote tile shows the first digits of that participant's key
+    // fingerprint next to the name; the own tile shows none.
+    for (const p of people) {
+      const badges = await p.page.$$eval('#tiles .tile', (els) => els.map((t) => ({
+        id: t.dataset.participantId, badge: t.querySelector('.fp-badge').hidden ? null : t.querySelector('.fp-badge').textContent })));
+      const self = await p.page.evaluate(() => window.sealroom.participantId);
+      for (const b of badges) assert.equal(b.badge, b.id === self ? null : fp0[b.id].slice(0, 5), `${p.name}: tile ${b.id}`);
+    }
 
     // Steady state: frames keep coming and no frame fails to decrypt.
     const drops0 = await Promise.all(people.map((p) => e2ee(p.page).then((e) => e.dropTotal)));

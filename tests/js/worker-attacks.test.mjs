@@ -145,8 +145,8 @@ test('hole 1: a participant who left cannot be brought back under the same id', 
   const room = new Room();
   const a = await room.join('Ann'), b = await room.join('Bob');
   await settledCodes([a, b]);
-  room.leave(b);
-  const alarm = a.w.next('alarm');
+  room.leave(b); // (a leave this soon after the code also raises left_unverified)
+  const alarm = a.w.next('alarm', (x) => x.reason !== 'left_unverified');
   const forged = await readyWorker(); workers.push(forged);
   a.w.post({ op: 'joined', peer: { id: b.id, slot: b.slot, publicKey: forged.publicKey, signingKey: forged.signingKey } });
   assert.equal((await alarm).reason, 'rejoined');
@@ -477,10 +477,9 @@ test('review finding 2: a name that only adds invisible characters or spacing is
     assert.equal(names[m.id], 'Alice', `U+${suffix.codePointAt(0).toString(16)}: shown as ${JSON.stringify(names[m.id])}`);
     assert.equal(names[s.id], 'Alice');
   }
-  // The page folds compatibility forms and case when it looks for equal
-  // names (meeting.js nameKey): "ＡLICE" and "alice" count as "Alice".
-  const nameKey = (n) => String(n).normalize('NFKC').toLowerCase();
-  assert.equal(nameKey('ＡLICE'), nameKey('Alice'));
+  // Look-alikes in other scripts ("Аlice" with a Cyrillic А) stay distinct
+  // names: the page shows every remote name with the first digits of its
+  // key fingerprint (meeting.js badgeOf; tests/browser/e2ee.test.mjs).
 });
 
 // Review of issue 8, finding 3: the server lists a ghost G (with a key of
@@ -519,7 +518,36 @@ test('review finding 3: a listener shown only to the newcomer that leaves before
   // Without G, N's code completes and equals A's and B's: only the alarm tells.
   const codes = await settledCodes([a, b, n]);
   assert.equal(new Set(codes).size, 1);
-  // An honest member that leaves after a complete code included it raises nothing.
+  // Variant (second review): G's key message is delivered at the last moment,
+  // so that a complete code includes G for a few milliseconds, and G leaves
+  // at once: no one could have compared that code. Still the alarm.
+  const g2 = await readyWorker(); workers.push(g2);
+  const g2id = randomUUID();
+  let release = null;
+  const held = [];
+  room.filter = (from, to, payload) => {
+    if (from !== g2id) return true;
+    held.push({ to, payload });
+    return false;
+  };
+  g2.on((msg) => { if (msg.op === 'relays') room.route(g2id, msg.list); });
+  const g2peer = { id: g2id, slot: room.nextSlot++, publicKey: g2.publicKey, signingKey: g2.signingKey };
+  room.members.set(g2id, { ...g2peer, w: g2, name: 'ghost2' });
+  g2.post({ op: 'start', selfId: g2id, selfName: 'Ann', sessionId: room.sid, slot: g2peer.slot, peers: [room.peerOf(n)] });
+  n.w.post({ op: 'joined', peer: g2peer });
+  await sleep(1000);
+  room.filter = () => true;
+  for (const h of held) n.w.post({ op: 'relay', from: g2id, payload: h.payload });
+  await n.w.next('verify', (v) => v.complete && v.members.includes(g2id));
+  const alarm2 = n.w.next('alarm', (x) => x.id === g2id);
+  n.w.post({ op: 'left', id: g2id });
+  room.members.delete(g2id);
+  const a2 = await alarm2;
+  assert.equal(a2.reason, 'left_unverified');
+  assert.ok(a2.ms !== null && a2.ms < 1000, JSON.stringify(a2));
+  // An honest member that leaves after a complete code has included it for
+  // 10 s raises nothing.
+  await sleep(10200);
   const before = n.w.all('alarm').length;
   room.leave(b);
   await sleep(300);

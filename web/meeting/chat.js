@@ -10,6 +10,7 @@
 //     send(payload) -> bool        sends {type: 'chat', payload}
 //     e2ee() -> E2eeSession | null the session when the room is E2EE
 //     nameOf(id) -> string         display name of a participant
+//     badgeOf(id) -> string | null  first digits of its key fingerprint (E2EE), shown apart
 //   chat.start({enabled, canSend, e2ee, selfId, selfName})   on welcome
 //   chat.stop()                   on leave: messages are forgotten
 //   chat.receive(msg)             a `chat` message from the server
@@ -47,10 +48,11 @@ function timeText(ts) {
 }
 
 export class Chat {
-  constructor({ send, e2ee, nameOf, onOpenChange = () => {} }) {
+  constructor({ send, e2ee, nameOf, badgeOf = () => null, onOpenChange = () => {} }) {
     this.sendRaw = send;
     this.e2ee = e2ee;
     this.nameOf = nameOf;
+    this.badgeOf = badgeOf;
     this.onOpenChange = onOpenChange;
     this.messages = [];
     this.failed = 0;
@@ -266,7 +268,7 @@ export class Chat {
       // E2EE: the sender's own clock, sealed with the text (docs/e2ee.md 9),
       // not the server's timestamp.
       const sealedTs = Number.isFinite(r.time) ? Math.floor(r.time / 1000) : ts;
-      this.add({ from, name: this.nameOf(from), text: r.text, ts: sealedTs });
+      this.add({ from, name: this.nameOf(from), badge: this.badgeOf(from), text: r.text, ts: sealedTs });
     });
   }
 
@@ -280,13 +282,18 @@ export class Chat {
     const who = document.createElement('span');
     who.className = 'chat-name';
     who.textContent = m.self ? `${m.name} (you)` : m.name;
+    const badge = document.createElement('span');
+    badge.className = 'fp-badge';
+    badge.textContent = m.badge || '';
+    badge.hidden = !m.badge;
+    if (m.badge) badge.title = 'First digits of the sender\'s key fingerprint';
     const time = document.createElement('time');
     time.className = 'chat-time';
     time.dateTime = new Date(m.ts * 1000).toISOString();
     time.textContent = timeText(m.ts);
     const status = document.createElement('span');
     status.className = 'chat-status';
-    head.append(who, time, status);
+    head.append(who, badge, time, status);
     const body = document.createElement('p');
     body.className = 'chat-text';
     body.textContent = m.text;

@@ -43,8 +43,9 @@
 //   alarm {id, reason}               the server tried to change a present participant's
 //                                    key or slot ('key_changed'), or to bring back an id
 //                                    that left ('rejoined'); the change was refused. Or a
-//                                    participant that received our key left before any
-//                                    complete code included it ('left_unverified')
+//                                    participant that received our key left before a
+//                                    complete code had included it for 10 s ('left_unverified',
+//                                    with its sealed name or null and ms: how long it was in one)
 //   attached {rid}                   a transform for this receiver/sender runs
 //   error {status}                   encryption could not start: nothing is sent
 
@@ -99,6 +100,10 @@ const st = {
 };
 
 const OVERDUE_MS = 50;          // see encryptStream
+// A member counts as verifiable once a complete code including it has been
+// computed this long ago: a code shown for a moment is no code anyone could
+// compare (docs/e2ee.md 10.4, "left unverified").
+const COVER_MS = 10000;
 const STATEMENT_BACKLOG = 32;    // statements of one peer waiting for verification
 const SIGN_FLUSH_MS = 50;        // statements at least this often while sending (<= SIGN.INTERVAL_MS)
 // How long a frame may wait for the statement that lists it. A statement is
@@ -220,7 +225,7 @@ async function addPeer(raw) {
     id: raw.id, slot: raw.slot, publicKeyB64: typeof raw.publicKey === 'string' ? raw.publicKey : null,
     signingKeyB64: typeof raw.signingKey === 'string' ? raw.signingKey : null,
     pairwise: null, rx: null, verifier: null, name: null, fp: null, statementsWaiting: 0,
-    covered: false, // in a complete security code (the one the page shows)
+    coveredAt: null, // when a complete security code (the one the page shows) first included it
     genEpochs: new Map(), // generation -> the latest epoch of this peer using it
   };
   st.peers.set(raw.id, peer);
@@ -329,12 +334,13 @@ async function left(id) {
   }
   if (peer.verifier) peer.verifier.clear();
   peer.pairwise = null;
-  if (st.sender && st.tracker.holders.has(id) && !peer.covered) {
-    // It got our key and leaves before a complete code ever included it:
-    // no comparison of codes can now show it was there (a listener the
-    // server showed only to us, say, that withheld its own key message so
-    // that our code stayed incomplete). Say so, for good.
-    post({ op: 'alarm', id, reason: 'left_unverified' });
+  if (st.sender && st.tracker.holders.has(id) && (peer.coveredAt === null || Date.now() - peer.coveredAt < COVER_MS)) {
+    // It got our key and leaves before a complete code had included it for
+    // COVER_MS: no comparison of codes can now show it was there (a
+    // listener the server showed only to us, say, that withheld its own key
+    // message so that our code stayed incomplete, or sent it at the last
+    // moment). Say so, for good.
+    post({ op: 'alarm', id, reason: 'left_unverified', name: peer.name, ms: peer.coveredAt === null ? null : Date.now() - peer.coveredAt });
   }
   if (st.sender && st.tracker.holders.has(id)) {
     // 8.5: only a participant that held one of our keys makes us rotate (the
@@ -492,10 +498,11 @@ async function verify() {
   }
   if (seq !== st.verifySeq) return; // a newer roster is being verified
   if (code && complete) {
-    // The page shows this code: every member in it is covered.
+    // The page shows this code: every member in it is covered from now.
+    const now = Date.now();
     for (const id of members.slice(1).map((m) => m.id)) {
       const p = st.peers.get(id);
-      if (p) p.covered = true;
+      if (p && p.coveredAt === null) p.coveredAt = now;
     }
   }
   post({ op: 'verify', code, status, complete, members: members.map((m) => m.id), excluded, names, fingerprints });

@@ -94,6 +94,8 @@ const app = {
   shownCode: null,     // the last complete security code shown (to say when it changes)
   shownSet: null,      // the members (ids) when it was shown, or since
   missingSince: new Map(), // member id -> when it got our keys without sending its own
+  coveredAt: new Map(),    // member id -> when a complete code shown here first included it
+  alarms: [],              // E2EE alarms of this call: {reason, line}
   missingTimer: null,
 };
 
@@ -120,8 +122,6 @@ function rememberE2ee(on) {
   } catch { /* storage disabled: the link and the token still hold */ }
 }
 
-const nameKey = (n) => String(n).normalize('NFKC').toLowerCase();
-
 // The name to show for a participant: in an E2EE call, the one it sealed to
 // us in its key messages; the server's copy only until that arrives.
 function displayName(p) {
@@ -129,25 +129,28 @@ function displayName(p) {
   if (app.e2eeOn) {
     const sealed = app.verify.names[p.id];
     if (typeof sealed !== 'string') return `${p.name} (unverified)`;
-    const name = sealed || 'Guest';
-    // Two members with one name (a participant copying another's): tell
-    // them apart by the first digits of their key fingerprints. Names are
-    // compared in a folded form (compatibility characters, case), so that
-    // "Alice" and "ＡLICE" count as one.
-    const key = nameKey(name);
-    const same = Object.entries(app.verify.names).filter(([id, n]) => id !== p.id && nameKey(n || 'Guest') === key);
-    const selfSame = p.id !== app.participantId && key === nameKey(app.name);
-    const fp = app.verify.fingerprints[p.id];
-    if ((same.length || selfSame) && fp) return `${name} [${fp.slice(0, 5)}]`;
-    return name;
+    return sealed || 'Guest';
   }
   return p.name;
+}
+
+// In an E2EE call every remote name is shown with the first five digits of
+// its key fingerprint, in an element of its own that never shrinks: a name
+// can be copied, or made to look like another (other scripts, invisible or
+// look-alike characters), the digits cannot. No check for equal names could
+// catch every look-alike, and a name shown before the real one arrived would
+// escape it. (docs/e2ee.md 10.4)
+function badgeOf(p) {
+  if (!p || !app.e2eeOn || p.id === app.participantId) return null;
+  const fp = app.verify.fingerprints[p.id];
+  return typeof fp === 'string' && fp.length >= 5 ? fp.slice(0, 5) : null;
 }
 
 const chat = new Chat({
   send: (payload) => !!(app.signal && app.state === 'joined' && app.signal.send({ type: 'chat', payload }) !== false),
   e2ee: () => (app.e2eeOn ? app.e2ee : null),
   nameOf: (id) => displayName(app.participants.get(id)),
+  badgeOf: (id) => badgeOf(app.participants.get(id)),
   onOpenChange: (open) => {
     if (open && !$('participants-panel').hidden) setPanelOpen(false);
   },
@@ -859,7 +862,7 @@ function trackState(p, kind) {
 }
 
 function ensureRemoteTile(p) {
-  const t = tiles.ensure(p.id, { name: displayName(p) });
+  const t = tiles.ensure(p.id, { name: displayName(p), badge: badgeOf(p) });
   t.setMicMuted(trackState(p, 'audio') !== 'on');
   t.setVideoOff(trackState(p, 'video') === 'muted');
   return t;
@@ -1117,7 +1120,28 @@ function updateStatus() {
 
 // ------------------------------------------------------------ leave/rejoin
 
+// Who had our key when the call ended without having been in a complete
+// security code for 10 s (docs/e2ee.md 10.4): said on the "left" screen,
+// since no comparison of codes can show them any more. Covers a server that
+// ends our connection instead of announcing such a participant's leave.
+const COVER_MS = 10000;
+function unverifiedAtEnd() {
+  if (!app.e2eeOn) return [];
+  const now = Date.now();
+  return app.verify.members.filter((id) => id !== app.participantId &&
+    (!app.coveredAt.has(id) || now - app.coveredAt.get(id) < COVER_MS))
+    .map((id) => { const p = app.participants.get(id); return app.verify.names[id] || (p ? p.name : 'a participant'); });
+}
+
 function teardownCall() {
+  const unverified = unverifiedAtEnd();
+  const note = $('left-e2ee-note');
+  note.textContent = unverified.length
+    ? `When the call ended, ${unverified.join(', ')} had your encryption key without having been in a security code long enough to compare. If you do not know who that was, the server may have let someone listen.`
+    : '';
+  note.hidden = !unverified.length;
+  app.coveredAt.clear();
+  app.alarms = [];
   stopSpeakerPolling();
   if (app.publisher) app.publisher.close();
   if (app.subscriber) app.subscriber.close();
@@ -1367,12 +1391,16 @@ function onVerification(v) {
     if ($('code-changed').hidden) notify('Security code changed: compare again');
     $('code-changed').hidden = false;
   }
-  if (app.verify.code && app.verify.complete) app.shownCode = app.verify.code;
+  if (app.verify.code && app.verify.complete) {
+    app.shownCode = app.verify.code;
+    const now = Date.now();
+    for (const id of app.verify.members) if (!app.coveredAt.has(id)) app.coveredAt.set(id, now);
+  }
   if (app.shownCode) app.shownSet = set;
   watchMissingKeys();
   for (const p of app.participants.values()) {
     const t = tiles.get(p.id);
-    if (t) t.setName(displayName(p));
+    if (t) t.setName(displayName(p), badgeOf(p));
   }
   updateE2eeUi();
   renderParticipants();
@@ -1407,11 +1435,17 @@ function onE2eeAlarm(a) {
   const el = $('e2ee-alarm');
   const text = {
     rejoined: `Warning: the server tried to bring back ${who} under the same identity after they left. This was refused. Someone may be trying to listen in: compare the security code aloud.`,
-    left_unverified: `Warning: ${who} received your encryption key and left before the security code could include them, so comparing codes cannot show who they were. If you did not see them come and go, the server may have added a listener: your first seconds may have been heard.`,
+    left_unverified: `${a.name ? `"${a.name}"` : who} received your encryption key and left ${a.ms === null || a.ms === undefined ? 'before a security code included them' : `${Math.round(a.ms / 1000)} s after the security code included them`}, too soon for anyone to compare codes. If you do not know who that was, the server may have let someone listen to part of your call.`,
   };
-  el.textContent = text[a.reason] ||
+  const line = text[a.reason] ||
     `Warning: this participant's key changed: the server tried to replace the encryption key of ${who}. The new key was refused. Someone may be trying to listen in: compare the security code aloud.`;
-  el.dataset.reason = a.reason || '';
+  // Every alarm stays (a later one never hides an earlier one), the refused
+  // key changes first; at most a few lines.
+  if (!app.alarms.some((x) => x.line === line)) app.alarms.push({ reason: a.reason || '', line });
+  app.alarms.sort((x, y) => (x.reason === 'left_unverified') - (y.reason === 'left_unverified'));
+  app.alarms = app.alarms.slice(0, 4);
+  el.replaceChildren(...app.alarms.map((x) => { const s = document.createElement('span'); s.className = 'alarm-line'; s.textContent = x.line; return s; }));
+  el.dataset.reason = app.alarms[0].reason;
   el.hidden = false;
 }
 

@@ -14,7 +14,7 @@ export function initials(name) {
 }
 
 export class Tile {
-  constructor({ id, name, local, onAutoplayBlocked }) {
+  constructor({ id, name, badge = null, local, onAutoplayBlocked }) {
     this.id = id;
     this.local = !!local;
     this.onAutoplayBlocked = onAutoplayBlocked || (() => {});
@@ -65,23 +65,31 @@ export class Tile {
     mic.hidden = true;
     const label = document.createElement('span');
     label.className = 'tile-name';
-    bar.append(mic, label);
+    const fpEl = document.createElement('span');
+    fpEl.className = 'fp-badge';
+    fpEl.hidden = true;
+    bar.append(mic, label, fpEl);
 
     el.append(video, placeholder, bar);
     this.el = el;
     this.video = video;
     this.avatar = avatar;
     this.nameEl = label;
+    this.badgeEl = fpEl;
     this.micEl = mic;
-    this.setName(name);
+    this.setName(name, badge);
     this.update();
   }
 
-  setName(name) {
+  // badge: the first digits of the participant's key fingerprint (E2EE), or null.
+  setName(name, badge = null) {
     this.name = name || 'Guest';
     this.nameEl.textContent = this.local ? `${this.name} (you)` : this.name;
+    this.badgeEl.textContent = badge || '';
+    this.badgeEl.hidden = !badge;
+    this.badgeEl.title = badge ? 'First digits of this participant\'s key fingerprint (compare them with theirs)' : '';
     this.avatar.textContent = initials(this.name);
-    this.el.setAttribute('aria-label', this.local ? `${this.name} (you)` : this.name);
+    this.el.setAttribute('aria-label', (this.local ? `${this.name} (you)` : this.name) + (badge ? `, key ${badge}` : ''));
   }
 
   // Puts a track of its kind into this tile's stream (null removes it).
@@ -216,13 +224,13 @@ export class TileGrid {
 
   get(id) { return this.tiles.get(id) || null; }
 
-  ensure(id, { name, local } = {}) {
+  ensure(id, { name, badge = null, local } = {}) {
     let t = this.tiles.get(id);
     if (t) {
-      if (name) t.setName(name);
+      if (name) t.setName(name, badge);
       return t;
     }
-    t = new Tile({ id, name, local, onAutoplayBlocked: this.onAutoplayBlocked });
+    t = new Tile({ id, name, badge, local, onAutoplayBlocked: this.onAutoplayBlocked });
     this.tiles.set(id, t);
     // The local tile stays first; others in join order.
     if (local) this.container.prepend(t.el); else this.container.appendChild(t.el);
