@@ -7,22 +7,13 @@
 // honest call (tests/lib/abuse.mjs); a small pool (16) keeps it cheap.
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
-import { connectWs } from '../lib/ws.mjs';
+import { joinRaw } from '../lib/ws.mjs';
 import { sleep, until } from '../lib/wait.mjs';
 import { honestCall, metric } from '../lib/abuse.mjs';
 import { launchChromium, inbound } from '../lib/browser.mjs';
 
-const pk = () => randomBytes(32).toString('base64');
 const POOL = 16;
-
-// A raw participant from address `from`: resolves with {c, welcome} or {c, error}.
-async function joinFrom(s, room, name, from) {
-  const c = await connectWs(s.url, '/ws', { localAddress: from });
-  c.send({ type: 'join', room, name, public_key: pk(), signing_key: pk() });
-  const m = await c.next((x) => x.type === 'welcome' || x.type === 'error', 10000);
-  return m.type === 'welcome' ? { c, welcome: m } : { c, error: m };
-}
+const joinFrom = (s, room, name, from) => joinRaw(s.url, room, name, { from });
 
 describe('admission control', () => {
   let s, survive, stop, browser;

@@ -6,18 +6,14 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connectWs, frame } from '../lib/ws.mjs';
+import { connectWs, frame, joinRaw, randomKey as pk } from '../lib/ws.mjs';
 import { sleep, until } from '../lib/wait.mjs';
 import { honestCall, metric } from '../lib/abuse.mjs';
 
-const pk = () => randomBytes(32).toString('base64');
-
 async function joinAs(s, room, name) {
-  const c = await connectWs(s.url);
-  c.send({ type: 'join', room, name, public_key: pk(), signing_key: pk() });
-  const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10000);
-  assert.equal(w.type, 'welcome', JSON.stringify(w));
-  return c;
+  const j = await joinRaw(s.url, room, name);
+  assert.ok(j.welcome, JSON.stringify(j.error));
+  return j.c;
 }
 
 describe('hostile WebSocket clients', () => {

@@ -7,18 +7,14 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { startServer, stopServer } from '../lib/server.mjs';
-import { connectWs } from '../lib/ws.mjs';
+import { connectWs, joinRaw } from '../lib/ws.mjs';
 import { sleep, until } from '../lib/wait.mjs';
 
 const N = 100;
-const pk = () => randomBytes(32).toString('base64');
-
 
 async function joinAs(s, room, name) {
-  const c = await connectWs(s.url);
-  c.send({ type: 'join', room, name, public_key: pk(), signing_key: pk() });
-  const w = await c.next((m) => m.type === 'welcome' || m.type === 'error', 10000);
-  assert.equal(w.type, 'welcome', JSON.stringify(w));
+  const { c, welcome: w, error } = await joinRaw(s.url, room, name);
+  assert.ok(w, JSON.stringify(error));
   return { c, id: w.participant_id, name };
 }
 

@@ -87,3 +87,17 @@ export function frame(opcode, payload, { fin = true, mask = true } = {}) {
   for (let i = 0; i < len; i++) body[i] = payload[i] ^ key[i & 3];
   return Buffer.concat([head, key, body]);
 }
+
+// Random 32-byte keys in base64: what an E2EE join carries (the server only
+// checks their form).
+export const randomKey = () => randomBytes(32).toString('base64');
+
+// Joins `room` as `name` over a raw WebSocket with random public and signing
+// keys; opts.from: the client address. Resolves with {c, welcome} or
+// {c, error}, whichever the server answers.
+export async function joinRaw(httpUrl, room, name, { from } = {}) {
+  const c = await connectWs(httpUrl, '/ws', { localAddress: from });
+  c.send({ type: 'join', room, name, public_key: randomKey(), signing_key: randomKey() });
+  const m = await c.next((x) => x.type === 'welcome' || x.type === 'error', 10000);
+  return m.type === 'welcome' ? { c, welcome: m } : { c, error: m };
+}

@@ -1,5 +1,6 @@
 /* Helpers shared by the E2EE unit tests (see test_e2ee_helpers.h). No suite. */
 #include "test_e2ee_helpers.h"
+#include "test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +120,12 @@ const char *tx_vector_path(const char *file) {
     }
   }
   return NULL;
+}
+
+uint64_t tx_num(json_t *o, const char *name) {
+  uint64_t x = 0;
+  CHECK(tx_u64(o, name, &x));
+  return x;
 }
 
 int tx_u64(json_t *o, const char *name, uint64_t *out) {

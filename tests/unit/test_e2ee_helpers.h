@@ -24,6 +24,8 @@ json_t *tx_load_json_numbers_as_strings(const char *path);
 const char *tx_vector_path(const char *file);
 /* Member as uint64 (string or integer); false if absent or malformed. */
 int tx_u64(json_t *o, const char *name, uint64_t *out);
+/* The same, as a test check: a missing or malformed member fails the test (and gives 0). */
+uint64_t tx_num(json_t *o, const char *name);
 /* Hex member into out; returns its length or -1. */
 long tx_hex_member(json_t *o, const char *name, uint8_t *out, size_t cap);
 

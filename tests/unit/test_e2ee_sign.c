@@ -23,11 +23,6 @@ static json_t *load_vectors(void) {
   return NULL;
 }
 
-static uint64_t num(json_t *o, const char *name) {
-  uint64_t x = 0;
-  CHECK(tx_u64(o, name, &x));
-  return x;
-}
 
 /* ---- Vectors ------------------------------------------------------------ */
 
@@ -55,7 +50,7 @@ static void test_vectors_keys_and_hashes(void) {
     long n = tx_hex_member(h, "wire", wire, sizeof wire);
     CHECK(n >= 0);
     CHECK_EQ_INT(tx_hex_member(h, "hash", want, sizeof want), 16);
-    CHECK_EQ_INT(sre_sign_frame_hash(num(h, "kid"), num(h, "ctr"), wire, (size_t)n, got), SRE_OK);
+    CHECK_EQ_INT(sre_sign_frame_hash(tx_num(h, "kid"), tx_num(h, "ctr"), wire, (size_t)n, got), SRE_OK);
     CHECK(memcmp(got, want, 16) == 0);
   }
   json_decref(root);
@@ -79,14 +74,14 @@ static void test_vectors_statements(void) {
     /* The signer, fed the same frames at the same seq, writes the same payload. */
     sre_signer s;
     CHECK_EQ_INT(sre_signer_init(&s, sender, SIDB, seed), SRE_OK);
-    s.next_seq = num(e, "seq"); /* jump to the vector's seq (test only) */
+    s.next_seq = tx_num(e, "seq"); /* jump to the vector's seq (test only) */
     char json[SRE_SIGN_PAYLOAD_MAX];
     size_t jl = 0;
     for (size_t f = 0; f < json_array_size(frames); f++) {
       uint8_t wire[1300];
       long n = tx_hex_decode(json_string_value(json_array_get(frames, f)), wire, sizeof wire);
       CHECK(n > 0);
-      CHECK_EQ_INT(sre_signer_add(&s, num(e, "kid"), num(e, "ctr") + f, wire, (size_t)n, json,
+      CHECK_EQ_INT(sre_signer_add(&s, tx_num(e, "kid"), tx_num(e, "ctr") + f, wire, (size_t)n, json,
                                   sizeof json, &jl),
                    SRE_OK);
       if (f + 1 < SRE_SIGN_MAX_FRAMES) CHECK_EQ_INT(jl, 0);
@@ -116,11 +111,11 @@ static void test_vectors_statements(void) {
     for (size_t f = 0; f < json_array_size(frames); f++) {
       uint8_t wire[1300];
       long n = tx_hex_decode(json_string_value(json_array_get(frames, f)), wire, sizeof wire);
-      CHECK_EQ_INT(sre_sign_verifier_frame(&v, num(e, "kid"), num(e, "ctr") + f, wire, (size_t)n,
+      CHECK_EQ_INT(sre_sign_verifier_frame(&v, tx_num(e, "kid"), tx_num(e, "ctr") + f, wire, (size_t)n,
                                            f, 0),
                    SRE_SIGN_OK);
       wire[n - 1] ^= 1; /* one bit of the tag */
-      CHECK_EQ_INT(sre_sign_verifier_frame(&v, num(e, "kid"), num(e, "ctr") + f, wire, (size_t)n,
+      CHECK_EQ_INT(sre_sign_verifier_frame(&v, tx_num(e, "kid"), tx_num(e, "ctr") + f, wire, (size_t)n,
                                            f, 0),
                    SRE_SIGN_REJECT);
     }
@@ -169,17 +164,17 @@ static void test_vectors_scenario(void) {
   CHECK_EQ_INT(tx_hex_member(sc, "public_key", pub, 32), 32);
   sre_sign_verifier v;
   CHECK_EQ_INT(sre_sign_verifier_init(&v, json_string_value(json_object_get(sc, "sender_id")),
-                                      SIDB, pub, (uint32_t)num(sc, "delay_ms")),
+                                      SIDB, pub, (uint32_t)tx_num(sc, "delay_ms")),
                SRE_OK);
   size_t i;
   uint64_t tag = 0;
   json_array_foreach(json_object_get(sc, "steps"), i, step) {
     const char *what = json_string_value(json_object_get(step, "do"));
-    uint64_t t = num(step, "time");
+    uint64_t t = tx_num(step, "time");
     if (strcmp(what, "frame") == 0) {
       uint8_t wire[1300];
       long n = tx_hex_member(step, "wire", wire, sizeof wire);
-      int got = sre_sign_verifier_frame(&v, num(step, "kid"), num(step, "ctr"), wire, (size_t)n,
+      int got = sre_sign_verifier_frame(&v, tx_num(step, "kid"), tx_num(step, "ctr"), wire, (size_t)n,
                                         tag++, t);
       CHECK_EQ_STR(sre_sign_verdict_name(got),
                    json_string_value(json_object_get(step, "verdict")));

@@ -24,11 +24,6 @@ static json_t *load_chat(json_t **root) {
   return NULL;
 }
 
-static uint64_t num(json_t *o, const char *name) {
-  uint64_t x = 0;
-  CHECK(tx_u64(o, name, &x));
-  return x;
-}
 
 static const char *str(json_t *o, const char *name) {
   return json_string_value(json_object_get(o, name));
@@ -88,8 +83,8 @@ static void test_vectors_messages(void) {
     size_t body_len = json_string_length(json_object_get(e, "body")), ml = 0, wl = 0, il = 0,
            nl = 0;
     CHECK_EQ_INT(
-        sre_chat_seal(ck, sender, (uint32_t)num(e, "epoch"), (uint8_t)num(e, "step"),
-                      (sre_chat_type)num(e, "type"), (uint32_t)num(e, "seq"), num(e, "time_ms"),
+        sre_chat_seal(ck, sender, (uint32_t)tx_num(e, "epoch"), (uint8_t)tx_num(e, "step"),
+                      (sre_chat_type)tx_num(e, "type"), (uint32_t)tx_num(e, "seq"), tx_num(e, "time_ms"),
                       (const uint8_t *)bodytext, body_len, nonce, m, sizeof m, &ml),
         SRE_OK);
     CHECK_EQ_STR(m, str(e, "chat"));
@@ -112,9 +107,9 @@ static void test_vectors_messages(void) {
     uint64_t t = 0;
     size_t n = 0;
     CHECK_EQ_INT(open_inner(ck, sender, inner, il, &type, &seq, &t, body, &n), SRE_OK);
-    CHECK_EQ_INT(type, num(e, "type"));
-    CHECK_EQ_INT(seq, num(e, "seq"));
-    CHECK_EQ_INT(t, num(e, "time_ms"));
+    CHECK_EQ_INT(type, tx_num(e, "type"));
+    CHECK_EQ_INT(seq, tx_num(e, "seq"));
+    CHECK_EQ_INT(t, tx_num(e, "time_ms"));
     CHECK(n == body_len && memcmp(body, bodytext, n) == 0);
   }
   /* The longest wrapper the library writes is accepted. */
