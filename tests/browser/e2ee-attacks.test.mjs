@@ -151,6 +151,30 @@ describe('E2EE against a hostile server (browser)', () => {
     assert.equal(e3.securityCode, (await completeCode(b, 3)).securityCode);
   });
 
+  // docs/e2ee.md 10.4 "Left unverified": the server removes a participant
+  // (here it announces Cleo's leave to Ann only) before a complete code has
+  // included it for 10 s: a lasting alarm names it. And a member still
+  // unverified when the call ends is named on the left screen (a server
+  // could end the connection instead of announcing a leave).
+  test('members that had our key without 10 s in a complete code are named: alarm on leave, note at the end', async () => {
+    const r = await room('attack-unverified');
+    const a = await joinAs(await open(`/${r.friendly_url}#e2ee`), 'Ann');
+    const b = await joinAs(await open(`/${r.friendly_url}#e2ee`), 'Bob');
+    const c = await joinAs(await open(`/${r.friendly_url}#e2ee`), 'Cleo');
+    await completeCode(a, 3);
+    await testHook('/_test/inject', { participant_id: a.id, message: { type: 'participant_left', participant_id: c.id } });
+    await a.page.waitForFunction(() => window.sealroom.e2ee.alarm !== null, null, { timeout: 5000 });
+    const alarm = (await e2ee(a.page)).alarm;
+    assert.equal(alarm.reason, 'left_unverified');
+    assert.match(alarm.text, /"Cleo" received your encryption key and left \d+ s after the security code included them/);
+    assert.equal(await b.page.evaluate(() => window.sealroom.e2ee.alarm), null, 'Bob saw nothing unusual');
+    await a.page.click('#leave');
+    await a.page.waitForFunction(() => window.sealroom.state === 'left', null, { timeout: 5000 });
+    const note = a.page.locator('#left-e2ee-note');
+    assert.equal(await note.isVisible(), true);
+    assert.match(await note.textContent(), /When the call ended, Bob had your encryption key/);
+  });
+
   test('a receive transform that cannot be installed never renders the track', async () => {
     const r = await room('attack-attach');
     const a = await joinAs(await open(`/${r.friendly_url}#e2ee`), 'Ann');
