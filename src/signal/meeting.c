@@ -341,6 +341,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   if (sk) snprintf(p->signing_key, sizeof p->signing_key, "%s", json_string_value(sk));
   p->sess = s;
   s->p = p;
+  ws_set_max_message(s->ws, WS_MAX_MESSAGE); /* joined: the full budget */
   json_t *others = json_array();
   for (participant *q = lr->members; q; q = q->next) {
     json_t *entry = participant_json(q);

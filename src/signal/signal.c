@@ -11,7 +11,8 @@
 #include "core/log.h"
 #include "signal/internal.h"
 
-#define JOIN_TIMEOUT_MS 10000
+#define JOIN_TIMEOUT_MS 5000 /* a page sends its join as soon as the socket opens */
+#define PREJOIN_MAX_MESSAGE (16 * 1024) /* a join is well under 1 KiB */
 #define MSG_RATE 50.0   /* messages per second, sustained */
 #define MSG_BURST 300.0 /* a key rotation sends one key message per participant at once */
 #define RELAY_RATE 50.0
@@ -178,7 +179,7 @@ static void on_message(void *owner, ws_conn *c, const char *data, size_t len, in
 static void on_too_large(void *owner, ws_conn *c) {
   session *s = ws_data(c);
   if (!s) return;
-  session_error(s, "too_large", "Messages may be at most 256 KiB.");
+  session_error(s, "too_large", s->p ? "Messages may be at most 256 KiB." : "Before joining, messages may be at most 16 KiB.");
   s->closing = true; /* ws closes the connection itself */
 }
 
@@ -199,6 +200,7 @@ static void on_open(void *owner, ws_conn *c, const char *client_ip) {
   srv->sessions = s;
   srv->stats.sessions++;
   ws_set_data(c, s);
+  ws_set_max_message(c, PREJOIN_MAX_MESSAGE);
 }
 
 static void maybe_finish_stop(signal_server *s);
@@ -227,7 +229,7 @@ static void on_sweep(uv_timer_t *t) {
   uint64_t now = uv_now(srv->loop);
   for (session *s = srv->sessions; s; s = s->next)
     if (!s->p && !s->closing && now - s->opened_ms > JOIN_TIMEOUT_MS)
-      session_fail(s, "not_joined", "No join within 10 seconds.");
+      session_fail(s, "not_joined", "No join within 5 seconds.");
   meeting_check_timeouts(srv, now);
 }
 

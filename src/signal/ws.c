@@ -37,6 +37,7 @@ struct ws_conn {
   int closing;   /* no more reading; send what is queued, then close */
   uint64_t msg_bytes;     /* payload of the data message being received, all fragments */
   uint32_t msg_frames;    /* its frames so far */
+  size_t max_message;     /* ws_set_max_message */
   double control_tokens; /* pings and other control frames the peer may send */
   uint64_t control_ms;
   uint16_t close_after_flush; /* a close code to send once queued messages are out */
@@ -157,7 +158,7 @@ static void on_frame_start(wslay_event_context_ptr ctx,
     close_now(c, 1008, "too many fragments");
     return;
   }
-  if (c->msg_bytes > WS_MAX_MESSAGE && !c->closing) {
+  if (c->msg_bytes > c->max_message && !c->closing) {
     /* Tell the owner (it may queue an explanation), read nothing more, and
      * close once that explanation is on the wire: a close frame would
      * otherwise overtake it (wslay sends control frames first). */
@@ -323,6 +324,7 @@ static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, v
    * payload is read; wslay's own limit is only a backstop. */
   wslay_event_config_set_max_recv_msg_length(c->ws, 64 * WS_MAX_MESSAGE);
   c->control_tokens = WS_CONTROL_BURST;
+  c->max_message = WS_MAX_MESSAGE;
   uv_poll_init(srv->loop, &c->poll, fd);
   uv_timer_init(srv->loop, &c->timer);
   c->poll.data = c->timer.data = c;
@@ -424,4 +426,7 @@ void ws_close(ws_conn *c, uint16_t code, const char *reason) {
 void ws_abort(ws_conn *c) { finish(c); }
 
 void ws_set_data(ws_conn *c, void *data) { c->data = data; }
+void ws_set_max_message(ws_conn *c, size_t bytes) {
+  c->max_message = bytes < WS_MAX_MESSAGE ? bytes : WS_MAX_MESSAGE;
+}
 void *ws_data(const ws_conn *c) { return c->data; }

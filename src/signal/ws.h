@@ -21,7 +21,8 @@ typedef struct ws_conn ws_conn;
 typedef struct {
   /* A complete text (binary = 0) or binary (binary = 1) message. */
   void (*on_message)(void *owner, ws_conn *c, const char *data, size_t len, int binary);
-  /* A frame over WS_MAX_MESSAGE arrived; the connection closes after this. */
+  /* A message over the connection's limit (ws_set_max_message) arrived; the
+   * connection closes after this. */
   void (*on_too_large)(void *owner, ws_conn *c);
   /* The connection is gone; c is freed right after this returns. */
   void (*on_closed)(void *owner, ws_conn *c);
@@ -41,6 +42,10 @@ typedef struct {
  * the 101 answer (or a 400/426 JSON error). Returns 0 if upgrading. */
 int ws_accept(ws_server *srv, const http_request *req, http_response *res);
 
+/* The largest message this connection may send from now on (at most
+ * WS_MAX_MESSAGE, which is the default): a connection that has not joined
+ * gets a small budget. */
+void ws_set_max_message(ws_conn *c, size_t bytes);
 /* Queues a text message; returns 0 or -1 (closing or out of memory). */
 int ws_send_text(ws_conn *c, const char *text, size_t len);
 /* Starts the closing handshake with a status code; on_closed follows. */

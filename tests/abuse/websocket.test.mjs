@@ -81,6 +81,39 @@ describe('hostile WebSocket clients', () => {
     assert.equal(await metric(s, 'sealroom_ws_protocol_errors_total'), p0 + 21);
   });
 
+  // 1.2: a socket that has not joined gets a small budget and a short
+  // deadline: messages of at most 16 KiB, and 5 s to join.
+  test('before joining: a message over 16 KiB closes the socket, and an idle socket goes after 5 s', { timeout: 30000 }, async () => {
+    const tl0 = await metric(s, 'sealroom_ws_too_large_total');
+    await survive('unjoined sockets', async () => {
+      const socks = [];
+      for (let i = 0; i < 20; i++) {
+        const c = await connectWs(s.url);
+        c.send({ type: 'join', room: 'attacked', name: 'x'.repeat(20 * 1024) });
+        socks.push(c);
+      }
+      for (const c of socks) {
+        const err = await c.next((m) => m.type === 'error', 5000);
+        assert.equal(err.code, 'too_large');
+        assert.match(err.message, /16 KiB/);
+        assert.equal(await c.waitClosed(5000), 1009);
+      }
+      const idle = await connectWs(s.url);
+      const t0 = Date.now();
+      const err = await idle.next((m) => m.type === 'error', 8000);
+      assert.equal(err.code, 'not_joined');
+      assert.ok(Date.now() - t0 < 7000, `closed after ${Date.now() - t0} ms`);
+    });
+    assert.equal(await metric(s, 'sealroom_ws_too_large_total'), tl0 + 20);
+    // Once joined, the full budget: a 100 KiB message is not too large.
+    const j = await joinRaw(s.url, 'attacked', 'Big');
+    j.c.send({ type: 'relay_all', payload: { t: 'x', b: 'y'.repeat(100 * 1024) } });
+    const e = await j.c.next((m) => m.type === 'error', 5000);
+    assert.equal(e.code, 'too_large');
+    assert.match(e.message, /relay payload/);
+    j.c.sock.destroy();
+  });
+
   // 1.2: 1-byte fragments cost many times their size in the WebSocket
   // library. Now a data message may have at most 64 frames.
   test('a message in more than 64 fragments is refused with 1008', { timeout: 30000 }, async () => {

@@ -214,7 +214,7 @@ describe('signalling', () => {
     await ok.c.waitClosed();
   });
 
-  test('a socket that never joins is closed after 10 s; a silent joined socket is removed within 15 s', async () => {
+  test('a socket that never joins is closed after 5 s; a silent joined socket is removed within 15 s', async () => {
     const idle = await connectWs(s.url);
     const { c, first } = await join(s, 'sig-open', 'Silent');
     assert.equal(first.type, 'welcome');
