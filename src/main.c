@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <uv.h>
 
@@ -22,6 +23,7 @@
 
 typedef struct {
   http_server *http;
+  http_server *admin; /* --admin-port: /healthz and /metrics on their own connections */
   signal_server *signal;
   sfu *media;
   api_ctx *app;
@@ -43,6 +45,8 @@ static void on_signalling_stopped(void *ctx) {
   if (d->media) sfu_set_event_ctx(d->media, NULL); /* queued events find nobody */
   http_server_stop(d->http);
   d->http = NULL;
+  http_server_stop(d->admin);
+  d->admin = NULL;
   sfu_stop(d->media);
   d->media = NULL;
   if (d->app) d->app->media = NULL;
@@ -59,6 +63,28 @@ static void on_signal(uv_signal_t *h, int signum) {
   d->stopping = true;
   log_info("signal %d: shutting down", signum);
   signal_stop(d->signal, on_signalling_stopped, d);
+}
+
+/* Connections the open-files limit allows, for HTTP and for WebSockets each
+ * (libmicrohttpd stops counting a connection once it is a WebSocket):
+ * raises the soft limit to the hard one, keeps 512 descriptors for
+ * everything else (database, media socket, epoll, the admin listener), and
+ * returns at most `wanted`. */
+static unsigned connection_budget(int wanted) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
+  if (rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
+  }
+  rlim_t avail = rl.rlim_cur > 1024 + 512 ? (rl.rlim_cur - 512) / 2 : 512;
+  if (rl.rlim_cur == RLIM_INFINITY) avail = (rlim_t)wanted;
+  if ((rlim_t)wanted > avail) {
+    log_warn("--max-connections %d is more than the open-files limit allows: %llu (raise ulimit -n)",
+             wanted, (unsigned long long)avail);
+    return (unsigned)avail;
+  }
+  return (unsigned)wanted;
 }
 
 static int make_dirs(const char *path) {
@@ -215,16 +241,25 @@ int main(int argc, char **argv) {
     store_close(db);
     return 1;
   }
+  cfg.max_connections = (int)connection_budget(cfg.max_connections);
   d.signal = signal_start(loop, &cfg, db, d.media);
   sfu_set_event_ctx(d.media, d.signal);
   app.signal = d.signal;
   app.media = d.media;
   d.app = &app;
   http_options ho = {.listen = cfg.listen, .port = cfg.port, .max_body = API_MAX_BODY,
+                     .max_connections = (unsigned)cfg.max_connections,
+                     .per_ip_connections = (unsigned)cfg.max_connections_per_ip,
                      .handler = api_handle, .observer = count_request, .ctx = &app};
   d.http = http_server_start(loop, &ho);
   int rc = 1;
   if (!d.http || !app.stats || !app.team_limiter || !app.fail_limiter) goto out;
+  if (cfg.admin_port >= 0) {
+    http_options ao = {.listen = cfg.admin_listen, .port = cfg.admin_port, .max_body = 1024,
+                       .max_connections = 64, .per_ip_connections = 16,
+                       .handler = api_handle_admin, .observer = count_request, .ctx = &app};
+    if (!(d.admin = http_server_start(loop, &ao))) goto out;
+  }
   config_finish(&cfg, http_server_port(d.http));
   /* Signals are handled before the listening line is printed: whoever waits
    * for that line may stop the server right away. */
@@ -238,6 +273,9 @@ int main(int argc, char **argv) {
   printf("sealroomd %s listening on http://%s%s%s:%d (media udp %s:%d)\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
          http_server_port(d.http), sfu_announce_ip(d.media), sfu_port(d.media));
+  if (d.admin)
+    printf("admin (/healthz, /metrics) on http://%s%s%s:%d\n", strchr(cfg.admin_listen, ':') ? "[" : "",
+           cfg.admin_listen, strchr(cfg.admin_listen, ':') ? "]" : "", http_server_port(d.admin));
   if (fresh) {
     printf("First start: created %s (the key is shown only this once)\n"
            "  Team ID:       %s\n  Developer key: %s\n  Dashboard:     %s/dashboard\n",

@@ -34,6 +34,8 @@ typedef struct {
 
 /* The http_handler for everything sealroomd serves. */
 void api_handle(void *ctx, const http_request *req, http_response *res, const char **route_label);
+/* The admin listener's handler: /healthz and /metrics, no credentials. */
+void api_handle_admin(void *ctx, const http_request *req, http_response *res, const char **route_label);
 
 /* Response helpers shared by the handlers. */
 void api_json(http_response *res, int status, json_t *body); /* steals body */

@@ -315,10 +315,13 @@ void api_handle(void *ctx, const http_request *req, http_response *res, const ch
              strcmp(routes[i].method, "GET") == 0 ? ", HEAD" : "");
   }
   /* Everything under /api/ needs credentials, even unknown routes: an
-   * anonymous caller learns nothing about which routes exist. */
+   * anonymous caller learns nothing about which routes exist. So do the
+   * server-wide figures of /metrics on this listener (open on the admin
+   * listener, api_handle_admin). */
   api_caller who;
   memset(&who, 0, sizeof who);
-  if (strncmp(req->path, "/api/", 5) == 0 && authenticate(a, req, res, &who) != 0) goto out;
+  bool needs_key = strncmp(req->path, "/api/", 5) == 0 || (found && found->fn == r_metrics);
+  if (needs_key && authenticate(a, req, res, &who) != 0) goto out;
   if (found) {
     found->fn(a, &who, arg, req, res);
   } else if (allow[0]) {
@@ -337,4 +340,28 @@ out:
     safe[i] = '\0';
     log_debug("%s %s -> %d", req->method, safe, res->status);
   }
+}
+
+/* The admin listener (--admin-port): /healthz and /metrics only, without
+ * credentials; bound to a loopback or private address by the operator. Its
+ * connections are its own, so clients of the main port cannot use them up. */
+void api_handle_admin(void *ctx, const http_request *req, http_response *res, const char **label) {
+  api_ctx *a = ctx;
+  bool get = strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0;
+  api_caller none;
+  memset(&none, 0, sizeof none);
+  *label = "other";
+  if (strcmp(req->path, "/healthz") == 0 || strcmp(req->path, "/metrics") == 0) {
+    *label = strcmp(req->path, "/healthz") == 0 ? "/healthz" : "/metrics";
+    if (!get) {
+      api_error(res, 405, "Method not allowed.");
+      http_set_header(res, "Allow", "GET, HEAD");
+    } else if (strcmp(req->path, "/healthz") == 0) {
+      r_healthz(a, &none, "", req, res);
+    } else {
+      r_metrics(a, &none, "", req, res);
+    }
+    return;
+  }
+  api_error(res, 404, "Not found.");
 }

@@ -38,6 +38,17 @@ static const char usage[] =
     "                         (default 5) [SEALROOM_JOIN_RATE]\n"
     "  --room-join-rate N     joins per second per room, burst 5N; 0 = off (default 20)\n"
     "                         [SEALROOM_ROOM_JOIN_RATE]\n"
+    "  --max-connections N    HTTP and WebSocket connections at once (default 16384,\n"
+    "                         lowered to what the open-files limit allows)\n"
+    "                         [SEALROOM_MAX_CONNECTIONS]\n"
+    "  --max-connections-per-ip N  of them from one client address (default 128)\n"
+    "                         [SEALROOM_MAX_CONNECTIONS_PER_IP]\n"
+    "  --admin-port N         serve /healthz and /metrics on this port too, with its own\n"
+    "                         connections that clients of the main port cannot use up;\n"
+    "                         /metrics then answers only there. 0 = any free port; off by\n"
+    "                         default [SEALROOM_ADMIN_PORT]\n"
+    "  --admin-listen ADDR    address of the admin port (default 127.0.0.1)\n"
+    "                         [SEALROOM_ADMIN_LISTEN]\n"
     "  --new-key              create another developer key for the first team, print it,\n"
     "                         exit\n"
     "  --team ID              with --new-key: the team to add the key to\n"
@@ -78,6 +89,10 @@ void config_defaults(config *c) {
   c->max_transports = 1024;
   c->join_rate = 5;
   c->room_join_rate = 20;
+  c->max_connections = 16384;
+  c->max_connections_per_ip = 128;
+  snprintf(c->admin_listen, sizeof c->admin_listen, "127.0.0.1");
+  c->admin_port = -1;
 }
 
 static int parse_int(const char *s, int lo, int hi, int *out) {
@@ -97,7 +112,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -125,6 +140,10 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MAXTRANSPORTS: rc = parse_int(v, 4, 1024, &c->max_transports); break;
     case OPT_JOINRATE: rc = parse_int(v, 0, 100000, &c->join_rate); break;
     case OPT_ROOMJOINRATE: rc = parse_int(v, 0, 100000, &c->room_join_rate); break;
+    case OPT_MAXCONN: rc = parse_int(v, 16, 1000000, &c->max_connections); break;
+    case OPT_MAXCONNIP: rc = parse_int(v, 1, 1000000, &c->max_connections_per_ip); break;
+    case OPT_ADMINPORT: rc = parse_int(v, 0, 65535, &c->admin_port); break;
+    case OPT_ADMINLISTEN: rc = copy_str(c->admin_listen, sizeof c->admin_listen, v); break;
     case OPT_TESTMODE: /* environment only; the flag takes no value */
       if (strcmp(v, "1") == 0) c->test_mode = true;
       else if (strcmp(v, "0") == 0) c->test_mode = false;
@@ -155,7 +174,9 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
       {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
-      {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}};
+      {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
+      {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},
+      {"SEALROOM_ADMIN_LISTEN", OPT_ADMINLISTEN}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
     if (v && *v && apply(c, envs[i].opt, v, err, envs[i].env)) return CONFIG_ERROR;
@@ -176,6 +197,10 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"max-transports", required_argument, 0, OPT_MAXTRANSPORTS},
       {"join-rate", required_argument, 0, OPT_JOINRATE},
       {"room-join-rate", required_argument, 0, OPT_ROOMJOINRATE},
+      {"max-connections", required_argument, 0, OPT_MAXCONN},
+      {"max-connections-per-ip", required_argument, 0, OPT_MAXCONNIP},
+      {"admin-port", required_argument, 0, OPT_ADMINPORT},
+      {"admin-listen", required_argument, 0, OPT_ADMINLISTEN},
       {"test-mode", no_argument, 0, OPT_TESTMODE},
       {"capture", required_argument, 0, OPT_CAPTURE},
       {"e2ee-test-mitm", no_argument, 0, OPT_MITM},

@@ -25,6 +25,10 @@ typedef struct {
   int max_transports;     /* media transport pool (two per participant) */
   int join_rate;          /* joins per second per client address, burst 10x; 0 = off */
   int room_join_rate;     /* joins per second per room, burst 5x; 0 = off */
+  int max_connections;    /* HTTP and WebSocket connections open at once */
+  int max_connections_per_ip; /* of them from one client address */
+  char admin_listen[64];  /* the admin listener's address (/healthz, /metrics) */
+  int admin_port;         /* -1: no admin listener; 0: any free port */
   /* Test hooks: each needs test_mode, which config_load checks. */
   bool test_mode;         /* --test-mode: test hooks and /_test routes exist (never in production) */
   char capture_dir[512];  /* --capture: write forwarded payloads here ("" = off) */

@@ -52,6 +52,10 @@ typedef struct {
   const char *listen; /* IPv4 or IPv6 literal */
   int port;           /* 0: any free port */
   size_t max_body;    /* bytes */
+  unsigned max_connections;   /* open at once, WebSockets included (0: 1024) */
+  unsigned per_ip_connections; /* from one client address (0: 256) */
+  unsigned header_timeout_ms; /* a request's headers must be complete this long after the
+                               * connection opened or its previous request ended (0: 10000) */
   http_handler handler;
   http_observer observer;
   void *ctx;

@@ -14,13 +14,26 @@
 #include "core/log.h"
 #include "http/http.h"
 
+/* A connection, from MHD's "started" notification to "closed": whether the
+ * headers of its current request are in, and since when it waits for them. */
+typedef struct conn_watch {
+  struct MHD_Connection *conn;
+  int fd;
+  uint64_t waiting_since_ms;
+  int headers_in;
+  int upgraded; /* a WebSocket now: no more requests, no deadline */
+  struct conn_watch *prev, *next;
+} conn_watch;
+
 struct http_server {
   struct MHD_Daemon *daemon;
   uv_poll_t poll;
   uv_timer_t timer;
+  uv_timer_t sweep; /* header deadlines, once a second */
   http_options opts;
   int port;
   int open_handles;
+  conn_watch *watches;
 };
 
 /* Per-request state, from the first access-handler call to completion. */
@@ -45,6 +58,55 @@ static void drive(http_server *s) {
 
 static void on_poll(uv_poll_t *h, int status, int events) { drive(h->data); }
 static void on_timer(uv_timer_t *h) { drive(h->data); }
+
+/* Slow clients (slowloris): a connection whose request headers are not in
+ * within the deadline is shut down; MHD then sees the end of the stream and
+ * closes it. MHD's own timeout only catches connections that send nothing. */
+static void on_sweep(uv_timer_t *h) {
+  http_server *s = h->data;
+  uint64_t now = uv_now(h->loop);
+  int cut = 0;
+  for (conn_watch *w = s->watches; w; w = w->next) {
+    if (w->headers_in || w->upgraded || w->fd < 0 || now - w->waiting_since_ms < s->opts.header_timeout_ms) continue;
+    shutdown(w->fd, SHUT_RDWR);
+    w->fd = -1; /* once */
+    cut++;
+  }
+  if (cut) {
+    log_debug("http: %d connection(s) without complete headers after %u ms, closed", cut,
+              s->opts.header_timeout_ms);
+    drive(s);
+  }
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_ctx,
+                          enum MHD_ConnectionNotificationCode code) {
+  http_server *s = cls;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    conn_watch *w = calloc(1, sizeof *w);
+    if (!w) return; /* unwatched: MHD's idle timeout still applies */
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    w->conn = c;
+    w->fd = ci ? ci->connect_fd : -1;
+    w->waiting_since_ms = uv_now(s->poll.loop);
+    w->next = s->watches;
+    if (s->watches) s->watches->prev = w;
+    s->watches = w;
+    *socket_ctx = w;
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+    conn_watch *w = *socket_ctx;
+    if (!w) return;
+    if (w->prev) w->prev->next = w->next; else s->watches = w->next;
+    if (w->next) w->next->prev = w->prev;
+    free(w);
+    *socket_ctx = NULL;
+  }
+}
+
+static conn_watch *watch_of(struct MHD_Connection *c) {
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci ? ci->socket_context : NULL;
+}
 
 /* Re-arms the timer with MHD's next deadline (connection timeouts, or 0
  * when MHD has buffered work left). */
@@ -204,6 +266,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   http_server *s = cls;
   request_state *st = *con_cls;
   if (!st) {
+    conn_watch *w = watch_of(c);
+    if (w) w->headers_in = 1;
     st = calloc(1, sizeof *st);
     if (!st) return MHD_NO;
     *con_cls = st;
@@ -235,6 +299,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   s->opts.handler(s->opts.ctx, &req, &res, &label);
   if (res.status == 0) http_set_text(&res, 500, "application/json", status_reason(500));
   if (s->opts.observer) s->opts.observer(s->opts.ctx, method, label, res.status);
+  if (res.upgrade) {
+    conn_watch *w = watch_of(c);
+    if (w) w->upgraded = 1;
+  }
   enum MHD_Result ok = send_response(c, &res, 0);
   free(res.body);
   if (res.file_fd >= 0) close(res.file_fd);
@@ -243,6 +311,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe) {
+  http_server *s = cls;
+  conn_watch *w = watch_of(c);
+  if (w && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK) {
+    /* Kept alive: the next request's headers have their own deadline
+     * (an upgraded connection never gets here again). */
+    w->headers_in = 0;
+    w->waiting_since_ms = uv_now(s->poll.loop);
+  }
   request_state *st = *con_cls;
   if (!st) return;
   free(st->body);
@@ -287,6 +363,9 @@ http_server *http_server_start(uv_loop_t *loop, const http_options *opts) {
   http_server *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->opts = *opts;
+  if (!s->opts.max_connections) s->opts.max_connections = 1024;
+  if (!s->opts.per_ip_connections) s->opts.per_ip_connections = 256;
+  if (!s->opts.header_timeout_ms) s->opts.header_timeout_ms = 10000;
   struct sockaddr_storage ss;
   memset(&ss, 0, sizeof ss);
   unsigned flags = MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_UPGRADE;
@@ -304,8 +383,9 @@ http_server *http_server_start(uv_loop_t *loop, const http_options *opts) {
   }
   s->daemon = MHD_start_daemon(
       flags, (uint16_t)opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, &ss,
-      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_CONNECTION_LIMIT, 1024u,
-      MHD_OPTION_PER_IP_CONNECTION_LIMIT, 256u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+      MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_NOTIFY_CONNECTION, on_connection, s,
+      MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->opts.per_ip_connections, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(64 * 1024), MHD_OPTION_EXTERNAL_LOGGER, mhd_log,
       NULL, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL, MHD_OPTION_END);
   if (!s->daemon) {
@@ -323,8 +403,10 @@ http_server *http_server_start(uv_loop_t *loop, const http_options *opts) {
     return NULL;
   }
   uv_timer_init(loop, &s->timer);
-  s->poll.data = s->timer.data = s;
-  s->open_handles = 2;
+  uv_timer_init(loop, &s->sweep);
+  s->poll.data = s->timer.data = s->sweep.data = s;
+  s->open_handles = 3;
+  uv_timer_start(&s->sweep, on_sweep, 1000, 1000);
   uv_poll_start(&s->poll, UV_READABLE, on_poll);
   schedule(s);
   return s;
@@ -346,10 +428,12 @@ void http_server_stop(http_server *s) {
   if (!s) return;
   uv_poll_stop(&s->poll);
   uv_timer_stop(&s->timer);
-  MHD_stop_daemon(s->daemon);
+  uv_timer_stop(&s->sweep);
+  MHD_stop_daemon(s->daemon); /* notifies every connection closed: the watches go */
   s->daemon = NULL;
   uv_close((uv_handle_t *)&s->poll, on_handle_closed);
   uv_close((uv_handle_t *)&s->timer, on_handle_closed);
+  uv_close((uv_handle_t *)&s->sweep, on_handle_closed);
 }
 
 const char *http_header(const http_request *req, const char *name) {

@@ -245,7 +245,8 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
     return NULL;
   }
   s->ws = (ws_server){.loop = loop, .handlers = &handlers, .owner = s, .ping_interval_ms = 5000,
-                      .idle_timeout_ms = 15000};
+                      .idle_timeout_ms = 15000, .max_open = (unsigned)cfg->max_connections,
+                      .max_per_ip = (unsigned)cfg->max_connections_per_ip};
   uv_timer_init(loop, &s->sweep);
   s->sweep.data = s;
   uv_timer_start(&s->sweep, on_sweep, 1000, 1000);

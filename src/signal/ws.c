@@ -25,6 +25,7 @@
 
 struct ws_conn {
   ws_server *srv;
+  ws_conn *prev, *next; /* every open connection (per-address counts) */
   int fd;
   void *upgrade_handle;
   wslay_event_context_ptr ws;
@@ -51,6 +52,7 @@ struct ws_conn {
 };
 
 static int open_count;
+static ws_conn *conns;
 static ws_stats totals;
 int ws_open_count(void) { return open_count; }
 void ws_get_stats(ws_stats *out) {
@@ -189,6 +191,8 @@ static void on_handle_closed(uv_handle_t *h) {
    * later: end the connection now, so that the peer sees it at once. */
   shutdown(c->fd, SHUT_RDWR);
   http_upgraded_close(c->upgrade_handle);
+  if (c->prev) c->prev->next = c->next; else conns = c->next;
+  if (c->next) c->next->prev = c->prev;
   free(c->extra);
   free(c);
   open_count--;
@@ -312,6 +316,9 @@ static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, v
     return;
   }
   open_count++;
+  c->next = conns;
+  if (conns) conns->prev = c;
+  conns = c;
   c->srv = srv;
   c->fd = fd;
   c->upgrade_handle = handle;
@@ -371,6 +378,23 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
     api_error(res, 426, "Unsupported WebSocket version.");
     http_set_header(res, "Sec-WebSocket-Version", "13");
     return -1;
+  }
+  /* Capacity (docs/operations.md, "Limits"): open WebSockets, in all and
+   * from this address; refused before the upgrade, with a reason. */
+  if (srv->max_open && (unsigned)open_count >= srv->max_open) {
+    api_error(res, 503, "The server has as many connections as it takes. Try again later.");
+    http_set_header(res, "Retry-After", "5");
+    return -1;
+  }
+  if (srv->max_per_ip) {
+    unsigned same = 0;
+    for (ws_conn *c = conns; c && same < srv->max_per_ip; c = c->next)
+      if (strcmp(c->client_ip, req->client_ip) == 0) same++;
+    if (same >= srv->max_per_ip) {
+      api_error(res, 429, "Too many connections from your address.");
+      http_set_header(res, "Retry-After", "5");
+      return -1;
+    }
   }
   char concat[128];
   uint8_t digest[20];

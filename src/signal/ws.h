@@ -36,6 +36,8 @@ typedef struct {
   void *owner;
   uint64_t ping_interval_ms; /* server pings */
   uint64_t idle_timeout_ms;  /* nothing received for this long: closed */
+  unsigned max_open;         /* WebSockets open at once (0: no limit); beyond: 503 */
+  unsigned max_per_ip;       /* from one client address (0: no limit); beyond: 429 */
 } ws_server;
 
 /* Checks an HTTP request for a valid WebSocket upgrade and fills res with

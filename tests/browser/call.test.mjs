@@ -15,7 +15,7 @@ import { launchChromium, inbound, sleep } from '../lib/browser.mjs';
 
 
 async function metrics(s) {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
   const get = (n) => Number((text.match(new RegExp(`^${n} (\\d+)`, 'm')) || [])[1]);
   return { get, text };
 }

@@ -111,7 +111,7 @@ const receiving = (s) => s.videoFrames > 0 && s.videoWidth > 0 && s.audioPackets
 async function counts(s, want) {
   const until = Date.now() + 3000;
   for (;;) {
-    const text = await (await fetch(`${s.url}/metrics`)).text();
+    const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
     const get = (n) => Number((text.match(new RegExp(`^${n} (\\d+)`, 'm')) || [])[1]);
     const got = [get('sealroom_participants'), get('sealroom_media_transports')];
     if ((got[0] === want[0] && got[1] === want[1]) || Date.now() > until) return got;

@@ -161,11 +161,20 @@ describe('auth', () => {
     assert.equal(d.status, 204);
   });
 
-  test('public endpoints do not require auth', async () => {
+  test('/healthz is public; /metrics needs a developer key on the main port and none on the admin port', async () => {
     const h = await fetch(s.url + '/healthz');
     assert.equal(h.status, 200);
     const m = await fetch(s.url + '/metrics');
-    assert.equal(m.status, 200);
-    await m.text(); await h.text();
+    assert.equal(m.status, 401, 'server-wide figures for anyone');
+    const mk = await fetch(s.url + '/metrics', { headers: { Authorization: s.auth() } });
+    assert.equal(mk.status, 200);
+    assert.match(await mk.text(), /^sealroom_participants /m);
+    const ma = await fetch(s.adminUrl + '/metrics');
+    assert.equal(ma.status, 200);
+    const ha = await fetch(s.adminUrl + '/healthz');
+    assert.equal(ha.status, 200);
+    // The admin port serves nothing else.
+    for (const path of ['/api/v1/rooms', '/', '/dashboard', '/ws']) assert.equal((await fetch(s.adminUrl + path)).status, 404, path);
+    await m.text(); await h.text(); await ma.text(); await ha.text();
   });
 });

@@ -65,7 +65,7 @@ describe('metrics', () => {
   after(() => stopServer(s));
 
   async function scrape() {
-    const r = await fetch(s.url + '/metrics');
+    const r = await fetch(s.adminUrl + '/metrics');
     assert.equal(r.status, 200);
     assert.match(r.headers.get('content-type') || '', /^text\/plain; ?version=0\.0\.4(;|$)/);
     return parseProm(await r.text());

@@ -108,7 +108,7 @@ describe('persistence', () => {
     const c = await s4.api('POST', '/api/v1/rooms', { description: 'after crash' });
     assert.equal(c.status, 200, c.text);
     assert.equal((await s4.api('DELETE', '/api/v1/rooms/' + c.json.id)).status, 204);
-    const m = await (await fetch(s4.url + '/metrics')).text();
+    const m = await (await fetch(s4.adminUrl + '/metrics')).text();
     assert.match(m, /^sealroom_rooms 3$/m, 'sealroom_rooms gauge after restart');
     assert.equal((await s4.stop('SIGTERM')).code, 0);
   });

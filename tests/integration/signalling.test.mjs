@@ -28,7 +28,7 @@ async function join(s, room, name = 'Tester', extra = {}) {
 }
 
 async function metric(s, name) {
-  const text = await (await fetch(`${s.url}/metrics`)).text();
+  const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
   const m = text.match(new RegExp(`^${name} (\\d+)`, 'm'));
   return m ? Number(m[1]) : NaN;
 }

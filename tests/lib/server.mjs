@@ -16,7 +16,8 @@ mkdirSync(OUT, { recursive: true });
 // opts: { dataDir, args: [...extra flags], env: {...}, keepData, bin (default SEALROOM_BIN) }
 export async function startServer(opts = {}) {
   const dataDir = opts.dataDir || mkdtempSync(join(tmpdir(), 'sealroom-test-'));
-  const args = ['--listen', '127.0.0.1', '--port', String(opts.port ?? 0), '--media-port', '0',
+  // An admin listener (/healthz, /metrics without credentials) on any free port.
+  const args = ['--listen', '127.0.0.1', '--port', String(opts.port ?? 0), '--media-port', '0', '--admin-port', '0',
     '--data-dir', dataDir, '--web-dir', join(ROOT, 'web'), ...(opts.args || [])];
   const child = spawn(opts.bin || BIN, args, {
     env: { ...process.env, ...(opts.env || {}) },
@@ -43,8 +44,9 @@ export async function startServer(opts = {}) {
   const team = stdout.match(/Team ID:\s+(\S+)/);
   const key = stdout.match(/Developer key:\s+(\S+)/);
   const media = stdout.match(/media udp ([0-9.]+):(\d+)/);
+  const admin = stdout.match(/admin \(\/healthz, \/metrics\) on (http:\/\/\S+)/);
   const s = {
-    child, dataDir, url: server.url,
+    child, dataDir, url: server.url, adminUrl: admin ? admin[1] : undefined,
     mediaHost: media ? media[1] : undefined, mediaPort: media ? Number(media[2]) : undefined,
     teamId: team ? team[1] : opts.teamId, devKey: key ? key[1] : opts.devKey,
     get stdout() { return stdout; }, get stderr() { return stderr; },

@@ -4,11 +4,14 @@ import net from 'node:net';
 import { randomBytes, createHash } from 'node:crypto';
 
 // opts.localAddress: the client address to connect from (127.0.0.x on
-// loopback: tests that play many clients).
+// loopback: tests that play many clients); opts.timeoutMs: how long the
+// upgrade may take (a server at its connection limit leaves a new
+// connection in the kernel's backlog, unanswered), default 10 s.
 export function connectWs(httpUrl, path = '/ws', opts = {}) {
   const u = new URL(httpUrl);
   return new Promise((resolve, reject) => {
     const sock = net.connect({ port: Number(u.port), host: u.hostname, localAddress: opts.localAddress });
+    const upgradeTimer = setTimeout(() => { reject(new Error('no upgrade in time')); sock.destroy(); }, opts.timeoutMs ?? 10000);
     const key = randomBytes(16).toString('base64');
     let buf = Buffer.alloc(0);
     let upgraded = false;
@@ -53,6 +56,7 @@ export function connectWs(httpUrl, path = '/ws', opts = {}) {
         const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
         if (!/^HTTP\/1\.1 101/.test(head) || !head.includes(accept)) { reject(new Error('no upgrade: ' + head)); sock.destroy(); return; }
         upgraded = true;
+        clearTimeout(upgradeTimer);
         resolve(c);
       }
       for (;;) {
@@ -69,7 +73,10 @@ export function connectWs(httpUrl, path = '/ws', opts = {}) {
         else if (op === 0x9) c.sendRaw(frame(0xA, payload)); // pong
       }
     });
-    sock.on('close', () => { c.closed = true; });
+    sock.on('close', () => {
+      c.closed = true;
+      if (!upgraded) reject(new Error('connection closed before the upgrade'));
+    });
     sock.on('error', (e) => { if (!upgraded) reject(e); });
   });
 }
@@ -95,8 +102,8 @@ export const randomKey = () => randomBytes(32).toString('base64');
 // Joins `room` as `name` over a raw WebSocket with random public and signing
 // keys; opts.from: the client address. Resolves with {c, welcome} or
 // {c, error}, whichever the server answers.
-export async function joinRaw(httpUrl, room, name, { from } = {}) {
-  const c = await connectWs(httpUrl, '/ws', { localAddress: from });
+export async function joinRaw(httpUrl, room, name, { from, timeoutMs } = {}) {
+  const c = await connectWs(httpUrl, '/ws', { localAddress: from, timeoutMs });
   c.send({ type: 'join', room, name, public_key: randomKey(), signing_key: randomKey() });
   const m = await c.next((x) => x.type === 'welcome' || x.type === 'error', 10000);
   return m.type === 'welcome' ? { c, welcome: m } : { c, error: m };
