@@ -8,6 +8,7 @@
 #include "sdp/sdp.h"
 #include "signal/signal.h"
 #include "signal/admission.h"
+#include "signal/slots.h"
 #include "signal/ws.h"
 
 #define MAX_PUB_TRACKS 4
@@ -55,7 +56,7 @@ struct participant {
 struct live_room {
   room settings; /* as stored when the first participant joined; refreshed on each join */
   char session_id[UUID_STR_LEN]; /* new each time the room fills from empty */
-  uint32_t next_slot;
+  slot_pool slots; /* sender slots of this session (slots.h) */
   bucket joins; /* joins per second into this room (--room-join-rate) */
   participant *members;
   int count;
@@ -83,7 +84,8 @@ struct signal_server {
   bool stopping, timer_closing, timer_closed;
   void (*on_stopped)(void *ctx);
   void *stopped_ctx;
-  admission admit; /* joins per client address */
+  admission admit;       /* joins per client address */
+  admission admit_token; /* joins per join token (by its signature) */
   welcome_patch patches[MAX_WELCOME_PATCHES]; /* test mode only */
   int n_patches;
 };

@@ -82,6 +82,7 @@ static void free_live_if_empty(signal_server *srv, live_room *lr) {
     }
   }
   srv->stats.live_rooms--;
+  slot_pool_free(&lr->slots);
   free(lr);
 }
 
@@ -301,7 +302,16 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
    * honest server keeps that promise even if the room was switched off since. */
   if (!code && claims.e2ee && !r->e2ee_enabled)
     code = "e2ee_not_enabled", text = "This link requires end-to-end encryption, but the room is not end-to-end encrypted.";
-  if (!code && lr && lr->next_slot > 0xffff) code = "room_full", text = "The room session has used all sender slots.";
+  /* A token shared by many people is fine; one replayed for join/leave churn
+   * from many addresses is held to the per-address rate too. */
+  const char *token_sig = token ? strrchr(token, '.') : NULL;
+  if (!code && token_sig && !admission_take(&srv->admit_token, token_sig + 1, now_ms, &retry_ms)) {
+    free(r);
+    return refuse_for(s, "rate_limited", "Too many joins with this invitation link; try again shortly.", retry_ms);
+  }
+  uint16_t slot = 0;
+  if (!code && lr && slot_pool_take(&lr->slots, now_ms, &slot) != 0)
+    code = "room_full", text = "Every sender slot of this room session is in use or was freed moments ago; try again in a few seconds.";
   if (code) {
     free(r);
     return session_fail(s, code, text);
@@ -315,7 +325,8 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     lr->next = srv->rooms;
     srv->rooms = lr;
     srv->stats.live_rooms++;
-    lr->next_slot = 1;
+    slot_pool_init(&lr->slots);
+    slot_pool_take(&lr->slots, now_ms, &slot); /* the first: slot 1 */
     bucket_init(&lr->joins, 5.0 * srv->cfg->room_join_rate, now_ms);
     if (uuid_v4(lr->session_id) != 0) {
       free(r);
@@ -336,7 +347,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   snprintf(p->name, sizeof p->name, "%s", valid_name(claims.user_name) ? claims.user_name : name);
   p->r = who;
   p->room = lr;
-  p->slot = (uint16_t)lr->next_slot++;
+  p->slot = slot;
   if (pk) snprintf(p->public_key, sizeof p->public_key, "%s", json_string_value(pk));
   if (sk) snprintf(p->signing_key, sizeof p->signing_key, "%s", json_string_value(sk));
   p->sess = s;
@@ -394,6 +405,8 @@ void meeting_leave(signal_server *srv, participant *p) {
   if (p->sess) p->sess->p = NULL;
   OPENSSL_cleanse(p->pub_pwd, sizeof p->pub_pwd);
   OPENSSL_cleanse(p->sub_pwd, sizeof p->sub_pwd);
+  /* Out of memory: the slot is never handed out again, nothing worse. */
+  if (slot_pool_release(&lr->slots, p->slot, uv_now(srv->loop)) != 0) log_warn("signal: a sender slot is lost (out of memory)");
   free(p->lines);
   free(p);
   free_live_if_empty(srv, lr);

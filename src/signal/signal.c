@@ -240,7 +240,9 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
   s->cfg = cfg;
   s->db = db;
   s->media = media;
-  if (admission_init(&s->admit, cfg->join_rate) != 0) {
+  if (admission_init(&s->admit, cfg->join_rate) != 0 || admission_init(&s->admit_token, cfg->join_rate) != 0) {
+    admission_free(&s->admit);
+  admission_free(&s->admit_token);
     free(s);
     return NULL;
   }

@@ -100,11 +100,11 @@ export function frame(opcode, payload, { fin = true, mask = true } = {}) {
 export const randomKey = () => randomBytes(32).toString('base64');
 
 // Joins `room` as `name` over a raw WebSocket with random public and signing
-// keys; opts.from: the client address. Resolves with {c, welcome} or
+// keys; opts.from: the client address, opts.token: a join token. Resolves with {c, welcome} or
 // {c, error}, whichever the server answers.
-export async function joinRaw(httpUrl, room, name, { from, timeoutMs } = {}) {
+export async function joinRaw(httpUrl, room, name, { from, timeoutMs, token } = {}) {
   const c = await connectWs(httpUrl, '/ws', { localAddress: from, timeoutMs });
-  c.send({ type: 'join', room, name, public_key: randomKey(), signing_key: randomKey() });
+  c.send({ type: 'join', room, name, public_key: randomKey(), signing_key: randomKey(), ...(token ? { token } : {}) });
   const m = await c.next((x) => x.type === 'welcome' || x.type === 'error', 10000);
   return m.type === 'welcome' ? { c, welcome: m } : { c, error: m };
 }

@@ -31,7 +31,8 @@ int test_failures_in_current;
   X(e2ee_code)    \
   X(e2ee_vectors) \
   X(e2ee_sign)    \
-  X(e2ee_sign_chat)
+  X(e2ee_sign_chat) \
+  X(slots)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
