@@ -12,6 +12,13 @@
  * a certificate-verify callback replaces chain building and compares the
  * SHA-256 of the peer's leaf certificate with the fingerprint from its SDP.
  *
+ * Address check (issue 9, 1.7): the server answers a ClientHello first with a
+ * HelloVerifyRequest carrying a cookie, an HMAC of the peer's address under a
+ * key made at start, and sends its large flight only to a ClientHello that
+ * returns the cookie. Someone who nominates a victim's address with a forged
+ * source therefore gets a 60-byte answer sent there, not the certificate
+ * flight (about 11 times the bytes of the ClientHello without the check).
+ *
  * Retransmission: OpenSSL keeps its own timer (on the real clock); we tune
  * its durations with DTLS_set_timer_cb, report its deadline in the caller's
  * clock and call DTLSv1_handle_timeout when the caller says it passed, and
@@ -23,6 +30,7 @@
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -72,6 +80,8 @@ struct dtls_conn {
   size_t out_len;
   unsigned initial_timeout_us, max_timeout_us;
   unsigned retransmits, max_retransmits;
+  uint8_t peer[32]; /* the peer's address, as the cookie binds it (dtls_conn_set_peer) */
+  size_t peer_len;
 };
 
 /* ---- certificate ---- */
@@ -107,6 +117,34 @@ out:
 
 static int cert_verify_cb(X509_STORE_CTX *store, void *arg);
 
+/* The cookie key: made once per process (cookies live for one handshake). */
+#define COOKIE_LEN 32
+static uint8_t cookie_key[32];
+static int cookie_key_ok;
+static pthread_once_t cookie_once = PTHREAD_ONCE_INIT;
+static void make_cookie_key(void) { cookie_key_ok = RAND_bytes(cookie_key, sizeof cookie_key) == 1; }
+
+/* HMAC-SHA256(cookie key, the connection's peer address). */
+static int cookie_of(SSL *ssl, uint8_t out[COOKIE_LEN]) {
+  const struct dtls_conn *c = SSL_get_app_data(ssl);
+  unsigned len = 0;
+  if (!c || pthread_once(&cookie_once, make_cookie_key) != 0 || !cookie_key_ok) return 0;
+  return HMAC(EVP_sha256(), cookie_key, sizeof cookie_key, c->peer, c->peer_len, out, &len) && len == COOKIE_LEN;
+}
+
+static int cookie_generate_cb(SSL *ssl, unsigned char *cookie, unsigned int *cookie_len) {
+  if (!cookie_of(ssl, cookie)) return 0;
+  *cookie_len = COOKIE_LEN;
+  return 1;
+}
+
+static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie, unsigned int cookie_len) {
+  uint8_t want[COOKIE_LEN];
+  int ok = cookie_len == COOKIE_LEN && cookie_of(ssl, want) && CRYPTO_memcmp(want, cookie, COOKIE_LEN) == 0;
+  OPENSSL_cleanse(want, sizeof want);
+  return ok;
+}
+
 static SSL_CTX *make_ctx(X509 *x, EVP_PKEY *key) {
   SSL_CTX *ctx = SSL_CTX_new(DTLS_method());
   if (!ctx) return NULL;
@@ -125,6 +163,8 @@ static SSL_CTX *make_ctx(X509 *x, EVP_PKEY *key) {
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
   SSL_CTX_set_cert_verify_callback(ctx, cert_verify_cb, NULL);
+  SSL_CTX_set_cookie_generate_cb(ctx, cookie_generate_cb);
+  SSL_CTX_set_cookie_verify_cb(ctx, cookie_verify_cb);
   return ctx;
 }
 
@@ -347,6 +387,7 @@ dtls_conn *dtls_conn_new_ex(const dtls_cert *cert, const uint8_t remote_fp[32], 
   SSL_set_bio(c->ssl, c->bio, c->bio); /* one reference, owned by ssl */
 
   if (c->is_server) {
+    SSL_set_options(c->ssl, SSL_OP_COOKIE_EXCHANGE); /* HelloVerifyRequest first */
     SSL_set_accept_state(c->ssl);
   } else {
     SSL_set_connect_state(c->ssl);
@@ -523,4 +564,10 @@ void dtls_conn_close(dtls_conn *c) {
     ERR_clear_error();
   }
   if (c->state == DTLS_HANDSHAKING || c->state == DTLS_CONNECTED) c->state = DTLS_CLOSED;
+}
+
+void dtls_conn_set_peer(dtls_conn *c, const void *peer, size_t len) {
+  if (!c) return;
+  c->peer_len = len < sizeof c->peer ? len : sizeof c->peer;
+  memcpy(c->peer, peer, c->peer_len);
 }

@@ -91,6 +91,12 @@ dtls_conn *dtls_conn_new_client(const dtls_cert *cert, const uint8_t remote_fp[3
 dtls_conn *dtls_conn_new_ex(const dtls_cert *cert, const uint8_t remote_fp[32], int is_server,
                             const dtls_options *opt, dtls_send_fn send, void *ctx);
 
+/* Server side: the address the peer's datagrams come from and ours go to,
+ * which the HelloVerifyRequest cookie binds (a ClientHello returning a cookie
+ * made for another address is answered with a new HelloVerifyRequest, not
+ * with the certificate flight). Any bytes naming the address; at most 32 used. */
+void dtls_conn_set_peer(dtls_conn *c, const void *peer, size_t len);
+
 /* Frees without sending anything (call dtls_conn_close first for a polite
  * close_notify). NULL is ok. */
 void dtls_conn_free(dtls_conn *c);

@@ -393,6 +393,22 @@ static void on_dtls_connected(worker *w, int slot, const struct sockaddr *from) 
   keyframes_for(w, t, uv_now(&w->loop));
 }
 
+/* Family, port and address of sa in out (at most 20 bytes); returns the length. */
+static size_t addr_key(const struct sockaddr *sa, uint8_t out[20]) {
+  if (sa->sa_family == AF_INET) {
+    const struct sockaddr_in *a = (const void *)sa;
+    out[0] = 4;
+    memcpy(out + 1, &a->sin_port, 2);
+    memcpy(out + 3, &a->sin_addr, 4);
+    return 7;
+  }
+  const struct sockaddr_in6 *a = (const void *)sa;
+  out[0] = 6;
+  memcpy(out + 1, &a->sin6_port, 2);
+  memcpy(out + 3, &a->sin6_addr, 16);
+  return 19;
+}
+
 static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, const struct sockaddr *from) {
   transport *t = &w->transports[slot];
   if (!t->have_remote) { /* keep the first flight until the fingerprint is known */
@@ -407,6 +423,12 @@ static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, cons
     t->dtls = dtls_conn_new_server(w->s->cert, t->remote_fp, dtls_send, w);
     if (!t->dtls) return;
   }
+  /* The DTLS cookie binds the address our answers go to: a handshake with a
+   * forged source gets only a small HelloVerifyRequest sent there. */
+  const struct sockaddr *to = dest(t);
+  if (!to) return;
+  uint8_t peer[20];
+  dtls_conn_set_peer(t->dtls, peer, addr_key(to, peer));
   w->current = slot;
   dtls_state before = dtls_conn_state(t->dtls);
   dtls_state st = dtls_conn_input(t->dtls, data, len, uv_now(&w->loop));

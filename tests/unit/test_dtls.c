@@ -324,12 +324,50 @@ static const dtls_options fast = {.initial_timeout_ms = 40, .max_timeout_ms = 20
 
 /* The server's first flight is lost: the client's timer resends the
  * ClientHello, the server's resends its flight, and the handshake ends. */
+/* Reflection (issue 9, 1.7): someone nominates a victim's address with a
+ * forged source and sends a ClientHello "from" it. The server's answer is a
+ * HelloVerifyRequest of about 60 bytes, smaller than the ClientHello: no
+ * amplification (the certificate flight was about 11 times its size). A
+ * ClientHello that returns a cookie made for another address never gets the
+ * flight. */
+static void test_cookie_before_certificate(void) {
+  /* (A ClientHello returning a cookie made for another address fails the
+   * handshake: OpenSSL treats a wrong cookie as fatal.) */
+  pair p;
+  pair_open(&p, NULL, NULL);
+  if (!p.server || !p.client) goto out;
+  dtls_conn_set_peer(p.server, "victim", 6);
+  size_t hello = p.to_server->len[0];
+  deliver(p.to_server, p.server);
+  CHECK_EQ_INT(p.to_client->n, 1);
+  size_t hvr = p.to_client->len[0];
+  CHECK(hvr < hello && hvr < 100);
+  /* DTLS handshake record (22) with a HelloVerifyRequest (3) in it. */
+  CHECK_EQ_INT(p.to_client->data[0][0], 22);
+  CHECK_EQ_INT(p.to_client->data[0][13], 3);
+  CHECK_EQ_INT(dtls_conn_next_timeout(p.server, now_ms()), 0); /* nothing kept, nothing resent */
+  /* The client returns the cookie, but the server now sees another address
+   * (the cookie was made for "victim"): the handshake fails, and nothing
+   * larger than an alert goes out. (Every other handshake test completes
+   * through the HelloVerifyRequest.) */
+  deliver(p.to_client, p.client);
+  dtls_conn_set_peer(p.server, "attacker", 8);
+  deliver(p.to_server, p.server);
+  for (size_t i = 0; i < p.to_client->n; i++) CHECK(p.to_client->len[i] < 100);
+  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_FAILED);
+  printf("  ClientHello %zu bytes -> HelloVerifyRequest %zu bytes (ratio %.2f)\n", hello, hvr, (double)hvr / (double)hello);
+out:
+  pair_close(&p);
+}
+
 static void test_retransmit_lost_server_flight(void) {
   pair p;
   const dtls_options slower = {.initial_timeout_ms = 300, .max_timeout_ms = 600};
   pair_open(&p, &fast, &slower);
   if (!p.server || !p.client) goto out;
   deliver(p.to_server, p.server); /* ClientHello */
+  deliver(p.to_client, p.client); /* HelloVerifyRequest (stateless: no server timer) */
+  deliver(p.to_server, p.server); /* ClientHello with the cookie */
   CHECK(p.to_client->n >= 1);
   CHECK(dtls_conn_next_timeout(p.server, now_ms()) != 0);
   q_clear(p.to_client); /* lost */
@@ -547,7 +585,7 @@ static void test_bad_arguments(void) {
 
 TEST_SUITE(dtls, {"cert_fingerprint", test_cert_fingerprint},
            {"fingerprint_parse", test_fingerprint_parse},
-           {"handshake_gcm", test_handshake_gcm},
+           {"handshake_gcm", test_handshake_gcm}, {"cookie_before_certificate", test_cookie_before_certificate},
            {"handshake_cm_when_client_offers_only_cm", test_handshake_cm_when_client_offers_only_cm},
            {"handshake_server_preference", test_handshake_server_preference},
            {"no_common_srtp_profile", test_no_common_srtp_profile},
