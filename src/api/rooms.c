@@ -13,7 +13,6 @@
 
 #define MAX_ROLES 64
 #define TOKEN_DEFAULT_TTL 3600
-#define TOKEN_MAX_TTL (30 * 86400)
 
 typedef struct {
   role list[MAX_ROLES];
@@ -201,7 +200,7 @@ static int64_t token_time(json_t *body, const char *name, int64_t dflt, json_t *
 /* Validates a token request and builds its claims, or returns NULL with
  * problems recorded in errors. */
 static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int64_t now,
-                            json_t *errors) {
+                            int64_t max_lifetime, json_t *errors) {
   static const char *const known[] = {"u", "ud", "role", "initials", "avatar", "exp", "nbf", "e2ee"};
   const char *key;
   json_t *v;
@@ -225,7 +224,9 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   }
   int64_t nbf = token_time(body, "nbf", 0, errors);
   int64_t exp = token_time(body, "exp", now + TOKEN_DEFAULT_TTL, errors);
-  if (exp > now + TOKEN_MAX_TTL) api_field_error(errors, "exp", "must be at most 30 days from now");
+  char most[64];
+  snprintf(most, sizeof most, "must be at most %lld seconds from now", (long long)max_lifetime);
+  if (exp > now + max_lifetime) api_field_error(errors, "exp", most);
   /* A token never outlives its room. */
   if (r->expires_at && r->expires_at <= now) {
     api_field_error(errors, "room", "has expired");
@@ -261,7 +262,7 @@ void rooms_token(api_ctx *a, const api_caller *who, const char *ref, const http_
     goto out;
   }
   if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
-  claims = token_claims(body, r, &rs, now_unix(), errors);
+  claims = token_claims(body, r, &rs, now_unix(), a->cfg->max_token_lifetime, errors);
   if (!claims) {
     api_invalid(res, errors);
     errors = NULL;

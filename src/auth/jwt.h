@@ -21,7 +21,9 @@
   X(JWT_NOT_YET_VALID, "token not yet valid")                      \
   X(JWT_MISSING_CLAIM, "required claim missing")                   \
   X(JWT_WRONG_TEAM, "token is for another team")                   \
-  X(JWT_WRONG_ROOM, "token is for another room")
+  X(JWT_WRONG_ROOM, "token is for another room")                   \
+  X(JWT_TOO_LONG_LIVED, "token valid for longer than the server allows") \
+  X(JWT_ROOM_REUSED, "token made before this room existed (for an earlier room of that name)")
 
 #define JWT_STATUS_ENUM_(name, text) name,
 typedef enum { JWT_STATUS_LIST(JWT_STATUS_ENUM_) } jwt_status;

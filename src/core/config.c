@@ -38,6 +38,9 @@ static const char usage[] =
     "                         (default 5) [SEALROOM_JOIN_RATE]\n"
     "  --room-join-rate N     joins per second per room, burst 5N; 0 = off (default 20)\n"
     "                         [SEALROOM_ROOM_JOIN_RATE]\n"
+    "  --max-token-lifetime S join tokens valid for longer (exp - iat) are refused, and\n"
+    "                         the API mints none (default 86400: 24 h)\n"
+    "                         [SEALROOM_MAX_TOKEN_LIFETIME]\n"
     "  --max-connections N    HTTP and WebSocket connections at once (default 16384,\n"
     "                         lowered to what the open-files limit allows)\n"
     "                         [SEALROOM_MAX_CONNECTIONS]\n"
@@ -89,6 +92,7 @@ void config_defaults(config *c) {
   c->max_transports = 1024;
   c->join_rate = 5;
   c->room_join_rate = 20;
+  c->max_token_lifetime = 86400;
   c->max_connections = 16384;
   c->max_connections_per_ip = 128;
   snprintf(c->admin_listen, sizeof c->admin_listen, "127.0.0.1");
@@ -112,7 +116,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -141,6 +145,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_JOINRATE: rc = parse_int(v, 0, 100000, &c->join_rate); break;
     case OPT_ROOMJOINRATE: rc = parse_int(v, 0, 100000, &c->room_join_rate); break;
     case OPT_MAXCONN: rc = parse_int(v, 16, 1000000, &c->max_connections); break;
+    case OPT_TOKENLIFE: rc = parse_int(v, 60, 31536000, &c->max_token_lifetime); break;
     case OPT_MAXCONNIP: rc = parse_int(v, 1, 1000000, &c->max_connections_per_ip); break;
     case OPT_ADMINPORT: rc = parse_int(v, 0, 65535, &c->admin_port); break;
     case OPT_ADMINLISTEN: rc = copy_str(c->admin_listen, sizeof c->admin_listen, v); break;
@@ -176,7 +181,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
       {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},
-      {"SEALROOM_ADMIN_LISTEN", OPT_ADMINLISTEN}};
+      {"SEALROOM_ADMIN_LISTEN", OPT_ADMINLISTEN}, {"SEALROOM_MAX_TOKEN_LIFETIME", OPT_TOKENLIFE}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
     if (v && *v && apply(c, envs[i].opt, v, err, envs[i].env)) return CONFIG_ERROR;
@@ -198,6 +203,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"join-rate", required_argument, 0, OPT_JOINRATE},
       {"room-join-rate", required_argument, 0, OPT_ROOMJOINRATE},
       {"max-connections", required_argument, 0, OPT_MAXCONN},
+      {"max-token-lifetime", required_argument, 0, OPT_TOKENLIFE},
       {"max-connections-per-ip", required_argument, 0, OPT_MAXCONNIP},
       {"admin-port", required_argument, 0, OPT_ADMINPORT},
       {"admin-listen", required_argument, 0, OPT_ADMINLISTEN},

@@ -25,6 +25,7 @@ typedef struct {
   int max_transports;     /* media transport pool (two per participant) */
   int join_rate;          /* joins per second per client address, burst 10x; 0 = off */
   int room_join_rate;     /* joins per second per room, burst 5x; 0 = off */
+  int max_token_lifetime; /* seconds a join token may be valid for (exp - iat) */
   int max_connections;    /* HTTP and WebSocket connections open at once */
   int max_connections_per_ip; /* of them from one client address */
   char admin_listen[64];  /* the admin listener's address (/healthz, /metrics) */

@@ -92,7 +92,9 @@ static sdp_local local_for(signal_server *srv, const char *ufrag, const char *pw
   sdp_local l = {.ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint = sfu_fingerprint(srv->media),
                  .ip = sfu_announce_ip(srv->media), .port = (uint16_t)sfu_port(srv->media),
                  .session_version = version};
-  RAND_bytes((unsigned char *)&l.session_id, sizeof l.session_id);
+  /* The SDP o= session id only needs to differ between offers; it is no
+   * secret, so without randomness the clock will do. */
+  if (RAND_bytes((unsigned char *)&l.session_id, sizeof l.session_id) != 1) l.session_id = uv_hrtime();
   l.session_id &= 0x7fffffffffffffffULL;
   return l;
 }
@@ -196,20 +198,39 @@ static const char *token_error_code(jwt_status st) {
   return st == JWT_EXPIRED || st == JWT_NOT_YET_VALID ? "token_expired" : "token_invalid";
 }
 
-/* Verifies a join token against the room's team keys. */
+#define TOKEN_KEYS_MAX 256 /* developer keys of a team a token may be signed with */
+
+/* Verifies a join token against every developer key of the room's team (a
+ * fixed 16 made tokens of the 17th key fail), then two rules of this server:
+ * a token is valid for at most --max-token-lifetime (exp - iat, or exp - now
+ * without iat), and one that names the room by friendly_url must have been
+ * made after this room was (a friendly_url can be reused by a later room,
+ * which must not accept the tokens of the earlier one). */
 static jwt_status check_token(signal_server *srv, const room *r, const char *token, jwt_join_claims *claims) {
-  uint8_t hashes[16][KEY_HASH_LEN];
+  uint8_t (*hashes)[KEY_HASH_LEN] = calloc(TOKEN_KEYS_MAX, KEY_HASH_LEN);
+  const uint8_t **keys = calloc(TOKEN_KEYS_MAX, sizeof *keys);
+  size_t *lens = calloc(TOKEN_KEYS_MAX, sizeof *lens);
   size_t n = 0;
-  if (store_key_hashes(srv->db, r->team_id, hashes, 16, &n) != STORE_OK || n == 0) return JWT_BAD_SIGNATURE;
-  const uint8_t *keys[16];
-  size_t lens[16];
+  jwt_status st = JWT_BAD_SIGNATURE;
+  if (!hashes || !keys || !lens || store_key_hashes(srv->db, r->team_id, hashes, TOKEN_KEYS_MAX, &n) != STORE_OK || n == 0)
+    goto out;
+  if (n == TOKEN_KEYS_MAX) log_warn("signal: team %s has %d or more developer keys; tokens of the others fail", r->team_id, TOKEN_KEYS_MAX);
   for (size_t i = 0; i < n; i++) {
     keys[i] = hashes[i];
     lens[i] = KEY_HASH_LEN;
   }
-  jwt_status st = jwt_verify_join(token, strlen(token), keys, lens, n, r->team_id, r->id, r->friendly_url,
-                                  now_unix(), TOKEN_LEEWAY_S, claims);
-  OPENSSL_cleanse(hashes, sizeof hashes);
+  int64_t now = now_unix();
+  st = jwt_verify_join(token, strlen(token), keys, lens, n, r->team_id, r->id, r->friendly_url, now,
+                       TOKEN_LEEWAY_S, claims);
+  if (st == JWT_OK && claims->exp - (claims->iat ? claims->iat : now) > srv->cfg->max_token_lifetime + TOKEN_LEEWAY_S)
+    st = JWT_TOO_LONG_LIVED;
+  if (st == JWT_OK && strcmp(claims->room, r->id) != 0 && (!claims->iat || claims->iat + TOKEN_LEEWAY_S < r->created_at))
+    st = JWT_ROOM_REUSED;
+out:
+  if (hashes) OPENSSL_cleanse(hashes, (size_t)TOKEN_KEYS_MAX * KEY_HASH_LEN);
+  free(hashes);
+  free(keys);
+  free(lens);
   return st;
 }
 
@@ -361,7 +382,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     if (srv->cfg->test_mode && srv->cfg->e2ee_test_mitm && !q->next && q->public_key[0]) {
       uint8_t fake[32];
       char fake_b64[64];
-      RAND_bytes(fake, sizeof fake);
+      if (RAND_bytes(fake, sizeof fake) != 1) memset(fake, 0x5a, sizeof fake); /* test hook: any key will do */
       base64_encode(fake, sizeof fake, fake_b64, sizeof fake_b64, BASE64_STD);
       json_object_set_new(entry, "public_key", json_string(fake_b64));
     }

@@ -7,7 +7,8 @@ import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { startServer, stopServer } from '../lib/server.mjs';
+import { spawnSync } from 'node:child_process';
+import { startServer, stopServer, BIN } from '../lib/server.mjs';
 import { connectWs, frame } from '../lib/ws.mjs';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -89,6 +90,48 @@ describe('signalling', () => {
     const { c, first } = await join(s, 'sig-expiring');
     assert.equal(first.code, 'room_expired');
     await c.waitClosed();
+  });
+
+  // Issue 9 (bugs): tokens of a team's 17th key were refused; a token naming
+  // a room by friendly_url kept working for a later room of that name; and
+  // tokens could be valid for 30 days. Now: every key; a friendly_url token
+  // must be made after the room was; 24 h at most (--max-token-lifetime).
+  test('join tokens: the 17th developer key, a reused friendly_url, and the lifetime cap', async () => {
+    let key17 = null;
+    for (let i = 0; i < 17; i++) {
+      const out = spawnSync(BIN, ['--data-dir', s.dataDir, '--new-key'], { encoding: 'utf8', timeout: 10000 });
+      assert.equal(out.status, 0, out.stderr);
+      key17 = out.stdout.match(/\n\s+(sk_\S+)/)[1];
+    }
+    const now = Math.floor(Date.now() / 1000);
+    const base = { td: s.teamId, rd: rooms.private.id, iat: now, exp: now + 600 };
+    let r = await join(s, 'sig-private', 'Key17', { token: mint(key17, base) });
+    assert.equal(r.first.type, 'welcome', JSON.stringify(r.first));
+    r.c.close();
+    // Lifetime: 25 h refused, 23 h accepted; the API mints no token over 24 h.
+    r = await join(s, 'sig-private', 'Long', { token: mint(s.devKey, { ...base, exp: now + 25 * 3600 }) });
+    assert.equal(r.first.code, 'token_invalid');
+    assert.match(r.first.message, /longer than the server allows/);
+    r = await join(s, 'sig-private', 'Day', { token: mint(s.devKey, { ...base, exp: now + 23 * 3600 }) });
+    assert.equal(r.first.type, 'welcome', JSON.stringify(r.first));
+    r.c.close();
+    const api = await s.api('POST', `/api/v1/rooms/${rooms.private.id}/token`, { exp: now + 25 * 3600 });
+    assert.equal(api.status, 422);
+    assert.match(api.json.errors.exp[0], /at most 86400 seconds/);
+    // A room deleted and made again under the same friendly_url: a token
+    // that names it and was made two minutes ago (for the earlier room; the
+    // new one is seconds old) fails; one made now works.
+    const mk = async (body) => (await s.api('POST', '/api/v1/rooms', body)).json;
+    const first = await mk({ friendly_url: 'sig-reused', privacy: 'private' });
+    const old = mint(s.devKey, { td: s.teamId, rd: 'sig-reused', iat: now - 120, exp: now + 600 });
+    assert.equal((await s.api('DELETE', `/api/v1/rooms/${first.id}`)).status, 204);
+    await mk({ friendly_url: 'sig-reused', privacy: 'private' });
+    r = await join(s, 'sig-reused', 'Old', { token: old });
+    assert.equal(r.first.code, 'token_invalid');
+    assert.match(r.first.message, /before this room existed/);
+    r = await join(s, 'sig-reused', 'New', { token: mint(s.devKey, { td: s.teamId, rd: 'sig-reused', iat: now, exp: now + 600 }) });
+    assert.equal(r.first.type, 'welcome', 'a token made now works');
+    r.c.close();
   });
 
   test('private rooms: token required, checked, and its claims used', async () => {
