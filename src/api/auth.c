@@ -63,13 +63,15 @@ int auth_parse_header(const char *h, credentials *out) {
   return 0;
 }
 
-void auth_key_hash(const char *key, uint8_t out[KEY_HASH_LEN]) {
-  EVP_Digest(key, strlen(key), out, NULL, EVP_sha256(), NULL);
+int auth_key_hash(const char *key, uint8_t out[KEY_HASH_LEN]) {
+  if (EVP_Digest(key, strlen(key), out, NULL, EVP_sha256(), NULL) == 1) return 0;
+  OPENSSL_cleanse(out, KEY_HASH_LEN);
+  return -1;
 }
 
 int auth_check(store *db, const credentials *c, char team_id[UUID_STR_LEN],
                uint8_t key_hash[KEY_HASH_LEN]) {
-  auth_key_hash(c->key, key_hash);
+  if (auth_key_hash(c->key, key_hash) != 0) return -2;
   store_status st = store_key_find(db, key_hash, team_id);
   if (st == STORE_ERROR) return -2;
   if (st != STORE_OK) return -1;
@@ -85,8 +87,7 @@ int auth_new_key(store *db, const char *team_id, char out[DEV_KEY_MAX + 1]) {
   int n = base64_encode(raw, sizeof raw, out + 3, DEV_KEY_MAX + 1 - 3, BASE64_URL);
   OPENSSL_cleanse(raw, sizeof raw);
   if (n < 0) return -1;
-  auth_key_hash(out, hash);
-  int rc = store_key_add(db, team_id, hash, now_unix()) == STORE_OK ? 0 : -1;
+  int rc = auth_key_hash(out, hash) == 0 && store_key_add(db, team_id, hash, now_unix()) == STORE_OK ? 0 : -1;
   OPENSSL_cleanse(hash, sizeof hash);
   return rc;
 }

@@ -20,8 +20,9 @@ typedef struct {
  * Returns 0, or -1 if the header is absent or malformed. */
 int auth_parse_header(const char *header, credentials *out);
 
-/* Hash used to store and find developer keys (SHA-256). */
-void auth_key_hash(const char *key, uint8_t out[KEY_HASH_LEN]);
+/* Hash used to store and find developer keys (SHA-256). 0, or -1 if the
+ * digest failed (out is then zeroed and must not be used). */
+int auth_key_hash(const char *key, uint8_t out[KEY_HASH_LEN]);
 
 /* Checks credentials against the store. Returns 0 and fills team_id and
  * key_hash, or -1 (unknown key, team mismatch) or -2 (storage failure). */

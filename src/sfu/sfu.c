@@ -53,8 +53,12 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
   return s;
 }
 
-static void send_cmd(sfu *s, const sfu_cmd *c) {
-  if (mailbox_push(s->to_worker, c) != 0) log_error("sfu: out of memory queueing a command");
+/* 0, or -1 if the command could not be queued (out of memory): it is lost,
+ * and the transport it was for gives up by its own timeouts. */
+static int send_cmd(sfu *s, const sfu_cmd *c) {
+  if (mailbox_push(s->to_worker, c) == 0) return 0;
+  log_error("sfu: out of memory queueing a command");
+  return -1;
 }
 
 void sfu_stop(sfu *s) {
@@ -89,13 +93,18 @@ int sfu_transports_free(const sfu *s) {
 }
 
 /* ICE credentials: ice-chars only (RFC 8445: ALPHA / DIGIT / "+" / "/"). */
-static void random_ice_chars(char *out, size_t n) {
+/* 0, or -1 if the CSPRNG failed: then no credentials (never predictable ones). */
+static int random_ice_chars(char *out, size_t n) {
   static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
   uint8_t b[64];
-  RAND_bytes(b, (int)n);
+  if (n >= sizeof b || RAND_bytes(b, (int)n) != 1) {
+    out[0] = '\0';
+    return -1;
+  }
   for (size_t i = 0; i < n; i++) out[i] = set[b[i] & 63];
   out[n] = '\0';
   OPENSSL_cleanse(b, sizeof b);
+  return 0;
 }
 
 /* A zeroed command on the heap (they are a few KiB); NULL if out of memory. */
@@ -109,15 +118,16 @@ static sfu_cmd *new_cmd(cmd_type type, uint32_t t) {
 }
 
 uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]) {
+  if (random_ice_chars(ufrag, ICE_UFRAG_LEN) != 0 || random_ice_chars(pwd, ICE_PWD_LEN) != 0) {
+    log_error("sfu: no randomness for ICE credentials");
+    return 0;
+  }
   sfu_cmd *c = new_cmd(CMD_CREATE, s->next_id++);
   if (!c) return 0;
   if (s->next_id == 0) s->next_id = 1;
-  random_ice_chars(ufrag, ICE_UFRAG_LEN);
-  random_ice_chars(pwd, ICE_PWD_LEN);
   memcpy(c->ufrag, ufrag, ICE_UFRAG_LEN + 1);
   memcpy(c->pwd, pwd, ICE_PWD_LEN + 1);
-  send_cmd(s, c);
-  uint32_t id = c->transport;
+  uint32_t id = send_cmd(s, c) == 0 ? c->transport : 0;
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
   return id;

@@ -102,6 +102,7 @@ struct worker {
   udp_send_batch *tx;
   uint8_t scratch[UDP_MAX_DATAGRAM + UDP_SEND_ROOM];
   int current; /* transport whose DTLS is sending (dtls send callback) */
+  uint64_t counted_packets, counted_bytes; /* of tx's totals, already in the metrics */
   bool stopping;
   sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture or --e2ee-test-tamper */
 };
@@ -192,12 +193,15 @@ static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
   if (w->current >= 0) send_raw(w, &w->transports[w->current], data, len);
 }
 
-/* Sends the queued batch and moves its counts to the metrics. */
+/* Sends the queued batch and moves its counts to the metrics: everything
+ * sent since the last count, including the batches udp_send_slot flushed by
+ * itself when full (those were not counted before). */
 static void flush(worker *w) {
-  uint64_t packets = w->tx->sent_packets, bytes = w->tx->sent_bytes;
   udp_flush(w->s->fd, w->tx);
-  COUNT(packets_out, w->tx->sent_packets - packets);
-  COUNT(bytes_out, w->tx->sent_bytes - bytes);
+  COUNT(packets_out, w->tx->sent_packets - w->counted_packets);
+  COUNT(bytes_out, w->tx->sent_bytes - w->counted_bytes);
+  w->counted_packets = w->tx->sent_packets;
+  w->counted_bytes = w->tx->sent_bytes;
 }
 
 /* Sends an RTCP feedback packet (with the RR that starts a compound packet). */

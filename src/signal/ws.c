@@ -400,8 +400,11 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
   uint8_t digest[20];
   char accept[32];
   snprintf(concat, sizeof concat, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
-  EVP_Digest(concat, strlen(concat), digest, NULL, EVP_sha1(), NULL);
-  base64_encode(digest, sizeof digest, accept, sizeof accept, BASE64_STD);
+  if (EVP_Digest(concat, strlen(concat), digest, NULL, EVP_sha1(), NULL) != 1 ||
+      base64_encode(digest, sizeof digest, accept, sizeof accept, BASE64_STD) < 0) {
+    api_error(res, 500, "Internal server error.");
+    return -1;
+  }
   pending_upgrade *p = malloc(sizeof *p);
   if (!p) {
     api_error(res, 500, "Internal server error.");

@@ -85,7 +85,7 @@ static void test_new_key_and_check(void) {
   uint8_t m1[32], m2[32];
   unsigned l1, l2;
   uint8_t h2[KEY_HASH_LEN];
-  auth_key_hash(k, h2);
+  CHECK_EQ_INT(auth_key_hash(k, h2), 0);
   HMAC(EVP_sha256(), k, (int)strlen(k), (const uint8_t *)"msg", 3, m1, &l1);
   HMAC(EVP_sha256(), h2, KEY_HASH_LEN, (const uint8_t *)"msg", 3, m2, &l2);
   CHECK(l1 == 32 && l2 == 32 && memcmp(m1, m2, 32) == 0);
