@@ -142,13 +142,22 @@ void rooms_update(api_ctx *a, const api_caller *who, const char *ref, const http
   }
   if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
   int64_t now = now_unix();
+  bool was_e2ee = r->e2ee_enabled;
   if (room_apply_fields(r, body, rs.list, rs.n, now, false, errors)) {
     api_invalid(res, errors);
     errors = NULL;
     goto out;
   }
+  /* A call is either end-to-end encrypted or not, for everyone in it: the
+   * mode changes only between calls (docs/api.md, PATCH). */
+  if (r->e2ee_enabled != was_e2ee && a->signal && signal_room_count(a->signal, r->id) > 0) {
+    api_error(res, 409, "A call is in progress in this room: e2ee_enabled can change once everyone has left.");
+    goto out;
+  }
   r->updated_at = now;
-  reply_written(a, store_room_update(a->db, r), r, &rs, res);
+  store_status st = store_room_update(a->db, r);
+  reply_written(a, st, r, &rs, res);
+  if (st == STORE_OK && a->signal) signal_room_updated(a->signal, r); /* chat, lock, ...: at once */
 out:
   json_decref(errors);
   json_decref(body);

@@ -649,6 +649,19 @@ void meeting_check_timeouts(signal_server *srv, uint64_t now_ms) {
         session_fail(p->sess, "subscribe_timeout", "The subscribe offer was not answered in time.");
 }
 
+int signal_room_count(const signal_server *srv, const char *room_id) {
+  for (const live_room *lr = srv->rooms; lr; lr = lr->next)
+    if (strcmp(lr->settings.id, room_id) == 0) return lr->count;
+  return 0;
+}
+
+void signal_room_updated(signal_server *srv, const room *r) {
+  live_room *lr = find_live(srv, r->id);
+  if (!lr) return;
+  lr->settings = *r;
+  broadcast(lr, NULL, json_pack("{s:s,s:o}", "type", "room_updated", "room", room_json(&lr->settings)));
+}
+
 void meeting_media_event(signal_server *srv, const sfu_event *ev) {
   for (live_room *lr = srv->rooms; lr; lr = lr->next) {
     for (participant *p = lr->members; p; p = p->next) {

@@ -31,6 +31,12 @@ void signal_accept(signal_server *s, const http_request *req, http_response *res
 /* SFU events (transport connected or closed), from the control loop. */
 void signal_on_media_event(void *ctx, const sfu_event *ev);
 void signal_get_stats(const signal_server *s, signal_stats *out);
+/* Participants in the room's live session (0: no call in progress). */
+int signal_room_count(const signal_server *s, const char *room_id);
+/* A room's settings changed (PATCH): its live session, if any, uses them at
+ * once (chat off stops chat, a lock stops joins) and every member gets a
+ * room_updated message with them. */
+void signal_room_updated(signal_server *s, const room *r);
 
 /* Test mode only (the /_test/ routes; docs/operations.md). The server plays
  * the hostile server of the threat model on request. */

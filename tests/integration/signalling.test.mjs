@@ -92,6 +92,36 @@ describe('signalling', () => {
     await c.waitClosed();
   });
 
+  // Issue 9 (bugs): room settings were a snapshot taken at join: a PATCH of
+  // e2ee_enabled during a call split the room in two modes, and chat off was
+  // ignored by those inside. Now E2EE changes only between calls (409), and
+  // the rest applies at once (room_updated to everyone; chat refused).
+  test('room settings during a call: e2ee_enabled refused with 409, chat off applies at once', async () => {
+    const room = (await s.api('POST', '/api/v1/rooms', { friendly_url: 'sig-live' })).json;
+    const a = await join(s, 'sig-live', 'Ann');
+    const b = await join(s, 'sig-live', 'Bob');
+    assert.equal(a.first.type, 'welcome');
+    const e2ee = await s.api('PATCH', `/api/v1/rooms/${room.id}`, { e2ee_enabled: true });
+    assert.equal(e2ee.status, 409, e2ee.text);
+    assert.match(e2ee.json.message, /call is in progress/);
+    assert.equal((await s.api('GET', `/api/v1/rooms/${room.id}`)).json.e2ee_enabled, false, 'nothing changed');
+    a.c.send({ type: 'chat', payload: { text: 'before' } });
+    assert.equal((await b.c.next((m) => m.type === 'chat')).payload.text, 'before');
+    const off = await s.api('PATCH', `/api/v1/rooms/${room.id}`, { chat_enabled: false });
+    assert.equal(off.status, 200, off.text);
+    for (const p of [a, b]) {
+      const u = await p.c.next((m) => m.type === 'room_updated');
+      assert.equal(u.room.chat_enabled, false);
+    }
+    a.c.send({ type: 'chat', payload: { text: 'after' } });
+    const err = await a.c.next((m) => m.type === 'error');
+    assert.equal(err.code, 'forbidden');
+    for (const p of [a, b]) { p.c.send({ type: 'leave' }); await p.c.waitClosed().catch(() => {}); }
+    await sleep(200);
+    const later = await s.api('PATCH', `/api/v1/rooms/${room.id}`, { e2ee_enabled: true });
+    assert.equal(later.status, 200, 'between calls the mode can change');
+  });
+
   // Issue 9 (bugs): tokens of a team's 17th key were refused; a token naming
   // a room by friendly_url kept working for a later room of that name; and
   // tokens could be valid for 30 days. Now: every key; a friendly_url token

@@ -12,6 +12,7 @@
 //     nameOf(id) -> string         display name of a participant
 //     badgeOf(id) -> string | null  first digits of its key fingerprint (E2EE), shown apart
 //   chat.start({enabled, canSend, e2ee, selfId, selfName})   on welcome
+//   chat.setEnabled(enabled)     the room's chat_enabled changed during the call
 //   chat.stop()                   on leave: messages are forgotten
 //   chat.receive(msg)             a `chat` message from the server
 //   chat.serverError(code) -> bool   true if the error answers a recent send
@@ -109,6 +110,7 @@ export class Chat {
     this.failed = 0;
     this.unread = 0;
     this.enabled = !!enabled;
+    this.canSendRole = !!canSend;
     this.canSend = this.enabled && !!canSend;
     this.encrypted = !!e2ee;
     this.selfId = selfId;
@@ -124,6 +126,17 @@ export class Chat {
     this.updateCounter();
     this.updateBadge();
     this.setOpen(false);
+  }
+
+  // Chat turned on or off during the call (the room's chat_enabled changed).
+  setEnabled(enabled) {
+    this.enabled = !!enabled;
+    this.canSend = this.enabled && this.canSendRole;
+    $('toggle-chat').hidden = !this.enabled;
+    $('chat-input').disabled = !this.canSend;
+    $('chat-send').disabled = !this.canSend;
+    $('chat-readonly').hidden = this.canSend || !this.enabled;
+    if (!this.enabled) this.setOpen(false);
   }
 
   stop() {

@@ -569,6 +569,7 @@ function onSignal(msg) {
     case 'welcome': onWelcome(msg); break;
     case 'error': onServerError(msg); break;
     case 'participant_joined': onParticipantJoined(msg.participant); break;
+    case 'room_updated': onRoomUpdated(msg.room); break;
     case 'participant_left': onParticipantLeft(msg.participant_id); break;
     case 'tracks_updated': onTracksUpdated(msg.participant_id, msg.tracks); break;
     case 'publish_answer':
@@ -1429,6 +1430,19 @@ function watchMissingKeys() {
 
 // The server tried to change the key of a participant already in the call,
 // or to bring back one who left: refused by the worker, shown to the user.
+// The room's settings changed during the call (PATCH): chat follows at once.
+// (The server refuses to switch E2EE while a call is in progress.)
+function onRoomUpdated(room) {
+  if (!room || typeof room !== 'object') return;
+  const chatWas = app.roomInfo.chat_enabled !== false;
+  app.roomInfo = room;
+  const chatNow = room.chat_enabled !== false;
+  if (chatWas !== chatNow) {
+    chat.setEnabled(chatNow);
+    notify(chatNow ? 'Chat was turned on for this room.' : 'Chat was turned off for this room.');
+  }
+}
+
 function onE2eeAlarm(a) {
   const p = app.participants.get(a.id);
   const who = p ? displayName(p) : 'a participant';
