@@ -36,6 +36,12 @@ FUZZ_TARGETS := jwt auth_header room_fields stun ice rtp rtcp sdp dtls e2ee
 FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 FUZZ_TIME    ?= 300
 FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c)
+# Every source is compiled once (instrumented, without libFuzzer's main) and
+# linked into each target with its own fuzz_*.o.
+FUZZ_OBJ     := $(FUZZ_SRC:%.c=build-fuzz/obj/%.o)
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -MMD -MP \
+                -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
+                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 
 .PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors sign-vectors
 all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors \
@@ -89,7 +95,7 @@ unit: $(BUILD)/unit_tests
 
 test:
 	@scripts/deps.sh --test
-	@$(MAKE) --no-print-directory all fuzz-build
+	@$(MAKE) --no-print-directory -j2 all fuzz-build
 	@scripts/run-tests.sh $(BUILD)
 
 bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
@@ -100,11 +106,12 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
 
 fuzz-build: $(FUZZ_BIN)
 
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC)
-	@mkdir -p build-fuzz
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -fsanitize=fuzzer,address,undefined \
-	  -fno-sanitize-recover=all $(shell pkg-config --cflags $(PKGS)) -o $@ $^ \
-	  $(shell pkg-config --libs $(PKGS)) -lwslay -lm
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	clang $(FUZZ_CFLAGS) -c $< -o $@
+
+build-fuzz/fuzz_%: build-fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(shell pkg-config --libs $(PKGS)) -lwslay -lm
 
 # Long fuzzing runs (FUZZ_TIME seconds per target); make test runs them briefly.
 fuzz: fuzz-build
@@ -120,4 +127,5 @@ clean:
 
 -include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(E2EE_OBJ:.o=.d) $(BUILD)/src/main.d \
   $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
-  $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d
+  $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d \
+  $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:%=build-fuzz/obj/tests/fuzz/fuzz_%.d)
