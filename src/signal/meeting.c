@@ -483,12 +483,22 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     for (int j = 0; j < i && !problem; j++)
       if (found[j].accepted && found[j].ssrc == found[i].ssrc) problem = "The offer uses one SSRC twice.";
   }
+  /* A camera is one video track; any further one is a screen share, which
+   * the room (screenshare_enabled) and the role (screenshare) must allow. */
+  int videos = 0;
+  for (int i = 0; i < n_found; i++) videos += found[i].accepted && found[i].ssrc && found[i].kind == SDP_VIDEO;
+  bool forbidden = false;
+  if (!problem && videos > 1 && (!p->room->settings.screenshare_enabled || !(p->r.permissions & PERM_SCREENSHARE))) {
+    forbidden = true;
+    problem = !p->room->settings.screenshare_enabled ? "Screen sharing is off in this room: one video track only."
+                                                     : "Your role may not share a screen: one video track only.";
+  }
   if (problem) {
     if (created) { /* nothing was published: no transport left to time out */
       sfu_transport_destroy(srv->media, p->pub_transport);
       p->pub_transport = 0;
     }
-    session_error(p->sess, "bad_sdp", problem);
+    session_error(p->sess, forbidden ? "forbidden" : "bad_sdp", problem);
     goto out;
   }
   sfu_transport_set_remote(srv->media, p->pub_transport, offer->ice_ufrag, offer->fp);

@@ -30,21 +30,23 @@ describe('admission control', () => {
     if (stop) await stop();
   });
 
-  // Offers a real browser makes (one audio track each, distinct SSRCs), for
-  // participants that publish and then never start ICE.
-  async function offers(n) {
+  // Offers a real browser makes (one audio track each, distinct SSRCs, and
+  // `videos` video tracks), for participants that publish and then never
+  // start ICE.
+  async function offers(n, videos = 0) {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${s.url}/`);
     const list = await page.evaluate(async (k) => {
       const out = [];
-      for (let i = 0; i < k; i++) {
+      for (let i = 0; i < k.n; i++) {
         const pc = new RTCPeerConnection();
         pc.addTransceiver('audio', { direction: 'sendonly' });
+        for (let v = 0; v < k.videos; v++) pc.addTransceiver('video', { direction: 'sendonly' });
         out.push((await pc.createOffer()).sdp);
         pc.close();
       }
       return out;
-    }, n);
+    }, { n, videos });
     await page.close();
     return list;
   }
@@ -87,6 +89,31 @@ describe('admission control', () => {
     await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
     await until('Cleo receives video', async () => Object.values(await inbound(page)).some((x) => x.kind === 'video' && x.frames > 5), 20000);
     await page.close();
+  });
+
+  // Issue 9 (bugs): screenshare_enabled and role permissions were not
+  // enforced on extra video tracks. A second video track is a screen share.
+  test('a second video track needs screen sharing: refused in a room with it off, taken where it is on', { timeout: 30000 }, async () => {
+    const [two] = await offers(1, 2);
+    const [one] = await offers(1, 1);
+    for (const [room, screenshare] of [['no-screens', false], ['screens', true]]) {
+      const r = await s.api('POST', '/api/v1/rooms', { friendly_url: room, screenshare_enabled: screenshare });
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+      const j = await joinFrom(s, room, 'Sharer', '127.0.0.90');
+      assert.ok(j.welcome, JSON.stringify(j.error));
+      j.c.send({ type: 'publish_offer', sdp: two });
+      const m = await j.c.next((x) => x.type === 'publish_answer' || x.type === 'error', 5000);
+      if (screenshare) {
+        assert.equal(m.type, 'publish_answer', JSON.stringify(m));
+      } else {
+        assert.equal(m.code, 'forbidden', JSON.stringify(m));
+        assert.match(m.message, /Screen sharing is off/);
+        // One video track (a camera) is fine there.
+        j.c.send({ type: 'publish_offer', sdp: one });
+        assert.equal((await j.c.next((x) => x.type === 'publish_answer' || x.type === 'error', 5000)).type, 'publish_answer');
+      }
+      j.c.sock.destroy();
+    }
   });
 
   test('joins are rate-limited per client address and per room, with a retry time', { timeout: 60000 }, async () => {
