@@ -369,6 +369,7 @@ jwt_status jwt_verify_join(const char *token, size_t len, const uint8_t *const *
   if (st == JWT_OK && !any_key_matches(token, &p, keys, key_lens, n_keys)) {
     st = JWT_BAD_SIGNATURE;
   }
+  if (st == JWT_OK) out->signature_ok = tmp.signature_ok = 1;
   OPENSSL_cleanse(p.sig, sizeof p.sig);
   if (st == JWT_OK) st = load_object(p.part[1], p.part_len[1], &c);
   if (st == JWT_OK) st = check_team(c, team_id, &tmp);

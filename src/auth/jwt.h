@@ -57,6 +57,8 @@ typedef struct {
   char avatar[1025];     /* avatar, optional */
   int e2ee;              /* e2ee, optional boolean: 1 if true (the holder joins only encrypted) */
   int64_t iat, nbf, exp; /* nbf/iat 0 if absent; exp required */
+  int signature_ok;      /* set even on failure: the MAC matched one of the keys (the
+                          * failure is then about claims, not about who made it) */
 } jwt_join_claims;
 
 /* Verifies a join token against any of n_keys keys, then its claims: td must

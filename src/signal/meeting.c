@@ -248,6 +248,10 @@ static int room_has_role(const room *r, const char *role_id) {
   return 0;
 }
 
+/* The answer to a room that does not exist, and to a private room without
+ * a valid token: the same, so that a private room's name cannot be probed. */
+#define NO_SUCH_ROOM "There is no such room, or it is private and your link has no valid invitation token."
+
 /* A join refused for now: the error says when to try again, then the
  * socket closes. */
 static void refuse_for(session *s, const char *code, const char *text, uint64_t retry_ms) {
@@ -284,7 +288,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   store_status st = store_room_get(srv->db, NULL, ref_buf, r);
   if (st != STORE_OK) {
     free(r);
-    if (st == STORE_NOT_FOUND) return session_fail(s, "room_not_found", "There is no such room.");
+    if (st == STORE_NOT_FOUND) return session_fail(s, "room_not_found", NO_SUCH_ROOM);
     return session_fail(s, "server_error", "The room could not be read.");
   }
   int64_t now = now_unix();
@@ -292,14 +296,14 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   memset(&claims, 0, sizeof claims);
   const char *token = json_string_value(tok);
   const char *code = NULL, *text = NULL;
-  if (r->is_locked) code = "room_locked", text = "The room is locked.";
+  jwt_status js = token ? check_token(srv, r, token, &claims) : JWT_MISSING_CLAIM;
+  /* A private room answers someone without a token made by the team (none,
+   * or one whose signature does not verify) exactly as a room that does not
+   * exist: the name of a private room is not given away. */
+  if (r->is_private && !claims.signature_ok) code = "room_not_found", text = NO_SUCH_ROOM;
+  else if (r->is_locked) code = "room_locked", text = "The room is locked.";
   else if (r->expires_at && r->expires_at <= now) code = "room_expired", text = "The room has expired.";
-  else if (token) {
-    jwt_status js = check_token(srv, r, token, &claims);
-    if (js != JWT_OK) code = token_error_code(js), text = jwt_strerror(js);
-  } else if (r->is_private) {
-    code = "token_required", text = "This room is private: a join token is needed.";
-  }
+  else if (token && js != JWT_OK) code = token_error_code(js), text = jwt_strerror(js);
   /* Role: the token's, if it names one of the room's roles; else the room default. */
   role who;
   const char *role_ref = claims.role[0] ? claims.role : r->default_role;

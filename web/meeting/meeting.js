@@ -168,7 +168,7 @@ function setState(s) {
 // ------------------------------------------------------------------- errors
 
 const ERROR_TEXT = {
-  room_not_found: 'This meeting room does not exist. Check the link you were given.',
+  room_not_found: 'This meeting room does not exist, or it is private and your link has no valid invitation. Check the link you were given.',
   room_locked: 'This room is locked. Nobody can join until it is unlocked.',
   room_expired: 'This room has expired and can no longer be joined.',
   room_full: 'This room is full. Try again when someone has left.',
