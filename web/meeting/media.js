@@ -39,13 +39,15 @@ export class LocalMedia {
     this.supported = !!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
     this.meter = null;
     this.onEnded = null;    // (kind) => {}: a track ended by itself (device gone)
+    this.released = false;  // the camera was closed by "Stop video" (the light goes off)
   }
 
   track(kind) {
     return this.stream.getTracks().find((t) => t.kind === kind && t.readyState !== 'ended') || null;
   }
 
-  has(kind) { return !!this.track(kind); }
+  // A camera closed by "Stop video" still counts: it is reopened on "Start video".
+  has(kind) { return !!this.track(kind) || (kind === 'video' && this.released); }
 
   // True when this kind is both available and switched on.
   isOn(kind) { return this.has(kind) && this.enabled[kind]; }
@@ -134,7 +136,38 @@ export class LocalMedia {
     if (t) t.enabled = on;
   }
 
+  // "Stop video" closes the camera (its light goes off; nothing is sent, not
+  // even black frames) and "Start video" opens it again. Returns the new
+  // track (on) or null (off, or the camera could not be opened again).
+  async setVideo(on) {
+    if (!on) {
+      this.enabled.video = false;
+      const t = this.track('video');
+      if (t) {
+        this.stream.removeTrack(t);
+        t.stop();
+        this.released = true;
+      }
+      return null;
+    }
+    if (!this.released) {
+      this.setEnabled('video', true);
+      return this.track('video');
+    }
+    try {
+      const s = await this.getUserMedia({ video: videoConstraints(this.prefs.video) });
+      this.enabled.video = true;
+      this.released = false;
+      this.adopt(s);
+      return this.track('video');
+    } catch (err) {
+      this.problems.video = errName(err);
+      return null;
+    }
+  }
+
   stopTracks() {
+    this.released = false;
     for (const t of this.stream.getTracks()) {
       t.stop();
       this.stream.removeTrack(t);

@@ -309,12 +309,25 @@ function updateToggles() {
   });
 }
 
-function toggle(kind) {
+async function toggle(kind) {
   if (!app.media.has(kind)) return;
   const on = !app.media.enabled[kind];
-  app.media.setEnabled(kind, on);
-  if (app.state === 'joined' && app.publisher && app.publisher.hasKind(kind)) {
-    app.signal.send({ type: 'mute', kind, muted: !on });
+  if (kind === 'video') {
+    // The camera closes (its light goes off) and reopens; the publisher
+    // sends nothing meanwhile (no black frames) and gets the new track back.
+    const track = await app.media.setVideo(on);
+    if (on && !track) showError('Could not open the camera again.', { code: 'device' });
+    if (app.state === 'joined' && app.publisher && app.publisher.hasKind('video')) {
+      app.signal.send({ type: 'mute', kind, muted: !(on && track) });
+      await app.publisher.setTrack('video', track, app.media.stream);
+    } else if (track) {
+      await afterLocalTrackChange('video', track);
+    }
+  } else {
+    app.media.setEnabled(kind, on);
+    if (app.state === 'joined' && app.publisher && app.publisher.hasKind(kind)) {
+      app.signal.send({ type: 'mute', kind, muted: !on });
+    }
   }
   updateToggles();
   updatePreview();
