@@ -65,7 +65,8 @@ typedef struct {
  * equal team_id, rd must equal room_id or (ASCII case-insensitively)
  * room_friendly_url (which may be NULL), exp is required, and the token is
  * valid while now < exp + leeway and now + leeway >= nbf. *out is zeroed
- * first and filled only on JWT_OK. */
+ * first and filled only on JWT_OK, except signature_ok, set whenever the MAC
+ * matched (also when a claim then fails). */
 jwt_status jwt_verify_join(const char *token, size_t len, const uint8_t *const *keys,
                            const size_t *key_lens, size_t n_keys, const char *team_id,
                            const char *room_id, const char *room_friendly_url, int64_t now,

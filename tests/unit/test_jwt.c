@@ -860,11 +860,16 @@ static void test_join_out_zeroed_on_failure(void) {
   jwt_join_claims c;
   char *t = join_token("{\"td\":\"team-1\",\"rd\":\"room-1\",\"u\":\"Al\",\"exp\":%lld}",
                        (long long)NOW);
+  /* Every claim is zeroed; only signature_ok tells whether the MAC matched
+   * (the failure is then about the claims, not about who made the token). */
   memset(&c, 'x', sizeof c);
   CHECK_EQ_INT(join_at(t, NOW, 0, &c), JWT_EXPIRED);
+  CHECK_EQ_INT(c.signature_ok, 1);
+  c.signature_ok = 0;
   CHECK(all_zero(&c, sizeof c));
   memset(&c, 'x', sizeof c);
   CHECK_EQ_INT(join_at("x.y.z", NOW, 0, &c), JWT_MALFORMED);
+  CHECK_EQ_INT(c.signature_ok, 0);
   CHECK(all_zero(&c, sizeof c));
   CHECK_EQ_INT(join_at(t, NOW - 1, 0, &c), JWT_OK);
   CHECK_EQ_STR(c.user_name, "Al");
