@@ -32,7 +32,9 @@ int test_failures_in_current;
   X(e2ee_vectors) \
   X(e2ee_sign)    \
   X(e2ee_sign_chat) \
-  X(slots)
+  X(slots)         \
+  X(udp)          \
+  X(mailbox)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
