@@ -14,6 +14,7 @@
 
 #include "api/api.h"
 #include "auth/base64.h"
+#include "core/bucket.h"
 #include "core/log.h"
 
 #define WS_MAX_QUEUED (1u * 1024 * 1024) /* bytes waiting for a slow reader (checked at enqueue) */
@@ -39,8 +40,7 @@ struct ws_conn {
   uint64_t msg_bytes;     /* payload of the data message being received, all fragments */
   uint32_t msg_frames;    /* its frames so far */
   size_t max_message;     /* ws_set_max_message */
-  double control_tokens; /* pings and other control frames the peer may send */
-  uint64_t control_ms;
+  bucket control; /* pings and other control frames the peer may send */
   uint16_t close_after_flush; /* a close code to send once queued messages are out */
   char close_reason[64];
   int finished;  /* handles are being closed */
@@ -134,17 +134,12 @@ static void on_frame_start(wslay_event_context_ptr ctx,
       close_now(c, 1002, "control frame too large");
       return;
     }
-    uint64_t now = uv_now(c->srv->loop);
-    c->control_tokens += (double)(now - c->control_ms) / 1000.0 * WS_CONTROL_RATE;
-    if (c->control_tokens > WS_CONTROL_BURST) c->control_tokens = WS_CONTROL_BURST;
-    c->control_ms = now;
-    if (c->control_tokens < 1.0) {
+    if (!bucket_take(&c->control, WS_CONTROL_RATE, WS_CONTROL_BURST, 1.0, now_ms(c))) {
       log_debug("ws: %s sends control frames too fast, dropping it", c->client_ip);
       c->closing = 1;
       wslay_event_shutdown_read(c->ws);
       return;
     }
-    c->control_tokens -= 1.0;
     return; /* at most 125 bytes; may come between the fragments of a message */
   }
   if (arg->opcode != WSLAY_CONTINUATION_FRAME) { /* a new message starts */
@@ -330,7 +325,7 @@ static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, v
    * WS_MAX_MESSAGE with an explanation, at the frame header, before their
    * payload is read; wslay's own limit is only a backstop. */
   wslay_event_config_set_max_recv_msg_length(c->ws, 64 * WS_MAX_MESSAGE);
-  c->control_tokens = WS_CONTROL_BURST;
+  bucket_init(&c->control, WS_CONTROL_BURST, now_ms(c));
   c->max_message = WS_MAX_MESSAGE;
   uv_poll_init(srv->loop, &c->poll, fd);
   uv_timer_init(srv->loop, &c->timer);
