@@ -10,7 +10,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
-import { launchChromium, sleep } from '../lib/browser.mjs';
+import { launchChromium, joinPage, sleep } from '../lib/browser.mjs';
 
 const TARGET_KBPS = 2000;
 const LIMIT_S = 20;
@@ -74,14 +74,7 @@ describe('bandwidth estimation', () => {
     const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'bandwidth' });
     assert.ok(r.status === 200 || r.status === 201, r.text);
     const pages = [];
-    for (const name of ['Pub', 'Sub1', 'Sub2']) {
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(`${s.url}/bandwidth`);
-      await page.fill('#name', name);
-      await page.click('#join');
-      await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
-      pages.push(page);
-    }
+    for (const name of ['Pub', 'Sub1', 'Sub2']) pages.push(await joinPage(browser, s.url, '/bandwidth', name));
     const t1 = Date.now();
     const sfu = await timeToTarget(pages[0], 'publish', t1);
     const fmt = (x) => (x.s === null ? `not within ${LIMIT_S + 10} s (last ${JSON.stringify(x.last)})` : `${x.s.toFixed(1)} s`);

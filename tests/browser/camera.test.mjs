@@ -5,7 +5,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
-import { launchChromium, inbound, sleep } from '../lib/browser.mjs';
+import { launchChromium, inbound, joinPage, sleep } from '../lib/browser.mjs';
 import { until } from '../lib/wait.mjs';
 
 const videoFrames = async (page) => Object.values(await inbound(page)).filter((x) => x.kind === 'video').reduce((a, x) => a + x.frames, 0);
@@ -38,14 +38,7 @@ describe('camera off and on', () => {
       const r = await s.api('POST', '/api/v1/rooms', { friendly_url: url, e2ee_enabled: e2ee });
       assert.ok(r.status === 200 || r.status === 201, r.text);
       const pages = [];
-      for (const name of ['Ann', 'Bob']) {
-        const page = await (await browser.newContext()).newPage();
-        await page.goto(`${s.url}/${url}${e2ee ? '#e2ee' : ''}`);
-        await page.fill('#name', name);
-        await page.click('#join');
-        await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
-        pages.push(page);
-      }
+      for (const name of ['Ann', 'Bob']) pages.push(await joinPage(browser, s.url, `/${url}${e2ee ? '#e2ee' : ''}`, name));
       const [ann, bob] = pages;
       await until('Bob sees Ann', async () => (await videoFrames(bob)) > 10 || 'no frames', 20000);
       assert.deepEqual((await ann.evaluate(cameraState)).localTracks, ['live']);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { startServer, stopServer } from './server.mjs';
-import { launchChromium, inbound, sleep } from './browser.mjs';
+import { launchChromium, inbound, joinPage, sleep } from './browser.mjs';
 import { until } from './wait.mjs';
 
 export const rssKiB = (pid) => Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]);
@@ -42,14 +42,7 @@ export async function honestCall(opts = {}) {
   const frames = async () => Promise.all(pages.map(async (p) =>
     Object.values(await inbound(p)).filter((x) => x.kind === 'video').reduce((a, x) => a + x.frames, 0)));
   try {
-    for (const name of ['Ann', 'Bob']) {
-      const page = await (await browser.newContext()).newPage();
-      await page.goto(`${s.url}/honest`);
-      await page.fill('#name', name);
-      await page.click('#join');
-      await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
-      pages.push(page);
-    }
+    for (const name of ['Ann', 'Bob']) pages.push(await joinPage(browser, s.url, '/honest', name));
     await until('the honest call has video both ways', async () => (await frames()).every((f) => f > 10), 20000);
   } catch (e) {
     await browser.close();

@@ -13,6 +13,17 @@ export function launchChromium() {
   return chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
 }
 
+// Opens the meeting page at `path` (e.g. "/room#e2ee") in a context of its
+// own, joins as `name` and resolves with the page once it is in the call.
+export async function joinPage(browser, baseUrl, path, name) {
+  const page = await (await browser.newContext()).newPage();
+  await page.goto(`${baseUrl}${path}`);
+  await page.fill('#name', name);
+  await page.click('#join');
+  await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
+  return page;
+}
+
 // Every inbound stream of the page's subscribe connection: decoded video
 // frames, frame width, audio samples; keyed by the stats id.
 export function inbound(page) {
