@@ -64,7 +64,12 @@ int udp_recv(int fd, udp_recv_batch *b) {
 }
 
 uint8_t *udp_send_slot(int fd, udp_send_batch *b) {
-  if (b->n == UDP_BATCH) udp_flush(fd, b);
+  if (b->n == UDP_BATCH && udp_flush(fd, b) != 0 && b->n == UDP_BATCH) {
+    /* The socket is still full: the newest queued datagram makes room (tail
+     * drop, as a router queue would). */
+    b->n--;
+    b->send_errors++;
+  }
   return b->data[b->n];
 }
 
@@ -74,7 +79,18 @@ void udp_send_commit(udp_send_batch *b, size_t len, const struct sockaddr *to) {
   b->n++;
 }
 
-void udp_flush(int fd, udp_send_batch *b) {
+/* Moves datagrams [from, n) to the front of the batch. */
+static void keep_tail(udp_send_batch *b, int from) {
+  int rest = b->n - from;
+  if (rest > 0 && from > 0) {
+    memmove(b->data[0], b->data[from], (size_t)rest * sizeof b->data[0]);
+    memmove(b->len, b->len + from, (size_t)rest * sizeof b->len[0]);
+    memmove(b->to, b->to + from, (size_t)rest * sizeof b->to[0]);
+  }
+  b->n = rest > 0 ? rest : 0;
+}
+
+int udp_flush(int fd, udp_send_batch *b) {
   struct mmsghdr msgs[UDP_BATCH];
   struct iovec iov[UDP_BATCH];
   int off = 0;
@@ -90,10 +106,18 @@ void udp_flush(int fd, udp_send_batch *b) {
       msgs[i].msg_hdr.msg_namelen = sockaddr_len((struct sockaddr *)&b->to[off + i]);
     }
     int sent = sendmmsg(fd, msgs, (unsigned)n, MSG_DONTWAIT);
+    if (sent < 0 && errno == EINTR) continue;
     if (sent <= 0) {
-      /* A full socket buffer drops the rest of this batch, as a router would. */
-      b->send_errors += (uint64_t)n;
-      break;
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS)) {
+        /* The socket buffer is full: keep the rest for when it drains. */
+        keep_tail(b, off);
+        return 1;
+      }
+      /* This datagram cannot be sent (a bad or unreachable address): skip
+       * it alone, the others still go. */
+      b->send_errors++;
+      off++;
+      continue;
     }
     for (int i = 0; i < sent; i++) {
       b->sent_packets++;
@@ -102,4 +126,5 @@ void udp_flush(int fd, udp_send_batch *b) {
     off += sent;
   }
   b->n = 0;
+  return 0;
 }

@@ -23,7 +23,7 @@ typedef struct {
   size_t len[UDP_BATCH];
   struct sockaddr_storage to[UDP_BATCH];
   int n;
-  uint64_t sent_packets, sent_bytes, send_errors;
+  uint64_t sent_packets, sent_bytes, send_errors; /* send_errors: datagrams not sent */
 } udp_send_batch;
 
 /* Binds a non-blocking UDP socket to ip:port (port 0: any). Returns the fd or
@@ -32,10 +32,16 @@ int udp_open(const char *ip, int port, int *bound_port);
 /* Receives up to UDP_BATCH datagrams; returns how many (0 when none), -1 on error. */
 int udp_recv(int fd, udp_recv_batch *b);
 /* A slot for the next outgoing datagram (flushing first if the batch is
- * full); write at most UDP_MAX_DATAGRAM + UDP_SEND_ROOM bytes, then commit. */
+ * full; if the socket is still full the newest queued datagram is dropped and
+ * counted in send_errors); write at most UDP_MAX_DATAGRAM + UDP_SEND_ROOM
+ * bytes, then commit. */
 uint8_t *udp_send_slot(int fd, udp_send_batch *b);
 void udp_send_commit(udp_send_batch *b, size_t len, const struct sockaddr *to);
-void udp_flush(int fd, udp_send_batch *b);
+/* Sends the batch. A datagram the kernel refuses (bad address) is skipped and
+ * counted in send_errors. Returns 0 when the batch is empty, 1 when the
+ * socket buffer filled up: the unsent datagrams stay queued, in order, for
+ * the next flush once the socket is writable. */
+int udp_flush(int fd, udp_send_batch *b);
 socklen_t sockaddr_len(const struct sockaddr *sa);
 
 #endif

@@ -106,6 +106,7 @@ struct worker {
   int current; /* transport whose DTLS is sending (dtls send callback) */
   uint64_t counted_packets, counted_bytes; /* of tx's totals, already in the metrics */
   bool stopping;
+  bool want_writable; /* tx holds datagrams the full socket refused: poll for writable */
   sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture or --e2ee-test-tamper */
 };
 
@@ -199,12 +200,20 @@ static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
 /* Sends the queued batch and moves its counts to the metrics: everything
  * sent since the last count, including the batches udp_send_slot flushed by
  * itself when full (those were not counted before). */
+static void on_readable(uv_poll_t *h, int status, int events);
+
 static void flush(worker *w) {
-  udp_flush(w->s->fd, w->tx);
+  bool pending = udp_flush(w->s->fd, w->tx) != 0;
   COUNT(packets_out, w->tx->sent_packets - w->counted_packets);
   COUNT(bytes_out, w->tx->sent_bytes - w->counted_bytes);
   w->counted_packets = w->tx->sent_packets;
   w->counted_bytes = w->tx->sent_bytes;
+  /* A full socket buffer keeps the rest of the batch: wait until the socket
+   * is writable again to send it, then go back to reading only. */
+  if (pending != w->want_writable && !w->stopping) {
+    w->want_writable = pending;
+    uv_poll_start(&w->poll, pending ? UV_READABLE | UV_WRITABLE : UV_READABLE, on_readable);
+  }
 }
 
 /* Sends an RTCP feedback packet (with the RR that starts a compound packet). */
@@ -644,6 +653,8 @@ static void on_datagram(worker *w, uint8_t *p, size_t n, const struct sockaddr *
 
 static void on_readable(uv_poll_t *h, int status, int events) {
   worker *w = h->data;
+  if (events & UV_WRITABLE) flush(w);
+  if (!(events & UV_READABLE)) return;
   for (int rounds = 0; rounds < 8; rounds++) { /* bounded: timers must run too */
     int n = udp_recv(w->s->fd, w->rx);
     if (n <= 0) break;

@@ -2,7 +2,9 @@
  * separate datagrams to their own addresses, a full batch flushes itself and
  * its datagrams are counted (the metrics once missed these), and recv takes
  * several datagrams at once. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/un.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -71,6 +73,109 @@ out:
   free(rb);
 }
 
+
+/* An AF_UNIX datagram socket in the abstract namespace whose name fits the
+ * 16 bytes udp.c copies for a non-IPv6 address. Its receive queue is short,
+ * so a sender gets EAGAIN for real once it is full. */
+static int unix_dgram(struct sockaddr_un *a, const char *name, int bind_it) {
+  memset(a, 0, sizeof *a);
+  a->sun_family = AF_UNIX;
+  memcpy(a->sun_path + 1, name, strlen(name)); /* sun_path[0] = 0: abstract */
+  int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK, 0);
+  if (fd >= 0 && bind_it && bind(fd, (struct sockaddr *)a, sizeof(struct sockaddr_in)) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* A full socket buffer keeps the unsent datagrams (in order) for the next
+ * flush instead of dropping the rest of the batch; once the batch is full
+ * and the socket still is, the newest datagram is dropped and counted. */
+static void test_full_socket_keeps_batch(void) {
+  char name[14];
+  snprintf(name, sizeof name, "sru%08d", (int)getpid() % 100000000);
+  struct sockaddr_un to, me;
+  int rx = unix_dgram(&to, name, 1), tx = unix_dgram(&me, "", 0);
+  udp_send_batch *sb = calloc(1, sizeof *sb);
+  CHECK(rx >= 0 && tx >= 0 && sb);
+  if (rx < 0 || tx < 0 || !sb) goto out;
+  const int n = UDP_BATCH;
+  for (int i = 0; i < n; i++) {
+    uint8_t *slot = udp_send_slot(tx, sb);
+    memset(slot, i, 100);
+    udp_send_commit(sb, 100, (struct sockaddr *)&to);
+  }
+  CHECK_EQ_INT(udp_flush(tx, sb), 1); /* the receiver's queue filled up */
+  uint64_t first = sb->sent_packets;
+  CHECK(first > 0 && first < (uint64_t)n);
+  CHECK_EQ_INT(sb->n, n - (int)first);
+  CHECK_EQ_INT(sb->send_errors, 0);
+  CHECK_EQ_INT(sb->data[0][0], (uint8_t)first); /* the oldest unsent one is first */
+  /* Still full: flushing again sends nothing and loses nothing. */
+  CHECK_EQ_INT(udp_flush(tx, sb), 1);
+  CHECK_EQ_INT(sb->n, n - (int)first);
+  /* Fill the batch; one more datagram must drop the newest queued one. */
+  while (sb->n < UDP_BATCH) {
+    uint8_t *slot = udp_send_slot(tx, sb);
+    memset(slot, 200, 100);
+    udp_send_commit(sb, 100, (struct sockaddr *)&to);
+  }
+  uint8_t *slot = udp_send_slot(tx, sb);
+  memset(slot, 201, 100);
+  udp_send_commit(sb, 100, (struct sockaddr *)&to);
+  CHECK_EQ_INT(sb->send_errors, 1);
+  CHECK_EQ_INT(sb->n, UDP_BATCH);
+  /* The receiver reads everything: order is kept and every datagram the
+   * batch held arrives. */
+  uint8_t buf[200];
+  int got = 0, want = 0, in_order = 1;
+  for (int round = 0; round < 100 && (sb->n > 0 || got < (int)sb->sent_packets); round++) {
+    ssize_t r;
+    while ((r = recv(rx, buf, sizeof buf, 0)) > 0) {
+      if (got < n && buf[0] != (uint8_t)want) in_order = 0;
+      got++;
+      want++;
+    }
+    udp_flush(tx, sb);
+  }
+  CHECK(in_order);
+  CHECK_EQ_INT(sb->n, 0);
+  CHECK_EQ_INT(got, (int)sb->sent_packets);
+  CHECK_EQ_INT(sb->sent_packets + sb->send_errors, (uint64_t)UDP_BATCH + (uint64_t)(UDP_BATCH - (n - (int)first)) + 1);
+out:
+  if (rx >= 0) close(rx);
+  if (tx >= 0) close(tx);
+  free(sb);
+}
+
+/* A datagram the kernel refuses (port 0) is skipped alone: the rest of the
+ * batch still goes out. */
+static void test_bad_address_skipped(void) {
+  int rport = 0, sport = 0;
+  int rx = udp_open("127.0.0.1", 0, &rport), tx = udp_open("127.0.0.1", 0, &sport);
+  udp_send_batch *sb = calloc(1, sizeof *sb);
+  udp_recv_batch *rb = calloc(1, sizeof *rb);
+  CHECK(rx >= 0 && tx >= 0 && sb && rb);
+  if (rx < 0 || tx < 0 || !sb || !rb) goto out;
+  struct sockaddr_in good = loopback(rport), bad = loopback(0);
+  for (int i = 0; i < 5; i++) {
+    uint8_t *slot = udp_send_slot(tx, sb);
+    memset(slot, i, 10);
+    udp_send_commit(sb, 10, (struct sockaddr *)(i == 2 ? &bad : &good));
+  }
+  CHECK_EQ_INT(udp_flush(tx, sb), 0);
+  CHECK_EQ_INT(sb->send_errors, 1);
+  CHECK_EQ_INT(sb->sent_packets, 4);
+  size_t lens[8];
+  CHECK_EQ_INT(recv_all(rx, rb, 4, lens), 4);
+out:
+  if (rx >= 0) close(rx);
+  if (tx >= 0) close(tx);
+  free(sb);
+  free(rb);
+}
+
 static void test_open_errors(void) {
   int port = 0;
   CHECK_EQ_INT(udp_open("not-an-address", 0, &port), -1);
@@ -82,4 +187,5 @@ static void test_open_errors(void) {
   if (b >= 0) close(b);
 }
 
-TEST_SUITE(udp, {"batch_and_auto_flush", test_batch_and_auto_flush}, {"open_errors", test_open_errors});
+TEST_SUITE(udp, {"batch_and_auto_flush", test_batch_and_auto_flush},
+           {"full_socket_keeps_batch", test_full_socket_keeps_batch}, {"bad_address_skipped", test_bad_address_skipped}, {"open_errors", test_open_errors});
