@@ -4,18 +4,26 @@
 // real sealroomd. The worker file is used unchanged; only its one import of
 // '/e2ee/index.js' (a URL path on the web server) is pointed at the file.
 import { Worker } from 'node:worker_threads';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT, OUT } from './server.mjs';
+import { ROOT } from './server.mjs';
 
+// The rewritten worker goes into a directory of its own under the system's
+// temporary directory, removed when this process exits (every new worker
+// thread loads the file again, so it must live as long as the process). It
+// used to be tests/out/e2ee-worker.node.<pid>.mjs, never removed: hundreds
+// piled up there.
 let workerUrl = null;
 function workerModule() {
   if (workerUrl) return workerUrl;
   const src = readFileSync(join(ROOT, 'web/meeting/e2ee-worker.js'), 'utf8');
   const lib = pathToFileURL(join(ROOT, 'web/e2ee/index.js')).href;
   if (!src.includes("from '/e2ee/index.js'")) throw new Error('e2ee-worker.js no longer imports /e2ee/index.js');
-  const file = join(OUT, `e2ee-worker.node.${process.pid}.mjs`);
+  const dir = mkdtempSync(join(tmpdir(), 'sealroom-e2ee-worker-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'e2ee-worker.node.mjs');
   writeFileSync(file, src.replace("from '/e2ee/index.js'", `from '${lib}'`));
   workerUrl = pathToFileURL(file).href;
   return workerUrl;
