@@ -17,12 +17,17 @@ esac
 
 total_pass=0
 total_fail=0
+run_start=$SECONDS
+suite_start=$SECONDS
 
-# add_counts NAME PASS FAIL
+# add_counts NAME PASS FAIL: one summary line with the suite's wall time
+# (seconds since the previous suite ended, or since the start).
 add_counts() {
-  printf '%-12s %s passed, %s failed\n' "$1:" "$2" "$3" >>"$OUT/summary.txt"
+  local secs=$((SECONDS - suite_start))
+  printf '%-12s %s passed, %s failed (%d s)\n' "$1:" "$2" "$3" "$secs" >>"$OUT/summary.txt"
   total_pass=$((total_pass + $2))
   total_fail=$((total_fail + $3))
+  suite_start=$SECONDS
 }
 
 : >"$OUT/summary.txt"
@@ -73,6 +78,8 @@ node_suite js tests/js
 node_suite integration tests/integration
 node_suite abuse tests/abuse
 node_suite browser tests/browser
+
+printf '%-12s %d s\n' "total:" "$((SECONDS - run_start))" >>"$OUT/summary.txt"
 
 echo
 cat "$OUT/summary.txt"
