@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "common/bytes.h"
 #include "internal.h"
 
 /* The K_chat derivation keeps its v1 label; the AAD is v2. */
@@ -31,7 +32,7 @@ sre_status sre_chat_aad(const char *sender_id, uint32_t epoch, uint8_t step,
   size_t o = sizeof chat_aad_label - 1;
   memcpy(out, chat_aad_label, o);
   memcpy(out + o, sender_id, SRE_ID_LEN);
-  sre__put_u32(out + o + SRE_ID_LEN, epoch);
+  put_be32(out + o + SRE_ID_LEN, epoch);
   out[o + SRE_ID_LEN + 4] = step;
   return SRE_OK;
 }
@@ -59,8 +60,8 @@ sre_status sre_chat_seal(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *s
   uint8_t pt[SRE_SEALED_MAX], c[SRE_SEALED_MAX];
   size_t pt_len = SRE_CHAT_HEAD_LEN + body_len;
   pt[0] = (uint8_t)type;
-  sre__put_u32(pt + 1, seq);
-  sre__put_u64(pt + 5, time_ms);
+  put_be32(pt + 1, seq);
+  put_be64(pt + 5, time_ms);
   memcpy(pt + SRE_CHAT_HEAD_LEN, body, body_len);
   st = sre__gcm128_seal(chat_key, n, aad, sizeof aad, pt, pt_len, c);
   if (st == SRE_OK) {
@@ -94,8 +95,8 @@ sre_status sre_chat_open(const uint8_t chat_key[SRE_CHAT_KEY_LEN], const char *s
     st = SRE_ERR_BUFFER;
   } else {
     *type = (sre_chat_type)pt[0];
-    *seq = sre__get_u32(pt + 1);
-    if (time_ms) *time_ms = (uint64_t)sre__get_u32(pt + 5) << 32 | sre__get_u32(pt + 9);
+    *seq = get_be32(pt + 1);
+    if (time_ms) *time_ms = get_be64(pt + 5);
     memcpy(body, pt + SRE_CHAT_HEAD_LEN, n);
     *body_len = n;
   }

@@ -6,6 +6,7 @@
 
 #include <openssl/evp.h>
 
+#include "common/bytes.h"
 #include "internal.h"
 
 static const char code_label[] = "sealroom code v3";
@@ -22,7 +23,7 @@ static const char fp_digits_info[] = "sealroom fp digits v1";
 static size_t take_groups(const uint8_t *stream, size_t len, size_t groups, char *out) {
   size_t made = 0;
   for (size_t i = 0; i + 4 <= len && made < groups; i += 4) {
-    uint32_t x = sre__get_u32(stream + i);
+    uint32_t x = get_be32(stream + i);
     if (x >= DIGITS_LIMIT) continue;
     x %= 100000u;
     char *g = out + made * 6;
@@ -103,18 +104,18 @@ sre_status sre_security_code_input(const uint8_t *session_id, size_t session_id_
     size_t o = 0;
     memcpy(out, code_label, label);
     o += label;
-    sre__put_u16(out + o, (uint16_t)session_id_len);
+    put_be16(out + o, (uint16_t)session_id_len);
     o += 2;
     memcpy(out + o, session_id, session_id_len);
     o += session_id_len;
-    sre__put_u16(out + o, (uint16_t)n);
+    put_be16(out + o, (uint16_t)n);
     o += 2;
     for (size_t i = 0; i < n; i++) {
       memcpy(out + o, sorted[i]->id, SRE_ID_LEN);
       memcpy(out + o + SRE_ID_LEN, sorted[i]->public_key, SRE_X25519_LEN);
       memcpy(out + o + SRE_ID_LEN + SRE_X25519_LEN, sorted[i]->signing_key, SRE_ED25519_LEN);
       o += SRE_ID_LEN + SRE_X25519_LEN + SRE_ED25519_LEN;
-      sre__put_u16(out + o, (uint16_t)sorted[i]->name_len);
+      put_be16(out + o, (uint16_t)sorted[i]->name_len);
       o += 2;
       if (sorted[i]->name_len) memcpy(out + o, sorted[i]->name, sorted[i]->name_len);
       o += sorted[i]->name_len;

@@ -1,6 +1,7 @@
 /* SFrame header codec (RFC 9605 section 4.3): config byte |X|K(3)|Y|C(3)|,
  * then the KID and CTR as minimal big-endian integers when they exceed 7.
  * Parsing is allocation-free and refuses truncated and non-minimal headers. */
+#include "common/bytes.h"
 #include "internal.h"
 
 /* Bytes needed for v as a minimal big-endian integer (v > 7 here). */
@@ -18,11 +19,6 @@ size_t sre_header_len(uint64_t kid, uint64_t ctr) {
   return 1 + field_len(kid) + field_len(ctr);
 }
 
-static size_t put_field(uint8_t *p, uint64_t v, size_t n) {
-  for (size_t i = 0; i < n; i++) p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-  return n;
-}
-
 size_t sre_header_encode(uint64_t kid, uint64_t ctr, uint8_t out[SRE_HEADER_MAX]) {
   size_t kn = field_len(kid), cn = field_len(ctr);
   uint8_t config = 0;
@@ -30,8 +26,10 @@ size_t sre_header_encode(uint64_t kid, uint64_t ctr, uint8_t out[SRE_HEADER_MAX]
   config |= cn ? (uint8_t)(0x08 | (cn - 1)) : (uint8_t)ctr;
   out[0] = config;
   size_t o = 1;
-  o += put_field(out + o, kid, kn);
-  o += put_field(out + o, ctr, cn);
+  put_be_n(out + o, kn, kid);
+  o += kn;
+  put_be_n(out + o, cn, ctr);
+  o += cn;
   return o;
 }
 
@@ -47,8 +45,7 @@ static sre_status get_field(const uint8_t *buf, size_t len, size_t *off, int ext
   if (len - *off < n) return SRE_ERR_HEADER_TRUNCATED;
   const uint8_t *p = buf + *off;
   if (p[0] == 0) return SRE_ERR_HEADER_NONMINIMAL; /* a leading zero byte */
-  uint64_t x = 0;
-  for (size_t i = 0; i < n; i++) x = x << 8 | p[i];
+  uint64_t x = get_be_n(p, n);
   if (x <= 7) return SRE_ERR_HEADER_NONMINIMAL; /* belongs in the config byte */
   *off += n;
   *v = x;

@@ -8,12 +8,6 @@
 
 #include "sealroom_e2ee.h"
 
-/* Big-endian stores. */
-void sre__put_u16(uint8_t *p, uint16_t v);
-void sre__put_u32(uint8_t *p, uint32_t v);
-void sre__put_u64(uint8_t *p, uint64_t v);
-uint32_t sre__get_u32(const uint8_t *p);
-
 /* Constant-time equality of two n-byte strings. */
 int sre__ct_equal(const void *a, const void *b, size_t n);
 /* True if s[0..n) is valid UTF-8 (no overlongs, no surrogates, <= U+10FFFF). */

@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "common/bytes.h"
 #include "internal.h"
 
 static const char keymsg_label[] = "sealroom key v2";
@@ -20,10 +21,10 @@ sre_status sre_keymsg_aad(const char *sender_id, const char *recipient_id, uint3
   o += SRE_ID_LEN;
   memcpy(out + o, recipient_id, SRE_ID_LEN);
   o += SRE_ID_LEN;
-  sre__put_u32(out + o, epoch);
+  put_be32(out + o, epoch);
   o += 4;
   out[o++] = step;
-  sre__put_u16(out + o, sender_slot);
+  put_be16(out + o, sender_slot);
   return SRE_OK;
 }
 

@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "common/bytes.h"
 #include "internal.h"
 
 static const EVP_CIPHER *cipher_for(const sre__suite *s) {
@@ -20,8 +21,8 @@ static const EVP_CIPHER *cipher_for(const sre__suite *s) {
 static size_t make_label(uint8_t *out, const char *prefix, uint64_t kid, uint16_t suite) {
   size_t n = strlen(prefix);
   memcpy(out, prefix, n);
-  sre__put_u64(out + n, kid);
-  sre__put_u16(out + n + 8, suite);
+  put_be64(out + n, kid);
+  put_be16(out + n + 8, suite);
   return n + 10;
 }
 
@@ -142,9 +143,9 @@ static sre_status hmac_tag(sre_key *k, const uint8_t nonce[SRE_NONCE_LEN], const
                            size_t a1_len, const uint8_t *a2, size_t a2_len, const uint8_t *ct,
                            size_t ct_len, uint8_t tag[64]) {
   uint8_t lens[24];
-  sre__put_u64(lens, (uint64_t)(a1_len + a2_len));
-  sre__put_u64(lens + 8, (uint64_t)ct_len);
-  sre__put_u64(lens + 16, (uint64_t)k->tag_len);
+  put_be64(lens, (uint64_t)(a1_len + a2_len));
+  put_be64(lens + 8, (uint64_t)ct_len);
+  put_be64(lens + 16, (uint64_t)k->tag_len);
   size_t out = 0;
   /* A NULL key re-initialises HMAC with the key set in sre_key_init. */
   if (EVP_MAC_init(k->mac, NULL, 0, NULL) != 1 || EVP_MAC_update(k->mac, lens, 24) != 1 ||

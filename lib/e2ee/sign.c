@@ -12,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/bytes.h"
 #include "sealroom_sign.h"
 #include "sign_internal.h"
 
@@ -19,10 +20,6 @@ static const char frame_label[] = "sealroom frame v1";   /* 17 bytes */
 static const char stmt_label[] = "sealroom sign v1";     /* 16 bytes */
 
 #define B64_LEN(n) (((n) + 2) / 3 * 4)
-
-static void put_u64(uint8_t *p, uint64_t v) {
-  for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
 
 static bool id_ok(const char *id) {
   return id && strnlen(id, SRE_ID_LEN + 1) == SRE_ID_LEN;
@@ -39,8 +36,8 @@ sre_status sre_sign_frame_hash(uint64_t kid, uint64_t ctr, const uint8_t *wire, 
   if (!out || (!wire && len > 0)) return SRE_ERR_ARG;
   uint8_t head[sizeof frame_label - 1 + 16], md[32];
   memcpy(head, frame_label, sizeof frame_label - 1);
-  put_u64(head + sizeof frame_label - 1, kid);
-  put_u64(head + sizeof frame_label - 1 + 8, ctr);
+  put_be64(head + sizeof frame_label - 1, kid);
+  put_be64(head + sizeof frame_label - 1 + 8, ctr);
   EVP_MD_CTX *ctx = EVP_MD_CTX_new();
   unsigned int mdlen = 0;
   int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
@@ -73,9 +70,9 @@ sre_status sre_sign_statement_bytes(const sre_sign_statement *st, const char *se
   *p++ = (uint8_t)session_id_len;
   memcpy(p, session_id, session_id_len), p += session_id_len;
   memcpy(p, sender_id, SRE_ID_LEN), p += SRE_ID_LEN;
-  put_u64(p, st->seq), p += 8;
-  put_u64(p, st->kid), p += 8;
-  put_u64(p, st->ctr), p += 8;
+  put_be64(p, st->seq), p += 8;
+  put_be64(p, st->kid), p += 8;
+  put_be64(p, st->ctr), p += 8;
   *p++ = (uint8_t)st->n;
   memcpy(p, st->hashes, st->n * SRE_SIGN_HASH_LEN), p += st->n * SRE_SIGN_HASH_LEN;
   *out_len = (size_t)(p - out);

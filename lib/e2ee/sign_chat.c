@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/bytes.h"
 #include "internal.h"
 #include "sealroom_sign.h"
 #include "sign_internal.h"
@@ -40,7 +41,7 @@ static size_t put_head(uint8_t *out, const char *sender_id, const uint8_t *sid, 
   *p++ = (uint8_t)sid_len;
   memcpy(p, sid, sid_len), p += sid_len;
   memcpy(p, sender_id, SRE_ID_LEN), p += SRE_ID_LEN;
-  sre__put_u32(p, epoch), p += 4;
+  put_be32(p, epoch), p += 4;
   *p++ = step;
   return (size_t)(p - out);
 }

@@ -1,27 +1,10 @@
-/* Small byte helpers: big-endian stores, constant-time compare, id and UTF-8
+/* Small byte helpers: constant-time compare, id and UTF-8
  * checks, and strict RFC 4648 base64 (the relay payloads' encoding). */
 #include <string.h>
 
 #include <openssl/crypto.h>
 
 #include "internal.h"
-
-void sre__put_u16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-void sre__put_u32(uint8_t *p, uint32_t v) {
-  for (int i = 3; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-void sre__put_u64(uint8_t *p, uint64_t v) {
-  for (int i = 7; i >= 0; i--, v >>= 8) p[i] = (uint8_t)v;
-}
-
-uint32_t sre__get_u32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 int sre__ct_equal(const void *a, const void *b, size_t n) {
   return CRYPTO_memcmp(a, b, n) == 0;

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 #define REPLAY_WINDOW 1024 /* packets; libsrtp accepts 64..32767 */
 #define KEY_LEN 16
 #define MAX_KEY_SALT (KEY_LEN + 14)
@@ -42,10 +44,6 @@ int sr_srtp_global_init(void) {
 }
 
 static int status(srtp_err_status_t s) { return s == srtp_err_status_ok ? 0 : -(int)s; }
-
-static uint32_t get_be32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
 
 /* ssrc_type is ssrc_any_outbound, ssrc_any_inbound or ssrc_specific. */
 static void make_policy(srtp_policy_t *pol, srtp_profile_id profile, srtp_ssrc_type_t ssrc_type,

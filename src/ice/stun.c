@@ -1,8 +1,8 @@
 /* STUN codec for the ICE-lite server: parser, FINGERPRINT and
  * MESSAGE-INTEGRITY, and the few builders ICE needs (see stun.h).
- * Every multi-byte field goes through the big-endian accessors below; every
- * length read from the wire is checked against the bytes actually present
- * before it is used. */
+ * Every multi-byte field goes through the big-endian accessors of
+ * common/bytes.h; every length read from the wire is checked against the
+ * bytes actually present before it is used. */
 #include "ice/stun.h"
 
 #include <netinet/in.h>
@@ -13,37 +13,12 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 #define ATTR_HEADER_LEN 4
 #define INTEGRITY_ATTR_LEN (ATTR_HEADER_LEN + STUN_INTEGRITY_LEN)
 #define FINGERPRINT_ATTR_LEN (ATTR_HEADER_LEN + 4)
 #define MAX_MESSAGE_LEN (STUN_HEADER_LEN + 0xFFFFu)
-
-/* ---- big-endian accessors ---- */
-
-static uint16_t get16(const uint8_t *p) { return (uint16_t)((unsigned)p[0] << 8 | p[1]); }
-
-static uint32_t get32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static uint64_t get64(const uint8_t *p) { return (uint64_t)get32(p) << 32 | get32(p + 4); }
-
-static void put16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
-
-static void put64(uint8_t *p, uint64_t v) {
-  put32(p, (uint32_t)(v >> 32));
-  put32(p + 4, (uint32_t)v);
-}
 
 static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
 
@@ -152,8 +127,8 @@ static uint16_t type_class(uint16_t t) { return (uint16_t)((t >> 4 & 1) | (t >> 
 
 bool stun_looks_like(const uint8_t *p, size_t n) {
   if (p == NULL || n < STUN_HEADER_LEN || (p[0] & 0xC0) != 0) return false;
-  size_t len = get16(p + 2);
-  return len % 4 == 0 && len == n - STUN_HEADER_LEN && get32(p + 4) == STUN_MAGIC_COOKIE;
+  size_t len = get_be16(p + 2);
+  return len % 4 == 0 && len == n - STUN_HEADER_LEN && get_be32(p + 4) == STUN_MAGIC_COOKIE;
 }
 
 /* (XOR-)MAPPED-ADDRESS value v[0..len) into *ss; xor with the cookie and
@@ -165,7 +140,7 @@ static stun_status parse_address(const uint8_t *v, size_t len, const uint8_t *he
   if (!xored) memset(mask, 0, sizeof mask);
   memset(ss, 0, sizeof *ss);
   if (len < 4) return STUN_ERR_MALFORMED;
-  uint16_t port = (uint16_t)(get16(v + 2) ^ get16(mask));
+  uint16_t port = (uint16_t)(get_be16(v + 2) ^ get_be16(mask));
   if (v[1] == 0x01 && len == 8) {
     struct sockaddr_in *sin = (struct sockaddr_in *)ss;
     sin->sin_family = AF_INET;
@@ -242,7 +217,7 @@ static stun_status parse_attr(stun_msg *m, const uint8_t *p, size_t pos, uint16_
       if (len != 4) return STUN_ERR_MALFORMED;
       if (!m->has_priority) {
         m->has_priority = true;
-        m->priority = get32(v);
+        m->priority = get_be32(v);
       }
       return STUN_OK;
     case STUN_ATTR_USE_CANDIDATE:
@@ -252,7 +227,7 @@ static stun_status parse_attr(stun_msg *m, const uint8_t *p, size_t pos, uint16_
     case STUN_ATTR_ICE_CONTROLLED:
     case STUN_ATTR_ICE_CONTROLLING:
       if (len != 8) return STUN_ERR_MALFORMED;
-      if (!m->ice_controlled && !m->ice_controlling) m->tiebreaker = get64(v);
+      if (!m->ice_controlled && !m->ice_controlling) m->tiebreaker = get_be64(v);
       if (t == STUN_ATTR_ICE_CONTROLLED) m->ice_controlled = true;
       else m->ice_controlling = true;
       return STUN_OK;
@@ -266,9 +241,9 @@ static stun_status parse_attr(stun_msg *m, const uint8_t *p, size_t pos, uint16_
 stun_status stun_parse(const uint8_t *p, size_t n, stun_msg *m) {
   memset(m, 0, sizeof *m);
   if (p == NULL || n < STUN_HEADER_LEN) return STUN_ERR_TRUNCATED;
-  uint16_t type = get16(p);
-  size_t len = get16(p + 2);
-  if ((type & 0xC000) != 0 || get32(p + 4) != STUN_MAGIC_COOKIE || len % 4 != 0)
+  uint16_t type = get_be16(p);
+  size_t len = get_be16(p + 2);
+  if ((type & 0xC000) != 0 || get_be32(p + 4) != STUN_MAGIC_COOKIE || len % 4 != 0)
     return STUN_ERR_MALFORMED;
   if (n - STUN_HEADER_LEN < len) return STUN_ERR_TRUNCATED;
   if (n - STUN_HEADER_LEN > len) return STUN_ERR_MALFORMED; /* trailing bytes */
@@ -279,14 +254,14 @@ stun_status stun_parse(const uint8_t *p, size_t n, stun_msg *m) {
   size_t pos = STUN_HEADER_LEN;
   while (pos < n) {
     if (n - pos < ATTR_HEADER_LEN) return STUN_ERR_MALFORMED;
-    uint16_t t = get16(p + pos);
-    size_t alen = get16(p + pos + 2);
+    uint16_t t = get_be16(p + pos);
+    size_t alen = get_be16(p + pos + 2);
     if (pad4(alen) > n - pos - ATTR_HEADER_LEN) return STUN_ERR_MALFORMED;
     const uint8_t *v = p + pos + ATTR_HEADER_LEN;
     if (t == STUN_ATTR_FINGERPRINT) {
       if (alen != 4) return STUN_ERR_MALFORMED;
       if (pos + FINGERPRINT_ATTR_LEN != n) return STUN_ERR_FINGERPRINT;
-      if ((crc32_ieee(p, pos) ^ STUN_FINGERPRINT_XOR) != get32(v)) return STUN_ERR_FINGERPRINT;
+      if ((crc32_ieee(p, pos) ^ STUN_FINGERPRINT_XOR) != get_be32(v)) return STUN_ERR_FINGERPRINT;
       m->has_fingerprint = true;
       return STUN_OK;
     }
@@ -307,10 +282,10 @@ stun_status stun_check_integrity(const uint8_t *p, size_t n, const stun_msg *m, 
   size_t off = m->integrity_offset;
   if (off < STUN_HEADER_LEN || off % 4 != 0 || off > n || n - off < INTEGRITY_ATTR_LEN ||
       off + INTEGRITY_ATTR_LEN - STUN_HEADER_LEN > 0xFFFF ||
-      get16(p + off) != STUN_ATTR_MESSAGE_INTEGRITY)
+      get_be16(p + off) != STUN_ATTR_MESSAGE_INTEGRITY)
     return STUN_ERR_INTEGRITY;
   memcpy(header, p, STUN_HEADER_LEN);
-  put16(header + 2, (uint16_t)(off + INTEGRITY_ATTR_LEN - STUN_HEADER_LEN));
+  put_be16(header + 2, (uint16_t)(off + INTEGRITY_ATTR_LEN - STUN_HEADER_LEN));
   stun_status s = STUN_ERR_INTEGRITY;
   if (hmac_sha1(key, key_len, header, STUN_HEADER_LEN, p + STUN_HEADER_LEN, off - STUN_HEADER_LEN,
                 mac) == 0 &&
@@ -328,19 +303,19 @@ size_t stun_finish(uint8_t *buf, size_t len, size_t cap, const uint8_t *key, siz
     return 0;
   if (key != NULL) {
     uint8_t mac[STUN_INTEGRITY_LEN];
-    put16(buf + 2, (uint16_t)(len + INTEGRITY_ATTR_LEN - STUN_HEADER_LEN));
+    put_be16(buf + 2, (uint16_t)(len + INTEGRITY_ATTR_LEN - STUN_HEADER_LEN));
     if (hmac_sha1(key, key_len, buf, len, NULL, 0, mac) != 0) return 0;
-    put16(buf + len, STUN_ATTR_MESSAGE_INTEGRITY);
-    put16(buf + len + 2, STUN_INTEGRITY_LEN);
+    put_be16(buf + len, STUN_ATTR_MESSAGE_INTEGRITY);
+    put_be16(buf + len + 2, STUN_INTEGRITY_LEN);
     memcpy(buf + len + ATTR_HEADER_LEN, mac, STUN_INTEGRITY_LEN);
     OPENSSL_cleanse(mac, sizeof mac);
     len += INTEGRITY_ATTR_LEN;
   }
-  put16(buf + 2, (uint16_t)(len + FINGERPRINT_ATTR_LEN - STUN_HEADER_LEN));
+  put_be16(buf + 2, (uint16_t)(len + FINGERPRINT_ATTR_LEN - STUN_HEADER_LEN));
   uint32_t crc = crc32_ieee(buf, len) ^ STUN_FINGERPRINT_XOR;
-  put16(buf + len, STUN_ATTR_FINGERPRINT);
-  put16(buf + len + 2, 4);
-  put32(buf + len + ATTR_HEADER_LEN, crc);
+  put_be16(buf + len, STUN_ATTR_FINGERPRINT);
+  put_be16(buf + len + 2, 4);
+  put_be32(buf + len + ATTR_HEADER_LEN, crc);
   return len + FINGERPRINT_ATTR_LEN;
 }
 
@@ -348,9 +323,9 @@ size_t stun_finish(uint8_t *buf, size_t len, size_t cap, const uint8_t *key, siz
 static size_t put_header(uint8_t *out, size_t cap, uint16_t method, uint16_t cls,
                          const uint8_t txid[12]) {
   if (out == NULL || txid == NULL || cap < STUN_HEADER_LEN || method > 0x0FFF) return 0;
-  put16(out, encode_type(method, cls));
-  put16(out + 2, 0);
-  put32(out + 4, STUN_MAGIC_COOKIE);
+  put_be16(out, encode_type(method, cls));
+  put_be16(out + 2, 0);
+  put_be32(out + 4, STUN_MAGIC_COOKIE);
   memcpy(out + 8, txid, 12);
   return STUN_HEADER_LEN;
 }
@@ -360,8 +335,8 @@ static size_t put_header(uint8_t *out, size_t cap, uint16_t method, uint16_t cls
 static uint8_t *put_attr(uint8_t *out, size_t cap, size_t *pos, uint16_t type, size_t len) {
   if (len > 0xFFFF || cap < *pos || cap - *pos < ATTR_HEADER_LEN + pad4(len)) return NULL;
   uint8_t *a = out + *pos;
-  put16(a, type);
-  put16(a + 2, (uint16_t)len);
+  put_be16(a, type);
+  put_be16(a + 2, (uint16_t)len);
   memset(a + ATTR_HEADER_LEN, 0, pad4(len));
   *pos += ATTR_HEADER_LEN + pad4(len);
   return a + ATTR_HEADER_LEN;
@@ -373,7 +348,7 @@ size_t stun_build_binding_success(uint8_t *out, size_t cap, const uint8_t txid[1
   size_t pos = put_header(out, cap, STUN_METHOD_BINDING, STUN_CLASS_SUCCESS, txid);
   if (pos == 0 || mapped == NULL) return 0;
   uint8_t mask[16];
-  put32(mask, STUN_MAGIC_COOKIE);
+  put_be32(mask, STUN_MAGIC_COOKIE);
   memcpy(mask + 4, txid, 12);
   uint8_t *v;
   if (mapped->sa_family == AF_INET) {
@@ -381,13 +356,13 @@ size_t stun_build_binding_success(uint8_t *out, size_t cap, const uint8_t txid[1
     const uint8_t *a = (const uint8_t *)&sin->sin_addr;
     if ((v = put_attr(out, cap, &pos, STUN_ATTR_XOR_MAPPED_ADDRESS, 8)) == NULL) return 0;
     v[1] = 0x01;
-    put16(v + 2, (uint16_t)(ntohs(sin->sin_port) ^ get16(mask)));
+    put_be16(v + 2, (uint16_t)(ntohs(sin->sin_port) ^ get_be16(mask)));
     for (int i = 0; i < 4; i++) v[4 + i] = a[i] ^ mask[i];
   } else if (mapped->sa_family == AF_INET6) {
     const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)mapped;
     if ((v = put_attr(out, cap, &pos, STUN_ATTR_XOR_MAPPED_ADDRESS, 20)) == NULL) return 0;
     v[1] = 0x02;
-    put16(v + 2, (uint16_t)(ntohs(sin6->sin6_port) ^ get16(mask)));
+    put_be16(v + 2, (uint16_t)(ntohs(sin6->sin6_port) ^ get_be16(mask)));
     for (int i = 0; i < 16; i++) v[4 + i] = sin6->sin6_addr.s6_addr[i] ^ mask[i];
   } else {
     return 0;
@@ -438,7 +413,7 @@ size_t stun_build_unknown_attributes(uint8_t *out, size_t cap, uint16_t method,
   if (pos == 0) return 0;
   uint8_t *v = put_attr(out, cap, &pos, STUN_ATTR_UNKNOWN_ATTRIBUTES, (size_t)n * 2);
   if (v == NULL) return 0;
-  for (int i = 0; i < n; i++) put16(v + 2 * i, attrs[i]);
+  for (int i = 0; i < n; i++) put_be16(v + 2 * i, attrs[i]);
   return stun_finish(out, pos, cap, key, key_len);
 }
 
@@ -456,11 +431,11 @@ size_t stun_build_binding_request(uint8_t *out, size_t cap, const uint8_t txid[1
     memcpy(v, username, ulen);
   }
   if ((v = put_attr(out, cap, &pos, STUN_ATTR_PRIORITY, 4)) == NULL) return 0;
-  put32(v, priority);
+  put_be32(v, priority);
   if (use_candidate && put_attr(out, cap, &pos, STUN_ATTR_USE_CANDIDATE, 0) == NULL) return 0;
   v = put_attr(out, cap, &pos, controlling ? STUN_ATTR_ICE_CONTROLLING : STUN_ATTR_ICE_CONTROLLED,
                8);
   if (v == NULL) return 0;
-  put64(v, tiebreaker);
+  put_be64(v, tiebreaker);
   return stun_finish(out, pos, cap, key, key_len);
 }

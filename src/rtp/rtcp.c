@@ -7,30 +7,14 @@
 
 #include <string.h>
 
+#include "common/bytes.h"
+
 #define FB_HEADER 12     /* V/P/FMT, PT, length, sender SSRC, media SSRC */
 #define FIR_ENTRY 8      /* SSRC, seq nr, 3 reserved bytes */
 #define NACK_ENTRY 4     /* PID, BLP */
 #define REMB_MIN 20      /* feedback header + "REMB" + num/exp/mantissa */
 #define REMB_MANTISSA_MAX 0x3FFFFu
 #define MAX_LENGTH_FIELD 0xFFFFu
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-static uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void wr32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
 
 int rtcp_next(const uint8_t *p, size_t n, size_t *off, rtcp_block *b) {
   if (!p || !off || *off > n) return -1;
@@ -39,7 +23,7 @@ int rtcp_next(const uint8_t *p, size_t n, size_t *off, rtcp_block *b) {
   if (left < 4) return -1;
   const uint8_t *q = p + *off;
   if ((q[0] >> 6) != 2) return -1;
-  size_t len = ((size_t)rd16(q + 2) + 1) * 4;
+  size_t len = ((size_t)get_be16(q + 2) + 1) * 4;
   if (len > left) return -1;
   if (q[0] & 0x20) {
     uint8_t pad = q[len - 1];
@@ -75,10 +59,10 @@ uint32_t rtcp_sender_ssrc(const rtcp_block *b) {
     case RTCP_APP:
     case RTCP_RTPFB:
     case RTCP_PSFB:
-      return rd32(b->p + 4);
+      return get_be32(b->p + 4);
     case RTCP_SDES:
     case RTCP_BYE:
-      return b->count >= 1 ? rd32(b->p + 4) : 0;
+      return b->count >= 1 ? get_be32(b->p + 4) : 0;
     default:
       return 0;
   }
@@ -86,7 +70,7 @@ uint32_t rtcp_sender_ssrc(const rtcp_block *b) {
 
 uint32_t rtcp_media_ssrc(const rtcp_block *b) {
   if ((b->type != RTCP_RTPFB && b->type != RTCP_PSFB) || body_len(b) < FB_HEADER) return 0;
-  return rd32(b->p + 8);
+  return get_be32(b->p + 8);
 }
 
 bool rtcp_is_pli(const rtcp_block *b) { return is_fb(b, RTCP_PSFB, RTCP_PSFB_PLI, FB_HEADER); }
@@ -105,7 +89,7 @@ int rtcp_fir_entries(const rtcp_block *b, uint32_t *ssrcs, uint8_t *seq_nrs, int
   int k = 0;
   for (size_t i = 0; i < entries && k < cap; i++, k++) {
     const uint8_t *e = b->p + FB_HEADER + i * FIR_ENTRY;
-    ssrcs[k] = rd32(e);
+    ssrcs[k] = get_be32(e);
     if (seq_nrs) seq_nrs[k] = e[4];
   }
   return k;
@@ -121,7 +105,7 @@ int rtcp_nack_seqs(const rtcp_block *b, uint16_t *seqs, int cap) {
   int k = 0;
   for (size_t i = 0; i < pairs && k < cap; i++) {
     const uint8_t *e = b->p + FB_HEADER + i * NACK_ENTRY;
-    uint16_t pid = rd16(e), blp = rd16(e + 2);
+    uint16_t pid = get_be16(e), blp = get_be16(e + 2);
     seqs[k++] = pid;
     for (unsigned bit = 0; bit < 16 && k < cap; bit++) {
       if (blp & (1u << bit)) seqs[k++] = (uint16_t)(pid + bit + 1);
@@ -138,12 +122,12 @@ int rtcp_parse_remb(const rtcp_block *b, uint64_t *bitrate_bps, uint32_t *ssrcs,
   if (memcmp(q + FB_HEADER, "REMB", 4) != 0) return -1;
   size_t num = q[16];
   unsigned exp = q[17] >> 2;
-  uint64_t mantissa = (uint64_t)(q[17] & 0x03) << 16 | rd16(q + 18);
+  uint64_t mantissa = get_be24(q + 17) & REMB_MANTISSA_MAX; /* after the 6-bit exp */
   if (num * 4 > body_len(b) - REMB_MIN) return -1;
   if (exp > 0 && (mantissa >> (64 - exp)) != 0) return -1; /* would overflow */
   *bitrate_bps = mantissa << exp;
   int k = 0;
-  for (size_t i = 0; i < num && k < cap; i++) ssrcs[k++] = rd32(q + REMB_MIN + 4 * i);
+  for (size_t i = 0; i < num && k < cap; i++) ssrcs[k++] = get_be32(q + REMB_MIN + 4 * i);
   *n = k;
   return 0;
 }
@@ -152,14 +136,14 @@ int rtcp_parse_remb(const rtcp_block *b, uint64_t *bitrate_bps, uint32_t *ssrcs,
 static void write_header(uint8_t *out, uint8_t count, uint8_t type, size_t len) {
   out[0] = (uint8_t)(0x80 | (count & 0x1F));
   out[1] = type;
-  wr16(out + 2, (uint16_t)(len / 4 - 1));
+  put_be16(out + 2, (uint16_t)(len / 4 - 1));
 }
 
 size_t rtcp_build_pli(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t media_ssrc) {
   if (!out || cap < FB_HEADER) return 0;
   write_header(out, RTCP_PSFB_PLI, RTCP_PSFB, FB_HEADER);
-  wr32(out + 4, sender_ssrc);
-  wr32(out + 8, media_ssrc);
+  put_be32(out + 4, sender_ssrc);
+  put_be32(out + 8, media_ssrc);
   return FB_HEADER;
 }
 
@@ -168,9 +152,9 @@ size_t rtcp_build_fir(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t m
   const size_t len = FB_HEADER + FIR_ENTRY;
   if (!out || cap < len) return 0;
   write_header(out, RTCP_PSFB_FIR, RTCP_PSFB, len);
-  wr32(out + 4, sender_ssrc);
-  wr32(out + 8, 0);
-  wr32(out + 12, media_ssrc);
+  put_be32(out + 4, sender_ssrc);
+  put_be32(out + 8, 0);
+  put_be32(out + 12, media_ssrc);
   out[16] = seq_nr;
   out[17] = out[18] = out[19] = 0;
   return len;
@@ -188,25 +172,25 @@ size_t rtcp_build_nack(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint32_t 
     /* Newest pair first: with ascending input that is the one that fits. */
     for (size_t k = pairs; k-- > 0 && !placed;) {
       uint8_t *e = out + FB_HEADER + k * NACK_ENTRY;
-      uint16_t d = (uint16_t)(s - rd16(e));
+      uint16_t d = (uint16_t)(s - get_be16(e));
       if (d == 0) {
         placed = true;
       } else if (d <= 16) {
-        wr16(e + 2, (uint16_t)(rd16(e + 2) | (1u << (d - 1))));
+        put_be16(e + 2, (uint16_t)(get_be16(e + 2) | (1u << (d - 1))));
         placed = true;
       }
     }
     if (placed) continue;
     if (pairs == max_pairs || cap - FB_HEADER < (pairs + 1) * NACK_ENTRY) return 0;
     uint8_t *e = out + FB_HEADER + pairs * NACK_ENTRY;
-    wr16(e, s);
-    wr16(e + 2, 0);
+    put_be16(e, s);
+    put_be16(e + 2, 0);
     pairs++;
   }
   size_t len = FB_HEADER + pairs * NACK_ENTRY;
   write_header(out, RTCP_RTPFB_NACK, RTCP_RTPFB, len);
-  wr32(out + 4, sender_ssrc);
-  wr32(out + 8, media_ssrc);
+  put_be32(out + 4, sender_ssrc);
+  put_be32(out + 8, media_ssrc);
   return len;
 }
 
@@ -219,19 +203,18 @@ size_t rtcp_build_remb(uint8_t *out, size_t cap, uint32_t sender_ssrc, uint64_t 
   while ((bitrate_bps >> exp) > REMB_MANTISSA_MAX) exp++; /* at most 46 */
   uint32_t mantissa = (uint32_t)(bitrate_bps >> exp);
   write_header(out, RTCP_PSFB_AFB, RTCP_PSFB, len);
-  wr32(out + 4, sender_ssrc);
-  wr32(out + 8, 0); /* media source: unused by REMB */
+  put_be32(out + 4, sender_ssrc);
+  put_be32(out + 8, 0); /* media source: unused by REMB */
   memcpy(out + FB_HEADER, "REMB", 4);
   out[16] = (uint8_t)n;
-  out[17] = (uint8_t)(exp << 2 | mantissa >> 16);
-  wr16(out + 18, (uint16_t)mantissa);
-  for (int i = 0; i < n; i++) wr32(out + REMB_MIN + 4 * (size_t)i, ssrcs[i]);
+  put_be24(out + 17, (uint32_t)exp << 18 | mantissa); /* 6-bit exp, 18-bit mantissa */
+  for (int i = 0; i < n; i++) put_be32(out + REMB_MIN + 4 * (size_t)i, ssrcs[i]);
   return len;
 }
 
 size_t rtcp_build_rr(uint8_t *out, size_t cap, uint32_t sender_ssrc) {
   if (!out || cap < 8) return 0;
   write_header(out, 0, RTCP_RR, 8);
-  wr32(out + 4, sender_ssrc);
+  put_be32(out + 4, sender_ssrc);
   return 8;
 }

@@ -4,23 +4,12 @@
  * accessors, never through struct overlays. */
 #include "rtp/rtp.h"
 
+#include "common/bytes.h"
+
 #define RTP_FIXED_HEADER 12
 #define EXT_ONE_BYTE_PROFILE 0xBEDE
 #define EXT_TWO_BYTE_PROFILE 0x1000 /* the low 4 bits are "appbits" */
 #define EXT_ONE_BYTE_STOP_ID 15
-
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)((p[0] << 8) | p[1]); }
-
-static uint32_t rd32(const uint8_t *p) {
-  return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void wr32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
 
 bool rtp_is_rtcp(const uint8_t *p, size_t n) {
   return n >= 2 && p[1] >= 192 && p[1] <= 223;
@@ -41,17 +30,17 @@ int rtp_parse(const uint8_t *p, size_t n, rtp_header *h) {
   r.csrc_count = p[0] & 0x0F;
   r.marker = p[1] >> 7;
   r.payload_type = p[1] & 0x7F;
-  r.seq = rd16(p + 2);
-  r.timestamp = rd32(p + 4);
-  r.ssrc = rd32(p + 8);
+  r.seq = get_be16(p + 2);
+  r.timestamp = get_be32(p + 4);
+  r.ssrc = get_be32(p + 8);
 
   size_t off = RTP_FIXED_HEADER + 4u * r.csrc_count;
   if (off > n) return -1;
   if (r.extension) {
     if (n - off < 4) return -1;
     r.ext_offset = off;
-    r.ext_profile = rd16(p + off);
-    r.ext_len = 4u * rd16(p + off + 2);
+    r.ext_profile = get_be16(p + off);
+    r.ext_len = 4u * get_be16(p + off + 2);
     off += 4;
     if (r.ext_len > n - off) return -1;
     off += r.ext_len;
@@ -174,7 +163,7 @@ void rtp_set_payload_type(uint8_t *p, uint8_t pt) {
   p[1] = (uint8_t)((p[1] & 0x80) | (pt & 0x7F));
 }
 
-void rtp_set_ssrc(uint8_t *p, uint32_t ssrc) { wr32(p + 8, ssrc); }
+void rtp_set_ssrc(uint8_t *p, uint32_t ssrc) { put_be32(p + 8, ssrc); }
 
 bool rtp_seq_newer(uint16_t a, uint16_t b) {
   uint16_t d = (uint16_t)(a - b);

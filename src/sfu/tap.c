@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "core/log.h"
 #include "net/udp.h"
 
@@ -66,10 +67,9 @@ void tap_stream_close(tap_stream *st) {
 static void capture_write(tap_stream *st, const uint8_t *pkt, const rtp_header *h) {
   uint8_t rec[11];
   uint32_t n = (uint32_t)h->payload_len;
-  rec[0] = (uint8_t)(n >> 24), rec[1] = (uint8_t)(n >> 16), rec[2] = (uint8_t)(n >> 8), rec[3] = (uint8_t)n;
-  rec[4] = (uint8_t)(h->seq >> 8), rec[5] = (uint8_t)h->seq;
-  rec[6] = (uint8_t)(h->timestamp >> 24), rec[7] = (uint8_t)(h->timestamp >> 16);
-  rec[8] = (uint8_t)(h->timestamp >> 8), rec[9] = (uint8_t)h->timestamp;
+  put_be32(rec, n);
+  put_be16(rec + 4, h->seq);
+  put_be32(rec + 6, h->timestamp);
   rec[10] = h->marker;
   fwrite(rec, 1, sizeof rec, st->capture);
   fwrite(pkt + h->header_len, 1, n, st->capture);

@@ -7,6 +7,7 @@ int test_failures_in_current;
 
 /* One line per test file. */
 #define SUITES(X) \
+  X(bytes)        \
   X(base64)       \
   X(jwt)          \
   X(auth)         \

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "e2ee/internal.h"
 #include "sealroom_e2ee.h"
 #include "test.h"
@@ -249,12 +250,12 @@ static void test_digits_rejection(void) {
   int found = 0;
   char want[SRE_CODE_STR_LEN], got[SRE_CODE_STR_LEN];
   for (uint32_t i = 0; i < 200000 && !found; i++) {
-    sre__put_u32(h, i);
+    put_be32(h, i);
     uint8_t stream[64];
     CHECK_EQ_INT(sre__hkdf(0, NULL, 0, h, 32, (const uint8_t *)"sealroom code digits v1", 23, stream, 64),
                  SRE_OK);
     for (int c = 0; c < 13; c++) {
-      if (sre__get_u32(stream + 4 * c) >= 4294900000u) found = 1;
+      if (get_be32(stream + 4 * c) >= 4294900000u) found = 1;
     }
   }
   CHECK(found);
@@ -280,7 +281,7 @@ static void test_digit_distribution(void) {
   uint8_t h[32] = {0x5a};
   char code[SRE_CODE_STR_LEN];
   for (uint32_t i = 0; i < 2000; i++) {
-    sre__put_u32(h + 4, i);
+    put_be32(h + 4, i);
     CHECK_EQ_INT(sre_digits(h, "sealroom code digits v1", 12, code, sizeof code), SRE_OK);
     int d = 0;
     for (const char *c = code; *c; c++) {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "dtls/dtls.h"
 #include "dtls/srtp.h"
 #include "test.h"
@@ -104,18 +105,6 @@ static void close_pairs(pairs *p) {
 }
 
 /* ---- packets ---- */
-
-static void put_be16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
-static void put_be32(uint8_t *p, uint32_t v) {
-  p[0] = (uint8_t)(v >> 24);
-  p[1] = (uint8_t)(v >> 16);
-  p[2] = (uint8_t)(v >> 8);
-  p[3] = (uint8_t)v;
-}
 
 /* RTP: V=2, PT 96, seq, timestamp, ssrc, payload_len bytes of pattern. */
 static size_t make_rtp(uint8_t *buf, uint32_t ssrc, uint16_t seq, size_t payload_len) {

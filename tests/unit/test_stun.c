@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "ice/stun.h"
 #include "test.h"
 
@@ -70,15 +71,10 @@ static struct sockaddr_in6 v6addr(const char *ip, uint16_t port) {
   return a;
 }
 
-static void put16(uint8_t *p, unsigned v) {
-  p[0] = (uint8_t)(v >> 8);
-  p[1] = (uint8_t)v;
-}
-
 /* Hand-built messages for hostile cases: a header, then raw attributes. */
 static size_t msg_begin(uint8_t *buf, unsigned type) {
   memset(buf, 0, STUN_HEADER_LEN);
-  put16(buf, type);
+  put_be16(buf, type);
   buf[4] = 0x21, buf[5] = 0x12, buf[6] = 0xa4, buf[7] = 0x42;
   memcpy(buf + 8, txid1, 12);
   return STUN_HEADER_LEN;
@@ -87,12 +83,12 @@ static size_t msg_begin(uint8_t *buf, unsigned type) {
 /* Appends an attribute with value v[0..len) (v NULL: zeros), padded with
  * zeros, and sets the header length to cover it. */
 static size_t msg_attr(uint8_t *buf, size_t pos, unsigned type, const void *v, size_t len) {
-  put16(buf + pos, type);
-  put16(buf + pos + 2, (unsigned)len);
+  put_be16(buf + pos, type);
+  put_be16(buf + pos + 2, (unsigned)len);
   memset(buf + pos + 4, 0, (len + 3) & ~(size_t)3);
   if (v != NULL) memcpy(buf + pos + 4, v, len);
   pos += 4 + ((len + 3) & ~(size_t)3);
-  put16(buf + 2, (unsigned)(pos - STUN_HEADER_LEN));
+  put_be16(buf + 2, (unsigned)(pos - STUN_HEADER_LEN));
   return pos;
 }
 
@@ -132,7 +128,7 @@ static void check_finish_reproduces(const uint8_t *vec, size_t n) {
   uint8_t buf[256];
   size_t body = n - 24 - 8; /* each vector ends with MESSAGE-INTEGRITY, FINGERPRINT */
   memcpy(buf, vec, body);
-  put16(buf + 2, 0); /* stun_finish must set the length itself */
+  put_be16(buf + 2, 0); /* stun_finish must set the length itself */
   CHECK_EQ_INT(stun_finish(buf, body, sizeof buf, rfc_password, RFC_PASSWORD_LEN), n);
   CHECK(memcmp(buf, vec, n) == 0);
   /* Without a key only FINGERPRINT is added; it must verify too. */
@@ -497,7 +493,7 @@ static void test_header_checks(void) {
   /* Length field not a multiple of 4. */
   for (unsigned d = 1; d < 4; d++) {
     memcpy(buf, rfc_request, sizeof rfc_request);
-    put16(buf + 2, 0x58 - d);
+    put_be16(buf + 2, 0x58 - d);
     CHECK(!stun_looks_like(buf, sizeof rfc_request - d));
     CHECK_EQ_INT(parse_all(buf, sizeof rfc_request, &m), STUN_ERR_MALFORMED);
     CHECK_EQ_INT(parse_all(buf, sizeof rfc_request - d, &m), STUN_ERR_MALFORMED);
@@ -525,19 +521,19 @@ static void test_attribute_length_past_end(void) {
   /* Claim 5, 8, 0xFFFF bytes of value with only 4 present. */
   const unsigned lens[] = {5, 8, 0xFFFF};
   for (int i = 0; i < 3; i++) {
-    put16(buf + 22, lens[i]);
+    put_be16(buf + 22, lens[i]);
     CHECK_EQ_INT(parse_all(buf, n, &m), STUN_ERR_MALFORMED);
   }
   /* Value length 1..3 would need padding past the end. */
   n = msg_begin(buf, 0x0001);
   n = msg_attr(buf, n, 0x8055, NULL, 0);
-  put16(buf + 22, 1);
+  put_be16(buf + 22, 1);
   CHECK_EQ_INT(parse_all(buf, n, &m), STUN_ERR_MALFORMED);
   /* A lone partial attribute header cannot happen with a length that is a
    * multiple of 4, but an attribute header without room for its value can. */
   n = msg_begin(buf, 0x0001);
   n = msg_attr(buf, n, STUN_ATTR_USERNAME, "abcd", 4);
-  put16(buf + 22, 8);
+  put_be16(buf + 22, 8);
   CHECK_EQ_INT(parse_all(buf, n, &m), STUN_ERR_MALFORMED);
 }
 
@@ -608,7 +604,7 @@ static void test_integrity_rules(void) {
   n = msg_begin(buf, 0x0001);
   n = msg_attr(buf, n, STUN_ATTR_USERNAME, "a:b", 3);
   n = stun_finish(buf, n, sizeof buf, key, sizeof key - 1) - 8;
-  put16(buf + 2, (unsigned)(n - 20));
+  put_be16(buf + 2, (unsigned)(n - 20));
   CHECK_EQ_INT(parse_all(buf, n, &m), STUN_OK);
   CHECK(m.has_integrity && !m.has_fingerprint);
   CHECK_EQ_INT(stun_check_integrity(buf, n, &m, key, sizeof key - 1), STUN_OK);
