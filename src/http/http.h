@@ -22,7 +22,9 @@ typedef struct {
 /* Called once the server has switched a connection to another protocol
  * (status 101): fd is the client socket (now the callee's, non-blocking),
  * extra holds bytes the client already sent past the HTTP request, and
- * handle must be passed to http_upgraded_close() when done with fd. */
+ * handle must be passed to http_upgraded_close() when done with fd. If the
+ * switch failed, fd is -1 and handle NULL: the callee only releases ctx.
+ * Either way ctx is the callee's from then on. */
 typedef void (*http_upgrade_fn)(void *ctx, int fd, const char *extra, size_t extra_len,
                                 void *handle);
 
@@ -30,6 +32,7 @@ typedef struct {
   int status;
   http_upgrade_fn upgrade; /* set with status 101 to take over the connection */
   void *upgrade_ctx;
+  void (*upgrade_free)(void *ctx); /* releases upgrade_ctx if the upgrade never happens */
   char *body; /* malloc'd; the server frees it */
   size_t body_len;
   const char *content_type;

@@ -47,6 +47,11 @@ typedef struct {
   size_t len, cap;
   int too_large;
   size_t discarded; /* bytes read and dropped after the limit */
+  /* A 101 response's target, until on_upgraded hands it over; released with
+   * upgrade_free if the connection ends first. */
+  http_upgrade_fn upgrade;
+  void *upgrade_ctx;
+  void (*upgrade_free)(void *ctx);
 } request_state;
 
 static void schedule(http_server *s);
@@ -128,18 +133,22 @@ static const char *status_reason(int status) {
   }
 }
 
-/* The upgrade context travels from the handler's response to MHD's callback. */
-typedef struct {
-  http_upgrade_fn fn;
-  void *ctx;
-} upgrade_target;
-
+/* Takes a connection that MHD has switched to the upgraded protocol. The
+ * target (in the request's state) becomes the callee's; a request whose
+ * upgrade never happens releases it in on_completed. */
 static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, const char *extra,
                         size_t extra_len, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh) {
-  upgrade_target t = *(upgrade_target *)cls;
-  free(cls);
+  request_state *st = con_cls;
+  http_upgrade_fn fn = st ? st->upgrade : NULL;
+  void *ctx = st ? st->upgrade_ctx : NULL;
+  if (st) {
+    st->upgrade = NULL;
+    st->upgrade_ctx = NULL;
+    st->upgrade_free = NULL;
+  }
   int flags = fcntl(sock, F_GETFL, 0);
-  if (flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0) {
+  if (!fn || flags < 0 || fcntl(sock, F_SETFL, flags | O_NONBLOCK) != 0) {
+    if (fn) fn(ctx, -1, NULL, 0, NULL); /* the callee releases ctx */
     MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
     return;
   }
@@ -150,7 +159,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *c, void *con_cls, cons
    * on Linux), which delayed signalling and every relayed E2EE statement. */
   int one = 1;
   if (setsockopt(sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one) != 0) log_warn("http: TCP_NODELAY on an upgraded socket failed");
-  t.fn(t.ctx, sock, extra, extra_len, urh);
+  fn(ctx, sock, extra, extra_len, urh);
 }
 
 void http_upgraded_close(void *handle) {
@@ -160,15 +169,7 @@ void http_upgraded_close(void *handle) {
 static enum MHD_Result send_response(struct MHD_Connection *c, http_response *res, int close) {
   struct MHD_Response *r;
   if (res->upgrade) {
-    upgrade_target *t = malloc(sizeof *t);
-    if (!t) return MHD_NO;
-    t->fn = res->upgrade;
-    t->ctx = res->upgrade_ctx;
-    r = MHD_create_response_for_upgrade(on_upgraded, t);
-    if (!r) {
-      free(t);
-      return MHD_NO;
-    }
+    r = MHD_create_response_for_upgrade(on_upgraded, NULL);
   } else if (res->file_fd >= 0) {
     r = MHD_create_response_from_fd(res->file_size, res->file_fd);
     if (r) res->file_fd = -1; /* now MHD's to close */
@@ -302,6 +303,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   if (res.upgrade) {
     conn_watch *w = watch_of(c);
     if (w) w->upgraded = 1;
+    st->upgrade = res.upgrade;
+    st->upgrade_ctx = res.upgrade_ctx;
+    st->upgrade_free = res.upgrade_free;
   }
   enum MHD_Result ok = send_response(c, &res, 0);
   free(res.body);
@@ -321,6 +325,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   }
   request_state *st = *con_cls;
   if (!st) return;
+  if (st->upgrade_ctx && st->upgrade_free) st->upgrade_free(st->upgrade_ctx); /* never upgraded */
   free(st->body);
   free(st);
   *con_cls = NULL;

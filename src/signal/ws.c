@@ -300,6 +300,10 @@ static void on_tick(uv_timer_t *t) {
 
 static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, void *handle) {
   pending_upgrade *p = ctx;
+  if (fd < 0) { /* the switch failed: nothing to serve */
+    free(p);
+    return;
+  }
   ws_server *srv = p->srv;
   ws_conn *c = calloc(1, sizeof *c);
   if (!c || (extra_len && !(c->extra = malloc(extra_len))) ||
@@ -410,6 +414,7 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
   res->status = 101;
   res->upgrade = on_upgrade;
   res->upgrade_ctx = p;
+  res->upgrade_free = free;
   http_set_header(res, "Upgrade", "websocket");
   http_set_header(res, "Sec-WebSocket-Accept", accept);
   return 0;
