@@ -1,6 +1,5 @@
 /* Rooms REST API: list, create, get, update (partial), delete, and join
  * tokens. Every room operation is scoped to the caller's team. */
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +46,6 @@ static void reply_written(api_ctx *a, store_status st, const room *r, const role
 
 /* Loads the caller's room by id or friendly_url; on failure fills res. */
 static int find_room(api_ctx *a, const api_caller *who, const char *ref, room *r, http_response *res) {
-  char id[UUID_STR_LEN];
-  if (uuid_is_valid(ref)) { /* ids are stored in lowercase; accept any case */
-    for (int i = 0; i < UUID_STR_LEN; i++) id[i] = (char)tolower((unsigned char)ref[i]);
-    ref = id;
-  }
   store_status st = store_room_get(a->db, who->team_id, ref, r);
   if (st == STORE_OK) return 0;
   if (st == STORE_NOT_FOUND) api_error(res, 404, "Room not found.");

@@ -2,7 +2,6 @@
  * patterns ("{}" matches one segment) with their methods and handlers.
  * Everything under /api/ is authenticated and rate limited here, once,
  * before routing. */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -129,16 +128,10 @@ static void r_common_asset(api_ctx *a, const api_caller *w, const char *arg, con
 static void r_meeting_page(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
                            http_response *res) {
   const char *reason;
-  char ref[UUID_STR_LEN];
   room *r = malloc(sizeof *r);
   if (!r) return api_error(res, 500, "Internal server error.");
-  int known = 0;
-  if (uuid_is_valid(arg)) {
-    for (int i = 0; i < UUID_STR_LEN; i++) ref[i] = (char)tolower((unsigned char)arg[i]);
-    known = store_room_get(a->db, NULL, ref, r) == STORE_OK;
-  } else if (friendly_url_check(arg, &reason)) {
-    known = store_room_get(a->db, NULL, arg, r) == STORE_OK;
-  }
+  bool known = (uuid_is_valid(arg) || friendly_url_check(arg, &reason)) &&
+               store_room_get(a->db, NULL, arg, r) == STORE_OK;
   free(r);
   if (!known || static_serve(a->cfg->web_dir, "meeting/index.html", CSP_MEETING, res) != 0)
     api_error(res, 404, "No such room.");
@@ -188,19 +181,18 @@ static void r_test_welcome(api_ctx *a, const api_caller *w, const char *arg, con
   const char *ref = json_string_value(json_object_get(body, "room"));
   json_t *patch = json_object_get(body, "patch");
   room *r = malloc(sizeof *r);
-  char ref_buf[65];
   if (!r) {
     api_error(res, 500, "Internal server error.");
-  } else if (!ref || strlen(ref) >= sizeof ref_buf || !json_is_object(patch)) {
+  } else if (!ref || !json_is_object(patch)) {
     api_error(res, 400, "Needs \"room\" (id or friendly_url) and \"patch\" (object).");
+  } else if (store_room_get(a->db, NULL, ref, r) != STORE_OK) {
+    api_error(res, 404, "No such room.");
+  } else if (!a->signal) {
+    api_error(res, 503, "Signalling is not running.");
+  } else if (signal_test_welcome_patch(a->signal, r->id, patch) != 0) {
+    api_error(res, 429, "Too many pending welcome patches.");
   } else {
-    snprintf(ref_buf, sizeof ref_buf, "%s", ref);
-    if (uuid_is_valid(ref_buf))
-      for (char *c = ref_buf; *c; c++) *c = (char)tolower((unsigned char)*c);
-    if (store_room_get(a->db, NULL, ref_buf, r) != STORE_OK) api_error(res, 404, "No such room.");
-    else if (!a->signal) api_error(res, 503, "Signalling is not running.");
-    else if (signal_test_welcome_patch(a->signal, r->id, patch) != 0) api_error(res, 429, "Too many pending welcome patches.");
-    else api_json(res, 200, json_pack("{s:s}", "room_id", r->id));
+    api_json(res, 200, json_pack("{s:s}", "room_id", r->id));
   }
   free(r);
   json_decref(body);

@@ -4,7 +4,6 @@
  * lines of tracks that left turn inactive and are reused, so m-line indexes
  * stay stable across renegotiations. Only the server offers on it, one offer
  * at a time (the next waits for the answer), so there is never glare. */
-#include <ctype.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -279,13 +278,9 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   if (!ref || !name || (tok && !json_is_string(tok) && !json_is_null(tok)) || strlen(ref) > 64)
     return session_error(s, "bad_message", "join needs \"room\" and \"name\" strings (and optionally \"token\").");
   if (!valid_name(name)) return session_error(s, "bad_message", "name must be 1 to 64 characters, no control characters.");
-  char ref_buf[65];
-  snprintf(ref_buf, sizeof ref_buf, "%s", ref);
-  if (uuid_is_valid(ref_buf))
-    for (char *c = ref_buf; *c; c++) *c = (char)tolower((unsigned char)*c);
   room *r = malloc(sizeof *r);
   if (!r) return session_fail(s, "server_error", "Out of memory.");
-  store_status st = store_room_get(srv->db, NULL, ref_buf, r);
+  store_status st = store_room_get(srv->db, NULL, ref, r);
   if (st != STORE_OK) {
     free(r);
     if (st == STORE_NOT_FOUND) return session_fail(s, "room_not_found", NO_SUCH_ROOM);

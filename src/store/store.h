@@ -50,6 +50,7 @@ typedef struct {
   store_status (*roles_list)(store *s, role *out, size_t cap, size_t *n);
   store_status (*role_get)(store *s, const char *id_or_name, role *out);
   store_status (*room_create)(store *s, const room *r);
+  /* id_or_url: a room id or friendly_url, either in any case; team_id NULL: any team. */
   store_status (*room_get)(store *s, const char *team_id, const char *id_or_url, room *out);
   store_status (*room_update)(store *s, const room *r);
   store_status (*room_delete)(store *s, const char *team_id, const char *room_id);

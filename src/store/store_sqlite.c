@@ -55,6 +55,16 @@ static store_status fail(sqlite_store *s, const char *what) {
   return STORE_ERROR;
 }
 
+/* The verdict of a step that looks for one row: found, not found, or failed. */
+static store_status one_row(sqlite_store *s, int rc, const char *what) {
+  return rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, what);
+}
+
+/* The verdict of the last step of a list (SQLITE_ROW: stopped at the caller's cap). */
+static store_status all_rows(sqlite_store *s, int rc, const char *what) {
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(s, what);
+}
+
 static store_status exec(sqlite_store *s, const char *sql) {
   char *err = NULL;
   if (sqlite3_exec(s->db, sql, NULL, NULL, &err) != SQLITE_OK) {
@@ -128,7 +138,7 @@ static store_status sq_team_first(store *base, char team_id[UUID_STR_LEN]) {
   sqlite3_stmt *st;
   if (prepare(s, "SELECT id FROM teams ORDER BY created_at, rowid LIMIT 1", &st)) return STORE_ERROR;
   int rc = sqlite3_step(st);
-  store_status out = rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "team_first");
+  store_status out = one_row(s, rc, "team_first");
   if (rc == SQLITE_ROW) copy_text(team_id, UUID_STR_LEN, st, 0);
   sqlite3_finalize(st);
   return out;
@@ -170,7 +180,7 @@ static store_status sq_key_find(store *base, const uint8_t h[KEY_HASH_LEN], char
   if (prepare(s, "SELECT team_id FROM developer_keys WHERE key_hash = ?", &st)) return STORE_ERROR;
   sqlite3_bind_blob(st, 1, h, KEY_HASH_LEN, SQLITE_STATIC);
   int rc = sqlite3_step(st);
-  store_status out = rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "key_find");
+  store_status out = one_row(s, rc, "key_find");
   if (rc == SQLITE_ROW) copy_text(team, UUID_STR_LEN, st, 0);
   sqlite3_finalize(st);
   return out;
@@ -189,7 +199,7 @@ static store_status sq_key_hashes(store *base, const char *team, uint8_t (*h)[KE
     if (sqlite3_column_bytes(st, 0) != KEY_HASH_LEN) continue;
     memcpy(h[(*n)++], sqlite3_column_blob(st, 0), KEY_HASH_LEN);
   }
-  store_status out = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : fail(s, "key_hashes");
+  store_status out = all_rows(s, rc, "key_hashes");
   sqlite3_finalize(st);
   return out;
 }
@@ -212,7 +222,7 @@ static store_status sq_keys_list(store *base, key_info *out, size_t cap, size_t 
       memcpy(k->hash_prefix, sqlite3_column_blob(st, 3), sizeof k->hash_prefix);
     k->created_at = sqlite3_column_int64(st, 4);
   }
-  store_status res = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : fail(s, "keys_list");
+  store_status res = all_rows(s, rc, "keys_list");
   sqlite3_finalize(st);
   return res;
 }
@@ -240,7 +250,7 @@ static store_status sq_roles_list(store *base, role *out, size_t cap, size_t *n)
   *n = 0;
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) read_role(st, &out[(*n)++]);
-  store_status res = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : fail(s, "roles_list");
+  store_status res = all_rows(s, rc, "roles_list");
   sqlite3_finalize(st);
   return res;
 }
@@ -253,7 +263,7 @@ static store_status sq_role_get(store *base, const char *id_or_name, role *out) 
     return STORE_ERROR;
   sqlite3_bind_text(st, 1, id_or_name, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
-  store_status res = rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "role_get");
+  store_status res = one_row(s, rc, "role_get");
   if (rc == SQLITE_ROW) read_role(st, out);
   sqlite3_finalize(st);
   return res;
@@ -377,14 +387,14 @@ static store_status sq_room_get(store *base, const char *team, const char *id_or
   sqlite_store *s = (sqlite_store *)base;
   char sql[512];
   snprintf(sql, sizeof sql,
-           "SELECT %s FROM rooms WHERE (id = ?1 OR friendly_url = ?1) AND (?2 IS NULL OR team_id = ?2)",
+           "SELECT %s FROM rooms WHERE (id = lower(?1) OR friendly_url = ?1) AND (?2 IS NULL OR team_id = ?2)",
            room_columns);
   sqlite3_stmt *st;
   if (prepare(s, sql, &st)) return STORE_ERROR;
   sqlite3_bind_text(st, 1, id_or_url, -1, SQLITE_STATIC);
   if (team) sqlite3_bind_text(st, 2, team, -1, SQLITE_STATIC);
   int rc = sqlite3_step(st);
-  store_status res = rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "room_get");
+  store_status res = one_row(s, rc, "room_get");
   if (rc == SQLITE_ROW) read_room(st, out);
   sqlite3_finalize(st);
   return res;
@@ -423,7 +433,7 @@ static store_status sq_room_list(store *base, const char *team, const room_query
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) after_seq = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
-    if (rc != SQLITE_ROW) return rc == SQLITE_DONE ? STORE_NOT_FOUND : fail(s, "cursor");
+    if (rc != SQLITE_ROW) return one_row(s, rc, "cursor");
   }
   char sql[640];
   snprintf(sql, sizeof sql,
@@ -436,7 +446,7 @@ static store_status sq_room_list(store *base, const char *team, const room_query
   sqlite3_bind_int(st, 4, q->offset);
   int rc;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW && *n < cap) read_room(st, &out[(*n)++]);
-  store_status res = (rc == SQLITE_ROW || rc == SQLITE_DONE) ? STORE_OK : fail(s, "room_list");
+  store_status res = all_rows(s, rc, "room_list");
   sqlite3_finalize(st);
   return res;
 }

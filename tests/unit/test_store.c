@@ -1,5 +1,6 @@
 /* Tests for src/store/store_sqlite.c through the store interface: migrations,
  * keys, roles, room CRUD, uniqueness, pagination order and cursor, reopen. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -93,6 +94,9 @@ static void test_room_crud(void) {
   CHECK_EQ_INT(got.max_participants, 11);
   CHECK(got.e2ee_enabled);
   CHECK(store_room_get(db, TEAM, "ROOM-1", &got) == STORE_OK); /* friendly_url, any case */
+  char upper[UUID_STR_LEN];
+  for (int i = 0; i < UUID_STR_LEN; i++) upper[i] = (char)toupper((unsigned char)r.id[i]);
+  CHECK(store_room_get(db, TEAM, upper, &got) == STORE_OK && strcmp(got.id, r.id) == 0); /* id, any case */
   CHECK(store_room_get(db, TEAM2, r.id, &got) == STORE_NOT_FOUND); /* other team */
   room dup;
   make_room(&dup, TEAM2, 2);
