@@ -35,7 +35,9 @@ int test_failures_in_current;
   X(e2ee_sign_chat) \
   X(slots)         \
   X(udp)          \
-  X(mailbox)
+  X(mailbox)      \
+  X(admission)    \
+  X(http)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
