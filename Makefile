@@ -26,6 +26,10 @@ SRC      := $(filter-out src/main.c,$(wildcard src/*/*.c))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 E2EE_SRC := $(wildcard lib/e2ee/*.c)
 E2EE_OBJ := $(E2EE_SRC:%.c=$(BUILD)/%.o)
+# lib/common: byte order and base64, shared by src/ and lib/e2ee (which
+# must not depend on src/); linked wherever E2EE_OBJ is.
+COMMON_SRC := $(wildcard lib/common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
@@ -35,7 +39,8 @@ PORT     ?= 8080
 FUZZ_TARGETS := jwt auth_header room_fields stun ice rtp rtcp sdp dtls e2ee
 FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 FUZZ_TIME    ?= 300
-FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c)
+FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c) \
+                $(wildcard lib/common/*.c)
 # Every source is compiled once (instrumented, without libFuzzer's main) and
 # linked into each target with its own fuzz_*.o.
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=build-fuzz/obj/%.o)
@@ -54,27 +59,27 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-$(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ) $(E2EE_OBJ)
+$(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ) $(E2EE_OBJ)
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # The E2EE library's command-line tool and the project vector generator.
-$(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ)
+$(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/gen-e2ee-vectors: $(BUILD)/tools/gen-e2ee-vectors.o $(E2EE_OBJ)
+$(BUILD)/gen-e2ee-vectors: $(BUILD)/tools/gen-e2ee-vectors.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/e2ee_bench: $(BUILD)/bench/e2ee_bench.o $(E2EE_OBJ)
+$(BUILD)/e2ee_bench: $(BUILD)/bench/e2ee_bench.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Sender authentication (docs/e2ee-sender-auth.md): vector generator and benchmark.
-$(BUILD)/gen-sign-vectors: $(BUILD)/tools/gen-sign-vectors.o $(E2EE_OBJ)
+$(BUILD)/gen-sign-vectors: $(BUILD)/tools/gen-sign-vectors.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/sign_bench: $(BUILD)/bench/sign_bench.o $(E2EE_OBJ)
+$(BUILD)/sign_bench: $(BUILD)/bench/sign_bench.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Regenerates tests/vectors/e2ee.json (checked by the C and the JS tests).
@@ -125,7 +130,7 @@ check-clang:
 clean:
 	rm -rf build build-san build-clang build-fuzz tests/out
 
--include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(E2EE_OBJ:.o=.d) $(BUILD)/src/main.d \
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
   $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
   $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d \
   $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:%=build-fuzz/obj/tests/fuzz/fuzz_%.d)

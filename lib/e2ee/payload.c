@@ -6,14 +6,13 @@
 
 #include <jansson.h>
 
+#include "common/base64.h"
 #include "internal.h"
-
-#define B64_LEN(n) (((n) + 2) / 3 * 4)
 
 sre_status sre__sealed_json(const char *type, uint32_t epoch, uint8_t r,
                             const uint8_t nonce[SRE_NONCE_LEN], const uint8_t *c, size_t c_len,
                             char *json, size_t json_cap, size_t *json_len) {
-  char n64[B64_LEN(SRE_NONCE_LEN) + 1], c64[B64_LEN(SRE_SEALED_MAX) + 1];
+  char n64[SR_BASE64_STD_LEN(SRE_NONCE_LEN) + 1], c64[SR_BASE64_STD_LEN(SRE_SEALED_MAX) + 1];
   if (c_len > SRE_SEALED_MAX) return SRE_ERR_ARG;
   sre_status st = sre_base64_encode(nonce, SRE_NONCE_LEN, n64, sizeof n64, NULL);
   if (st == SRE_OK) st = sre_base64_encode(c, c_len, c64, sizeof c64, NULL);

@@ -2,8 +2,8 @@
  * statements (bytes, strict JSON), the signer and the per-sender verifier
  * (signed chat, section 10, is in sign_chat.c).
  * Ed25519 and SHA-256 through OpenSSL EVP; only the public API of
- * sealroom_e2ee.h is used (base64), so this file does not depend on the
- * library's internals. */
+ * sealroom_e2ee.h (base64) and lib/common's byte helpers are used, so this
+ * file does not depend on the library's internals. */
 #include <stdio.h>
 #include <string.h>
 
@@ -12,14 +12,13 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/base64.h"
 #include "common/bytes.h"
 #include "sealroom_sign.h"
 #include "sign_internal.h"
 
 static const char frame_label[] = "sealroom frame v1";   /* 17 bytes */
 static const char stmt_label[] = "sealroom sign v1";     /* 16 bytes */
-
-#define B64_LEN(n) (((n) + 2) / 3 * 4)
 
 static bool id_ok(const char *id) {
   return id && strnlen(id, SRE_ID_LEN + 1) == SRE_ID_LEN;
@@ -83,7 +82,8 @@ sre_status sre_sign_statement_write(const sre_sign_statement *st, char *json, si
                                     size_t *json_len) {
   if (json_len) *json_len = 0;
   if (!st || !json || !json_len || !statement_shape_ok(st)) return SRE_ERR_ARG;
-  char h64[B64_LEN(SRE_SIGN_MAX_FRAMES * SRE_SIGN_HASH_LEN) + 1], s64[B64_LEN(SRE_SIGN_SIG_LEN) + 1];
+  char h64[SR_BASE64_STD_LEN(SRE_SIGN_MAX_FRAMES * SRE_SIGN_HASH_LEN) + 1];
+  char s64[SR_BASE64_STD_LEN(SRE_SIGN_SIG_LEN) + 1];
   sre_status r = sre_base64_encode(&st->hashes[0][0], st->n * SRE_SIGN_HASH_LEN, h64, sizeof h64, NULL);
   if (r == SRE_OK) r = sre_base64_encode(st->sig, SRE_SIGN_SIG_LEN, s64, sizeof s64, NULL);
   if (r != SRE_OK) return r;
@@ -121,7 +121,7 @@ static sre_status parse_object(json_t *o, sre_sign_statement *out) {
   json_t *h = json_object_get(o, "h"), *s = json_object_get(o, "s");
   if (!json_is_string(h) || !json_is_string(s)) return SRE_ERR_JSON;
   size_t hlen = json_string_length(h), n = 0;
-  if (hlen > B64_LEN(SRE_SIGN_MAX_FRAMES * SRE_SIGN_HASH_LEN)) return SRE_ERR_TOO_LARGE;
+  if (hlen > SR_BASE64_STD_LEN(SRE_SIGN_MAX_FRAMES * SRE_SIGN_HASH_LEN)) return SRE_ERR_TOO_LARGE;
   /* Room for the two extra bytes a 1368-character string may decode to. */
   uint8_t hb[SRE_SIGN_MAX_FRAMES * SRE_SIGN_HASH_LEN + 2];
   r = sre_base64_decode(json_string_value(h), hlen, hb, sizeof hb, &n);
@@ -129,7 +129,7 @@ static sre_status parse_object(json_t *o, sre_sign_statement *out) {
   if (n > SRE_SIGN_MAX_FRAMES * SRE_SIGN_HASH_LEN) return SRE_ERR_TOO_LARGE;
   if (n == 0 || n % SRE_SIGN_HASH_LEN != 0) return SRE_ERR_JSON;
   size_t slen = json_string_length(s), sn = 0;
-  if (slen != B64_LEN(SRE_SIGN_SIG_LEN)) return SRE_ERR_JSON;
+  if (slen != SR_BASE64_STD_LEN(SRE_SIGN_SIG_LEN)) return SRE_ERR_JSON;
   uint8_t sb[SRE_SIGN_SIG_LEN + 2];
   r = sre_base64_decode(json_string_value(s), slen, sb, sizeof sb, &sn);
   if (r != SRE_OK) return r;

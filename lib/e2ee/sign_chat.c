@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 
+#include "common/base64.h"
 #include "common/bytes.h"
 #include "internal.h"
 #include "sealroom_sign.h"
@@ -16,14 +17,14 @@
 
 static const char chat_sig_label[] = "sealroom chat sig v1"; /* 20 bytes */
 
-#define B64_LEN(n) (((n) + 2) / 3 * 4)
 #define HEAD_MAX (sizeof chat_sig_label - 1 + 1 + SRE_SESSION_ID_MAX + SRE_ID_LEN + 4 + 1)
 
 /* The longest wrapper written: the longest sealed chat payload (e 2^32-1,
  * r 255, the largest "c") inside {"t":"schat","v":1,"m":...,"s":"..."}. */
-#define CHAT_JSON_MAX \
-  (22 + 10 + 5 + 3 + 6 + B64_LEN(SRE_NONCE_LEN) + 7 + B64_LEN(SRE_SEALED_MAX) + 2)
-#define WRAPPER_MAX (23 + CHAT_JSON_MAX + 6 + B64_LEN(SRE_SIGN_SIG_LEN) + 2)
+#define CHAT_JSON_MAX                                          \
+  (22 + 10 + 5 + 3 + 6 + SR_BASE64_STD_LEN(SRE_NONCE_LEN) + 7 + \
+   SR_BASE64_STD_LEN(SRE_SEALED_MAX) + 2)
+#define WRAPPER_MAX (23 + CHAT_JSON_MAX + 6 + SR_BASE64_STD_LEN(SRE_SIGN_SIG_LEN) + 2)
 _Static_assert(WRAPPER_MAX == 5690, "the longest wrapper, as the header says");
 _Static_assert(WRAPPER_MAX < SRE_SIGN_CHAT_MAX, "every wrapper written is accepted");
 _Static_assert(HEAD_MAX + SRE_SIGN_CHAT_MAX / 4 * 3 == SRE_SIGN_CHAT_INPUT_MAX, "input bound");
@@ -118,7 +119,7 @@ sre_status sre_sign_chat_input(const char *sender_id, const uint8_t *session_id,
 /* {"t":"schat","v":1,"m":m,"s":"sig"}: JSON.stringify's bytes. */
 static sre_status write_wrapper(const char *m, const uint8_t sig[SRE_SIGN_SIG_LEN], char *json,
                                 size_t json_cap, size_t *json_len) {
-  char s64[B64_LEN(SRE_SIGN_SIG_LEN) + 1];
+  char s64[SR_BASE64_STD_LEN(SRE_SIGN_SIG_LEN) + 1];
   sre_status st = sre_base64_encode(sig, SRE_SIGN_SIG_LEN, s64, sizeof s64, NULL);
   if (st != SRE_OK) return st;
   int n = snprintf(json, json_cap, "{\"t\":\"schat\",\"v\":%d,\"m\":%s,\"s\":\"%s\"}",
@@ -164,7 +165,7 @@ static sre_status wrapper_fields(json_t *w, json_t **m, uint8_t sig[SRE_SIGN_SIG
   *m = json_object_get(w, "m");
   if (json_object_size(w) != 4 || !v || !*m || !s) return SRE_ERR_JSON;
   if (!json_is_integer(v) || json_integer_value(v) != SRE_SIGN_CHAT_VERSION) return SRE_ERR_VERSION;
-  if (!json_is_string(s) || json_string_length(s) != B64_LEN(SRE_SIGN_SIG_LEN)) {
+  if (!json_is_string(s) || json_string_length(s) != SR_BASE64_STD_LEN(SRE_SIGN_SIG_LEN)) {
     return SRE_ERR_BASE64;
   }
   uint8_t raw[SRE_SIGN_SIG_LEN + 2]; /* 88 characters decode to 64..66 bytes */

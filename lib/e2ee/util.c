@@ -1,9 +1,10 @@
-/* Small byte helpers: constant-time compare, id and UTF-8
- * checks, and strict RFC 4648 base64 (the relay payloads' encoding). */
+/* Small helpers: constant-time compare, id and UTF-8 checks, and the public
+ * base64 names (the relay payloads' encoding; lib/common/base64.c). */
 #include <string.h>
 
 #include <openssl/crypto.h>
 
+#include "common/base64.h"
 #include "internal.h"
 
 int sre__ct_equal(const void *a, const void *b, size_t n) {
@@ -58,70 +59,41 @@ sre_status sre_name_check(const uint8_t *name, size_t len) {
   return SRE_OK;
 }
 
-static const char b64_alphabet[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+/* The library's base64 is lib/common's (standard alphabet, padded); these
+ * keep the public names and map its results to sre_status. */
 
 size_t sre_base64_encoded_len(size_t n) {
-  return (n + 2) / 3 * 4;
+  return sr_base64_encoded_len(n, SR_BASE64_STD);
+}
+
+static sre_status b64_status(int r) {
+  switch (r) {
+  case SR_BASE64_OK:
+    return SRE_OK;
+  case SR_BASE64_ERR_BUFFER:
+    return SRE_ERR_BUFFER;
+  case SR_BASE64_ERR_DATA:
+    return SRE_ERR_BASE64;
+  default:
+    return SRE_ERR_ARG;
+  }
 }
 
 sre_status sre_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_cap,
                              size_t *out_len) {
   if (out_len) *out_len = 0;
   if ((!in && n) || !out || n > SIZE_MAX / 2) return SRE_ERR_ARG;
-  size_t need = sre_base64_encoded_len(n);
-  if (out_cap < need + 1) return SRE_ERR_BUFFER;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 3) {
-    uint32_t v = (uint32_t)in[i] << 16;
-    if (i + 1 < n) v |= (uint32_t)in[i + 1] << 8;
-    if (i + 2 < n) v |= in[i + 2];
-    out[o++] = b64_alphabet[v >> 18 & 63];
-    out[o++] = b64_alphabet[v >> 12 & 63];
-    out[o++] = i + 1 < n ? b64_alphabet[v >> 6 & 63] : '=';
-    out[o++] = i + 2 < n ? b64_alphabet[v & 63] : '=';
-  }
-  out[o] = '\0';
-  if (out_len) *out_len = o;
-  return SRE_OK;
-}
-
-static int b64_value(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == '/') return 63;
-  return -1;
+  return b64_status(sr_base64_encode(in, n, out, out_cap, out_len, SR_BASE64_STD));
 }
 
 /* Canonical only: length a multiple of 4, '=' only as the last one or two
  * characters of the last quantum, and the unused low bits zero. */
 sre_status sre_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_cap,
                              size_t *out_len) {
+  size_t len = 0;
   if (out_len) *out_len = 0;
   if ((!in && n) || (!out && out_cap)) return SRE_ERR_ARG;
-  if (n % 4 != 0) return SRE_ERR_BASE64;
-  size_t pad = 0;
-  if (n >= 4 && in[n - 1] == '=') pad = in[n - 2] == '=' ? 2 : 1;
-  size_t len = n / 4 * 3 - pad;
-  if (len > out_cap) return SRE_ERR_BUFFER;
-  size_t o = 0;
-  for (size_t i = 0; i < n; i += 4) {
-    int v[4];
-    int last = i + 4 == n;
-    for (int k = 0; k < 4; k++) {
-      int is_pad = last && k >= 4 - (int)pad;
-      v[k] = is_pad ? 0 : b64_value(in[i + (size_t)k]);
-      if (v[k] < 0) return SRE_ERR_BASE64;
-    }
-    uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
-    if (last && pad == 2 && (w & 0xffff) != 0) return SRE_ERR_BASE64;
-    if (last && pad == 1 && (w & 0xff) != 0) return SRE_ERR_BASE64;
-    out[o++] = (uint8_t)(w >> 16);
-    if (!(last && pad == 2)) out[o++] = (uint8_t)(w >> 8);
-    if (!(last && pad >= 1)) out[o++] = (uint8_t)w;
-  }
-  if (out_len) *out_len = o;
-  return SRE_OK;
+  sre_status st = b64_status(sr_base64_decode(in, n, out, out_cap, &len, SR_BASE64_STD));
+  if (st == SRE_OK && out_len) *out_len = len;
+  return st;
 }

@@ -2,13 +2,13 @@
  * mapped with masks instead of table lookups or branches on the data, so
  * encoding or decoding a secret (a key, a MAC) does not leak it through
  * timing; only the fact that an input is invalid is data-dependent. */
-#include "auth/base64.h"
+#include "common/base64.h"
 
 #include <limits.h>
 #include <openssl/crypto.h>
 
 static int variant_ok(int variant) {
-  return variant == BASE64_STD || variant == BASE64_URL;
+  return variant == SR_BASE64_STD || variant == SR_BASE64_URL;
 }
 
 /* All-ones if lo <= c <= hi, zero otherwise (c, lo, hi below 2^31). */
@@ -20,8 +20,8 @@ static unsigned mask_in_range(unsigned c, unsigned lo, unsigned hi) {
 
 static unsigned mask_eq(unsigned a, unsigned b) { return mask_in_range(a, b, b); }
 
-static unsigned char62(int variant) { return variant == BASE64_URL ? '-' : '+'; }
-static unsigned char63(int variant) { return variant == BASE64_URL ? '_' : '/'; }
+static unsigned char62(int variant) { return variant == SR_BASE64_URL ? '-' : '+'; }
+static unsigned char63(int variant) { return variant == SR_BASE64_URL ? '_' : '/'; }
 
 /* Maps a 6-bit value to its alphabet character. */
 static char encode_char(unsigned v, int variant) {
@@ -53,12 +53,12 @@ static int decode_char(unsigned char ch, int variant) {
   return valid ? (int)v : -1;
 }
 
-size_t base64_encoded_len(size_t n, int variant) {
+size_t sr_base64_encoded_len(size_t n, int variant) {
   size_t groups = n / 3, rem = n % 3;
   if (!variant_ok(variant)) return 0;
   if (groups > (SIZE_MAX - 4) / 4) return 0;
   if (rem == 0) return groups * 4;
-  return groups * 4 + (variant == BASE64_STD ? 4 : rem + 1);
+  return groups * 4 + (variant == SR_BASE64_STD ? 4 : rem + 1);
 }
 
 /* Encodes the final 1 or 2 bytes; returns the number of characters written. */
@@ -68,17 +68,18 @@ static size_t encode_tail(const uint8_t *in, size_t rem, char *out, int variant)
   out[k++] = encode_char(b0 >> 2, variant);
   out[k++] = encode_char(((b0 & 0x03u) << 4) | (b1 >> 4), variant);
   if (rem == 2) out[k++] = encode_char((b1 & 0x0fu) << 2, variant);
-  if (variant == BASE64_STD) {
+  if (variant == SR_BASE64_STD) {
     while (k < 4) out[k++] = '=';
   }
   return k;
 }
 
-int base64_encode(const uint8_t *in, size_t n, char *out, size_t out_cap, int variant) {
-  size_t len = base64_encoded_len(n, variant), i, k = 0;
-  if (!variant_ok(variant) || (len == 0 && n > 0)) return -1;
-  if (len > INT_MAX || out == NULL || out_cap <= len) return -1;
-  if (in == NULL && n > 0) return -1;
+int sr_base64_encode(const uint8_t *in, size_t n, char *out, size_t out_cap, size_t *out_len,
+                     int variant) {
+  size_t len = sr_base64_encoded_len(n, variant), i, k = 0;
+  if (!variant_ok(variant) || (len == 0 && n > 0)) return SR_BASE64_ERR_ARG;
+  if (out == NULL || (in == NULL && n > 0)) return SR_BASE64_ERR_ARG;
+  if (out_cap <= len) return SR_BASE64_ERR_BUFFER;
   for (i = 0; i + 3 <= n; i += 3) {
     unsigned b0 = in[i], b1 = in[i + 1], b2 = in[i + 2];
     out[k++] = encode_char(b0 >> 2, variant);
@@ -88,7 +89,8 @@ int base64_encode(const uint8_t *in, size_t n, char *out, size_t out_cap, int va
   }
   if (i < n) k += encode_tail(in + i, n - i, out + k, variant);
   out[k] = '\0';
-  return (int)k;
+  if (out_len) *out_len = k;
+  return SR_BASE64_OK;
 }
 
 /* Number of characters that carry data (padding removed), or -1 if the
@@ -96,7 +98,7 @@ int base64_encode(const uint8_t *in, size_t n, char *out, size_t out_cap, int va
  * data are caught later because '=' is not in either alphabet. */
 static int data_chars(const char *in, size_t n, int variant, size_t *out) {
   size_t pad = 0;
-  if (variant == BASE64_STD) {
+  if (variant == SR_BASE64_STD) {
     if (n % 4 != 0) return -1;
     if (n >= 4 && in[n - 1] == '=') pad = in[n - 2] == '=' ? 2 : 1;
   }
@@ -126,21 +128,22 @@ static int decode_group(const char *in, size_t chars, uint8_t *out, int variant)
   return 0;
 }
 
-int base64_decode(const char *in, size_t n, uint8_t *out, size_t out_cap, size_t *out_len,
-                  int variant) {
+int sr_base64_decode(const char *in, size_t n, uint8_t *out, size_t out_cap, size_t *out_len,
+                     int variant) {
   size_t chars, need, i, k = 0;
-  if (!variant_ok(variant) || out_len == NULL || (in == NULL && n > 0)) return -1;
-  if (data_chars(in, n, variant, &chars) != 0) return -1;
+  if (!variant_ok(variant) || out_len == NULL || (in == NULL && n > 0)) return SR_BASE64_ERR_ARG;
+  if (data_chars(in, n, variant, &chars) != 0) return SR_BASE64_ERR_DATA;
   need = decoded_len(chars);
-  if (need > out_cap || (out == NULL && need > 0)) return -1;
+  if (need > out_cap) return SR_BASE64_ERR_BUFFER;
+  if (out == NULL && need > 0) return SR_BASE64_ERR_ARG;
   for (i = 0; i < chars; i += 4) {
     size_t group = chars - i < 4 ? chars - i : 4;
     if (decode_group(in + i, group, out + k, variant) != 0) {
       OPENSSL_cleanse(out, k);
-      return -1;
+      return SR_BASE64_ERR_DATA;
     }
     k += group - 1;
   }
   *out_len = k;
-  return 0;
+  return SR_BASE64_OK;
 }
