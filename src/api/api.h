@@ -40,9 +40,9 @@ void api_handle_admin(void *ctx, const http_request *req, http_response *res, co
 /* Response helpers shared by the handlers. */
 void api_json(http_response *res, int status, json_t *body); /* steals body */
 void api_error(http_response *res, int status, const char *message);
-/* 422 with {"message", "errors": errors}; steals errors. */
+/* 422 with {"message", "errors": errors} (errors as field_error fills
+ * them, model/room_fields.h); steals errors. */
 void api_invalid(http_response *res, json_t *errors);
-void api_field_error(json_t *errors, const char *field, const char *reason);
 /* Parses the request body as a JSON object. On failure fills res (400, 415
  * or 422) and returns NULL. */
 json_t *api_parse_body(const http_request *req, http_response *res);

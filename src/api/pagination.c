@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "api/api.h"
 #include "core/ids.h"
+#include "model/room_fields.h"
 
 /* Parses a decimal integer of digits only within [lo, hi]. */
 static int parse_bounded(const char *s, long lo, long hi, long *out) {
@@ -29,20 +29,20 @@ int pagination_parse(const char *limit, const char *offset, const char *order, c
   q->after_id = NULL;
   if (limit) {
     if (parse_bounded(limit, 1, PAGE_MAX, &v) == 0) q->limit = (int)v;
-    else problems++, api_field_error(errors, "limit", "must be an integer from 1 to 100");
+    else problems++, field_error(errors, "limit", "must be an integer from 1 to 100");
   }
   if (offset) {
     if (parse_bounded(offset, 0, 100000000, &v) == 0) q->offset = (int)v;
-    else problems++, api_field_error(errors, "offset", "must be an integer from 0 to 100000000");
+    else problems++, field_error(errors, "offset", "must be an integer from 0 to 100000000");
   }
   if (order) {
     if (strcmp(order, "asc") == 0) q->ascending = true;
     else if (strcmp(order, "desc") != 0)
-      problems++, api_field_error(errors, "order", "must be \"asc\" or \"desc\"");
+      problems++, field_error(errors, "order", "must be \"asc\" or \"desc\"");
   }
   if (after) {
     if (uuid_is_valid(after)) q->after_id = after; /* the store compares ids case-insensitively */
-    else problems++, api_field_error(errors, "after", "must be the id of a room");
+    else problems++, field_error(errors, "after", "must be the id of a room");
   }
   return problems;
 }

@@ -3,6 +3,7 @@
 #include <strings.h>
 
 #include "api/api.h"
+#include "model/room_fields.h"
 
 void api_json(http_response *res, int status, json_t *body) {
   char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
@@ -16,15 +17,6 @@ void api_json(http_response *res, int status, json_t *body) {
 
 void api_error(http_response *res, int status, const char *message) {
   api_json(res, status, json_pack("{s:s}", "message", message));
-}
-
-void api_field_error(json_t *errors, const char *field, const char *reason) {
-  json_t *list = json_object_get(errors, field);
-  if (!list) {
-    list = json_array();
-    if (json_object_set_new(errors, field, list) != 0) return; /* out of memory: list freed */
-  }
-  json_array_append_new(list, json_string(reason));
 }
 
 void api_invalid(http_response *res, json_t *errors) {
@@ -83,7 +75,7 @@ json_t *api_parse_body(const http_request *req, http_response *res) {
   if (!json_is_object(v)) {
     json_decref(v);
     json_t *errors = json_object();
-    api_field_error(errors, "body", "must be a JSON object");
+    field_error(errors, "body", "must be a JSON object");
     api_invalid(res, errors);
     return NULL;
   }
@@ -91,7 +83,7 @@ json_t *api_parse_body(const http_request *req, http_response *res) {
   const char *key;
   json_t *item;
   json_object_foreach(v, key, item) {
-    if (contains_nul(item)) api_field_error(errors, key, "must not contain NUL characters");
+    if (contains_nul(item)) field_error(errors, key, "must not contain NUL characters");
   }
   if (json_object_size(errors)) {
     json_decref(v);

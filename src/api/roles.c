@@ -1,6 +1,6 @@
 /* GET /api/v1/roles and /api/v1/roles/{role}: the preset roles. */
 #include "api/api.h"
-#include "api/room_fields.h"
+#include "model/room_fields.h"
 
 #define MAX_ROLES 64
 

@@ -1,36 +1,4 @@
-/* Room fields of the REST API: defaults, validation of a create or PATCH body
- * (per-field error messages), and the JSON representation of a room. Pure
- * functions of their arguments, so they are unit tested directly. */
-#ifndef SEALROOM_ROOM_FIELDS_H
-#define SEALROOM_ROOM_FIELDS_H
-
-#include <jansson.h>
-#include <stddef.h>
-
-#include "store/model.h"
-
-/* Sets every field's default. roles: the known roles (presets first). */
-void room_defaults(room *r, const role *roles, size_t n_roles);
-
-/* Applies the fields present in body to r, checking each. Problems are added
- * to errors as {"field": ["reason", ...]}. Returns the number of problems;
- * r may be partly changed when it is not 0. now: Unix seconds. */
-int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_roles, int64_t now,
-                      bool creating, json_t *errors);
-
-/* Reads an integral JSON number (integer, or real without fraction) within
- * [lo, hi]. Returns 0 or -1. */
-int json_integral(const json_t *v, int64_t lo, int64_t hi, int64_t *out);
-
-/* True if s is 3-32 of [A-Za-z0-9_-] and not a path the server itself uses. */
-int friendly_url_check(const char *s, const char **reason);
-
-/* Number of Unicode code points in a valid UTF-8 string. */
-size_t utf8_length(const char *s);
-
-/* The API representation of a room. */
-json_t *room_to_json(const room *r, const role *roles, size_t n_roles, const char *public_url);
-json_t *role_to_json(const role *r, int with_permissions);
-const role *role_find(const role *roles, size_t n, const char *id_or_name);
-
-#endif
+/* Moved to model/room_fields.h (the rules of room fields serve the REST API
+ * and the signalling alike). Kept only for tests/fuzz/fuzz_room_fields.c;
+ * remove once it includes model/room_fields.h. */
+#include "model/room_fields.h"

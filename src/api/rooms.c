@@ -6,9 +6,9 @@
 
 #include "api/api.h"
 #include "api/pagination.h"
-#include "api/room_fields.h"
 #include "auth/jwt.h"
 #include "core/timefmt.h"
+#include "model/room_fields.h"
 
 #define MAX_ROLES 64
 #define TOKEN_DEFAULT_TTL 3600
@@ -35,7 +35,7 @@ static void reply_written(api_ctx *a, store_status st, const room *r, const role
     reply_room(a, r, rs, res);
   } else if (st == STORE_CONFLICT) {
     json_t *errors = json_object();
-    api_field_error(errors, "friendly_url", "has already been taken");
+    field_error(errors, "friendly_url", "has already been taken");
     api_invalid(res, errors);
   } else if (st == STORE_NOT_FOUND) {
     api_error(res, 404, "Room not found.");
@@ -66,7 +66,7 @@ void rooms_list(api_ctx *a, const api_caller *who, const http_request *req, http
   store_status st = rooms ? store_room_list(a->db, who->team_id, &q, rooms, PAGE_MAX, &n, &total)
                           : STORE_ERROR;
   if (st == STORE_NOT_FOUND) {
-    api_field_error(errors, "after", "does not match a room");
+    field_error(errors, "after", "does not match a room");
     api_invalid(res, errors);
   } else if (st != STORE_OK || load_roles(a, &rs, res) != 0) {
     json_decref(errors);
@@ -177,12 +177,12 @@ static void token_text(json_t *body, json_t *claims, const char *name, size_t ma
   if (!json_is_string(v) || json_string_length(v) == 0 || json_string_length(v) > max) {
     char msg[64];
     snprintf(msg, sizeof msg, "must be a string of 1 to %zu bytes", max);
-    api_field_error(errors, name, msg);
+    field_error(errors, name, msg);
     return;
   }
   for (const char *p = json_string_value(v); *p; p++) {
     if ((unsigned char)*p < 0x20 || *p == 0x7f) {
-      api_field_error(errors, name, "must not contain control characters");
+      field_error(errors, name, "must not contain control characters");
       return;
     }
   }
@@ -194,7 +194,7 @@ static int64_t token_time(json_t *body, const char *name, int64_t dflt, json_t *
   if (!v) return dflt;
   int64_t t;
   if (json_integral(v, 0, INT64_C(253402300799), &t) != 0) { /* up to year 9999 */
-    api_field_error(errors, name, "must be a Unix time in seconds");
+    field_error(errors, name, "must be a Unix time in seconds");
     return dflt;
   }
   return t;
@@ -210,7 +210,7 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   json_object_foreach(body, key, v) {
     size_t i = 0;
     while (i < sizeof known / sizeof known[0] && strcmp(known[i], key) != 0) i++;
-    if (i == sizeof known / sizeof known[0]) api_field_error(errors, key, "is not a known field");
+    if (i == sizeof known / sizeof known[0]) field_error(errors, key, "is not a known field");
   }
   json_t *claims = json_pack("{s:s,s:s,s:I}", "td", r->team_id, "rd", r->id, "iat", (json_int_t)now);
   token_text(body, claims, "u", 255, errors);
@@ -220,31 +220,29 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   json_t *role_v = json_object_get(body, "role");
   if (role_v) {
     const role *found = json_is_string(role_v) ? role_find(rs->list, rs->n, json_string_value(role_v)) : NULL;
-    int in_room = 0;
-    for (int i = 0; found && i < r->n_roles; i++) in_room |= strcmp(r->roles[i], found->id) == 0;
-    if (!in_room) api_field_error(errors, "role", "must be one of the room's roles");
+    if (!found || !room_has_role(r, found->id)) field_error(errors, "role", "must be one of the room's roles");
     else json_object_set_new(claims, "role", json_string(found->name));
   }
   int64_t nbf = token_time(body, "nbf", 0, errors);
   int64_t exp = token_time(body, "exp", now + TOKEN_DEFAULT_TTL, errors);
   char most[64];
   snprintf(most, sizeof most, "must be at most %lld seconds from now", (long long)max_lifetime);
-  if (exp > now + max_lifetime) api_field_error(errors, "exp", most);
+  if (exp > now + max_lifetime) field_error(errors, "exp", most);
   /* A token never outlives its room. */
   if (r->expires_at && r->expires_at <= now) {
-    api_field_error(errors, "room", "has expired");
+    field_error(errors, "room", "has expired");
   } else if (r->expires_at && exp > r->expires_at) {
-    if (json_object_get(body, "exp")) api_field_error(errors, "exp", "must not be after the room's expires_at");
+    if (json_object_get(body, "exp")) field_error(errors, "exp", "must not be after the room's expires_at");
     else exp = r->expires_at;
   }
-  if (exp <= now) api_field_error(errors, "exp", "must be in the future");
-  else if (nbf && exp <= nbf) api_field_error(errors, "exp", "must be after nbf");
+  if (exp <= now) field_error(errors, "exp", "must be in the future");
+  else if (nbf && exp <= nbf) field_error(errors, "exp", "must be after nbf");
   json_object_set_new(claims, "exp", json_integer(exp));
   if (json_object_get(body, "nbf")) json_object_set_new(claims, "nbf", json_integer(nbf));
   /* "e2ee": true binds the holder's page to end-to-end encryption; by
    * default a token for an E2EE room carries it. */
   json_t *e2ee_v = json_object_get(body, "e2ee");
-  if (e2ee_v && !json_is_boolean(e2ee_v)) api_field_error(errors, "e2ee", "must be a boolean");
+  if (e2ee_v && !json_is_boolean(e2ee_v)) field_error(errors, "e2ee", "must be a boolean");
   else if (e2ee_v ? json_is_true(e2ee_v) : r->e2ee_enabled) json_object_set_new(claims, "e2ee", json_true());
   if (json_object_size(errors)) {
     json_decref(claims);

@@ -10,10 +10,10 @@
 
 #include "api/api.h"
 #include "api/auth.h"
-#include "api/room_fields.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "http/static_files.h"
+#include "model/room_fields.h"
 
 typedef void (*route_fn)(api_ctx *a, const api_caller *who, const char *arg,
                          const http_request *req, http_response *res);

@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/room_fields.h"
 #include "auth/base64.h"
 #include "auth/jwt.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "dtls/dtls.h"
+#include "model/room_fields.h"
 #include "signal/internal.h"
 
 #define SDP_OUT_MAX (256 * 1024)
@@ -239,12 +239,6 @@ static int valid_name(const char *s) {
   for (const char *p = s; *p; p++)
     if ((unsigned char)*p < 0x20 || *p == 0x7f) return 0;
   return 1;
-}
-
-static int room_has_role(const room *r, const char *role_id) {
-  for (int i = 0; i < r->n_roles; i++)
-    if (strcmp(r->roles[i], role_id) == 0) return 1;
-  return 0;
 }
 
 /* The answer to a room that does not exist, and to a private room without

@@ -1,6 +1,6 @@
 /* Tests for src/api/room_fields.c: defaults, every validation rule, JSON shape. */
 #include <stdlib.h>
-#include "api/room_fields.h"
+#include "model/room_fields.h"
 #include "test.h"
 
 static role roles[3] = {

@@ -1,6 +1,7 @@
-/* The records the API and the storage backends exchange: rooms and roles.
- * Fixed-size fields; the sizes are the validation limits in bytes (UTF-8:
- * up to 4 bytes per character) plus the terminating NUL. */
+/* Rooms and roles: the records that the store keeps and the REST API and
+ * the signalling work with. Fixed-size fields; the sizes are the validation
+ * limits in bytes (UTF-8: up to 4 bytes per character) plus the terminating
+ * NUL. The rules of their fields are in room_fields.h. */
 #ifndef SEALROOM_MODEL_H
 #define SEALROOM_MODEL_H
 

@@ -1,12 +1,11 @@
 /* Validation and JSON mapping of room fields. Unknown fields are refused, not
  * ignored: for a security product a typo such as "e2ee_enable" must not
  * silently create an unencrypted room. */
-#include "api/room_fields.h"
+#include "model/room_fields.h"
 
 #include <string.h>
 #include <strings.h>
 
-#include "api/api.h"
 #include "core/timefmt.h"
 
 /* Paths at the top level of the server that a room URL must not shadow. */
@@ -14,6 +13,15 @@ static const char *const reserved_urls[] = {
     "api", "dashboard", "healthz", "metrics", "static", "assets", "ws", "app", "meeting", "common", "e2ee",
     "rooms", "room", "admin", "login", "logout", "favicon.ico", "robots.txt", "web", "js", "css",
 };
+
+void field_error(json_t *errors, const char *field, const char *reason) {
+  json_t *list = json_object_get(errors, field);
+  if (!list) {
+    list = json_array();
+    if (json_object_set_new(errors, field, list) != 0) return; /* out of memory: list freed */
+  }
+  json_array_append_new(list, json_string(reason));
+}
 
 size_t utf8_length(const char *s) {
   size_t n = 0;
@@ -72,14 +80,14 @@ static int take_text(const json_t *v, const char *field, size_t min, size_t max,
     return 0;
   }
   if (!json_is_string(v)) {
-    api_field_error(errors, field, nullable ? "must be a string or null" : "must be a string");
+    field_error(errors, field, nullable ? "must be a string or null" : "must be a string");
     return 1;
   }
   size_t chars = utf8_length(json_string_value(v));
   if (chars < min || chars > max || json_string_length(v) >= cap) {
     char msg[80];
     snprintf(msg, sizeof msg, "must be between %zu and %zu characters", min, max);
-    api_field_error(errors, field, msg);
+    field_error(errors, field, msg);
     return 1;
   }
   memcpy(dst, json_string_value(v), json_string_length(v) + 1);
@@ -88,7 +96,7 @@ static int take_text(const json_t *v, const char *field, size_t min, size_t max,
 
 static int take_bool(const json_t *v, const char *field, bool *dst, json_t *errors) {
   if (!json_is_boolean(v)) {
-    api_field_error(errors, field, "must be true or false");
+    field_error(errors, field, "must be true or false");
     return 1;
   }
   *dst = json_is_true(v);
@@ -97,7 +105,7 @@ static int take_bool(const json_t *v, const char *field, bool *dst, json_t *erro
 
 static int take_roles(const json_t *v, room *r, const role *roles, size_t n_roles, json_t *errors) {
   if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > ROOM_MAX_ROLES) {
-    api_field_error(errors, "roles", "must be a non-empty array of role names or ids");
+    field_error(errors, "roles", "must be a non-empty array of role names or ids");
     return 1;
   }
   room tmp;
@@ -107,12 +115,12 @@ static int take_roles(const json_t *v, room *r, const role *roles, size_t n_role
   json_array_foreach(v, i, item) {
     const role *found = json_is_string(item) ? role_find(roles, n_roles, json_string_value(item)) : NULL;
     if (!found) {
-      api_field_error(errors, "roles", "contains an unknown role");
+      field_error(errors, "roles", "contains an unknown role");
       return 1;
     }
     for (int j = 0; j < tmp.n_roles; j++) {
       if (strcmp(tmp.roles[j], found->id) == 0) {
-        api_field_error(errors, "roles", "contains a role twice");
+        field_error(errors, "roles", "contains a role twice");
         return 1;
       }
     }
@@ -125,7 +133,7 @@ static int take_roles(const json_t *v, room *r, const role *roles, size_t n_role
 
 static int take_tags(const json_t *v, room *r, json_t *errors) {
   if (!json_is_array(v) || json_array_size(v) > ROOM_MAX_TAGS) {
-    api_field_error(errors, "tags", "must be an array of at most 20 strings");
+    field_error(errors, "tags", "must be an array of at most 20 strings");
     return 1;
   }
   size_t i;
@@ -147,11 +155,11 @@ static int take_expiry(const json_t *v, room *r, int64_t now, json_t *errors) {
     return 0;
   }
   if (!json_is_string(v) || iso8601_parse(json_string_value(v), &t) != 0) {
-    api_field_error(errors, "expires_at", "must be an ISO 8601 date-time such as 2030-01-31T12:00:00Z, or null");
+    field_error(errors, "expires_at", "must be an ISO 8601 date-time such as 2030-01-31T12:00:00Z, or null");
     return 1;
   }
   if (t <= now) {
-    api_field_error(errors, "expires_at", "must be in the future");
+    field_error(errors, "expires_at", "must be in the future");
     return 1;
   }
   r->expires_at = t;
@@ -175,7 +183,7 @@ int json_integral(const json_t *v, int64_t lo, int64_t hi, int64_t *out) {
 static int take_participants(const json_t *v, room *r, json_t *errors) {
   int64_t n;
   if (json_integral(v, ROOM_MIN_PARTICIPANTS, ROOM_MAX_PARTICIPANTS, &n) != 0) {
-    api_field_error(errors, "max_participants", "must be an integer from 2 to 1000");
+    field_error(errors, "max_participants", "must be an integer from 2 to 1000");
     return 1;
   }
   r->max_participants = (int)n;
@@ -190,11 +198,11 @@ static int take_field(room *r, const char *key, const json_t *v, const role *rol
                      sizeof r->description, errors);
   if (strcmp(key, "friendly_url") == 0) {
     if (!json_is_string(v)) {
-      api_field_error(errors, key, "must be a string");
+      field_error(errors, key, "must be a string");
       return 1;
     }
     if (!friendly_url_check(json_string_value(v), &reason)) {
-      api_field_error(errors, key, reason);
+      field_error(errors, key, reason);
       return 1;
     }
     snprintf(r->friendly_url, sizeof r->friendly_url, "%s", json_string_value(v));
@@ -203,7 +211,7 @@ static int take_field(room *r, const char *key, const json_t *v, const role *rol
   if (strcmp(key, "privacy") == 0) {
     const char *p = json_string_value(v);
     if (!p || (strcmp(p, "public") != 0 && strcmp(p, "private") != 0)) {
-      api_field_error(errors, key, "must be \"public\" or \"private\"");
+      field_error(errors, key, "must be \"public\" or \"private\"");
       return 1;
     }
     r->is_private = strcmp(p, "private") == 0;
@@ -214,7 +222,7 @@ static int take_field(room *r, const char *key, const json_t *v, const role *rol
   if (strcmp(key, "default_role") == 0) {
     const role *found = json_is_string(v) ? role_find(roles, n_roles, json_string_value(v)) : NULL;
     if (!found) {
-      api_field_error(errors, key, "must be the name or id of a role");
+      field_error(errors, key, "must be the name or id of a role");
       return 1;
     }
     memcpy(r->default_role, found->id, UUID_STR_LEN);
@@ -232,7 +240,7 @@ static int take_field(room *r, const char *key, const json_t *v, const role *rol
   if (strcmp(key, "video_on_join_enabled") == 0) return take_bool(v, key, &r->video_on_join_enabled, errors);
   if (strcmp(key, "recordings_enabled") == 0) {
     if (!json_is_false(v)) {
-      api_field_error(errors, key, "recording is not supported by this server; only false is accepted");
+      field_error(errors, key, "recording is not supported by this server; only false is accepted");
       return 1;
     }
     return 0;
@@ -240,18 +248,18 @@ static int take_field(room *r, const char *key, const json_t *v, const role *rol
   static const char *const read_only[] = {"id", "room_url", "created_at", "updated_at"};
   for (size_t i = 0; i < sizeof read_only / sizeof read_only[0]; i++) {
     if (strcmp(key, read_only[i]) == 0) {
-      api_field_error(errors, key, "is read-only");
+      field_error(errors, key, "is read-only");
       return 1;
     }
   }
-  api_field_error(errors, key, "is not a known field");
+  field_error(errors, key, "is not a known field");
   return 1;
 }
 
-static int has_role(const room *r, const char *id) {
+bool room_has_role(const room *r, const char *role_id) {
   for (int i = 0; i < r->n_roles; i++)
-    if (strcmp(r->roles[i], id) == 0) return 1;
-  return 0;
+    if (strcmp(r->roles[i], role_id) == 0) return true;
+  return false;
 }
 
 int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_roles, int64_t now,
@@ -259,7 +267,7 @@ int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_r
   const json_t *desc = json_object_get(body, "description"), *topic = json_object_get(body, "topic");
   int problems = 0;
   if (desc && topic && !json_equal(desc, topic)) {
-    api_field_error(errors, "topic", "must equal description when both are sent (topic is an alias)");
+    field_error(errors, "topic", "must equal description when both are sent (topic is an alias)");
     problems++;
   }
   const char *key;
@@ -267,13 +275,13 @@ int room_apply_fields(room *r, const json_t *body, const role *roles, size_t n_r
   json_object_foreach((json_t *)body, key, v) {
     problems += take_field(r, key, v, roles, n_roles, now, errors);
   }
-  if (problems == 0 && !has_role(r, r->default_role)) {
+  if (problems == 0 && !room_has_role(r, r->default_role)) {
     if (creating && !json_object_get(body, "default_role")) {
       /* A new room whose roles leave out the implicit default: take the
        * first listed. An existing room's default never changes silently. */
       memcpy(r->default_role, r->roles[0], UUID_STR_LEN);
     } else {
-      api_field_error(errors, "default_role", "must be one of the room's roles");
+      field_error(errors, "default_role", "must be one of the room's roles");
       problems++;
     }
   }
