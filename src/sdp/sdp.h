@@ -117,6 +117,7 @@ typedef struct {
   uint8_t pt;   /* chosen codec's payload type in the publisher's numbering */
   char codec[16]; /* "opus" | "VP8" | "" when not accepted */
   uint8_t ext_audio_level, ext_abs_send_time, ext_mid; /* the offer's ids, 0 if absent/not accepted */
+  uint8_t ext_twcc; /* transport-wide sequence numbers: the offer's id, 0 if not accepted */
   uint32_t ssrc;     /* the offer's first media SSRC, 0 if none */
   uint32_t rtx_ssrc; /* always 0: RTX is never accepted */
   /* Additions to the brief's API: */
@@ -127,11 +128,13 @@ typedef struct {
 /* Answer to a browser's publish offer, written to out (NUL-terminated).
  *
  * Per m-line: audio accepts the first opus/48000/2 (fmtp
- * "minptime=10;useinbandfec=1", no rtcp-fb); video accepts the first
- * VP8/90000, with those of rtcp-fb "nack", "nack pli", "ccm fir",
- * "goog-remb" that the offer has for it (JSEP 5.3.1; never transport-cc,
- * never rtx). Extmaps accepted with the offer's ids (1..14 only, so the
- * one-byte form always works): ssrc-audio-level, abs-send-time, sdes:mid.
+ * "minptime=10;useinbandfec=1"); video accepts the first VP8/90000, with
+ * those of rtcp-fb "nack", "nack pli", "ccm fir", "goog-remb" that the offer
+ * has for it (JSEP 5.3.1; never rtx). Extmaps accepted with the offer's ids
+ * (1..14 only, so the one-byte form always works): ssrc-audio-level,
+ * abs-send-time, sdes:mid. Transport-wide CC (rtcp-fb transport-cc and the
+ * transport-wide-cc extmap) is accepted, on audio and video, only when the
+ * offer has both for the m-line: the SFU then sends the feedback.
  * Direction: sendonly/sendrecv -> recvonly, else inactive.
  * Rejected (port 0, same proto and first format, a=mid kept): application
  * and other kinds, no acceptable codec, proto other than UDP/TLS/RTP/SAVPF,

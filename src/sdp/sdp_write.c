@@ -15,6 +15,7 @@
 #define URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define URI_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define PROTO_RTP "UDP/TLS/RTP/SAVPF"
 #define OPUS_FMTP "minptime=10;useinbandfec=1"
 #define VIDEO_FB (SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB)
@@ -109,8 +110,9 @@ static void put_candidate(wbuf *w, const local_info *li) {
       (unsigned)li->port);
 }
 
-static void put_opus(wbuf *w, unsigned pt) {
+static void put_opus(wbuf *w, unsigned pt, uint8_t fb) {
   put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
+  if (fb & SDP_FB_TCC) put(w, "a=rtcp-fb:%u transport-cc\r\n", pt);
 }
 
 static void put_vp8(wbuf *w, unsigned pt, uint8_t fb) {
@@ -119,6 +121,7 @@ static void put_vp8(wbuf *w, unsigned pt, uint8_t fb) {
   if (fb & SDP_FB_PLI) put(w, "a=rtcp-fb:%u nack pli\r\n", pt);
   if (fb & SDP_FB_FIR) put(w, "a=rtcp-fb:%u ccm fir\r\n", pt);
   if (fb & SDP_FB_REMB) put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
+  if (fb & SDP_FB_TCC) put(w, "a=rtcp-fb:%u transport-cc\r\n", pt);
 }
 
 /* ---- publish answer ---- */
@@ -172,6 +175,13 @@ static void decide_track(const sdp_session *offer, int i, bool *taken_unbundled,
   t->ext_audio_level = ext_id(m, URI_AUDIO_LEVEL);
   t->ext_abs_send_time = ext_id(m, URI_ABS_SEND_TIME);
   t->ext_mid = ext_id(m, URI_MID);
+  /* Transport-wide CC needs both the sequence numbers (extmap) and the
+   * feedback (rtcp-fb): with one alone the browser's estimator gets nothing. */
+  uint8_t twcc = ext_id(m, URI_TWCC);
+  if (twcc && (m->codecs[c].fb & SDP_FB_TCC)) {
+    t->ext_twcc = twcc;
+    t->fb |= SDP_FB_TCC;
+  }
   t->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : 0;
   t->dir = (m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV) ? SDP_RECVONLY : SDP_INACTIVE;
 }
@@ -192,7 +202,8 @@ static void put_answer_media(wbuf *w, const local_info *li, const sdp_media *m,
   if (t->ext_abs_send_time)
     put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", t->ext_abs_send_time);
   if (t->ext_mid) put(w, "a=extmap:%u " URI_MID "\r\n", t->ext_mid);
-  if (t->kind == SDP_AUDIO) put_opus(w, t->pt);
+  if (t->ext_twcc) put(w, "a=extmap:%u " URI_TWCC "\r\n", t->ext_twcc);
+  if (t->kind == SDP_AUDIO) put_opus(w, t->pt, t->fb);
   else put_vp8(w, t->pt, t->fb);
   put_candidate(w, li);
 }
@@ -277,7 +288,7 @@ static void put_sub_media(wbuf *w, const local_info *li, const sdp_sub_line *l) 
   put(w, "a=%s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", l->active ? "sendonly" : "inactive");
   if (audio) {
     put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", SDP_SUB_EXT_AUDIO_LEVEL);
-    put_opus(w, SDP_SUB_PT_OPUS);
+    put_opus(w, SDP_SUB_PT_OPUS, 0);
   } else {
     put_vp8(w, SDP_SUB_PT_VP8, VIDEO_FB);
   }

@@ -726,12 +726,12 @@ static void test_publish_answer_chrome(void) {
   CHECK_EQ_INT(a->codecs[0].clock, 48000);
   CHECK_EQ_INT(a->codecs[0].channels, 2);
   CHECK_EQ_STR(a->codecs[0].fmtp, "minptime=10;useinbandfec=1");
-  CHECK_EQ_INT(a->codecs[0].fb, 0);
-  CHECK_EQ_INT(a->n_exts, 3);
+  CHECK_EQ_INT(a->codecs[0].fb, SDP_FB_TCC);
+  CHECK_EQ_INT(a->n_exts, 4);
   CHECK_EQ_INT(ext(a, URI_LEVEL), 1);
   CHECK_EQ_INT(ext(a, URI_AST), 2);
   CHECK_EQ_INT(ext(a, URI_MID), 4);
-  CHECK_EQ_INT(ext(a, URI_TCC), 0);
+  CHECK_EQ_INT(ext(a, URI_TCC), 3);
   section(out, 0, sec, sizeof sec);
   CHECK(strstr(sec, "c=IN IP4 192.0.2.10\r\n") != NULL);
   CHECK(strstr(sec, "a=candidate:1 1 udp 2130706431 192.0.2.10 40000 typ host\r\n"
@@ -743,9 +743,10 @@ static void test_publish_answer_chrome(void) {
   CHECK_EQ_INT(v->n_codecs, 1);
   CHECK_EQ_INT(v->codecs[0].pt, 96);
   CHECK_EQ_STR(v->codecs[0].name, "VP8");
-  CHECK_EQ_INT(v->codecs[0].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB);
-  CHECK_EQ_INT(v->n_exts, 2);
+  CHECK_EQ_INT(v->codecs[0].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB | SDP_FB_TCC);
+  CHECK_EQ_INT(v->n_exts, 3);
   CHECK_EQ_INT(ext(v, URI_AST), 2);
+  CHECK_EQ_INT(ext(v, URI_TCC), 3);
   CHECK_EQ_INT(ext(v, URI_MID), 4);
   section(out, 1, sec, sizeof sec);
   CHECK_EQ_INT(count(sec, "a=candidate:"), 1);
@@ -759,10 +760,13 @@ static void test_publish_answer_chrome(void) {
   CHECK(strncmp(sec, "m=application 0 UDP/DTLS/SCTP webrtc-datachannel\r\n", 50) == 0);
   CHECK_EQ_INT(count(sec, "a=candidate"), 0);
 
-  /* nothing the SFU does not do */
-  CHECK_EQ_INT(count(out, "transport-cc"), 0);
+  /* transport-wide CC on both (the SFU sends the feedback), nothing the SFU
+   * does not do */
+  CHECK_EQ_INT(count(out, "a=rtcp-fb:111 transport-cc\r\n"), 1);
+  CHECK_EQ_INT(count(out, "a=rtcp-fb:96 transport-cc\r\n"), 1);
+  CHECK_EQ_INT(count(out, "a=extmap:3 " URI_TCC "\r\n"), 2);
   CHECK_EQ_INT(count(out, "rtx"), 0);
-  CHECK_EQ_INT(count(out, "a=rtcp-fb:111"), 0);
+  CHECK_EQ_INT(count(out, "a=rtcp-fb:111"), 1);
   CHECK_EQ_INT(count(out, "H264"), 0);
   CHECK_EQ_INT(count(out, "a=ssrc"), 0);
   CHECK_EQ_INT(count(out, "\n"), count(out, "\r\n"));
@@ -776,6 +780,8 @@ static void test_publish_answer_chrome(void) {
   CHECK_EQ_INT(t[0].ext_audio_level, 1);
   CHECK_EQ_INT(t[0].ext_abs_send_time, 2);
   CHECK_EQ_INT(t[0].ext_mid, 4);
+  CHECK_EQ_INT(t[0].ext_twcc, 3);
+  CHECK_EQ_INT(t[0].fb, SDP_FB_TCC);
   CHECK_EQ_INT(t[0].ssrc, 3523440517u);
   CHECK_EQ_INT(t[0].rtx_ssrc, 0);
   CHECK_EQ_INT(t[0].dir, SDP_RECVONLY);
@@ -785,7 +791,8 @@ static void test_publish_answer_chrome(void) {
   CHECK_EQ_INT(t[1].ext_audio_level, 0);
   CHECK_EQ_INT(t[1].ext_mid, 4);
   CHECK_EQ_INT(t[1].ssrc, 2946208452u);
-  CHECK_EQ_INT(t[1].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB);
+  CHECK_EQ_INT(t[1].ext_twcc, 3);
+  CHECK_EQ_INT(t[1].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB | SDP_FB_TCC);
   CHECK(!t[2].accepted);
   CHECK_EQ_INT(t[2].index, 2);
   CHECK_EQ_INT(t[2].kind, SDP_APPLICATION);
@@ -825,6 +832,10 @@ static void test_publish_answer_firefox(void) {
   CHECK_EQ_INT(t[1].pt, 120);
   CHECK_EQ_INT(t[1].ext_abs_send_time, 4);
   CHECK_EQ_INT(t[1].ext_mid, 3);
+  CHECK_EQ_INT(t[1].ext_twcc, 7); /* Firefox offers transport-wide CC on video only */
+  CHECK_EQ_INT(t[0].ext_twcc, 0);
+  CHECK_EQ_INT(ext(&r->media[1], URI_TCC), 7);
+  CHECK_EQ_INT(r->media[1].codecs[0].fb & SDP_FB_TCC, SDP_FB_TCC);
   CHECK_EQ_INT(t[1].ssrc, 2281592841u);
   CHECK(!t[2].accepted);
   free(o);
@@ -954,11 +965,31 @@ static void test_publish_answer_choices(void) {
   y = replace(x, "a=rtcp-fb:120 ccm fir\r\n", "");
   CHECK_EQ_INT(parse(y, o, NULL, 0), 0);
   CHECK(sdp_build_publish_answer(o, &LOCAL, out, sizeof out, t, 3, NULL) > 0);
-  CHECK_EQ_INT(t[1].fb, SDP_FB_NACK | SDP_FB_PLI);
+  CHECK_EQ_INT(t[1].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_TCC);
   CHECK_EQ_INT(count(out, "goog-remb"), 0);
   CHECK_EQ_INT(count(out, "ccm fir"), 0);
   free(x);
   free(y);
+  /* transport-wide CC needs both the extmap and the feedback: with one
+   * alone, neither is answered */
+  x = replace(CHROME_OFFER, "a=extmap:3 " URI_TCC "\r\n", ""); /* audio's */
+  y = replace(x, "a=extmap:3 " URI_TCC "\r\n", "");            /* video's */
+  free(x);
+  x = y;
+  CHECK_EQ_INT(parse(x, o, NULL, 0), 0);
+  CHECK(sdp_build_publish_answer(o, &LOCAL, out, sizeof out, t, 3, NULL) > 0);
+  CHECK_EQ_INT(t[0].ext_twcc, 0);
+  CHECK_EQ_INT(t[1].ext_twcc, 0);
+  CHECK_EQ_INT(t[1].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB);
+  CHECK_EQ_INT(count(out, "transport-cc"), 0);
+  CHECK_EQ_INT(count(out, URI_TCC), 0);
+  free(x);
+  x = replace(FIREFOX_OFFER, "a=rtcp-fb:120 transport-cc\r\n", "");
+  CHECK_EQ_INT(parse(x, o, NULL, 0), 0);
+  CHECK(sdp_build_publish_answer(o, &LOCAL, out, sizeof out, t, 3, NULL) > 0);
+  CHECK_EQ_INT(t[1].ext_twcc, 0);
+  CHECK_EQ_INT(count(out, URI_TCC), 0);
+  free(x);
   free(o);
   free(r);
 }
