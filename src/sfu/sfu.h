@@ -36,6 +36,7 @@ typedef struct {
   sfu_kind kind;
   uint8_t pt;              /* the publisher's payload type for the codec */
   uint8_t ext_audio_level; /* the publisher's extension id, 0 if none */
+  uint8_t ext_twcc;        /* the transport-wide sequence number's id, 0 if none */
 } sfu_track;
 
 typedef enum { SFU_EV_CONNECTED = 1, SFU_EV_CLOSED } sfu_event_type;

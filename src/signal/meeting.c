@@ -502,7 +502,8 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     if (!found[i].accepted || !found[i].ssrc) continue;
     sfu_kind kind = found[i].kind == SDP_AUDIO ? SFU_AUDIO : SFU_VIDEO;
     tracks[n] = (sfu_track){.ssrc = found[i].ssrc, .kind = kind, .pt = found[i].pt,
-                            .ext_audio_level = found[i].ext_audio_level};
+                            .ext_audio_level = found[i].ext_audio_level,
+                            .ext_twcc = found[i].ext_twcc};
     pub_track *t = &p->tracks[p->n_tracks++];
     t->kind = kind;
     snprintf(t->mid, sizeof t->mid, "%s", found[i].mid);
