@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
 #include "core/log.h"
 #include "signal/internal.h"
 
@@ -295,10 +294,7 @@ void signal_stop(signal_server *s, void (*done)(void *ctx), void *ctx) {
 }
 
 void signal_accept(signal_server *s, const http_request *req, http_response *res) {
-  if (s->stopping) {
-    api_error(res, 503, "The server is shutting down.");
-    return;
-  }
+  if (s->stopping) return ws_refuse(res, 503, "The server is shutting down.");
   ws_accept(&s->ws, req, res);
 }
 

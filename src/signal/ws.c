@@ -3,6 +3,7 @@
 #include "signal/ws.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -12,7 +13,6 @@
 #include <unistd.h>
 #include <wslay/wslay.h>
 
-#include "api/api.h"
 #include "auth/base64.h"
 #include "core/bucket.h"
 #include "core/log.h"
@@ -357,12 +357,20 @@ static int header_has_token(const char *value, const char *token) {
   return 0;
 }
 
+void ws_refuse(http_response *res, int status, const char *message) {
+  json_t *body = json_pack("{s:s}", "message", message);
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  if (text) http_set_body(res, status, "application/json", text, strlen(text));
+  else http_set_text(res, 500, "application/json", "{\"message\":\"Internal server error.\"}");
+}
+
 int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
   const char *upgrade = http_header(req, "Upgrade"), *connection = http_header(req, "Connection");
   const char *key = http_header(req, "Sec-WebSocket-Key"), *version = http_header(req, "Sec-WebSocket-Version");
   if (strcmp(req->method, "GET") != 0 || !upgrade || !header_has_token(upgrade, "websocket") ||
       !connection || !header_has_token(connection, "upgrade")) {
-    api_error(res, 426, "This endpoint speaks WebSocket only.");
+    ws_refuse(res, 426, "This endpoint speaks WebSocket only.");
     http_set_header(res, "Upgrade", "websocket");
     return -1;
   }
@@ -370,18 +378,18 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
   size_t raw_len;
   if (!key || base64_decode(key, strlen(key), raw, sizeof raw, &raw_len, BASE64_STD) != 0 ||
       raw_len != 16) {
-    api_error(res, 400, "Missing or invalid Sec-WebSocket-Key.");
+    ws_refuse(res, 400, "Missing or invalid Sec-WebSocket-Key.");
     return -1;
   }
   if (!version || strcmp(version, "13") != 0) {
-    api_error(res, 426, "Unsupported WebSocket version.");
+    ws_refuse(res, 426, "Unsupported WebSocket version.");
     http_set_header(res, "Sec-WebSocket-Version", "13");
     return -1;
   }
   /* Capacity (docs/operations.md, "Limits"): open WebSockets, in all and
    * from this address; refused before the upgrade, with a reason. */
   if (srv->max_open && (unsigned)open_count >= srv->max_open) {
-    api_error(res, 503, "The server has as many connections as it takes. Try again later.");
+    ws_refuse(res, 503, "The server has as many connections as it takes. Try again later.");
     http_set_header(res, "Retry-After", "5");
     return -1;
   }
@@ -390,7 +398,7 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
     for (ws_conn *c = conns; c && same < srv->max_per_ip; c = c->next)
       if (strcmp(c->client_ip, req->client_ip) == 0) same++;
     if (same >= srv->max_per_ip) {
-      api_error(res, 429, "Too many connections from your address.");
+      ws_refuse(res, 429, "Too many connections from your address.");
       http_set_header(res, "Retry-After", "5");
       return -1;
     }
@@ -401,12 +409,12 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
   snprintf(concat, sizeof concat, "%s258EAFA5-E914-47DA-95CA-C5AB0DC85B11", key);
   if (EVP_Digest(concat, strlen(concat), digest, NULL, EVP_sha1(), NULL) != 1 ||
       base64_encode(digest, sizeof digest, accept, sizeof accept, BASE64_STD) < 0) {
-    api_error(res, 500, "Internal server error.");
+    ws_refuse(res, 500, "Internal server error.");
     return -1;
   }
   pending_upgrade *p = malloc(sizeof *p);
   if (!p) {
-    api_error(res, 500, "Internal server error.");
+    ws_refuse(res, 500, "Internal server error.");
     return -1;
   }
   p->srv = srv;

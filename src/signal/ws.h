@@ -41,8 +41,12 @@ typedef struct {
 } ws_server;
 
 /* Checks an HTTP request for a valid WebSocket upgrade and fills res with
- * the 101 answer (or a 400/426 JSON error). Returns 0 if upgrading. */
+ * the 101 answer, or refuses it (ws_refuse: 400, 426, 429, 503 or 500).
+ * Returns 0 if upgrading, -1 if refused. */
 int ws_accept(ws_server *srv, const http_request *req, http_response *res);
+/* Answers a request that does not become a WebSocket: status and the
+ * server's JSON error body, {"message": message}. */
+void ws_refuse(http_response *res, int status, const char *message);
 
 /* The largest message this connection may send from now on (at most
  * WS_MAX_MESSAGE, which is the default): a connection that has not joined
