@@ -1,5 +1,12 @@
-/* Private to src/signal: sessions, live rooms and participants, shared by
- * signal.c (sessions and messages) and meeting.c (rooms and negotiation). */
+/* Private to src/signal: sessions, live rooms and participants. The files
+ * stand in layers, each calling only those below it:
+ *   signal.c    the server, sessions' lifecycle, message checks and limits,
+ *               dispatch to meeting.c
+ *   meeting.c   live rooms: joins, rosters, negotiation with the SFU, relays
+ *   testhooks.c test mode only: the hostile server on request
+ *   session.c   what is said on a session: messages, errors, closing errors
+ *   ws.c, admission.c, slots.c   WebSocket connections, join admission,
+ *               sender slots (each with its own header) */
 #ifndef SEALROOM_SIGNAL_INTERNAL_H
 #define SEALROOM_SIGNAL_INTERNAL_H
 
@@ -105,10 +112,14 @@ struct session {
   char client_ip[64];
 };
 
-/* signal.c */
+/* session.c */
 void session_send(session *s, json_t *msg); /* steals msg */
+/* {"type": "error", "code", "message"}; the session goes on. */
 void session_error(session *s, const char *code, const char *message);
-void session_fail(session *s, const char *code, const char *message); /* error, then close */
+/* The error, then the socket closes (1008). */
+void session_fail(session *s, const char *code, const char *message);
+/* As session_fail, the error saying when to try again: "retry_after_ms". */
+void session_refuse(session *s, const char *code, const char *message, uint64_t retry_ms);
 
 /* testhooks.c (test mode only) */
 /* Merges and drops the pending patch for room_id into welcome, if any. */

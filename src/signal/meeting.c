@@ -245,21 +245,11 @@ static int valid_name(const char *s) {
  * a valid token: the same, so that a private room's name cannot be probed. */
 #define NO_SUCH_ROOM "There is no such room, or it is private and your link has no valid invitation token."
 
-/* A join refused for now: the error says when to try again, then the
- * socket closes. */
-static void refuse_for(session *s, const char *code, const char *text, uint64_t retry_ms) {
-  if (s->closing) return;
-  session_send(s, json_pack("{s:s,s:s,s:s,s:I}", "type", "error", "code", code, "message", text,
-                            "retry_after_ms", (json_int_t)retry_ms));
-  s->closing = true;
-  ws_close(s->ws, 1008, code);
-}
-
 void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   uint64_t now_ms = uv_now(srv->loop), retry_ms = 0;
   /* Before anything costs: joins per client address (docs/signalling.md). */
   if (!admission_take(&srv->admit, s->client_ip, now_ms, &retry_ms))
-    return refuse_for(s, "rate_limited", "Too many joins from your address; try again shortly.", retry_ms);
+    return session_refuse(s, "rate_limited", "Too many joins from your address; try again shortly.", retry_ms);
   const char *ref = json_string_value(json_object_get(msg, "room"));
   const char *name = json_string_value(json_object_get(msg, "name"));
   json_t *tok = json_object_get(msg, "token");
@@ -307,8 +297,8 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   if (!code && lr && srv->cfg->room_join_rate > 0 &&
       !bucket_take(&lr->joins, srv->cfg->room_join_rate, 5.0 * srv->cfg->room_join_rate, 1.0, now_ms)) {
     free(r);
-    return refuse_for(s, "rate_limited", "Too many people are joining this room at once; try again shortly.",
-                      bucket_wait_ms(&lr->joins, srv->cfg->room_join_rate, 1.0));
+    return session_refuse(s, "rate_limited", "Too many people are joining this room at once; try again shortly.",
+                          bucket_wait_ms(&lr->joins, srv->cfg->room_join_rate, 1.0));
   }
   if (!code && r->e2ee_enabled && (!pk || !sk))
     code = "e2ee_required", text = "This room is end-to-end encrypted. Your app or browser did not offer encryption, so it cannot join.";
@@ -321,7 +311,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   const char *token_sig = token ? strrchr(token, '.') : NULL;
   if (!code && token_sig && !admission_take(&srv->admit_token, token_sig + 1, now_ms, &retry_ms)) {
     free(r);
-    return refuse_for(s, "rate_limited", "Too many joins with this invitation link; try again shortly.", retry_ms);
+    return session_refuse(s, "rate_limited", "Too many joins with this invitation link; try again shortly.", retry_ms);
   }
   uint16_t slot = 0;
   if (!code && lr && slot_pool_take(&lr->slots, now_ms, &slot) != 0)

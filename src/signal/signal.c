@@ -1,7 +1,7 @@
-/* Signalling sessions: one per WebSocket. Parses and checks every message
- * (JSON object, known type, field types, size and rate limits) before the
- * meeting logic sees it; answers problems with an "error" message and closes
- * the socket where docs/signalling.md says so. */
+/* The signalling server and its sessions, one per WebSocket. Parses and
+ * checks every message (JSON object, known type, field types, size and rate
+ * limits) before the meeting logic sees it; answers problems with an "error"
+ * message and closes the socket where docs/signalling.md says so. */
 #include "signal/signal.h"
 
 #include <stdlib.h>
@@ -24,30 +24,6 @@
 #define RELAY_BATCH_MIN_MAX 100 /* entries allowed: max(room max_participants, this) */
 #define MAX_BAD_IN_A_ROW 10
 #define MAX_LIMITED_IN_A_ROW 50
-
-/* ---- sending ------------------------------------------------------------ */
-
-void session_send(session *s, json_t *msg) {
-  if (!s || s->closing || !msg) {
-    json_decref(msg);
-    return;
-  }
-  char *text = json_dumps(msg, JSON_COMPACT);
-  json_decref(msg);
-  if (text) ws_send_text(s->ws, text, strlen(text));
-  free(text);
-}
-
-void session_error(session *s, const char *code, const char *message) {
-  session_send(s, json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", message));
-}
-
-void session_fail(session *s, const char *code, const char *message) {
-  if (s->closing) return;
-  session_error(s, code, message);
-  s->closing = true;
-  ws_close(s->ws, 1008, code);
-}
 
 /* ---- limits ------------------------------------------------------------- */
 
