@@ -12,6 +12,7 @@
 
 #include <jansson.h>
 
+#include "core/bucket.h"
 #include "sdp/sdp.h"
 #include "signal/signal.h"
 #include "signal/admission.h"
@@ -103,9 +104,8 @@ struct session {
   session *next;
   participant *p;      /* NULL until joined */
   uint64_t opened_ms;
-  double tokens;       /* message rate bucket */
-  double relay_tokens;
-  uint64_t bucket_ms;
+  bucket messages; /* every message (MSG_RATE, signal.c) */
+  bucket relays;   /* relays and chat on top (RELAY_RATE) */
   int bad_in_a_row;
   int limited_in_a_row;
   bool closing;

@@ -27,19 +27,10 @@
 
 /* ---- limits ------------------------------------------------------------- */
 
-/* Takes cost tokens from a bucket already refilled by on_message. */
-static bool take_cost(double *tokens, double cost) {
-  if (*tokens < cost) return false;
-  *tokens -= cost;
-  return true;
-}
-
-static bool take(double *tokens, double rate, double burst, double elapsed_s) {
-  *tokens += elapsed_s * rate;
-  if (*tokens > burst) *tokens = burst;
-  if (*tokens < 1.0) return false;
-  *tokens -= 1.0;
-  return true;
+/* Takes cost from the session's relay budget (relays, relay_all, chat,
+ * relay_batch), which fills at RELAY_RATE up to RELAY_BURST. */
+static bool relay_take(session *s, double cost) {
+  return bucket_take(&s->relays, RELAY_RATE, RELAY_BURST, cost, uv_now(s->srv->loop));
 }
 
 /* ---- messages ----------------------------------------------------------- */
@@ -81,13 +72,13 @@ static void handle(session *s, json_t *msg) {
   } else if (strcmp(type, "chat") == 0) {
     json_t *payload = json_object_get(msg, "payload");
     if (!payload) return session_error(s, "bad_message", "chat needs a \"payload\".");
-    if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many chat messages.");
+    if (!relay_take(s, 1.0)) return session_error(s, "rate_limited", "Too many chat messages.");
     meeting_chat(srv, p, payload);
   } else if (strcmp(type, "relay") == 0) {
     const char *to = json_string_value(json_object_get(msg, "to"));
     json_t *payload = json_object_get(msg, "payload");
     if (!to || !payload) return session_error(s, "bad_message", "relay needs \"to\" and \"payload\".");
-    if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many relays.");
+    if (!relay_take(s, 1.0)) return session_error(s, "rate_limited", "Too many relays.");
     meeting_relay(srv, p, to, payload);
   } else if (strcmp(type, "relay_all") == 0) {
     /* One payload to everyone else in the room (the signed statements of
@@ -95,7 +86,7 @@ static void handle(session *s, json_t *msg) {
      * whatever the room size. */
     json_t *payload = json_object_get(msg, "payload");
     if (!payload) return session_error(s, "bad_message", "relay_all needs a \"payload\".");
-    if (!take(&s->relay_tokens, RELAY_RATE, RELAY_BURST, 0)) return session_error(s, "rate_limited", "Too many relays.");
+    if (!relay_take(s, 1.0)) return session_error(s, "rate_limited", "Too many relays.");
     meeting_relay_all(srv, p, payload);
   } else if (strcmp(type, "relay_batch") == 0) {
     json_t *list = json_object_get(msg, "messages");
@@ -117,7 +108,7 @@ static void handle(session *s, json_t *msg) {
         return session_error(s, "bad_message", text);
       }
     }
-    if (!take_cost(&s->relay_tokens, 1.0 + (double)n * RELAY_BATCH_ENTRY_COST))
+    if (!relay_take(s, 1.0 + (double)n * RELAY_BATCH_ENTRY_COST))
       return session_error(s, "rate_limited", "Too many relays.");
     meeting_relay_batch(srv, p, list);
   }
@@ -128,12 +119,7 @@ static void on_message(void *owner, ws_conn *c, const char *data, size_t len, in
   signal_server *srv = owner;
   if (!s || s->closing) return;
   srv->stats.messages_in++;
-  uint64_t now = uv_now(srv->loop);
-  double elapsed = (double)(now - s->bucket_ms) / 1000.0;
-  s->bucket_ms = now;
-  s->relay_tokens += elapsed * RELAY_RATE;
-  if (s->relay_tokens > RELAY_BURST) s->relay_tokens = RELAY_BURST;
-  if (!take(&s->tokens, MSG_RATE, MSG_BURST, elapsed)) {
+  if (!bucket_take(&s->messages, MSG_RATE, MSG_BURST, 1.0, uv_now(srv->loop))) {
     if (++s->limited_in_a_row > MAX_LIMITED_IN_A_ROW)
       return session_fail(s, "rate_limited", "Too many messages: closing.");
     return session_error(s, "rate_limited", "Too many messages; slow down.");
@@ -167,9 +153,9 @@ static void on_open(void *owner, ws_conn *c, const char *client_ip) {
   }
   s->srv = srv;
   s->ws = c;
-  s->opened_ms = s->bucket_ms = uv_now(srv->loop);
-  s->tokens = MSG_BURST;
-  s->relay_tokens = RELAY_BURST;
+  s->opened_ms = uv_now(srv->loop);
+  bucket_init(&s->messages, MSG_BURST, s->opened_ms);
+  bucket_init(&s->relays, RELAY_BURST, s->opened_ms);
   snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip);
   s->next = srv->sessions;
   srv->sessions = s;
