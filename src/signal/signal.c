@@ -203,7 +203,7 @@ signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *
   s->media = media;
   if (admission_init(&s->admit, cfg->join_rate) != 0 || admission_init(&s->admit_token, cfg->join_rate) != 0) {
     admission_free(&s->admit);
-  admission_free(&s->admit_token);
+    admission_free(&s->admit_token);
     free(s);
     return NULL;
   }
@@ -220,6 +220,7 @@ static void on_sweep_closed(uv_handle_t *h) {
   signal_server *s = h->data;
   testhooks_free(s);
   admission_free(&s->admit);
+  admission_free(&s->admit_token);
   void (*done)(void *) = s->on_stopped;
   void *ctx = s->stopped_ctx;
   free(s);
