@@ -2,7 +2,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "api/api.h"
+#include "api/internal.h"
 #include "model/room_fields.h"
 
 void api_json(http_response *res, int status, json_t *body) {

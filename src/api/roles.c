@@ -1,10 +1,10 @@
 /* GET /api/v1/roles and /api/v1/roles/{role}: the preset roles. */
-#include "api/api.h"
+#include "api/internal.h"
 #include "model/room_fields.h"
 
 #define MAX_ROLES 64
 
-void roles_list(api_ctx *a, http_response *res) {
+void api_roles_list(api_ctx *a, http_response *res) {
   role roles[MAX_ROLES];
   size_t n;
   if (store_roles_list(a->db, roles, MAX_ROLES, &n) != STORE_OK)
@@ -14,7 +14,7 @@ void roles_list(api_ctx *a, http_response *res) {
   api_json(res, 200, json_pack("{s:o,s:I}", "data", data, "total_count", (json_int_t)n));
 }
 
-void roles_get(api_ctx *a, const char *ref, http_response *res) {
+void api_roles_get(api_ctx *a, const char *ref, http_response *res) {
   role r;
   store_status st = store_role_get(a->db, ref, &r);
   if (st == STORE_NOT_FOUND) return api_error(res, 404, "Role not found.");

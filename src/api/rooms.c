@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "api/api.h"
+#include "api/internal.h"
 #include "api/pagination.h"
 #include "auth/jwt.h"
 #include "core/timefmt.h"
@@ -53,7 +53,7 @@ static int find_room(api_ctx *a, const api_caller *who, const char *ref, room *r
   return -1;
 }
 
-void rooms_list(api_ctx *a, const api_caller *who, const http_request *req, http_response *res) {
+void api_rooms_list(api_ctx *a, const api_caller *who, const http_request *req, http_response *res) {
   room_query q;
   json_t *errors = json_object();
   if (pagination_parse(http_query(req, "limit"), http_query(req, "offset"), http_query(req, "order"),
@@ -81,7 +81,7 @@ void rooms_list(api_ctx *a, const api_caller *who, const http_request *req, http
   free(rooms);
 }
 
-void rooms_create(api_ctx *a, const api_caller *who, const http_request *req, http_response *res) {
+void api_rooms_create(api_ctx *a, const api_caller *who, const http_request *req, http_response *res) {
   json_t *body = api_parse_body(req, res);
   if (!body) return;
   role_set rs;
@@ -115,7 +115,7 @@ out:
   free(r);
 }
 
-void rooms_get(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
+void api_rooms_get(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
   room *r = malloc(sizeof *r);
   role_set rs;
   if (!r) return api_error(res, 500, "Internal server error.");
@@ -123,8 +123,8 @@ void rooms_get(api_ctx *a, const api_caller *who, const char *ref, http_response
   free(r);
 }
 
-void rooms_update(api_ctx *a, const api_caller *who, const char *ref, const http_request *req,
-                  http_response *res) {
+void api_rooms_update(api_ctx *a, const api_caller *who, const char *ref, const http_request *req,
+                      http_response *res) {
   json_t *body = api_parse_body(req, res);
   if (!body) return;
   room *r = malloc(sizeof *r);
@@ -158,7 +158,7 @@ out:
   free(r);
 }
 
-void rooms_delete(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
+void api_rooms_delete(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
   room *r = malloc(sizeof *r);
   if (!r) return api_error(res, 500, "Internal server error.");
   if (find_room(a, who, ref, r, res) == 0) {
@@ -251,8 +251,8 @@ static json_t *token_claims(json_t *body, const room *r, const role_set *rs, int
   return claims;
 }
 
-void rooms_token(api_ctx *a, const api_caller *who, const char *ref, const http_request *req,
-                 http_response *res) {
+void api_rooms_token(api_ctx *a, const api_caller *who, const char *ref, const http_request *req,
+                     http_response *res) {
   json_t *body = api_parse_body(req, res);
   if (!body) return;
   room *r = malloc(sizeof *r);

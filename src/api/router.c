@@ -8,7 +8,7 @@
 #include <openssl/crypto.h>
 #include <uv.h>
 
-#include "api/api.h"
+#include "api/internal.h"
 #include "api/auth.h"
 #include "core/log.h"
 #include "core/timefmt.h"
@@ -199,21 +199,21 @@ static void r_test_welcome(api_ctx *a, const api_caller *w, const char *arg, con
 }
 
 static void r_rooms_list(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                         http_response *res) { rooms_list(a, w, q, res); }
+                         http_response *res) { api_rooms_list(a, w, q, res); }
 static void r_rooms_create(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                           http_response *res) { rooms_create(a, w, q, res); }
+                           http_response *res) { api_rooms_create(a, w, q, res); }
 static void r_room_get(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                       http_response *res) { rooms_get(a, w, arg, res); }
+                       http_response *res) { api_rooms_get(a, w, arg, res); }
 static void r_room_patch(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                         http_response *res) { rooms_update(a, w, arg, q, res); }
+                         http_response *res) { api_rooms_update(a, w, arg, q, res); }
 static void r_room_delete(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                          http_response *res) { rooms_delete(a, w, arg, res); }
+                          http_response *res) { api_rooms_delete(a, w, arg, res); }
 static void r_room_token(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                         http_response *res) { rooms_token(a, w, arg, q, res); }
+                         http_response *res) { api_rooms_token(a, w, arg, q, res); }
 static void r_roles_list(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                         http_response *res) { roles_list(a, res); }
+                         http_response *res) { api_roles_list(a, res); }
 static void r_role_get(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
-                       http_response *res) { roles_get(a, arg, res); }
+                       http_response *res) { api_roles_get(a, arg, res); }
 
 static const route routes[] = {
     {"/healthz", "GET", r_healthz},
