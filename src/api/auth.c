@@ -69,15 +69,14 @@ int auth_key_hash(const char *key, uint8_t out[KEY_HASH_LEN]) {
   return -1;
 }
 
-int auth_check(store *db, const credentials *c, char team_id[UUID_STR_LEN],
-               uint8_t key_hash[KEY_HASH_LEN]) {
-  if (auth_key_hash(c->key, key_hash) != 0) return -2;
+store_status auth_check(store *db, const credentials *c, char team_id[UUID_STR_LEN],
+                        uint8_t key_hash[KEY_HASH_LEN]) {
+  if (auth_key_hash(c->key, key_hash) != 0) return STORE_ERROR;
   store_status st = store_key_find(db, key_hash, team_id);
-  if (st == STORE_ERROR) return -2;
-  if (st != STORE_OK) return -1;
+  if (st != STORE_OK) return st;
   /* The team id, when given, must be the key's team. */
-  if (c->team_id[0] && strcasecmp(c->team_id, team_id) != 0) return -1;
-  return 0;
+  if (c->team_id[0] && strcasecmp(c->team_id, team_id) != 0) return STORE_NOT_FOUND;
+  return STORE_OK;
 }
 
 int auth_new_key(store *db, const char *team_id, char out[DEV_KEY_MAX + 1]) {

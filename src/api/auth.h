@@ -24,10 +24,11 @@ int auth_parse_header(const char *header, credentials *out);
  * digest failed (out is then zeroed and must not be used). */
 int auth_key_hash(const char *key, uint8_t out[KEY_HASH_LEN]);
 
-/* Checks credentials against the store. Returns 0 and fills team_id and
- * key_hash, or -1 (unknown key, team mismatch) or -2 (storage failure). */
-int auth_check(store *db, const credentials *c, char team_id[UUID_STR_LEN],
-               uint8_t key_hash[KEY_HASH_LEN]);
+/* Checks credentials against the store: STORE_OK (team_id and key_hash
+ * filled), STORE_NOT_FOUND (an unknown key, or a team that is not the key's)
+ * or STORE_ERROR (the store or the digest failed). */
+store_status auth_check(store *db, const credentials *c, char team_id[UUID_STR_LEN],
+                        uint8_t key_hash[KEY_HASH_LEN]);
 
 /* Makes a new developer key for team_id, stores its hash and writes the key
  * (shown to the user once, never stored) to out. Returns 0 or -1. */

@@ -262,15 +262,15 @@ static int authenticate(api_ctx *a, const http_request *req, http_response *res,
   int retry = 1;
   char msg[96];
   credentials cred;
-  int rc = auth_parse_header(http_header(req, "Authorization"), &cred) == 0
-               ? auth_check(a->db, &cred, who->team_id, who->key_hash)
-               : -1;
+  store_status st = auth_parse_header(http_header(req, "Authorization"), &cred) == 0
+                        ? auth_check(a->db, &cred, who->team_id, who->key_hash)
+                        : STORE_NOT_FOUND;
   OPENSSL_cleanse(&cred, sizeof cred);
-  if (rc == -2) {
+  if (st == STORE_ERROR) {
     api_error(res, 500, "Internal server error.");
     return -1;
   }
-  if (rc != 0) {
+  if (st != STORE_OK) {
     /* Only failures are limited: valid credentials are never locked out by
      * someone else's failures from the same address (or proxy). */
     if (!rate_limiter_take(a->fail_limiter, req->client_ip, now, &retry)) goto limited;

@@ -72,15 +72,15 @@ static void test_new_key_and_check(void) {
   CHECK(strncmp(k, "sk_", 3) == 0);
   credentials c = {.team_id = ""};
   snprintf(c.key, sizeof c.key, "%s", k);
-  CHECK_EQ_INT(auth_check(db, &c, found, hash), 0);
+  CHECK_EQ_INT(auth_check(db, &c, found, hash), STORE_OK);
   CHECK_EQ_STR(found, team);
   snprintf(c.team_id, sizeof c.team_id, "%s", team);
-  CHECK_EQ_INT(auth_check(db, &c, found, hash), 0);
+  CHECK_EQ_INT(auth_check(db, &c, found, hash), STORE_OK);
   snprintf(c.team_id, sizeof c.team_id, "11111111-2222-4333-8444-555555555555");
-  CHECK_EQ_INT(auth_check(db, &c, found, hash), -1); /* right key, wrong team */
+  CHECK_EQ_INT(auth_check(db, &c, found, hash), STORE_NOT_FOUND); /* right key, wrong team */
   c.team_id[0] = '\0';
   c.key[10] ^= 1;
-  CHECK_EQ_INT(auth_check(db, &c, found, hash), -1);
+  CHECK_EQ_INT(auth_check(db, &c, found, hash), STORE_NOT_FOUND);
   /* The stored hash signs exactly like the key itself (RFC 2104 long keys). */
   uint8_t m1[32], m2[32];
   unsigned l1, l2;
