@@ -53,12 +53,12 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
   return s;
 }
 
-/* 0, or -1 if the command could not be queued (out of memory): it is lost,
- * and the transport it was for gives up by its own timeouts. */
-static int send_cmd(sfu *s, const sfu_cmd *c) {
-  if (mailbox_push(s->to_worker, c) == 0) return 0;
+/* SFU_OK, or SFU_INTERNAL if the command could not be queued (out of
+ * memory): it is lost. */
+static sfu_status send_cmd(sfu *s, const sfu_cmd *c) {
+  if (mailbox_push(s->to_worker, c) == 0) return SFU_OK;
   log_error("sfu: out of memory queueing a command");
-  return -1;
+  return SFU_INTERNAL;
 }
 
 void sfu_stop(sfu *s) {
@@ -110,59 +110,73 @@ static int random_ice_chars(char *out, size_t n) {
 /* A zeroed command on the heap (they are a few KiB); NULL if out of memory. */
 static sfu_cmd *new_cmd(cmd_type type, uint32_t t) {
   sfu_cmd *c = calloc(1, sizeof *c);
-  if (c) {
-    c->type = type;
-    c->transport = t;
+  if (!c) {
+    log_error("sfu: out of memory for a command");
+    return NULL;
   }
+  c->type = type;
+  c->transport = t;
   return c;
 }
 
-uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]) {
-  if (random_ice_chars(ufrag, ICE_UFRAG_LEN) != 0 || random_ice_chars(pwd, ICE_PWD_LEN) != 0) {
-    log_error("sfu: no randomness for ICE credentials");
-    return 0;
-  }
-  sfu_cmd *c = new_cmd(CMD_CREATE, s->next_id++);
-  if (!c) return 0;
-  if (s->next_id == 0) s->next_id = 1;
-  memcpy(c->ufrag, ufrag, ICE_UFRAG_LEN + 1);
-  memcpy(c->pwd, pwd, ICE_PWD_LEN + 1);
-  uint32_t id = send_cmd(s, c) == 0 ? c->transport : 0;
+/* Queues c and frees it (after wiping: a create carries the ICE password). */
+static sfu_status queue(sfu *s, sfu_cmd *c) {
+  sfu_status st = send_cmd(s, c);
   OPENSSL_cleanse(c, sizeof *c);
   free(c);
-  return id;
+  return st;
 }
 
-void sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]) {
+sfu_status sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1], uint32_t *id) {
+  *id = 0;
+  /* The worker holds the pool: a pool full now is SFU_FULL here, one that
+   * fills before this command arrives is SFU_EV_CLOSED "server-full" later. */
+  if (sfu_transports_free(s) == 0) return SFU_FULL;
+  if (random_ice_chars(ufrag, ICE_UFRAG_LEN) != 0 || random_ice_chars(pwd, ICE_PWD_LEN) != 0) {
+    log_error("sfu: no randomness for ICE credentials");
+    return SFU_INTERNAL;
+  }
+  sfu_cmd *c = new_cmd(CMD_CREATE, s->next_id);
+  if (!c) return SFU_INTERNAL;
+  memcpy(c->ufrag, ufrag, ICE_UFRAG_LEN + 1);
+  memcpy(c->pwd, pwd, ICE_PWD_LEN + 1);
+  sfu_status st = queue(s, c);
+  if (st != SFU_OK) return st;
+  *id = s->next_id++;
+  if (s->next_id == 0) s->next_id = 1;
+  return SFU_OK;
+}
+
+sfu_status sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]) {
+  if (!t || !ufrag || !fp || strlen(ufrag) > ICE_MAX_REMOTE_UFRAG) return SFU_BAD_ARGUMENT;
   sfu_cmd *c = new_cmd(CMD_REMOTE, t);
-  if (!c) return;
-  snprintf(c->remote_ufrag, sizeof c->remote_ufrag, "%s", ufrag);
+  if (!c) return SFU_INTERNAL;
+  memcpy(c->remote_ufrag, ufrag, strlen(ufrag) + 1);
   memcpy(c->fp, fp, 32);
-  send_cmd(s, c);
-  free(c);
+  return queue(s, c);
 }
 
-void sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n) {
+sfu_status sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n) {
+  if (!t || n < 0 || n > SFU_MAX_TRACKS_PER_TRANSPORT || (n && !tracks)) return SFU_BAD_ARGUMENT;
   sfu_cmd *c = new_cmd(CMD_PUBLISH, t);
-  if (!c) return;
-  c->n = n < SFU_MAX_TRACKS_PER_TRANSPORT ? n : SFU_MAX_TRACKS_PER_TRANSPORT;
-  memcpy(c->tracks, tracks, sizeof(sfu_track) * (size_t)c->n);
-  send_cmd(s, c);
-  free(c);
+  if (!c) return SFU_INTERNAL;
+  c->n = n;
+  if (n) memcpy(c->tracks, tracks, sizeof(sfu_track) * (size_t)n);
+  return queue(s, c);
 }
 
-void sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n) {
+sfu_status sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n) {
+  if (!t || n < 0 || n > SFU_MAX_SUBSCRIPTIONS || (n && !ssrcs)) return SFU_BAD_ARGUMENT;
   sfu_cmd *c = new_cmd(CMD_SUBSCRIBE, t);
-  if (!c) return;
-  c->n = n < SFU_MAX_SUBSCRIPTIONS ? n : SFU_MAX_SUBSCRIPTIONS;
-  memcpy(c->ssrcs, ssrcs, sizeof(uint32_t) * (size_t)c->n);
-  send_cmd(s, c);
-  free(c);
+  if (!c) return SFU_INTERNAL;
+  c->n = n;
+  if (n) memcpy(c->ssrcs, ssrcs, sizeof(uint32_t) * (size_t)n);
+  return queue(s, c);
 }
 
-void sfu_transport_destroy(sfu *s, uint32_t t) {
+sfu_status sfu_transport_destroy(sfu *s, uint32_t t) {
+  if (!t) return SFU_BAD_ARGUMENT;
   sfu_cmd *c = new_cmd(CMD_DESTROY, t);
-  if (!c) return;
-  send_cmd(s, c);
-  free(c);
+  if (!c) return SFU_INTERNAL;
+  return queue(s, c);
 }

@@ -69,14 +69,27 @@ void sfu_get_stats(const sfu *s, sfu_stats *out);
 /* Transports the pool can still take (--max-transports minus those open). */
 int sfu_transports_free(const sfu *s);
 
-/* Transports. Ids are never 0. Credentials are made here and returned for the SDP. */
-uint32_t sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1]);
-/* The peer's ICE ufrag and DTLS fingerprint (SHA-256) from its SDP. */
-void sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]);
-/* Replaces the set of tracks this transport publishes. */
-void sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n);
-/* Replaces the set of published SSRCs forwarded to this transport. */
-void sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n);
-void sfu_transport_destroy(sfu *s, uint32_t t);
+/* What a transport call answers at once. The worker carries the command out
+ * later: SFU_OK means it is queued, and what then becomes of the transport
+ * (connected, or closed: ICE consent lost, DTLS failed, or the pool filled
+ * up before the command arrived) comes as an sfu_event. */
+typedef enum {
+  SFU_OK = 0,
+  SFU_FULL,         /* the transport pool (--max-transports) is full */
+  SFU_BAD_ARGUMENT, /* transport id 0, a missing pointer, a count out of range */
+  SFU_INTERNAL,     /* out of memory or no randomness (logged): nothing was queued */
+} sfu_status;
+
+/* Transports. Ids are never 0. Credentials are made here and returned for
+ * the SDP; *id is 0 unless SFU_OK. */
+sfu_status sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1], uint32_t *id);
+/* The peer's ICE ufrag (up to ICE_MAX_REMOTE_UFRAG) and DTLS fingerprint
+ * (SHA-256) from its SDP. */
+sfu_status sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]);
+/* Replaces the set of tracks this transport publishes (0..SFU_MAX_TRACKS_PER_TRANSPORT). */
+sfu_status sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n);
+/* Replaces the set of published SSRCs forwarded to this transport (0..SFU_MAX_SUBSCRIPTIONS). */
+sfu_status sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n);
+sfu_status sfu_transport_destroy(sfu *s, uint32_t t);
 
 #endif

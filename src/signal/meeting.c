@@ -21,6 +21,7 @@
 #define RELAY_MAX_BYTES (16 * 1024)
 #define TOKEN_LEEWAY_S 30
 #define ANSWER_TIMEOUT_MS 15000
+#define SERVER_FULL_TEXT "The server is at its capacity for calls. Try again later."
 
 /* ---- JSON of participants and rooms ----------------------------------- */
 
@@ -154,12 +155,25 @@ static bool reconcile_lines(participant *p) {
   return changed;
 }
 
+/* An SFU call that did not go through ends the session: the transport pool
+ * is full (server_full), or the server failed (server_error; the SFU logged
+ * why, or it was refused as a bad argument: a bug here). True if it failed. */
+static bool media_failed(session *s, sfu_status st) {
+  if (st == SFU_OK) return false;
+  if (st == SFU_FULL) {
+    session_fail(s, "server_full", SERVER_FULL_TEXT);
+  } else {
+    if (st == SFU_BAD_ARGUMENT) log_error("signal: the SFU refused a call's arguments");
+    session_fail(s, "server_error", "The server could not set up your media connection.");
+  }
+  return true;
+}
+
 static void send_subscribe_offer(signal_server *srv, participant *p) {
   if (p->n_lines == 0) return;
-  if (!p->sub_transport) {
-    p->sub_transport = sfu_transport_create(srv->media, p->sub_ufrag, p->sub_pwd);
-    if (!p->sub_transport) return session_fail(p->sess, "server_error", "Cannot create a media transport.");
-  }
+  if (!p->sub_transport &&
+      media_failed(p->sess, sfu_transport_create(srv->media, p->sub_ufrag, p->sub_pwd, &p->sub_transport)))
+    return;
   char *sdp = malloc(SDP_OUT_MAX);
   if (!sdp) return;
   sdp_local local = local_for(srv, p->sub_ufrag, p->sub_pwd, (uint32_t)p->sub_version + 1);
@@ -292,8 +306,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   if (!code && lr && lr->count >= r->max_participants) code = "room_full", text = "The room is full.";
   /* Two transports per participant (publish, subscribe): a newcomer the
    * pool cannot take is told so now, rather than failing later. */
-  if (!code && sfu_transports_free(srv->media) < 2)
-    code = "server_full", text = "The server is at its capacity for calls. Try again later.";
+  if (!code && sfu_transports_free(srv->media) < 2) code = "server_full", text = SERVER_FULL_TEXT;
   if (!code && lr && srv->cfg->room_join_rate > 0 &&
       !bucket_take(&lr->joins, srv->cfg->room_join_rate, 5.0 * srv->cfg->room_join_rate, 1.0, now_ms)) {
     free(r);
@@ -400,6 +413,7 @@ void meeting_leave(signal_server *srv, participant *p) {
   }
   lr->count--;
   srv->stats.participants--;
+  /* A destroy that cannot be queued is logged by the SFU; nothing more can be done here. */
   if (p->pub_transport) sfu_transport_destroy(srv->media, p->pub_transport);
   if (p->sub_transport) sfu_transport_destroy(srv->media, p->sub_transport);
   broadcast(lr, NULL, json_pack("{s:s,s:s}", "type", "participant_left", "participant_id", p->id));
@@ -451,8 +465,8 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
   }
   bool created = false;
   if (!p->pub_transport) {
-    p->pub_transport = sfu_transport_create(srv->media, p->pub_ufrag, p->pub_pwd);
-    if (!p->pub_transport) goto oom;
+    if (media_failed(p->sess, sfu_transport_create(srv->media, p->pub_ufrag, p->pub_pwd, &p->pub_transport)))
+      goto out;
     created = true;
   }
   sdp_local local = local_for(srv, p->pub_ufrag, p->pub_pwd, 1);
@@ -484,7 +498,8 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     session_error(p->sess, forbidden ? "forbidden" : "bad_sdp", problem);
     goto out;
   }
-  sfu_transport_set_remote(srv->media, p->pub_transport, offer->ice_ufrag, offer->fp);
+  if (media_failed(p->sess, sfu_transport_set_remote(srv->media, p->pub_transport, offer->ice_ufrag, offer->fp)))
+    goto out;
   sfu_track tracks[MAX_PUB_TRACKS];
   int n = 0;
   p->n_tracks = 0;
@@ -501,7 +516,7 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     t->muted = kind == SFU_AUDIO ? p->audio_muted : p->video_muted;
     n++;
   }
-  sfu_transport_publish(srv->media, p->pub_transport, tracks, n);
+  if (media_failed(p->sess, sfu_transport_publish(srv->media, p->pub_transport, tracks, n))) goto out;
   session_send(p->sess, json_pack("{s:s,s:s}", "type", "publish_answer", "sdp", answer));
   tracks_changed(srv, p);
   goto out;
@@ -525,16 +540,16 @@ void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sd
     free(ans);
     return session_error(p->sess, "bad_sdp", err[0] ? err : "The answer needs a sha-256 fingerprint.");
   }
-  if (!p->sub_remote_set) {
-    sfu_transport_set_remote(srv->media, p->sub_transport, ans->ice_ufrag, ans->fp);
-    p->sub_remote_set = true;
-  }
+  sfu_status st =
+      p->sub_remote_set ? SFU_OK : sfu_transport_set_remote(srv->media, p->sub_transport, ans->ice_ufrag, ans->fp);
   free(ans);
+  if (media_failed(p->sess, st)) return;
+  p->sub_remote_set = true;
   uint32_t ssrcs[MAX_SUB_LINES];
   int n = 0;
   for (int i = 0; i < p->n_lines; i++)
     if (p->lines[i].active) ssrcs[n++] = p->lines[i].ssrc;
-  sfu_transport_subscribe(srv->media, p->sub_transport, ssrcs, n);
+  if (media_failed(p->sess, sfu_transport_subscribe(srv->media, p->sub_transport, ssrcs, n))) return;
   p->awaiting_answer = false;
   if (p->dirty) update_subscriptions(srv, p);
 }
@@ -666,7 +681,7 @@ void meeting_media_event(signal_server *srv, const sfu_event *ev) {
       }
       log_info("signal: %s lost its media connection (%s)", p->id, ev->reason);
       if (strcmp(ev->reason, "server-full") == 0)
-        session_fail(p->sess, "server_full", "The server is at its capacity for calls. Try again later.");
+        session_fail(p->sess, "server_full", SERVER_FULL_TEXT);
       else
         session_fail(p->sess, "media_failed", "The media connection was lost.");
       return;
