@@ -19,6 +19,12 @@ typedef struct {
 /* Response helpers shared by the handlers. */
 void api_json(http_response *res, int status, json_t *body); /* steals body */
 void api_error(http_response *res, int status, const char *message);
+/* 500, "Internal server error.": the cause is logged where it happened. */
+void api_internal_error(http_response *res);
+/* The answer to a store call that did not return STORE_OK: STORE_NOT_FOUND
+ * is 404 with not_found as the message, anything else 500. (STORE_CONFLICT
+ * is a 422 on the field concerned, which only the caller can name.) */
+void api_store_error(http_response *res, store_status st, const char *not_found);
 /* 422 with {"message", "errors": errors} (errors as field_error fills
  * them, model/room_fields.h); steals errors. */
 void api_invalid(http_response *res, json_t *errors);

@@ -19,6 +19,13 @@ void api_error(http_response *res, int status, const char *message) {
   api_json(res, status, json_pack("{s:s}", "message", message));
 }
 
+void api_internal_error(http_response *res) { api_error(res, 500, "Internal server error."); }
+
+void api_store_error(http_response *res, store_status st, const char *not_found) {
+  if (st == STORE_NOT_FOUND) api_error(res, 404, not_found);
+  else api_internal_error(res);
+}
+
 void api_invalid(http_response *res, json_t *errors) {
   api_json(res, 422, json_pack("{s:s,s:o}", "message", "The given data was invalid.", "errors", errors));
 }

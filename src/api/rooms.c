@@ -20,7 +20,7 @@ typedef struct {
 
 static int load_roles(api_ctx *a, role_set *rs, http_response *res) {
   if (store_roles_list(a->db, rs->list, MAX_ROLES, &rs->n) == STORE_OK) return 0;
-  api_error(res, 500, "Internal server error.");
+  api_internal_error(res);
   return -1;
 }
 
@@ -37,10 +37,8 @@ static void reply_written(api_ctx *a, store_status st, const room *r, const role
     json_t *errors = json_object();
     field_error(errors, "friendly_url", "has already been taken");
     api_invalid(res, errors);
-  } else if (st == STORE_NOT_FOUND) {
-    api_error(res, 404, "Room not found.");
   } else {
-    api_error(res, 500, "Internal server error.");
+    api_store_error(res, st, "Room not found.");
   }
 }
 
@@ -48,8 +46,7 @@ static void reply_written(api_ctx *a, store_status st, const room *r, const role
 static int find_room(api_ctx *a, const api_caller *who, const char *ref, room *r, http_response *res) {
   store_status st = store_room_get(a->db, who->team_id, ref, r);
   if (st == STORE_OK) return 0;
-  if (st == STORE_NOT_FOUND) api_error(res, 404, "Room not found.");
-  else api_error(res, 500, "Internal server error.");
+  api_store_error(res, st, "Room not found.");
   return -1;
 }
 
@@ -70,7 +67,7 @@ void api_rooms_list(api_ctx *a, const api_caller *who, const http_request *req, 
     api_invalid(res, errors);
   } else if (st != STORE_OK || load_roles(a, &rs, res) != 0) {
     json_decref(errors);
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
   } else {
     json_decref(errors);
     json_t *data = json_array();
@@ -108,7 +105,7 @@ void api_rooms_create(api_ctx *a, const api_caller *who, const http_request *req
   reply_written(a, st, r, &rs, res);
   goto out;
 fail:
-  api_error(res, 500, "Internal server error.");
+  api_internal_error(res);
 out:
   json_decref(errors);
   json_decref(body);
@@ -118,7 +115,7 @@ out:
 void api_rooms_get(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
   room *r = malloc(sizeof *r);
   role_set rs;
-  if (!r) return api_error(res, 500, "Internal server error.");
+  if (!r) return api_internal_error(res);
   if (find_room(a, who, ref, r, res) == 0 && load_roles(a, &rs, res) == 0) reply_room(a, r, &rs, res);
   free(r);
 }
@@ -131,7 +128,7 @@ void api_rooms_update(api_ctx *a, const api_caller *who, const char *ref, const 
   role_set rs;
   json_t *errors = json_object();
   if (!r) {
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
     goto out;
   }
   if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
@@ -160,12 +157,11 @@ out:
 
 void api_rooms_delete(api_ctx *a, const api_caller *who, const char *ref, http_response *res) {
   room *r = malloc(sizeof *r);
-  if (!r) return api_error(res, 500, "Internal server error.");
+  if (!r) return api_internal_error(res);
   if (find_room(a, who, ref, r, res) == 0) {
     store_status st = store_room_delete(a->db, who->team_id, r->id);
     if (st == STORE_OK) http_set_body(res, 204, NULL, NULL, 0);
-    else if (st == STORE_NOT_FOUND) api_error(res, 404, "Room not found.");
-    else api_error(res, 500, "Internal server error.");
+    else api_store_error(res, st, "Room not found.");
   }
   free(r);
 }
@@ -259,7 +255,7 @@ void api_rooms_token(api_ctx *a, const api_caller *who, const char *ref, const h
   role_set rs;
   json_t *errors = json_object(), *claims = NULL;
   if (!r) {
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
     goto out;
   }
   if (find_room(a, who, ref, r, res) != 0 || load_roles(a, &rs, res) != 0) goto out;
@@ -273,7 +269,7 @@ void api_rooms_token(api_ctx *a, const api_caller *who, const char *ref, const h
    * itself for these long keys (see api/auth.c). */
   char *token = jwt_sign_hs256(claims, who->key_hash, KEY_HASH_LEN);
   if (!token) { /* claims within their limits cannot make a token too large to verify */
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
     goto out;
   }
   size_t cap = strlen(a->cfg->public_url) + strlen(r->friendly_url) + strlen(token) + 24;
@@ -284,7 +280,7 @@ void api_rooms_token(api_ctx *a, const api_caller *who, const char *ref, const h
     snprintf(link, cap, "%s/%s?token=%s%s", a->cfg->public_url, r->friendly_url, token, e2ee ? "#e2ee" : "");
     api_json(res, 200, json_pack("{s:s,s:s}", "token", token, "link", link));
   } else {
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
   }
   free(link);
   free(token);

@@ -84,14 +84,14 @@ static void r_metrics(api_ctx *a, const api_caller *w, const char *arg, const ht
   store_room_count_all(a->db, &rooms);
   double uptime = (double)uv_hrtime() / 1e9 - a->started_at;
   char *text = metrics_render(a->stats, rooms, uptime, SEALROOM_VERSION);
-  if (!text) return api_error(res, 500, "Internal server error.");
+  if (!text) return api_internal_error(res);
   char *media = media_metrics(a);
   size_t n1 = strlen(text), n2 = media ? strlen(media) : 0;
   char *all = realloc(text, n1 + n2 + 1);
   if (!all) {
     free(text);
     free(media);
-    return api_error(res, 500, "Internal server error.");
+    return api_internal_error(res);
   }
   if (media) memcpy(all + n1, media, n2 + 1);
   free(media);
@@ -129,7 +129,7 @@ static void r_meeting_page(api_ctx *a, const api_caller *w, const char *arg, con
                            http_response *res) {
   const char *reason;
   room *r = malloc(sizeof *r);
-  if (!r) return api_error(res, 500, "Internal server error.");
+  if (!r) return api_internal_error(res);
   bool known = (uuid_is_valid(arg) || friendly_url_check(arg, &reason)) &&
                store_room_get(a->db, NULL, arg, r) == STORE_OK;
   free(r);
@@ -182,7 +182,7 @@ static void r_test_welcome(api_ctx *a, const api_caller *w, const char *arg, con
   json_t *patch = json_object_get(body, "patch");
   room *r = malloc(sizeof *r);
   if (!r) {
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
   } else if (!ref || !json_is_object(patch)) {
     api_error(res, 400, "Needs \"room\" (id or friendly_url) and \"patch\" (object).");
   } else if (store_room_get(a->db, NULL, ref, r) != STORE_OK) {
@@ -267,7 +267,7 @@ static int authenticate(api_ctx *a, const http_request *req, http_response *res,
                         : STORE_NOT_FOUND;
   OPENSSL_cleanse(&cred, sizeof cred);
   if (st == STORE_ERROR) {
-    api_error(res, 500, "Internal server error.");
+    api_internal_error(res);
     return -1;
   }
   if (st != STORE_OK) {
