@@ -575,27 +575,32 @@ static bool payload_fits(const json_t *payload) {
   return text && size <= RELAY_MAX_BYTES;
 }
 
+/* The other member of p's room with this id, or NULL. */
+static participant *other_member(const participant *p, const char *id) {
+  for (participant *q = p->room->members; q; q = q->next)
+    if (q != p && strcmp(q->id, id) == 0) return q;
+  return NULL;
+}
+
+/* One relay as every receiver sees it, whichever message carried it. */
+static void relay_to(signal_server *srv, const participant *from, participant *to, json_t *payload) {
+  srv->stats.relays++;
+  session_send(to->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", from->id, "payload", payload));
+}
+
 void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload) {
   if (!payload_fits(payload))
     return session_error(p->sess, "too_large", "A relay payload may be at most 16 KiB.");
-  for (participant *q = p->room->members; q; q = q->next) {
-    if (q != p && strcmp(q->id, to) == 0) {
-      srv->stats.relays++;
-      session_send(q->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload", payload));
-      return;
-    }
-  }
-  session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
+  participant *q = other_member(p, to);
+  if (!q) return session_error(p->sess, "unknown_participant", "No participant with that id is in the room.");
+  relay_to(srv, p, q, payload);
 }
 
 void meeting_relay_all(signal_server *srv, participant *p, json_t *payload) {
   if (!payload_fits(payload))
     return session_error(p->sess, "too_large", "A relay payload may be at most 16 KiB.");
-  for (participant *q = p->room->members; q; q = q->next) {
-    if (q == p) continue;
-    srv->stats.relays++;
-    session_send(q->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload", payload));
-  }
+  for (participant *q = p->room->members; q; q = q->next)
+    if (q != p) relay_to(srv, p, q, payload);
 }
 
 /* A batch of relays from one sender, delivered in order as ordinary relay
@@ -613,16 +618,9 @@ void meeting_relay_batch(signal_server *srv, participant *p, json_t *messages) {
     }
   }
   json_array_foreach(messages, i, e) {
-    const char *to = json_string_value(json_object_get(e, "to"));
-    participant *q = p->room->members;
-    while (q && (q == p || strcmp(q->id, to) != 0)) q = q->next;
-    if (!q) {
-      skipped++;
-      continue;
-    }
-    srv->stats.relays++;
-    session_send(q->sess, json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload",
-                                    json_object_get(e, "payload")));
+    participant *q = other_member(p, json_string_value(json_object_get(e, "to")));
+    if (q) relay_to(srv, p, q, json_object_get(e, "payload"));
+    else skipped++;
   }
   if (skipped) {
     char text[128];
