@@ -118,6 +118,10 @@ build-fuzz/obj/%.o: %.c
 build-fuzz/fuzz_%: build-fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
 	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(shell pkg-config --libs $(PKGS)) -lwslay -lm
 
+# Objects made only through the pattern rule above are intermediate: without
+# this, make deletes the ones it has just built and compiles them again next time.
+.SECONDARY: $(FUZZ_OBJ)
+
 # Long fuzzing runs (FUZZ_TIME seconds per target); make test runs them briefly.
 fuzz: fuzz-build
 	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/corpus/$$t; \
