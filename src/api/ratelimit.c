@@ -1,22 +1,24 @@
-/* Token buckets in a small open table searched linearly by key; 1024 slots is
- * plenty for one server's teams and the addresses that fail to sign in. */
+/* Token buckets (core/bucket.h) in a small open table searched linearly by
+ * key; 1024 slots is plenty for one server's teams and the addresses that
+ * fail to sign in. */
 #include "api/ratelimit.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bucket.h"
+
 #define SLOTS 1024
 
 typedef struct {
   char key[64];
-  double tokens;
-  double updated; /* seconds */
-} bucket;
+  bucket b;
+} slot;
 
 struct rate_limiter {
   double rate, burst;
-  bucket b[SLOTS];
+  slot s[SLOTS];
 };
 
 rate_limiter *rate_limiter_new(double rate, double burst) {
@@ -29,46 +31,28 @@ rate_limiter *rate_limiter_new(double rate, double burst) {
 
 void rate_limiter_free(rate_limiter *rl) { free(rl); }
 
-/* Finds key's bucket, refilled to now; recycles the stalest slot if new. */
-static bucket *find(rate_limiter *rl, const char *key, double now) {
-  bucket *stalest = &rl->b[0];
+/* Finds key's slot; recycles the stalest one (a full bucket) if it is new. */
+static slot *find(rate_limiter *rl, const char *key, uint64_t now_ms) {
+  slot *stalest = &rl->s[0];
   for (int i = 0; i < SLOTS; i++) {
-    bucket *b = &rl->b[i];
-    if (b->key[0] && strncmp(b->key, key, sizeof b->key - 1) == 0) {
-      b->tokens = fmin(rl->burst, b->tokens + (now - b->updated) * rl->rate);
-      b->updated = now;
-      return b;
-    }
-    if (!b->key[0] || b->updated < stalest->updated) stalest = b;
-    if (!b->key[0]) break;
+    slot *e = &rl->s[i];
+    if (e->key[0] && strncmp(e->key, key, sizeof e->key - 1) == 0) return e;
+    if (!e->key[0] || e->b.last_ms < stalest->b.last_ms) stalest = e;
+    if (!e->key[0]) break;
   }
   strncpy(stalest->key, key, sizeof stalest->key - 1);
   stalest->key[sizeof stalest->key - 1] = '\0';
-  stalest->tokens = rl->burst;
-  stalest->updated = now;
+  bucket_init(&stalest->b, rl->burst, now_ms);
   return stalest;
 }
 
-static int wait_seconds(const rate_limiter *rl, const bucket *b) {
-  int s = (int)ceil((1.0 - b->tokens) / rl->rate);
-  return s < 1 ? 1 : s;
-}
-
-bool rate_limiter_take(rate_limiter *rl, const char *key, double now, int *retry_after) {
+bool rate_limiter_take(rate_limiter *rl, const char *key, uint64_t now_ms, int *retry_after) {
   if (!rl || rl->rate <= 0) return true;
-  bucket *b = find(rl, key, now);
-  if (b->tokens >= 1.0) {
-    b->tokens -= 1.0;
-    return true;
+  slot *e = find(rl, key, now_ms);
+  if (bucket_take(&e->b, rl->rate, rl->burst, 1.0, now_ms)) return true;
+  if (retry_after) {
+    int s = (int)ceil((1.0 - e->b.tokens) / rl->rate);
+    *retry_after = s < 1 ? 1 : s;
   }
-  if (retry_after) *retry_after = wait_seconds(rl, b);
   return false;
-}
-
-bool rate_limiter_exhausted(rate_limiter *rl, const char *key, double now, int *retry_after) {
-  if (!rl || rl->rate <= 0) return false;
-  bucket *b = find(rl, key, now);
-  if (b->tokens >= 1.0) return false;
-  if (retry_after) *retry_after = wait_seconds(rl, b);
-  return true;
 }

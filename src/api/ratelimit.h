@@ -5,16 +5,16 @@
 #define SEALROOM_RATELIMIT_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef struct rate_limiter rate_limiter;
 
 /* rate: tokens added per second; burst: bucket size. rate <= 0 disables. */
 rate_limiter *rate_limiter_new(double rate, double burst);
 void rate_limiter_free(rate_limiter *rl);
-/* Takes one token for key at time now (seconds). Returns true if allowed;
- * otherwise *retry_after gets the whole seconds until a token is there. */
-bool rate_limiter_take(rate_limiter *rl, const char *key, double now, int *retry_after);
-/* True if key currently has no token left, without taking one. */
-bool rate_limiter_exhausted(rate_limiter *rl, const char *key, double now, int *retry_after);
+/* Takes one token for key at now_ms (any monotonic clock, milliseconds).
+ * Returns true if allowed; otherwise *retry_after gets the whole seconds
+ * until a token is there (at least 1). */
+bool rate_limiter_take(rate_limiter *rl, const char *key, uint64_t now_ms, int *retry_after);
 
 #endif

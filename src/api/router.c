@@ -258,7 +258,7 @@ static int match(const char *pattern, const char *path, char *arg, size_t cap) {
 }
 
 static int authenticate(api_ctx *a, const http_request *req, http_response *res, api_caller *who) {
-  double now = (double)uv_hrtime() / 1e9;
+  uint64_t now_ms = uv_hrtime() / 1000000;
   int retry = 1;
   char msg[96];
   credentials cred;
@@ -273,12 +273,12 @@ static int authenticate(api_ctx *a, const http_request *req, http_response *res,
   if (st != STORE_OK) {
     /* Only failures are limited: valid credentials are never locked out by
      * someone else's failures from the same address (or proxy). */
-    if (!rate_limiter_take(a->fail_limiter, req->client_ip, now, &retry)) goto limited;
+    if (!rate_limiter_take(a->fail_limiter, req->client_ip, now_ms, &retry)) goto limited;
     api_error(res, 401, "Unauthenticated.");
     http_set_header(res, "WWW-Authenticate", "Bearer realm=\"sealroom\"");
     return -1;
   }
-  if (rate_limiter_take(a->team_limiter, who->team_id, now, &retry)) return 0;
+  if (rate_limiter_take(a->team_limiter, who->team_id, now_ms, &retry)) return 0;
 limited:
   snprintf(msg, sizeof msg, "%d", retry);
   http_set_header(res, "Retry-After", msg);
