@@ -1,0 +1,81 @@
+// The connection to the server as the user sees it: the status in the top
+// bar (signalling, sending, receiving), the subscribe connection that brings
+// the others' media, and what the page says when a media connection fails
+// during the call. (The publish connection is local-media.js's; a lost
+// WebSocket is session.js's.)
+//
+// Lifecycle: initConnection({rejoin}) once; startSubscriber() when a call
+// starts; closeConnections() when it ends.
+
+import { app, $ } from './state.js';
+import { Subscriber } from './rtc.js';
+import { showError, errorText } from './notices.js';
+import { syncRemoteTracks } from './roster.js';
+
+let rejoin = () => {};
+
+export function initConnection(hooks) {
+  rejoin = hooks.rejoin;
+}
+
+export function startSubscriber() {
+  app.failedNotified = false;
+  app.subscriber = new Subscriber({
+    send: (m) => app.signal && app.signal.send(m),
+    onChange: onPcChange,
+    onTracks: syncRemoteTracks,
+    onError: (err) => {
+      console.error('sealroom: subscribe offer failed', err);
+      showError(`Could not receive the others' audio and video (${err && err.message ? err.message : 'error'}).`, {
+        code: 'subscribe_failed',
+        action: { label: 'Rejoin', run: rejoin },
+      });
+    },
+  });
+}
+
+export function closeConnections() {
+  if (app.publisher) app.publisher.close();
+  if (app.subscriber) app.subscriber.close();
+  app.publisher = null;
+  app.subscriber = null;
+}
+
+// A peer connection's state changed (publish or subscribe).
+export function onPcChange() {
+  updateStatus();
+  const states = [app.publisher && app.publisher.state, app.subscriber && app.subscriber.state];
+  if (app.state === 'joined' && states.includes('failed') && !app.failedNotified) {
+    app.failedNotified = true;
+    showError(errorText('media_failed'), { code: 'media_failed', action: { label: 'Rejoin', run: rejoin } });
+  }
+}
+
+export function updateStatus() {
+  const el = $('status');
+  const ws = app.signal ? app.signal.state : 'closed';
+  const pub = app.publisher ? app.publisher.state : 'none';
+  const sub = app.subscriber ? app.subscriber.state : 'none';
+  el.dataset.ws = ws;
+  el.dataset.publish = pub;
+  el.dataset.subscribe = sub;
+  let overall = 'idle', text = 'Not joined';
+  if (app.state === 'joining') { overall = 'connecting'; text = 'Connecting…'; }
+  else if (app.state === 'left') { overall = 'idle'; text = 'Left'; }
+  else if (app.state === 'disconnected') { overall = 'error'; text = 'Disconnected'; }
+  else if (app.state === 'joined') {
+    const both = [pub, sub];
+    const subWaiting = sub === 'new' && app.subscriber && app.subscriber.version !== null;
+    if (ws !== 'open') { overall = 'error'; text = 'Disconnected'; }
+    else if (both.includes('failed')) { overall = 'error'; text = 'Media connection failed'; }
+    else if (both.includes('disconnected')) { overall = 'warning'; text = 'Reconnecting media…'; }
+    else if (['new', 'connecting', 'checking'].includes(pub) || ['connecting', 'checking'].includes(sub) || subWaiting) {
+      overall = 'connecting'; text = 'Connecting media…';
+    } else { overall = 'ok'; text = 'Connected'; }
+  }
+  el.dataset.overall = overall;
+  $('status-text').textContent = text;
+  const detail = `Signalling ${ws}; sending ${pub}; receiving ${sub}.`;
+  $('status-detail').textContent = detail;
+  el.title = detail;
+}

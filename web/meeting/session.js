@@ -1,0 +1,360 @@
+// The session with the server, from Join to the end of the call: the E2EE key
+// pair of this join, the signalling WebSocket, `join` and the `welcome` (or the
+// refusal, or a downgrade the page refuses), the server's errors, the socket
+// closing (connection lost), leave, rejoin. The page's state (setState).
+//
+// What happens inside the call is not here: initSession() gets the call's
+// lifecycle from meeting.js, start(…) once a `welcome` is accepted, end() when
+// the call ends however it ends, and message(msg) for the call's messages.
+
+import { app, $ } from './state.js';
+import { SignalConnection } from './signal.js';
+import { mediaHooks } from './rtc.js';
+import { E2eeSession, e2eeSupport } from './e2ee.js';
+import { E2EE_IN_LINK, tokenClaims, rememberedE2ee, rememberE2ee } from './link.js';
+import { showError, clearError, errorText, notify } from './notices.js';
+import { validateName, rememberName, updateJoinButton } from './lobby.js';
+import { showView } from './views.js';
+import { setParticipants, renderParticipants, syncRemoteTracks } from './roster.js';
+import { onVerification, onE2eeAlarm } from './security.js';
+import { reopenMediaIfNeeded, releaseMedia } from './local-media.js';
+import { updateStatus } from './connection.js';
+import { chat } from './panels.js';
+
+const JOIN_TIMEOUT_MS = 15000;
+
+let call = { start() {}, end() {}, message() {} };
+
+export function initSession(lifecycle) {
+  call = lifecycle;
+  window.addEventListener('pagehide', () => {
+    if (app.signal && app.state === 'joined') app.signal.send({ type: 'leave' });
+  });
+}
+
+export function setState(s) {
+  app.state = s;
+  document.body.dataset.state = s;
+  updateStatus();
+  updateJoinButton();
+}
+
+// Where the E2EE requirement of this page comes from: 'link' | 'token' | 'memory' | null.
+function e2eeExpected() {
+  if (E2EE_IN_LINK) return 'link';
+  if (app.token && tokenClaims(app.token).e2ee === true) return 'token';
+  if (!app.e2eeOverride && rememberedE2ee(app.room)) return 'memory';
+  return null;
+}
+
+// --------------------------------------------------------------------- join
+
+export function join(nameArg) {
+  if (app.state === 'joining' || app.state === 'joined') return app.joinPromise;
+  if (typeof nameArg === 'string' && !$('name').readOnly) $('name').value = nameArg;
+  const name = validateName();
+  if (!name) return Promise.reject(Object.assign(new Error('invalid name'), { code: 'invalid_name' }));
+  rememberName(name);
+  app.name = name;
+  clearError();
+  if (!app.room) {
+    showError(errorText('no_room'), { code: 'no_room' });
+    return Promise.reject(Object.assign(new Error('no_room'), { code: 'no_room' }));
+  }
+  app.serverError = null;
+  reopenMediaIfNeeded();
+  setState('joining');
+  app.joinPromise = connectAndJoin(name);
+  return app.joinPromise;
+}
+
+async function connectAndJoin(name) {
+  try { await app.mediaReady; } catch { /* joins receive-only */ }
+  if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+  // A fresh X25519 key pair for every join, when this browser can encrypt media.
+  if (app.e2ee) app.e2ee.stop();
+  app.e2ee = null;
+  if (e2eeSupport()) {
+    const session = new E2eeSession({
+      onChange: () => renderParticipants(),
+      onVerify: (v) => { if (app.e2ee === session) onVerification(v); },
+      onAlarm: (a) => { if (app.e2ee === session) onE2eeAlarm(a); },
+      onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
+      onError: (status) => {
+        if (app.e2ee !== session) return;
+        // Nothing is sent or shown unencrypted; say why the call is silent.
+        $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
+        $('e2ee-notice').hidden = false;
+      },
+    });
+    app.e2ee = session;
+    const pk = await session.init();
+    if (app.e2ee !== session) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+    if (!pk) { session.stop(); app.e2ee = null; }
+    if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
+  }
+  if (e2eeExpected() && !(app.e2ee && app.e2ee.publicKey)) {
+    // The link says the call is E2EE and this browser cannot encrypt: do not
+    // even connect (nothing, not the name, goes to the server).
+    failJoin('e2ee_required');
+    throw Object.assign(new Error('e2ee_required'), { code: 'e2ee_required' });
+  }
+  const sig = new SignalConnection({
+    onMessage: (msg) => { if (app.signal === sig) onSignal(msg); },
+    onClose: (info) => { if (app.signal === sig) onSignalClose(info); },
+    onStateChange: updateStatus,
+  });
+  app.signal = sig;
+  try {
+    await sig.open();
+  } catch {
+    if (app.signal === sig) failJoin('connect_failed');
+    throw Object.assign(new Error('connect_failed'), { code: 'connect_failed' });
+  }
+  if (app.signal !== sig) throw Object.assign(new Error('superseded'), { code: 'superseded' });
+  const welcomed = new Promise((resolve, reject) => {
+    const timer = setTimeout(() => failJoin('join_timeout'), JOIN_TIMEOUT_MS);
+    app.joinWaiter = { resolve, reject, timer };
+  });
+  // When the link says the call is E2EE, the server does not learn the name:
+  // it travels sealed in the key messages (docs/e2ee.md 7.2).
+  const msg = { type: 'join', room: app.room, name: e2eeExpected() && app.e2ee ? 'Participant' : name };
+  if (app.token) msg.token = app.token;
+  if (app.e2ee && app.e2ee.publicKey) {
+    msg.public_key = app.e2ee.publicKey;
+    msg.signing_key = app.e2ee.signingKey;
+  }
+  sig.send(msg);
+  return welcomed;
+}
+
+// The join did not succeed: back on the join screen with the reason.
+function failJoin(code, message) {
+  const w = app.joinWaiter;
+  app.joinWaiter = null;
+  if (w) clearTimeout(w.timer);
+  const sig = app.signal;
+  app.signal = null;
+  if (sig) sig.close();
+  call.end();
+  setState('error');
+  showView('lobby');
+  const retry = code === 'room_full' || code === 'connect_failed' || code === 'join_timeout' ||
+    code === 'server_error' || code === 'connection_lost' || code === 'rate_limited';
+  showError(errorText(code, message), {
+    code,
+    action: retry ? { label: 'Try again', run: () => join().catch(() => {}) } : null,
+  });
+  if (w) w.reject(Object.assign(new Error(code), { code }));
+}
+
+function onSignal(msg) {
+  if (msg.type === 'welcome') onWelcome(msg);
+  else if (msg.type === 'error') onServerError(msg);
+  else call.message(msg);
+}
+
+function onWelcome(msg) {
+  const w = app.joinWaiter;
+  if (!w || app.state !== 'joining') return;
+  app.joinWaiter = null;
+  clearTimeout(w.timer);
+
+  app.participantId = String(msg.participant_id || '');
+  app.roomInfo = msg.room || {};
+  const e2eeRoom = app.roomInfo.e2ee_enabled === true;
+  const expected = e2eeExpected();
+  if (!e2eeRoom && expected) {
+    // A downgrade: nothing has been sent yet, and nothing will be.
+    app.joinWaiter = w;
+    if (app.signal) app.signal.send({ type: 'leave' });
+    if (expected === 'memory') {
+      failJoin('e2ee_remembered');
+      showError(errorText('e2ee_remembered'), {
+        code: 'e2ee_expected',
+        action: { label: 'Join without encryption', run: () => { app.e2eeOverride = true; rememberE2ee(app.room, false); join().catch(() => {}); } },
+      });
+    } else {
+      failJoin('e2ee_expected');
+    }
+    return;
+  }
+  if (e2eeRoom && !(app.e2ee && app.e2ee.publicKey)) {
+    // The server should have refused us (e2ee_required): never join unencrypted.
+    app.joinWaiter = w;
+    if (app.signal) app.signal.send({ type: 'leave' });
+    failJoin('e2ee_required');
+    return;
+  }
+  app.role = msg.role || null;
+  const perms = app.role && Array.isArray(app.role.permissions) ? app.role.permissions : null;
+  app.canBroadcast = perms ? perms.includes('broadcast') : true;
+  const canChat = perms ? perms.includes('chat') : true;
+  setParticipants(msg.participants);
+
+  $('e2ee-notice').hidden = true;
+  app.sessionId = typeof msg.session_id === 'string' ? msg.session_id : null;
+  app.slot = Number.isInteger(msg.slot) ? msg.slot : null;
+  app.testMode = msg.test_mode === true;
+  $('test-mode-banner').hidden = !app.testMode;
+  $('e2ee-alarm').hidden = true;
+  app.e2eeOverride = false; // an explicit "join without encryption" counts once
+  if (e2eeRoom) {
+    // Transforms must be in place before the peer connections exist.
+    app.e2eeOn = true;
+    rememberE2ee(app.room, true);
+    app.e2ee.installHooks(mediaHooks);
+    app.e2ee.start({
+      selfId: app.participantId, selfName: app.name, sessionId: app.sessionId, slot: app.slot,
+      testMode: app.testMode,
+      participants: [...app.participants.values()],
+      send: sendRelays,
+      sendAll: (payload) => app.signal && app.signal.send({ type: 'relay_all', payload }),
+    });
+  } else {
+    app.e2eeOn = false;
+    if (app.e2ee) app.e2ee.stop();
+    app.e2ee = null;
+  }
+
+  call.start({ canChat, chatName: typeof msg.name === 'string' && msg.name ? msg.name : app.name });
+  app.signal.startKeepalive();
+  w.resolve({ participantId: app.participantId, room: app.roomInfo, role: app.role });
+}
+
+// The worker's relays: one `relay`, or one `relay_batch` for several (a
+// rotation in a large room sends a key message to everyone at once).
+function sendRelays(list) {
+  if (!app.signal) return;
+  if (list.length === 1) app.signal.send({ type: 'relay', to: list[0].to, payload: list[0].payload });
+  else app.signal.send({ type: 'relay_batch', messages: list.map((m) => ({ to: m.to, payload: m.payload })) });
+}
+
+// Key exchange messages arrive here.
+export function onRelay(msg) {
+  if (app.e2eeOn && app.e2ee && typeof msg.from === 'string') app.e2ee.relay(msg.from, msg.payload);
+  if (typeof app.onRelay === 'function') app.onRelay(msg.from, msg.payload);
+}
+
+// ------------------------------------------------------- errors and the end
+
+function onServerError(msg) {
+  const code = typeof msg.code === 'string' ? msg.code : 'server_error';
+  const message = typeof msg.message === 'string' ? msg.message : '';
+  app.serverError = { code, message };
+  if (app.state === 'joining') {
+    failJoin(code, message);
+    return;
+  }
+  if (app.state !== 'joined') return;
+  const err = Object.assign(new Error(message || code), { code });
+  switch (code) {
+    case 'forbidden':
+      if (app.publisher && app.publisher.rejectPending(err)) return;
+      if (chat.serverError(code)) return;
+      notify(errorText(code));
+      return;
+    case 'bad_sdp':
+      if (app.publisher && app.publisher.rejectPending(err)) return;
+      showError(`${errorText(code)} (receiving)`, { code, action: { label: 'Rejoin', run: rejoin } });
+      return;
+    case 'rate_limited':
+      if (chat.serverError(code)) return;
+      notify(errorText(code));
+      return;
+    case 'too_large':
+      if (chat.serverError(code)) return;
+      console.warn(`sealroom: server error ${code}: ${message}`);
+      return;
+    case 'bad_message':
+      if (chat.serverError(code)) return;
+      console.warn(`sealroom: server error ${code}: ${message}`);
+      return;
+    case 'not_joined': case 'already_joined': case 'unknown_type': case 'unknown_participant':
+      console.warn(`sealroom: server error ${code}: ${message}`);
+      return;
+    default:
+      // Errors that close the socket are reported when it closes.
+      console.warn(`sealroom: server error ${code}: ${message}`);
+  }
+}
+
+function onSignalClose() {
+  if (app.state === 'joining') {
+    failJoin(app.serverError ? app.serverError.code : 'connect_failed', app.serverError && app.serverError.message);
+    return;
+  }
+  if (app.state !== 'joined') return;
+  const code = app.serverError && ['server_error', 'too_large', 'rate_limited'].includes(app.serverError.code)
+    ? app.serverError.code : 'connection_lost';
+  app.signal = null;
+  call.end();
+  setState('disconnected');
+  $('left-title').textContent = 'Connection lost';
+  $('left-text').textContent = 'You are no longer in the meeting. Your camera and microphone are still open for a quick rejoin.';
+  showView('left');
+  showError(errorText(code), { code, action: { label: 'Rejoin', run: rejoin } });
+  $('rejoin').focus();
+}
+
+// Forgets this join (the call's end, after the call's modules stopped): our
+// id, the E2EE session and its media hooks, the session's banners.
+export function endJoin() {
+  app.participantId = null;
+  if (app.e2ee) app.e2ee.stop();
+  app.e2ee = null;
+  app.e2eeOn = false;
+  app.sessionId = null;
+  app.slot = null;
+  mediaHooks.pcConfig = {};
+  mediaHooks.onSender = null;
+  mediaHooks.onReceiver = null;
+  mediaHooks.onReceiverOwner = null;
+  mediaHooks.receiverReady = null;
+  $('test-mode-banner').hidden = true;
+  $('e2ee-notice').hidden = true;
+}
+
+export function leave() {
+  if (app.state !== 'joined' && app.state !== 'joining') return Promise.resolve();
+  const sig = app.signal;
+  app.signal = null;
+  const w = app.joinWaiter;
+  app.joinWaiter = null;
+  if (w) { clearTimeout(w.timer); w.reject(Object.assign(new Error('left'), { code: 'left' })); }
+  if (sig) {
+    sig.send({ type: 'leave' });
+    sig.close();
+  }
+  call.end();
+  releaseMedia();
+  clearError();
+  setState('left');
+  $('left-title').textContent = 'You left the meeting';
+  $('left-text').textContent = 'Your camera and microphone are off.';
+  showView('left');
+  $('rejoin').focus();
+  return Promise.resolve();
+}
+
+export function rejoin() {
+  clearError();
+  if (app.state === 'joined') {
+    // A broken call: start over with a fresh connection.
+    const sig = app.signal;
+    app.signal = null;
+    if (sig) { sig.send({ type: 'leave' }); sig.close(); }
+    call.end();
+    setState('lobby');
+  }
+  reopenMediaIfNeeded();
+  return join().catch(() => {});
+}
+
+export function backToLobby() {
+  clearError();
+  reopenMediaIfNeeded();
+  setState('lobby');
+  showView('lobby');
+  $('name').focus();
+}
