@@ -34,6 +34,7 @@
 #define SERVER_SSRC 1            /* sender SSRC of the RTCP the SFU makes */
 #define TICK_MS 20
 #define REMB_INTERVAL_MS 1000
+#define MEDIA_CONNECT_TIMEOUT_MS 10000 /* ICE and DTLS done within this of creation, or closed */
 #define REMB_MAX_AGE_MS 5000     /* a subscriber's estimate counts this long */
 #define REMB_MIN_BPS 150000
 #define REMB_CONGESTED_PCT 85 /* a subscriber estimating less than 85% of what it gets is congested */
@@ -703,6 +704,12 @@ static void on_tick(uv_timer_t *h) {
     if (!t->used || t->closed_reported) continue;
     if (ice_agent_consent_expired(&t->ice, now)) {
       close_transport_media(w, t, "ice-timeout");
+      continue;
+    }
+    /* ICE alone is not a connection: a peer that keeps answering checks but
+     * never completes DTLS would hold a transport of the pool for good. */
+    if (!t->srtp && now >= t->ice.created_ms && now - t->ice.created_ms >= MEDIA_CONNECT_TIMEOUT_MS) {
+      close_transport_media(w, t, "connect-timeout");
       continue;
     }
     if (t->dtls && dtls_conn_state(t->dtls) == DTLS_HANDSHAKING) {

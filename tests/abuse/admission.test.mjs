@@ -11,6 +11,8 @@ import { joinRaw } from '../lib/ws.mjs';
 import { sleep, until } from '../lib/wait.mjs';
 import { honestCall, metric } from '../lib/abuse.mjs';
 import { launchChromium, inbound } from '../lib/browser.mjs';
+import { bindingRequest, iceCredentials } from '../lib/stun.mjs';
+import dgram from 'node:dgram';
 
 const POOL = 16;
 const joinFrom = (s, room, name, from) => joinRaw(s.url, room, name, { from });
@@ -89,6 +91,86 @@ describe('admission control', () => {
     await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
     await until('Cleo receives video', async () => Object.values(await inbound(page)).some((x) => x.kind === 'video' && x.frames > 5), 20000);
     await page.close();
+  });
+
+  // Found by the attack review: ICE alone kept a transport. A participant
+  // that answers connectivity checks with the right credentials on both of
+  // its transports (and so keeps consent fresh) but never starts DTLS held
+  // them for good, so a few such clients kept the pool full. Now media must
+  // be connected (DTLS done) within 10 s of a transport's creation.
+  test('participants that pass ICE but never start DTLS: their transports are released within seconds', { timeout: 90000 }, async () => {
+    const transports = () => metric(s, 'sealroom_media_transports');
+    const honestTransports = await transports();
+    const N = 6;
+    const sdps = await offers(N);
+    const held = [];
+    // A subscribe answer that passes the server's checks: same m-lines,
+    // recvonly, offered codec, setup active, a fingerprint (never used).
+    const subscribeAnswer = (offer, ufrag) => {
+      const lines = offer.split(/\r\n(?=m=)/).slice(1).map((m) => ({ audio: m.startsWith('m=audio'), mid: m.match(/a=mid:(\S+)/)[1] }));
+      let a = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE ${lines.map((l) => l.mid).join(' ')}\r\n`;
+      for (const l of lines) {
+        a += `m=${l.audio ? 'audio' : 'video'} 9 UDP/TLS/RTP/SAVPF ${l.audio ? 111 : 96}\r\nc=IN IP4 0.0.0.0\r\n` +
+          `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${'p'.repeat(24)}\r\na=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}\r\n` +
+          `a=setup:active\r\na=mid:${l.mid}\r\na=recvonly\r\na=rtcp-mux\r\n` +
+          (l.audio ? 'a=rtpmap:111 opus/48000/2\r\n' : 'a=rtpmap:96 VP8/90000\r\n');
+      }
+      return a;
+    };
+    const pump = setInterval(() => {
+      for (const h of held) {
+        for (let k; (k = h.c.messages.findIndex((m) => m.type === 'subscribe_offer')) >= 0;) {
+          const m = h.c.messages.splice(k, 1)[0];
+          const server = iceCredentials(m.sdp);
+          h.sub = { user: `${server.ufrag}:${h.ufrag}`, pwd: server.pwd, udp: h.subUdp };
+          h.c.send({ type: 'subscribe_answer', sdp: subscribeAnswer(m.sdp, h.ufrag), version: m.version });
+        }
+      }
+    }, 100);
+    // Each transport gets its own socket (an address that passed checks for
+    // one transport is not taken for another), counting its answers.
+    const socket = async () => {
+      const udp = dgram.createSocket('udp4');
+      udp.answers = 0;
+      udp.on('message', () => udp.answers++);
+      await new Promise((r) => udp.bind(0, '127.0.0.1', r));
+      return udp;
+    };
+    const checks = () => {
+      for (const h of held) {
+        for (const t of [h.pub, h.sub]) if (t) t.udp.send(bindingRequest(t.user, t.pwd), s.mediaPort, '127.0.0.1');
+      }
+    };
+    let keep;
+    try {
+      await survive('ICE-only participants', async () => {
+        for (let i = 0; i < N; i++) {
+          const j = await joinFrom(s, 'idle', `Ice${i}`, `127.0.0.${40 + (i % 4)}`);
+          assert.ok(j.welcome, JSON.stringify(j.error));
+          j.c.send({ type: 'publish_offer', sdp: sdps[i] });
+          const a = await j.c.next((m) => m.type === 'publish_answer' || m.type === 'error', 5000);
+          assert.equal(a.type, 'publish_answer', JSON.stringify(a));
+          const server = iceCredentials(a.sdp), client = iceCredentials(sdps[i]);
+          held.push({ c: j.c, ufrag: client.ufrag, subUdp: await socket(),
+                      pub: { user: `${server.ufrag}:${client.ufrag}`, pwd: server.pwd, udp: await socket() } });
+          await sleep(600); // the join rate of this fixture: 2 per second
+        }
+        checks();
+        keep = setInterval(checks, 1000);
+        const answered = () => held.filter((h) => h.pub.udp.answers > 0 && h.sub && h.sub.udp.answers > 0).length;
+        await until('both transports of each pass their checks', async () => answered() === N || `${answered()} of ${N}`, 5000);
+        assert.equal(await transports(), honestTransports + 2 * N, 'each ICE-only participant holds two transports');
+      });
+      const t0 = Date.now();
+      await until('ICE-only transports released', async () => (await transports()) <= honestTransports || `${await transports()} transports`, 20000);
+      console.log(`# ${N} participants kept ICE consent on ${2 * N} transports without DTLS: all released ${Date.now() - t0} ms after their checks passed`);
+      for (const h of held) assert.ok(h.c.closed || (await h.c.waitClosed(3000)) !== undefined);
+      assert.ok(held.every((h) => h.c.messages.some((m) => m.type === 'error' && m.code === 'media_failed')), 'each was told media_failed');
+    } finally {
+      clearInterval(keep);
+      clearInterval(pump);
+      for (const h of held) { h.pub.udp.close(); h.subUdp.close(); }
+    }
   });
 
   // Issue 9 (bugs): screenshare_enabled and role permissions were not
