@@ -13,7 +13,6 @@
 #include "auth/jwt.h"
 #include "core/log.h"
 #include "core/timefmt.h"
-#include "dtls/dtls.h"
 #include "model/room_fields.h"
 #include "signal/internal.h"
 
