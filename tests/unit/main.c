@@ -25,6 +25,7 @@ int test_failures_in_current;
   X(dtls)         \
   X(srtp)         \
   X(sfu_tables)   \
+  X(sfu_control)  \
   X(tap)          \
   X(e2ee_sframe)  \
   X(e2ee_keys)    \
