@@ -1,15 +1,16 @@
 // The connection to the server as the user sees it: the status in the top
 // bar (signalling, sending, receiving), the subscribe connection that brings
-// the others' media, and what the page says when a media connection fails
-// during the call. (The publish connection is local-media.js's; a lost
-// WebSocket is session.js's.)
+// the others' media, and what the page says when media cannot pass while
+// signalling works (a peer connection `failed`, or the server's
+// `media_failed`): most often UDP to the media port is blocked. (The publish
+// connection is local-media.js's; a lost WebSocket is session.js's.)
 //
 // Lifecycle: initConnection({rejoin}) once; startSubscriber() when a call
 // starts; closeConnections() when it ends.
 
 import { app, $ } from './state.js';
 import { Subscriber } from './rtc.js';
-import { showError, errorText } from './notices.js';
+import { showError } from './notices.js';
 import { syncRemoteTracks } from './roster.js';
 
 let rejoin = () => {};
@@ -20,6 +21,7 @@ export function initConnection(hooks) {
 
 export function startSubscriber() {
   app.failedNotified = false;
+  app.mediaConnected = false;
   app.subscriber = new Subscriber({
     send: (m) => app.signal && app.signal.send(m),
     onChange: onPcChange,
@@ -45,10 +47,45 @@ export function closeConnections() {
 export function onPcChange() {
   updateStatus();
   const states = [app.publisher && app.publisher.state, app.subscriber && app.subscriber.state];
+  if (states.includes('connected')) app.mediaConnected = true;
   if (app.state === 'joined' && states.includes('failed') && !app.failedNotified) {
     app.failedNotified = true;
-    showError(errorText('media_failed'), { code: 'media_failed', action: { label: 'Rejoin', run: rejoin } });
+    showMediaFailure();
   }
+}
+
+// The server's media port: the port of the host candidate in its SDP (it is
+// ICE-lite: the candidate is in its answer and in its subscribe offers).
+function mediaPort() {
+  for (const pc of [app.publisher && app.publisher.pc, app.subscriber && app.subscriber.pc]) {
+    const sdp = pc && pc.remoteDescription ? pc.remoteDescription.sdp : '';
+    const m = /^a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ host/im.exec(sdp);
+    if (m) return Number(m[1]);
+  }
+  return null;
+}
+
+// What to say when media cannot pass while signalling works: {title, text}.
+// Read it before the call's connections are closed (it needs their SDP).
+export function mediaFailure() {
+  const port = mediaPort();
+  const where = port ? ` (port ${port})` : '';
+  if (!app.mediaConnected) {
+    return {
+      title: 'Audio and video could not connect',
+      text: `Could not connect audio and video: your network may block UDP traffic to this server${where}. ` +
+        `Try another network, or ask your network administrator to allow UDP${port ? ` to port ${port}` : ''}.`,
+    };
+  }
+  return {
+    title: 'Audio and video connection lost',
+    text: `The audio and video connection to the server was lost: your network may have stopped passing UDP ` +
+      `traffic to this server${where}. Rejoin to try again.`,
+  };
+}
+
+export function showMediaFailure() {
+  showError(mediaFailure().text, { code: 'media_failed', action: { label: 'Rejoin', run: rejoin } });
 }
 
 export function updateStatus() {

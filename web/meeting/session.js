@@ -18,7 +18,7 @@ import { showView } from './views.js';
 import { setParticipants, renderParticipants, syncRemoteTracks } from './roster.js';
 import { onVerification, onE2eeAlarm } from './security.js';
 import { reopenMediaIfNeeded, releaseMedia } from './local-media.js';
-import { updateStatus } from './connection.js';
+import { updateStatus, mediaFailure, showMediaFailure } from './connection.js';
 import { chat } from './panels.js';
 
 const JOIN_TIMEOUT_MS = 15000;
@@ -270,6 +270,11 @@ function onServerError(msg) {
       if (chat.serverError(code)) return;
       console.warn(`sealroom: server error ${code}: ${message}`);
       return;
+    case 'media_failed':
+      // The server gave up on our media while signalling works (it closes
+      // the socket next): say now that UDP may be blocked.
+      showMediaFailure();
+      return;
     case 'not_joined': case 'already_joined': case 'unknown_type': case 'unknown_participant':
       console.warn(`sealroom: server error ${code}: ${message}`);
       return;
@@ -279,21 +284,25 @@ function onServerError(msg) {
   }
 }
 
-function onSignalClose() {
+// The socket closed under us. "Connection lost" unless the server said why
+// first: after `media_failed` (also the close reason) the socket was fine and
+// media could not pass, so the page says that UDP may be blocked.
+function onSignalClose(info) {
   if (app.state === 'joining') {
     failJoin(app.serverError ? app.serverError.code : 'connect_failed', app.serverError && app.serverError.message);
     return;
   }
   if (app.state !== 'joined') return;
-  const code = app.serverError && ['server_error', 'too_large', 'rate_limited'].includes(app.serverError.code)
-    ? app.serverError.code : 'connection_lost';
+  const said = app.serverError ? app.serverError.code : '';
+  const media = said === 'media_failed' || (info && info.reason === 'media_failed') ? mediaFailure() : null;
+  const code = media ? 'media_failed' : ['server_error', 'too_large', 'rate_limited'].includes(said) ? said : 'connection_lost';
   app.signal = null;
   call.end();
   setState('disconnected');
-  $('left-title').textContent = 'Connection lost';
+  $('left-title').textContent = media ? media.title : 'Connection lost';
   $('left-text').textContent = 'You are no longer in the meeting. Your camera and microphone are still open for a quick rejoin.';
   showView('left');
-  showError(errorText(code), { code, action: { label: 'Rejoin', run: rejoin } });
+  showError(media ? media.text : errorText(code), { code, action: { label: 'Rejoin', run: rejoin } });
   $('rejoin').focus();
 }
 

@@ -43,6 +43,7 @@ export const app = {
   // connection.js
   subscriber: null,
   failedNotified: false,
+  mediaConnected: false, // a peer connection of this call reached `connected`
   // speaker.js
   levels: new Map(),   // participant id -> last audio level
   lastLoud: new Map(), // participant id -> time the level was last above the threshold
