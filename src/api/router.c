@@ -183,7 +183,7 @@ static void r_test_welcome(api_ctx *a, const api_caller *w, const char *arg, con
   room *r = malloc(sizeof *r);
   if (!r) {
     api_internal_error(res);
-  } else if (!ref || !json_is_object(patch)) {
+  } else if (!ref || strlen(ref) > 64 || !json_is_object(patch)) {
     api_error(res, 400, "Needs \"room\" (id or friendly_url) and \"patch\" (object).");
   } else if (store_room_get(a->db, NULL, ref, r) != STORE_OK) {
     api_error(res, 404, "No such room.");
