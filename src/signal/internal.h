@@ -106,6 +106,16 @@ struct session {
   uint64_t opened_ms;
   bucket messages; /* every message (MSG_RATE, signal.c) */
   bucket relays;   /* relays and chat on top (RELAY_RATE) */
+  bucket bytes;    /* bytes of every message (BYTE_RATE): parsing costs by the byte */
+  bucket fanout;   /* bytes this session makes the server send to others (FANOUT_RATE) */
+  size_t prejoin_bytes; /* received before joining, at most PREJOIN_MAX_BYTES in all */
+/* What one participant may make the server send to others (relay_all and
+ * chat: bytes times recipients). A 100-person E2EE room's statements (about
+ * 600 B to 99 others 20 times a second) need about 1.2 MB/s; a flood of
+ * 16 KiB relay_all to a full room would otherwise be serialised and queued
+ * for every member, faster than they can read. */
+#define FANOUT_RATE (4.0 * 1024 * 1024)
+#define FANOUT_BURST (8.0 * 1024 * 1024)
   int bad_in_a_row;
   int limited_in_a_row;
   bool closing;
@@ -114,6 +124,8 @@ struct session {
 
 /* session.c */
 void session_send(session *s, json_t *msg); /* steals msg */
+/* Sends an already serialised message (one serialisation for many recipients). */
+void session_send_text(session *s, const char *text, size_t len);
 /* {"type": "error", "code", "message"}; the session goes on. */
 void session_error(session *s, const char *code, const char *message);
 /* The error, then the socket closes (1008). */

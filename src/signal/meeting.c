@@ -58,10 +58,38 @@ static json_t *room_json(const room *r) {
                    r->audio_on_join_enabled, "video_on_join_enabled", r->video_on_join_enabled);
 }
 
+/* Sends msg (stolen) to every member but except, serialised once. */
 static void broadcast(live_room *lr, const participant *except, json_t *msg) {
-  for (participant *q = lr->members; q; q = q->next)
-    if (q != except) session_send(q->sess, json_incref(msg));
+  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   json_decref(msg);
+  if (!text) return;
+  size_t len = strlen(text);
+  for (participant *q = lr->members; q; q = q->next)
+    if (q != except) session_send_text(q->sess, text, len);
+  free(text);
+}
+
+/* Sends msg (stolen) from p to everyone else in its room, serialised once,
+ * if p's fan-out budget (bytes times recipients) allows; p is told if not.
+ * Returns the number of recipients. */
+static int fan_out(signal_server *srv, participant *p, json_t *msg) {
+  char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+  json_decref(msg);
+  if (!text) return 0;
+  size_t len = strlen(text);
+  int others = p->room->count > 1 ? p->room->count - 1 : 0;
+  int sent = 0;
+  if (!bucket_take(&p->sess->fanout, FANOUT_RATE, FANOUT_BURST, (double)len * others, uv_now(srv->loop))) {
+    session_error(p->sess, "rate_limited", "Too much data for everyone in the room; slow down.");
+  } else {
+    for (participant *q = p->room->members; q; q = q->next)
+      if (q != p) {
+        session_send_text(q->sess, text, len);
+        sent++;
+      }
+  }
+  free(text);
+  return sent;
 }
 
 /* ---- live rooms --------------------------------------------------------- */
@@ -598,8 +626,8 @@ void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *p
 void meeting_relay_all(signal_server *srv, participant *p, json_t *payload) {
   if (!payload_fits(payload))
     return session_error(p->sess, "too_large", "A relay payload may be at most 16 KiB.");
-  for (participant *q = p->room->members; q; q = q->next)
-    if (q != p) relay_to(srv, p, q, payload);
+  json_t *msg = json_pack("{s:s,s:s,s:O}", "type", "relay", "from", p->id, "payload", payload);
+  srv->stats.relays += (uint64_t)fan_out(srv, p, msg);
 }
 
 /* A batch of relays from one sender, delivered in order as ordinary relay
@@ -643,9 +671,9 @@ void meeting_chat(signal_server *srv, participant *p, json_t *payload) {
     if (!t || json_object_size(payload) != 1 || !*t)
       return session_error(p->sess, "bad_message", "A chat message is {\"text\": \"...\"}.");
   }
-  srv->stats.relays++;
-  broadcast(p->room, p, json_pack("{s:s,s:s,s:O,s:I}", "type", "chat", "from", p->id, "payload", payload, "ts",
-                                  (json_int_t)now_unix()));
+  json_t *msg = json_pack("{s:s,s:s,s:O,s:I}", "type", "chat", "from", p->id, "payload", payload, "ts",
+                          (json_int_t)now_unix());
+  if (fan_out(srv, p, msg) > 0) srv->stats.relays++;
 }
 
 void meeting_check_timeouts(signal_server *srv, uint64_t now_ms) {

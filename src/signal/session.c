@@ -18,6 +18,10 @@ void session_send(session *s, json_t *msg) {
   free(text);
 }
 
+void session_send_text(session *s, const char *text, size_t len) {
+  if (s && !s->closing && text) ws_send_text(s->ws, text, len);
+}
+
 static json_t *error_message(const char *code, const char *message) {
   return json_pack("{s:s,s:s,s:s}", "type", "error", "code", code, "message", message);
 }

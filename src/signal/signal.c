@@ -12,6 +12,13 @@
 
 #define JOIN_TIMEOUT_MS 5000 /* a page sends its join as soon as the socket opens */
 #define PREJOIN_MAX_MESSAGE (16 * 1024) /* a join is well under 1 KiB */
+#define PREJOIN_MAX_BYTES (16 * 1024)   /* and all a socket sends before joining, together */
+/* Bytes per second a session may send, whatever the messages: parsing costs
+ * by the byte, and 50 messages of 256 KiB a second would be 12 MiB/s. The
+ * burst holds four of the largest messages (a subscribe answer for a big
+ * room is about 100 KiB). */
+#define BYTE_RATE (256.0 * 1024)
+#define BYTE_BURST (1024.0 * 1024)
 #define MSG_RATE 50.0   /* messages per second, sustained */
 #define MSG_BURST 300.0 /* a key rotation sends one key message per participant at once */
 #define RELAY_RATE 50.0
@@ -119,7 +126,21 @@ static void on_message(void *owner, ws_conn *c, const char *data, size_t len, in
   signal_server *srv = owner;
   if (!s || s->closing) return;
   srv->stats.messages_in++;
-  if (!bucket_take(&s->messages, MSG_RATE, MSG_BURST, 1.0, uv_now(srv->loop))) {
+  uint64_t now = uv_now(srv->loop);
+  /* Before joining, a socket may send one small join and little else: all
+   * its messages together count, not each one (a flood of 16 KiB pings from
+   * sockets that never join pinned the loop in the JSON parser). */
+  if (!s->p) {
+    s->prejoin_bytes += len;
+    if (s->prejoin_bytes > PREJOIN_MAX_BYTES)
+      return session_fail(s, "too_large", "Before joining, a connection may send at most 16 KiB in all.");
+  }
+  if (!bucket_take(&s->bytes, BYTE_RATE, BYTE_BURST, (double)len, now)) {
+    if (++s->limited_in_a_row > MAX_LIMITED_IN_A_ROW)
+      return session_fail(s, "rate_limited", "Too many bytes: closing.");
+    return session_error(s, "rate_limited", "Too much data; slow down.");
+  }
+  if (!bucket_take(&s->messages, MSG_RATE, MSG_BURST, 1.0, now)) {
     if (++s->limited_in_a_row > MAX_LIMITED_IN_A_ROW)
       return session_fail(s, "rate_limited", "Too many messages: closing.");
     return session_error(s, "rate_limited", "Too many messages; slow down.");
@@ -156,6 +177,8 @@ static void on_open(void *owner, ws_conn *c, const char *client_ip) {
   s->opened_ms = uv_now(srv->loop);
   bucket_init(&s->messages, MSG_BURST, s->opened_ms);
   bucket_init(&s->relays, RELAY_BURST, s->opened_ms);
+  bucket_init(&s->bytes, BYTE_BURST, s->opened_ms);
+  bucket_init(&s->fanout, FANOUT_BURST, s->opened_ms);
   snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip);
   s->next = srv->sessions;
   srv->sessions = s;

@@ -19,6 +19,7 @@
 
 #define WS_MAX_QUEUED (1u * 1024 * 1024) /* bytes waiting for a slow reader (checked at enqueue) */
 #define WS_CONTROL_MAX 125                /* RFC 6455 5.5: control frame payloads */
+#define WS_READ_PER_WAKEUP (64u * 1024)   /* bytes read from one socket per turn of the loop */
 #define WS_MAX_FRAGMENTS 64               /* frames of one data message (each costs a buffer) */
 #define WS_CLOSE_GRACE_MS 2000            /* a peer that does not take its close frame is dropped */
 #define WS_CONTROL_RATE 5.0               /* control frames per second from the peer */
@@ -47,6 +48,7 @@ struct ws_conn {
   uint64_t drop_at_ms; /* closing without a handshake in sight: finish by then (0: none) */
   int draining;        /* our close frame is out: discard input until EOF (lingering close) */
   int peer_gone;       /* the peer closed or reset the connection */
+  size_t read_this_turn; /* bytes read in this poll callback (WS_READ_PER_WAKEUP) */
   void *data;
   char client_ip[64];
 };
@@ -76,9 +78,18 @@ static ssize_t on_recv(wslay_event_context_ptr ctx, uint8_t *buf, size_t len, in
     c->extra_off += n;
     return (ssize_t)n;
   }
+  /* One socket gets WS_READ_PER_WAKEUP bytes per turn of the loop; the rest
+   * waits in the kernel for the next turn (the poll is level-triggered), so
+   * a fast sender cannot keep the loop to itself. */
+  if (c->read_this_turn >= WS_READ_PER_WAKEUP) {
+    wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
+    return -1;
+  }
+  if (len > WS_READ_PER_WAKEUP - c->read_this_turn) len = WS_READ_PER_WAKEUP - c->read_this_turn;
   ssize_t n = recv(c->fd, buf, len, 0);
   if (n > 0) {
     c->last_rx_ms = now_ms(c);
+    c->read_this_turn += (size_t)n;
     return n;
   }
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
@@ -257,6 +268,7 @@ static void on_poll(uv_poll_t *h, int status, int events) {
     if (events & UV_READABLE) drain(c);
     return;
   }
+  c->read_this_turn = 0;
   if ((events & UV_READABLE) && !c->closing && wslay_event_recv(c->ws) != 0) {
     if (c->peer_gone) {
       finish(c);

@@ -35,25 +35,96 @@ describe('hostile WebSocket clients', () => {
     await survive('non-reader', async () => {
       const victim = await joinAs(s, 'attacked', 'Sloth');
       victim.sock.pause(); // reads nothing from now on
-      const flooder = await joinAs(s, 'attacked', 'Flood');
+      // Each sender may send 1 MiB at once and 256 KiB/s after that, so
+      // eight of them, each within its budget, relay to the non-reader far
+      // more than the kernel's socket buffers (a few MiB) plus the 1 MiB cap.
+      const flooders = [];
+      for (let i = 0; i < 8; i++) flooders.push(await joinAs(s, 'attacked', `Flood${i}`));
       const blob = randomBytes(11 * 1024).toString('base64'); // ~15 KiB per relay (the cap is 16 KiB)
-      // Far more than the kernel's socket buffers (a few MiB each way) plus
-      // the 1 MiB cap: 40 MiB.
-      for (let i = 0; i < 2700; i++) {
-        flooder.send({ type: 'relay_all', payload: { t: 'blob', b: blob } });
-        if (i % 100 === 99) {
-          await sleep(10);
-          if ((await metric(s, 'sealroom_ws_slow_consumers_total')) > slow0) break;
+      const t0 = Date.now();
+      let sent = 0;
+      while ((await metric(s, 'sealroom_ws_slow_consumers_total')) === slow0 && Date.now() - t0 < 30000) {
+        const budget = 1024 * 1024 * 0.9 + ((Date.now() - t0) / 1000) * 256 * 1024 * 0.9; // bytes each may have sent
+        while ((sent + 1) * 15.1 * 1024 < budget) {
+          for (const f of flooders) f.send({ type: 'relay_all', payload: { t: 'blob', b: blob } });
+          sent++;
         }
+        await sleep(100);
       }
-      assert.ok(flooder.messages.every((m) => m.type !== 'error'), JSON.stringify(flooder.messages.find((m) => m.type === 'error')));
-      await until('the server closed the non-reader', async () => (await metric(s, 'sealroom_ws_slow_consumers_total')) > slow0, 10000);
-      flooder.sock.destroy();
+      for (const f of flooders) {
+        assert.ok(f.messages.every((m) => m.type !== 'error'), JSON.stringify(f.messages.find((m) => m.type === 'error')));
+        f.sock.destroy();
+      }
+      assert.ok((await metric(s, 'sealroom_ws_slow_consumers_total')) > slow0, 'the non-reader was not closed within 30 s');
+      console.log(`# the non-reader was closed after ${((8 * sent * 15.1) / 1024).toFixed(1)} MiB relayed to it`);
       // Its socket goes away (the close frame cannot reach a peer that does
       // not read: dropped after the grace period).
       victim.sock.resume();
       const code = await victim.waitClosed(8000);
       assert.ok(code === 1008 || code === null, `close code ${code}`);
+    });
+  });
+
+  // Found by the attack review: 16 KiB was a limit per message before
+  // joining, not in all, so sockets that never join could make the server
+  // parse 300 messages of 16 KiB each (the message burst) every 5 s; 100 of
+  // them stalled /healthz for seconds. Now everything sent before joining
+  // counts against 16 KiB, and a socket is read at most 64 KiB per turn of
+  // the loop.
+  test('before joining: 16 KiB in all, then the socket is closed', { timeout: 60000 }, async () => {
+    await survive('unjoined floods', async () => {
+      const socks = [];
+      const ping = JSON.stringify({ type: 'ping', p: 'x'.repeat(10 * 1024) });
+      for (let i = 0; i < 40; i++) {
+        const c = await connectWs(s.url, '/ws', { localAddress: `127.0.3.${1 + (i % 4)}` });
+        for (let k = 0; k < 30; k++) c.sendRaw(frame(0x1, Buffer.from(ping)));
+        socks.push(c);
+      }
+      for (const c of socks) {
+        const err = await c.next((m) => m.type === 'error', 5000);
+        assert.equal(err.code, 'too_large');
+        assert.match(err.message, /16 KiB in all/);
+        await c.waitClosed(5000);
+        // One 10 KiB ping fits, the second does not.
+        assert.ok(c.messages.filter((m) => m.type === 'pong').length <= 1, `${c.messages.filter((m) => m.type === 'pong').length} pongs`);
+      }
+    });
+  });
+
+  // Found by the attack review: a relay_all of 16 KiB was serialised once
+  // per recipient, and one member sending them at its message rate queued
+  // 4 MiB for each of 29 others: all 29 were closed as slow consumers
+  // though they read as fast as they could, and /healthz stalled 8 s. Now a
+  // relay_all is serialised once, and the sender pays bytes times recipients
+  // from a fan-out budget (4 MiB/s, 8 MiB at once): it is told rate_limited,
+  // and the others stay.
+  test('relay_all to a full room: the sender is limited, the members stay', { timeout: 90000 }, async () => {
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'fanout', max_participants: 40 });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+    const slow0 = await metric(s, 'sealroom_ws_slow_consumers_total');
+    await survive('relay_all flood', async () => {
+      const members = [];
+      for (let i = 0; i < 30; i++) {
+        const j = await joinRaw(s.url, 'fanout', `M${i}`, { from: `127.0.4.${1 + (i % 8)}` });
+        assert.ok(j.welcome, JSON.stringify(j.error));
+        members.push(j.c);
+        await sleep(60); // the per-address join rate
+      }
+      const sender = members[0];
+      const blob = 'z'.repeat(15 * 1024);
+      for (let k = 0; k < 3; k++) {
+        for (let i = 0; i < 100; i++) sender.send({ type: 'relay_all', payload: { t: 'blob', b: blob } });
+        await sleep(1000);
+      }
+      await until('the sender is told', async () => sender.messages.some((m) => m.type === 'error' && m.code === 'rate_limited'), 10000);
+      await sleep(1000);
+      const closed = members.slice(1).filter((c) => c.closed).length;
+      assert.equal(closed, 0, `${closed} members were closed`);
+      assert.equal(await metric(s, 'sealroom_ws_slow_consumers_total'), slow0);
+      const got = members[1].messages.filter((m) => m.type === 'relay').length;
+      console.log(`# a member got ${got} of the sender's 300 relay_all (the rest refused)`);
+      assert.ok(got > 10 && got < 300, `${got} relays`);
+      for (const c of members) c.sock.destroy();
     });
   });
 
