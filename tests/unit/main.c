@@ -38,7 +38,8 @@ int test_failures_in_current;
   X(udp)          \
   X(mailbox)      \
   X(admission)    \
-  X(http)
+  X(http)         \
+  X(sfu_worker)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
