@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "model/room_fields.h"
+#include "net/addr.h"
 #include "signal/internal.h"
 
 #define SDP_OUT_MAX (256 * 1024)
@@ -289,7 +290,9 @@ static int valid_name(const char *s) {
 void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   uint64_t now_ms = uv_now(srv->loop), retry_ms = 0;
   /* Before anything costs: joins per client address (docs/signalling.md). */
-  if (!admission_take(&srv->admit, s->client_ip, now_ms, &retry_ms))
+  char key[64];
+  addr_client_key(s->client_ip, key, sizeof key); /* an IPv6 /64 is one client */
+  if (!admission_take(&srv->admit, key, now_ms, &retry_ms))
     return session_refuse(s, "rate_limited", "Too many joins from your address; try again shortly.", retry_ms);
   const char *ref = json_string_value(json_object_get(msg, "room"));
   const char *name = json_string_value(json_object_get(msg, "name"));

@@ -16,6 +16,7 @@
 #include "auth/base64.h"
 #include "core/bucket.h"
 #include "core/log.h"
+#include "net/addr.h"
 
 #define WS_MAX_QUEUED (1u * 1024 * 1024) /* bytes waiting for a slow reader (checked at enqueue) */
 #define WS_CONTROL_MAX 125                /* RFC 6455 5.5: control frame payloads */
@@ -51,6 +52,7 @@ struct ws_conn {
   size_t read_this_turn; /* bytes read in this poll callback (WS_READ_PER_WAKEUP) */
   void *data;
   char client_ip[64];
+  char client_key[64]; /* per-address limits: net/addr.h (an IPv6 /64 is one client) */
 };
 
 static int open_count;
@@ -336,6 +338,7 @@ static void on_upgrade(void *ctx, int fd, const char *extra, size_t extra_len, v
   if (extra_len) memcpy(c->extra, extra, extra_len);
   c->extra_len = extra_len;
   snprintf(c->client_ip, sizeof c->client_ip, "%s", p->client_ip);
+  addr_client_key(c->client_ip, c->client_key, sizeof c->client_key);
   free(p);
   /* on_frame_start refuses messages (all fragments together) over
    * WS_MAX_MESSAGE with an explanation, at the frame header, before their
@@ -407,8 +410,10 @@ int ws_accept(ws_server *srv, const http_request *req, http_response *res) {
   }
   if (srv->max_per_ip) {
     unsigned same = 0;
+    char client[64];
+    addr_client_key(req->client_ip, client, sizeof client); /* an IPv6 /64 is one client */
     for (ws_conn *c = conns; c && same < srv->max_per_ip; c = c->next)
-      if (strcmp(c->client_ip, req->client_ip) == 0) same++;
+      if (strcmp(c->client_key, client) == 0) same++;
     if (same >= srv->max_per_ip) {
       ws_refuse(res, 429, "Too many connections from your address.");
       http_set_header(res, "Retry-After", "5");
