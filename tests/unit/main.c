@@ -21,6 +21,7 @@ int test_failures_in_current;
   X(rtp)          \
   X(rtcp)         \
   X(history)       \
+  X(twcc)         \
   X(sdp)          \
   X(dtls)         \
   X(srtp)         \
@@ -36,6 +37,7 @@ int test_failures_in_current;
   X(e2ee_sign_chat) \
   X(slots)         \
   X(udp)          \
+  X(addr)         \
   X(mailbox)      \
   X(admission)    \
   X(http)         \
