@@ -75,7 +75,10 @@ static const char usage[] =
     "  --e2ee-test-tamper N   alter every Nth forwarded audio packet (flip a bit of its\n"
     "                         last byte), overwrite the next with plain bytes and replay\n"
     "                         an earlier one in the one after, to show receivers drop\n"
-    "                         all three\n";
+    "                         all three\n"
+    "  --test-uplink-loss PCT drop PCT% (1-90) of the media publishers send, as a\n"
+    "                         lossy uplink would, to show that their congestion\n"
+    "                         control hears of it\n";
 
 void config_defaults(config *c) {
   memset(c, 0, sizeof *c);
@@ -116,7 +119,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -156,6 +159,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
       break;
     case OPT_CAPTURE: rc = copy_str(c->capture_dir, sizeof c->capture_dir, v); break;
     case OPT_TAMPER: rc = parse_int(v, 2, 1000000, &c->e2ee_test_tamper); break;
+    case OPT_UPLOSS: rc = parse_int(v, 1, 90, &c->test_uplink_loss); break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
     case OPT_TEAM: rc = uuid_is_valid(v) ? copy_str(c->team, sizeof c->team, v) : -1; break;
     case OPT_REVOKEKEY: {
@@ -211,6 +215,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"capture", required_argument, 0, OPT_CAPTURE},
       {"e2ee-test-mitm", no_argument, 0, OPT_MITM},
       {"e2ee-test-tamper", required_argument, 0, OPT_TAMPER},
+      {"test-uplink-loss", required_argument, 0, OPT_UPLOSS},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
       {"team", required_argument, 0, OPT_TEAM},
@@ -254,6 +259,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
   const char *hook = c->capture_dir[0] ? "--capture"
                      : c->e2ee_test_mitm ? "--e2ee-test-mitm"
                      : c->e2ee_test_tamper ? "--e2ee-test-tamper"
+                     : c->test_uplink_loss ? "--test-uplink-loss"
                                            : NULL;
   if (hook && !c->test_mode) {
     fprintf(err, "sealroomd: %s is a test hook and needs --test-mode (or SEALROOM_TEST_MODE=1);\n"

@@ -35,6 +35,7 @@ typedef struct {
   char capture_dir[512];  /* --capture: write forwarded payloads here ("" = off) */
   bool e2ee_test_mitm;    /* --e2ee-test-mitm: the server lies about a public key */
   int e2ee_test_tamper;   /* --e2ee-test-tamper N: alter audio packets in flight */
+  int test_uplink_loss;   /* --test-uplink-loss PCT: drop media from publishers */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
   char team[64];          /* --team ID: the team --new-key works on (default: the first) */

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 socklen_t sockaddr_len(const struct sockaddr *sa) {
@@ -31,6 +32,8 @@ int udp_open(const char *ip, int port, int *bound_port) {
   int size = 4 * 1024 * 1024;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
   setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+  int on = 1; /* arrival times for congestion control feedback; without them the read time is used */
+  setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
   if (bind(fd, (struct sockaddr *)&ss, sockaddr_len((struct sockaddr *)&ss)) != 0) {
     close(fd);
     return -1;
@@ -53,12 +56,23 @@ int udp_recv(int fd, udp_recv_batch *b) {
     msgs[i].msg_hdr.msg_iovlen = 1;
     msgs[i].msg_hdr.msg_name = &b->from[i];
     msgs[i].msg_hdr.msg_namelen = sizeof b->from[i];
+    msgs[i].msg_hdr.msg_control = b->control[i];
+    msgs[i].msg_hdr.msg_controllen = sizeof b->control[i];
   }
   int n = recvmmsg(fd, msgs, UDP_BATCH, MSG_DONTWAIT, NULL);
   if (n < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
   for (int i = 0; i < n; i++) {
     /* A datagram cut short by the buffer is not one we could parse. */
     b->len[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
+    struct timespec at = now;
+    for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
+      if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
+          cm->cmsg_len >= CMSG_LEN(sizeof at))
+        memcpy(&at, CMSG_DATA(cm), sizeof at);
+    }
+    b->at_us[i] = (int64_t)at.tv_sec * 1000000 + at.tv_nsec / 1000;
   }
   return n;
 }

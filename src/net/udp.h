@@ -16,6 +16,11 @@ typedef struct {
   uint8_t data[UDP_BATCH][UDP_MAX_DATAGRAM];
   size_t len[UDP_BATCH];
   struct sockaddr_storage from[UDP_BATCH];
+  /* When each datagram arrived, in microseconds of the real-time clock: the
+   * kernel's receive timestamp (SO_TIMESTAMPNS), or the time of the read if
+   * the kernel gave none. Only differences are meaningful. */
+  int64_t at_us[UDP_BATCH];
+  uint8_t control[UDP_BATCH][64]; /* room for the timestamp control message */
 } udp_recv_batch;
 
 typedef struct {

@@ -167,6 +167,7 @@ typedef struct {
 #define SDP_SUB_PT_OPUS 111
 #define SDP_SUB_PT_VP8 96
 #define SDP_SUB_EXT_AUDIO_LEVEL 1
+#define SDP_SUB_EXT_ABS_SEND_TIME 2
 
 /* A cap that always suffices for an offer or answer of n m-lines. */
 #define SDP_OUT_CAP(n) (1024 + (size_t)(n)*2048)
@@ -177,7 +178,9 @@ typedef struct {
  * and a=ssrc:<ssrc> msid:<stream_id> <track_id>; inactive entries:
  * a=inactive, no ssrc/msid, same mid, port 9. Codecs: opus 111 (no rtcp-fb),
  * VP8 96 with nack, nack pli, ccm fir, goog-remb. extmap 1 ssrc-audio-level on
- * audio lines only. Session: a=ice-lite, BUNDLE of all mids, a=setup:actpass,
+ * audio lines, extmap 2 abs-send-time on video lines (the publisher's send
+ * times, forwarded: the subscriber's receive-side estimate, its REMB, needs
+ * them to tell queueing from the publisher's pacing). Session: a=ice-lite, BUNDLE of all mids, a=setup:actpass,
  * ICE/fingerprint/candidate lines as in the publish answer.
  * Short mids ("0", "1", ...) are best: the BUNDLE line lists them all and
  * must stay within SDP_MAX_LINE (256 mids of up to 14 characters fit).

@@ -290,6 +290,7 @@ static void put_sub_media(wbuf *w, const local_info *li, const sdp_sub_line *l) 
     put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", SDP_SUB_EXT_AUDIO_LEVEL);
     put_opus(w, SDP_SUB_PT_OPUS, 0);
   } else {
+    put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", SDP_SUB_EXT_ABS_SEND_TIME);
     put_vp8(w, SDP_SUB_PT_VP8, VIDEO_FB);
   }
   if (l->active) {

@@ -26,6 +26,7 @@ typedef struct {
   bool test_mode;
   char capture_dir[512];       /* "" = no capture; see docs/operations.md */
   int test_tamper;             /* alter every Nth audio packet (0 = never) */
+  int test_uplink_loss;        /* drop this percentage of what publishers send (0 = none) */
 } sfu_config;
 
 typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;
@@ -37,6 +38,7 @@ typedef struct {
   uint8_t pt;              /* the publisher's payload type for the codec */
   uint8_t ext_audio_level; /* the publisher's extension id, 0 if none */
   uint8_t ext_twcc;        /* the transport-wide sequence number's id, 0 if none */
+  uint8_t ext_abs_send_time; /* the publisher's send-time extension id, 0 if none */
 } sfu_track;
 
 typedef enum { SFU_EV_CONNECTED = 1, SFU_EV_CLOSED } sfu_event_type;

@@ -13,6 +13,8 @@
 struct sfu_tap {
   char capture_dir[512]; /* "" = no capture */
   int tamper_every;      /* 0 = no tampering */
+  int uplink_loss_pct;   /* 0 = no loss */
+  uint32_t rng;          /* xorshift state for the loss */
 };
 
 struct tap_stream {
@@ -23,14 +25,26 @@ struct tap_stream {
   size_t last_len;
 };
 
-sfu_tap *tap_new(bool test_mode, const char *capture_dir, int tamper_every) {
+sfu_tap *tap_new(bool test_mode, const char *capture_dir, int tamper_every, int uplink_loss_pct) {
   bool capture = capture_dir && capture_dir[0];
-  if (!test_mode || (!capture && tamper_every < 2)) return NULL;
+  if (!test_mode || (!capture && tamper_every < 2 && uplink_loss_pct <= 0)) return NULL;
   sfu_tap *tap = calloc(1, sizeof *tap);
   if (!tap) return NULL;
   if (capture) snprintf(tap->capture_dir, sizeof tap->capture_dir, "%s", capture_dir);
   tap->tamper_every = tamper_every >= 2 ? tamper_every : 0;
+  tap->uplink_loss_pct = uplink_loss_pct > 0 && uplink_loss_pct <= 90 ? uplink_loss_pct : 0;
+  tap->rng = 0x9e3779b9u;
   return tap;
+}
+
+bool tap_drop_uplink(sfu_tap *tap) {
+  if (!tap || !tap->uplink_loss_pct) return false;
+  uint32_t x = tap->rng; /* xorshift32: a fixed, spread-out pattern of losses */
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  tap->rng = x;
+  return x % 100 < (uint32_t)tap->uplink_loss_pct;
 }
 
 void tap_free(sfu_tap *tap) { free(tap); }

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
 #include "core/log.h"
 #include "dtls/srtp.h"
 #include "ice/stun.h"
@@ -25,6 +26,7 @@
 #include "rtp/history.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc.h"
 #include "sfu/tables.h"
 #include "sfu/tap.h"
 #include "sfu/worker.h"
@@ -35,6 +37,7 @@
 #define TICK_MS 20
 #define REMB_INTERVAL_MS 1000
 #define MEDIA_CONNECT_TIMEOUT_MS 10000 /* ICE and DTLS done within this of creation, or closed */
+#define TWCC_INTERVAL_MS 50      /* transport-wide CC feedback to a publisher, at most this apart */
 #define REMB_MAX_AGE_MS 5000     /* a subscriber's estimate counts this long */
 #define REMB_MIN_BPS 150000
 #define REMB_CONGESTED_PCT 85 /* a subscriber estimating less than 85% of what it gets is congested */
@@ -45,6 +48,7 @@
 #define SUB_PT_OPUS 111          /* the subscribe offer's payload types */
 #define SUB_PT_VP8 96
 #define SUB_EXT_AUDIO_LEVEL 1
+#define SUB_EXT_ABS_SEND_TIME 2  /* video lines of the subscribe offer */
 #define EARLY_BYTES 4096
 #define EARLY_DGRAMS 4
 
@@ -90,6 +94,11 @@ typedef struct {
   uint64_t tx_bytes, tx_since_ms, tx_bps;      /* what we send it: bytes this second, the last rate */
   double rtx_tokens;
   uint64_t rtx_ms;
+  /* Publishers that negotiated transport-wide CC: arrivals, reported to the
+   * browser's send-side estimator every TWCC_INTERVAL_MS. */
+  twcc_recorder *twcc;
+  uint32_t twcc_ssrc; /* media SSRC named in the reports */
+  uint64_t last_twcc_ms;
 } transport;
 
 struct worker {
@@ -106,6 +115,7 @@ struct worker {
   uint8_t scratch[UDP_MAX_DATAGRAM + UDP_SEND_ROOM];
   int current; /* transport whose DTLS is sending (dtls send callback) */
   uint64_t counted_packets, counted_bytes; /* of tx's totals, already in the metrics */
+  int64_t arrival_us; /* when the datagram being handled arrived (udp_recv_batch.at_us) */
   bool stopping;
   bool want_writable; /* tx holds datagrams the full socket refused: poll for writable */
   sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture or --e2ee-test-tamper */
@@ -300,9 +310,19 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
     track *tr = &t->tracks[t->n_tracks++];
     tr->t = c->tracks[k];
     if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
+    /* The publisher's send times go on to subscribers: their receive-side
+     * estimate (the REMB that tells us they are congested) needs them, or
+     * the publisher's paced probes look like queueing. */
+    if (tr->t.ext_abs_send_time && tr->t.kind == SFU_VIDEO) tr->ext_map[tr->t.ext_abs_send_time] = SUB_EXT_ABS_SEND_TIME;
     if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
     if (t->srtp) srtp_pair_add_ssrc(t->srtp, tr->t.ssrc, 0);
     if (w->tap) tr->tap = tap_stream_open(w->tap, t->id, tr->t.ssrc, tr->t.kind == SFU_AUDIO);
+    /* One recorder per transport (the sequence is transport-wide), kept
+     * across republishing; the reports name a video track if there is one. */
+    if (tr->t.ext_twcc) {
+      if (!t->twcc && (t->twcc = malloc(sizeof *t->twcc))) twcc_init(t->twcc);
+      if (!t->twcc_ssrc || tr->t.kind == SFU_VIDEO) t->twcc_ssrc = tr->t.ssrc;
+    }
   }
   rebuild_subscribers(w);
 }
@@ -333,6 +353,7 @@ static void on_cmd_destroy(worker *w, int slot) {
   for (int k = 0; k < t->n_addrs; k++) addr_table_del(w->addrs, (struct sockaddr *)&t->addrs[k]);
   if (t->dtls) dtls_conn_free(t->dtls);
   if (t->srtp) srtp_pair_free(t->srtp);
+  free(t->twcc);
   ice_agent_wipe(&t->ice);
   OPENSSL_cleanse(t, sizeof *t);
   t->used = false;
@@ -457,6 +478,26 @@ static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, cons
 
 /* ---- RTP and RTCP ------------------------------------------------------- */
 
+/* Sends the publisher t what its transport-wide CC recorder holds. */
+static void send_twcc(worker *w, transport *t, uint64_t now) {
+  uint8_t fb[1100]; /* with the RR in front, within send_feedback's packet */
+  size_t n = twcc_build(t->twcc, SERVER_SSRC, t->twcc_ssrc, fb, sizeof fb);
+  if (n) send_feedback(w, t, fb, n);
+  t->last_twcc_ms = now;
+}
+
+/* Records the arrival of a publisher's packet by its transport-wide
+ * sequence number (extension id ext). */
+static void record_twcc(worker *w, transport *t, const uint8_t *pkt, const rtp_header *h,
+                        uint8_t ext, uint64_t now) {
+  const uint8_t *d;
+  size_t n;
+  if (rtp_ext_find(pkt, h, ext, &d, &n) != 0 || n != 2) return;
+  uint16_t seq = get_be16(d);
+  /* A full window is reported first (twice at most: a report may be cut short). */
+  for (int k = 0; k < 3 && twcc_record(t->twcc, seq, w->arrival_us) == 1; k++) send_twcc(w, t, now);
+}
+
 static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now) {
   rtp_header h;
   if (rtp_parse(pkt, len, &h) != 0) {
@@ -470,6 +511,8 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     COUNT(dropped, 1);
     return;
   }
+  transport *pub = &w->transports[slot];
+  if (tr->t.ext_twcc && pub->twcc) record_twcc(w, pub, pkt, &h, tr->t.ext_twcc, now);
   /* Test mode only (capture, tamper): one predictable branch otherwise. */
   if (__builtin_expect(w->tap != NULL, 0)) len = tap_packet(w->tap, tr->tap, pkt, len, UDP_MAX_DATAGRAM, &h);
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
@@ -583,6 +626,11 @@ static void on_srtp(worker *w, int slot, uint8_t *pkt, size_t len, const struct 
     if (rc < 0) COUNT(malformed, 1);
     return;
   }
+  /* Test mode only: a lossy uplink, before decryption as on a network. */
+  if (__builtin_expect(w->tap != NULL, 0) && t->n_tracks && tap_drop_uplink(w->tap)) {
+    COUNT(dropped, 1);
+    return;
+  }
   if (srtp_pair_unprotect_rtp(t->srtp, pkt, &len) != 0) {
     COUNT(srtp_errors, 1);
     return;
@@ -660,8 +708,10 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     int n = udp_recv(w->s->fd, w->rx);
     if (n <= 0) break;
     uint64_t now = uv_now(&w->loop);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+      w->arrival_us = w->rx->at_us[i];
       on_datagram(w, w->rx->data[i], w->rx->len[i], (struct sockaddr *)&w->rx->from[i], now);
+    }
     flush(w);
   }
 }
@@ -726,6 +776,8 @@ static void on_tick(uv_timer_t *h) {
       t->tx_since_ms = now;
     }
     if (t->srtp && t->n_tracks && now - t->last_remb_ms >= REMB_INTERVAL_MS) send_remb(w, t, now);
+    if (t->srtp && t->twcc && twcc_pending(t->twcc) && now - t->last_twcc_ms >= TWCC_INTERVAL_MS)
+      send_twcc(w, t, now);
   }
   flush(w);
 }
@@ -757,7 +809,7 @@ worker *worker_new(sfu *s) {
   }
   addr_table_init(w->addrs);
   ssrc_table_init(w->ssrcs);
-  w->tap = tap_new(s->cfg.test_mode, s->cfg.capture_dir, s->cfg.test_tamper);
+  w->tap = tap_new(s->cfg.test_mode, s->cfg.capture_dir, s->cfg.test_tamper, s->cfg.test_uplink_loss);
   s->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
   uv_poll_init(&w->loop, &w->poll, s->fd);
   uv_timer_init(&w->loop, &w->tick);

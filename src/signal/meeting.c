@@ -538,7 +538,8 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     sfu_kind kind = found[i].kind == SDP_AUDIO ? SFU_AUDIO : SFU_VIDEO;
     tracks[n] = (sfu_track){.ssrc = found[i].ssrc, .kind = kind, .pt = found[i].pt,
                             .ext_audio_level = found[i].ext_audio_level,
-                            .ext_twcc = found[i].ext_twcc};
+                            .ext_twcc = found[i].ext_twcc,
+                            .ext_abs_send_time = found[i].ext_abs_send_time};
     pub_track *t = &p->tracks[p->n_tracks++];
     t->kind = kind;
     snprintf(t->mid, sizeof t->mid, "%s", found[i].mid);

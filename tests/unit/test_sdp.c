@@ -1186,7 +1186,8 @@ static void test_subscribe_offer_three_and_reuse(void) {
   CHECK_EQ_INT(v->codecs[0].pt, SDP_SUB_PT_VP8);
   CHECK_EQ_STR(v->codecs[0].name, "VP8");
   CHECK_EQ_INT(v->codecs[0].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB);
-  CHECK_EQ_INT(v->n_exts, 0);
+  CHECK_EQ_INT(v->n_exts, 1);
+  CHECK_EQ_INT(ext(v, URI_AST), SDP_SUB_EXT_ABS_SEND_TIME);
   CHECK_EQ_STR(v->msid_track, "video-1");
   CHECK_EQ_INT(count(out, "a=candidate:"), 3);
   CHECK_EQ_INT(count(out, "transport-cc"), 0);

@@ -22,15 +22,36 @@ static size_t make_packet(uint8_t *pkt, uint16_t seq, size_t n, uint8_t base, rt
 }
 
 static void test_inert(void) {
-  CHECK(tap_new(false, "/tmp", 5) == NULL);     /* hooks asked for, no test mode */
-  CHECK(tap_new(true, "", 0) == NULL);          /* test mode, no hook */
-  CHECK(tap_new(true, NULL, 1) == NULL);        /* tamper needs N >= 2 */
+  CHECK(tap_new(false, "/tmp", 5, 10) == NULL); /* hooks asked for, no test mode */
+  CHECK(tap_new(true, "", 0, 0) == NULL);       /* test mode, no hook */
+  CHECK(tap_new(true, NULL, 1, 0) == NULL);     /* tamper needs N >= 2 */
   CHECK(tap_stream_open(NULL, 1, 2, true) == NULL);
   tap_stream_close(NULL);
 }
 
+/* Uplink loss drops about its share, spread out (never long bursts), and
+ * nothing without a tap. */
+static void test_uplink_loss(void) {
+  CHECK(!tap_drop_uplink(NULL));
+  sfu_tap *tap = tap_new(true, "", 0, 20);
+  CHECK(tap != NULL);
+  int dropped = 0, run = 0, longest = 0;
+  for (int i = 0; i < 10000; i++) {
+    bool d = tap_drop_uplink(tap);
+    dropped += d;
+    run = d ? run + 1 : 0;
+    if (run > longest) longest = run;
+  }
+  CHECK(dropped > 1800 && dropped < 2200);
+  CHECK(longest < 10);
+  tap_free(tap);
+  sfu_tap *none = tap_new(true, "", 4, 0);
+  CHECK(!tap_drop_uplink(none));
+  tap_free(none);
+}
+
 static void test_tamper(void) {
-  sfu_tap *tap = tap_new(true, "", 4);
+  sfu_tap *tap = tap_new(true, "", 4, 0);
   CHECK(tap != NULL);
   tap_stream *a = tap_stream_open(tap, 1, 0x42, true), *v = tap_stream_open(tap, 1, 0x43, false);
   CHECK(a && v);
@@ -79,7 +100,7 @@ static void test_tamper(void) {
 static void test_capture(void) {
   char dir[] = "/tmp/sealroom-tap-XXXXXX";
   CHECK(mkdtemp(dir) != NULL);
-  sfu_tap *tap = tap_new(true, dir, 0);
+  sfu_tap *tap = tap_new(true, dir, 0, 0);
   CHECK(tap != NULL);
   tap_stream *st = tap_stream_open(tap, 7, 0xabcd, false);
   CHECK(st != NULL);
@@ -104,5 +125,5 @@ static void test_capture(void) {
   tap_free(tap);
 }
 
-TEST_SUITE(tap, {"inert without test mode or hooks", test_inert}, {"tamper: alter, plain, replay; audio only", test_tamper},
+TEST_SUITE(tap, {"uplink_loss", test_uplink_loss}, {"inert without test mode or hooks", test_inert}, {"tamper: alter, plain, replay; audio only", test_tamper},
            {"capture file format", test_capture});
