@@ -98,6 +98,14 @@ struct signal_server {
   int n_patches;
 };
 
+/* What one participant may make the server send to others (relay_all and
+ * chat: bytes times recipients). A 100-person E2EE room's statements (about
+ * 600 B to 99 others 20 times a second) need about 1.2 MB/s; a flood of
+ * 16 KiB relay_all to a full room would otherwise be serialised and queued
+ * for every member, faster than they can read. */
+#define FANOUT_RATE (4.0 * 1024 * 1024)
+#define FANOUT_BURST (8.0 * 1024 * 1024)
+
 struct session {
   signal_server *srv;
   ws_conn *ws;
@@ -109,13 +117,6 @@ struct session {
   bucket bytes;    /* bytes of every message (BYTE_RATE): parsing costs by the byte */
   bucket fanout;   /* bytes this session makes the server send to others (FANOUT_RATE) */
   size_t prejoin_bytes; /* received before joining, at most PREJOIN_MAX_BYTES in all */
-/* What one participant may make the server send to others (relay_all and
- * chat: bytes times recipients). A 100-person E2EE room's statements (about
- * 600 B to 99 others 20 times a second) need about 1.2 MB/s; a flood of
- * 16 KiB relay_all to a full room would otherwise be serialised and queued
- * for every member, faster than they can read. */
-#define FANOUT_RATE (4.0 * 1024 * 1024)
-#define FANOUT_BURST (8.0 * 1024 * 1024)
   int bad_in_a_row;
   int limited_in_a_row;
   bool closing;

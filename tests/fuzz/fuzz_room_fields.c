@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "api/pagination.h"
-#include "api/room_fields.h"
+#include "model/room_fields.h"
 #include "core/timefmt.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
