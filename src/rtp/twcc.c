@@ -122,7 +122,8 @@ size_t twcc_build(twcc_recorder *r, uint32_t sender_ssrc, uint32_t media_ssrc, u
       }
       delta[n] = (int16_t)ticks;
     }
-    if (HEADER_LEN + chunk_bytes_max(n + 1) + delta_len + size + 3 > cap) break;
+    size_t need = HEADER_LEN + chunk_bytes_max(n + 1) + delta_len + size;
+    if (((need + 3) & ~(size_t)3) > cap) break; /* padded to 32 bits */
     if (at >= 0) prev += (int64_t)delta[n] * DELTA_UNIT_US;
     delta_len += size;
   }

@@ -1,15 +1,19 @@
 /* libFuzzer target: RTP header parsing, extension lookup and id remapping on
- * a copy, the audio level, and the sequence tracker and retransmission
- * history fed with the packet's sequence numbers. Must never crash or read
- * out of bounds; also traps if a remapped packet stops parsing the same way,
- * or the tracker reports more than it may. */
+ * a copy, the audio level, the sequence tracker and retransmission history
+ * fed with the packet's sequence numbers, and the transport-wide CC
+ * recorder fed with hostile sequence numbers and arrival gaps (a publisher
+ * chooses them). Must never crash or read out of bounds; also traps if a
+ * remapped packet stops parsing the same way, the tracker reports more than
+ * it may, or a feedback report is malformed or overruns its buffer. */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include "rtp/history.h"
+#include "rtp/rtcp.h"
 #include "rtp/rtp.h"
+#include "rtp/twcc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -81,7 +85,36 @@ static void check_tracker(const uint8_t *data, size_t size) {
   }
 }
 
+/* Pairs of bytes are (sequence number, arrival gap) for the recorder; every
+ * report built must be one well-formed RTCP packet within its buffer. */
+static void check_twcc(const uint8_t *data, size_t size) {
+  static twcc_recorder rec;
+  static uint8_t out[TWCC_MAX_REPORT + 16];
+  twcc_init(&rec);
+  int64_t at = 1000000;
+  size_t cap = size ? 24 + data[0] * 4u : 24;
+  if (cap > TWCC_MAX_REPORT) cap = TWCC_MAX_REPORT;
+  for (size_t i = 0; i + 3 < size && i < 4096; i += 4) {
+    uint16_t seq = (uint16_t)(data[i] << 8 | data[i + 1]);
+    at += (int64_t)(data[i + 2] << 8 | data[i + 3]) * 997 - 30000; /* may go back */
+    for (int k = 0; k < 4 && twcc_record(&rec, seq, at) == 1; k++) {
+      memset(out + cap, 0xA5, 16);
+      size_t n = twcc_build(&rec, 1, 2, out, cap);
+      REQUIRE(n > 0 && n <= cap && n % 4 == 0);
+      REQUIRE(out[cap] == 0xA5); /* nothing written past cap */
+      size_t off = 0;
+      rtcp_block b;
+      REQUIRE(rtcp_next(out, n, &off, &b) == 1 && off == n && b.type == 205 && b.count == 15);
+    }
+    if (data[i + 3] & 1) {
+      size_t n = twcc_build(&rec, 1, 2, out, cap);
+      REQUIRE(n <= cap && n % 4 == 0);
+    }
+  }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  check_twcc(data, size);
   (void)rtp_is_rtcp(data, size);
   (void)rtp_looks_like(data, size);
   check_tracker(data, size);

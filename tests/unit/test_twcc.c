@@ -252,6 +252,13 @@ static void test_full_window_and_small_buffer(void) {
   /* Too small for anything useful: nothing written, nothing lost. */
   CHECK_EQ_INT(twcc_build(rec, 1, 2, out, 20), 0);
   CHECK(twcc_pending(rec));
+  /* 24 bytes always hold a report of one packet (found by fuzzing: the
+   * padding was reserved even when none was needed). */
+  n = twcc_build(rec, 1, 2, out, 24);
+  CHECK_EQ_INT(n, 24);
+  CHECK_EQ_INT(decode(out, n, r), 0);
+  CHECK_EQ_INT(r->count, 1);
+  check_report(r, tr);
   free(rec);
   free(tr);
   free(r);
