@@ -46,6 +46,9 @@ static const char usage[] =
     "                         [SEALROOM_MAX_CONNECTIONS]\n"
     "  --max-connections-per-ip N  of them from one client address (default 128)\n"
     "                         [SEALROOM_MAX_CONNECTIONS_PER_IP]\n"
+    "  --max-participants-per-ip N  participants in calls from one client address (an\n"
+    "                         IPv6 /64), two media transports each; 0 = off (default 32)\n"
+    "                         [SEALROOM_MAX_PARTICIPANTS_PER_IP]\n"
     "  --admin-port N         serve /healthz and /metrics on this port too, with its own\n"
     "                         connections that clients of the main port cannot use up;\n"
     "                         /metrics then answers only there. 0 = any free port; off by\n"
@@ -98,6 +101,7 @@ void config_defaults(config *c) {
   c->max_token_lifetime = 86400;
   c->max_connections = 16384;
   c->max_connections_per_ip = 128;
+  c->max_participants_per_ip = 32;
   snprintf(c->admin_listen, sizeof c->admin_listen, "127.0.0.1");
   c->admin_port = -1;
 }
@@ -119,7 +123,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -150,6 +154,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MAXCONN: rc = parse_int(v, 16, 1000000, &c->max_connections); break;
     case OPT_TOKENLIFE: rc = parse_int(v, 60, 31536000, &c->max_token_lifetime); break;
     case OPT_MAXCONNIP: rc = parse_int(v, 1, 1000000, &c->max_connections_per_ip); break;
+    case OPT_MAXPARTIP: rc = parse_int(v, 0, 1000000, &c->max_participants_per_ip); break;
     case OPT_ADMINPORT: rc = parse_int(v, 0, 65535, &c->admin_port); break;
     case OPT_ADMINLISTEN: rc = copy_str(c->admin_listen, sizeof c->admin_listen, v); break;
     case OPT_TESTMODE: /* environment only; the flag takes no value */
@@ -184,7 +189,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
-      {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},
+      {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},
       {"SEALROOM_ADMIN_LISTEN", OPT_ADMINLISTEN}, {"SEALROOM_MAX_TOKEN_LIFETIME", OPT_TOKENLIFE}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
@@ -209,6 +214,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"max-connections", required_argument, 0, OPT_MAXCONN},
       {"max-token-lifetime", required_argument, 0, OPT_TOKENLIFE},
       {"max-connections-per-ip", required_argument, 0, OPT_MAXCONNIP},
+      {"max-participants-per-ip", required_argument, 0, OPT_MAXPARTIP},
       {"admin-port", required_argument, 0, OPT_ADMINPORT},
       {"admin-listen", required_argument, 0, OPT_ADMINLISTEN},
       {"test-mode", no_argument, 0, OPT_TESTMODE},

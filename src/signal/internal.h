@@ -116,11 +116,13 @@ struct session {
   bucket relays;   /* relays and chat on top (RELAY_RATE) */
   bucket bytes;    /* bytes of every message (BYTE_RATE): parsing costs by the byte */
   bucket fanout;   /* bytes this session makes the server send to others (FANOUT_RATE) */
+  bucket publishes; /* publish_offers (PUBLISH_RATE): each renegotiates with the whole room */
   size_t prejoin_bytes; /* received before joining, at most PREJOIN_MAX_BYTES in all */
   int bad_in_a_row;
   int limited_in_a_row;
   bool closing;
   char client_ip[64];
+  char client_key[64]; /* for per-address limits (net/addr.h: an IPv6 /64 is one client) */
 };
 
 /* session.c */

@@ -14,7 +14,6 @@
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "model/room_fields.h"
-#include "net/addr.h"
 #include "signal/internal.h"
 
 #define SDP_OUT_MAX (256 * 1024)
@@ -287,12 +286,18 @@ static int valid_name(const char *s) {
  * a valid token: the same, so that a private room's name cannot be probed. */
 #define NO_SUCH_ROOM "There is no such room, or it is private and your link has no valid invitation token."
 
+/* Participants in calls whose client address has this key. */
+static int joined_from(const signal_server *srv, const char *key) {
+  int n = 0;
+  for (const session *o = srv->sessions; o; o = o->next)
+    if (o->p && !o->closing && strcmp(o->client_key, key) == 0) n++;
+  return n;
+}
+
 void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   uint64_t now_ms = uv_now(srv->loop), retry_ms = 0;
   /* Before anything costs: joins per client address (docs/signalling.md). */
-  char key[64];
-  addr_client_key(s->client_ip, key, sizeof key); /* an IPv6 /64 is one client */
-  if (!admission_take(&srv->admit, key, now_ms, &retry_ms))
+  if (!admission_take(&srv->admit, s->client_key, now_ms, &retry_ms))
     return session_refuse(s, "rate_limited", "Too many joins from your address; try again shortly.", retry_ms);
   const char *ref = json_string_value(json_object_get(msg, "room"));
   const char *name = json_string_value(json_object_get(msg, "name"));
@@ -337,6 +342,11 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   /* Two transports per participant (publish, subscribe): a newcomer the
    * pool cannot take is told so now, rather than failing later. */
   if (!code && sfu_transports_free(srv->media) < 2) code = "server_full", text = SERVER_FULL_TEXT;
+  /* One address may not take the pool: participants (two transports each)
+   * per client address, an IPv6 /64 counting as one. */
+  if (!code && srv->cfg->max_participants_per_ip > 0 &&
+      joined_from(srv, s->client_key) >= srv->cfg->max_participants_per_ip)
+    code = "too_many_from_address", text = "Too many participants from your network address are in calls on this server.";
   if (!code && lr && srv->cfg->room_join_rate > 0 &&
       !bucket_take(&lr->joins, srv->cfg->room_join_rate, 5.0 * srv->cfg->room_join_rate, 1.0, now_ms)) {
     free(r);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "net/addr.h"
 #include "signal/internal.h"
 
 #define JOIN_TIMEOUT_MS 5000 /* a page sends its join as soon as the socket opens */
@@ -17,6 +18,10 @@
  * by the byte, and 50 messages of 256 KiB a second would be 12 MiB/s. The
  * burst holds four of the largest messages (a subscribe answer for a big
  * room is about 100 KiB). */
+/* A publish_offer makes the server offer anew to every member of the room:
+ * a page publishes at join and when it adds or changes tracks. */
+#define PUBLISH_RATE 1.0
+#define PUBLISH_BURST 5.0
 #define BYTE_RATE (256.0 * 1024)
 #define BYTE_BURST (1024.0 * 1024)
 #define MSG_RATE 50.0   /* messages per second, sustained */
@@ -65,6 +70,8 @@ static void handle(session *s, json_t *msg) {
   } else if (strcmp(type, "publish_offer") == 0) {
     const char *sdp = json_string_value(json_object_get(msg, "sdp"));
     if (!sdp) return session_error(s, "bad_message", "publish_offer needs an \"sdp\" string.");
+    if (!bucket_take(&s->publishes, PUBLISH_RATE, PUBLISH_BURST, 1.0, uv_now(srv->loop)))
+      return session_error(s, "rate_limited", "Too many publish offers: at most one a second.");
     meeting_publish(srv, p, sdp);
   } else if (strcmp(type, "subscribe_answer") == 0) {
     const char *sdp = json_string_value(json_object_get(msg, "sdp"));
@@ -179,7 +186,9 @@ static void on_open(void *owner, ws_conn *c, const char *client_ip) {
   bucket_init(&s->relays, RELAY_BURST, s->opened_ms);
   bucket_init(&s->bytes, BYTE_BURST, s->opened_ms);
   bucket_init(&s->fanout, FANOUT_BURST, s->opened_ms);
+  bucket_init(&s->publishes, PUBLISH_BURST, s->opened_ms);
   snprintf(s->client_ip, sizeof s->client_ip, "%s", client_ip);
+  addr_client_key(s->client_ip, s->client_key, sizeof s->client_key);
   s->next = srv->sessions;
   srv->sessions = s;
   srv->stats.sessions++;

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { joinRaw } from '../lib/ws.mjs';
 import { sleep, until } from '../lib/wait.mjs';
 import { honestCall, metric } from '../lib/abuse.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 import { launchChromium, inbound } from '../lib/browser.mjs';
 import { bindingRequest, iceCredentials } from '../lib/stun.mjs';
 import dgram from 'node:dgram';
@@ -170,6 +171,61 @@ describe('admission control', () => {
       clearInterval(keep);
       clearInterval(pump);
       for (const h of held) { h.pub.udp.close(); h.subUdp.close(); }
+    }
+  });
+
+  // Found by the second attack review: every publish_offer makes the server
+  // offer anew to every member of the room, and it was limited only by the
+  // general 50 messages/s: one member sending 50 a second kept a 60-person
+  // room renegotiating (~230 offers of 90 KB a second, the server at 95% CPU).
+  // Now a session may publish once a second (burst 5).
+  test('a participant re-publishing non-stop is limited to one offer a second', { timeout: 60000 }, async () => {
+    const [sdp] = await offers(1);
+    await survive('publish_offer flood', async () => {
+      const j = await joinFrom(s, 'crowd', 'Republisher', '127.0.0.60');
+      assert.ok(j.welcome, JSON.stringify(j.error));
+      for (let i = 0; i < 50; i++) j.c.send({ type: 'publish_offer', sdp });
+      await sleep(2000);
+      const answers = j.c.messages.filter((m) => m.type === 'publish_answer').length;
+      const limited = j.c.messages.filter((m) => m.type === 'error' && m.code === 'rate_limited').length;
+      console.log(`# 50 publish_offers at once: ${answers} answered, ${limited} refused`);
+      assert.ok(answers >= 1 && answers <= 7, `${answers} publish offers were answered`);
+      assert.ok(limited >= 43, `${limited} refused`);
+      j.c.sock.destroy();
+    });
+  });
+
+  // Found by the second attack review: nothing capped the transports one
+  // address holds, so a few addresses cycling participants (each held for
+  // the 10 s connect timeout, or for good if it connects) kept the pool
+  // full. Now at most --max-participants-per-ip (default 32) participants of
+  // one address (an IPv6 /64) are in calls at once.
+  test('participants per client address are capped; other addresses still join', { timeout: 30000 }, async () => {
+    const small = await startServer({ args: ['--max-participants-per-ip', '3'] });
+    try {
+      const r = await small.api('POST', '/api/v1/rooms', { friendly_url: 'many', max_participants: 50 });
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+      const inside = [];
+      for (let i = 0; i < 3; i++) {
+        const j = await joinFrom(small, 'many', `Same${i}`, '127.0.0.70');
+        assert.ok(j.welcome, JSON.stringify(j.error));
+        inside.push(j.c);
+      }
+      const fourth = await joinFrom(small, 'many', 'Same3', '127.0.0.70');
+      assert.equal(fourth.error && fourth.error.code, 'too_many_from_address', JSON.stringify(fourth.error || fourth.welcome));
+      const other = await joinFrom(small, 'many', 'Other', '127.0.0.71');
+      assert.ok(other.welcome, JSON.stringify(other.error));
+      // One leaves: the address may bring another.
+      inside[0].send({ type: 'leave' });
+      await inside[0].waitClosed(3000);
+      await until('a place is free again', async () => {
+        const again = await joinFrom(small, 'many', 'Again', '127.0.0.70');
+        if (again.c) again.c.sock.destroy();
+        return !!again.welcome || JSON.stringify(again.error);
+      }, 5000);
+      for (const c of [...inside, other.c]) c.sock.destroy();
+    } finally {
+      await stopServer(small);
     }
   });
 

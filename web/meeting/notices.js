@@ -10,6 +10,7 @@ const ERROR_TEXT = {
   room_expired: 'This room has expired and can no longer be joined.',
   room_full: 'This room is full. Try again when someone has left.',
   server_full: 'The server is at its capacity for calls right now. Try again in a few minutes.',
+  too_many_from_address: 'Too many people on your network are in calls on this server right now. Try again when someone has left.',
   token_required: 'This is a private room. You need an invitation link that contains a join token.',
   token_invalid: 'Your invitation link is not valid for this room. Ask for a new link.',
   token_expired: 'Your invitation link has expired or is not valid yet. Ask for a new link.',
