@@ -28,7 +28,7 @@ function tcp(s, from) {
 describe('connection exhaustion', () => {
   let s, survive, stop;
   before(async () => {
-    ({ s, survive, stop } = await honestCall({ args: ['--max-connections', String(CAP), '--join-rate', '0', '--room-join-rate', '0'] }));
+    ({ s, survive, stop } = await honestCall({ args: ['--max-connections', String(CAP), '--join-rate', '0', '--room-join-rate', '0', '--max-participants-per-ip', '0'] }));
     for (let i = 0; i < 5; i++) {
       const r = await s.api('POST', '/api/v1/rooms', { friendly_url: `held-${i}`, max_participants: 100 });
       assert.ok(r.status === 200 || r.status === 201, r.text);

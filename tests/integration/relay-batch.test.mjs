@@ -24,7 +24,7 @@ describe('relay_batch', () => {
   let s;
   const people = [];
   before(async () => {
-    s = await startServer({ args: ['--rate-limit', '0', '--join-rate', '0'] }); // 100 joins from one address at once
+    s = await startServer({ args: ['--rate-limit', '0', '--join-rate', '0', '--max-participants-per-ip', '0'] }); // 100 joins from one address at once
     const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'batch-hundred', e2ee_enabled: true, max_participants: N });
     assert.equal(r.status, 200, r.text);
     assert.equal((await s.api('POST', '/api/v1/rooms', { friendly_url: 'batch-small', e2ee_enabled: true, max_participants: 5 })).status, 200);
