@@ -118,7 +118,7 @@ struct worker {
   int64_t arrival_us; /* when the datagram being handled arrived (udp_recv_batch.at_us) */
   bool stopping;
   bool want_writable; /* tx holds datagrams the full socket refused: poll for writable */
-  sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture or --e2ee-test-tamper */
+  sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture, --e2ee-test-tamper or --test-uplink-loss */
 };
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->s->counters.field, (n), memory_order_relaxed)
@@ -208,11 +208,11 @@ static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
   if (w->current >= 0) send_raw(w, &w->transports[w->current], data, len);
 }
 
+static void on_readable(uv_poll_t *h, int status, int events);
+
 /* Sends the queued batch and moves its counts to the metrics: everything
  * sent since the last count, including the batches udp_send_slot flushed by
  * itself when full (those were not counted before). */
-static void on_readable(uv_poll_t *h, int status, int events);
-
 static void flush(worker *w) {
   bool pending = udp_flush(w->s->fd, w->tx) != 0;
   COUNT(packets_out, w->tx->sent_packets - w->counted_packets);
