@@ -125,16 +125,16 @@ static void r_common_asset(api_ctx *a, const api_caller *w, const char *arg, con
                            http_response *res) { serve_asset(a, "common", arg, CSP_DASHBOARD, res); }
 
 /* /{friendly_url} or /{room id}: the meeting page, if the room exists. */
+/* GET /<room>: the meeting page for anything that could name a room, whether
+ * a room of that name exists or not. Looking it up here would tell anyone
+ * which private rooms exist (the join answers a private room without a
+ * valid token exactly as a missing one); the page learns at join. */
 static void r_meeting_page(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
                            http_response *res) {
   const char *reason;
-  room *r = malloc(sizeof *r);
-  if (!r) return api_internal_error(res);
-  bool known = (uuid_is_valid(arg) || friendly_url_check(arg, &reason)) &&
-               store_room_get(a->db, NULL, arg, r) == STORE_OK;
-  free(r);
-  if (!known || static_serve(a->cfg->web_dir, "meeting/index.html", CSP_MEETING, res) != 0)
-    api_error(res, 404, "No such room.");
+  bool room_like = uuid_is_valid(arg) || friendly_url_check(arg, &reason);
+  if (!room_like || static_serve(a->cfg->web_dir, "meeting/index.html", CSP_MEETING, res) != 0)
+    api_error(res, 404, "No such page.");
 }
 
 static void r_ws(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,

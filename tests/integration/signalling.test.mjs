@@ -171,6 +171,19 @@ describe('signalling', () => {
     const missing = await join(s, 'sig-no-such-room');
     assert.deepEqual(r.first, missing.first);
     assert.equal(r.first.code, 'room_not_found');
+    // The meeting page too: GET /<name> answered 200 for a private room and
+    // 404 for a missing one, so the name could be probed with a plain GET
+    // (found by the new-user review). Now the page is the same for both.
+    const page = async (p) => {
+      const res = await fetch(`${s.url}/${p}`);
+      const h = Object.fromEntries([...res.headers].filter(([k]) => k !== 'date'));
+      return { status: res.status, h, body: await res.text() };
+    };
+    const [priv, none, open] = [await page('sig-private'), await page('sig-no-such-room'), await page('sig-open')];
+    assert.equal(priv.status, 200);
+    assert.deepEqual(priv, none);
+    assert.deepEqual(open, none);
+    assert.equal((await page('not%20a%20room')).status, 404); // cannot name a room: no page
     const now = Math.floor(Date.now() / 1000);
     const base = { td: s.teamId, rd: rooms.private.id, iat: now, exp: now + 600 };
     const cases = [

@@ -217,7 +217,10 @@ function onWelcome(msg) {
     app.e2ee = null;
   }
 
-  call.start({ canChat, chatName: typeof msg.name === 'string' && msg.name ? msg.name : app.name });
+  // In an E2EE room the server only knows "Participant": our own chat lines
+  // carry the name we typed (it travels sealed to the others).
+  const serverName = typeof msg.name === 'string' && msg.name ? msg.name : app.name;
+  call.start({ canChat, chatName: e2eeRoom ? app.name : serverName });
   app.signal.startKeepalive();
   w.resolve({ participantId: app.participantId, room: app.roomInfo, role: app.role });
 }
