@@ -80,8 +80,13 @@ static unsigned connection_budget(int wanted) {
   rlim_t avail = rl.rlim_cur > 1024 + 512 ? (rl.rlim_cur - 512) / 2 : 512;
   if (rl.rlim_cur == RLIM_INFINITY) avail = (rlim_t)wanted;
   if ((rlim_t)wanted > avail) {
-    log_warn("--max-connections %d is more than the open-files limit allows: %llu (raise ulimit -n)",
-             wanted, (unsigned long long)avail);
+    /* Only a limit the operator asked for is worth a warning. */
+    if (wanted != CONFIG_DEFAULT_MAX_CONNECTIONS)
+      log_warn("--max-connections %d is more than the open-files limit allows: %llu (raise ulimit -n)",
+               wanted, (unsigned long long)avail);
+    else
+      log_info("connections: at most %llu at once (the open-files limit; raise ulimit -n for more)",
+               (unsigned long long)avail);
     return (unsigned)avail;
   }
   return (unsigned)wanted;
@@ -272,9 +277,11 @@ int main(int argc, char **argv) {
   uv_signal_start(&d.sigterm, on_signal, SIGTERM);
   d.signals_started = true;
 
-  printf("sealroomd %s listening on http://%s%s%s:%d (media udp %s:%d)\n", SEALROOM_VERSION,
+  printf("sealroomd %s listening on http://%s%s%s:%d (media udp %s:%d%s%s)\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
-         http_server_port(d.http), sfu_announce_ip(d.media), sfu_port(d.media));
+         http_server_port(d.http), mc.listen_ip, sfu_port(d.media),
+         strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? ", announced as " : "",
+         strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? sfu_announce_ip(d.media) : "");
   if (d.admin)
     printf("admin (/healthz, /metrics) on http://%s%s%s:%d\n", strchr(cfg.admin_listen, ':') ? "[" : "",
            cfg.admin_listen, strchr(cfg.admin_listen, ':') ? "]" : "", http_server_port(d.admin));

@@ -99,18 +99,29 @@ void config_defaults(config *c) {
   c->join_rate = 5;
   c->room_join_rate = 20;
   c->max_token_lifetime = 86400;
-  c->max_connections = 16384;
+  c->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
   c->max_connections_per_ip = 128;
   c->max_participants_per_ip = 32;
   snprintf(c->admin_listen, sizeof c->admin_listen, "127.0.0.1");
   c->admin_port = -1;
 }
 
+/* The range of the last number refused by parse_int, for the message. */
+static struct {
+  bool set;
+  int lo, hi;
+} refused_range;
+
 static int parse_int(const char *s, int lo, int hi, int *out) {
   char *end;
   errno = 0;
   long v = strtol(s, &end, 10);
-  if (errno || end == s || *end || v < lo || v > hi) return -1;
+  if (errno || end == s || *end || v < lo || v > hi) {
+    refused_range.set = true;
+    refused_range.lo = lo;
+    refused_range.hi = hi;
+    return -1;
+  }
   *out = (int)v;
   return 0;
 }
@@ -175,7 +186,12 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     }
     default: rc = -1;
   }
-  if (rc) fprintf(err, "sealroomd: invalid value for %s: '%s'\n", name, v);
+  if (rc && refused_range.set)
+    fprintf(err, "sealroomd: invalid value for %s: '%s' (a whole number from %d to %d)\n", name, v,
+            refused_range.lo, refused_range.hi);
+  else if (rc)
+    fprintf(err, "sealroomd: invalid value for %s: '%s'\n", name, v);
+  refused_range.set = false;
   return rc;
 }
 
@@ -186,7 +202,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
       {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
-      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
       {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},

@@ -28,6 +28,7 @@ typedef struct {
   int max_token_lifetime; /* seconds a join token may be valid for (exp - iat) */
   int max_connections;    /* HTTP and WebSocket connections open at once */
   int max_connections_per_ip; /* of them from one client address */
+#define CONFIG_DEFAULT_MAX_CONNECTIONS 16384
   int max_participants_per_ip; /* joined participants from one client address (0: no limit) */
   char admin_listen[64];  /* the admin listener's address (/healthz, /metrics) */
   int admin_port;         /* -1: no admin listener; 0: any free port */

@@ -148,6 +148,10 @@ describe('chat', () => {
 
     const secret = 'The launch code is 4711, do not tell the server';
     await typeAndSend(ann.page, secret);
+    // Ann's own line says her name (the server only knows "Participant").
+    await ann.page.waitForFunction((t) => [...document.querySelectorAll('#chat-messages li.chat-self')]
+      .some((li) => li.textContent.includes(t)), secret, { timeout: T });
+    assert.match(await ann.page.locator('#chat-messages li.chat-self .chat-name').first().textContent(), /^Ann \(you\)$/);
     const annFp = (await cleo.page.evaluate(() => window.sealroom.e2ee.fingerprints))[ann.id];
     for (const p of [bob, cleo]) {
       const m = await waitMessage(p.page, secret);
