@@ -39,6 +39,7 @@ import { updateE2eeUi, stopSecurity, e2eeApi } from './security.js';
 import { chat, setPanelOpen, onRoomUpdated } from './panels.js';
 import { initNotices, showError, shownError, errorText, notify } from './notices.js';
 import { initControls } from './controls.js';
+import { timings } from './timing.js';
 
 // ------------------------------------------------------------- the call
 
@@ -139,6 +140,7 @@ window.sealroom = {
   get role() { return app.role; },
   get error() { return shownError(); },
   get activeSpeaker() { return app.activeSpeaker; },
+  get timings() { return timings(); }, // the join path, ms from the Join click (timing.js)
   get levels() { return Object.fromEntries(app.levels); },
   get localStream() { return app.media.stream; },
   get mediaReady() { return app.mediaReady; },

@@ -9,6 +9,8 @@
 // milestone) hooks its encoded transforms in there via `mediaHooks`, so the rest
 // of the page never needs to know about it.
 
+import { mark } from './timing.js';
+
 // Hooks for encoded transforms. Each is called once per sender/receiver:
 //   onSender(sender, kind)                  when an outgoing track is added
 //   onReceiver(receiver, kind, participantId) when an incoming track appears
@@ -125,7 +127,10 @@ export class Publisher {
     this.queue = Promise.resolve();
     this.closed = false;
     this.negotiated = false;
-    this.pc.addEventListener('connectionstatechange', () => this.onChange());
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (this.pc.connectionState === 'connected') mark('publish_connected');
+      this.onChange();
+    });
     this.pc.addEventListener('iceconnectionstatechange', () => this.onChange());
   }
 
@@ -165,9 +170,11 @@ export class Publisher {
       this.pending = { resolve, reject, timer };
     });
     this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });
+    mark('publish_offer');
     const sdp = await answered;
     if (this.closed) return;
     await pc.setRemoteDescription({ type: 'answer', sdp });
+    mark('publish_answer');
     this.negotiated = true;
     this.onChange();
   }
@@ -231,7 +238,10 @@ export class Subscriber {
     this.closed = false;
     this.version = null;          // last answered version
     this.ownerByReceiver = new WeakMap(); // from track events (streams[0].id)
-    this.pc.addEventListener('connectionstatechange', () => this.onChange());
+    this.pc.addEventListener('connectionstatechange', () => {
+      if (this.pc.connectionState === 'connected') mark('subscribe_connected');
+      this.onChange();
+    });
     this.pc.addEventListener('iceconnectionstatechange', () => this.onChange());
     this.pc.addEventListener('track', (ev) => {
       const owner = ev.streams && ev.streams[0] ? ev.streams[0].id : null;
@@ -253,12 +263,14 @@ export class Subscriber {
 
   async apply({ sdp, version }) {
     if (this.closed) return;
+    mark('subscribe_offer');
     const pc = this.pc;
     await pc.setRemoteDescription({ type: 'offer', sdp });
     const answer = await pc.createAnswer();
     await pc.setLocalDescription(answer);
     if (this.closed) return;
     this.send({ type: 'subscribe_answer', sdp: pc.localDescription.sdp, version });
+    mark('subscribe_answer');
     this.version = version;
     this.onTracks();
     this.onChange();

@@ -20,6 +20,7 @@ import { onVerification, onE2eeAlarm } from './security.js';
 import { reopenMediaIfNeeded, releaseMedia } from './local-media.js';
 import { updateStatus, mediaFailure, showMediaFailure } from './connection.js';
 import { chat } from './panels.js';
+import { startTiming, mark } from './timing.js';
 
 const JOIN_TIMEOUT_MS = 15000;
 
@@ -62,6 +63,7 @@ export function join(nameArg) {
     return Promise.reject(Object.assign(new Error('no_room'), { code: 'no_room' }));
   }
   app.serverError = null;
+  startTiming();
   reopenMediaIfNeeded();
   setState('joining');
   app.joinPromise = connectAndJoin(name);
@@ -70,6 +72,7 @@ export function join(nameArg) {
 
 async function connectAndJoin(name) {
   try { await app.mediaReady; } catch { /* joins receive-only */ }
+  mark('media');
   if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
   // A fresh X25519 key pair for every join, when this browser can encrypt media.
   if (app.e2ee) app.e2ee.stop();
@@ -89,6 +92,7 @@ async function connectAndJoin(name) {
     });
     app.e2ee = session;
     const pk = await session.init();
+    mark('e2ee_keys');
     if (app.e2ee !== session) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
     if (!pk) { session.stop(); app.e2ee = null; }
     if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
@@ -107,6 +111,7 @@ async function connectAndJoin(name) {
   app.signal = sig;
   try {
     await sig.open();
+    mark('ws_open');
   } catch {
     if (app.signal === sig) failJoin('connect_failed');
     throw Object.assign(new Error('connect_failed'), { code: 'connect_failed' });
@@ -155,6 +160,7 @@ function onSignal(msg) {
 }
 
 function onWelcome(msg) {
+  mark('welcome');
   const w = app.joinWaiter;
   if (!w || app.state !== 'joining') return;
   app.joinWaiter = null;

@@ -4,6 +4,7 @@
 // speaking highlight.
 
 import { icon } from './icons.js';
+import { mark } from './timing.js';
 
 export function initials(name) {
   const words = String(name || '').trim().split(/\s+/).filter(Boolean);
@@ -45,6 +46,7 @@ export class Tile {
     for (const ev of ['loadeddata', 'resize']) {
       video.addEventListener(ev, () => {
         if (video.videoWidth > 0 && !this.sawFrames) { this.sawFrames = true; this.update(); }
+        if (video.videoWidth > 0 && !this.local) mark('first_frame');
       });
     }
 
