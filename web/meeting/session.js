@@ -28,9 +28,36 @@ let call = { start() {}, end() {}, message() {} };
 
 export function initSession(lifecycle) {
   call = lifecycle;
+  prepareE2ee();
   window.addEventListener('pagehide', () => {
     if (app.signal && app.state === 'joined') app.signal.send({ type: 'leave' });
   });
+}
+
+// The E2EE session (its worker and key pair) of the next join, made ahead
+// while the user is still in the lobby: starting the worker and making the
+// keys took ~180 ms of every join. Each one serves one join only; the next
+// is made when a join ends.
+let nextE2ee = null; // { session, ready: Promise<base64 public key | null> }
+
+function makeE2eeSession() {
+  const session = new E2eeSession({
+    onChange: () => renderParticipants(),
+    onVerify: (v) => { if (app.e2ee === session) onVerification(v); },
+    onAlarm: (a) => { if (app.e2ee === session) onE2eeAlarm(a); },
+    onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
+    onError: (status) => {
+      if (app.e2ee !== session) return;
+      // Nothing is sent or shown unencrypted; say why the call is silent.
+      $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
+      $('e2ee-notice').hidden = false;
+    },
+  });
+  return { session, ready: session.init().catch(() => null) };
+}
+
+function prepareE2ee() {
+  if (!nextE2ee && e2eeSupport()) nextE2ee = makeE2eeSession();
 }
 
 export function setState(s) {
@@ -74,24 +101,16 @@ async function connectAndJoin(name) {
   try { await app.mediaReady; } catch { /* joins receive-only */ }
   mark('media');
   if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
-  // A fresh X25519 key pair for every join, when this browser can encrypt media.
+  // A fresh X25519 key pair for every join, when this browser can encrypt
+  // media: the one made ahead for this join (prepareE2ee), never used before.
   if (app.e2ee) app.e2ee.stop();
   app.e2ee = null;
   if (e2eeSupport()) {
-    const session = new E2eeSession({
-      onChange: () => renderParticipants(),
-      onVerify: (v) => { if (app.e2ee === session) onVerification(v); },
-      onAlarm: (a) => { if (app.e2ee === session) onE2eeAlarm(a); },
-      onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
-      onError: (status) => {
-        if (app.e2ee !== session) return;
-        // Nothing is sent or shown unencrypted; say why the call is silent.
-        $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
-        $('e2ee-notice').hidden = false;
-      },
-    });
+    const next = nextE2ee || makeE2eeSession();
+    nextE2ee = null; // one join only
+    const session = next.session;
     app.e2ee = session;
-    const pk = await session.init();
+    const pk = await next.ready;
     mark('e2ee_keys');
     if (app.e2ee !== session) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
     if (!pk) { session.stop(); app.e2ee = null; }
@@ -331,6 +350,7 @@ export function endJoin() {
   mediaHooks.receiverReady = null;
   $('test-mode-banner').hidden = true;
   $('e2ee-notice').hidden = true;
+  prepareE2ee(); // for a rejoin
 }
 
 export function leave() {
