@@ -49,6 +49,13 @@ static const char usage[] =
     "  --max-participants-per-ip N  participants in calls from one client address (an\n"
     "                         IPv6 /64), two media transports each; 0 = off (default 32)\n"
     "                         [SEALROOM_MAX_PARTICIPANTS_PER_IP]\n"
+    "  --turn-url URLS        TURN servers for participants whose network blocks UDP to\n"
+    "                         the media port, comma-separated (turn:host:3478?transport=udp,\n"
+    "                         turns:host:443?transport=tcp); needs --turn-secret [SEALROOM_TURN_URL]\n"
+    "  --turn-secret S        the secret shared with the TURN server (coturn\n"
+    "                         use-auth-secret) [SEALROOM_TURN_SECRET]\n"
+    "  --turn-ttl S           how long a join's TURN credentials stay valid (default\n"
+    "                         86400) [SEALROOM_TURN_TTL]\n"
     "  --admin-port N         serve /healthz and /metrics on this port too, with its own\n"
     "                         connections that clients of the main port cannot use up;\n"
     "                         /metrics then answers only there. 0 = any free port; off by\n"
@@ -102,6 +109,7 @@ void config_defaults(config *c) {
   c->max_connections = CONFIG_DEFAULT_MAX_CONNECTIONS;
   c->max_connections_per_ip = 128;
   c->max_participants_per_ip = 32;
+  c->turn_ttl = 86400;
   snprintf(c->admin_listen, sizeof c->admin_listen, "127.0.0.1");
   c->admin_port = -1;
 }
@@ -134,7 +142,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -166,6 +174,9 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_TOKENLIFE: rc = parse_int(v, 60, 31536000, &c->max_token_lifetime); break;
     case OPT_MAXCONNIP: rc = parse_int(v, 1, 1000000, &c->max_connections_per_ip); break;
     case OPT_MAXPARTIP: rc = parse_int(v, 0, 1000000, &c->max_participants_per_ip); break;
+    case OPT_TURNURL: rc = copy_str(c->turn_urls, sizeof c->turn_urls, v); break;
+    case OPT_TURNSECRET: rc = copy_str(c->turn_secret, sizeof c->turn_secret, v); break;
+    case OPT_TURNTTL: rc = parse_int(v, 60, 31536000, &c->turn_ttl); break;
     case OPT_ADMINPORT: rc = parse_int(v, 0, 65535, &c->admin_port); break;
     case OPT_ADMINLISTEN: rc = copy_str(c->admin_listen, sizeof c->admin_listen, v); break;
     case OPT_TESTMODE: /* environment only; the flag takes no value */
@@ -205,7 +216,8 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
-      {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},
+      {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP},
+      {"SEALROOM_TURN_URL", OPT_TURNURL}, {"SEALROOM_TURN_SECRET", OPT_TURNSECRET}, {"SEALROOM_TURN_TTL", OPT_TURNTTL}, {"SEALROOM_ADMIN_PORT", OPT_ADMINPORT},
       {"SEALROOM_ADMIN_LISTEN", OPT_ADMINLISTEN}, {"SEALROOM_MAX_TOKEN_LIFETIME", OPT_TOKENLIFE}};
   for (size_t i = 0; i < sizeof envs / sizeof envs[0]; i++) {
     const char *v = getenv(envs[i].env);
@@ -231,6 +243,9 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"max-token-lifetime", required_argument, 0, OPT_TOKENLIFE},
       {"max-connections-per-ip", required_argument, 0, OPT_MAXCONNIP},
       {"max-participants-per-ip", required_argument, 0, OPT_MAXPARTIP},
+      {"turn-url", required_argument, 0, OPT_TURNURL},
+      {"turn-secret", required_argument, 0, OPT_TURNSECRET},
+      {"turn-ttl", required_argument, 0, OPT_TURNTTL},
       {"admin-port", required_argument, 0, OPT_ADMINPORT},
       {"admin-listen", required_argument, 0, OPT_ADMINLISTEN},
       {"test-mode", no_argument, 0, OPT_TESTMODE},
@@ -274,6 +289,11 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
   }
   if (optind < argc) {
     fprintf(err, "sealroomd: unexpected argument '%s'\nTry 'sealroomd --help'.\n", argv[optind]);
+    return CONFIG_ERROR;
+  }
+  if (!c->turn_urls[0] != !c->turn_secret[0]) {
+    fprintf(err, "sealroomd: --turn-url and --turn-secret go together (the TURN server checks the\n"
+                 "  credentials sealroomd makes with the secret)\n");
     return CONFIG_ERROR;
   }
   /* Test hooks exist only in test mode: one explicit switch, never a

@@ -30,6 +30,9 @@ typedef struct {
   int max_connections_per_ip; /* of them from one client address */
 #define CONFIG_DEFAULT_MAX_CONNECTIONS 16384
   int max_participants_per_ip; /* joined participants from one client address (0: no limit) */
+  char turn_urls[1024];   /* --turn-url: comma-separated TURN URLs given to participants ("" = none) */
+  char turn_secret[256];  /* --turn-secret: shared with the TURN server (coturn use-auth-secret) */
+  int turn_ttl;           /* --turn-ttl: seconds the TURN credentials of a join stay valid */
   char admin_listen[64];  /* the admin listener's address (/healthz, /metrics) */
   int admin_port;         /* -1: no admin listener; 0: any free port */
   /* Test hooks: each needs test_mode, which config_load checks. */

@@ -11,6 +11,7 @@
 
 #include "auth/base64.h"
 #include "auth/jwt.h"
+#include "auth/turn.h"
 #include "core/log.h"
 #include "core/timefmt.h"
 #include "model/room_fields.h"
@@ -294,6 +295,27 @@ static int joined_from(const signal_server *srv, const char *key) {
   return n;
 }
 
+/* welcome.ice_servers: the TURN servers (--turn-url) with credentials for
+ * this participant that expire after --turn-ttl (auth/turn.h). A browser
+ * whose network blocks UDP to the media port reaches the SFU through them. */
+static void add_ice_servers(signal_server *srv, const participant *p, json_t *welcome) {
+  char username[128], password[64];
+  long long expiry = (long long)now_unix() + srv->cfg->turn_ttl;
+  if (turn_credentials(srv->cfg->turn_secret, p->id, expiry, username, sizeof username, password,
+                       sizeof password) != 0) {
+    log_warn("signal: no TURN credentials for %s", p->id);
+    return;
+  }
+  json_t *urls = json_array();
+  char list[sizeof srv->cfg->turn_urls];
+  snprintf(list, sizeof list, "%s", srv->cfg->turn_urls);
+  char *save = NULL;
+  for (char *u = strtok_r(list, ", ", &save); u; u = strtok_r(NULL, ", ", &save)) json_array_append_new(urls, json_string(u));
+  json_t *server = json_pack("{s:o,s:s,s:s}", "urls", urls, "username", username, "credential", password);
+  OPENSSL_cleanse(password, sizeof password);
+  json_object_set_new(welcome, "ice_servers", server ? json_pack("[o]", server) : json_array());
+}
+
 void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   uint64_t now_ms = uv_now(srv->loop), retry_ms = 0;
   /* Before anything costs: joins per client address (docs/signalling.md). */
@@ -431,6 +453,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   json_t *welcome = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:o}", "type", "welcome", "participant_id", p->id,
                               "name", p->name, "session_id", lr->session_id, "slot", (int)p->slot, "room",
                               room_json(&lr->settings), "role", role_json(&p->r), "participants", others);
+  if (welcome && srv->cfg->turn_urls[0]) add_ice_servers(srv, p, welcome);
   if (welcome && srv->cfg->test_mode) { /* the page shows a banner; tests may patch the welcome */
     json_object_set_new(welcome, "test_mode", json_true());
     testhooks_patch_welcome(srv, lr->settings.id, welcome);

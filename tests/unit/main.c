@@ -10,6 +10,7 @@ int test_failures_in_current;
   X(bytes)        \
   X(base64)       \
   X(jwt)          \
+  X(turn)         \
   X(auth)         \
   X(timefmt)      \
   X(pagination)   \
