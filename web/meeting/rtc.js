@@ -33,11 +33,25 @@ export const mediaHooks = {
 
 const ANSWER_TIMEOUT_MS = 15000;
 
+// TURN servers for this call, from the welcome (the server's --turn-url, with
+// credentials for this participant); none by default: the SFU is ICE-lite on
+// a reachable address, and TURN is for networks that block UDP to it.
+export const iceConfig = { iceServers: [] };
+
+// Keeps only well-formed entries: {urls: [turn:/turns:/stun: URLs], username, credential}.
+export function setIceServers(list) {
+  const ok = (u) => typeof u === 'string' && /^(turns?|stuns?):/.test(u);
+  iceConfig.iceServers = (Array.isArray(list) ? list : []).filter((s) => s && typeof s === 'object')
+    .map((s) => ({ urls: (Array.isArray(s.urls) ? s.urls : [s.urls]).filter(ok), username: String(s.username || ''),
+      credential: String(s.credential || '') }))
+    .filter((s) => s.urls.length > 0);
+}
+
 export function createPeerConnection() {
-  // No ICE servers: the SFU is ICE-lite on a reachable address.
   return new RTCPeerConnection({
     bundlePolicy: 'max-bundle',
     rtcpMuxPolicy: 'require',
+    iceServers: iceConfig.iceServers,
     ...mediaHooks.pcConfig,
   });
 }

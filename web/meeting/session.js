@@ -9,7 +9,7 @@
 
 import { app, $ } from './state.js';
 import { SignalConnection } from './signal.js';
-import { mediaHooks } from './rtc.js';
+import { mediaHooks, setIceServers } from './rtc.js';
 import { E2eeSession, e2eeSupport } from './e2ee.js';
 import { E2EE_IN_LINK, tokenClaims, rememberedE2ee, rememberE2ee } from './link.js';
 import { showError, clearError, errorText, notify } from './notices.js';
@@ -180,6 +180,7 @@ function onSignal(msg) {
 
 function onWelcome(msg) {
   mark('welcome');
+  setIceServers(msg.ice_servers);
   const w = app.joinWaiter;
   if (!w || app.state !== 'joining') return;
   app.joinWaiter = null;
