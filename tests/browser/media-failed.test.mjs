@@ -74,6 +74,7 @@ describe('media failure vs. connection lost', () => {
     console.log(`# UDP blocked: out of the call after ${((Date.now() - t0) / 1000).toFixed(1)} s: "${end.leftTitle}"; ${end.error && end.error.message}`);
     assert.equal(end.error && end.error.code, 'media_failed', JSON.stringify(end));
     assert.match(end.error.message, /UDP/);
+    assert.match(end.error.message, /no relay \(TURN\)/); // what the operator can do (issue 12)
     assert.match(end.error.message, new RegExp(`port ${s.mediaPort}\\b`));
     assert.doesNotMatch(end.error.message, LOST);
     assert.notEqual(end.leftTitle, 'Connection lost');

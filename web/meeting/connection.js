@@ -9,7 +9,7 @@
 // starts; closeConnections() when it ends.
 
 import { app, $ } from './state.js';
-import { Subscriber } from './rtc.js';
+import { Subscriber, iceConfig } from './rtc.js';
 import { showError } from './notices.js';
 import { syncRemoteTracks } from './roster.js';
 
@@ -71,9 +71,14 @@ export function mediaFailure() {
   const port = mediaPort();
   const where = port ? ` (port ${port})` : '';
   if (!app.mediaConnected) {
+    // With a TURN relay the page tried it too; without one, say that the
+    // server's operator can add one (sealroomd --turn-url).
+    const relay = iceConfig.iceServers.length > 0
+      ? ' The server\'s relay (TURN) could not be reached either.'
+      : ' This server offers no relay (TURN) for networks that block UDP; its operator can set one up.';
     return {
       title: 'Audio and video could not connect',
-      text: `Could not connect audio and video: your network may block UDP traffic to this server${where}. ` +
+      text: `Could not connect audio and video: your network may block UDP traffic to this server${where}.${relay} ` +
         `Try another network, or ask your network administrator to allow UDP${port ? ` to port ${port}` : ''}.`,
     };
   }
