@@ -41,6 +41,7 @@
 #define REMB_MAX_AGE_MS 5000     /* a subscriber's estimate counts this long */
 #define REMB_MIN_BPS 150000
 #define REMB_CONGESTED_PCT 85 /* a subscriber estimating less than 85% of what it gets is congested */
+#define REMB_CONGESTED_FOR_MS 5000 /* ... once it has been for this long */
 #define PLI_MIN_INTERVAL_MS 500  /* key frame requests per track, at most */
 #define NACK_MAX_AGE_MS 1000     /* older packets are not retransmitted */
 #define RTX_RATE 500.0           /* retransmissions per second per subscriber */
@@ -91,6 +92,7 @@ typedef struct {
   int n_video_subscribed;
   uint64_t last_remb_ms;
   uint64_t remb_bps, remb_ms;                  /* this subscriber's own estimate */
+  uint64_t congested_since_ms;                 /* its estimates have been under REMB_CONGESTED_PCT since (0: not) */
   uint64_t tx_bytes, tx_since_ms, tx_bps;      /* what we send it: bytes this second, the last rate */
   double rtx_tokens;
   uint64_t rtx_ms;
@@ -587,6 +589,8 @@ static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b,
     if (rtcp_parse_remb(b, &bps, ssrcs, 8, &n) == 0) {
       t->remb_bps = bps;
       t->remb_ms = now;
+      if (bps * 100 >= t->tx_bps * REMB_CONGESTED_PCT) t->congested_since_ms = 0;
+      else if (!t->congested_since_ms) t->congested_since_ms = now;
     }
   }
 }
@@ -718,7 +722,8 @@ static void on_readable(uv_poll_t *h, int status, int events) {
 
 /* REMB to a publisher: --max-video-kbps, or less when a subscriber is
  * congested: the lowest per-stream share of the estimates of subscribers
- * whose estimate (fresh) is below what we send them. A subscriber that keeps
+ * whose estimate (fresh) has been below what we send them for 5 s. (The
+ * publisher's own uplink is measured by transport-wide CC.) A subscriber that keeps
  * up does not hold publishers back: a receiver's estimate follows what it
  * receives, so capping publishers by it (as the first version did) held
  * every call near its starting rate (300-400 kbps instead of 720p). */
@@ -734,6 +739,10 @@ static void send_remb(worker *w, transport *t, uint64_t now) {
       transport *sub = &w->transports[tr->subscribers[i]];
       if (!sub->remb_ms || now - sub->remb_ms > REMB_MAX_AGE_MS || !sub->n_video_subscribed) continue;
       if (sub->remb_bps * 100 >= sub->tx_bps * REMB_CONGESTED_PCT) continue; /* keeps up */
+      /* Only lasting congestion counts: a receiver's delay-based estimate
+       * dips for a moment on any jitter (a busy machine, the publisher's
+       * probes), and capping the publisher then held whole calls low. */
+      if (!sub->congested_since_ms || now - sub->congested_since_ms < REMB_CONGESTED_FOR_MS) continue;
       uint64_t share = sub->remb_bps / (uint64_t)sub->n_video_subscribed;
       if (share < bps) bps = share;
     }
