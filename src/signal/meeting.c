@@ -59,14 +59,23 @@ static json_t *room_json(const room *r) {
                    r->audio_on_join_enabled, "video_on_join_enabled", r->video_on_join_enabled);
 }
 
+/* Sends the serialised text to every member but except; returns how many. */
+static int send_to_members(live_room *lr, const participant *except, const char *text, size_t len) {
+  int sent = 0;
+  for (participant *q = lr->members; q; q = q->next)
+    if (q != except) {
+      session_send_text(q->sess, text, len);
+      sent++;
+    }
+  return sent;
+}
+
 /* Sends msg (stolen) to every member but except, serialised once. */
 static void broadcast(live_room *lr, const participant *except, json_t *msg) {
   char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
   json_decref(msg);
   if (!text) return;
-  size_t len = strlen(text);
-  for (participant *q = lr->members; q; q = q->next)
-    if (q != except) session_send_text(q->sess, text, len);
+  send_to_members(lr, except, text, strlen(text));
   free(text);
 }
 
@@ -80,15 +89,10 @@ static int fan_out(signal_server *srv, participant *p, json_t *msg) {
   size_t len = strlen(text);
   int others = p->room->count > 1 ? p->room->count - 1 : 0;
   int sent = 0;
-  if (!bucket_take(&p->sess->fanout, FANOUT_RATE, FANOUT_BURST, (double)len * others, uv_now(srv->loop))) {
+  if (bucket_take(&p->sess->fanout, FANOUT_RATE, FANOUT_BURST, (double)len * others, uv_now(srv->loop)))
+    sent = send_to_members(p->room, p, text, len);
+  else
     session_error(p->sess, "rate_limited", "Too much data for everyone in the room; slow down.");
-  } else {
-    for (participant *q = p->room->members; q; q = q->next)
-      if (q != p) {
-        session_send_text(q->sess, text, len);
-        sent++;
-      }
-  }
   free(text);
   return sent;
 }
