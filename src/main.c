@@ -227,6 +227,8 @@ int main(int argc, char **argv) {
   mc.test_mode = cfg.test_mode;
   mc.test_tamper = cfg.e2ee_test_tamper;
   mc.test_uplink_loss = cfg.test_uplink_loss;
+  mc.ice_tcp = cfg.ice_tcp;
+  mc.test_no_udp = cfg.test_no_udp;
   if (cfg.test_mode) {
     log_warn("********************************************************************");
     log_warn("TEST MODE (--test-mode): this server runs test hooks and /_test/ routes");
@@ -234,6 +236,7 @@ int main(int argc, char **argv) {
     log_warn("********************************************************************");
   }
   if (cfg.e2ee_test_tamper) log_warn("--e2ee-test-tamper: this server alters audio in flight (test only!)");
+  if (cfg.test_no_udp) log_warn("--test-no-udp: this server refuses media over UDP (test only!)");
   if (cfg.test_uplink_loss) log_warn("--test-uplink-loss: this server drops %d%% of published media (test only!)", cfg.test_uplink_loss);
   if (cfg.capture_dir[0] && make_dirs(cfg.capture_dir) != 0) {
     fprintf(stderr, "sealroomd: cannot create the capture directory %s\n", cfg.capture_dir);

@@ -56,9 +56,9 @@ static char *media_metrics(api_ctx *a) {
   COUNTER("sealroom_ws_slow_consumers_total", "WebSockets closed (1008) for not reading: over 1 MiB queued.", ss.ws_slow_consumers);
   COUNTER("sealroom_ws_protocol_errors_total", "WebSockets closed for oversized control frames or too many fragments.", ss.ws_protocol_errors);
   COUNTER("sealroom_ws_too_large_total", "WebSockets closed (1009) for a message over 256 KiB.", ss.ws_too_large);
-  COUNTER("sealroom_media_packets_in_total", "UDP datagrams received on the media port.", ms.packets_in);
+  COUNTER("sealroom_media_packets_in_total", "Packets received on the media port (UDP datagrams and ICE-TCP frames).", ms.packets_in);
   COUNTER("sealroom_media_bytes_in_total", "Bytes received on the media port.", ms.bytes_in);
-  COUNTER("sealroom_media_packets_out_total", "UDP datagrams sent from the media port.", ms.packets_out);
+  COUNTER("sealroom_media_packets_out_total", "Packets sent from the media port (UDP datagrams and ICE-TCP frames).", ms.packets_out);
   COUNTER("sealroom_media_bytes_out_total", "Bytes sent from the media port.", ms.bytes_out);
   COUNTER("sealroom_media_nacks_received_total", "NACK packets from subscribers.", ms.nacks_received);
   COUNTER("sealroom_media_nacks_sent_total", "NACK packets sent to publishers.", ms.nacks_sent);
@@ -68,6 +68,10 @@ static char *media_metrics(api_ctx *a) {
   COUNTER("sealroom_media_dropped_total", "Datagrams dropped (unknown sender, unknown track, not connected).", ms.dropped);
   COUNTER("sealroom_media_malformed_total", "Datagrams that failed to parse.", ms.malformed);
   COUNTER("sealroom_media_srtp_errors_total", "SRTP authentication or replay failures.", ms.srtp_errors);
+  GAUGE("sealroom_media_tcp_connections", "ICE-TCP connections open on the media port.", ms.tcp_open);
+  COUNTER("sealroom_media_tcp_refused_total", "ICE-TCP connections closed at accept: over a limit.", ms.tcp_refused);
+  COUNTER("sealroom_media_tcp_closed_total", "ICE-TCP connections closed for a framing lie, no ICE check in time, or silence.", ms.tcp_closed_bad);
+  COUNTER("sealroom_media_tcp_dropped_total", "Frames not sent on ICE-TCP: the connection's output buffer was full.", ms.tcp_dropped);
 #undef GAUGE
 #undef COUNTER
 #undef METRIC

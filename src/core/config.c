@@ -28,8 +28,10 @@ static const char usage[] =
     "                         [SEALROOM_MEDIA_IP]\n"
     "  --media-listen ADDR    address the media socket binds (default: --media-ip; use\n"
     "                         0.0.0.0 behind NAT) [SEALROOM_MEDIA_LISTEN]\n"
-    "  --media-port N         the one UDP port for all media, 0 = any (default 40000)\n"
-    "                         [SEALROOM_MEDIA_PORT]\n"
+    "  --media-port N         the one UDP port for all media, 0 = any (default 40000);\n"
+    "                         ICE-TCP listens on the same TCP port [SEALROOM_MEDIA_PORT]\n"
+    "  --no-ice-tcp           no ICE-TCP: media over UDP (or a TURN relay) only\n"
+    "                         [SEALROOM_ICE_TCP=0]\n"
     "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
     "  --max-transports N     media transports the server keeps at most, two per\n"
     "                         participant; newcomers beyond get server_full\n"
@@ -88,7 +90,10 @@ static const char usage[] =
     "                         all three\n"
     "  --test-uplink-loss PCT drop PCT% (1-90) of the media publishers send, as a\n"
     "                         lossy uplink would, to show that their congestion\n"
-    "                         control hears of it\n";
+    "                         control hears of it\n"
+    "  --test-no-udp          offer no UDP candidate and drop every UDP datagram on the\n"
+    "                         media port, as a firewall that blocks UDP would, to show\n"
+    "                         calls work over ICE-TCP\n";
 
 void config_defaults(config *c) {
   memset(c, 0, sizeof *c);
@@ -101,6 +106,7 @@ void config_defaults(config *c) {
   c->auth_fail_limit = 30;
   snprintf(c->media_ip, sizeof c->media_ip, "127.0.0.1");
   c->media_port = 40000;
+  c->ice_tcp = true;
   c->max_video_kbps = 2500;
   c->max_transports = 1024;
   c->join_rate = 5;
@@ -142,7 +148,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NOUDP, OPT_NOICETCP, OPT_ICETCP, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -187,6 +193,11 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_CAPTURE: rc = copy_str(c->capture_dir, sizeof c->capture_dir, v); break;
     case OPT_TAMPER: rc = parse_int(v, 2, 1000000, &c->e2ee_test_tamper); break;
     case OPT_UPLOSS: rc = parse_int(v, 1, 90, &c->test_uplink_loss); break;
+    case OPT_ICETCP: /* environment only: SEALROOM_ICE_TCP=0 is --no-ice-tcp */
+      if (strcmp(v, "1") == 0) c->ice_tcp = true;
+      else if (strcmp(v, "0") == 0) c->ice_tcp = false;
+      else rc = -1;
+      break;
     case OPT_NEWTEAM: rc = copy_str(c->new_team, sizeof c->new_team, v); break;
     case OPT_TEAM: rc = uuid_is_valid(v) ? copy_str(c->team, sizeof c->team, v) : -1; break;
     case OPT_REVOKEKEY: {
@@ -213,7 +224,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
       {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
-      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_ICE_TCP", OPT_ICETCP}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
       {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP},
@@ -253,6 +264,8 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"e2ee-test-mitm", no_argument, 0, OPT_MITM},
       {"e2ee-test-tamper", required_argument, 0, OPT_TAMPER},
       {"test-uplink-loss", required_argument, 0, OPT_UPLOSS},
+      {"test-no-udp", no_argument, 0, OPT_NOUDP},
+      {"no-ice-tcp", no_argument, 0, OPT_NOICETCP},
       {"new-key", no_argument, 0, OPT_NEWKEY},
       {"new-team", required_argument, 0, OPT_NEWTEAM},
       {"team", required_argument, 0, OPT_TEAM},
@@ -279,6 +292,10 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       c->e2ee_test_mitm = true;
     } else if (opt == OPT_TESTMODE) {
       c->test_mode = true;
+    } else if (opt == OPT_NOUDP) {
+      c->test_no_udp = true;
+    } else if (opt == OPT_NOICETCP) {
+      c->ice_tcp = false;
     } else if (opt == '?' || opt == ':') {
       fprintf(err, "sealroomd: %s option '%s'\n%s", opt == ':' ? "missing value for" : "unknown",
               argv[optind - 1], "Try 'sealroomd --help'.\n");
@@ -302,7 +319,12 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
                      : c->e2ee_test_mitm ? "--e2ee-test-mitm"
                      : c->e2ee_test_tamper ? "--e2ee-test-tamper"
                      : c->test_uplink_loss ? "--test-uplink-loss"
+                     : c->test_no_udp ? "--test-no-udp"
                                            : NULL;
+  if (c->test_no_udp && !c->ice_tcp) {
+    fprintf(err, "sealroomd: --test-no-udp leaves only ICE-TCP, which --no-ice-tcp turns off\n");
+    return CONFIG_ERROR;
+  }
   if (hook && !c->test_mode) {
     fprintf(err, "sealroomd: %s is a test hook and needs --test-mode (or SEALROOM_TEST_MODE=1);\n"
                  "  test mode is for test suites only, never for a server people use\n", hook);

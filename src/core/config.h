@@ -20,7 +20,8 @@ typedef struct {
   int auth_fail_limit;    /* failed authentications per minute per IP; 0 = off */
   char media_ip[64];      /* address announced in ICE candidates */
   char media_listen[64];  /* address the media socket binds ("" = media_ip) */
-  int media_port;         /* the one UDP port for all media; 0 = any */
+  int media_port;         /* the one UDP port for all media (and ICE-TCP on the same TCP port); 0 = any */
+  bool ice_tcp;           /* ICE-TCP on the media port (default on; --no-ice-tcp) */
   int max_video_kbps;     /* REMB sent to publishers */
   int max_transports;     /* media transport pool (two per participant) */
   int join_rate;          /* joins per second per client address, burst 10x; 0 = off */
@@ -41,6 +42,7 @@ typedef struct {
   bool e2ee_test_mitm;    /* --e2ee-test-mitm: the server lies about a public key */
   int e2ee_test_tamper;   /* --e2ee-test-tamper N: alter audio packets in flight */
   int test_uplink_loss;   /* --test-uplink-loss PCT: drop media from publishers */
+  bool test_no_udp;       /* --test-no-udp: offer no UDP candidate and drop UDP media, as a firewall would */
   bool new_key;           /* --new-key: print a new developer key and exit */
   char new_team[128];     /* --new-team NAME: create a team and its key, print, exit */
   char team[64];          /* --team ID: the team --new-key works on (default: the first) */

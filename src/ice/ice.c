@@ -8,6 +8,8 @@
 #include <openssl/rand.h>
 #include <string.h>
 
+#include "net/tcp.h"
+
 /* RFC 8839 ice-char: ALPHA / DIGIT / "+" / "/" (64 of them, so a random
  * byte's low six bits pick one without bias). */
 static const char ice_alphabet[64] =
@@ -64,6 +66,10 @@ int ice_username_local(const stun_msg *m, char *out, size_t cap) {
 
 int sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   if (a == NULL || b == NULL || a->sa_family != b->sa_family) return 0;
+  if (a->sa_family == AF_MEDIA_TCP) {
+    const tcp_path *x = (const tcp_path *)(const void *)a, *y = (const tcp_path *)(const void *)b;
+    return x->index == y->index && x->gen == y->gen;
+  }
   if (a->sa_family == AF_INET) {
     const struct sockaddr_in *x = (const struct sockaddr_in *)a, *y = (const struct sockaddr_in *)b;
     return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
@@ -77,11 +83,13 @@ int sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b) {
   return 0;
 }
 
-/* Copies an AF_INET/AF_INET6 address into a zeroed sockaddr_storage. */
+/* Copies an AF_INET, AF_INET6 or AF_MEDIA_TCP address into a zeroed sockaddr_storage. */
 static void store_addr(struct sockaddr_storage *dst, const struct sockaddr *src) {
   memset(dst, 0, sizeof *dst);
   if (src->sa_family == AF_INET)
     memcpy(dst, src, sizeof(struct sockaddr_in));
+  else if (src->sa_family == AF_MEDIA_TCP)
+    memcpy(dst, src, sizeof(tcp_path));
   else
     memcpy(dst, src, sizeof(struct sockaddr_in6));
 }
@@ -150,7 +158,8 @@ ice_result ice_agent_handle(ice_agent *a, const uint8_t *p, size_t n, const stru
   stun_msg m;
   *out_len = 0;
   if (a == NULL || from == NULL || out == NULL) return ICE_IGNORED;
-  if (from->sa_family != AF_INET && from->sa_family != AF_INET6) return ICE_IGNORED;
+  if (from->sa_family != AF_INET && from->sa_family != AF_INET6 && from->sa_family != AF_MEDIA_TCP)
+    return ICE_IGNORED;
   if (!stun_looks_like(p, n) || stun_parse(p, n, &m) != STUN_OK) return ICE_IGNORED;
   if (m.method != STUN_METHOD_BINDING || m.cls != STUN_CLASS_REQUEST) return ICE_IGNORED;
   if (!m.has_fingerprint || !m.has_integrity || !username_matches(a, &m)) return ICE_IGNORED;
@@ -172,11 +181,26 @@ ice_result ice_agent_handle(ice_agent *a, const uint8_t *p, size_t n, const stru
     *out_len = len;
     return len ? ICE_RESPONDED : ICE_IGNORED;
   }
-  len = stun_build_binding_success(out, cap, m.txid, from, key, key_len);
+  len = stun_build_binding_success(out, cap, m.txid, tcp_path_peer(from), key, key_len);
   if (len == 0) return ICE_IGNORED;
   *out_len = len;
   mark_valid(a, from);
   return update_selection(a, &m, from, now_ms) ? ICE_SELECTED : ICE_RESPONDED;
+}
+
+void ice_agent_forget(ice_agent *a, const struct sockaddr *addr) {
+  for (int i = 0; i < a->n_valid; i++) {
+    if (!sockaddr_equal((const struct sockaddr *)&a->valid[i], addr)) continue;
+    memmove(&a->valid[i], &a->valid[i + 1], (size_t)(a->n_valid - 1 - i) * sizeof a->valid[0]);
+    memset(&a->valid[--a->n_valid], 0, sizeof a->valid[0]);
+    break;
+  }
+  if (a->has_selected && sockaddr_equal((const struct sockaddr *)&a->selected, addr)) {
+    /* Media has nowhere to go until the browser checks (and so selects) another address. */
+    memset(&a->selected, 0, sizeof a->selected);
+    a->has_selected = false;
+    a->nominated = false;
+  }
 }
 
 bool ice_agent_consent_expired(const ice_agent *a, uint64_t now_ms) {

@@ -65,7 +65,9 @@ void ice_agent_set_remote_ufrag(ice_agent *a, const char *ufrag);
  * character outside ice-chars, or cap too small). */
 int ice_username_local(const stun_msg *m, char *out, size_t cap);
 
-/* Handles a STUN packet p[0..n) from `from` (sockaddr_in or sockaddr_in6).
+/* Handles a STUN packet p[0..n) from `from` (sockaddr_in or sockaddr_in6, or
+ * a TCP connection's name, net/tcp.h: XOR-MAPPED-ADDRESS is then its remote
+ * address).
  *
  * Authenticated Binding requests (USERNAME == local_ufrag ":" remote_ufrag
  * when remote_ufrag is known, else just the local part must match;
@@ -91,6 +93,10 @@ int ice_username_local(const stun_msg *m, char *out, size_t cap);
 ice_result ice_agent_handle(ice_agent *a, const uint8_t *p, size_t n, const struct sockaddr *from,
                             uint64_t now_ms, uint8_t *out, size_t cap, size_t *out_len);
 
+/* Removes addr from the valid addresses (a TCP connection that closed); if it
+ * was the selected one, nothing is selected until the next check. */
+void ice_agent_forget(ice_agent *a, const struct sockaddr *addr);
+
 /* DTLS/SRTP is accepted only from valid addresses. */
 bool ice_agent_is_valid_addr(const ice_agent *a, const struct sockaddr *addr);
 
@@ -101,7 +107,9 @@ bool ice_agent_consent_expired(const ice_agent *a, uint64_t now_ms);
 
 /* 1 if both are AF_INET, or both AF_INET6, with the same address and port
  * (flow info and scope id are not compared; an IPv4-mapped IPv6 address is
- * not equal to the IPv4 one); 0 otherwise, including NULL and other families. */
+ * not equal to the IPv4 one), or both name the same TCP connection
+ * (AF_MEDIA_TCP: index and generation); 0 otherwise, including NULL and
+ * other families. */
 int sockaddr_equal(const struct sockaddr *a, const struct sockaddr *b);
 
 #endif

@@ -8,7 +8,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/tcp.h"
+
 socklen_t sockaddr_len(const struct sockaddr *sa) {
+  if (sa->sa_family == AF_MEDIA_TCP) return sizeof(tcp_path);
   return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 

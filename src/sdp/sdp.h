@@ -99,6 +99,9 @@ typedef struct {
  * failure the content of out is unspecified. */
 int sdp_parse(const char *text, size_t len, sdp_session *out, char *err, size_t errcap);
 
+#define SDP_CAND_UDP 1 /* a host candidate on the UDP media port */
+#define SDP_CAND_TCP 2 /* a passive ICE-TCP host candidate on the same port (RFC 6544) */
+
 typedef struct {
   const char *ice_ufrag, *ice_pwd; /* ice-char, 4..256 and 22..256 chars */
   const char *fingerprint;         /* "AB:CD:..." SHA-256 of the server certificate */
@@ -106,6 +109,7 @@ typedef struct {
   uint16_t port;                   /* 1..65535 */
   uint64_t session_id;
   uint32_t session_version;
+  uint8_t candidates;              /* SDP_CAND_UDP and/or SDP_CAND_TCP; 0 is read as UDP alone */
 } sdp_local;
 
 /* What the SFU needs to know about each m-line of a publish offer. */

@@ -64,6 +64,7 @@ typedef struct {
   const char *ufrag, *pwd, *ip;
   const char *ipver; /* "IP4" | "IP6" */
   uint16_t port;
+  uint8_t candidates;
   uint64_t session_id;
   uint32_t session_version;
   char fp[3 * 32];
@@ -86,6 +87,7 @@ static int check_local(const sdp_local *l, local_info *li) {
   li->pwd = l->ice_pwd;
   li->ip = l->ip;
   li->port = l->port;
+  li->candidates = l->candidates ? l->candidates : SDP_CAND_UDP;
   li->session_id = l->session_id;
   li->session_version = l->session_version;
   return 0;
@@ -105,9 +107,15 @@ static void put_media_start(wbuf *w, const local_info *li, const char *media, co
       li->ufrag, li->pwd, li->fp, setup);
 }
 
+/* The host candidates. TCP's priority is below UDP's (local preference
+ * 40959 instead of 65535, RFC 6544 4.2), so browsers that can use UDP do. */
 static void put_candidate(wbuf *w, const local_info *li) {
-  put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", li->ip,
-      (unsigned)li->port);
+  if (li->candidates & SDP_CAND_UDP)
+    put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\n", li->ip, (unsigned)li->port);
+  if (li->candidates & SDP_CAND_TCP)
+    put(w, "a=candidate:2 1 tcp 2124414975 %s %u typ host tcptype passive\r\n", li->ip,
+        (unsigned)li->port);
+  put(w, "a=end-of-candidates\r\n");
 }
 
 static void put_opus(wbuf *w, unsigned pt, uint8_t fb) {

@@ -10,7 +10,9 @@
 
 #include "core/log.h"
 #include "dtls/srtp.h"
+#include "net/tcp.h"
 #include "net/udp.h"
+#include "sdp/sdp.h"
 #include "sfu/worker.h"
 
 static void deliver_event(void *ctx, void *msg) {
@@ -23,6 +25,25 @@ static void thread_main(void *arg) {
   worker_run(s->w);
 }
 
+/* The UDP socket, and ICE-TCP's listening socket on the same port number.
+ * With port 0 the kernel picks the UDP port; should its TCP twin be taken,
+ * another pair is tried. 0, or -1 (logged). */
+static int open_ports(sfu *s, const sfu_config *cfg) {
+  for (int attempt = 0; attempt < 16; attempt++) {
+    s->tcp_fd = -1;
+    s->fd = udp_open(cfg->listen_ip, cfg->port, &s->port);
+    if (s->fd < 0) {
+      log_error("sfu: cannot bind the media port %s:%d", cfg->listen_ip, cfg->port);
+      return -1;
+    }
+    if (!cfg->ice_tcp || (s->tcp_fd = tcp_listen(cfg->listen_ip, s->port, 128)) >= 0) return 0;
+    close(s->fd);
+    if (cfg->port != 0) break;
+  }
+  log_error("sfu: cannot listen for ICE-TCP on %s:%d (--no-ice-tcp turns it off)", cfg->listen_ip, cfg->port);
+  return -1;
+}
+
 sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void *ctx) {
   sfu *s = calloc(1, sizeof *s);
   if (!s) return NULL;
@@ -31,14 +52,13 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
   s->on_event = fn;
   s->event_ctx = ctx;
   s->next_id = 1;
-  s->fd = udp_open(cfg->listen_ip, cfg->port, &s->port);
-  if (s->fd < 0) {
-    log_error("sfu: cannot bind the media port %s:%d", cfg->listen_ip, cfg->port);
+  if (open_ports(s, cfg) != 0) {
     free(s);
     return NULL;
   }
   if (sr_srtp_global_init() != 0 || !(s->cert = dtls_cert_generate())) {
     log_error("sfu: cannot initialise SRTP or make the DTLS certificate");
+    if (s->tcp_fd >= 0) close(s->tcp_fd);
     close(s->fd);
     free(s);
     return NULL;
@@ -49,7 +69,8 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
     log_error("sfu: cannot start the media worker");
     abort(); /* startup only: nothing sensible to run without media */
   }
-  log_info("sfu: media on udp %s:%d (announced as %s)", cfg->listen_ip, s->port, cfg->announce_ip);
+  log_info("sfu: media on udp%s %s:%d (announced as %s)", s->tcp_fd >= 0 ? " and tcp" : "", cfg->listen_ip,
+           s->port, cfg->announce_ip);
   return s;
 }
 
@@ -68,6 +89,7 @@ void sfu_stop(sfu *s) {
   uv_thread_join(&s->thread);
   mailbox_close(s->to_control);
   close(s->fd);
+  if (s->tcp_fd >= 0) close(s->tcp_fd);
   dtls_cert_free(s->cert);
   free(s);
 }
@@ -76,6 +98,9 @@ void sfu_set_event_ctx(sfu *s, void *ctx) { s->event_ctx = ctx; }
 int sfu_port(const sfu *s) { return s->port; }
 const char *sfu_announce_ip(const sfu *s) { return s->cfg.announce_ip; }
 const char *sfu_fingerprint(const sfu *s) { return dtls_cert_fingerprint(s->cert); }
+uint8_t sfu_candidates(const sfu *s) {
+  return (uint8_t)((s->cfg.test_no_udp ? 0 : SDP_CAND_UDP) | (s->tcp_fd >= 0 ? SDP_CAND_TCP : 0));
+}
 
 void sfu_get_stats(const sfu *s, sfu_stats *o) {
   const sfu_counters *c = &s->counters;
@@ -83,6 +108,7 @@ void sfu_get_stats(const sfu *s, sfu_stats *o) {
   READ(packets_in); READ(bytes_in); READ(packets_out); READ(bytes_out);
   READ(nacks_received); READ(nacks_sent); READ(retransmits); READ(plis_received);
   READ(plis_sent); READ(dropped); READ(malformed); READ(srtp_errors); READ(transports);
+  READ(tcp_open); READ(tcp_refused); READ(tcp_closed_bad); READ(tcp_dropped);
 #undef READ
 }
 

@@ -22,11 +22,13 @@ typedef struct {
   int port;                    /* 0: any free port */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
   int max_transports;          /* the transport pool (SFU_EV_CLOSED "server-full" beyond) */
+  bool ice_tcp;                /* also accept ICE-TCP on the media port's number (sfu/tcp.h) */
   /* Test hooks (sfu/tap.h): inert unless test_mode. */
   bool test_mode;
   char capture_dir[512];       /* "" = no capture; see docs/operations.md */
   int test_tamper;             /* alter every Nth audio packet (0 = never) */
   int test_uplink_loss;        /* drop this percentage of what publishers send (0 = none) */
+  bool test_no_udp;            /* offer no UDP candidate, drop every UDP datagram (a firewall) */
 } sfu_config;
 
 typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;
@@ -54,6 +56,7 @@ typedef struct {
   uint64_t packets_in, bytes_in, packets_out, bytes_out;
   uint64_t nacks_received, nacks_sent, retransmits, plis_received, plis_sent;
   uint64_t dropped, malformed, srtp_errors, transports;
+  uint64_t tcp_open, tcp_refused, tcp_closed_bad, tcp_dropped;
 } sfu_stats;
 
 typedef struct sfu sfu;
@@ -67,6 +70,8 @@ void sfu_stop(sfu *s);
 int sfu_port(const sfu *s);
 const char *sfu_announce_ip(const sfu *s);
 const char *sfu_fingerprint(const sfu *s); /* "AB:CD:..." of the DTLS certificate */
+/* The host candidates to announce: SDP_CAND_UDP and/or SDP_CAND_TCP (sdp/sdp.h). */
+uint8_t sfu_candidates(const sfu *s);
 void sfu_get_stats(const sfu *s, sfu_stats *out);
 /* Transports the pool can still take (--max-transports minus those open). */
 int sfu_transports_free(const sfu *s);

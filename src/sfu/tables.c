@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "ice/ice.h"
+#include "net/tcp.h"
 
 #define ADDR_MASK (ADDR_TABLE_SLOTS - 1)
 #define SSRC_MASK (SSRC_TABLE_SLOTS - 1)
@@ -16,7 +17,12 @@ static uint32_t addr_hash(const struct sockaddr *sa) {
   const uint8_t *p;
   size_t n;
   uint16_t port;
-  if (sa->sa_family == AF_INET6) {
+  if (sa->sa_family == AF_MEDIA_TCP) { /* a TCP connection: its index and generation */
+    const tcp_path *c = (const tcp_path *)(const void *)sa;
+    p = (const uint8_t *)&c->gen;
+    n = sizeof c->gen;
+    port = c->index;
+  } else if (sa->sa_family == AF_INET6) {
     const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)(const void *)sa;
     p = a->sin6_addr.s6_addr;
     n = 16;
@@ -41,6 +47,7 @@ static bool stays(uint32_t hole, uint32_t j, uint32_t home) {
 }
 
 static socklen_t addr_len(const struct sockaddr *sa) {
+  if (sa->sa_family == AF_MEDIA_TCP) return sizeof(tcp_path);
   return sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
 }
 

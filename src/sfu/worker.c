@@ -12,7 +12,11 @@
  * owner's packets are forwarded; feedback (NACK, PLI, FIR) is honoured only
  * for SSRCs the sender subscribes to; media goes only to the address the
  * peer last proved with authenticated SRTP (or completed DTLS from), never
- * to an address that only passed a STUN check; retransmissions have a budget. */
+ * to an address that only passed a STUN check; retransmissions have a budget.
+ *
+ * ICE-TCP (sfu/tcp.h): a frame from a TCP connection is handled exactly as a
+ * datagram, from the connection's name (net/tcp.h), so every rule above holds
+ * for it; only sending looks at the kind of address. */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +26,7 @@
 #include "core/log.h"
 #include "dtls/srtp.h"
 #include "ice/stun.h"
+#include "net/tcp.h"
 #include "net/udp.h"
 #include "rtp/history.h"
 #include "rtp/rtcp.h"
@@ -29,6 +34,7 @@
 #include "rtp/twcc.h"
 #include "sfu/tables.h"
 #include "sfu/tap.h"
+#include "sfu/tcp.h"
 #include "sfu/worker.h"
 
 #define MAX_TRANSPORTS 1024 /* the most --max-transports allows (the tables are sized for it) */
@@ -121,6 +127,8 @@ struct worker {
   bool stopping;
   bool want_writable; /* tx holds datagrams the full socket refused: poll for writable */
   sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture, --e2ee-test-tamper or --test-uplink-loss */
+  tcp_conns *tcp; /* ICE-TCP connections; NULL without --ice-tcp */
+  uint8_t tcp_out[UDP_MAX_DATAGRAM + UDP_SEND_ROOM]; /* an SRTP packet protected for a TCP connection */
 };
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->s->counters.field, (n), memory_order_relaxed)
@@ -156,6 +164,7 @@ static void sync_addrs(worker *w, int slot) {
       continue;
     }
     addr_table_del(w->addrs, (struct sockaddr *)&t->addrs[k]);
+    if (w->tcp) tcp_conns_close(w->tcp, (struct sockaddr *)&t->addrs[k]); /* no longer valid: not kept open */
     t->addrs[k] = t->addrs[--t->n_addrs];
   }
   for (int v = 0; v < t->ice.n_valid && t->n_addrs < ICE_MAX_VALID; v++) {
@@ -180,19 +189,32 @@ static void confirm(transport *t, const struct sockaddr *from) {
   t->has_confirmed = true;
 }
 
-static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
-  const struct sockaddr *to = dest(t);
-  if (!to || len > UDP_MAX_DATAGRAM) return;
+/* Queues data[0..len) to `to`: a UDP address, or a TCP connection's name. */
+static void send_to(worker *w, const struct sockaddr *to, const uint8_t *data, size_t len) {
+  if (len > UDP_MAX_DATAGRAM) return;
+  if (is_tcp_path(to)) {
+    if (w->tcp && tcp_conns_send(w->tcp, to, data, len) == 0) {
+      COUNT(packets_out, 1);
+      COUNT(bytes_out, len);
+    }
+    return;
+  }
   uint8_t *slot = udp_send_slot(w->s->fd, w->tx);
   memcpy(slot, data, len);
   udp_send_commit(w->tx, len, to);
+}
+
+static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
+  const struct sockaddr *to = dest(t);
+  if (to) send_to(w, to, data, len);
 }
 
 /* Protects an RTP (rtcp = 0) or RTCP packet for t and queues it. */
 static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, int rtcp) {
   const struct sockaddr *to = dest(t);
   if (!to || !t->srtp || len > UDP_MAX_DATAGRAM) return;
-  uint8_t *slot = udp_send_slot(w->s->fd, w->tx);
+  bool tcp = is_tcp_path(to);
+  uint8_t *slot = tcp ? w->tcp_out : udp_send_slot(w->s->fd, w->tx);
   memcpy(slot, pkt, len);
   size_t n = len;
   int rc = rtcp ? srtp_pair_protect_rtcp(t->srtp, slot, &n, UDP_MAX_DATAGRAM + UDP_SEND_ROOM)
@@ -202,7 +224,8 @@ static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, i
     return;
   }
   t->tx_bytes += n;
-  udp_send_commit(w->tx, n, to);
+  if (tcp) send_to(w, to, slot, n);
+  else udp_send_commit(w->tx, n, to);
 }
 
 static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
@@ -216,6 +239,7 @@ static void on_readable(uv_poll_t *h, int status, int events);
  * sent since the last count, including the batches udp_send_slot flushed by
  * itself when full (those were not counted before). */
 static void flush(worker *w) {
+  if (w->tcp) tcp_conns_flush(w->tcp);
   bool pending = udp_flush(w->s->fd, w->tx) != 0;
   COUNT(packets_out, w->tx->sent_packets - w->counted_packets);
   COUNT(bytes_out, w->tx->sent_bytes - w->counted_bytes);
@@ -352,7 +376,10 @@ static void on_cmd_create(worker *w, const sfu_cmd *c) {
 static void on_cmd_destroy(worker *w, int slot) {
   transport *t = &w->transports[slot];
   unpublish(w, t);
-  for (int k = 0; k < t->n_addrs; k++) addr_table_del(w->addrs, (struct sockaddr *)&t->addrs[k]);
+  for (int k = 0; k < t->n_addrs; k++) {
+    addr_table_del(w->addrs, (struct sockaddr *)&t->addrs[k]);
+    if (w->tcp) tcp_conns_close(w->tcp, (struct sockaddr *)&t->addrs[k]);
+  }
   if (t->dtls) dtls_conn_free(t->dtls);
   if (t->srtp) srtp_pair_free(t->srtp);
   free(t->twcc);
@@ -433,8 +460,16 @@ static void on_dtls_connected(worker *w, int slot, const struct sockaddr *from) 
   keyframes_for(w, t, uv_now(&w->loop));
 }
 
-/* Family, port and address of sa in out (at most 20 bytes); returns the length. */
+/* Family, port and address of sa in out (at most 20 bytes); returns the
+ * length. A TCP connection: its index and generation. */
 static size_t addr_key(const struct sockaddr *sa, uint8_t out[20]) {
+  if (is_tcp_path(sa)) {
+    const tcp_path *c = (const tcp_path *)(const void *)sa;
+    out[0] = 't';
+    put_be16(out + 1, c->index);
+    put_be32(out + 3, c->gen);
+    return 7;
+  }
   if (sa->sa_family == AF_INET) {
     const struct sockaddr_in *a = (const void *)sa;
     out[0] = 4;
@@ -670,12 +705,9 @@ static void on_stun(worker *w, const uint8_t *p, size_t n, const struct sockaddr
     COUNT(dropped, 1);
     return;
   }
+  if (w->tcp && is_tcp_path(from)) tcp_conns_bound(w->tcp, from);
   sync_addrs(w, slot);
-  if (out_len) {
-    uint8_t *buf = udp_send_slot(w->s->fd, w->tx);
-    memcpy(buf, w->scratch, out_len);
-    udp_send_commit(w->tx, out_len, from);
-  }
+  if (out_len) send_to(w, from, w->scratch, out_len);
 }
 
 /* ---- the loop ----------------------------------------------------------- */
@@ -712,12 +744,35 @@ static void on_readable(uv_poll_t *h, int status, int events) {
     int n = udp_recv(w->s->fd, w->rx);
     if (n <= 0) break;
     uint64_t now = uv_now(&w->loop);
+    if (__builtin_expect(w->s->cfg.test_no_udp, 0)) { /* test mode: a firewall that drops UDP */
+      COUNT(dropped, n);
+      continue;
+    }
     for (int i = 0; i < n; i++) {
       w->arrival_us = w->rx->at_us[i];
       on_datagram(w, w->rx->data[i], w->rx->len[i], (struct sockaddr *)&w->rx->from[i], now);
     }
     flush(w);
   }
+}
+
+/* ICE-TCP: a frame is a datagram from the connection's name. */
+static void on_tcp_frame(void *ctx, uint8_t *p, size_t n, const struct sockaddr *path, int64_t at_us) {
+  worker *w = ctx;
+  w->arrival_us = at_us;
+  on_datagram(w, p, n, path, uv_now(&w->loop));
+}
+
+static void on_tcp_read_done(void *ctx) { flush(ctx); }
+
+/* A valid connection closed by itself: its transport forgets it (media goes
+ * nowhere until the browser checks another address, or consent runs out). */
+static void on_tcp_closed(void *ctx, const struct sockaddr *path) {
+  worker *w = ctx;
+  int slot = addr_table_find(w->addrs, path);
+  if (slot < 0) return;
+  ice_agent_forget(&w->transports[slot].ice, path);
+  sync_addrs(w, slot);
 }
 
 /* REMB to a publisher: --max-video-kbps, or less when a subscriber is
@@ -788,6 +843,7 @@ static void on_tick(uv_timer_t *h) {
     if (t->srtp && t->twcc && twcc_pending(t->twcc) && now - t->last_twcc_ms >= TWCC_INTERVAL_MS)
       send_twcc(w, t, now);
   }
+  if (w->tcp) tcp_conns_tick(w->tcp, now);
   flush(w);
 }
 
@@ -798,6 +854,7 @@ static void free_tables(worker *w) {
   free(w->rx);
   free(w->tx);
   tap_free(w->tap);
+  tcp_conns_free(w->tcp);
   free(w);
 }
 
@@ -819,6 +876,15 @@ worker *worker_new(sfu *s) {
   addr_table_init(w->addrs);
   ssrc_table_init(w->ssrcs);
   w->tap = tap_new(s->cfg.test_mode, s->cfg.capture_dir, s->cfg.test_tamper, s->cfg.test_uplink_loss);
+  if (s->tcp_fd >= 0) {
+    tcp_handlers h = {.frame = on_tcp_frame, .closed = on_tcp_closed, .read_done = on_tcp_read_done, .ctx = w};
+    tcp_counters tcnt = {.open = &s->counters.tcp_open, .refused = &s->counters.tcp_refused,
+                         .closed_bad = &s->counters.tcp_closed_bad, .dropped = &s->counters.tcp_dropped};
+    if (!(w->tcp = tcp_conns_new(&w->loop, s->tcp_fd, h, tcnt))) {
+      free_tables(w);
+      return NULL;
+    }
+  }
   s->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
   uv_poll_init(&w->loop, &w->poll, s->fd);
   uv_timer_init(&w->loop, &w->tick);
@@ -835,6 +901,7 @@ void worker_run(worker *w) {
   mailbox_close(w->s->to_worker);
   for (int i = 0; i < w->n_transports; i++)
     if (w->transports[i].used) on_cmd_destroy(w, i);
+  if (w->tcp) tcp_conns_close_all(w->tcp);
   uv_close((uv_handle_t *)&w->poll, NULL);
   uv_close((uv_handle_t *)&w->tick, NULL);
   uv_run(&w->loop, UV_RUN_DEFAULT);

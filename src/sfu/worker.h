@@ -28,6 +28,7 @@ typedef struct {
   _Atomic uint64_t packets_in, bytes_in, packets_out, bytes_out;
   _Atomic uint64_t nacks_received, nacks_sent, retransmits, plis_received, plis_sent;
   _Atomic uint64_t dropped, malformed, srtp_errors, transports;
+  _Atomic uint64_t tcp_open, tcp_refused, tcp_closed_bad, tcp_dropped;
 } sfu_counters;
 
 typedef struct worker worker;
@@ -35,6 +36,7 @@ typedef struct worker worker;
 struct sfu {
   sfu_config cfg;
   int fd, port;
+  int tcp_fd; /* ICE-TCP listening socket on the same port number, -1 if none */
   dtls_cert *cert;
   uv_thread_t thread;
   uv_loop_t *control;

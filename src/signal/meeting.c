@@ -123,7 +123,7 @@ static void free_live_if_empty(signal_server *srv, live_room *lr) {
 static sdp_local local_for(signal_server *srv, const char *ufrag, const char *pwd, uint32_t version) {
   sdp_local l = {.ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint = sfu_fingerprint(srv->media),
                  .ip = sfu_announce_ip(srv->media), .port = (uint16_t)sfu_port(srv->media),
-                 .session_version = version};
+                 .candidates = sfu_candidates(srv->media), .session_version = version};
   /* The SDP o= session id only needs to differ between offers; it is no
    * secret, so without randomness the clock will do. */
   if (RAND_bytes((unsigned char *)&l.session_id, sizeof l.session_id) != 1) l.session_id = uv_hrtime();

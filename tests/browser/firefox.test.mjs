@@ -9,64 +9,14 @@ import assert from 'node:assert/strict';
 import { join as pjoin } from 'node:path';
 import { writeFileSync, rmSync } from 'node:fs';
 import { chromium } from 'playwright-core';
-import puppeteer from 'puppeteer-core';
 import { startServer, stopServer, OUT } from '../lib/server.mjs';
+import { launchFirefox } from '../lib/firefox.mjs';
 
-const FIREFOX = process.env.SEALROOM_FIREFOX || '/usr/bin/firefox-esr';
 const CHROMIUM = process.env.SEALROOM_CHROMIUM || '/usr/bin/chromium';
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream', '--autoplay-policy=no-user-gesture-required'];
-
-// Fake devices without prompts, autoplay allowed, ICE over loopback, and as
-// little background traffic as the profile allows (puppeteer's default profile
-// already turns off updates, safe browsing, telemetry upload).
-// ICE over loopback takes two prefs: `ice.loopback` (127.0.0.1 is left out of
-// the host candidates by default, and the server is there), and
-// `permission.fake`: a page that is not capturing gathers only the addresses
-// of the default route's interface (never 127.0.0.1), and fake devices count
-// as capturing only with this pref. Without either, Firefox forms no candidate
-// pair with the server's 127.0.0.1 candidate and ICE fails ("ICE failed, add a
-// STUN server"). Real devices and a routable server address need neither.
-const FIREFOX_PREFS = {
-  'media.navigator.streams.fake': true,
-  'media.navigator.permission.disabled': true,
-  'media.navigator.permission.fake': true,
-  'media.autoplay.default': 0,
-  'media.autoplay.blocking_policy': 0,
-  'media.peerconnection.ice.loopback': true,
-  'media.peerconnection.ice.obfuscate_host_addresses': false,
-  'app.update.enabled': false,
-  'app.update.auto': false,
-  'browser.safebrowsing.malware.enabled': false,
-  'browser.safebrowsing.phishing.enabled': false,
-  'browser.safebrowsing.downloads.enabled': false,
-  'browser.safebrowsing.downloads.remote.enabled': false,
-  'browser.safebrowsing.blockedURIs.enabled': false,
-  'browser.safebrowsing.provider.mozilla.updateURL': '',
-  'browser.safebrowsing.provider.google4.updateURL': '',
-  'browser.safebrowsing.provider.google.updateURL': '',
-  'datareporting.policy.dataSubmissionEnabled': false,
-  'datareporting.healthreport.uploadEnabled': false,
-  'toolkit.telemetry.enabled': false,
-  'toolkit.telemetry.unified': false,
-  'toolkit.telemetry.archive.enabled': false,
-  'network.captive-portal-service.enabled': false,
-  'network.connectivity-service.enabled': false,
-  'network.trr.mode': 5,
-  'network.dns.disablePrefetch': true,
-  'network.prefetch-next': false,
-  'network.predictor.enabled': false,
-  'browser.ping-centre.telemetry': false,
-  'extensions.blocklist.enabled': false,
-  'messaging-system.rsexperimentloader.enabled': false,
-  'app.shield.optoutstudies.enabled': false,
-  'app.normandy.enabled': false,
-  'media.gmp-gmpopenh264.enabled': false,
-  'media.gmp-gmpopenh264.autoupdate': false,
-  'security.OCSP.enabled': 0,
-};
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -132,10 +82,7 @@ describe('Firefox and Chromium in one call', () => {
     // closes it even when the other one fails to start.
     const launched = await Promise.allSettled([
       chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS }).then((b) => { chrome = b; }),
-      puppeteer.launch({
-        browser: 'firefox', protocol: 'webDriverBiDi', executablePath: FIREFOX, headless: true,
-        extraPrefsFirefox: FIREFOX_PREFS, defaultViewport: { width: 1280, height: 720 }, timeout: 30000,
-      }).then((b) => { firefox = b; }),
+      launchFirefox().then((b) => { firefox = b; }),
     ]);
     const failed = launched.find((r) => r.status === 'rejected');
     if (failed) throw failed.reason;

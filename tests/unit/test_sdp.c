@@ -359,9 +359,9 @@ static const char CHROME_SUBSCRIBE_ANSWER[] =
   "A9:C1"
 
 static const sdp_local LOCAL = {"SfUl", "Pw0123456789abcdefghijKL", SERVER_FP, "192.0.2.10",
-                                40000, 1234567890123ULL, 2};
+                                40000, 1234567890123ULL, 2, SDP_CAND_UDP};
 static const sdp_local LOCAL6 = {"SfUl", "Pw0123456789abcdefghijKL", SERVER_FP, "2001:db8::1",
-                                 40000, 1, 1};
+                                 40000, 1, 1, SDP_CAND_UDP};
 
 static sdp_session *new_session(void) {
   sdp_session *s = calloc(1, sizeof *s);
@@ -1169,6 +1169,28 @@ static void test_subscribe_offer_one(void) {
   free(r);
 }
 
+/* ICE-TCP: a passive TCP candidate beside the UDP one (below it in
+ * priority), or alone when UDP is not offered; the SDP stays parseable. */
+static void test_candidates_tcp(void) {
+  static char out[16384];
+  sdp_session *r = new_session();
+  sdp_sub_line l = sub_line(SDP_VIDEO, 0, true);
+  sdp_local both = LOCAL, tcp_only = LOCAL;
+  both.candidates = SDP_CAND_UDP | SDP_CAND_TCP;
+  tcp_only.candidates = SDP_CAND_TCP;
+  CHECK(sdp_build_subscribe_offer(&l, 1, &both, out, sizeof out) > 0);
+  CHECK_EQ_INT(parse(out, r, NULL, 0), 0);
+  const char *udp = strstr(out, "a=candidate:1 1 udp 2130706431 192.0.2.10 40000 typ host\r\n");
+  const char *tcp = strstr(out, "a=candidate:2 1 tcp 2124414975 192.0.2.10 40000 typ host tcptype passive\r\n");
+  CHECK(udp && tcp && udp < tcp);
+  CHECK(strstr(tcp, "a=end-of-candidates\r\n") != NULL);
+  CHECK(sdp_build_subscribe_offer(&l, 1, &tcp_only, out, sizeof out) > 0);
+  CHECK_EQ_INT(parse(out, r, NULL, 0), 0);
+  CHECK(strstr(out, " udp ") == NULL);
+  CHECK(strstr(out, "a=candidate:2 1 tcp 2124414975 192.0.2.10 40000 typ host tcptype passive\r\n"));
+  free(r);
+}
+
 static void test_subscribe_offer_three_and_reuse(void) {
   static char out[16384];
   char sec[4096];
@@ -1759,6 +1781,7 @@ TEST_SUITE(sdp, {"parse_chrome_offer", test_parse_chrome_offer},
            {"subscribe_offer_none", test_subscribe_offer_none},
            {"subscribe_offer_one", test_subscribe_offer_one},
            {"subscribe_offer_three_and_reuse", test_subscribe_offer_three_and_reuse},
+           {"candidates_tcp", test_candidates_tcp},
            {"subscribe_offer_many", test_subscribe_offer_many},
            {"subscribe_offer_bad_lines", test_subscribe_offer_bad_lines},
            {"check_subscribe_answer", test_check_subscribe_answer},

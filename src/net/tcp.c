@@ -1,0 +1,63 @@
+/* ICE-TCP on the media port: connection names, RFC 4571 framing and the
+ * listening socket (see tcp.h). */
+#include "net/tcp.h"
+
+#include <arpa/inet.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/bytes.h"
+
+void tcp_path_make(tcp_path *out, uint16_t index, uint32_t gen, const struct sockaddr *peer) {
+  memset(out, 0, sizeof *out);
+  out->family = AF_MEDIA_TCP;
+  out->index = index;
+  out->gen = gen;
+  if (peer->sa_family == AF_INET6) memcpy(&out->peer.v6, peer, sizeof out->peer.v6);
+  else memcpy(&out->peer.v4, peer, sizeof out->peer.v4);
+}
+
+const struct sockaddr *tcp_path_peer(const struct sockaddr *sa) {
+  if (sa->sa_family != AF_MEDIA_TCP) return sa;
+  return (const struct sockaddr *)&((const tcp_path *)(const void *)sa)->peer;
+}
+
+int tcp_frame_next(const uint8_t *buf, size_t len, size_t max, size_t *frame_len) {
+  if (len < 2) return 0;
+  size_t n = get_be16(buf);
+  if (n == 0 || n > max) return -1;
+  if (len - 2 < n) return 0;
+  *frame_len = n;
+  return 1;
+}
+
+void tcp_frame_header(uint8_t out[2], size_t n) { put_be16(out, (uint16_t)n); }
+
+int tcp_listen(const char *ip, int port, int backlog) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof ss);
+  socklen_t len;
+  int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
+  if (family == AF_INET6) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) return -1;
+    len = sizeof *a;
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, ip, &a->sin_addr) != 1) return -1;
+    len = sizeof *a;
+  }
+  int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -1;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (bind(fd, (struct sockaddr *)&ss, len) != 0 || listen(fd, backlog) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}

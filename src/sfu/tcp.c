@@ -1,0 +1,340 @@
+/* The media worker's ICE-TCP connections (see tcp.h): accepting within
+ * limits, reading and cutting frames, output buffers, deadlines. */
+#include "sfu/tcp.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "net/addr.h"
+#include "net/tcp.h"
+
+#define IN_CAP (4 * (2 + TCP_FRAME_MAX)) /* a few frames per read() */
+#define ACCEPTS_PER_TURN 64
+
+typedef enum { CONN_FREE = 0, CONN_OPEN, CONN_CLOSING } conn_state;
+
+typedef struct {
+  conn_state state;
+  tcp_conns *owner;
+  int fd;
+  uint16_t index;
+  uint32_t gen;
+  tcp_path name;
+  char client[64]; /* the limit key of the remote address (net/addr.h) */
+  bool bound;      /* passed an ICE check */
+  bool dirty;      /* has output not yet tried this turn */
+  bool want_write; /* the socket was full: polled for writable */
+  uint64_t opened_ms, last_rx_ms;
+  uv_poll_t poll;
+  uint8_t in[IN_CAP];
+  size_t in_len;
+  uint8_t *out; /* TCP_OUT_CAP bytes once something is sent; out[out_head..out_head+out_len) waits */
+  size_t out_head, out_len;
+} conn;
+
+struct tcp_conns {
+  uv_loop_t *loop;
+  int listen_fd;
+  uv_poll_t listen_poll;
+  bool listening;
+  tcp_handlers h;
+  tcp_counters counters;
+  conn *conns[TCP_MAX_CONNS];
+  int n_open, n_unbound;
+  uint16_t dirty[TCP_MAX_CONNS]; /* indices with queued output */
+  int n_dirty;
+  uint8_t frame[TCP_FRAME_MAX + 64]; /* a frame handed to the worker (it may grow in place) */
+};
+
+#define ADD(field, n) atomic_fetch_add_explicit(tc->counters.field, (n), memory_order_relaxed)
+#define SUB(field, n) atomic_fetch_sub_explicit(tc->counters.field, (n), memory_order_relaxed)
+
+static int64_t realtime_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The open connection path names, or NULL (gone, or not a TCP name). */
+static conn *find(tcp_conns *tc, const struct sockaddr *path) {
+  if (!is_tcp_path(path)) return NULL;
+  const tcp_path *p = (const tcp_path *)(const void *)path;
+  if (p->index >= TCP_MAX_CONNS) return NULL;
+  conn *c = tc->conns[p->index];
+  return c && c->state == CONN_OPEN && c->gen == p->gen ? c : NULL;
+}
+
+static void on_handle_closed(uv_handle_t *h) {
+  conn *c = h->data;
+  c->state = CONN_FREE;
+}
+
+/* Closes c; tells the worker if it was bound and `tell`. */
+static void conn_close(tcp_conns *tc, conn *c, bool tell) {
+  if (c->state != CONN_OPEN) return;
+  c->state = CONN_CLOSING;
+  uv_poll_stop(&c->poll);
+  close(c->fd);
+  c->fd = -1;
+  free(c->out);
+  c->out = NULL;
+  c->out_len = c->out_head = 0;
+  c->in_len = 0;
+  tc->n_open--;
+  if (!c->bound) tc->n_unbound--;
+  SUB(open, 1);
+  uv_close((uv_handle_t *)&c->poll, on_handle_closed);
+  if (tell && c->bound) tc->h.closed(tc->h.ctx, (const struct sockaddr *)&c->name);
+}
+
+static void on_conn_event(uv_poll_t *h, int status, int events);
+
+/* Writes c's output; 0, or -1 if the connection failed (closed). */
+static int conn_write(tcp_conns *tc, conn *c) {
+  while (c->out_len) {
+    ssize_t n = write(c->fd, c->out + c->out_head, c->out_len);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (n <= 0) {
+      conn_close(tc, c, true);
+      return -1;
+    }
+    c->out_head += (size_t)n;
+    c->out_len -= (size_t)n;
+  }
+  if (!c->out_len) c->out_head = 0;
+  bool want = c->out_len > 0;
+  if (want != c->want_write) {
+    c->want_write = want;
+    uv_poll_start(&c->poll, want ? UV_READABLE | UV_WRITABLE : UV_READABLE, on_conn_event);
+  }
+  return 0;
+}
+
+/* Reads what c has (within the budget) and hands each whole frame to the worker. */
+static void conn_read(tcp_conns *tc, conn *c) {
+  size_t budget = TCP_READ_BUDGET;
+  while (budget > 0 && c->state == CONN_OPEN) {
+    size_t room = IN_CAP - c->in_len;
+    if (room > budget) room = budget;
+    ssize_t n = read(c->fd, c->in + c->in_len, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n <= 0) { /* the peer closed, or an error */
+      conn_close(tc, c, true);
+      return;
+    }
+    budget -= (size_t)n;
+    c->in_len += (size_t)n;
+    c->last_rx_ms = uv_now(tc->loop);
+    int64_t at = realtime_us();
+    size_t off = 0, len;
+    int rc;
+    while ((rc = tcp_frame_next(c->in + off, c->in_len - off, TCP_FRAME_MAX, &len)) == 1) {
+      memcpy(tc->frame, c->in + off + 2, len);
+      off += 2 + len;
+      uint32_t gen = c->gen;
+      tc->h.frame(tc->h.ctx, tc->frame, len, (const struct sockaddr *)&c->name, at);
+      if (c->state != CONN_OPEN || c->gen != gen) { /* the worker closed it */
+        tc->h.read_done(tc->h.ctx);
+        return;
+      }
+    }
+    if (off) tc->h.read_done(tc->h.ctx);
+    if (rc < 0) { /* a length of 0 or over TCP_FRAME_MAX: nothing after it is framed */
+      ADD(closed_bad, 1);
+      conn_close(tc, c, true);
+      return;
+    }
+    memmove(c->in, c->in + off, c->in_len - off);
+    c->in_len -= off;
+  }
+}
+
+static void on_conn_event(uv_poll_t *h, int status, int events) {
+  conn *c = h->data;
+  tcp_conns *tc = c->owner;
+  if (c->state != CONN_OPEN) return;
+  if (status < 0) {
+    conn_close(tc, c, true);
+    return;
+  }
+  if ((events & UV_WRITABLE) && conn_write(tc, c) != 0) return;
+  if (events & UV_READABLE) conn_read(tc, c);
+}
+
+/* How many unbound connections the client with limit key `client` has. */
+static int unbound_of(const tcp_conns *tc, const char *client) {
+  int n = 0;
+  for (int i = 0; i < TCP_MAX_CONNS; i++) {
+    const conn *c = tc->conns[i];
+    if (c && c->state == CONN_OPEN && !c->bound && strcmp(c->client, client) == 0) n++;
+  }
+  return n;
+}
+
+/* A free slot (allocating its connection the first time), or -1. */
+static int free_slot(tcp_conns *tc) {
+  for (int i = 0; i < TCP_MAX_CONNS; i++) {
+    if (tc->conns[i] && tc->conns[i]->state == CONN_FREE) return i;
+    if (!tc->conns[i]) {
+      conn *c = calloc(1, sizeof *c);
+      if (!c) return -1;
+      c->index = (uint16_t)i;
+      c->owner = tc;
+      tc->conns[i] = c;
+      return i;
+    }
+  }
+  return -1;
+}
+
+static void accept_one(tcp_conns *tc, int fd, const struct sockaddr *peer) {
+  char ip[INET6_ADDRSTRLEN] = "", client[64];
+  const void *raw = peer->sa_family == AF_INET6 ? (const void *)&((const struct sockaddr_in6 *)(const void *)peer)->sin6_addr
+                                                : (const void *)&((const struct sockaddr_in *)(const void *)peer)->sin_addr;
+  inet_ntop(peer->sa_family, raw, ip, sizeof ip);
+  addr_client_key(ip, client, sizeof client);
+  int slot = -1;
+  if (tc->n_open < TCP_MAX_CONNS && tc->n_unbound < TCP_MAX_UNBOUND &&
+      unbound_of(tc, client) < TCP_MAX_UNBOUND_PER_CLIENT)
+    slot = free_slot(tc);
+  if (slot < 0) {
+    close(fd);
+    ADD(refused, 1);
+    return;
+  }
+  conn *c = tc->conns[slot];
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one); /* we batch per turn ourselves */
+  if (uv_poll_init(tc->loop, &c->poll, fd) != 0) {
+    close(fd);
+    ADD(refused, 1);
+    return;
+  }
+  c->poll.data = c;
+  c->state = CONN_OPEN;
+  c->fd = fd;
+  c->gen++;
+  c->bound = c->dirty = c->want_write = false;
+  c->in_len = c->out_len = c->out_head = 0;
+  c->opened_ms = c->last_rx_ms = uv_now(tc->loop);
+  memcpy(c->client, client, sizeof c->client);
+  tcp_path_make(&c->name, (uint16_t)slot, c->gen, peer);
+  tc->n_open++;
+  tc->n_unbound++;
+  ADD(open, 1);
+  uv_poll_start(&c->poll, UV_READABLE, on_conn_event);
+}
+
+static void on_listen(uv_poll_t *h, int status, int events) {
+  tcp_conns *tc = h->data;
+  (void)events;
+  if (status < 0) return;
+  for (int i = 0; i < ACCEPTS_PER_TURN; i++) {
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    int fd = accept4(tc->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return; /* EAGAIN, or an error the next turn retries (EMFILE: the backlog waits) */
+    if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
+      close(fd);
+      continue;
+    }
+    accept_one(tc, fd, (struct sockaddr *)&ss);
+  }
+}
+
+tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters) {
+  tcp_conns *tc = calloc(1, sizeof *tc);
+  if (!tc) return NULL;
+  tc->loop = loop;
+  tc->listen_fd = listen_fd;
+  tc->h = handlers;
+  tc->counters = counters;
+  if (uv_poll_init(loop, &tc->listen_poll, listen_fd) != 0) {
+    free(tc);
+    return NULL;
+  }
+  tc->listen_poll.data = tc;
+  tc->listening = true;
+  uv_poll_start(&tc->listen_poll, UV_READABLE, on_listen);
+  return tc;
+}
+
+void tcp_conns_bound(tcp_conns *tc, const struct sockaddr *path) {
+  conn *c = find(tc, path);
+  if (!c || c->bound) return;
+  c->bound = true;
+  tc->n_unbound--;
+}
+
+int tcp_conns_send(tcp_conns *tc, const struct sockaddr *path, const uint8_t *data, size_t len) {
+  conn *c = find(tc, path);
+  if (!c || len == 0 || len > TCP_FRAME_MAX || (!c->out && !(c->out = malloc(TCP_OUT_CAP))) ||
+      c->out_len + 2 + len > TCP_OUT_CAP) {
+    ADD(dropped, 1);
+    return -1;
+  }
+  if (c->out_head + c->out_len + 2 + len > TCP_OUT_CAP) { /* move what waits to the front */
+    memmove(c->out, c->out + c->out_head, c->out_len);
+    c->out_head = 0;
+  }
+  uint8_t *p = c->out + c->out_head + c->out_len;
+  tcp_frame_header(p, len);
+  memcpy(p + 2, data, len);
+  c->out_len += 2 + len;
+  if (!c->dirty && !c->want_write && tc->n_dirty < TCP_MAX_CONNS) { /* a full socket is written when it drains */
+    c->dirty = true;
+    tc->dirty[tc->n_dirty++] = c->index;
+  }
+  return 0;
+}
+
+void tcp_conns_flush(tcp_conns *tc) {
+  for (int i = 0; i < tc->n_dirty; i++) {
+    conn *c = tc->conns[tc->dirty[i]];
+    c->dirty = false;
+    if (c->state == CONN_OPEN) conn_write(tc, c);
+  }
+  tc->n_dirty = 0;
+}
+
+void tcp_conns_close(tcp_conns *tc, const struct sockaddr *path) {
+  conn *c = find(tc, path);
+  if (c) conn_close(tc, c, false);
+}
+
+void tcp_conns_tick(tcp_conns *tc, uint64_t now) {
+  for (int i = 0; i < TCP_MAX_CONNS; i++) {
+    conn *c = tc->conns[i];
+    if (!c || c->state != CONN_OPEN) continue;
+    bool late = !c->bound && now >= c->opened_ms && now - c->opened_ms >= TCP_BIND_TIMEOUT_MS;
+    bool idle = now >= c->last_rx_ms && now - c->last_rx_ms >= TCP_IDLE_TIMEOUT_MS;
+    if (late || idle) {
+      ADD(closed_bad, 1);
+      conn_close(tc, c, true);
+    }
+  }
+}
+
+void tcp_conns_close_all(tcp_conns *tc) {
+  for (int i = 0; i < TCP_MAX_CONNS; i++)
+    if (tc->conns[i]) conn_close(tc, tc->conns[i], false);
+  if (tc->listening) {
+    uv_poll_stop(&tc->listen_poll);
+    uv_close((uv_handle_t *)&tc->listen_poll, NULL);
+    tc->listening = false;
+  }
+}
+
+void tcp_conns_free(tcp_conns *tc) {
+  if (!tc) return;
+  for (int i = 0; i < TCP_MAX_CONNS; i++) free(tc->conns[i]);
+  free(tc);
+}

@@ -1,0 +1,80 @@
+/* Private to src/sfu: the media worker's ICE-TCP connections (RFC 6544
+ * passive candidates, RFC 4571 framing; the socket-free parts are in
+ * net/tcp.h). Each accepted connection is read into its own buffer and cut
+ * into frames, which go to the worker exactly like UDP datagrams, from the
+ * connection's name (an AF_MEDIA_TCP address). What the worker sends to such
+ * a name is framed into the connection's output buffer and written once per
+ * turn of the loop.
+ *
+ * Bounds (docs/security.md): at most TCP_MAX_CONNS connections; of them at
+ * most TCP_MAX_UNBOUND that have not passed an ICE check, at most
+ * TCP_MAX_UNBOUND_PER_CLIENT per client (net/addr.h), and each has
+ * TCP_BIND_TIMEOUT_MS to pass one; a frame longer than TCP_FRAME_MAX or of
+ * length 0 closes the connection; a connection silent for
+ * TCP_IDLE_TIMEOUT_MS is closed; at most TCP_OUT_CAP bytes wait to be
+ * written per connection (frames beyond are dropped whole, as a full network
+ * would drop datagrams); at most TCP_READ_BUDGET bytes are read from one
+ * connection per turn of the loop. */
+#ifndef SEALROOM_SFU_TCP_H
+#define SEALROOM_SFU_TCP_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <uv.h>
+
+#define TCP_MAX_CONNS 1024
+#define TCP_MAX_UNBOUND 256
+#define TCP_MAX_UNBOUND_PER_CLIENT 32
+#define TCP_BIND_TIMEOUT_MS 5000
+#define TCP_IDLE_TIMEOUT_MS 30000 /* ICE consent: a browser checks every few seconds */
+#define TCP_OUT_CAP (64 * 1024)
+#define TCP_READ_BUDGET (64 * 1024)
+
+typedef struct tcp_conns tcp_conns;
+
+/* A frame p[0..n) (writable, at least TCP_FRAME_MAX bytes of room) from the
+ * connection named `path`, read at at_us (real-time clock, microseconds). */
+typedef void (*tcp_frame_fn)(void *ctx, uint8_t *p, size_t n, const struct sockaddr *path, int64_t at_us);
+/* A connection that had passed an ICE check closed by itself (the peer
+ * closed it, an error, a framing lie, silence): the worker forgets the name. */
+typedef void (*tcp_closed_fn)(void *ctx, const struct sockaddr *path);
+
+/* What the worker is told; every call is on the worker's loop. */
+typedef struct {
+  tcp_frame_fn frame;
+  tcp_closed_fn closed;
+  void (*read_done)(void *ctx); /* after the frames of one read: time to flush what they caused */
+  void *ctx;
+} tcp_handlers;
+
+typedef struct {
+  _Atomic uint64_t *open;    /* connections now (a gauge) */
+  _Atomic uint64_t *refused; /* accepted and closed at once: over a limit */
+  _Atomic uint64_t *closed_bad; /* closed for a framing lie or a deadline */
+  _Atomic uint64_t *dropped; /* frames not sent: the connection's output buffer was full */
+} tcp_counters;
+
+/* Starts accepting on listen_fd (non-blocking, listening) on loop. NULL if out of memory. */
+tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters);
+/* The connection named path has passed an ICE check: the bind deadline and
+ * the unbound limits no longer apply to it. */
+void tcp_conns_bound(tcp_conns *tc, const struct sockaddr *path);
+/* Queues the frame data[0..len) (len <= TCP_FRAME_MAX) to the connection
+ * named path; written at the next tcp_conns_flush. Returns 0, or -1 when it
+ * is dropped (and counted): the connection is gone or its output buffer full. */
+int tcp_conns_send(tcp_conns *tc, const struct sockaddr *path, const uint8_t *data, size_t len);
+/* Writes what is queued; a connection whose socket is full waits for it to
+ * drain (polled for writable). */
+void tcp_conns_flush(tcp_conns *tc);
+/* Closes the connection named path (the worker no longer wants it); no
+ * tcp_closed_fn call. */
+void tcp_conns_close(tcp_conns *tc, const struct sockaddr *path);
+/* Deadlines: closes connections that did not bind in time or fell silent. */
+void tcp_conns_tick(tcp_conns *tc, uint64_t now_ms);
+/* Stops accepting and closes every connection (their handles close on the
+ * loop's next run); then tcp_conns_free once the loop has run. */
+void tcp_conns_close_all(tcp_conns *tc);
+void tcp_conns_free(tcp_conns *tc);
+
+#endif
