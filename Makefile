@@ -36,7 +36,7 @@ UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 PORT     ?= 8080
 
 # libFuzzer targets (clang): every parser of untrusted input.
-FUZZ_TARGETS := jwt auth_header room_fields stun ice rtp rtcp sdp dtls e2ee
+FUZZ_TARGETS := jwt auth_header room_fields stun ice tcp rtp rtcp sdp dtls e2ee
 FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 FUZZ_TIME    ?= 300
 FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c) \

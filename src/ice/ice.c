@@ -147,6 +147,7 @@ static bool update_selection(ice_agent *a, const stun_msg *m, const struct socka
   if (changed && !same) {
     store_addr(&a->selected, from);
     a->has_selected = true;
+    a->ever_selected = true;
   }
   if (a->has_selected && sockaddr_equal((const struct sockaddr *)&a->selected, from))
     a->last_consent_ms = now_ms;
@@ -207,6 +208,6 @@ bool ice_agent_consent_expired(const ice_agent *a, uint64_t now_ms) {
   /* Never connected: a browser connects within a second or two; an agent
    * that does not (a client that never starts ICE) must not hold a
    * transport of the pool for long. */
-  if (!a->has_selected) return now_ms >= a->created_ms && now_ms - a->created_ms >= ICE_CONNECT_TIMEOUT_MS;
+  if (!a->ever_selected) return now_ms >= a->created_ms && now_ms - a->created_ms >= ICE_CONNECT_TIMEOUT_MS;
   return now_ms >= a->last_consent_ms && now_ms - a->last_consent_ms >= ICE_CONSENT_TIMEOUT_MS;
 }

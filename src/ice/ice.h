@@ -34,6 +34,7 @@ typedef struct {
   bool nominated;
   struct sockaddr_storage selected; /* where to send: the nominated address, or the first validated one until nomination */
   bool has_selected;
+  bool ever_selected; /* stays true when a selected address is forgotten: consent, not the connect timeout, then applies */
   uint64_t last_consent_ms; /* last authenticated request from the selected address */
   uint64_t created_ms;
 } ice_agent;
@@ -94,7 +95,8 @@ ice_result ice_agent_handle(ice_agent *a, const uint8_t *p, size_t n, const stru
                             uint64_t now_ms, uint8_t *out, size_t cap, size_t *out_len);
 
 /* Removes addr from the valid addresses (a TCP connection that closed); if it
- * was the selected one, nothing is selected until the next check. */
+ * was the selected one, nothing is selected until the next check, and the
+ * browser has what is left of the consent period to make one. */
 void ice_agent_forget(ice_agent *a, const struct sockaddr *addr);
 
 /* DTLS/SRTP is accepted only from valid addresses. */

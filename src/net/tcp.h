@@ -49,6 +49,27 @@ int tcp_frame_next(const uint8_t *buf, size_t len, size_t max, size_t *frame_len
 /* Writes the 2-byte length prefix of a frame of n bytes (n <= 65535). */
 void tcp_frame_header(uint8_t out[2], size_t n);
 
+/* What is read from one connection, cut into frames: read into the space
+ * tcp_reader_space gives, then tcp_reader_commit hands each whole frame to
+ * fn and keeps the rest for the next read. The buffer holds a few frames; it
+ * never grows. */
+#define TCP_READER_CAP (4 * (2 + TCP_FRAME_MAX))
+typedef struct {
+  uint8_t buf[TCP_READER_CAP];
+  size_t len;
+} tcp_reader;
+
+/* A frame p[0..n), 1 <= n <= TCP_FRAME_MAX. Returns 0 to go on, or non-zero
+ * to stop at once (the connection is gone). */
+typedef int (*tcp_frame_cb)(void *ctx, const uint8_t *p, size_t n);
+
+/* Where the next read goes (*room bytes, never 0). */
+uint8_t *tcp_reader_space(tcp_reader *r, size_t *room);
+/* n bytes were read into the space: each whole frame goes to fn in order.
+ * Returns 0, 1 if fn asked to stop (the reader is left as it was, to be
+ * thrown away), or -1 on a framing lie (a length of 0 or over TCP_FRAME_MAX). */
+int tcp_reader_commit(tcp_reader *r, size_t n, tcp_frame_cb fn, void *ctx);
+
 /* A non-blocking listening TCP socket on ip:port (port as bound by the UDP
  * socket), SO_REUSEADDR, backlog `backlog`. Returns the fd or -1. */
 int tcp_listen(const char *ip, int port, int backlog);

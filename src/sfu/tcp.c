@@ -14,7 +14,6 @@
 #include "net/addr.h"
 #include "net/tcp.h"
 
-#define IN_CAP (4 * (2 + TCP_FRAME_MAX)) /* a few frames per read() */
 #define ACCEPTS_PER_TURN 64
 
 typedef enum { CONN_FREE = 0, CONN_OPEN, CONN_CLOSING } conn_state;
@@ -32,8 +31,7 @@ typedef struct {
   bool want_write; /* the socket was full: polled for writable */
   uint64_t opened_ms, last_rx_ms;
   uv_poll_t poll;
-  uint8_t in[IN_CAP];
-  size_t in_len;
+  tcp_reader in;
   uint8_t *out; /* TCP_OUT_CAP bytes once something is sent; out[out_head..out_head+out_len) waits */
   size_t out_head, out_len;
 } conn;
@@ -50,6 +48,7 @@ struct tcp_conns {
   uint16_t dirty[TCP_MAX_CONNS]; /* indices with queued output */
   int n_dirty;
   uint8_t frame[TCP_FRAME_MAX + 64]; /* a frame handed to the worker (it may grow in place) */
+  int64_t at_us;                     /* when the bytes being cut into frames were read */
 };
 
 #define ADD(field, n) atomic_fetch_add_explicit(tc->counters.field, (n), memory_order_relaxed)
@@ -85,7 +84,7 @@ static void conn_close(tcp_conns *tc, conn *c, bool tell) {
   free(c->out);
   c->out = NULL;
   c->out_len = c->out_head = 0;
-  c->in_len = 0;
+  c->in.len = 0;
   tc->n_open--;
   if (!c->bound) tc->n_unbound--;
   SUB(open, 1);
@@ -117,13 +116,24 @@ static int conn_write(tcp_conns *tc, conn *c) {
   return 0;
 }
 
+/* One frame of c to the worker; non-zero if the worker closed c meanwhile. */
+static int deliver(void *ctx, const uint8_t *p, size_t n) {
+  conn *c = ctx;
+  tcp_conns *tc = c->owner;
+  uint32_t gen = c->gen;
+  memcpy(tc->frame, p, n); /* the worker may rewrite it in place, and grow it */
+  tc->h.frame(tc->h.ctx, tc->frame, n, (const struct sockaddr *)&c->name, tc->at_us);
+  return c->state != CONN_OPEN || c->gen != gen;
+}
+
 /* Reads what c has (within the budget) and hands each whole frame to the worker. */
 static void conn_read(tcp_conns *tc, conn *c) {
   size_t budget = TCP_READ_BUDGET;
   while (budget > 0 && c->state == CONN_OPEN) {
-    size_t room = IN_CAP - c->in_len;
+    size_t room;
+    uint8_t *space = tcp_reader_space(&c->in, &room);
     if (room > budget) room = budget;
-    ssize_t n = read(c->fd, c->in + c->in_len, room);
+    ssize_t n = read(c->fd, space, room);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
     if (n <= 0) { /* the peer closed, or an error */
@@ -131,29 +141,16 @@ static void conn_read(tcp_conns *tc, conn *c) {
       return;
     }
     budget -= (size_t)n;
-    c->in_len += (size_t)n;
     c->last_rx_ms = uv_now(tc->loop);
-    int64_t at = realtime_us();
-    size_t off = 0, len;
-    int rc;
-    while ((rc = tcp_frame_next(c->in + off, c->in_len - off, TCP_FRAME_MAX, &len)) == 1) {
-      memcpy(tc->frame, c->in + off + 2, len);
-      off += 2 + len;
-      uint32_t gen = c->gen;
-      tc->h.frame(tc->h.ctx, tc->frame, len, (const struct sockaddr *)&c->name, at);
-      if (c->state != CONN_OPEN || c->gen != gen) { /* the worker closed it */
-        tc->h.read_done(tc->h.ctx);
-        return;
-      }
-    }
-    if (off) tc->h.read_done(tc->h.ctx);
+    tc->at_us = realtime_us();
+    int rc = tcp_reader_commit(&c->in, (size_t)n, deliver, c);
+    tc->h.read_done(tc->h.ctx);
     if (rc < 0) { /* a length of 0 or over TCP_FRAME_MAX: nothing after it is framed */
       ADD(closed_bad, 1);
       conn_close(tc, c, true);
       return;
     }
-    memmove(c->in, c->in + off, c->in_len - off);
-    c->in_len -= off;
+    if (rc > 0) return; /* the worker closed it */
   }
 }
 
@@ -223,7 +220,7 @@ static void accept_one(tcp_conns *tc, int fd, const struct sockaddr *peer) {
   c->fd = fd;
   c->gen++;
   c->bound = c->dirty = c->want_write = false;
-  c->in_len = c->out_len = c->out_head = 0;
+  c->in.len = c->out_len = c->out_head = 0;
   c->opened_ms = c->last_rx_ms = uv_now(tc->loop);
   memcpy(c->client, client, sizeof c->client);
   tcp_path_make(&c->name, (uint16_t)slot, c->gen, peer);

@@ -39,6 +39,7 @@ int test_failures_in_current;
   X(slots)         \
   X(udp)          \
   X(addr)         \
+  X(tcp)          \
   X(mailbox)      \
   X(admission)    \
   X(http)         \

@@ -21,6 +21,7 @@
 #include <uv.h>
 
 #include "ice/stun.h"
+#include "sdp/sdp.h"
 #include "sfu/sfu.h"
 #include "test.h"
 
@@ -35,14 +36,19 @@ static void on_event(void *ctx, const sfu_event *ev) {
   l->n++;
 }
 
-static sfu *start_sfu(uv_loop_t *loop, event_log *log, int max_transports) {
+static sfu *start_sfu_with(uv_loop_t *loop, event_log *log, int max_transports, bool ice_tcp) {
   sfu_config cfg;
   memset(&cfg, 0, sizeof cfg);
+  cfg.ice_tcp = ice_tcp;
   snprintf(cfg.listen_ip, sizeof cfg.listen_ip, "127.0.0.1");
   snprintf(cfg.announce_ip, sizeof cfg.announce_ip, "127.0.0.1");
   cfg.max_video_bitrate = 1000000;
   cfg.max_transports = max_transports;
   return sfu_start(loop, &cfg, on_event, log);
+}
+
+static sfu *start_sfu(uv_loop_t *loop, event_log *log, int max_transports) {
+  return start_sfu_with(loop, log, max_transports, false);
 }
 
 static void stop_sfu(uv_loop_t *loop, sfu *s) {
@@ -322,4 +328,133 @@ out:
   stop_sfu(&loop, s);
 }
 
-TEST_SUITE(sfu_worker, {"binding_and_junk", test_binding_and_junk}, {"pool_and_destroy", test_pool_and_destroy});
+/* ---- ICE-TCP ---- */
+
+/* A TCP connection to the media port with a receive timeout; its local address in *self. */
+static int tcp_client(int port, struct sockaddr_in *self, int timeout_ms) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+  socklen_t len = sizeof *self;
+  if (connect(fd, (struct sockaddr *)&to, sizeof to) != 0 || getsockname(fd, (struct sockaddr *)self, &len) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+/* Reads exactly n bytes; 0, or -1 on timeout, error or end of stream. */
+static int read_all(int fd, uint8_t *p, size_t n) {
+  while (n) {
+    ssize_t r = recv(fd, p, n, 0);
+    if (r <= 0) return -1;
+    p += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
+/* 1 once the server has closed fd (end of stream), 0 if fd stays open for the timeout. */
+static int closed_by_server(int fd) {
+  uint8_t b[64];
+  for (;;) {
+    ssize_t r = recv(fd, b, sizeof b, 0);
+    if (r == 0) return 1;
+    if (r < 0) return errno == ECONNRESET ? 1 : 0;
+  }
+}
+
+/* A framed Binding request on a TCP connection; 1 if a framed Binding
+ * success for it comes back mapping `self`, else 0 (retried while the
+ * worker has not taken the transport yet). */
+static int tcp_binding_answered(int fd, const char *user, const char *pwd, const struct sockaddr_in *self) {
+  for (int tries = 0; tries < 20; tries++) {
+    uint8_t txid[12], buf[1502];
+    for (int i = 0; i < 12; i++) txid[i] = (uint8_t)rand();
+    size_t n = stun_build_binding_request(buf + 2, sizeof buf - 2, txid, user, (const uint8_t *)pwd, strlen(pwd),
+                                          0x6e001eff, false, true, 0x1122334455667788ull);
+    buf[0] = (uint8_t)(n >> 8);
+    buf[1] = (uint8_t)n;
+    if (send(fd, buf, n + 2, 0) != (ssize_t)(n + 2)) return 0;
+    uint8_t hdr[2], msg[1500];
+    if (read_all(fd, hdr, 2) != 0) continue; /* not taken yet: nothing came */
+    size_t len = (size_t)hdr[0] << 8 | hdr[1];
+    if (len > sizeof msg || read_all(fd, msg, len) != 0) return 0;
+    stun_msg m;
+    if (stun_parse(msg, len, &m) != STUN_OK || m.cls != STUN_CLASS_SUCCESS || memcmp(m.txid, txid, 12) != 0 ||
+        stun_check_integrity(msg, len, &m, (const uint8_t *)pwd, strlen(pwd)) != STUN_OK)
+      return 0;
+    const struct sockaddr_in *mapped = (const struct sockaddr_in *)&m.xor_mapped;
+    return m.has_xor_mapped && mapped->sin_port == self->sin_port && mapped->sin_addr.s_addr == self->sin_addr.s_addr;
+  }
+  return 0;
+}
+
+/* ICE-TCP on the media port's number: a framed check with the transport's
+ * credentials gets a framed answer mapping the client's TCP address; a
+ * framing lie (length 0, or over 1500) closes the connection at once; one
+ * client's connections that have not passed a check are limited (32): the
+ * rest are closed as they are accepted, and counted. */
+static void test_ice_tcp(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  event_log log = {0};
+  sfu *s = start_sfu_with(&loop, &log, 4, true);
+  CHECK(s != NULL);
+  if (!s) return;
+  int port = sfu_port(s);
+  CHECK_EQ_INT(sfu_candidates(s), SDP_CAND_UDP | SDP_CAND_TCP);
+  char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1], user[64];
+  uint32_t t = 0;
+  CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &t), SFU_OK);
+  static const uint8_t fp[32] = {1};
+  CHECK_EQ_INT(sfu_transport_set_remote(s, t, "brwsr", fp), SFU_OK);
+  snprintf(user, sizeof user, "%s:brwsr", ufrag);
+
+  struct sockaddr_in me;
+  int good = tcp_client(port, &me, 300);
+  CHECK(good >= 0);
+  CHECK_EQ_INT(tcp_binding_answered(good, user, pwd, &me), 1);
+
+  static const uint8_t zero[2] = {0, 0}, huge[4] = {0xff, 0xff, 1, 2}, just_over[2] = {0x05, 0xdd}; /* 1501 */
+  const uint8_t *lies[3] = {zero, huge, just_over};
+  size_t lie_len[3] = {2, 4, 2};
+  for (int i = 0; i < 3; i++) {
+    struct sockaddr_in a;
+    int fd = tcp_client(port, &a, 1000);
+    CHECK(fd >= 0);
+    if (fd < 0) continue;
+    CHECK(send(fd, lies[i], lie_len[i], 0) == (ssize_t)lie_len[i]);
+    CHECK_EQ_INT(closed_by_server(fd), 1);
+    close(fd);
+  }
+  sfu_stats st;
+  sfu_get_stats(s, &st);
+  CHECK_EQ_INT(st.tcp_closed_bad, 3);
+
+  /* 40 silent connections from this client: 32 may wait for their check, 8 are refused. */
+  int idle[40], refused = 0;
+  for (int i = 0; i < 40; i++) {
+    struct sockaddr_in a;
+    idle[i] = tcp_client(port, &a, 100);
+    CHECK(idle[i] >= 0);
+  }
+  for (int i = 0; i < 40; i++)
+    if (idle[i] >= 0) refused += closed_by_server(idle[i]);
+  CHECK_EQ_INT(refused, 8);
+  sfu_get_stats(s, &st);
+  CHECK_EQ_INT(st.tcp_refused, 8);
+  CHECK_EQ_INT(st.tcp_open, 33); /* the checked one and 32 waiting */
+  /* The checked connection still works. */
+  CHECK_EQ_INT(tcp_binding_answered(good, user, pwd, &me), 1);
+  for (int i = 0; i < 40; i++)
+    if (idle[i] >= 0) close(idle[i]);
+  close(good);
+  stop_sfu(&loop, s);
+}
+
+TEST_SUITE(sfu_worker, {"binding_and_junk", test_binding_and_junk}, {"pool_and_destroy", test_pool_and_destroy},
+           {"ice_tcp", test_ice_tcp});
