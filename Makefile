@@ -108,6 +108,7 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
 	./$(BUILD)/e2ee_bench
 	./$(BUILD)/sign_bench
 	bench/http_bench.sh $(BUILD)
+	node bench/ice_tcp_bench.mjs
 
 fuzz-build: $(FUZZ_BIN)
 
