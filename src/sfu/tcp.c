@@ -41,6 +41,7 @@ struct tcp_conns {
   int listen_fd;
   uv_poll_t listen_poll;
   bool listening;
+  bool accept_paused; /* out of descriptors: accepting again at the next tick */
   tcp_handlers h;
   tcp_counters counters;
   conn *conns[TCP_MAX_CONNS];
@@ -238,7 +239,14 @@ static void on_listen(uv_poll_t *h, int status, int events) {
     struct sockaddr_storage ss;
     socklen_t sl = sizeof ss;
     int fd = accept4(tc->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return; /* EAGAIN, or an error the next turn retries (EMFILE: the backlog waits) */
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)) {
+      /* Out of descriptors: the listener stays readable, and polling it
+       * again at once would spin. The backlog waits until the next tick. */
+      uv_poll_stop(&tc->listen_poll);
+      tc->accept_paused = true;
+      return;
+    }
+    if (fd < 0) return; /* EAGAIN (all taken), or the peer gave up already */
     if (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) {
       close(fd);
       continue;
@@ -308,6 +316,10 @@ void tcp_conns_close(tcp_conns *tc, const struct sockaddr *path) {
 }
 
 void tcp_conns_tick(tcp_conns *tc, uint64_t now) {
+  if (tc->accept_paused && tc->listening) {
+    tc->accept_paused = false;
+    uv_poll_start(&tc->listen_poll, UV_READABLE, on_listen);
+  }
   for (int i = 0; i < TCP_MAX_CONNS; i++) {
     conn *c = tc->conns[i];
     if (!c || c->state != CONN_OPEN) continue;
