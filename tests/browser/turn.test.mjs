@@ -3,15 +3,35 @@
 // sealroomd with the same secret (--turn-url, --turn-secret); the welcome
 // then carries TURN credentials for the participant. Chromium is forced to
 // relay only (iceTransportPolicy "relay", as a network that blocks UDP to the
-// media port leaves it no other way): two participants must decode each
-// other's video through TURN, over UDP and over TCP to the TURN server.
+// media port leaves it no other way): two participants must hear and decode
+// each other through TURN, over UDP, over TCP and over TLS to the TURN server
+// (a turns: URL, what passes firewalls that let only HTTPS out).
+//
+// TURN over TLS and certificates: Chromium verifies the TURN server's
+// certificate as it does a web page's (the same switches,
+// --ignore-certificate-errors and --ignore-certificate-errors-spki-list,
+// relax it; Chromium 156). A certificate it does not trust makes it drop the
+// turns: server without a word to the user: no relay candidate, only an
+// icecandidateerror 701 ("Failed to establish connection"); the case
+// "Chromium refuses an untrusted TURN certificate" shows that. The test makes
+// a self-signed certificate at run time (openssl req -x509, for 127.0.0.1)
+// and trusts exactly its key, in a second Chromium of its own, with
+// --ignore-certificate-errors-spki-list=<sha256 of the key>; the browser of
+// the other cases trusts nothing more than usual. That flag accepts the
+// listed key for any name, so the host name check is not tested here; in
+// production the certificate must be valid for the host name of the turns:
+// URL (docs/operations.md).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import net from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes, createHash, createHmac, X509Certificate } from 'node:crypto';
+import { chromium } from 'playwright-core';
 import { startServer, stopServer } from '../lib/server.mjs';
-import { launchChromium, inbound } from '../lib/browser.mjs';
+import { launchChromium, inbound, CHROMIUM_ARGS } from '../lib/browser.mjs';
 import { until } from '../lib/wait.mjs';
 
 // A TCP port nobody listens on now (coturn takes the same number for UDP).
@@ -23,61 +43,102 @@ function freePort() {
   });
 }
 
-async function startCoturn(secret) {
+const listens = (port) => new Promise((r) => {
+  const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
+  s.on('error', () => r(false));
+});
+
+// A self-signed certificate for 127.0.0.1 in a fresh directory; spki is the
+// base64 SHA-256 of its public key, the form Chromium's
+// --ignore-certificate-errors-spki-list takes.
+function makeCertificate() {
+  const dir = mkdtempSync(join(tmpdir(), 'sealroom-turns-'));
+  const cert = join(dir, 'cert.pem'), pkey = join(dir, 'key.pem');
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
+    '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+    '-keyout', pkey, '-out', cert], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const der = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
+  return { dir, cert, pkey, spki: createHash('sha256').update(der).digest('base64') };
+}
+
+// coturn on loopback: TURN over UDP and TCP on `port`, over TLS on `tlsPort`
+// (DTLS off: no case here uses it).
+async function startCoturn(secret, tls) {
   const port = await freePort();
+  let tlsPort;
+  do tlsPort = await freePort(); while (tlsPort === port);
   const relayLow = 40000 + Math.floor(Math.random() * 20000);
   const args = ['-n', '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(port),
+    '--tls-listening-port', String(tlsPort), '--cert', tls.cert, '--pkey', tls.pkey,
     '--min-port', String(relayLow), '--max-port', String(relayLow + 200), '--use-auth-secret',
-    '--static-auth-secret', secret, '--realm', 'sealroom.test', '--no-tls', '--no-dtls', '--no-cli',
+    '--static-auth-secret', secret, '--realm', 'sealroom.test', '--no-dtls', '--no-cli',
     '--allow-loopback-peers', '--fingerprint', '--log-file', 'stdout', '--simple-log'];
   const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });
   const exited = new Promise((r) => child.on('exit', r));
-  // Ready once it answers on its TCP port.
-  await until('coturn listens', () => new Promise((r) => {
-    const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-    s.on('error', () => r(false));
-  }), 10000);
-  return { port, child, get log() { return log; }, stop: async () => { child.kill('SIGTERM'); await exited; } };
+  // Ready once it answers on both TCP ports.
+  await until('coturn listens', async () => (await listens(port)) && (await listens(tlsPort)), 10000);
+  return { port, tlsPort, child, get log() { return log; }, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
-// The page's selected pair: its local candidate's type and relay protocol.
-function selectedPath(page) {
-  return page.evaluate(async () => {
-    const pc = window.sealroom.pcs.subscribe;
+// Credentials in coturn's shared-secret scheme (as auth/turn.c makes them),
+// for the case that asks coturn without sealroomd.
+function credentials(secret) {
+  const username = `${Math.floor(Date.now() / 1000) + 600}:probe`;
+  return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
+}
+
+// A connection's selected pair: its local candidate's type and relay protocol.
+function selectedPath(page, which) {
+  return page.evaluate(async (which) => {
+    const pc = window.sealroom.pcs[which];
+    if (!pc) return null;
     const stats = await pc.getStats();
     let pair = null;
     stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
     if (!pair) return null;
     const local = stats.get(pair.localCandidateId);
     return local ? { type: local.candidateType, relayProtocol: local.relayProtocol || null } : null;
-  });
+  }, which);
 }
 
 describe('TURN through coturn', () => {
   const secret = randomBytes(18).toString('base64');
-  let turn, browser;
+  let tls, turn, browser, trusting;
   before(async () => {
-    turn = await startCoturn(secret);
+    tls = makeCertificate();
+    turn = await startCoturn(secret, tls);
     browser = await launchChromium();
+    // Trusts the test's TURN certificate (its key only); used only for TURN over TLS.
+    trusting = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true,
+      args: [...CHROMIUM_ARGS, `--ignore-certificate-errors-spki-list=${tls.spki}`] });
   });
   after(async () => {
+    if (trusting) await trusting.close();
     if (browser) await browser.close();
     if (turn) await turn.stop();
+    if (tls) rmSync(tls.dir, { recursive: true, force: true });
   });
 
-  for (const transport of ['udp', 'tcp']) {
-    test(`relay only, TURN over ${transport.toUpperCase()}: two participants decode each other`, { timeout: 90000 }, async () => {
-      const s = await startServer({ args: ['--turn-url', `turn:127.0.0.1:${turn.port}?transport=${transport}`, '--turn-secret', secret] });
+  const cases = [
+    { name: 'UDP', relayProtocol: 'udp', url: () => `turn:127.0.0.1:${turn.port}?transport=udp`, browser: () => browser },
+    { name: 'TCP', relayProtocol: 'tcp', url: () => `turn:127.0.0.1:${turn.port}?transport=tcp`, browser: () => browser },
+    { name: 'TLS', relayProtocol: 'tls', url: () => `turns:127.0.0.1:${turn.tlsPort}?transport=tcp`, browser: () => trusting },
+  ];
+  for (const c of cases) {
+    test(`relay only, TURN over ${c.name}: two participants hear and decode each other`, { timeout: 90000 }, async () => {
+      const t0 = Date.now();
+      const url = c.url();
+      const s = await startServer({ args: ['--turn-url', url, '--turn-secret', secret] });
       try {
-        const room = `turn-${transport}`;
+        const room = `turn-${c.relayProtocol}`;
         const r = await s.api('POST', '/api/v1/rooms', { friendly_url: room });
         assert.ok(r.status === 200 || r.status === 201, r.text);
         const pages = [];
         for (const name of ['Ann', 'Bob']) {
-          const ctx = await browser.newContext();
+          const ctx = await c.browser().newContext();
           // Only relayed candidates, as behind a firewall that drops UDP to the media port.
           await ctx.addInitScript(() => {
             const Native = window.RTCPeerConnection;
@@ -92,13 +153,21 @@ describe('TURN through coturn', () => {
           pages.push(page);
         }
         for (const page of pages) {
-          await until('video through TURN', async () =>
-            Object.values(await inbound(page)).some((x) => x.kind === 'video' && x.frames > 10), 30000);
-          const path = await selectedPath(page);
-          assert.equal(path && path.type, 'relay', JSON.stringify(path));
-          assert.equal(path.relayProtocol, transport);
+          await until('audio and video through TURN', async () => {
+            const inb = Object.values(await inbound(page));
+            return (inb.some((x) => x.kind === 'video' && x.frames > 10) && inb.some((x) => x.kind === 'audio' && x.samples > 0))
+              || JSON.stringify(inb);
+          }, 30000);
+          for (const which of ['publish', 'subscribe']) {
+            // The welcome's ice_servers reached the connection as given to --turn-url.
+            const urls = await page.evaluate((w) => window.sealroom.pcs[w].getConfiguration().iceServers.flatMap((x) => x.urls), which);
+            assert.deepEqual(urls, [url], `${which}: ${JSON.stringify(urls)}`);
+            const path = await selectedPath(page, which);
+            assert.equal(path && path.type, 'relay', `${which}: ${JSON.stringify(path)}`);
+            assert.equal(path.relayProtocol, c.relayProtocol, `${which}: ${JSON.stringify(path)}`);
+          }
         }
-        console.log(`# TURN over ${transport}: both pages decode video through relayed candidates`);
+        console.log(`# TURN over ${c.name}: both pages hear and decode each other through relayed candidates (${c.relayProtocol}), ${Date.now() - t0} ms`);
         for (const page of pages) await page.context().close();
       } catch (e) {
         console.log(`# coturn log:\n${turn.log.split('\n').slice(-30).join('\n')}`);
@@ -108,4 +177,40 @@ describe('TURN through coturn', () => {
       }
     });
   }
+
+  // Why the TLS case needs its own browser: the ordinary one gathers a relay
+  // candidate from the turn: TCP URL but none from the turns: URL of the same
+  // coturn with the same credentials, and reports the turns: server as
+  // unreachable.
+  test('Chromium refuses an untrusted TURN certificate (turns: without the trusted key)', { timeout: 30000 }, async () => {
+    const ctx = await browser.newContext();
+    try {
+      const page = await ctx.newPage();
+      const turnsUrl = `turns:127.0.0.1:${turn.tlsPort}?transport=tcp`;
+      const tcpUrl = `turn:127.0.0.1:${turn.port}?transport=tcp`;
+      const got = await page.evaluate(async ({ urls, creds }) => {
+        const pc = new RTCPeerConnection({ iceServers: [{ urls, ...creds }], iceTransportPolicy: 'relay' });
+        const candidates = [], errors = [];
+        pc.onicecandidate = (e) => { if (e.candidate) candidates.push({ type: e.candidate.type, relayProtocol: e.candidate.relayProtocol }); };
+        pc.onicecandidateerror = (e) => errors.push({ url: e.url, code: e.errorCode, text: e.errorText });
+        pc.createDataChannel('probe');
+        await pc.setLocalDescription();
+        await new Promise((res) => {
+          const done = () => { if (pc.iceGatheringState === 'complete') res(); };
+          pc.onicegatheringstatechange = done;
+          done();
+          setTimeout(res, 15000);
+        });
+        pc.close();
+        return { candidates, errors };
+      }, { urls: [tcpUrl, turnsUrl], creds: credentials(secret) });
+      const detail = JSON.stringify(got);
+      assert.ok(got.candidates.some((x) => x.type === 'relay' && x.relayProtocol === 'tcp'), `TURN over TCP works: ${detail}`);
+      assert.ok(!got.candidates.some((x) => x.relayProtocol === 'tls'), `no TURN over TLS: ${detail}`);
+      assert.ok(got.errors.some((x) => x.url === turnsUrl && x.code === 701), `error for the turns: server: ${detail}`);
+      console.log(`# untrusted TURN certificate: ${detail}`);
+    } finally {
+      await ctx.close();
+    }
+  });
 });
