@@ -68,16 +68,17 @@ static void on_signal(uv_signal_t *h, int signum) {
 /* Connections the open-files limit allows, for HTTP and for WebSockets each
  * (libmicrohttpd stops counting a connection once it is a WebSocket):
  * raises the soft limit to the hard one, keeps 512 descriptors for
- * everything else (database, media socket, epoll, the admin listener), and
- * returns at most `wanted`. */
-static unsigned connection_budget(int wanted) {
+ * everything else (database, media socket, epoll, the admin listener) and
+ * `reserved` more (ICE-TCP's connections), and returns at most `wanted`. */
+static unsigned connection_budget(int wanted, unsigned reserved) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 1024;
   if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) != 0) getrlimit(RLIMIT_NOFILE, &rl);
   }
-  rlim_t avail = rl.rlim_cur > 1024 + 512 ? (rl.rlim_cur - 512) / 2 : 512;
+  rlim_t keep = 512 + reserved; /* everything else: files, the database, ICE-TCP connections */
+  rlim_t avail = rl.rlim_cur > 1024 + keep ? (rl.rlim_cur - keep) / 2 : 512;
   if (rl.rlim_cur == RLIM_INFINITY) avail = (rlim_t)wanted;
   if ((rlim_t)wanted > avail) {
     /* Only a limit the operator asked for is worth a warning. */
@@ -251,7 +252,7 @@ int main(int argc, char **argv) {
     store_close(db);
     return 1;
   }
-  cfg.max_connections = (int)connection_budget(cfg.max_connections);
+  cfg.max_connections = (int)connection_budget(cfg.max_connections, cfg.ice_tcp ? SFU_MAX_TCP_CONNS : 0);
   d.signal = signal_start(loop, &cfg, db, d.media);
   sfu_set_event_ctx(d.media, d.signal);
   app.signal = d.signal;

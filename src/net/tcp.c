@@ -34,7 +34,7 @@ int tcp_frame_next(const uint8_t *buf, size_t len, size_t max, size_t *frame_len
 void tcp_frame_header(uint8_t out[2], size_t n) { put_be16(out, (uint16_t)n); }
 
 uint8_t *tcp_reader_space(tcp_reader *r, size_t *room) {
-  *room = sizeof r->buf - r->len; /* never 0: commit leaves less than one whole frame */
+  *room = sizeof r->buf - r->len; /* a commit that ran to the end leaves less than one whole frame */
   return r->buf + r->len;
 }
 
@@ -42,15 +42,16 @@ int tcp_reader_commit(tcp_reader *r, size_t n, tcp_frame_cb fn, void *ctx) {
   if (n > sizeof r->buf - r->len) return -1; /* more than was offered: a caller's bug, not trusted */
   r->len += n;
   size_t off = 0, len;
-  int rc;
-  while ((rc = tcp_frame_next(r->buf + off, r->len - off, TCP_FRAME_MAX, &len)) == 1) {
-    if (fn(ctx, r->buf + off + 2, len) != 0) return 1;
+  int rc = 0;
+  bool stopped = false;
+  while (!stopped && (rc = tcp_frame_next(r->buf + off, r->len - off, TCP_FRAME_MAX, &len)) == 1) {
+    stopped = fn(ctx, r->buf + off + 2, len) != 0;
     off += 2 + len;
   }
-  if (rc < 0) return -1;
+  if (!stopped && rc < 0) return -1;
   memmove(r->buf, r->buf + off, r->len - off);
   r->len -= off;
-  return 0;
+  return stopped ? 1 : 0;
 }
 
 int tcp_listen(const char *ip, int port, int backlog) {

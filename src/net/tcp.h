@@ -60,14 +60,17 @@ typedef struct {
 } tcp_reader;
 
 /* A frame p[0..n), 1 <= n <= TCP_FRAME_MAX. Returns 0 to go on, or non-zero
- * to stop at once (the connection is gone). */
+ * to stop after it (the connection is gone, or it has had its share). */
 typedef int (*tcp_frame_cb)(void *ctx, const uint8_t *p, size_t n);
 
-/* Where the next read goes (*room bytes, never 0). */
+/* Where the next read goes: *room bytes, 0 only while whole frames wait
+ * (after a commit that fn stopped: commit 0 more bytes to go on). */
 uint8_t *tcp_reader_space(tcp_reader *r, size_t *room);
-/* n bytes were read into the space: each whole frame goes to fn in order.
- * Returns 0, 1 if fn asked to stop (the reader is left as it was, to be
- * thrown away), or -1 on a framing lie (a length of 0 or over TCP_FRAME_MAX). */
+/* n bytes were read into the space (n may be 0): each whole frame goes to fn
+ * in order. Returns 0 when every whole frame was handed over (an unfinished
+ * one is kept for the next read); 1 when fn returned non-zero: the frames
+ * after that one stay in the reader for the next commit; -1 on a framing lie
+ * (a length of 0 or over TCP_FRAME_MAX) or n larger than the space. */
 int tcp_reader_commit(tcp_reader *r, size_t n, tcp_frame_cb fn, void *ctx);
 
 /* A non-blocking listening TCP socket on ip:port (port as bound by the UDP

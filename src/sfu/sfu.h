@@ -15,6 +15,7 @@
 
 #define SFU_MAX_TRACKS_PER_TRANSPORT 8
 #define SFU_MAX_SUBSCRIPTIONS 512
+#define SFU_MAX_TCP_CONNS 1024 /* ICE-TCP connections at once (descriptors the process must keep for them) */
 
 typedef struct {
   char listen_ip[64];          /* bind address of the media socket */

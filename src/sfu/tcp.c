@@ -1,5 +1,6 @@
 /* The media worker's ICE-TCP connections (see tcp.h): accepting within
- * limits, reading and cutting frames, output buffers, deadlines. */
+ * limits, reading and cutting frames within the turn's budget, output
+ * buffers, deadlines. */
 #include "sfu/tcp.h"
 
 #include <arpa/inet.h>
@@ -29,7 +30,9 @@ typedef struct {
   bool bound;      /* passed an ICE check */
   bool dirty;      /* has output not yet tried this turn */
   bool want_write; /* the socket was full: polled for writable */
-  uint64_t opened_ms, last_rx_ms;
+  bool queued;     /* has frames waiting beyond its share of a turn: in the queue, not polled for reading */
+  int unbound_frames; /* frames taken before it was bound */
+  uint64_t opened_ms, last_rx_ms; /* last_rx_ms: the last whole frame */
   uv_poll_t poll;
   tcp_reader in;
   uint8_t *out; /* TCP_OUT_CAP bytes once something is sent; out[out_head..out_head+out_len) waits */
@@ -48,6 +51,16 @@ struct tcp_conns {
   int n_open, n_unbound;
   uint16_t dirty[TCP_MAX_CONNS]; /* indices with queued output */
   int n_dirty;
+  /* Reading: what is left of this turn's frames, of the current connection's
+   * share, and the connections waiting for another share (oldest first). */
+  int budget, share;
+  uv_prepare_t prepare; /* before each poll: a new budget, the queue served first */
+  uv_idle_t idle;       /* while the queue is not empty: the loop does not block */
+  struct {
+    uint16_t index;
+    uint32_t gen;
+  } queue[2 * TCP_MAX_CONNS];
+  int q_head, q_len;
   uint8_t frame[TCP_FRAME_MAX + 64]; /* a frame handed to the worker (it may grow in place) */
   int64_t at_us;                     /* when the bytes being cut into frames were read */
 };
@@ -70,6 +83,15 @@ static conn *find(tcp_conns *tc, const struct sockaddr *path) {
   return c && c->state == CONN_OPEN && c->gen == p->gen ? c : NULL;
 }
 
+static void on_conn_event(uv_poll_t *h, int status, int events);
+
+/* Polls c for what it needs: reading unless it waits in the queue, writing while output waits. */
+static void conn_poll(conn *c) {
+  int events = (c->queued ? 0 : UV_READABLE) | (c->want_write ? UV_WRITABLE : 0);
+  if (events) uv_poll_start(&c->poll, events, on_conn_event);
+  else uv_poll_stop(&c->poll);
+}
+
 static void on_handle_closed(uv_handle_t *h) {
   conn *c = h->data;
   c->state = CONN_FREE;
@@ -86,14 +108,13 @@ static void conn_close(tcp_conns *tc, conn *c, bool tell) {
   c->out = NULL;
   c->out_len = c->out_head = 0;
   c->in.len = 0;
+  c->queued = false; /* its queue entry, if any, is skipped: the generation will differ */
   tc->n_open--;
   if (!c->bound) tc->n_unbound--;
   SUB(open, 1);
   uv_close((uv_handle_t *)&c->poll, on_handle_closed);
   if (tell && c->bound) tc->h.closed(tc->h.ctx, (const struct sockaddr *)&c->name);
 }
-
-static void on_conn_event(uv_poll_t *h, int status, int events);
 
 /* Writes c's output; 0, or -1 if the connection failed (closed). */
 static int conn_write(tcp_conns *tc, conn *c) {
@@ -112,47 +133,96 @@ static int conn_write(tcp_conns *tc, conn *c) {
   bool want = c->out_len > 0;
   if (want != c->want_write) {
     c->want_write = want;
-    uv_poll_start(&c->poll, want ? UV_READABLE | UV_WRITABLE : UV_READABLE, on_conn_event);
+    conn_poll(c);
   }
   return 0;
 }
 
-/* One frame of c to the worker; non-zero if the worker closed c meanwhile. */
+/* One frame of c to the worker. Before c is bound only STUN may come, and
+ * only a few frames. Non-zero to stop: c is closed, or its share of the turn
+ * is used. */
 static int deliver(void *ctx, const uint8_t *p, size_t n) {
   conn *c = ctx;
   tcp_conns *tc = c->owner;
+  if (!c->bound && (p[0] > 3 || ++c->unbound_frames > TCP_UNBOUND_FRAMES)) {
+    ADD(closed_bad, 1);
+    conn_close(tc, c, true);
+    return 1;
+  }
   uint32_t gen = c->gen;
+  c->last_rx_ms = uv_now(tc->loop);
   memcpy(tc->frame, p, n); /* the worker may rewrite it in place, and grow it */
   tc->h.frame(tc->h.ctx, tc->frame, n, (const struct sockaddr *)&c->name, tc->at_us);
-  return c->state != CONN_OPEN || c->gen != gen;
+  tc->budget--;
+  tc->share--;
+  return c->state != CONN_OPEN || c->gen != gen || tc->share <= 0;
 }
 
-/* Reads what c has (within the budget) and hands each whole frame to the worker. */
-static void conn_read(tcp_conns *tc, conn *c) {
-  size_t budget = TCP_READ_BUDGET;
-  while (budget > 0 && c->state == CONN_OPEN) {
+/* Hands c's frames to the worker, those already read first, then what the
+ * socket has, until c has no whole frame left (true) or its share of the
+ * turn is used (false: it has more). */
+static bool conn_read(tcp_conns *tc, conn *c) {
+  tc->share = tc->budget < TCP_CONN_FRAMES ? tc->budget : TCP_CONN_FRAMES;
+  if (tc->share <= 0) return false;
+  int rc = tcp_reader_commit(&c->in, 0, deliver, c);
+  bool drained = false;
+  while (rc == 0 && c->state == CONN_OPEN) {
     size_t room;
     uint8_t *space = tcp_reader_space(&c->in, &room);
-    if (room > budget) room = budget;
     ssize_t n = read(c->fd, space, room);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      drained = true;
+      break;
+    }
     if (n <= 0) { /* the peer closed, or an error */
       conn_close(tc, c, true);
-      return;
+      break;
     }
-    budget -= (size_t)n;
-    c->last_rx_ms = uv_now(tc->loop);
     tc->at_us = realtime_us();
-    int rc = tcp_reader_commit(&c->in, (size_t)n, deliver, c);
-    tc->h.read_done(tc->h.ctx);
-    if (rc < 0) { /* a length of 0 or over TCP_FRAME_MAX: nothing after it is framed */
-      ADD(closed_bad, 1);
-      conn_close(tc, c, true);
-      return;
-    }
-    if (rc > 0) return; /* the worker closed it */
+    rc = tcp_reader_commit(&c->in, (size_t)n, deliver, c);
   }
+  tc->h.read_done(tc->h.ctx);
+  if (rc < 0 && c->state == CONN_OPEN) { /* a length of 0 or over TCP_FRAME_MAX: nothing after it is framed */
+    ADD(closed_bad, 1);
+    conn_close(tc, c, true);
+  }
+  return drained || c->state != CONN_OPEN;
+}
+
+static void on_idle(uv_idle_t *h) { (void)h; }
+
+/* c has more than its share: it waits in the queue (not polled for reading)
+ * and is served first next turn. */
+static void enqueue(tcp_conns *tc, conn *c) {
+  if (c->queued || tc->q_len == (int)(sizeof tc->queue / sizeof tc->queue[0])) return;
+  int at = (tc->q_head + tc->q_len++) % (int)(sizeof tc->queue / sizeof tc->queue[0]);
+  tc->queue[at].index = c->index;
+  tc->queue[at].gen = c->gen;
+  c->queued = true;
+  conn_poll(c);
+  uv_idle_start(&tc->idle, on_idle);
+}
+
+/* Before each poll: this turn's budget, spent on the queue first, in order. */
+static void on_prepare(uv_prepare_t *h) {
+  tcp_conns *tc = h->data;
+  tc->budget = TCP_TURN_FRAMES;
+  const int cap = (int)(sizeof tc->queue / sizeof tc->queue[0]);
+  for (int n = tc->q_len; n > 0 && tc->budget > 0; n--) {
+    conn *c = tc->conns[tc->queue[tc->q_head].index];
+    uint32_t gen = tc->queue[tc->q_head].gen;
+    tc->q_head = (tc->q_head + 1) % cap;
+    tc->q_len--;
+    if (c->state != CONN_OPEN || c->gen != gen || !c->queued) continue;
+    c->queued = false;
+    if (conn_read(tc, c)) {
+      if (c->state == CONN_OPEN) conn_poll(c);
+    } else if (c->state == CONN_OPEN) {
+      enqueue(tc, c);
+    }
+  }
+  if (!tc->q_len) uv_idle_stop(&tc->idle);
 }
 
 static void on_conn_event(uv_poll_t *h, int status, int events) {
@@ -164,7 +234,7 @@ static void on_conn_event(uv_poll_t *h, int status, int events) {
     return;
   }
   if ((events & UV_WRITABLE) && conn_write(tc, c) != 0) return;
-  if (events & UV_READABLE) conn_read(tc, c);
+  if ((events & UV_READABLE) && !c->queued && !conn_read(tc, c) && c->state == CONN_OPEN) enqueue(tc, c);
 }
 
 /* How many unbound connections the client with limit key `client` has. */
@@ -175,6 +245,18 @@ static int unbound_of(const tcp_conns *tc, const char *client) {
     if (c && c->state == CONN_OPEN && !c->bound && strcmp(c->client, client) == 0) n++;
   }
   return n;
+}
+
+static void evict_oldest_unbound(tcp_conns *tc) {
+  conn *oldest = NULL;
+  for (int i = 0; i < TCP_MAX_CONNS; i++) {
+    conn *c = tc->conns[i];
+    if (c && c->state == CONN_OPEN && !c->bound && (!oldest || c->opened_ms < oldest->opened_ms)) oldest = c;
+  }
+  if (oldest) {
+    ADD(refused, 1);
+    conn_close(tc, oldest, false);
+  }
 }
 
 /* A free slot (allocating its connection the first time), or -1. */
@@ -200,9 +282,13 @@ static void accept_one(tcp_conns *tc, int fd, const struct sockaddr *peer) {
   inet_ntop(peer->sa_family, raw, ip, sizeof ip);
   addr_client_key(ip, client, sizeof client);
   int slot = -1;
-  if (tc->n_open < TCP_MAX_CONNS && tc->n_unbound < TCP_MAX_UNBOUND &&
-      unbound_of(tc, client) < TCP_MAX_UNBOUND_PER_CLIENT)
-    slot = free_slot(tc);
+  if (unbound_of(tc, client) < TCP_MAX_UNBOUND_PER_CLIENT) {
+    /* The unbound pool full: the oldest gives way. A browser checks at once
+     * after connecting, so squatters that reconnect all the time cannot keep
+     * it out; they only push each other out. */
+    if (tc->n_unbound >= TCP_MAX_UNBOUND) evict_oldest_unbound(tc);
+    if (tc->n_open < TCP_MAX_CONNS && tc->n_unbound < TCP_MAX_UNBOUND) slot = free_slot(tc);
+  }
   if (slot < 0) {
     close(fd);
     ADD(refused, 1);
@@ -220,7 +306,8 @@ static void accept_one(tcp_conns *tc, int fd, const struct sockaddr *peer) {
   c->state = CONN_OPEN;
   c->fd = fd;
   c->gen++;
-  c->bound = c->dirty = c->want_write = false;
+  c->bound = c->dirty = c->want_write = c->queued = false;
+  c->unbound_frames = 0;
   c->in.len = c->out_len = c->out_head = 0;
   c->opened_ms = c->last_rx_ms = uv_now(tc->loop);
   memcpy(c->client, client, sizeof c->client);
@@ -268,6 +355,11 @@ tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, 
   }
   tc->listen_poll.data = tc;
   tc->listening = true;
+  uv_prepare_init(loop, &tc->prepare);
+  uv_idle_init(loop, &tc->idle);
+  tc->prepare.data = tc->idle.data = tc;
+  tc->budget = TCP_TURN_FRAMES;
+  uv_prepare_start(&tc->prepare, on_prepare);
   uv_poll_start(&tc->listen_poll, UV_READABLE, on_listen);
   return tc;
 }
@@ -338,6 +430,8 @@ void tcp_conns_close_all(tcp_conns *tc) {
   if (tc->listening) {
     uv_poll_stop(&tc->listen_poll);
     uv_close((uv_handle_t *)&tc->listen_poll, NULL);
+    uv_close((uv_handle_t *)&tc->prepare, NULL);
+    uv_close((uv_handle_t *)&tc->idle, NULL);
     tc->listening = false;
   }
 }

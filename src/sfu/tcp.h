@@ -6,15 +6,21 @@
  * a name is framed into the connection's output buffer and written once per
  * turn of the loop.
  *
- * Bounds (docs/security.md): at most TCP_MAX_CONNS connections; of them at
- * most TCP_MAX_UNBOUND that have not passed an ICE check, at most
- * TCP_MAX_UNBOUND_PER_CLIENT per client (net/addr.h), and each has
- * TCP_BIND_TIMEOUT_MS to pass one; a frame longer than TCP_FRAME_MAX or of
- * length 0 closes the connection; a connection silent for
- * TCP_IDLE_TIMEOUT_MS is closed; at most TCP_OUT_CAP bytes wait to be
- * written per connection (frames beyond are dropped whole, as a full network
- * would drop datagrams); at most TCP_READ_BUDGET bytes are read from one
- * connection per turn of the loop. */
+ * Bounds (docs/security.md): at most TCP_MAX_CONNS connections. Of them at
+ * most TCP_MAX_UNBOUND have not passed an ICE check (a newcomer then pushes
+ * out the oldest, so squatters cannot keep honest browsers out), at most
+ * TCP_MAX_UNBOUND_PER_CLIENT per client (net/addr.h; beyond, refused); each
+ * has TCP_BIND_TIMEOUT_MS to pass one, may send only STUN until then, and at
+ * most TCP_UNBOUND_FRAMES frames. A connection is bound only when its name
+ * is one of its transport's valid addresses, so each transport holds at most
+ * four and they close with it. A frame longer than TCP_FRAME_MAX or of length
+ * 0 closes the connection; one with no whole frame for TCP_IDLE_TIMEOUT_MS
+ * is closed. At most TCP_OUT_CAP bytes wait to be written per connection
+ * (frames beyond are dropped whole, as a full network would drop datagrams).
+ * Reading is budgeted per turn of the loop: TCP_TURN_FRAMES frames from all
+ * connections together, TCP_CONN_FRAMES from one before the others have
+ * their turn (a connection with more waiting is served first next turn), so
+ * a flood of tiny frames delays the loop no more than a full UDP batch. */
 #ifndef SEALROOM_SFU_TCP_H
 #define SEALROOM_SFU_TCP_H
 
@@ -23,13 +29,17 @@
 #include <sys/socket.h>
 #include <uv.h>
 
-#define TCP_MAX_CONNS 1024
+#include "sfu/sfu.h"
+
+#define TCP_MAX_CONNS SFU_MAX_TCP_CONNS
 #define TCP_MAX_UNBOUND 256
 #define TCP_MAX_UNBOUND_PER_CLIENT 32
 #define TCP_BIND_TIMEOUT_MS 5000
+#define TCP_UNBOUND_FRAMES 8
 #define TCP_IDLE_TIMEOUT_MS 30000 /* ICE consent: a browser checks every few seconds */
 #define TCP_OUT_CAP (64 * 1024)
-#define TCP_READ_BUDGET (64 * 1024)
+#define TCP_TURN_FRAMES 512
+#define TCP_CONN_FRAMES 64
 
 typedef struct tcp_conns tcp_conns;
 
@@ -50,15 +60,15 @@ typedef struct {
 
 typedef struct {
   _Atomic uint64_t *open;    /* connections now (a gauge) */
-  _Atomic uint64_t *refused; /* accepted and closed at once: over a limit */
-  _Atomic uint64_t *closed_bad; /* closed for a framing lie or a deadline */
+  _Atomic uint64_t *refused; /* accepted and closed at once (over a limit), or pushed out by a newer one */
+  _Atomic uint64_t *closed_bad; /* closed for a framing lie, a deadline, or more than STUN before a check */
   _Atomic uint64_t *dropped; /* frames not sent: the connection's output buffer was full */
 } tcp_counters;
 
 /* Starts accepting on listen_fd (non-blocking, listening) on loop. NULL if out of memory. */
 tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters);
-/* The connection named path has passed an ICE check: the bind deadline and
- * the unbound limits no longer apply to it. */
+/* The connection named path is one of its transport's valid addresses: the
+ * unbound rules no longer apply to it. */
 void tcp_conns_bound(tcp_conns *tc, const struct sockaddr *path);
 /* Queues the frame data[0..len) (len <= TCP_FRAME_MAX) to the connection
  * named path; written at the next tcp_conns_flush. Returns 0, or -1 when it

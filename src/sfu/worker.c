@@ -705,8 +705,11 @@ static void on_stun(worker *w, const uint8_t *p, size_t n, const struct sockaddr
     COUNT(dropped, 1);
     return;
   }
-  if (w->tcp && is_tcp_path(from)) tcp_conns_bound(w->tcp, from);
   sync_addrs(w, slot);
+  /* A connection is bound only as one of the transport's valid addresses
+   * (then it closes with the transport, or when it stops being valid): a
+   * check answered with an error (487, 420) validates nothing. */
+  if (w->tcp && is_tcp_path(from) && addr_table_find(w->addrs, from) == slot) tcp_conns_bound(w->tcp, from);
   if (out_len) send_to(w, from, w->scratch, out_len);
 }
 

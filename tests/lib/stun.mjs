@@ -23,8 +23,9 @@ function attribute(type, value) {
   return Buffer.concat([head, value, Buffer.alloc((4 - (value.length % 4)) % 4)]);
 }
 
-// username: "<server ufrag>:<client ufrag>"; pwd: the server's ice-pwd.
-export function bindingRequest(username, pwd, { useCandidate = true } = {}) {
+// username: "<server ufrag>:<client ufrag>"; pwd: the server's ice-pwd;
+// extra: [[type, Buffer], ...] attributes before MESSAGE-INTEGRITY.
+export function bindingRequest(username, pwd, { useCandidate = true, extra = [] } = {}) {
   const txid = randomBytes(12);
   const header = (bodyLen) => {
     const h = Buffer.alloc(20);
@@ -36,6 +37,7 @@ export function bindingRequest(username, pwd, { useCandidate = true } = {}) {
   };
   let body = attribute(0x0006, Buffer.from(username));
   if (useCandidate) body = Buffer.concat([body, attribute(0x0025, Buffer.alloc(0))]);
+  for (const [type, value] of extra) body = Buffer.concat([body, attribute(type, value)]);
   // The integrity covers the header with the length as if it ended there.
   const mac = createHmac('sha1', pwd).update(Buffer.concat([header(body.length + 24), body])).digest();
   body = Buffer.concat([body, attribute(0x0008, mac)]);

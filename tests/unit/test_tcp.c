@@ -76,6 +76,12 @@ static void test_lies_and_stop(void) {
   memcpy(tcp_reader_space(&r, &room), two, sizeof two);
   CHECK_EQ_INT(tcp_reader_commit(&r, sizeof two, collect, &g), 1);
   CHECK_EQ_INT(g.n, 1);
+  /* ... and the next commit, of no new bytes, hands over the rest. */
+  g.stop_after = 0;
+  CHECK_EQ_INT(tcp_reader_commit(&r, 0, collect, &g), 0);
+  CHECK_EQ_INT(g.n, 2);
+  CHECK(g.first[1] == 'b');
+  CHECK_EQ_INT(r.len, 0);
   uint8_t h[2];
   tcp_frame_header(h, 1500);
   CHECK(h[0] == 0x05 && h[1] == 0xdc);
