@@ -47,6 +47,7 @@ int tcp_reader_commit(tcp_reader *r, size_t n, tcp_frame_cb fn, void *ctx) {
   while (!stopped && (rc = tcp_frame_next(r->buf + off, r->len - off, TCP_FRAME_MAX, &len)) == 1) {
     stopped = fn(ctx, r->buf + off + 2, len) != 0;
     off += 2 + len;
+    if (r->len < off) return 1; /* fn emptied the reader (a closed connection): nothing to keep */
   }
   if (!stopped && rc < 0) return -1;
   memmove(r->buf, r->buf + off, r->len - off);

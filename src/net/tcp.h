@@ -60,7 +60,8 @@ typedef struct {
 } tcp_reader;
 
 /* A frame p[0..n), 1 <= n <= TCP_FRAME_MAX. Returns 0 to go on, or non-zero
- * to stop after it (the connection is gone, or it has had its share). */
+ * to stop after it (the connection is to close, or it has had its share).
+ * It should not change the reader; if it empties it, commit returns 1 at once. */
 typedef int (*tcp_frame_cb)(void *ctx, const uint8_t *p, size_t n);
 
 /* Where the next read goes: *room bytes, 0 only while whole frames wait

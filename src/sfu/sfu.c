@@ -36,7 +36,7 @@ static int open_ports(sfu *s, const sfu_config *cfg) {
       log_error("sfu: cannot bind the media port %s:%d", cfg->listen_ip, cfg->port);
       return -1;
     }
-    if (!cfg->ice_tcp || (s->tcp_fd = tcp_listen(cfg->listen_ip, s->port, 128)) >= 0) return 0;
+    if (!cfg->ice_tcp || (s->tcp_fd = tcp_listen(cfg->listen_ip, s->port, 1024)) >= 0) return 0;
     close(s->fd);
     if (cfg->port != 0) break;
   }

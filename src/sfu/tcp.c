@@ -15,7 +15,7 @@
 #include "net/addr.h"
 #include "net/tcp.h"
 
-#define ACCEPTS_PER_TURN 64
+#define ACCEPTS_PER_TURN 128
 
 typedef enum { CONN_FREE = 0, CONN_OPEN, CONN_CLOSING } conn_state;
 
@@ -31,6 +31,7 @@ typedef struct {
   bool dirty;      /* has output not yet tried this turn */
   bool want_write; /* the socket was full: polled for writable */
   bool queued;     /* has frames waiting beyond its share of a turn: in the queue, not polled for reading */
+  bool broke_rule; /* sent what an unbound connection may not: closed once its frames are cut */
   int unbound_frames; /* frames taken before it was bound */
   uint64_t opened_ms, last_rx_ms; /* last_rx_ms: the last whole frame */
   uv_poll_t poll;
@@ -107,7 +108,6 @@ static void conn_close(tcp_conns *tc, conn *c, bool tell) {
   free(c->out);
   c->out = NULL;
   c->out_len = c->out_head = 0;
-  c->in.len = 0;
   c->queued = false; /* its queue entry, if any, is skipped: the generation will differ */
   tc->n_open--;
   if (!c->bound) tc->n_unbound--;
@@ -145,8 +145,7 @@ static int deliver(void *ctx, const uint8_t *p, size_t n) {
   conn *c = ctx;
   tcp_conns *tc = c->owner;
   if (!c->bound && (p[0] > 3 || ++c->unbound_frames > TCP_UNBOUND_FRAMES)) {
-    ADD(closed_bad, 1);
-    conn_close(tc, c, true);
+    c->broke_rule = true; /* closed by conn_read: never from inside the reader */
     return 1;
   }
   uint32_t gen = c->gen;
@@ -166,7 +165,7 @@ static bool conn_read(tcp_conns *tc, conn *c) {
   if (tc->share <= 0) return false;
   int rc = tcp_reader_commit(&c->in, 0, deliver, c);
   bool drained = false;
-  while (rc == 0 && c->state == CONN_OPEN) {
+  while (rc == 0 && c->state == CONN_OPEN && !c->broke_rule) {
     size_t room;
     uint8_t *space = tcp_reader_space(&c->in, &room);
     ssize_t n = read(c->fd, space, room);
@@ -183,7 +182,9 @@ static bool conn_read(tcp_conns *tc, conn *c) {
     rc = tcp_reader_commit(&c->in, (size_t)n, deliver, c);
   }
   tc->h.read_done(tc->h.ctx);
-  if (rc < 0 && c->state == CONN_OPEN) { /* a length of 0 or over TCP_FRAME_MAX: nothing after it is framed */
+  /* A length of 0 or over TCP_FRAME_MAX (nothing after it is framed), or
+   * more than STUN before a check. */
+  if ((rc < 0 || c->broke_rule) && c->state == CONN_OPEN) {
     ADD(closed_bad, 1);
     conn_close(tc, c, true);
   }
@@ -306,7 +307,7 @@ static void accept_one(tcp_conns *tc, int fd, const struct sockaddr *peer) {
   c->state = CONN_OPEN;
   c->fd = fd;
   c->gen++;
-  c->bound = c->dirty = c->want_write = c->queued = false;
+  c->bound = c->dirty = c->want_write = c->queued = c->broke_rule = false;
   c->unbound_frames = 0;
   c->in.len = c->out_len = c->out_head = 0;
   c->opened_ms = c->last_rx_ms = uv_now(tc->loop);

@@ -117,6 +117,7 @@ describe('ICE-TCP under attack', () => {
 
   test('garbage at full speed on 10 connections: closed at the first frame that is not STUN', { timeout: 30000 }, async () => {
     const in0 = await metric(s, 'sealroom_media_packets_in_total');
+    const closed0 = await metric(s, 'sealroom_media_tcp_closed_total');
     const sent = await survive('garbage flood', async () => {
       const conns = await Promise.all(Array.from({ length: 10 }, () => connect(s)));
       const frame = Buffer.concat([Buffer.from([0x05, 0xdc]), randomBytes(1500)]); // valid length, junk inside
@@ -132,6 +133,7 @@ describe('ICE-TCP under attack', () => {
       return bytes;
     });
     const frames = await metric(s, 'sealroom_media_packets_in_total') - in0;
+    assert.equal(await metric(s, 'sealroom_media_tcp_closed_total') - closed0, 10, 'each flooder closed for its first frame');
     console.log(`# garbage: ${(sent / 1e6).toFixed(1)} MB written by the attackers, ${frames} frames taken in and dropped`);
   });
 });

@@ -431,9 +431,27 @@ static void test_ice_tcp(void) {
     CHECK_EQ_INT(closed_by_server(fd), 1);
     close(fd);
   }
+  /* Before a check: only STUN, at most 8 frames. A DTLS-looking frame with
+   * more behind it, or 12 STUN-looking ones in one write: closed (this once
+   * crashed the server: the connection was closed from inside the reader). */
+  static const uint8_t dtls_then_more[] = {0, 3, 22, 254, 253, 0, 3, 0, 1, 0, 0, 3, 0, 1, 0};
+  uint8_t twelve[12 * 5];
+  for (int i = 0; i < 12; i++) memcpy(twelve + 5 * i, (const uint8_t[]){0, 3, 0, 1, 0}, 5);
+  const uint8_t *rule[2] = {dtls_then_more, twelve};
+  size_t rule_len[2] = {sizeof dtls_then_more, sizeof twelve};
+  for (int i = 0; i < 2; i++) {
+    struct sockaddr_in a;
+    int fd = tcp_client(port, &a, 1000);
+    CHECK(fd >= 0);
+    if (fd < 0) continue;
+    CHECK(send(fd, rule[i], rule_len[i], 0) == (ssize_t)rule_len[i]);
+    CHECK_EQ_INT(closed_by_server(fd), 1);
+    close(fd);
+  }
+  CHECK_EQ_INT(tcp_binding_answered(good, user, pwd, &me), 1); /* still serving */
   sfu_stats st;
   sfu_get_stats(s, &st);
-  CHECK_EQ_INT(st.tcp_closed_bad, 3);
+  CHECK_EQ_INT(st.tcp_closed_bad, 5);
 
   /* 40 silent connections from this client: 32 may wait for their check, 8 are refused. */
   int idle[40], refused = 0;

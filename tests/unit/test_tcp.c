@@ -29,6 +29,11 @@ static int collect(void *ctx, const uint8_t *p, size_t n) {
   return f->stop_after && f->n >= f->stop_after;
 }
 
+static int empty_reader(void *ctx, const uint8_t *p, size_t n) {
+  ((tcp_reader *)ctx)->len = 0;
+  return 1;
+}
+
 static void test_frames_any_split(void) {
   uint8_t stream[2 + 3 + 2 + 1500 + 2 + 1];
   size_t o = 0;
@@ -81,6 +86,11 @@ static void test_lies_and_stop(void) {
   CHECK_EQ_INT(tcp_reader_commit(&r, 0, collect, &g), 0);
   CHECK_EQ_INT(g.n, 2);
   CHECK(g.first[1] == 'b');
+  CHECK_EQ_INT(r.len, 0);
+  /* A callback that empties the reader (its connection closed): commit stops, touching nothing. */
+  r.len = 0;
+  memcpy(tcp_reader_space(&r, &room), two, sizeof two);
+  CHECK_EQ_INT(tcp_reader_commit(&r, sizeof two, empty_reader, &r), 1);
   CHECK_EQ_INT(r.len, 0);
   uint8_t h[2];
   tcp_frame_header(h, 1500);
