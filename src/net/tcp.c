@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/bytes.h"
+#include "net/addr.h"
 
 void tcp_path_make(tcp_path *out, uint16_t index, uint32_t gen, const struct sockaddr *peer) {
   memset(out, 0, sizeof *out);
@@ -57,22 +58,9 @@ int tcp_reader_commit(tcp_reader *r, size_t n, tcp_frame_cb fn, void *ctx) {
 
 int tcp_listen(const char *ip, int port, int backlog) {
   struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  socklen_t len;
-  int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
-  if (family == AF_INET6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) return -1;
-    len = sizeof *a;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, ip, &a->sin_addr) != 1) return -1;
-    len = sizeof *a;
-  }
+  socklen_t len = addr_from_text(ip, port, &ss);
+  if (!len) return -1;
+  int family = ss.ss_family;
   int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int one = 1;

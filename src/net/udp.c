@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "net/addr.h"
 #include "net/tcp.h"
 
 socklen_t sockaddr_len(const struct sockaddr *sa) {
@@ -17,19 +18,8 @@ socklen_t sockaddr_len(const struct sockaddr *sa) {
 
 int udp_open(const char *ip, int port, int *bound_port) {
   struct sockaddr_storage ss;
-  memset(&ss, 0, sizeof ss);
-  int family = strchr(ip, ':') ? AF_INET6 : AF_INET;
-  if (family == AF_INET6) {
-    struct sockaddr_in6 *a = (struct sockaddr_in6 *)&ss;
-    a->sin6_family = AF_INET6;
-    a->sin6_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET6, ip, &a->sin6_addr) != 1) return -1;
-  } else {
-    struct sockaddr_in *a = (struct sockaddr_in *)&ss;
-    a->sin_family = AF_INET;
-    a->sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, ip, &a->sin_addr) != 1) return -1;
-  }
+  if (!addr_from_text(ip, port, &ss)) return -1;
+  int family = ss.ss_family;
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;
   int size = 4 * 1024 * 1024;

@@ -1,5 +1,7 @@
 /* Per-address limit keys (src/net/addr.c): an IPv6 /64 is one client, an
  * IPv4-mapped address is its IPv4 address, IPv4 stays as it is. */
+#include <arpa/inet.h>
+
 #include "net/addr.h"
 #include "signal/admission.h"
 #include "test.h"
@@ -48,4 +50,16 @@ static void test_admission_per_64(void) {
   admission_free(&a);
 }
 
-TEST_SUITE(addr, {"keys", test_keys}, {"admission_per_64", test_admission_per_64});
+static void test_from_text(void) {
+  struct sockaddr_storage ss;
+  CHECK_EQ_INT(addr_from_text("192.0.2.7", 40000, &ss), sizeof(struct sockaddr_in));
+  const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+  CHECK(a->sin_family == AF_INET && ntohs(a->sin_port) == 40000 && ntohl(a->sin_addr.s_addr) == 0xc0000207);
+  CHECK_EQ_INT(addr_from_text("::1", 9, &ss), sizeof(struct sockaddr_in6));
+  CHECK(ss.ss_family == AF_INET6 && ntohs(((const struct sockaddr_in6 *)&ss)->sin6_port) == 9);
+  CHECK_EQ_INT(addr_from_text("example.com", 1, &ss), 0);
+  CHECK_EQ_INT(addr_from_text("1::2::3", 1, &ss), 0);
+  CHECK_EQ_INT(addr_from_text("", 1, &ss), 0);
+}
+
+TEST_SUITE(addr, {"keys", test_keys}, {"admission_per_64", test_admission_per_64}, {"from_text", test_from_text});
