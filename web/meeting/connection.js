@@ -2,7 +2,8 @@
 // bar (signalling, sending, receiving), the subscribe connection that brings
 // the others' media, and what the page says when media cannot pass while
 // signalling works (a peer connection `failed`, or the server's
-// `media_failed`): most often UDP to the media port is blocked. (The publish
+// `media_failed`): most often UDP to the media port is blocked; the page
+// first tries once more (recovery.js), then says so. (The publish
 // connection is local-media.js's; a lost WebSocket is session.js's.)
 //
 // Lifecycle: initConnection({rejoin}) once; startSubscriber() when a call
@@ -12,6 +13,7 @@ import { app, $ } from './state.js';
 import { Subscriber, iceConfig } from './rtc.js';
 import { showError } from './notices.js';
 import { syncRemoteTracks } from './roster.js';
+import { retryMedia, mediaUp, reconnecting } from './recovery.js';
 
 let rejoin = () => {};
 
@@ -45,12 +47,15 @@ export function closeConnections() {
 
 // A peer connection's state changed (publish or subscribe).
 export function onPcChange() {
-  updateStatus();
   const states = [app.publisher && app.publisher.state, app.subscriber && app.subscriber.state];
-  if (states.includes('connected')) app.mediaConnected = true;
+  if (states.includes('connected')) {
+    app.mediaConnected = true;
+    mediaUp();
+  }
+  updateStatus();
   if (app.state === 'joined' && states.includes('failed') && !app.failedNotified) {
     app.failedNotified = true;
-    showMediaFailure();
+    if (!retryMedia()) showMediaFailure();
   }
 }
 
@@ -71,7 +76,7 @@ export function mediaFailure() {
   const port = mediaPort();
   const where = port ? ` (port ${port})` : '';
   if (!app.mediaConnected) {
-    // With a TURN relay the page tried it too; without one, say that the
+    // With a TURN relay the page retried through it; without one, say that the
     // server's operator can add one (sealroomd --turn-url).
     const relay = iceConfig.iceServers.length > 0
       ? ' The server\'s relay (TURN) could not be reached either.'
@@ -102,7 +107,7 @@ export function updateStatus() {
   el.dataset.publish = pub;
   el.dataset.subscribe = sub;
   let overall = 'idle', text = 'Not joined';
-  if (app.state === 'joining') { overall = 'connecting'; text = 'Connecting…'; }
+  if (app.state === 'joining') { overall = 'connecting'; text = reconnecting() ? 'Reconnecting media…' : 'Connecting…'; }
   else if (app.state === 'left') { overall = 'idle'; text = 'Left'; }
   else if (app.state === 'disconnected') { overall = 'error'; text = 'Disconnected'; }
   else if (app.state === 'joined') {
@@ -112,7 +117,7 @@ export function updateStatus() {
     else if (both.includes('failed')) { overall = 'error'; text = 'Media connection failed'; }
     else if (both.includes('disconnected')) { overall = 'warning'; text = 'Reconnecting media…'; }
     else if (['new', 'connecting', 'checking'].includes(pub) || ['connecting', 'checking'].includes(sub) || subWaiting) {
-      overall = 'connecting'; text = 'Connecting media…';
+      overall = 'connecting'; text = reconnecting() ? 'Reconnecting media…' : 'Connecting media…';
     } else { overall = 'ok'; text = 'Connected'; }
   }
   el.dataset.overall = overall;

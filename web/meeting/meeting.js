@@ -14,6 +14,7 @@
 //   views.js        the three screens (join, call, left) and the room's title
 //   local-media.js  our camera and microphone: preview, meter, buttons, devices, publishing
 //   connection.js   the status bar, the subscribe connection, media failures
+//   recovery.js     the one automatic retry when media fails (relayed if TURN is offered)
 //   roster.js       the others: participants, names, tiles and their tracks, People list
 //   speaker.js      speaking highlight and active speaker
 //   security.js     E2EE badge, security code, fingerprints, alarms
@@ -40,6 +41,7 @@ import { chat, setPanelOpen, onRoomUpdated } from './panels.js';
 import { initNotices, showError, shownError, errorText, notify } from './notices.js';
 import { initControls } from './controls.js';
 import { timings } from './timing.js';
+import { retryState } from './recovery.js';
 
 // ------------------------------------------------------------- the call
 
@@ -141,6 +143,7 @@ window.sealroom = {
   get error() { return shownError(); },
   get activeSpeaker() { return app.activeSpeaker; },
   get timings() { return timings(); }, // the join path, ms from the Join click (timing.js)
+  get mediaRetry() { return retryState(); }, // {attempts, relay, active} of this join (recovery.js)
   get levels() { return Object.fromEntries(app.levels); },
   get localStream() { return app.media.stream; },
   get mediaReady() { return app.mediaReady; },

@@ -36,7 +36,8 @@ const ANSWER_TIMEOUT_MS = 15000;
 // TURN servers for this call, from the welcome (the server's --turn-url, with
 // credentials for this participant); none by default: the SFU is ICE-lite on
 // a reachable address, and TURN is for networks that block UDP to it.
-export const iceConfig = { iceServers: [] };
+// transportPolicy is 'relay' only for recovery.js's retry of a failed call.
+export const iceConfig = { iceServers: [], transportPolicy: 'all' };
 
 // Keeps only well-formed entries: {urls: [turn:/turns:/stun: URLs], username, credential}.
 export function setIceServers(list) {
@@ -52,6 +53,7 @@ export function createPeerConnection() {
     bundlePolicy: 'max-bundle',
     rtcpMuxPolicy: 'require',
     iceServers: iceConfig.iceServers,
+    iceTransportPolicy: iceConfig.transportPolicy,
     ...mediaHooks.pcConfig,
   });
 }

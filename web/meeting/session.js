@@ -1,7 +1,8 @@
 // The session with the server, from Join to the end of the call: the E2EE key
 // pair of this join, the signalling WebSocket, `join` and the `welcome` (or the
 // refusal, or a downgrade the page refuses), the server's errors, the socket
-// closing (connection lost), leave, rejoin. The page's state (setState).
+// closing (connection lost), leave, rejoin (also recovery.js's automatic one
+// when media failed). The page's state (setState).
 //
 // What happens inside the call is not here: initSession() gets the call's
 // lifecycle from meeting.js, start(…) once a `welcome` is accepted, end() when
@@ -21,6 +22,7 @@ import { reopenMediaIfNeeded, releaseMedia } from './local-media.js';
 import { updateStatus, mediaFailure, showMediaFailure } from './connection.js';
 import { chat } from './panels.js';
 import { startTiming, mark } from './timing.js';
+import { initRecovery, newJoin, retryMedia } from './recovery.js';
 
 const JOIN_TIMEOUT_MS = 15000;
 
@@ -28,6 +30,7 @@ let call = { start() {}, end() {}, message() {} };
 
 export function initSession(lifecycle) {
   call = lifecycle;
+  initRecovery({ rejoin: () => rejoin({ auto: true }) });
   prepareE2ee();
   window.addEventListener('pagehide', () => {
     if (app.signal && app.state === 'joined') app.signal.send({ type: 'leave' });
@@ -77,7 +80,9 @@ function e2eeExpected() {
 
 // --------------------------------------------------------------------- join
 
-export function join(nameArg) {
+// auto: recovery.js's retry after media failed (it keeps the retry used up);
+// every other join is the user's and makes the retry available again.
+export function join(nameArg, { auto = false } = {}) {
   if (app.state === 'joining' || app.state === 'joined') return app.joinPromise;
   if (typeof nameArg === 'string' && !$('name').readOnly) $('name').value = nameArg;
   const name = validateName();
@@ -90,6 +95,7 @@ export function join(nameArg) {
     return Promise.reject(Object.assign(new Error('no_room'), { code: 'no_room' }));
   }
   app.serverError = null;
+  if (!auto) newJoin();
   startTiming();
   reopenMediaIfNeeded();
   setState('joining');
@@ -301,8 +307,8 @@ function onServerError(msg) {
       return;
     case 'media_failed':
       // The server gave up on our media while signalling works (it closes
-      // the socket next): say now that UDP may be blocked.
-      showMediaFailure();
+      // the socket next): try once more, else say now that UDP may be blocked.
+      if (!retryMedia()) showMediaFailure();
       return;
     case 'not_joined': case 'already_joined': case 'unknown_type': case 'unknown_participant':
       console.warn(`sealroom: server error ${code}: ${message}`);
@@ -323,7 +329,9 @@ function onSignalClose(info) {
   }
   if (app.state !== 'joined') return;
   const said = app.serverError ? app.serverError.code : '';
-  const media = said === 'media_failed' || (info && info.reason === 'media_failed') ? mediaFailure() : null;
+  const mediaClose = said === 'media_failed' || (info && info.reason === 'media_failed');
+  if (mediaClose && said !== 'media_failed' && retryMedia()) return; // the error itself did not arrive
+  const media = mediaClose ? mediaFailure() : null;
   const code = media ? 'media_failed' : ['server_error', 'too_large', 'rate_limited'].includes(said) ? said : 'connection_lost';
   app.signal = null;
   call.end();
@@ -376,7 +384,9 @@ export function leave() {
   return Promise.resolve();
 }
 
-export function rejoin() {
+// opts.auto: recovery.js's retry (see join); the Rejoin buttons pass nothing.
+export function rejoin(opts) {
+  const auto = !!(opts && opts.auto === true);
   clearError();
   if (app.state === 'joined') {
     // A broken call: start over with a fresh connection.
@@ -387,7 +397,7 @@ export function rejoin() {
     setState('lobby');
   }
   reopenMediaIfNeeded();
-  return join().catch(() => {});
+  return join(undefined, { auto }).catch(() => {});
 }
 
 export function backToLobby() {
