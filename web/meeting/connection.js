@@ -6,8 +6,9 @@
 // first tries once more (recovery.js), then says so. (The publish
 // connection is local-media.js's; a lost WebSocket is session.js's.)
 //
-// Lifecycle: initConnection({rejoin}) once; startSubscriber() when a call
-// starts; closeConnections() when it ends.
+// Lifecycle: initConnection({rejoin}) once; startSubscriber(sub) when a call
+// starts (sub: made ahead by preconnect.js with makeSubscriber(), or null);
+// closeConnections() when it ends.
 
 import { app, $ } from './state.js';
 import { Subscriber, iceConfig } from './rtc.js';
@@ -21,10 +22,8 @@ export function initConnection(hooks) {
   rejoin = hooks.rejoin;
 }
 
-export function startSubscriber() {
-  app.failedNotified = false;
-  app.mediaConnected = false;
-  app.subscriber = new Subscriber({
+export function makeSubscriber() {
+  return new Subscriber({
     send: (m) => app.signal && app.signal.send(m),
     onChange: onPcChange,
     onTracks: syncRemoteTracks,
@@ -36,6 +35,22 @@ export function startSubscriber() {
       });
     },
   });
+}
+
+export function startSubscriber(sub) {
+  app.failedNotified = false;
+  app.mediaConnected = false;
+  app.subscriber = sub || makeSubscriber();
+}
+
+// At a join: a promise that resolves once the subscribe connection answered
+// the server's first offer (at most 1 s), or null when no offer is due
+// (nobody sends yet). The publish connection waits for it (see
+// Publisher.negotiate) so that WebRTC works on what the user waits to see first.
+export function subscribeAnswered() {
+  const due = [...app.participants.values()].some((p) => p.tracks.length > 0);
+  if (!due || !app.subscriber) return null;
+  return Promise.race([app.subscriber.answered, new Promise((r) => { setTimeout(r, 1000); })]);
 }
 
 export function closeConnections() {

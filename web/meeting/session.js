@@ -10,7 +10,8 @@
 
 import { app, $ } from './state.js';
 import { SignalConnection } from './signal.js';
-import { mediaHooks, setIceServers } from './rtc.js';
+import { mediaHooks, setIceServers, clearMediaHooks } from './rtc.js';
+import { preconnect } from './preconnect.js';
 import { E2eeSession, e2eeSupport } from './e2ee.js';
 import { E2EE_IN_LINK, tokenClaims, rememberedE2ee, rememberE2ee } from './link.js';
 import { showError, clearError, errorText, notify } from './notices.js';
@@ -49,18 +50,31 @@ function makeE2eeSession() {
     onVerify: (v) => { if (app.e2ee === session) onVerification(v); },
     onAlarm: (a) => { if (app.e2ee === session) onE2eeAlarm(a); },
     onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
-    onError: (status) => {
-      if (app.e2ee !== session) return;
-      // Nothing is sent or shown unencrypted; say why the call is silent.
-      $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
-      $('e2ee-notice').hidden = false;
-    },
+    onError: (status) => { if (app.e2ee === session) showE2eeFailure(status); },
   });
   return { session, ready: session.init().catch(() => null) };
 }
 
+// Nothing is sent or shown unencrypted; say why the call is silent.
+function showE2eeFailure(status) {
+  $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
+  $('e2ee-notice').hidden = false;
+}
+
 function prepareE2ee() {
   if (!nextE2ee && e2eeSupport()) nextE2ee = makeE2eeSession();
+}
+
+// The next join's peer connections, made in the lobby (preconnect.js) once
+// the camera and the next join's E2EE keys are ready: on page load and when
+// a call ended with the camera still open.
+export async function prepareJoin() {
+  const next = nextE2ee;
+  try { await app.mediaReady; } catch { return; }
+  const pk = next ? await next.ready : null;
+  if (next !== nextE2ee || app.mediaReleased || !app.room) return;
+  if (!['lobby', 'error', 'disconnected'].includes(app.state)) return;
+  preconnect({ e2ee: !!(e2eeExpected() && pk), session: next ? next.session : null, at: 'lobby' });
 }
 
 export function setState(s) {
@@ -134,8 +148,12 @@ async function connectAndJoin(name) {
     onStateChange: updateStatus,
   });
   app.signal = sig;
+  const opened = sig.open();
+  // The call's peer connections for the room we expect, if those made in the
+  // lobby do not fit (preconnect.js): while the socket opens.
+  if (preconnect({ e2ee: !!(e2eeExpected() && app.e2ee), session: app.e2ee, at: 'click' })) mark('preconnect');
   try {
-    await sig.open();
+    await opened;
     mark('ws_open');
   } catch {
     if (app.signal === sig) failJoin('connect_failed');
@@ -232,10 +250,12 @@ function onWelcome(msg) {
   $('e2ee-alarm').hidden = true;
   app.e2eeOverride = false; // an explicit "join without encryption" counts once
   if (e2eeRoom) {
-    // Transforms must be in place before the peer connections exist.
+    // Transforms must be in place before the peer connections exist (those
+    // made ahead for an E2EE room have them already: preconnect.js).
     app.e2eeOn = true;
     rememberE2ee(app.room, true);
     app.e2ee.installHooks(mediaHooks);
+    if (app.e2ee.failed) showE2eeFailure(app.e2ee.failed); // a transform failed before the welcome
     app.e2ee.start({
       selfId: app.participantId, selfName: app.name, sessionId: app.sessionId, slot: app.slot,
       testMode: app.testMode,
@@ -352,14 +372,11 @@ export function endJoin() {
   app.e2eeOn = false;
   app.sessionId = null;
   app.slot = null;
-  mediaHooks.pcConfig = {};
-  mediaHooks.onSender = null;
-  mediaHooks.onReceiver = null;
-  mediaHooks.onReceiverOwner = null;
-  mediaHooks.receiverReady = null;
+  clearMediaHooks();
   $('test-mode-banner').hidden = true;
   $('e2ee-notice').hidden = true;
   prepareE2ee(); // for a rejoin
+  prepareJoin();
 }
 
 export function leave() {
