@@ -27,18 +27,27 @@ async function oneJoin(browser, url, path, i) {
     await page.goto(`${url}${path}`);
     await page.fill('#name', `New${i}`);
     await page.evaluate(() => window.sealroom.mediaReady.catch(() => {})); // the user sees the preview first
+    // Playwright injects its script into the page at the first waitForFunction
+    // (~20 ms of the page's thread): before the click, not in the join it measures.
+    await page.waitForFunction(() => true);
     await page.click('#join');
     await page.waitForFunction(() => window.sealroom.timings.first_frame !== undefined, null, { timeout: 20000 });
-    return await page.evaluate(() => window.sealroom.timings);
+    const { timings, e2ee } = await page.evaluate(() => ({ timings: window.sealroom.timings, e2ee: window.sealroom.e2ee.enabled }));
+    assert.equal(e2ee, path.includes('#e2ee'), 'an E2EE room is encrypted, a plain one is not');
+    return timings;
   } finally {
     await ctx.close();
   }
 }
 
+// Steps in STEPS order, then any other mark the page set (e.g. `preconnect`:
+// the call's connections were made at the click, not in the lobby), with how
+// many joins had it when not all did.
 function report(label, runs) {
-  const rows = STEPS.filter((k) => runs.some((r) => r[k] !== undefined)).map((k) => {
+  const extra = [...new Set(runs.flatMap((r) => Object.keys(r)))].filter((k) => !STEPS.includes(k));
+  const rows = [...STEPS, ...extra].filter((k) => runs.some((r) => r[k] !== undefined)).map((k) => {
     const xs = runs.map((r) => r[k]).filter((x) => x !== undefined);
-    return `${k} ${median(xs)}/${Math.max(...xs)}`;
+    return `${k} ${median(xs)}/${Math.max(...xs)}${xs.length < runs.length ? ` (${xs.length} joins)` : ''}`;
   });
   console.log(`# join path, ${label}, ms from the Join click (median/max of ${runs.length}): ${rows.join(', ')}`);
 }

@@ -1,22 +1,66 @@
 // Media that cannot connect vs. a lost WebSocket (issue 9, bugs): a UDP
 // failure used to reach the user as "connection lost", without the hint that
-// UDP to the media port is blocked.
+// UDP to the media port is blocked. Since issue 12 the page first retries by
+// itself (web/meeting/recovery.js): once, joining again with new connections,
+// relayed only when the server offers a TURN relay.
 //
 // UDP blocked: sealroomd binds its media socket on 127.0.0.1 but announces
 // 127.0.0.2 in its candidates (--media-ip / --media-listen), so the browser's
 // connectivity checks go to a port nobody listens on. Signalling works; the
 // server gives up on the transports after 10 s (`media_failed`, then it closes
-// the socket). The page must say that audio/video could not connect and that
-// UDP to the port may be blocked, before and after the socket closes.
+// the socket). The page must say "Reconnecting media…" and join again (one
+// retry, no loop); when the retry fails the same way, it must say that
+// audio/video could not connect and that UDP to the port may be blocked,
+// before and after the socket closes. With a TURN relay offered (here one
+// that does not answer), the retry must be relay only and the message must
+// say that the relay could not be reached either.
+//
+// Retry through TURN: coturn on loopback, and a page whose direct path to the
+// media port is blocked (an init script points the server's candidates of its
+// non-relay connections at 127.0.0.2, where nothing answers). The first
+// attempt fails; the relay-only retry must bring the call up through coturn.
 //
 // WebSocket lost: a call that works, then sealroomd is killed. The page must
-// still say "connection lost", not the UDP hint.
+// still say "connection lost", not the UDP hint, and not retry.
 import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { launchChromium, joinPage } from '../lib/browser.mjs';
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { until } from '../lib/wait.mjs';
 
 const LOST = /connection to the meeting server was lost/i;
+
+// A UDP port nobody answers on (a TCP port just freed; nothing binds its UDP twin).
+function closedPort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+// coturn on loopback with a shared secret (as tests/browser/turn.test.mjs).
+async function startCoturn(secret) {
+  const port = await closedPort();
+  const relayLow = 40000 + Math.floor(Math.random() * 20000);
+  const args = ['-n', '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(port),
+    '--min-port', String(relayLow), '--max-port', String(relayLow + 200), '--use-auth-secret',
+    '--static-auth-secret', secret, '--realm', 'sealroom.test', '--no-tls', '--no-dtls', '--no-cli',
+    '--allow-loopback-peers', '--fingerprint', '--log-file', 'stdout', '--simple-log'];
+  const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  child.stdout.on('data', (d) => { log += d; });
+  child.stderr.on('data', (d) => { log += d; });
+  const exited = new Promise((r) => child.on('exit', r));
+  await until('coturn listens', () => new Promise((r) => {
+    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
+    c.on('error', () => r(false));
+  }), 10000);
+  return { port, get log() { return log; }, stop: async () => { child.kill('SIGTERM'); await exited; } };
+}
 
 // Runs in the page: what the user sees.
 function seen() {
@@ -39,47 +83,144 @@ describe('media failure vs. connection lost', () => {
     for (const s of servers) await stopServer(s);
   });
 
-  test('UDP blocked: the page says audio/video could not connect and names the UDP port, not "connection lost"', { timeout: 60000 }, async () => {
-    const s = await startServer({ args: ['--media-ip', '127.0.0.2', '--media-listen', '127.0.0.1'] });
+  // Joins, lets the first attempt and the retry fail; returns what the page
+  // showed when the failure message first appeared, and at the end.
+  async function blockedCall(room, extraArgs) {
+    const s = await startServer({ args: ['--media-ip', '127.0.0.2', '--media-listen', '127.0.0.1', ...extraArgs] });
     servers.push(s);
     assert.ok(s.mediaPort > 0, s.stdout);
-    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'udp-blocked' });
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: room });
     assert.ok(r.status === 200 || r.status === 201, r.text);
     browser = browser || await launchChromium();
     const t0 = Date.now();
-    const page = await joinPage(browser, s.url, '/udp-blocked', 'Ann');
-    // Records what the page looked like when the hint first appeared.
+    const page = await joinPage(browser, s.url, `/${room}`, 'Ann');
+    const first = await page.evaluate(() => ({
+      id: window.sealroom.participantId,
+      policy: window.sealroom.pcs.subscribe.getConfiguration().iceTransportPolicy,
+    }));
+    // Records every status text, and the page when the failure message first
+    // appeared.
     await page.evaluate(() => {
       const box = document.getElementById('error');
+      const status = document.getElementById('status-text');
+      window.statuses = [status.textContent];
       window.firstMediaFailed = null;
       new MutationObserver(() => {
+        if (window.statuses[window.statuses.length - 1] !== status.textContent) window.statuses.push(status.textContent);
+      }).observe(status, { childList: true, characterData: true, subtree: true });
+      new MutationObserver(() => {
         if (window.firstMediaFailed || box.hidden || box.dataset.code !== 'media_failed') return;
-        window.firstMediaFailed = { state: window.sealroom.state, ws: document.getElementById('status').dataset.ws, message: window.sealroom.error.message };
+        const pc = window.sealroom.pcs.subscribe;
+        window.firstMediaFailed = {
+          state: window.sealroom.state, ws: document.getElementById('status').dataset.ws,
+          message: window.sealroom.error.message, id: window.sealroom.participantId,
+          policy: pc ? pc.getConfiguration().iceTransportPolicy : null, retry: window.sealroom.mediaRetry,
+        };
       }).observe(box, { attributes: true, childList: true, characterData: true, subtree: true });
     });
 
-    // First the hint, while the page is still in the call.
-    await page.waitForFunction(() => window.firstMediaFailed, null, { timeout: 30000 });
+    // First the message, while the page is still in the call (the retry's).
+    await page.waitForFunction(() => window.firstMediaFailed, null, { timeout: 45000 });
     const during = await page.evaluate(() => window.firstMediaFailed);
-    console.log(`# UDP blocked: hint after ${((Date.now() - t0) / 1000).toFixed(1)} s (state ${during.state}, signalling ${during.ws}): ${during.message}`);
-    assert.equal(during.state, 'joined', 'the hint comes while the page is still in the call');
+    const statuses = await page.evaluate(() => window.statuses);
+    console.log(`# ${room}: message after ${((Date.now() - t0) / 1000).toFixed(1)} s (state ${during.state}, signalling ${during.ws}, ` +
+      `retry ${JSON.stringify(during.retry)}, statuses ${statuses.join(' > ')}): ${during.message}`);
+    assert.equal(first.policy, 'all', 'the first attempt is not relay only');
+    assert.ok(statuses.includes('Reconnecting media…'), `the page said it reconnects: ${statuses.join(' > ')}`);
+    assert.equal(during.retry.attempts, 1, 'one retry');
+    assert.notEqual(during.id, first.id, 'the retry joined again (a new participant)');
+    assert.equal(during.state, 'joined', 'the message comes while the page is still in the call');
     assert.match(during.message, /UDP/);
     assert.match(during.message, new RegExp(`port ${s.mediaPort}\\b`));
     assert.doesNotMatch(during.message, LOST);
 
-    // Then the server gives up on the transports and closes the socket: the
-    // page has left the call and still tells the UDP story.
+    // Then the server gives up on the retry's transports and closes the
+    // socket: the page has left the call, did not retry again, and still
+    // tells the UDP story.
     await page.waitForFunction(() => window.sealroom.state === 'disconnected', null, { timeout: 30000 });
     const end = await page.evaluate(seen);
-    console.log(`# UDP blocked: out of the call after ${((Date.now() - t0) / 1000).toFixed(1)} s: "${end.leftTitle}"; ${end.error && end.error.message}`);
+    const retry = await page.evaluate(() => window.sealroom.mediaRetry);
+    console.log(`# ${room}: out of the call after ${((Date.now() - t0) / 1000).toFixed(1)} s: "${end.leftTitle}"; ${end.error && end.error.message}`);
+    assert.equal(retry.attempts, 1, `no second retry: ${JSON.stringify(retry)}`);
+    assert.equal(retry.active, false);
     assert.equal(end.error && end.error.code, 'media_failed', JSON.stringify(end));
     assert.match(end.error.message, /UDP/);
-    assert.match(end.error.message, /no relay \(TURN\)/); // what the operator can do (issue 12)
     assert.match(end.error.message, new RegExp(`port ${s.mediaPort}\\b`));
     assert.doesNotMatch(end.error.message, LOST);
     assert.notEqual(end.leftTitle, 'Connection lost');
     assert.match(end.leftTitle, /audio and video/i);
+    assert.notEqual(end.status, 'Reconnecting media…');
     await page.context().close();
+    return { during, end };
+  }
+
+  test('UDP blocked, no TURN: the page retries once, then says audio/video could not connect and names the UDP port', { timeout: 90000 }, async () => {
+    const { during, end } = await blockedCall('udp-blocked', []);
+    assert.equal(during.retry.relay, false, 'no relay to retry through');
+    assert.equal(during.policy, 'all');
+    assert.match(end.error.message, /no relay \(TURN\)/); // what the operator can do (issue 12)
+  });
+
+  test('UDP blocked, TURN offered but unreachable: the retry is relay only, then the message says the relay failed too', { timeout: 90000 }, async () => {
+    const dead = await closedPort();
+    const { during, end } = await blockedCall('udp-blocked-turn',
+      ['--turn-url', `turn:127.0.0.1:${dead}?transport=udp`, '--turn-secret', 'a-secret-for-this-test']);
+    assert.equal(during.retry.relay, true, JSON.stringify(during.retry));
+    assert.equal(during.policy, 'relay', 'the retry\'s connections are relay only');
+    assert.match(end.error.message, /relay \(TURN\) could not be reached either/);
+  });
+
+  test('UDP blocked on the direct path, TURN works: the relay-only retry brings the call up', { timeout: 90000 }, async () => {
+    const secret = randomBytes(18).toString('base64');
+    const turn = await startCoturn(secret);
+    try {
+      const s = await startServer({ args: ['--turn-url', `turn:127.0.0.1:${turn.port}?transport=udp`, '--turn-secret', secret] });
+      servers.push(s);
+      const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'udp-blocked-relay' });
+      assert.ok(r.status === 200 || r.status === 201, r.text);
+      browser = browser || await launchChromium();
+      const ctx = await browser.newContext();
+      // A network that drops UDP to the media port: connections that may use
+      // direct candidates see the server's candidates at an address where
+      // nothing answers; relay-only connections see the real ones.
+      await ctx.addInitScript(() => {
+        const native = RTCPeerConnection.prototype.setRemoteDescription;
+        RTCPeerConnection.prototype.setRemoteDescription = function (desc) {
+          if (desc && typeof desc.sdp === 'string' && this.getConfiguration().iceTransportPolicy !== 'relay') {
+            desc = { type: desc.type, sdp: desc.sdp.replace(/^(a=candidate:\S+ \d+ udp \d+ )127\.0\.0\.1 /gim, '$1127.0.0.2 ') };
+          }
+          return native.call(this, desc);
+        };
+      });
+      const t0 = Date.now();
+      const page = await ctx.newPage();
+      await page.goto(`${s.url}/udp-blocked-relay`);
+      await page.fill('#name', 'Cy');
+      await page.click('#join');
+      await page.waitForFunction(() => window.sealroom.mediaRetry.attempts === 1, null, { timeout: 30000 });
+      await page.waitForFunction(() => document.getElementById('status').dataset.overall === 'ok', null, { timeout: 30000 });
+      const up = await page.evaluate(async () => {
+        const pc = window.sealroom.pcs.publish; // alone in the room: nothing to subscribe to
+        let pair = null;
+        const stats = await pc.getStats();
+        stats.forEach((x) => { if (x.type === 'transport' && x.selectedCandidatePairId) pair = stats.get(x.selectedCandidatePairId); });
+        const local = pair ? stats.get(pair.localCandidateId) : null;
+        return { retry: window.sealroom.mediaRetry, error: window.sealroom.error, policy: pc.getConfiguration().iceTransportPolicy,
+          local: local ? local.candidateType : null, status: document.getElementById('status-text').textContent };
+      });
+      console.log(`# udp-blocked-relay: connected through ${up.local} after ${((Date.now() - t0) / 1000).toFixed(1)} s, ${JSON.stringify(up)}`);
+      assert.deepEqual(up.retry, { attempts: 1, relay: true, active: false });
+      assert.equal(up.policy, 'relay');
+      assert.equal(up.local, 'relay');
+      assert.equal(up.error, null, 'no failure message');
+      assert.equal(up.status, 'Connected');
+      await ctx.close();
+    } catch (e) {
+      console.log(`# coturn log:\n${turn.log.split('\n').slice(-30).join('\n')}`);
+      throw e;
+    } finally {
+      await turn.stop();
+    }
   });
 
   test('WebSocket lost (server killed): the page says "connection lost", not the UDP hint', { timeout: 60000 }, async () => {
@@ -100,6 +241,7 @@ describe('media failure vs. connection lost', () => {
     assert.match(end.error.message, LOST);
     assert.doesNotMatch(end.error.message, /UDP/);
     assert.equal(end.leftTitle, 'Connection lost');
+    assert.equal((await page.evaluate(() => window.sealroom.mediaRetry)).attempts, 0, 'a lost WebSocket is not retried');
     await page.context().close();
   });
 });

@@ -2,16 +2,19 @@
 // bar (signalling, sending, receiving), the subscribe connection that brings
 // the others' media, and what the page says when media cannot pass while
 // signalling works (a peer connection `failed`, or the server's
-// `media_failed`): most often UDP to the media port is blocked. (The publish
+// `media_failed`): most often UDP to the media port is blocked; the page
+// first tries once more (recovery.js), then says so. (The publish
 // connection is local-media.js's; a lost WebSocket is session.js's.)
 //
-// Lifecycle: initConnection({rejoin}) once; startSubscriber() when a call
-// starts; closeConnections() when it ends.
+// Lifecycle: initConnection({rejoin}) once; startSubscriber(sub) when a call
+// starts (sub: made ahead by preconnect.js with makeSubscriber(), or null);
+// closeConnections() when it ends.
 
 import { app, $ } from './state.js';
 import { Subscriber, iceConfig } from './rtc.js';
 import { showError } from './notices.js';
 import { syncRemoteTracks } from './roster.js';
+import { retryMedia, mediaUp, reconnecting } from './recovery.js';
 
 let rejoin = () => {};
 
@@ -19,10 +22,8 @@ export function initConnection(hooks) {
   rejoin = hooks.rejoin;
 }
 
-export function startSubscriber() {
-  app.failedNotified = false;
-  app.mediaConnected = false;
-  app.subscriber = new Subscriber({
+export function makeSubscriber() {
+  return new Subscriber({
     send: (m) => app.signal && app.signal.send(m),
     onChange: onPcChange,
     onTracks: syncRemoteTracks,
@@ -36,6 +37,22 @@ export function startSubscriber() {
   });
 }
 
+export function startSubscriber(sub) {
+  app.failedNotified = false;
+  app.mediaConnected = false;
+  app.subscriber = sub || makeSubscriber();
+}
+
+// At a join: a promise that resolves once the subscribe connection answered
+// the server's first offer (at most 1 s), or null when no offer is due
+// (nobody sends yet). The publish connection waits for it (see
+// Publisher.negotiate) so that WebRTC works on what the user waits to see first.
+export function subscribeAnswered() {
+  const due = [...app.participants.values()].some((p) => p.tracks.length > 0);
+  if (!due || !app.subscriber) return null;
+  return Promise.race([app.subscriber.answered, new Promise((r) => { setTimeout(r, 1000); })]);
+}
+
 export function closeConnections() {
   if (app.publisher) app.publisher.close();
   if (app.subscriber) app.subscriber.close();
@@ -45,12 +62,15 @@ export function closeConnections() {
 
 // A peer connection's state changed (publish or subscribe).
 export function onPcChange() {
-  updateStatus();
   const states = [app.publisher && app.publisher.state, app.subscriber && app.subscriber.state];
-  if (states.includes('connected')) app.mediaConnected = true;
+  if (states.includes('connected')) {
+    app.mediaConnected = true;
+    mediaUp();
+  }
+  updateStatus();
   if (app.state === 'joined' && states.includes('failed') && !app.failedNotified) {
     app.failedNotified = true;
-    showMediaFailure();
+    if (!retryMedia()) showMediaFailure();
   }
 }
 
@@ -71,7 +91,7 @@ export function mediaFailure() {
   const port = mediaPort();
   const where = port ? ` (port ${port})` : '';
   if (!app.mediaConnected) {
-    // With a TURN relay the page tried it too; without one, say that the
+    // With a TURN relay the page retried through it; without one, say that the
     // server's operator can add one (sealroomd --turn-url).
     const relay = iceConfig.iceServers.length > 0
       ? ' The server\'s relay (TURN) could not be reached either.'
@@ -102,7 +122,7 @@ export function updateStatus() {
   el.dataset.publish = pub;
   el.dataset.subscribe = sub;
   let overall = 'idle', text = 'Not joined';
-  if (app.state === 'joining') { overall = 'connecting'; text = 'Connecting…'; }
+  if (app.state === 'joining') { overall = 'connecting'; text = reconnecting() ? 'Reconnecting media…' : 'Connecting…'; }
   else if (app.state === 'left') { overall = 'idle'; text = 'Left'; }
   else if (app.state === 'disconnected') { overall = 'error'; text = 'Disconnected'; }
   else if (app.state === 'joined') {
@@ -112,7 +132,7 @@ export function updateStatus() {
     else if (both.includes('failed')) { overall = 'error'; text = 'Media connection failed'; }
     else if (both.includes('disconnected')) { overall = 'warning'; text = 'Reconnecting media…'; }
     else if (['new', 'connecting', 'checking'].includes(pub) || ['connecting', 'checking'].includes(sub) || subWaiting) {
-      overall = 'connecting'; text = 'Connecting media…';
+      overall = 'connecting'; text = reconnecting() ? 'Reconnecting media…' : 'Connecting media…';
     } else { overall = 'ok'; text = 'Connected'; }
   }
   el.dataset.overall = overall;

@@ -4,7 +4,8 @@
 // send). The devices themselves are media.js's LocalMedia (app.media).
 //
 // Lifecycle: startPreview() on page load (and again after leaving closed the
-// devices); startLocalMedia() then startPublishing() when a call starts;
+// devices); startLocalMedia() then startPublishing(pub) when a call starts
+// (pub: made ahead by preconnect.js with makePublisher(), or null);
 // stopLocalMedia() when it ends (connection.js closes app.publisher).
 
 import { app, $ } from './state.js';
@@ -267,17 +268,27 @@ export function stopLocalMedia() {
   if (d.open) d.close();
 }
 
-export async function startPublishing() {
+// A publish connection with our camera and microphone (the tracks they have
+// now); with prepare, its offer is made at once (preconnect.js).
+export function makePublisher({ prepare = false } = {}) {
   const pub = new Publisher({
     send: (m) => app.signal && app.signal.send(m),
     onChange: onPcChange,
     onError: onPublishError,
   });
-  app.publisher = pub;
   for (const kind of ['audio', 'video']) {
     const t = app.media.track(kind);
     if (t) pub.addTrack(t, app.media.stream);
   }
+  if (prepare) pub.prepareOffer();
+  return pub;
+}
+
+// after: what the first offer waits for before WebRTC applies it (see
+// Publisher.negotiate); the offer itself goes to the server at once.
+export async function startPublishing(made, after = null) {
+  const pub = made || makePublisher();
+  app.publisher = pub;
   // Tell the others what is off (the media itself keeps flowing, disabled):
   // before the offer, so the tracks appear muted from the start, and again
   // once they exist (the protocol does not say whether an early `mute` sticks).
@@ -287,7 +298,7 @@ export async function startPublishing() {
     }
   };
   sendMutes();
-  const ok = await pub.negotiate();
+  const ok = await pub.negotiate(after);
   if (!ok || app.publisher !== pub) return;
   sendMutes();
   renderParticipants();

@@ -14,6 +14,8 @@
 //   views.js        the three screens (join, call, left) and the room's title
 //   local-media.js  our camera and microphone: preview, meter, buttons, devices, publishing
 //   connection.js   the status bar, the subscribe connection, media failures
+//   recovery.js     the one automatic retry when media fails (relayed if TURN is offered)
+//   preconnect.js   the call's peer connections, made ahead (in the lobby, or at the Join click)
 //   roster.js       the others: participants, names, tiles and their tracks, People list
 //   speaker.js      speaking highlight and active speaker
 //   security.js     E2EE badge, security code, fingerprints, alarms
@@ -25,11 +27,11 @@
 
 import { app, $ } from './state.js';
 import { mediaHooks } from './rtc.js';
-import { initSession, setState, join, leave, rejoin, endJoin, onRelay } from './session.js';
+import { initSession, setState, join, leave, rejoin, endJoin, onRelay, prepareJoin } from './session.js';
 import { prefillName, updateJoinButton } from './lobby.js';
 import { showView, setRoomHeading } from './views.js';
 import { initLocalMedia, startPreview, startLocalMedia, startPublishing, stopLocalMedia, updateToggles } from './local-media.js';
-import { initConnection, startSubscriber, closeConnections, updateStatus } from './connection.js';
+import { initConnection, startSubscriber, subscribeAnswered, closeConnections, updateStatus } from './connection.js';
 import {
   startRoster, stopRoster, renderParticipants,
   onParticipantJoined, onParticipantLeft, onTracksUpdated,
@@ -40,6 +42,8 @@ import { chat, setPanelOpen, onRoomUpdated } from './panels.js';
 import { initNotices, showError, shownError, errorText, notify } from './notices.js';
 import { initControls } from './controls.js';
 import { timings } from './timing.js';
+import { retryState } from './recovery.js';
+import { claimConnections, dropConnections, claimState } from './preconnect.js';
 
 // ------------------------------------------------------------- the call
 
@@ -47,6 +51,12 @@ import { timings } from './timing.js';
 // (setParticipants) and the E2EE session. The call's modules start.
 function startCall({ canChat, chatName }) {
   const startOff = startLocalMedia(); // what the room and our role say about our devices
+  // The connections first (made ahead while joining, if they fit), so that
+  // WebRTC works on them while the page draws the call.
+  const publish = app.canBroadcast && (app.media.has('audio') || app.media.has('video'));
+  const made = claimConnections({ e2ee: app.e2eeOn, publish });
+  startSubscriber(made.subscriber); // the others' media
+  if (publish) startPublishing(made.publisher, subscribeAnswered());
   updateE2eeUi();
   chat.start({
     enabled: app.roomInfo.chat_enabled !== false, canSend: canChat, e2ee: app.e2eeOn,
@@ -56,15 +66,15 @@ function startCall({ canChat, chatName }) {
   setRoomHeading();
   showView('call');
   startRoster();      // our tile, then the others'
-  startSubscriber();  // the others' media
-  if (app.canBroadcast && (app.media.has('audio') || app.media.has('video'))) startPublishing();
   startSpeakers();
   setPanelOpen(window.matchMedia('(min-width: 1100px)').matches);
   renderParticipants();
   updateToggles();
   updateStatus();
   if (startOff.length) notify(`This room starts with your ${startOff.join(' and ')} off.`);
-  $('main').focus({ preventScroll: true });
+  // Before the next frame: focusing now would force a layout of the call
+  // view in the middle of the join.
+  requestAnimationFrame(() => { if (app.state === 'joined') $('main').focus({ preventScroll: true }); });
 }
 
 // The call ended (left, lost, refused, rejoining): its modules stop, then the
@@ -73,6 +83,7 @@ function endCall() {
   stopSecurity();     // first: its note on the left screen reads the roster
   stopSpeakers();
   closeConnections();
+  dropConnections();  // made ahead and not used
   stopRoster();
   chat.stop();
   stopLocalMedia();
@@ -122,6 +133,7 @@ function init() {
   app.mediaReady = startPreview().catch((err) => {
     console.error('sealroom: preview failed', err);
   }).finally(() => updateJoinButton());
+  prepareJoin(); // the first join's peer connections, once the camera is ready
 }
 
 // ------------------------------------------------------------- test hooks
@@ -141,6 +153,8 @@ window.sealroom = {
   get error() { return shownError(); },
   get activeSpeaker() { return app.activeSpeaker; },
   get timings() { return timings(); }, // the join path, ms from the Join click (timing.js)
+  get mediaRetry() { return retryState(); }, // {attempts, relay, active} of this join (recovery.js)
+  get preconnect() { return claimState(); }, // {at, publisher, subscriber}: connections made ahead that the call took
   get levels() { return Object.fromEntries(app.levels); },
   get localStream() { return app.media.stream; },
   get mediaReady() { return app.mediaReady; },

@@ -31,12 +31,22 @@ export const mediaHooks = {
   pcConfig: {}, // extra RTCConfiguration members, merged into every connection
 };
 
+// No transforms: a plain call (and the page between calls).
+export function clearMediaHooks() {
+  mediaHooks.pcConfig = {};
+  mediaHooks.onSender = null;
+  mediaHooks.onReceiver = null;
+  mediaHooks.onReceiverOwner = null;
+  mediaHooks.receiverReady = null;
+}
+
 const ANSWER_TIMEOUT_MS = 15000;
 
 // TURN servers for this call, from the welcome (the server's --turn-url, with
 // credentials for this participant); none by default: the SFU is ICE-lite on
 // a reachable address, and TURN is for networks that block UDP to it.
-export const iceConfig = { iceServers: [] };
+// transportPolicy is 'relay' only for recovery.js's retry of a failed call.
+export const iceConfig = { iceServers: [], transportPolicy: 'all' };
 
 // Keeps only well-formed entries: {urls: [turn:/turns:/stun: URLs], username, credential}.
 export function setIceServers(list) {
@@ -47,11 +57,27 @@ export function setIceServers(list) {
     .filter((s) => s.urls.length > 0);
 }
 
+// A connection made before the welcome (preconnect.js) gets the welcome's
+// TURN servers here, before its first setLocalDescription starts gathering
+// candidates. False if this browser cannot change them: then the connection
+// must not be used.
+export function applyIceServers(pc) {
+  if (!iceConfig.iceServers.length) return true;
+  try {
+    pc.setConfiguration({ ...pc.getConfiguration(), iceServers: iceConfig.iceServers });
+    return true;
+  } catch (e) {
+    console.warn('sealroom: could not give a connection its TURN servers', e);
+    return false;
+  }
+}
+
 export function createPeerConnection() {
   return new RTCPeerConnection({
     bundlePolicy: 'max-bundle',
     rtcpMuxPolicy: 'require',
     iceServers: iceConfig.iceServers,
+    iceTransportPolicy: iceConfig.transportPolicy,
     ...mediaHooks.pcConfig,
   });
 }
@@ -141,6 +167,7 @@ export class Publisher {
     this.queue = Promise.resolve();
     this.closed = false;
     this.negotiated = false;
+    this.earlyOffer = null;        // a promise of the first offer, made ahead (prepareOffer)
     this.pc.addEventListener('connectionstatechange', () => {
       if (this.pc.connectionState === 'connected') mark('publish_connected');
       this.onChange();
@@ -151,6 +178,7 @@ export class Publisher {
   get state() { return this.closed ? 'closed' : connState(this.pc); }
 
   addTrack(track, stream) {
+    this.earlyOffer = null; // it would miss this track
     const t = attachSender(this.pc, track, stream);
     this.transceivers.set(track.kind, t);
     return t;
@@ -158,9 +186,18 @@ export class Publisher {
 
   hasKind(kind) { return this.transceivers.has(kind); }
 
+  // Makes the first offer ahead, before the welcome (preconnect.js): it needs
+  // no ICE servers, and setLocalDescription, which does, waits for negotiate().
+  prepareOffer() {
+    this.earlyOffer = this.pc.createOffer().catch(() => null);
+  }
+
   // Sends a new publish_offer; offers are serialized (one outstanding at a time).
-  negotiate() {
-    const run = this.queue.then(() => this.negotiateNow());
+  // after: a promise to wait for before applying the offer here (the offer
+  // itself goes at once): WebRTC applies descriptions of both connections on
+  // one thread, and the subscribe connection's go first at a join.
+  negotiate(after = null) {
+    const run = this.queue.then(() => this.negotiateNow(after));
     this.queue = run.catch(() => {});
     // Resolves to true when the answer was applied; errors go to onError.
     return run.then(() => true, (err) => {
@@ -169,13 +206,13 @@ export class Publisher {
     });
   }
 
-  async negotiateNow() {
+  async negotiateNow(after) {
     if (this.closed) return;
     const pc = this.pc;
     if (pc.signalingState === 'have-local-offer') await pc.setLocalDescription({ type: 'rollback' });
-    const offer = await pc.createOffer();
-    await pc.setLocalDescription(offer);
-    // The server is ICE-lite and needs no client candidates: send right away.
+    const early = this.earlyOffer;
+    this.earlyOffer = null;
+    const offer = (early && await early) || await pc.createOffer();
     const answered = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending = null;
@@ -183,8 +220,20 @@ export class Publisher {
       }, ANSWER_TIMEOUT_MS);
       this.pending = { resolve, reject, timer };
     });
-    this.send({ type: 'publish_offer', sdp: pc.localDescription.sdp });
+    answered.catch(() => {}); // awaited below, maybe after it failed
+    // The server is ICE-lite and needs no client candidates: the offer goes
+    // at once, and the server answers while WebRTC applies it here.
+    this.send({ type: 'publish_offer', sdp: offer.sdp });
     mark('publish_offer');
+    try {
+      if (after) await after;
+      await pc.setLocalDescription(offer);
+    } catch (err) {
+      const p = this.pending;
+      this.pending = null;
+      if (p) clearTimeout(p.timer);
+      throw err;
+    }
     const sdp = await answered;
     if (this.closed) return;
     await pc.setRemoteDescription({ type: 'answer', sdp });
@@ -251,6 +300,8 @@ export class Subscriber {
     this.queue = Promise.resolve();
     this.closed = false;
     this.version = null;          // last answered version
+    // Resolves when the first offer was answered (or failed, or closed).
+    this.answered = new Promise((resolve) => { this.answeredResolve = resolve; });
     this.ownerByReceiver = new WeakMap(); // from track events (streams[0].id)
     this.pc.addEventListener('connectionstatechange', () => {
       if (this.pc.connectionState === 'connected') mark('subscribe_connected');
@@ -271,7 +322,7 @@ export class Subscriber {
   enqueue(msg) {
     this.queue = this.queue.then(() => this.apply(msg)).catch((err) => {
       if (!this.closed) this.onError(err);
-    });
+    }).finally(this.answeredResolve);
     return this.queue;
   }
 
@@ -322,6 +373,7 @@ export class Subscriber {
   close() {
     if (this.closed) return;
     this.closed = true;
+    this.answeredResolve();
     try { this.pc.close(); } catch { /* already closed */ }
   }
 }

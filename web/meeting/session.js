@@ -1,7 +1,8 @@
 // The session with the server, from Join to the end of the call: the E2EE key
 // pair of this join, the signalling WebSocket, `join` and the `welcome` (or the
 // refusal, or a downgrade the page refuses), the server's errors, the socket
-// closing (connection lost), leave, rejoin. The page's state (setState).
+// closing (connection lost), leave, rejoin (also recovery.js's automatic one
+// when media failed). The page's state (setState).
 //
 // What happens inside the call is not here: initSession() gets the call's
 // lifecycle from meeting.js, start(…) once a `welcome` is accepted, end() when
@@ -9,7 +10,8 @@
 
 import { app, $ } from './state.js';
 import { SignalConnection } from './signal.js';
-import { mediaHooks, setIceServers } from './rtc.js';
+import { mediaHooks, setIceServers, clearMediaHooks } from './rtc.js';
+import { preconnect } from './preconnect.js';
 import { E2eeSession, e2eeSupport } from './e2ee.js';
 import { E2EE_IN_LINK, tokenClaims, rememberedE2ee, rememberE2ee } from './link.js';
 import { showError, clearError, errorText, notify } from './notices.js';
@@ -21,6 +23,7 @@ import { reopenMediaIfNeeded, releaseMedia } from './local-media.js';
 import { updateStatus, mediaFailure, showMediaFailure } from './connection.js';
 import { chat } from './panels.js';
 import { startTiming, mark } from './timing.js';
+import { initRecovery, newJoin, retryMedia } from './recovery.js';
 
 const JOIN_TIMEOUT_MS = 15000;
 
@@ -28,6 +31,7 @@ let call = { start() {}, end() {}, message() {} };
 
 export function initSession(lifecycle) {
   call = lifecycle;
+  initRecovery({ rejoin: () => rejoin({ auto: true }) });
   prepareE2ee();
   window.addEventListener('pagehide', () => {
     if (app.signal && app.state === 'joined') app.signal.send({ type: 'leave' });
@@ -46,18 +50,31 @@ function makeE2eeSession() {
     onVerify: (v) => { if (app.e2ee === session) onVerification(v); },
     onAlarm: (a) => { if (app.e2ee === session) onE2eeAlarm(a); },
     onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
-    onError: (status) => {
-      if (app.e2ee !== session) return;
-      // Nothing is sent or shown unencrypted; say why the call is silent.
-      $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
-      $('e2ee-notice').hidden = false;
-    },
+    onError: (status) => { if (app.e2ee === session) showE2eeFailure(status); },
   });
   return { session, ready: session.init().catch(() => null) };
 }
 
+// Nothing is sent or shown unencrypted; say why the call is silent.
+function showE2eeFailure(status) {
+  $('e2ee-notice').textContent = `${errorText('e2ee_failed')} (${status}) Your audio and video are not sent.`;
+  $('e2ee-notice').hidden = false;
+}
+
 function prepareE2ee() {
   if (!nextE2ee && e2eeSupport()) nextE2ee = makeE2eeSession();
+}
+
+// The next join's peer connections, made in the lobby (preconnect.js) once
+// the camera and the next join's E2EE keys are ready: on page load and when
+// a call ended with the camera still open.
+export async function prepareJoin() {
+  const next = nextE2ee;
+  try { await app.mediaReady; } catch { return; }
+  const pk = next ? await next.ready : null;
+  if (next !== nextE2ee || app.mediaReleased || !app.room) return;
+  if (!['lobby', 'error', 'disconnected'].includes(app.state)) return;
+  preconnect({ e2ee: !!(e2eeExpected() && pk), session: next ? next.session : null, at: 'lobby' });
 }
 
 export function setState(s) {
@@ -77,7 +94,9 @@ function e2eeExpected() {
 
 // --------------------------------------------------------------------- join
 
-export function join(nameArg) {
+// auto: recovery.js's retry after media failed (it keeps the retry used up);
+// every other join is the user's and makes the retry available again.
+export function join(nameArg, { auto = false } = {}) {
   if (app.state === 'joining' || app.state === 'joined') return app.joinPromise;
   if (typeof nameArg === 'string' && !$('name').readOnly) $('name').value = nameArg;
   const name = validateName();
@@ -90,6 +109,7 @@ export function join(nameArg) {
     return Promise.reject(Object.assign(new Error('no_room'), { code: 'no_room' }));
   }
   app.serverError = null;
+  if (!auto) newJoin();
   startTiming();
   reopenMediaIfNeeded();
   setState('joining');
@@ -128,8 +148,12 @@ async function connectAndJoin(name) {
     onStateChange: updateStatus,
   });
   app.signal = sig;
+  const opened = sig.open();
+  // The call's peer connections for the room we expect, if those made in the
+  // lobby do not fit (preconnect.js): while the socket opens.
+  if (preconnect({ e2ee: !!(e2eeExpected() && app.e2ee), session: app.e2ee, at: 'click' })) mark('preconnect');
   try {
-    await sig.open();
+    await opened;
     mark('ws_open');
   } catch {
     if (app.signal === sig) failJoin('connect_failed');
@@ -226,10 +250,12 @@ function onWelcome(msg) {
   $('e2ee-alarm').hidden = true;
   app.e2eeOverride = false; // an explicit "join without encryption" counts once
   if (e2eeRoom) {
-    // Transforms must be in place before the peer connections exist.
+    // Transforms must be in place before the peer connections exist (those
+    // made ahead for an E2EE room have them already: preconnect.js).
     app.e2eeOn = true;
     rememberE2ee(app.room, true);
     app.e2ee.installHooks(mediaHooks);
+    if (app.e2ee.failed) showE2eeFailure(app.e2ee.failed); // a transform failed before the welcome
     app.e2ee.start({
       selfId: app.participantId, selfName: app.name, sessionId: app.sessionId, slot: app.slot,
       testMode: app.testMode,
@@ -301,8 +327,8 @@ function onServerError(msg) {
       return;
     case 'media_failed':
       // The server gave up on our media while signalling works (it closes
-      // the socket next): say now that UDP may be blocked.
-      showMediaFailure();
+      // the socket next): try once more, else say now that UDP may be blocked.
+      if (!retryMedia()) showMediaFailure();
       return;
     case 'not_joined': case 'already_joined': case 'unknown_type': case 'unknown_participant':
       console.warn(`sealroom: server error ${code}: ${message}`);
@@ -323,7 +349,9 @@ function onSignalClose(info) {
   }
   if (app.state !== 'joined') return;
   const said = app.serverError ? app.serverError.code : '';
-  const media = said === 'media_failed' || (info && info.reason === 'media_failed') ? mediaFailure() : null;
+  const mediaClose = said === 'media_failed' || (info && info.reason === 'media_failed');
+  if (mediaClose && said !== 'media_failed' && retryMedia()) return; // the error itself did not arrive
+  const media = mediaClose ? mediaFailure() : null;
   const code = media ? 'media_failed' : ['server_error', 'too_large', 'rate_limited'].includes(said) ? said : 'connection_lost';
   app.signal = null;
   call.end();
@@ -344,14 +372,11 @@ export function endJoin() {
   app.e2eeOn = false;
   app.sessionId = null;
   app.slot = null;
-  mediaHooks.pcConfig = {};
-  mediaHooks.onSender = null;
-  mediaHooks.onReceiver = null;
-  mediaHooks.onReceiverOwner = null;
-  mediaHooks.receiverReady = null;
+  clearMediaHooks();
   $('test-mode-banner').hidden = true;
   $('e2ee-notice').hidden = true;
   prepareE2ee(); // for a rejoin
+  prepareJoin();
 }
 
 export function leave() {
@@ -376,7 +401,9 @@ export function leave() {
   return Promise.resolve();
 }
 
-export function rejoin() {
+// opts.auto: recovery.js's retry (see join); the Rejoin buttons pass nothing.
+export function rejoin(opts) {
+  const auto = !!(opts && opts.auto === true);
   clearError();
   if (app.state === 'joined') {
     // A broken call: start over with a fresh connection.
@@ -387,7 +414,7 @@ export function rejoin() {
     setState('lobby');
   }
   reopenMediaIfNeeded();
-  return join().catch(() => {});
+  return join(undefined, { auto }).catch(() => {});
 }
 
 export function backToLobby() {

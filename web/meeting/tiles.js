@@ -218,6 +218,7 @@ export class TileGrid {
     this.container = container;
     this.tiles = new Map();
     this.onAutoplayBlocked = onAutoplayBlocked;
+    this.sizing = false; // a size() is due before the next frame
     if (window.ResizeObserver) {
       this.resizer = new ResizeObserver(() => this.size());
       this.resizer.observe(container);
@@ -258,7 +259,20 @@ export class TileGrid {
     const n = this.tiles.size;
     this.container.dataset.count = String(n);
     this.container.dataset.layout = bucket(n);
-    this.size();
+    this.sizeSoon();
+  }
+
+  // Sizes the grid before the next frame: reading the container's size here
+  // would force a layout of the page at once (~20 ms when the call view has
+  // just appeared, in the middle of a join), and several changes in a row
+  // need only one.
+  sizeSoon() {
+    if (this.sizing) return;
+    this.sizing = true;
+    requestAnimationFrame(() => {
+      this.sizing = false;
+      this.size();
+    });
   }
 
   // Sizes the grid for the container (custom properties read by style.css).

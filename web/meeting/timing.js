@@ -3,6 +3,8 @@
 // browser tests (window.sealroom.timings) and useful when a join is slow.
 //   media      camera and microphone ready
 //   e2ee_keys  our E2EE key pair made (E2EE-capable browsers)
+//   preconnect the call's peer connections made at the click (only when
+//              those made in the lobby did not fit: preconnect.js)
 //   ws_open    the signalling WebSocket open
 //   welcome    the server's welcome
 //   publish_offer / publish_answer     our offer sent, the answer applied
