@@ -4,13 +4,14 @@
 // itself (web/meeting/recovery.js): once, joining again with new connections,
 // relayed only when the server offers a TURN relay.
 //
-// UDP blocked: sealroomd binds its media socket on 127.0.0.1 but announces
-// 127.0.0.2 in its candidates (--media-ip / --media-listen), so the browser's
-// connectivity checks go to a port nobody listens on. Signalling works; the
+// Media port blocked: sealroomd binds its media sockets (UDP and ICE-TCP) on
+// 127.0.0.1 but announces 127.0.0.2 in its candidates (--media-ip /
+// --media-listen), so the browser's connectivity checks go to a port nobody
+// listens on, by UDP or TCP. Signalling works; the
 // server gives up on the transports after 10 s (`media_failed`, then it closes
 // the socket). The page must say "Reconnecting media…" and join again (one
 // retry, no loop); when the retry fails the same way, it must say that
-// audio/video could not connect and that UDP to the port may be blocked,
+// audio/video could not connect and that UDP and TCP to the port may be blocked,
 // before and after the socket closes. With a TURN relay offered (here one
 // that does not answer), the retry must be relay only and the message must
 // say that the relay could not be reached either.
@@ -180,14 +181,15 @@ describe('media failure vs. connection lost', () => {
       assert.ok(r.status === 200 || r.status === 201, r.text);
       browser = browser || await launchChromium();
       const ctx = await browser.newContext();
-      // A network that drops UDP to the media port: connections that may use
-      // direct candidates see the server's candidates at an address where
-      // nothing answers; relay-only connections see the real ones.
+      // A network that drops UDP and TCP to the media port: connections that
+      // may use direct candidates see the server's candidates (UDP and
+      // ICE-TCP) at an address where nothing answers; relay-only connections
+      // see the real ones.
       await ctx.addInitScript(() => {
         const native = RTCPeerConnection.prototype.setRemoteDescription;
         RTCPeerConnection.prototype.setRemoteDescription = function (desc) {
           if (desc && typeof desc.sdp === 'string' && this.getConfiguration().iceTransportPolicy !== 'relay') {
-            desc = { type: desc.type, sdp: desc.sdp.replace(/^(a=candidate:\S+ \d+ udp \d+ )127\.0\.0\.1 /gim, '$1127.0.0.2 ') };
+            desc = { type: desc.type, sdp: desc.sdp.replace(/^(a=candidate:\S+ \d+ (?:udp|tcp) \d+ )127\.0\.0\.1 /gim, '$1127.0.0.2 ') };
           }
           return native.call(this, desc);
         };

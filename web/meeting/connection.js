@@ -74,12 +74,13 @@ export function onPcChange() {
   }
 }
 
-// The server's media port: the port of the host candidate in its SDP (it is
-// ICE-lite: the candidate is in its answer and in its subscribe offers).
+// The server's media port: the port of its host candidates in its SDP, UDP
+// and (unless the server turned it off) ICE-TCP on the same number (it is
+// ICE-lite: the candidates are in its answer and in its subscribe offers).
 function mediaPort() {
   for (const pc of [app.publisher && app.publisher.pc, app.subscriber && app.subscriber.pc]) {
     const sdp = pc && pc.remoteDescription ? pc.remoteDescription.sdp : '';
-    const m = /^a=candidate:\S+ \d+ udp \d+ \S+ (\d+) typ host/im.exec(sdp);
+    const m = /^a=candidate:\S+ \d+ (?:udp|tcp) \d+ \S+ (\d+) typ host/im.exec(sdp);
     if (m) return Number(m[1]);
   }
   return null;
@@ -95,16 +96,16 @@ export function mediaFailure() {
     // server's operator can add one (sealroomd --turn-url).
     const relay = iceConfig.iceServers.length > 0
       ? ' The server\'s relay (TURN) could not be reached either.'
-      : ' This server offers no relay (TURN) for networks that block UDP; its operator can set one up.';
+      : ' This server offers no relay (TURN) for such networks; its operator can set one up.';
     return {
       title: 'Audio and video could not connect',
-      text: `Could not connect audio and video: your network may block UDP traffic to this server${where}.${relay} ` +
-        `Try another network, or ask your network administrator to allow UDP${port ? ` to port ${port}` : ''}.`,
+      text: `Could not connect audio and video: your network may block UDP and TCP traffic to this server${where}.${relay} ` +
+        `Try another network, or ask your network administrator to allow UDP or TCP${port ? ` to port ${port}` : ''}.`,
     };
   }
   return {
     title: 'Audio and video connection lost',
-    text: `The audio and video connection to the server was lost: your network may have stopped passing UDP ` +
+    text: `The audio and video connection to the server was lost: your network may have stopped passing its ` +
       `traffic to this server${where}. Rejoin to try again.`,
   };
 }

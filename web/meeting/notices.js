@@ -29,7 +29,7 @@ const ERROR_TEXT = {
   join_timeout: 'The meeting server did not answer. Try again.',
   no_room: 'This address does not name a meeting room.',
   bad_message: 'The server did not accept the request. Check that your name has 1 to 64 characters.',
-  media_failed: 'Could not connect audio and video: your network may block UDP traffic to this server.',
+  media_failed: 'Could not connect audio and video: your network may block UDP and TCP traffic to this server.',
 };
 
 export function errorText(code, fallback) {
