@@ -237,6 +237,7 @@ int main(int argc, char **argv) {
     log_warn("********************************************************************");
   }
   if (cfg.e2ee_test_tamper) log_warn("--e2ee-test-tamper: this server alters audio in flight (test only!)");
+  if (cfg.turn_urls[0]) log_info("TURN: %s (credentials valid for %d s)", cfg.turn_urls, cfg.turn_ttl);
   if (cfg.test_no_udp) log_warn("--test-no-udp: this server refuses media over UDP (test only!)");
   if (cfg.test_uplink_loss) log_warn("--test-uplink-loss: this server drops %d%% of published media (test only!)", cfg.test_uplink_loss);
   if (cfg.capture_dir[0] && make_dirs(cfg.capture_dir) != 0) {
@@ -281,9 +282,9 @@ int main(int argc, char **argv) {
   uv_signal_start(&d.sigterm, on_signal, SIGTERM);
   d.signals_started = true;
 
-  printf("sealroomd %s listening on http://%s%s%s:%d (media udp %s:%d%s%s)\n", SEALROOM_VERSION,
+  printf("sealroomd %s listening on http://%s%s%s:%d (media %s %s:%d%s%s)\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
-         http_server_port(d.http), mc.listen_ip, sfu_port(d.media),
+         http_server_port(d.http), cfg.ice_tcp ? "udp+tcp" : "udp", mc.listen_ip, sfu_port(d.media),
          strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? ", announced as " : "",
          strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? sfu_announce_ip(d.media) : "");
   if (d.admin)

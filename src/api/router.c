@@ -69,7 +69,7 @@ static char *media_metrics(api_ctx *a) {
   COUNTER("sealroom_media_malformed_total", "Datagrams that failed to parse.", ms.malformed);
   COUNTER("sealroom_media_srtp_errors_total", "SRTP authentication or replay failures.", ms.srtp_errors);
   GAUGE("sealroom_media_tcp_connections", "ICE-TCP connections open on the media port.", ms.tcp_open);
-  COUNTER("sealroom_media_tcp_refused_total", "ICE-TCP connections closed at accept: over a limit.", ms.tcp_refused);
+  COUNTER("sealroom_media_tcp_refused_total", "ICE-TCP connections refused or cut short by a limit: closed at accept, or the oldest unchecked one pushed out for a newcomer.", ms.tcp_refused);
   COUNTER("sealroom_media_tcp_closed_total", "ICE-TCP connections closed for a framing lie, no ICE check in time, or silence.", ms.tcp_closed_bad);
   COUNTER("sealroom_media_tcp_dropped_total", "Frames not sent on ICE-TCP: the connection's output buffer was full.", ms.tcp_dropped);
 #undef GAUGE

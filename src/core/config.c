@@ -51,8 +51,8 @@ static const char usage[] =
     "  --max-participants-per-ip N  participants in calls from one client address (an\n"
     "                         IPv6 /64), two media transports each; 0 = off (default 32)\n"
     "                         [SEALROOM_MAX_PARTICIPANTS_PER_IP]\n"
-    "  --turn-url URLS        TURN servers for participants whose network blocks UDP to\n"
-    "                         the media port, comma-separated (turn:host:3478?transport=udp,\n"
+    "  --turn-url URLS        TURN servers for participants whose network blocks UDP and\n"
+    "                         TCP to the media port, comma-separated (turn:host:3478?transport=udp,\n"
     "                         turns:host:443?transport=tcp); needs --turn-secret [SEALROOM_TURN_URL]\n"
     "  --turn-secret S        the secret shared with the TURN server (coturn\n"
     "                         use-auth-secret) [SEALROOM_TURN_SECRET]\n"
@@ -208,13 +208,31 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     }
     default: rc = -1;
   }
-  if (rc && refused_range.set)
+  if (rc && (opt == OPT_ICETCP || opt == OPT_TESTMODE))
+    fprintf(err, "sealroomd: invalid value for %s: '%s' (0 or 1)\n", name, v);
+  else if (rc && refused_range.set)
     fprintf(err, "sealroomd: invalid value for %s: '%s' (a whole number from %d to %d)\n", name, v,
             refused_range.lo, refused_range.hi);
   else if (rc)
     fprintf(err, "sealroomd: invalid value for %s: '%s'\n", name, v);
   refused_range.set = false;
   return rc;
+}
+
+/* Each comma-separated entry of --turn-url must be a turn:, turns: or stun:
+ * URL: a browser silently drops anything else, and the relay would be gone
+ * without a word. */
+static bool turn_urls_valid(const char *list, FILE *err) {
+  char copy[sizeof ((config *)0)->turn_urls];
+  snprintf(copy, sizeof copy, "%s", list);
+  char *save = NULL;
+  for (char *u = strtok_r(copy, ", ", &save); u; u = strtok_r(NULL, ", ", &save)) {
+    if (strncmp(u, "turn:", 5) == 0 || strncmp(u, "turns:", 6) == 0 || strncmp(u, "stun:", 5) == 0) continue;
+    fprintf(err, "sealroomd: --turn-url: '%s' is not a turn:, turns: or stun: URL\n"
+                 "  (e.g. turn:turn.example.com:3478?transport=udp)\n", u);
+    return false;
+  }
+  return true;
 }
 
 config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err) {
@@ -308,6 +326,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
     fprintf(err, "sealroomd: unexpected argument '%s'\nTry 'sealroomd --help'.\n", argv[optind]);
     return CONFIG_ERROR;
   }
+  if (c->turn_urls[0] && !turn_urls_valid(c->turn_urls, err)) return CONFIG_ERROR;
   if (!c->turn_urls[0] != !c->turn_secret[0]) {
     fprintf(err, "sealroomd: --turn-url and --turn-secret go together (the TURN server checks the\n"
                  "  credentials sealroomd makes with the secret)\n");

@@ -3,6 +3,7 @@
 #include "net/tcp.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -59,7 +60,10 @@ int tcp_reader_commit(tcp_reader *r, size_t n, tcp_frame_cb fn, void *ctx) {
 int tcp_listen(const char *ip, int port, int backlog) {
   struct sockaddr_storage ss;
   socklen_t len = addr_from_text(ip, port, &ss);
-  if (!len) return -1;
+  if (!len) {
+    errno = EINVAL;
+    return -1;
+  }
   int family = ss.ss_family;
   int fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;

@@ -18,7 +18,10 @@ socklen_t sockaddr_len(const struct sockaddr *sa) {
 
 int udp_open(const char *ip, int port, int *bound_port) {
   struct sockaddr_storage ss;
-  if (!addr_from_text(ip, port, &ss)) return -1;
+  if (!addr_from_text(ip, port, &ss)) {
+    errno = EINVAL;
+    return -1;
+  }
   int family = ss.ss_family;
   int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return -1;

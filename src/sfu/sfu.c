@@ -2,6 +2,7 @@
  * calls into mailbox messages, and delivers worker events on the control loop. */
 #include "sfu/sfu.h"
 
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
@@ -29,18 +30,22 @@ static void thread_main(void *arg) {
  * With port 0 the kernel picks the UDP port; should its TCP twin be taken,
  * another pair is tried. 0, or -1 (logged). */
 static int open_ports(sfu *s, const sfu_config *cfg) {
+  int tcp_errno = 0;
   for (int attempt = 0; attempt < 16; attempt++) {
     s->tcp_fd = -1;
     s->fd = udp_open(cfg->listen_ip, cfg->port, &s->port);
     if (s->fd < 0) {
-      log_error("sfu: cannot bind the media port %s:%d", cfg->listen_ip, cfg->port);
+      log_error("sfu: cannot bind the media port (UDP) %s:%d: %s", cfg->listen_ip, cfg->port,
+                errno == EINVAL ? "not an IP address" : strerror(errno));
       return -1;
     }
     if (!cfg->ice_tcp || (s->tcp_fd = tcp_listen(cfg->listen_ip, s->port, 1024)) >= 0) return 0;
+    tcp_errno = errno;
     close(s->fd);
     if (cfg->port != 0) break;
   }
-  log_error("sfu: cannot listen for ICE-TCP on %s:%d (--no-ice-tcp turns it off)", cfg->listen_ip, cfg->port);
+  log_error("sfu: cannot listen for ICE-TCP on %s:%d: %s (--no-ice-tcp turns it off)", cfg->listen_ip, cfg->port,
+            strerror(tcp_errno));
   return -1;
 }
 

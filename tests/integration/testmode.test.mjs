@@ -25,7 +25,7 @@ const post = (s, path, body, headers = { 'Content-Type': 'application/json' }) =
   fetch(`${s.url}${path}`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
 describe('test hooks need --test-mode', () => {
-  for (const args of [['--capture', '/nonexistent-capture'], ['--e2ee-test-mitm'], ['--e2ee-test-tamper', '5']]) {
+  for (const args of [['--capture', '/nonexistent-capture'], ['--e2ee-test-mitm'], ['--e2ee-test-tamper', '5'], ['--test-no-udp'], ['--test-uplink-loss', '10']]) {
     test(`${args[0]} without --test-mode: refused at start, exit 2`, () => {
       const dir = mkdtempSync(pjoin(tmpdir(), 'sealroom-testmode-'));
       try {
@@ -39,10 +39,21 @@ describe('test hooks need --test-mode', () => {
     });
   }
 
-  test('SEALROOM_TEST_MODE accepts only 0 or 1', () => {
-    const r = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: { ...process.env, SEALROOM_TEST_MODE: 'yes' } });
-    assert.equal(r.status, 2);
-    assert.match(r.stderr, /invalid value for SEALROOM_TEST_MODE/);
+  test('SEALROOM_TEST_MODE and SEALROOM_ICE_TCP accept only 0 or 1', () => {
+    for (const name of ['SEALROOM_TEST_MODE', 'SEALROOM_ICE_TCP']) {
+      const r = spawnSync(BIN, ['--version'], { encoding: 'utf8', env: { ...process.env, [name]: 'yes' } });
+      assert.equal(r.status, 2);
+      assert.match(r.stderr, new RegExp(`invalid value for ${name}: 'yes' \\(0 or 1\\)`));
+    }
+  });
+
+  // A browser silently drops a TURN URL it cannot read: the relay would be
+  // gone without a word, so the server refuses one at start.
+  test('--turn-url takes only turn:, turns: and stun: URLs', () => {
+    const bad = spawnSync(BIN, ['--port', '0', '--media-port', '0', '--data-dir', '/nonexistent-dir',
+      '--turn-url', 'turn:a.example:3478,a.example:3478', '--turn-secret', 's'], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(bad.status, 2, bad.stdout + bad.stderr);
+    assert.match(bad.stderr, /'a\.example:3478' is not a turn:, turns: or stun: URL/);
   });
 
   describe('a server without --test-mode', () => {

@@ -43,7 +43,7 @@ export async function startServer(opts = {}) {
   });
   const team = stdout.match(/Team ID:\s+(\S+)/);
   const key = stdout.match(/Developer key:\s+(\S+)/);
-  const media = stdout.match(/media udp ([0-9.]+):(\d+)/);
+  const media = stdout.match(/media udp(?:\+tcp)? ([0-9.]+):(\d+)/);
   const admin = stdout.match(/admin \(\/healthz, \/metrics\) on (http:\/\/\S+)/);
   const s = {
     child, dataDir, url: server.url, adminUrl: admin ? admin[1] : undefined,
