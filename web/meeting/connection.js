@@ -2,7 +2,7 @@
 // bar (signalling, sending, receiving), the subscribe connection that brings
 // the others' media, and what the page says when media cannot pass while
 // signalling works (a peer connection `failed`, or the server's
-// `media_failed`): most often UDP to the media port is blocked; the page
+// `media_failed`): most often UDP and TCP to the media port are blocked; the page
 // first tries once more (recovery.js), then says so. (The publish
 // connection is local-media.js's; a lost WebSocket is session.js's.)
 //
@@ -74,14 +74,15 @@ export function onPcChange() {
   }
 }
 
-// The server's media port: the port of its host candidates in its SDP, UDP
-// and (unless the server turned it off) ICE-TCP on the same number (it is
-// ICE-lite: the candidates are in its answer and in its subscribe offers).
-function mediaPort() {
+// The server's media address: its host candidates in its SDP (it is
+// ICE-lite: they are in its answer and in its subscribe offers), UDP and,
+// unless the server turned it off, ICE-TCP on the same port.
+// {ip, port, tcp} or null.
+function mediaAddress() {
   for (const pc of [app.publisher && app.publisher.pc, app.subscriber && app.subscriber.pc]) {
     const sdp = pc && pc.remoteDescription ? pc.remoteDescription.sdp : '';
-    const m = /^a=candidate:\S+ \d+ (?:udp|tcp) \d+ \S+ (\d+) typ host/im.exec(sdp);
-    if (m) return Number(m[1]);
+    const m = /^a=candidate:\S+ \d+ (?:udp|tcp) \d+ (\S+) (\d+) typ host/im.exec(sdp);
+    if (m) return { ip: m[1], port: Number(m[2]), tcp: /^a=candidate:\S+ \d+ tcp /im.test(sdp) };
   }
   return null;
 }
@@ -89,18 +90,29 @@ function mediaPort() {
 // What to say when media cannot pass while signalling works: {title, text}.
 // Read it before the call's connections are closed (it needs their SDP).
 export function mediaFailure() {
-  const port = mediaPort();
-  const where = port ? ` (port ${port})` : '';
+  const addr = mediaAddress();
+  const protocols = !addr || addr.tcp ? 'UDP and TCP' : 'UDP';
+  const where = addr ? ` (${addr.ip}, port ${addr.port})` : '';
   if (!app.mediaConnected) {
     // With a TURN relay the page retried through it; without one, say that the
-    // server's operator can add one (sealroomd --turn-url).
+    // server's operator can add one (sealroomd --turn-url). A relay that
+    // refused (401, 403) is the server's set-up, not the user's network.
+    if (iceConfig.relayRefused) {
+      return {
+        title: 'Audio and video could not connect',
+        text: `Could not connect audio and video: the server's relay (TURN) refused the connection ` +
+          `(${iceConfig.relayRefused.code}). This is a problem with the server's set-up, not your network: ` +
+          'tell the meeting\'s organiser.',
+      };
+    }
     const relay = iceConfig.iceServers.length > 0
-      ? ' The server\'s relay (TURN) could not be reached either.'
+      ? ' Connecting through the server\'s relay (TURN) failed too.'
       : ' This server offers no relay (TURN) for such networks; its operator can set one up.';
     return {
       title: 'Audio and video could not connect',
-      text: `Could not connect audio and video: your network may block UDP and TCP traffic to this server${where}.${relay} ` +
-        `Try another network, or ask your network administrator to allow UDP or TCP${port ? ` to port ${port}` : ''}.`,
+      text: `Could not connect audio and video: your network may block ${protocols} traffic to this server${where}.${relay} ` +
+        `Try another network, or ask your network administrator to allow ${protocols.replace(' and ', ' or ')}` +
+        `${addr ? ` to ${addr.ip} port ${addr.port}` : ''}.`,
     };
   }
   return {

@@ -5,7 +5,7 @@
 // ICE restart would not help: the server is ICE-lite with fixed credentials
 // per transport. The second try is relayed only (iceTransportPolicy "relay")
 // when the server offers a TURN relay (welcome.ice_servers), so a network
-// that blocks UDP to the media port can still get through; without a relay it
+// that blocks UDP and TCP to the media port can still get through; without a relay it
 // is a plain second attempt. Meanwhile the status bar says "Reconnecting
 // media…". One retry per join the user asked for, never a loop: when the
 // retry fails too, the caller shows the media-failure message.

@@ -44,12 +44,16 @@ const ANSWER_TIMEOUT_MS = 15000;
 
 // TURN servers for this call, from the welcome (the server's --turn-url, with
 // credentials for this participant); none by default: the SFU is ICE-lite on
-// a reachable address, and TURN is for networks that block UDP to it.
-// transportPolicy is 'relay' only for recovery.js's retry of a failed call.
-export const iceConfig = { iceServers: [], transportPolicy: 'all' };
+// a reachable address (UDP, or TCP on the same port), and TURN is for
+// networks that block both. transportPolicy is 'relay' only for
+// recovery.js's retry of a failed call. relayRefused: a TURN server answered
+// 401 or 403 (a wrong secret or a relay it may not make: the server's set-up,
+// not the user's network), for the failure message.
+export const iceConfig = { iceServers: [], transportPolicy: 'all', relayRefused: null };
 
 // Keeps only well-formed entries: {urls: [turn:/turns:/stun: URLs], username, credential}.
 export function setIceServers(list) {
+  iceConfig.relayRefused = null;
   const ok = (u) => typeof u === 'string' && /^(turns?|stuns?):/.test(u);
   iceConfig.iceServers = (Array.isArray(list) ? list : []).filter((s) => s && typeof s === 'object')
     .map((s) => ({ urls: (Array.isArray(s.urls) ? s.urls : [s.urls]).filter(ok), username: String(s.username || ''),
@@ -72,14 +76,26 @@ export function applyIceServers(pc) {
   }
 }
 
+// A TURN server that refuses (401 Unauthorized, 403 Forbidden) is noted and
+// logged: the operator's to fix, and what the failure message says.
+function watchIceErrors(pc) {
+  pc.addEventListener('icecandidateerror', (e) => {
+    if (e.errorCode === 401 || e.errorCode === 403) {
+      iceConfig.relayRefused = { code: e.errorCode, url: e.url || '' };
+      console.warn(`sealroom: the TURN server ${e.url || ''} refused: ${e.errorCode} ${e.errorText || ''}`);
+    }
+  });
+  return pc;
+}
+
 export function createPeerConnection() {
-  return new RTCPeerConnection({
+  return watchIceErrors(new RTCPeerConnection({
     bundlePolicy: 'max-bundle',
     rtcpMuxPolicy: 'require',
     iceServers: iceConfig.iceServers,
     iceTransportPolicy: iceConfig.transportPolicy,
     ...mediaHooks.pcConfig,
-  });
+  }));
 }
 
 // The one place outgoing media enters a connection.
