@@ -28,41 +28,10 @@ import { describe, test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { launchChromium, joinPage } from '../lib/browser.mjs';
-import net from 'node:net';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { until } from '../lib/wait.mjs';
+import { freePort, startCoturn } from '../lib/coturn.mjs';
 
 const LOST = /connection to the meeting server was lost/i;
-
-// A UDP port nobody answers on (a TCP port just freed; nothing binds its UDP twin).
-function closedPort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
-
-// coturn on loopback with a shared secret (as tests/browser/turn.test.mjs).
-async function startCoturn(secret) {
-  const port = await closedPort();
-  const relayLow = 40000 + Math.floor(Math.random() * 20000);
-  const args = ['-n', '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(port),
-    '--min-port', String(relayLow), '--max-port', String(relayLow + 200), '--use-auth-secret',
-    '--static-auth-secret', secret, '--realm', 'sealroom.test', '--no-tls', '--no-dtls', '--no-cli',
-    '--allow-loopback-peers', '--fingerprint', '--log-file', 'stdout', '--simple-log'];
-  const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((r) => child.on('exit', r));
-  await until('coturn listens', () => new Promise((r) => {
-    const c = net.connect(port, '127.0.0.1', () => { c.destroy(); r(true); });
-    c.on('error', () => r(false));
-  }), 10000);
-  return { port, get log() { return log; }, stop: async () => { child.kill('SIGTERM'); await exited; } };
-}
 
 // Runs in the page: what the user sees.
 function seen() {
@@ -168,7 +137,7 @@ describe('media failure vs. connection lost', () => {
   });
 
   test('UDP blocked, TURN offered but unreachable: the retry is relay only, then the message says the relay failed too', { timeout: 90000 }, async () => {
-    const dead = await closedPort();
+    const dead = await freePort();
     const { during, end } = await blockedCall('udp-blocked-turn',
       ['--turn-url', `turn:127.0.0.1:${dead}?transport=udp`, '--turn-secret', 'a-secret-for-this-test']);
     assert.equal(during.retry.relay, true, JSON.stringify(during.retry));

@@ -23,8 +23,7 @@
 // URL (docs/operations.md).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFileSync } from 'node:child_process';
-import net from 'node:net';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,20 +32,7 @@ import { chromium } from 'playwright-core';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { launchChromium, inbound, CHROMIUM_ARGS } from '../lib/browser.mjs';
 import { until } from '../lib/wait.mjs';
-
-// A TCP port nobody listens on now (coturn takes the same number for UDP).
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
-  });
-}
-
-const listens = (port) => new Promise((r) => {
-  const s = net.connect(port, '127.0.0.1', () => { s.destroy(); r(true); });
-  s.on('error', () => r(false));
-});
+import { startCoturn } from '../lib/coturn.mjs';
 
 // A self-signed certificate for 127.0.0.1 in a fresh directory; spki is the
 // base64 SHA-256 of its public key, the form Chromium's
@@ -59,28 +45,6 @@ function makeCertificate() {
     '-keyout', pkey, '-out', cert], { stdio: ['ignore', 'ignore', 'pipe'] });
   const der = new X509Certificate(readFileSync(cert)).publicKey.export({ type: 'spki', format: 'der' });
   return { dir, cert, pkey, spki: createHash('sha256').update(der).digest('base64') };
-}
-
-// coturn on loopback: TURN over UDP and TCP on `port`, over TLS on `tlsPort`
-// (DTLS off: no case here uses it).
-async function startCoturn(secret, tls) {
-  const port = await freePort();
-  let tlsPort;
-  do tlsPort = await freePort(); while (tlsPort === port);
-  const relayLow = 40000 + Math.floor(Math.random() * 20000);
-  const args = ['-n', '--listening-ip', '127.0.0.1', '--relay-ip', '127.0.0.1', '--listening-port', String(port),
-    '--tls-listening-port', String(tlsPort), '--cert', tls.cert, '--pkey', tls.pkey,
-    '--min-port', String(relayLow), '--max-port', String(relayLow + 200), '--use-auth-secret',
-    '--static-auth-secret', secret, '--realm', 'sealroom.test', '--no-dtls', '--no-cli',
-    '--allow-loopback-peers', '--fingerprint', '--log-file', 'stdout', '--simple-log'];
-  const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  child.stdout.on('data', (d) => { log += d; });
-  child.stderr.on('data', (d) => { log += d; });
-  const exited = new Promise((r) => child.on('exit', r));
-  // Ready once it answers on both TCP ports.
-  await until('coturn listens', async () => (await listens(port)) && (await listens(tlsPort)), 10000);
-  return { port, tlsPort, child, get log() { return log; }, stop: async () => { child.kill('SIGTERM'); await exited; } };
 }
 
 // Credentials in coturn's shared-secret scheme (as auth/turn.c makes them),
