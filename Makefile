@@ -5,6 +5,8 @@
 CC       ?= cc
 SANITIZE ?=
 PKGS     := libuv libmicrohttpd jansson sqlite3 libssl libcrypto libsrtp2
+# The native client's media (client/media/, sealroom-bot): VP8, Opus, Ogg.
+CLIENT_PKGS := vpx opus ogg
 
 ifeq ($(SANITIZE),)
 BUILD    ?= build
@@ -17,8 +19,8 @@ endif
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
             -Wno-unused-parameter -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Iinclude -Ilib -Isrc -MMD -MP \
-            $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+CFLAGS   += -std=c11 -D_GNU_SOURCE $(WARN) $(SANFLAGS) -Iinclude -Ilib -Isrc -I. -MMD -MP \
+            $(shell pkg-config --cflags $(PKGS) $(CLIENT_PKGS) 2>/dev/null)
 LDFLAGS  += $(SANFLAGS)
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lwslay -lm
 
@@ -30,27 +32,35 @@ E2EE_OBJ := $(E2EE_SRC:%.c=$(BUILD)/%.o)
 # must not depend on src/); linked wherever E2EE_OBJ is.
 COMMON_SRC := $(wildcard lib/common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+# libsealroom-client (client/): the native client; it reuses the media-path
+# modules of src/ (STUN, DTLS, SRTP, RTP/RTCP, SDP) and lib/e2ee. Nothing in
+# src/ may include client/.
+CLIENT_SRC := $(wildcard client/*.c client/*/*.c)
+CLIENT_OBJ := $(CLIENT_SRC:%.c=$(BUILD)/%.o)
+CLIENT_LIBS := $(shell pkg-config --libs $(CLIENT_PKGS) 2>/dev/null)
+# Command-line tools on the client library, built once their source exists.
+CLIENT_TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/sealroom-bot.c tools/sealroom-load.c))
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 PORT     ?= 8080
 
 # libFuzzer targets (clang): every parser of untrusted input.
-FUZZ_TARGETS := jwt auth_header room_fields stun ice tcp rtp rtcp sdp dtls e2ee
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BIN     := $(FUZZ_TARGETS:%=build-fuzz/fuzz_%)
 FUZZ_TIME    ?= 300
 FUZZ_SRC     := $(filter-out src/main.c,$(wildcard src/*/*.c)) $(wildcard lib/e2ee/*.c) \
-                $(wildcard lib/common/*.c)
+                $(wildcard lib/common/*.c) $(CLIENT_SRC)
 # Every source is compiled once (instrumented, without libFuzzer's main) and
 # linked into each target with its own fuzz_*.o.
 FUZZ_OBJ     := $(FUZZ_SRC:%.c=build-fuzz/obj/%.o)
-FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -MMD -MP \
+FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -I. -MMD -MP \
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
-                $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+                $(shell pkg-config --cflags $(PKGS) $(CLIENT_PKGS) 2>/dev/null)
 
 .PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors sign-vectors
 all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors \
-     $(BUILD)/gen-sign-vectors
+     $(BUILD)/gen-sign-vectors $(CLIENT_TOOLS)
 
 deps:
 	@scripts/deps.sh
@@ -62,8 +72,12 @@ $(BUILD)/%.o: %.c
 $(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ) $(CLIENT_OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
+
+# sealroom-bot, sealroom-load: the client library and the src/ modules it uses.
+$(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
 
 # The E2EE library's command-line tool and the project vector generator.
 $(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ) $(COMMON_OBJ)
@@ -117,7 +131,7 @@ build-fuzz/obj/%.o: %.c
 	clang $(FUZZ_CFLAGS) -c $< -o $@
 
 build-fuzz/fuzz_%: build-fuzz/obj/tests/fuzz/fuzz_%.o $(FUZZ_OBJ)
-	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(shell pkg-config --libs $(PKGS)) -lwslay -lm
+	clang -fsanitize=fuzzer,address,undefined -o $@ $^ $(shell pkg-config --libs $(PKGS) $(CLIENT_PKGS)) -lwslay -lm
 
 # Objects made only through the pattern rule above are intermediate: without
 # this, make deletes the ones it has just built and compiles them again next time.
@@ -135,7 +149,7 @@ check-clang:
 clean:
 	rm -rf build build-san build-clang build-fuzz tests/out
 
--include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.d) $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
   $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
   $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d \
   $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:%=build-fuzz/obj/tests/fuzz/fuzz_%.d)
