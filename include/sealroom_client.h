@@ -1,0 +1,107 @@
+/* libsealroom-client: joins a sealroom room from C, as the meeting page does
+ * (docs/client.md). One sc_client is one participant: a signalling WebSocket
+ * (docs/signalling.md), a publish and a subscribe peer connection (ICE as the
+ * controlling agent against the server's ICE-lite, DTLS client, SRTP), RTP
+ * for VP8 and Opus with RTCP feedback, and, in an E2EE room, the browser's
+ * E2EE protocol (docs/e2ee.md, docs/e2ee-sender-auth.md): keys exchanged over
+ * the relay, every frame SFrame-encrypted and signed, the security code.
+ *
+ * The client runs on the caller's libuv loop and calls back on it; nothing is
+ * thread-safe. The caller hands it *encoded* frames (VP8, Opus) and gets
+ * encoded frames back (decrypted in E2EE rooms); encoding and decoding are the
+ * caller's (sealroom-bot uses client/media/).
+ *
+ * Lifecycle: sc_client_new -> sc_client_connect -> on_joined -> (publish,
+ * send frames, receive frames) -> sc_client_leave or a failure -> on_closed
+ * (exactly once) -> sc_client_free (from on_closed or later, never before). */
+#ifndef SEALROOM_CLIENT_H
+#define SEALROOM_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct sc_client sc_client;
+
+typedef enum { SC_MEDIA_AUDIO = 0, SC_MEDIA_VIDEO = 1 } sc_media_kind;
+
+typedef struct {
+  const char *url;   /* signalling WebSocket, e.g. "ws://127.0.0.1:8080/ws" */
+  const char *room;  /* room id or friendly_url */
+  const char *name;  /* display name, 1-64 characters */
+  const char *token; /* join token (JWT), NULL for a public room */
+  /* Require E2EE: a welcome for a room that is not E2EE ends the call (as a
+   * #e2ee link does in the page). In an E2EE room E2EE is always on. */
+  bool require_e2ee;
+  bool receive; /* subscribe to the others' media (default off: false) */
+} sc_client_config;
+
+typedef struct {
+  /* The server admitted us. e2ee: the room encrypts end to end. */
+  void (*on_joined)(void *ctx, const char *participant_id, bool e2ee);
+  /* Another participant came (joined = true) or went. */
+  void (*on_participant)(void *ctx, const char *id, const char *name, bool joined);
+  /* The publish connection carries media (ICE, DTLS and SRTP done). */
+  void (*on_publishing)(void *ctx);
+  /* One complete encoded frame of another participant (decrypted and
+   * sender-verified in an E2EE room). rtp_ts: its RTP timestamp (90 kHz for
+   * video, 48 kHz for audio). Valid during the call only. */
+  void (*on_frame)(void *ctx, const char *from_id, sc_media_kind kind, uint32_t rtp_ts, bool keyframe,
+                   const uint8_t *data, size_t len);
+  /* The server or a receiver asks for a video key frame. */
+  void (*on_keyframe_request)(void *ctx);
+  /* E2EE: the security code over the members whose keys we hold; complete
+   * once every member's sealed name arrived (compare it with the others). */
+  void (*on_security_code)(void *ctx, const char *code, bool complete);
+  /* E2EE: the server tried something the protocol refuses (docs/e2ee.md:
+   * 'key_changed', 'rejoined', 'left_unverified'). */
+  void (*on_alarm)(void *ctx, const char *participant_id, const char *reason);
+  /* The call ended: error is false after sc_client_leave, true otherwise;
+   * reason says why in words (e.g. "room_not_found: ...", "media_failed"). */
+  void (*on_closed)(void *ctx, bool error, const char *reason);
+} sc_client_callbacks;
+
+/* NULL on failure (bad config, out of memory). Copies the config. */
+sc_client *sc_client_new(uv_loop_t *loop, const sc_client_config *cfg, const sc_client_callbacks *cb,
+                         void *ctx);
+
+/* Opens the WebSocket and joins. 0, or -1 (then on_closed is not called). */
+int sc_client_connect(sc_client *c);
+
+/* Publishes an Opus audio and/or a VP8 video track (after on_joined). The
+ * call makes the publish connection; frames sent before on_publishing are
+ * dropped (and counted). 0, or -1 (not joined, already publishing). */
+int sc_client_publish(sc_client *c, bool audio, bool video);
+
+/* Sends one encoded frame of our own track: Opus (one 20 ms packet) or VP8.
+ * capture_us: capture time in microseconds on any monotonic clock (gives the
+ * RTP timestamp). In an E2EE room the frame is encrypted and signed first.
+ * 0, or -1 (not publishing that kind, frame too large). */
+int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame, size_t len, bool keyframe,
+                         uint64_t capture_us);
+
+/* The current security code ("" before one is known, or in a plain room). */
+const char *sc_client_security_code(const sc_client *c);
+
+/* Per-call counters. */
+typedef struct {
+  uint64_t frames_sent[2], bytes_sent[2];         /* by sc_media_kind */
+  uint64_t frames_received[2], bytes_received[2]; /* complete frames handed to on_frame */
+  uint64_t packets_received[2], packets_lost[2];  /* RTP, all remote streams */
+  uint64_t nacks_sent, nacks_received, plis_sent, plis_received, retransmitted;
+  double jitter_ms[2];                            /* largest interarrival jitter */
+  uint64_t e2ee_encrypted, e2ee_decrypted, e2ee_dropped;
+} sc_client_stats;
+
+void sc_client_get_stats(const sc_client *c, sc_client_stats *out);
+
+/* Leaves politely (signalling `leave`, DTLS close_notify) and closes
+ * everything; on_closed(error = false) follows. Harmless twice. */
+void sc_client_leave(sc_client *c);
+
+/* Frees a client whose on_closed has been called (or that never connected).
+ * Wipes every secret. NULL is ok. */
+void sc_client_free(sc_client *c);
+
+#endif
