@@ -70,6 +70,7 @@ struct sc_ws {
   int peer_code;
   char peer_reason[REASON_MAX + 1];
 
+  sc_ws_stats stats;
   bool finishing;
   int result_code;
   char result_reason[256];
@@ -375,6 +376,7 @@ static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size
     return -1;
   }
   c->writing += len;
+  c->stats.bytes_out += len;
   return (ssize_t)len;
 }
 
@@ -418,8 +420,11 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     if (!c->peer_reason[0] && c->peer_code == WSLAY_CODE_NO_STATUS_RCVD) snprintf(c->peer_reason, sizeof c->peer_reason, "closed without a status code");
     return;
   }
-  if (arg->opcode == WSLAY_TEXT_FRAME && !c->user_closed && !c->finishing && c->cb.on_text)
+  if (arg->opcode == WSLAY_PING) c->stats.pings_in++;
+  if (arg->opcode == WSLAY_TEXT_FRAME && !c->user_closed && !c->finishing && c->cb.on_text) {
+    c->stats.messages_in++;
     c->cb.on_text(c->ctx, (const char *)arg->msg, arg->msg_length);
+  }
   /* Binary frames are not part of the protocol: ignored. */
 }
 
@@ -482,6 +487,7 @@ static void open_ws(sc_ws *c, long head_len) {
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   sc_ws *c = s->data;
   if (c->finishing || nread == 0) return;
+  if (nread > 0) c->stats.bytes_in += (uint64_t)nread;
   if (nread < 0) {
     if (c->state == ST_HANDSHAKE)
       finish(c, 1006, "the server closed the connection during the handshake%s%s",
@@ -545,6 +551,7 @@ static void send_request(sc_ws *c) {
   }
   snprintf(w->text, (size_t)n + 1, REQUEST_FMT, c->url.path, c->url.host_header, c->key);
   w->buf = uv_buf_init(w->text, (unsigned)n);
+  c->stats.bytes_out += (uint64_t)n;
   w->req.data = c;
   int rc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &w->buf, 1, on_request_written);
   if (rc != 0) {
@@ -704,6 +711,7 @@ int sc_ws_send_text(sc_ws *c, const char *data, size_t len) {
   if (wslay_event_get_close_sent(c->ws) || sc_ws_queued_bytes(c) + len > SC_WS_MAX_QUEUED) return -1;
   struct wslay_event_msg msg = {WSLAY_TEXT_FRAME, (const uint8_t *)data, len};
   if (wslay_event_queue_msg(c->ws, &msg) != 0) return -1;
+  c->stats.messages_out++;
   flush(c);
   return 0;
 }
@@ -729,4 +737,10 @@ void sc_ws_close(sc_ws *c, int code, const char *reason) {
   c->close_reason[n] = '\0';
   c->deadline_ms = uv_now(c->loop) + SC_WS_CLOSE_TIMEOUT_MS;
   flush(c);
+}
+
+void sc_ws_get_stats(const sc_ws *c, sc_ws_stats *out) {
+  if (!out) return;
+  if (!c) memset(out, 0, sizeof *out);
+  else *out = c->stats;
 }

@@ -69,6 +69,16 @@ int sc_ws_send_text(sc_ws *ws, const char *data, size_t len);
  * plus frames waiting in libuv's write queue): the backpressure gauge. */
 size_t sc_ws_queued_bytes(const sc_ws *ws);
 
+/* Counters of one connection (for stats and tests). */
+typedef struct {
+  uint64_t messages_in;  /* text messages delivered by on_text */
+  uint64_t messages_out; /* text messages queued by sc_ws_send_text */
+  uint64_t bytes_in;     /* bytes read from the socket, handshake included */
+  uint64_t bytes_out;    /* bytes handed to the socket, handshake included */
+  uint64_t pings_in;     /* pings received (each answered with a pong) */
+} sc_ws_stats;
+void sc_ws_get_stats(const sc_ws *ws, sc_ws_stats *out);
+
 /* Starts the closing handshake: what is queued is sent first, then a close
  * frame with code (1000..4999; anything else becomes 1000) and reason
  * (truncated to 123 bytes; NULL = ""); nothing more is delivered by on_text.
