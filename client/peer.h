@@ -83,7 +83,7 @@ typedef struct {
 
 /* Zero fields take the defaults. */
 typedef struct {
-  const dtls_cert *cert;       /* required; shared by many peers, may be freed after sc_peer_new returns */
+  const dtls_cert *cert;       /* required; may be shared by many peers; must outlive the peer */
   const char *bind_ip;         /* local address of the socket, default "0.0.0.0" (IPv4) */
   unsigned ice_timeout_ms;     /* no answered check by then: failed "ice-timeout"; default 10000 */
   unsigned consent_interval_ms;/* consent checks about this apart (randomised +-20%); default 5000 */

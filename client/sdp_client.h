@@ -81,9 +81,10 @@ typedef struct {
   char mid[33];   /* "" if the line had none */
   sdp_dir dir;    /* as written (the line's, else the session's, else sendrecv) */
   bool rejected;  /* port 0 without a=bundle-only */
-  bool active;    /* subscribe offer: a media line we receive on (sendonly or
-                     sendrecv, not rejected, audio/video with its codec);
-                     publish answer: recvonly or sendrecv, not rejected */
+  bool active;    /* audio/video, UDP/TLS/RTP/SAVPF, not rejected, with our
+                     codec (pt >= 0), direction not inactive: in a subscribe
+                     offer a line we receive on (sendonly), in a publish
+                     answer an accepted line (recvonly) */
   uint32_t ssrcs[SDP_MAX_SSRC];
   int n_ssrcs; /* media SSRCs; ssrcs[0] is the stream's */
   /* a=msid (or a=ssrc msid:): in a subscribe offer the stream part is the
