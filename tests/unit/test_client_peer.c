@@ -1,0 +1,616 @@
+/* The native client's transport (client/sdp_client.c, client/peer.c):
+ * its publish offer is accepted by the server's own SDP code, the answer
+ * parses back; a subscribe offer made by sdp_build_subscribe_offer parses,
+ * and our answer passes sdp_check_subscribe_answer. End to end against the
+ * real SFU worker in this process, on loopback: a publishing peer and a
+ * subscribing peer each complete ICE, DTLS and SRTP with their own worker
+ * transport; RTP published on one arrives on the other (payload types
+ * rewritten, payload intact), losses on either leg are NACKed and repaired,
+ * key frame requests and sender reports pass through, receiver statistics
+ * add up. A wrong server fingerprint fails DTLS ("dtls-failed"); a server
+ * that never answers fails ICE after its deadline ("ice-timeout"). */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "client/peer.h"
+#include "client/sdp_client.h"
+#include "dtls/dtls.h"
+#include "sdp/sdp.h"
+#include "sfu/sfu.h"
+#include "test.h"
+
+#define FP_A "B7:00:3E:1B:BE:F0:AC:AA:F5:43:5F:CA:62:0C:E4:8D:B9:EA:A0:90:2A:44:48:4E:A1:D3:ED:6D:CC:B1:A9:C1"
+#define AUDIO_SSRC 0x11111111u
+#define VIDEO_SSRC 0x22222222u
+
+static sc_publish_params publish_params(const char *ufrag, const char *pwd, const char *fp, bool audio, bool video) {
+  sc_publish_params pp;
+  memset(&pp, 0, sizeof pp);
+  pp.local.ice_ufrag = ufrag;
+  pp.local.ice_pwd = pwd;
+  pp.local.fingerprint = fp;
+  pp.local.session_id = 42;
+  pp.local.session_version = 1;
+  pp.stream_id = "alice-stream";
+  pp.audio = audio;
+  pp.audio_ssrc = AUDIO_SSRC;
+  pp.audio_track_id = "alice-audio";
+  pp.video = video;
+  pp.video_ssrc = VIDEO_SSRC;
+  pp.video_track_id = "alice-video";
+  pp.remb = true;
+  return pp;
+}
+
+/* ---- SDP ---- */
+
+static void test_publish_offer(void) {
+  sdp_session *s = malloc(sizeof *s);
+  sc_remote *r = malloc(sizeof *r);
+  CHECK(s && r);
+  if (!s || !r) goto out;
+  for (int variant = 0; variant < 3; variant++) {
+    bool audio = variant != 2, video = variant != 1;
+    sc_publish_params pp = publish_params("CLnt", "cLientPassword0123456789", FP_A, audio, video);
+    char offer[SC_SDP_OFFER_CAP], answer[8192], err[128];
+    int n = sc_sdp_build_publish_offer(&pp, offer, sizeof offer);
+    CHECK(n > 0);
+    CHECK_EQ_INT(sdp_parse(offer, (size_t)n, s, err, sizeof err), 0);
+    CHECK_EQ_STR(s->setup, "actpass");
+    sdp_local local = {"SfUl", "Pw0123456789abcdefghijKL", FP_A, "127.0.0.1", 40000, 1, 1, SDP_CAND_UDP | SDP_CAND_TCP};
+    sdp_track tracks[4];
+    int nt = 0;
+    int an = sdp_build_publish_answer(s, &local, answer, sizeof answer, tracks, 4, &nt);
+    CHECK(an > 0);
+    CHECK_EQ_INT(nt, (audio ? 1 : 0) + (video ? 1 : 0));
+    for (int i = 0; i < nt; i++) {
+      CHECK(tracks[i].accepted);
+      bool is_audio = audio && i == 0;
+      CHECK_EQ_INT(tracks[i].pt, is_audio ? SC_PT_OPUS : SC_PT_VP8);
+      CHECK_EQ_INT(tracks[i].ssrc, is_audio ? AUDIO_SSRC : VIDEO_SSRC);
+      if (!is_audio) CHECK_EQ_INT(tracks[i].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB);
+    }
+    CHECK_EQ_INT(sc_sdp_parse_remote(answer, (size_t)an, r, err, sizeof err), 0);
+    CHECK_EQ_STR(r->ice_ufrag, "SfUl");
+    CHECK_EQ_STR(r->ice_pwd, "Pw0123456789abcdefghijKL");
+    CHECK(r->ice_lite);
+    CHECK_EQ_STR(r->setup, "passive");
+    CHECK_EQ_INT(r->fingerprint[0], 0xB7);
+    CHECK_EQ_INT(r->n_udp, 1);
+    CHECK_EQ_INT(r->n_tcp, nt); /* one per m-line, the same address */
+    const struct sockaddr_in *a = (const struct sockaddr_in *)&r->udp[0].addr;
+    CHECK_EQ_INT(a->sin_family, AF_INET);
+    CHECK_EQ_INT(ntohs(a->sin_port), 40000);
+    CHECK_EQ_INT(ntohl(a->sin_addr.s_addr), 0x7f000001);
+    CHECK_EQ_INT(r->udp[0].priority, 2130706431u);
+    CHECK_EQ_INT(sc_sdp_check_publish_answer(r, &pp, err, sizeof err), 0);
+  }
+  /* Bad parameters: no track, same SSRCs, a bad token, a bad fingerprint, no room. */
+  char out[SC_SDP_OFFER_CAP];
+  sc_publish_params pp = publish_params("CLnt", "cLientPassword0123456789", FP_A, false, false);
+  CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, out, sizeof out), -1);
+  pp = publish_params("CLnt", "cLientPassword0123456789", FP_A, true, true);
+  pp.video_ssrc = AUDIO_SSRC;
+  CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, out, sizeof out), -1);
+  pp = publish_params("CLnt", "cLientPassword0123456789", FP_A, true, true);
+  pp.stream_id = "a b";
+  CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, out, sizeof out), -1);
+  pp = publish_params("CLnt", "cLientPassword0123456789", "B7:00", true, true);
+  CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, out, sizeof out), -1);
+  pp = publish_params("CLnt", "short", FP_A, true, true);
+  CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, out, sizeof out), -1);
+  pp = publish_params("CLnt", "cLientPassword0123456789", FP_A, true, true);
+  CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, out, 100), -1);
+  CHECK_EQ_STR(out, "");
+out:
+  free(s);
+  free(r);
+}
+
+static void test_subscribe_answer(void) {
+  sdp_session *s = malloc(sizeof *s);
+  sc_remote *r = malloc(sizeof *r);
+  CHECK(s && r);
+  if (!s || !r) goto out;
+  sdp_sub_line lines[4];
+  memset(lines, 0, sizeof lines);
+  lines[0] = (sdp_sub_line){SDP_AUDIO, "0", true, 1001, "bob", "bob-audio"};
+  lines[1] = (sdp_sub_line){SDP_VIDEO, "1", true, 1002, "bob", "bob-video"};
+  lines[2] = (sdp_sub_line){SDP_AUDIO, "2", false, 0, "", ""};
+  lines[3] = (sdp_sub_line){SDP_VIDEO, "3", true, 1004, "carol", "carol-video"};
+  sdp_local local = {"SfUl", "Pw0123456789abcdefghijKL", FP_A, "::1", 40000, 7, 3, SDP_CAND_UDP};
+  char offer[SDP_OUT_CAP(4)], answer[SC_SDP_ANSWER_CAP(4)], err[128];
+  int n = sdp_build_subscribe_offer(lines, 4, &local, offer, sizeof offer);
+  CHECK(n > 0);
+  CHECK_EQ_INT(sc_sdp_parse_remote(offer, (size_t)n, r, err, sizeof err), 0);
+  CHECK_EQ_STR(r->setup, "actpass");
+  CHECK_EQ_INT(r->n_media, 4);
+  CHECK_EQ_INT(r->n_udp, 1);
+  CHECK_EQ_INT(r->n_tcp, 0);
+  CHECK_EQ_INT(r->udp[0].addr.ss_family, AF_INET6);
+  CHECK(r->media[0].active && r->media[1].active && !r->media[2].active && r->media[3].active);
+  CHECK_EQ_INT(r->media[0].pt, SDP_SUB_PT_OPUS);
+  CHECK_EQ_INT(r->media[1].pt, SDP_SUB_PT_VP8);
+  CHECK_EQ_INT(r->media[1].fb, SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB);
+  CHECK_EQ_INT(r->media[0].ext_audio_level, SDP_SUB_EXT_AUDIO_LEVEL);
+  CHECK_EQ_INT(r->media[1].ext_abs_send_time, SDP_SUB_EXT_ABS_SEND_TIME);
+  CHECK_EQ_INT(r->media[3].n_ssrcs, 1);
+  CHECK_EQ_INT(r->media[3].ssrcs[0], 1004);
+  CHECK_EQ_STR(r->media[3].participant_id, "carol");
+  CHECK_EQ_STR(r->media[3].track_id, "carol-video");
+  CHECK_EQ_INT(r->media[2].dir, SDP_INACTIVE);
+  CHECK_EQ_STR(r->media[2].mid, "2");
+  sc_local_desc me = {"CLnt", "cLientPassword0123456789", FP_A, 9, 1};
+  int an = sc_sdp_build_subscribe_answer(r, &me, answer, sizeof answer);
+  CHECK(an > 0);
+  CHECK_EQ_INT(sdp_parse(answer, (size_t)an, s, err, sizeof err), 0);
+  err[0] = '\0';
+  CHECK_EQ_INT(sdp_check_subscribe_answer(s, lines, 4, err, sizeof err), 0);
+  if (err[0]) fprintf(stderr, "  check: %s\n", err);
+  CHECK_EQ_STR(s->setup, "active");
+  CHECK_EQ_INT(s->media[0].dir, SDP_RECVONLY);
+  CHECK_EQ_INT(s->media[2].dir, SDP_INACTIVE);
+  /* Not enough room: -1 and an empty string. */
+  CHECK_EQ_INT(sc_sdp_build_subscribe_answer(r, &me, answer, 200), -1);
+  CHECK_EQ_STR(answer, "");
+  /* A server SDP that is not fit: setup active (we would have to be the server). */
+  char *bad = strstr(offer, "a=setup:actpass");
+  CHECK(bad != NULL);
+  if (bad) {
+    memcpy(bad, "a=setup:active\r\n", 16);
+    CHECK_EQ_INT(sc_sdp_parse_remote(offer, strlen(offer), r, err, sizeof err), -1);
+  }
+out:
+  free(s);
+  free(r);
+}
+
+/* ---- end to end with the SFU worker ---- */
+
+typedef struct {
+  sc_peer *peer;
+  sc_peer_state state;
+  char reason[32];
+  int closed;
+  int rtp_audio, rtp_video, bad_rtp;
+  uint16_t video_seen[1024]; /* by seq - VIDEO_SEQ0 */
+  int keyframe_requests, sender_reports;
+} peer_log;
+
+#define VIDEO_SEQ0 5000
+
+static void on_state(void *ctx, sc_peer *p, sc_peer_state st, const char *reason) {
+  peer_log *l = ctx;
+  (void)p;
+  l->state = st;
+  snprintf(l->reason, sizeof l->reason, "%s", reason);
+}
+
+static void payload_pattern(uint8_t *out, size_t n, uint16_t seq) {
+  for (size_t i = 0; i < n; i++) out[i] = (uint8_t)(seq * 7 + i);
+}
+
+static void on_rtp(void *ctx, sc_peer *p, uint8_t *pkt, size_t len) {
+  peer_log *l = ctx;
+  (void)p;
+  if (len < 12) {
+    l->bad_rtp++;
+    return;
+  }
+  uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
+  uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
+  uint8_t pt = pkt[1] & 0x7f;
+  uint8_t want[200];
+  payload_pattern(want, sizeof want, seq);
+  bool ok = len == 12 + sizeof want && memcmp(pkt + 12, want, sizeof want) == 0;
+  if (ssrc == AUDIO_SSRC && pt == SDP_SUB_PT_OPUS && ok) l->rtp_audio++;
+  else if (ssrc == VIDEO_SSRC && pt == SDP_SUB_PT_VP8 && ok) {
+    l->rtp_video++;
+    uint16_t k = (uint16_t)(seq - VIDEO_SEQ0);
+    if (k < 1024) l->video_seen[k]++;
+  } else {
+    l->bad_rtp++;
+  }
+}
+
+static void on_keyframe(void *ctx, sc_peer *p, uint32_t ssrc) {
+  peer_log *l = ctx;
+  (void)p;
+  if (ssrc == VIDEO_SSRC) l->keyframe_requests++;
+}
+
+static void on_sr(void *ctx, sc_peer *p, uint32_t ssrc, uint64_t ntp, uint32_t ts) {
+  peer_log *l = ctx;
+  (void)p, (void)ts;
+  if ((ssrc == VIDEO_SSRC || ssrc == AUDIO_SSRC) && ntp != 0) l->sender_reports++;
+}
+
+static void on_closed(void *ctx, sc_peer *p) {
+  peer_log *l = ctx;
+  (void)p;
+  l->closed++;
+}
+
+static sc_peer_callbacks callbacks_for(peer_log *l) {
+  sc_peer_callbacks cb = {l, on_state, on_rtp, on_keyframe, on_sr, on_closed};
+  return cb;
+}
+
+typedef struct {
+  int n;
+  sfu_event ev[16];
+} event_log;
+
+static void on_event(void *ctx, const sfu_event *ev) {
+  event_log *l = ctx;
+  if (l->n < 16) l->ev[l->n] = *ev;
+  l->n++;
+}
+
+static void pump_cb(uv_timer_t *t) { (void)t; }
+
+/* Runs the loop until *flag becomes true, or ms pass. */
+typedef bool (*cond_fn)(void *ctx);
+static bool run_until(uv_loop_t *loop, cond_fn cond, void *ctx, uint64_t ms) {
+  uv_timer_t pump;
+  uv_timer_init(loop, &pump);
+  uv_timer_start(&pump, pump_cb, 5, 5);
+  uv_update_time(loop);
+  uint64_t end = uv_now(loop) + ms;
+  bool ok;
+  while (!(ok = cond(ctx)) && uv_now(loop) < end) uv_run(loop, UV_RUN_ONCE);
+  uv_close((uv_handle_t *)&pump, NULL);
+  uv_run(loop, UV_RUN_NOWAIT);
+  return ok;
+}
+
+static bool never(void *ctx) {
+  (void)ctx;
+  return false;
+}
+static void run_for(uv_loop_t *loop, uint64_t ms) { run_until(loop, never, NULL, ms); }
+
+typedef struct {
+  peer_log *a, *b;
+} pair;
+static bool both_connected(void *ctx) {
+  pair *p = ctx;
+  return p->a->state == SC_PEER_CONNECTED && (!p->b || p->b->state == SC_PEER_CONNECTED);
+}
+static bool a_settled(void *ctx) {
+  pair *p = ctx;
+  return p->a->state == SC_PEER_CONNECTED || p->a->state == SC_PEER_FAILED;
+}
+static bool both_closed(void *ctx) {
+  pair *p = ctx;
+  return p->a->closed && (!p->b || p->b->closed);
+}
+
+static sfu *start_sfu(uv_loop_t *loop, event_log *log) {
+  sfu_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  snprintf(cfg.listen_ip, sizeof cfg.listen_ip, "127.0.0.1");
+  snprintf(cfg.announce_ip, sizeof cfg.announce_ip, "127.0.0.1");
+  cfg.max_video_bitrate = 1000000;
+  cfg.max_transports = 8;
+  return sfu_start(loop, &cfg, on_event, log);
+}
+
+static sdp_local server_local(sfu *s, const char *ufrag, const char *pwd) {
+  sdp_local l = {ufrag, pwd, sfu_fingerprint(s), sfu_announce_ip(s), (uint16_t)sfu_port(s), 1, 1, sfu_candidates(s)};
+  return l;
+}
+
+static sc_peer *new_peer(uv_loop_t *loop, const dtls_cert *cert, peer_log *log) {
+  sc_peer_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.cert = cert;
+  cfg.bind_ip = "127.0.0.1";
+  cfg.rr_interval_ms = 300;
+  sc_peer_callbacks cb = callbacks_for(log);
+  return sc_peer_new(loop, &cfg, &cb);
+}
+
+/* The publishing side as the control plane does it: our offer into a
+ * worker transport that publishes both tracks; the answer back into the
+ * peer. corrupt_fp: the peer is told a wrong server fingerprint. */
+static int connect_publisher(sfu *s, sc_peer *peer, uint32_t *tid, bool corrupt_fp) {
+  int rc = -1;
+  sdp_session *sess = malloc(sizeof *sess);
+  sc_remote *r = malloc(sizeof *r);
+  char offer[SC_SDP_OFFER_CAP], answer[8192], err[128], ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
+  if (!sess || !r) goto out;
+  sc_publish_params pp = publish_params(sc_peer_ufrag(peer), sc_peer_pwd(peer), sc_peer_fingerprint(peer), true, true);
+  int n = sc_sdp_build_publish_offer(&pp, offer, sizeof offer);
+  if (n <= 0 || sdp_parse(offer, (size_t)n, sess, err, sizeof err) != 0) goto out;
+  if (sfu_transport_create(s, ufrag, pwd, tid) != SFU_OK) goto out;
+  sdp_local local = server_local(s, ufrag, pwd);
+  sdp_track tracks[4];
+  int nt = 0;
+  int an = sdp_build_publish_answer(sess, &local, answer, sizeof answer, tracks, 4, &nt);
+  if (an <= 0) goto out;
+  sfu_track st[4];
+  for (int i = 0; i < nt; i++) {
+    memset(&st[i], 0, sizeof st[i]);
+    st[i].ssrc = tracks[i].ssrc;
+    st[i].kind = tracks[i].kind == SDP_AUDIO ? SFU_AUDIO : SFU_VIDEO;
+    st[i].pt = tracks[i].pt;
+  }
+  if (sfu_transport_publish(s, *tid, st, nt) != SFU_OK) goto out;
+  if (sfu_transport_set_remote(s, *tid, sess->ice_ufrag, sess->fp) != SFU_OK) goto out;
+  if (sc_sdp_parse_remote(answer, (size_t)an, r, err, sizeof err) != 0 ||
+      sc_sdp_check_publish_answer(r, &pp, err, sizeof err) != 0)
+    goto out;
+  if (sc_peer_add_send_ssrc(peer, AUDIO_SSRC, false) != 0 || sc_peer_add_send_ssrc(peer, VIDEO_SSRC, true) != 0)
+    goto out;
+  if (corrupt_fp) r->fingerprint[5] ^= 0x40;
+  rc = sc_peer_set_remote(peer, r);
+out:
+  free(sess);
+  free(r);
+  return rc;
+}
+
+/* The subscribing side: the worker's subscribe offer of the publisher's two
+ * tracks, our answer checked as the server checks it. */
+static int connect_subscriber(sfu *s, sc_peer *peer, uint32_t *tid) {
+  int rc = -1;
+  sdp_session *sess = malloc(sizeof *sess);
+  sc_remote *r = malloc(sizeof *r);
+  char offer[SDP_OUT_CAP(2)], answer[SC_SDP_ANSWER_CAP(2)], err[128], ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
+  if (!sess || !r) goto out;
+  if (sfu_transport_create(s, ufrag, pwd, tid) != SFU_OK) goto out;
+  sdp_sub_line lines[2];
+  memset(lines, 0, sizeof lines);
+  lines[0] = (sdp_sub_line){SDP_AUDIO, "0", true, AUDIO_SSRC, "alice", "alice-audio"};
+  lines[1] = (sdp_sub_line){SDP_VIDEO, "1", true, VIDEO_SSRC, "alice", "alice-video"};
+  sdp_local local = server_local(s, ufrag, pwd);
+  int n = sdp_build_subscribe_offer(lines, 2, &local, offer, sizeof offer);
+  if (n <= 0 || sc_sdp_parse_remote(offer, (size_t)n, r, err, sizeof err) != 0) goto out;
+  if (sc_peer_set_remote(peer, r) != 0) goto out;
+  sc_local_desc me = {sc_peer_ufrag(peer), sc_peer_pwd(peer), sc_peer_fingerprint(peer), 5, 1};
+  int an = sc_sdp_build_subscribe_answer(r, &me, answer, sizeof answer);
+  if (an <= 0 || sdp_parse(answer, (size_t)an, sess, err, sizeof err) != 0 ||
+      sdp_check_subscribe_answer(sess, lines, 2, err, sizeof err) != 0)
+    goto out;
+  uint32_t ssrcs[2] = {AUDIO_SSRC, VIDEO_SSRC};
+  if (sfu_transport_set_remote(s, *tid, sess->ice_ufrag, sess->fp) != SFU_OK ||
+      sfu_transport_subscribe(s, *tid, ssrcs, 2) != SFU_OK)
+    goto out;
+  rc = 0;
+out:
+  free(sess);
+  free(r);
+  return rc;
+}
+
+/* Sends count audio and video packets from the publisher, a few per 5 ms. */
+static void publish_rtp(uv_loop_t *loop, sc_peer *peer, uint16_t *vseq, uint16_t *aseq, int count) {
+  for (int i = 0; i < count; i++) {
+    for (int k = 0; k < 2; k++) {
+      bool video = k == 1;
+      uint16_t seq = video ? (*vseq)++ : (*aseq)++;
+      uint8_t pkt[12 + 200 + SC_PEER_SEND_ROOM];
+      pkt[0] = 0x80;
+      pkt[1] = video ? SC_PT_VP8 : SC_PT_OPUS;
+      pkt[2] = (uint8_t)(seq >> 8);
+      pkt[3] = (uint8_t)seq;
+      uint32_t ts = (uint32_t)seq * (video ? 3000u : 960u), ssrc = video ? VIDEO_SSRC : AUDIO_SSRC;
+      for (int b = 0; b < 4; b++) {
+        pkt[4 + b] = (uint8_t)(ts >> (24 - 8 * b));
+        pkt[8 + b] = (uint8_t)(ssrc >> (24 - 8 * b));
+      }
+      payload_pattern(pkt + 12, 200, seq);
+      CHECK_EQ_INT(sc_peer_send_rtp(peer, pkt, 12 + 200, sizeof pkt), 0);
+    }
+    if (i % 4 == 3) run_for(loop, 5);
+  }
+}
+
+static int video_missing(const peer_log *l, int from, int to) {
+  int missing = 0;
+  for (int k = from; k < to; k++) missing += l->video_seen[k] == 0;
+  return missing;
+}
+
+static void close_peers(uv_loop_t *loop, peer_log *a, peer_log *b) {
+  if (a->peer) sc_peer_close(a->peer);
+  if (b && b->peer) sc_peer_close(b->peer);
+  pair pr = {a, b};
+  CHECK(run_until(loop, both_closed, &pr, 2000));
+  CHECK_EQ_INT(a->closed, 1);
+}
+
+static void stop_sfu(uv_loop_t *loop, sfu *s) {
+  sfu_stop(s);
+  uv_run(loop, UV_RUN_DEFAULT);
+  CHECK_EQ_INT(uv_loop_close(loop), 0);
+}
+
+static void test_end_to_end(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  event_log ev = {0};
+  sfu *s = start_sfu(&loop, &ev);
+  dtls_cert *cert = dtls_cert_generate();
+  CHECK(s && cert);
+  if (!s || !cert) return;
+  peer_log *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+  a->peer = new_peer(&loop, cert, a);
+  b->peer = new_peer(&loop, cert, b);
+  CHECK(a->peer && b->peer);
+  CHECK_EQ_INT(sc_peer_get_state(a->peer), SC_PEER_NEW);
+  uint32_t ta = 0, tb = 0;
+  CHECK_EQ_INT(connect_publisher(s, a->peer, &ta, false), 0);
+  CHECK_EQ_INT(connect_subscriber(s, b->peer, &tb), 0);
+  pair pr = {a, b};
+  CHECK(run_until(&loop, both_connected, &pr, 5000));
+  if (a->state != SC_PEER_CONNECTED || b->state != SC_PEER_CONNECTED) {
+    fprintf(stderr, "  states: %s (%s), %s (%s)\n", sc_peer_state_name(a->state), a->reason,
+            sc_peer_state_name(b->state), b->reason);
+    goto out;
+  }
+  run_for(&loop, 50);
+  int connected = 0;
+  for (int i = 0; i < ev.n && i < 16; i++) connected += ev.ev[i].type == SFU_EV_CONNECTED;
+  CHECK_EQ_INT(connected, 2);
+  sc_peer_counters c;
+  sc_peer_get_counters(a->peer, &c);
+  CHECK(c.stun_answered >= 1);
+
+  /* 1. Clean path: everything arrives, payload types rewritten. */
+  uint16_t vseq = VIDEO_SEQ0, aseq = 100;
+  publish_rtp(&loop, a->peer, &vseq, &aseq, 40);
+  run_for(&loop, 200);
+  CHECK_EQ_INT(b->rtp_audio, 40);
+  CHECK_EQ_INT(b->rtp_video, 40);
+  CHECK_EQ_INT(b->bad_rtp, 0);
+  CHECK_EQ_INT(video_missing(b, 0, 40), 0);
+  /* The new subscriber made the SFU ask the publisher for a key frame. */
+  CHECK(a->keyframe_requests >= 1);
+
+  /* 2. The publisher's uplink loses every 5th packet: the SFU NACKs, the
+   * publisher resends from its history, the subscriber gets all video. */
+  sc_peer_simulate_loss(a->peer, 5, 0);
+  publish_rtp(&loop, a->peer, &vseq, &aseq, 40);
+  sc_peer_simulate_loss(a->peer, 0, 0);
+  publish_rtp(&loop, a->peer, &vseq, &aseq, 2); /* the last gap shows */
+  run_for(&loop, 400);
+  CHECK_EQ_INT(video_missing(b, 40, 82), 0);
+  sc_ssrc_stats st;
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
+  CHECK(st.outgoing && st.video);
+  CHECK(st.nacks_received >= 1);
+  CHECK(st.retransmits >= 8);
+
+  /* 3. The subscriber's downlink loses every 7th packet: it NACKs the SFU,
+   * which resends from its own history. */
+  int before_keyframes = a->keyframe_requests;
+  sc_peer_simulate_loss(b->peer, 0, 7);
+  publish_rtp(&loop, a->peer, &vseq, &aseq, 40);
+  sc_peer_simulate_loss(b->peer, 0, 0);
+  publish_rtp(&loop, a->peer, &vseq, &aseq, 2);
+  run_for(&loop, 400);
+  CHECK_EQ_INT(video_missing(b, 82, 124), 0);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(b->peer, VIDEO_SSRC, &st), 0);
+  CHECK(!st.outgoing && st.video);
+  CHECK(st.nacks_sent >= 1 && st.nack_seqs_sent >= 5);
+  CHECK_EQ_INT(st.lost, 0); /* all repaired */
+  CHECK(st.packets >= 124);
+  CHECK_EQ_INT(st.ext_highest_seq, VIDEO_SEQ0 + 123);
+  CHECK(st.sr_received >= 1); /* the publisher's SRs, passed on by the SFU */
+  CHECK(b->sender_reports >= 1);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(b->peer, AUDIO_SSRC, &st), 0);
+  CHECK(st.lost > 0); /* audio losses are not repaired (no history for audio) */
+
+  /* 4. A key frame request from the subscriber reaches the publisher
+   * (the SFU passes at most one per 500 ms). */
+  run_for(&loop, 550);
+  CHECK_EQ_INT(sc_peer_request_keyframe(b->peer, VIDEO_SSRC), 0);
+  run_for(&loop, 100);
+  CHECK(a->keyframe_requests > before_keyframes);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(b->peer, VIDEO_SSRC, &st), 0);
+  CHECK_EQ_INT(st.plis_sent, 1);
+  sc_ssrc_stats all[8];
+  CHECK_EQ_INT(sc_peer_stats(b->peer, all, 8), 2);
+  CHECK_EQ_INT(sc_peer_stats(a->peer, all, 8), 2);
+  CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
+  CHECK_EQ_INT(b->state, SC_PEER_CONNECTED);
+out:
+  close_peers(&loop, a, b);
+  /* Closing sent close_notify: the worker reports both transports closed. */
+  run_for(&loop, 100);
+  int closed = 0;
+  for (int i = 0; i < ev.n && i < 16; i++) closed += ev.ev[i].type == SFU_EV_CLOSED;
+  CHECK_EQ_INT(closed, 2);
+  free(a);
+  free(b);
+  dtls_cert_free(cert);
+  stop_sfu(&loop, s);
+}
+
+static void test_wrong_fingerprint(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  event_log ev = {0};
+  sfu *s = start_sfu(&loop, &ev);
+  dtls_cert *cert = dtls_cert_generate();
+  CHECK(s && cert);
+  if (!s || !cert) return;
+  peer_log *a = calloc(1, sizeof *a);
+  a->peer = new_peer(&loop, cert, a);
+  uint32_t ta = 0;
+  CHECK_EQ_INT(connect_publisher(s, a->peer, &ta, true), 0);
+  pair pr = {a, NULL};
+  CHECK(run_until(&loop, a_settled, &pr, 5000));
+  CHECK_EQ_INT(a->state, SC_PEER_FAILED);
+  CHECK_EQ_STR(a->reason, "dtls-failed");
+  uint8_t pkt[64] = {0x80, SC_PT_VP8};
+  CHECK_EQ_INT(sc_peer_send_rtp(a->peer, pkt, 12, sizeof pkt), -1);
+  close_peers(&loop, a, NULL);
+  free(a);
+  dtls_cert_free(cert);
+  stop_sfu(&loop, s);
+}
+
+static void test_ice_timeout(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  dtls_cert *cert = dtls_cert_generate();
+  CHECK(cert != NULL);
+  if (!cert) return;
+  /* A "server" that takes datagrams and never answers. */
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct sockaddr_in sink = {.sin_family = AF_INET};
+  sink.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t sl = sizeof sink;
+  CHECK(fd >= 0 && bind(fd, (struct sockaddr *)&sink, sizeof sink) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sink, &sl) == 0);
+  peer_log *a = calloc(1, sizeof *a);
+  sc_peer_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.cert = cert;
+  cfg.bind_ip = "127.0.0.1";
+  cfg.ice_timeout_ms = 700;
+  sc_peer_callbacks cb = callbacks_for(a);
+  a->peer = sc_peer_new(&loop, &cfg, &cb);
+  CHECK(a->peer != NULL);
+  sc_remote *r = calloc(1, sizeof *r);
+  snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "SfUl");
+  snprintf(r->ice_pwd, sizeof r->ice_pwd, "Pw0123456789abcdefghijKL");
+  snprintf(r->setup, sizeof r->setup, "passive");
+  /* No UDP candidate: refused. */
+  CHECK_EQ_INT(sc_peer_set_remote(a->peer, r), -1);
+  memcpy(&r->udp[0].addr, &sink, sizeof sink);
+  r->n_udp = 1;
+  uv_update_time(&loop);
+  uint64_t t0 = uv_now(&loop);
+  CHECK_EQ_INT(sc_peer_set_remote(a->peer, r), 0);
+  CHECK_EQ_INT(a->state, SC_PEER_CHECKING);
+  pair pr = {a, NULL};
+  CHECK(run_until(&loop, a_settled, &pr, 3000));
+  uint64_t took = uv_now(&loop) - t0;
+  CHECK_EQ_INT(a->state, SC_PEER_FAILED);
+  CHECK_EQ_STR(a->reason, "ice-timeout");
+  CHECK(took >= 690 && took < 1500);
+  /* The checks went out, paced: the first at once, then at 500 ms. */
+  uint8_t buf[1500];
+  int got = 0;
+  while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) got++;
+  CHECK_EQ_INT(got, 2);
+  close_peers(&loop, a, NULL);
+  free(a);
+  free(r);
+  close(fd);
+  dtls_cert_free(cert);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
+TEST_SUITE(client_peer, {"publish_offer", test_publish_offer}, {"subscribe_answer", test_subscribe_answer},
+           {"end_to_end", test_end_to_end}, {"wrong_fingerprint", test_wrong_fingerprint},
+           {"ice_timeout", test_ice_timeout});
