@@ -77,7 +77,7 @@ int sc_rtp_writer_init(sc_rtp_writer *w, uint32_t ssrc, uint8_t pt, uint32_t clo
  * wrapping), the marker bit, and if level >= 0 and audio_level_id is set
  * the audio level element (level 0..127 -dBov, voice flag); then payload.
  * Returns the packet length, or -1 if cap is too small (cap must be at least
- * SC_RTP_MAX_HEADER + len) or len > SC_RTP_MAX_PAYLOAD; nothing is counted
+ * sc_rtp_header_len() + len) or len > SC_RTP_MAX_PAYLOAD; nothing is counted
  * on failure. payload may be NULL when len is 0, or point into buf at
  * exactly the header length (then it is not copied; see
  * sc_rtp_header_len). */
@@ -170,9 +170,11 @@ int sc_vp8_desc_parse(const uint8_t *p, size_t n, sc_vp8_desc *d);
  * E2EE, docs/e2ee.md 5.2). */
 typedef void (*sc_frame_cb)(void *user, uint32_t rtp_ts, bool keyframe, const uint8_t *data,
                             size_t len);
-/* The stream lost a frame: the caller should send a PLI. Called once when
- * the loss is found and again every keyframe_retry_ms while no key frame has
- * come. */
+/* The stream needs a key frame: the caller should send a PLI. Called when a
+ * frame is given up, when a delta frame starts while no key frame has been
+ * handed out yet (at most every keyframe_retry_ms), and from tick every
+ * keyframe_retry_ms while still waiting and packets still arrive. Callbacks
+ * must not call back into the assembler. */
 typedef void (*sc_keyframe_cb)(void *user);
 
 typedef struct {
@@ -200,8 +202,8 @@ typedef struct sc_vp8_assembler sc_vp8_assembler;
 
 /* Allocates the ring (max_packets * SC_RTP_MAX_PAYLOAD) and the frame buffer
  * once. NULL on bad config or out of memory. Until the first key frame the
- * assembler waits for one (delta frames are dropped) and asks for it on the
- * first packet. */
+ * assembler waits for one (delta frames are dropped) and asks for it when a
+ * delta frame starts first. */
 sc_vp8_assembler *sc_vp8_assembler_new(const sc_vp8_assembler_config *cfg);
 void sc_vp8_assembler_free(sc_vp8_assembler *a);
 
@@ -231,15 +233,17 @@ typedef struct {
   uint64_t lost;     /* sequence numbers skipped (may later arrive as late) */
   uint64_t late;     /* older than or equal to highest: duplicates and reordered */
   uint64_t refused;  /* empty or oversized payloads */
+  uint32_t late_run; /* late packets in a row: 64 mean the sender restarted (start over) */
   sc_frame_cb on_frame; /* keyframe is always false */
   void *user;
 } sc_opus_depacketizer;
 
 void sc_opus_depacketizer_init(sc_opus_depacketizer *d, sc_frame_cb on_frame, void *user);
 
-/* Hands the payload of a packet newer than every one before to on_frame.
- * Returns 0 if handed out, 1 if late or duplicate (dropped), -1 if refused.
- * Lost: the sequence numbers between the previous and this one. */
+/* Hands the payload of a packet newer than every one before to on_frame
+ * (rtp_ts = the packet's timestamp). Returns 0 if handed out, 1 if late or
+ * duplicate (dropped), -1 if refused. Lost: the sequence numbers between the
+ * previous and this one. */
 int sc_opus_depacketizer_push(sc_opus_depacketizer *d, const uint8_t *pkt, const rtp_header *h);
 
 #endif

@@ -5,6 +5,7 @@
 #define SEALROOM_CLIENT_I420_H
 
 #include <stddef.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct {

@@ -6,6 +6,7 @@
 #ifndef SEALROOM_CLIENT_IVF_H
 #define SEALROOM_CLIENT_IVF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

@@ -10,6 +10,7 @@
 #ifndef SEALROOM_CLIENT_PATTERN_H
 #define SEALROOM_CLIENT_PATTERN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
