@@ -45,7 +45,7 @@ struct sc_vp8_assembler {
   bool have_base, synced, have_newest, waiting_key, requested;
   uint16_t base, newest;
   uint64_t stall_since; /* 0: no hole waiting; else when it was seen (+1) */
-  uint64_t last_request, last_packet;
+  uint64_t first_packet, last_request, last_packet;
   uint32_t late_run;
   uint16_t cand[MAX_CANDIDATES];
   size_t n_cand;
@@ -257,6 +257,15 @@ static void add_candidate(sc_vp8_assembler *a, uint16_t seq) {
   a->cand[a->n_cand++] = seq;
 }
 
+/* While waiting for a key frame: a first request once the stream has run
+ * gap_ms without one (the sender's first frame is normally a key frame, but
+ * its packets may come after a few of the next frame's), then one every
+ * keyframe_retry_ms. */
+static bool request_due(const sc_vp8_assembler *a, uint64_t now) {
+  if (!a->requested) return now - a->first_packet >= a->cfg.gap_ms;
+  return now - a->last_request >= a->cfg.keyframe_retry_ms;
+}
+
 /* Refuses (-1), ignores (1) or stores (0) a packet and keeps the window. */
 static int store(sc_vp8_assembler *a, const uint8_t *pay, size_t n, uint16_t seq, uint32_t ts,
                  bool marker, uint64_t now) {
@@ -279,6 +288,7 @@ static int store(sc_vp8_assembler *a, const uint8_t *pay, size_t n, uint16_t seq
     a->st.duplicates++;
     return 1;
   }
+  if (!a->have_newest) a->first_packet = now;
   if (!a->have_newest || seq_lt(a->newest, seq)) {
     a->newest = seq;
     a->have_newest = true;
@@ -299,9 +309,9 @@ static int store(sc_vp8_assembler *a, const uint8_t *pay, size_t n, uint16_t seq
   a->st.packets++;
   a->last_packet = now;
   if (s->key) add_candidate(a, seq);
-  /* Waiting for a key frame and a delta frame starts: ask (again) if due. */
-  if (a->waiting_key && s->start && !s->key &&
-      (!a->requested || now - a->last_request >= a->cfg.keyframe_retry_ms))
+  /* Waiting for a key frame and a delta frame starts while no key frame is
+   * arriving: ask (again) if due. */
+  if (a->waiting_key && s->start && !s->key && a->n_cand == 0 && request_due(a, now))
     request_keyframe(a, now);
   return 0;
 }
@@ -319,8 +329,7 @@ void sc_vp8_assembler_tick(sc_vp8_assembler *a, uint64_t now_ms) {
   if (!a) return;
   process(a, now_ms);
   /* Repeat the request while packets still come (a paused stream is left alone). */
-  if (a->waiting_key && a->requested && a->have_newest &&
-      now_ms - a->last_request >= a->cfg.keyframe_retry_ms &&
+  if (a->waiting_key && a->have_newest && request_due(a, now_ms) &&
       now_ms - a->last_packet < 2ull * a->cfg.keyframe_retry_ms)
     request_keyframe(a, now_ms);
 }

@@ -171,10 +171,11 @@ int sc_vp8_desc_parse(const uint8_t *p, size_t n, sc_vp8_desc *d);
 typedef void (*sc_frame_cb)(void *user, uint32_t rtp_ts, bool keyframe, const uint8_t *data,
                             size_t len);
 /* The stream needs a key frame: the caller should send a PLI. Called when a
- * frame is given up, when a delta frame starts while no key frame has been
- * handed out yet (at most every keyframe_retry_ms), and from tick every
- * keyframe_retry_ms while still waiting and packets still arrive. Callbacks
- * must not call back into the assembler. */
+ * frame is given up; while waiting for a key frame, again every
+ * keyframe_retry_ms (from push when a delta frame starts, or from tick while
+ * packets still arrive); and at the start of a stream once gap_ms have passed
+ * since its first packet without a key frame. Callbacks must not call back
+ * into the assembler. */
 typedef void (*sc_keyframe_cb)(void *user);
 
 typedef struct {
@@ -202,8 +203,8 @@ typedef struct sc_vp8_assembler sc_vp8_assembler;
 
 /* Allocates the ring (max_packets * SC_RTP_MAX_PAYLOAD) and the frame buffer
  * once. NULL on bad config or out of memory. Until the first key frame the
- * assembler waits for one (delta frames are dropped) and asks for it when a
- * delta frame starts first. */
+ * assembler waits for one (delta frames are dropped); see sc_keyframe_cb for
+ * when it asks. */
 sc_vp8_assembler *sc_vp8_assembler_new(const sc_vp8_assembler_config *cfg);
 void sc_vp8_assembler_free(sc_vp8_assembler *a);
 
