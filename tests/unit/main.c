@@ -7,44 +7,45 @@ int test_failures_in_current;
 
 /* One line per test file. */
 #define SUITES(X) \
-  X(bytes)        \
-  X(base64)       \
-  X(jwt)          \
-  X(turn)         \
-  X(auth)         \
-  X(timefmt)      \
-  X(pagination)   \
-  X(ratelimit)    \
-  X(room_fields)  \
-  X(store)        \
-  X(stun)         \
-  X(ice)          \
-  X(rtp)          \
-  X(rtcp)         \
+  X(bytes)         \
+  X(base64)        \
+  X(jwt)           \
+  X(turn)          \
+  X(auth)          \
+  X(timefmt)       \
+  X(pagination)    \
+  X(ratelimit)     \
+  X(room_fields)   \
+  X(store)         \
+  X(stun)          \
+  X(ice)           \
+  X(rtp)           \
+  X(rtcp)          \
   X(history)       \
-  X(twcc)         \
-  X(sdp)          \
-  X(dtls)         \
-  X(srtp)         \
-  X(sfu_tables)   \
-  X(sfu_control)  \
-  X(tap)          \
-  X(e2ee_sframe)  \
-  X(e2ee_keys)    \
-  X(e2ee_replay)  \
-  X(e2ee_code)    \
-  X(e2ee_vectors) \
-  X(e2ee_sign)    \
+  X(twcc)          \
+  X(sdp)           \
+  X(dtls)          \
+  X(srtp)          \
+  X(sfu_tables)    \
+  X(sfu_control)   \
+  X(tap)           \
+  X(e2ee_sframe)   \
+  X(e2ee_keys)     \
+  X(e2ee_replay)   \
+  X(e2ee_code)     \
+  X(e2ee_vectors)  \
+  X(e2ee_sign)     \
   X(e2ee_sign_chat) \
   X(slots)         \
-  X(udp)          \
-  X(addr)         \
-  X(tcp)          \
-  X(mailbox)      \
-  X(admission)    \
-  X(http)         \
-  X(sfu_worker)   \
-  X(client_peer)
+  X(udp)           \
+  X(addr)          \
+  X(tcp)           \
+  X(mailbox)       \
+  X(admission)     \
+  X(http)          \
+  X(sfu_worker)    \
+  X(client_peer)   \
+  X(client_media) 
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
