@@ -45,7 +45,8 @@ int test_failures_in_current;
   X(http)          \
   X(sfu_worker)    \
   X(client_peer)   \
-  X(client_media) 
+  X(client_media)  \
+  X(client_e2ee)  
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
