@@ -645,11 +645,12 @@ static void test_ice_timeout(void) {
   CHECK_EQ_INT(a->state, SC_PEER_FAILED);
   CHECK_EQ_STR(a->reason, "ice-timeout");
   CHECK(took >= 690 && took < 1500);
-  /* The checks went out, paced: the first at once, then at 500 ms. */
+  /* The checks went out, paced: the first at once, then at 500 ms (unless
+   * a loaded machine ran the timer only after the deadline). */
   uint8_t buf[1500];
   int got = 0;
   while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) got++;
-  CHECK_EQ_INT(got, 2);
+  CHECK(got >= 1 && got <= 2);
   close_peers(&loop, a, NULL);
   free(a);
   free(r);
