@@ -7,8 +7,10 @@
  * transport; RTP published on one arrives on the other (payload types
  * rewritten, payload intact), losses on either leg are NACKed and repaired,
  * key frame requests and sender reports pass through, receiver statistics
- * add up. A wrong server fingerprint fails DTLS ("dtls-failed"); a server
- * that never answers fails ICE after its deadline ("ice-timeout"). */
+ * add up, closing sends close_notify (the worker reports the transports
+ * closed). A wrong server fingerprint fails DTLS ("dtls-failed"); consent
+ * checks keep a peer up until the server stops answering ("consent-lost");
+ * a server that never answers fails ICE after its deadline ("ice-timeout"). */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -285,6 +287,10 @@ static bool a_settled(void *ctx) {
   pair *p = ctx;
   return p->a->state == SC_PEER_CONNECTED || p->a->state == SC_PEER_FAILED;
 }
+static bool a_failed(void *ctx) {
+  pair *p = ctx;
+  return p->a->state == SC_PEER_FAILED;
+}
 static bool both_closed(void *ctx) {
   pair *p = ctx;
   return p->a->closed && (!p->b || p->b->closed);
@@ -305,14 +311,20 @@ static sdp_local server_local(sfu *s, const char *ufrag, const char *pwd) {
   return l;
 }
 
-static sc_peer *new_peer(uv_loop_t *loop, const dtls_cert *cert, peer_log *log) {
+static sc_peer *new_peer_with(uv_loop_t *loop, const dtls_cert *cert, peer_log *log, unsigned consent_ms) {
   sc_peer_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.cert = cert;
   cfg.bind_ip = "127.0.0.1";
   cfg.rr_interval_ms = 300;
+  cfg.consent_interval_ms = consent_ms;
+  cfg.consent_timeout_ms = consent_ms * 5;
   sc_peer_callbacks cb = callbacks_for(log);
   return sc_peer_new(loop, &cfg, &cb);
+}
+
+static sc_peer *new_peer(uv_loop_t *loop, const dtls_cert *cert, peer_log *log) {
+  return new_peer_with(loop, cert, log, 0);
 }
 
 /* The publishing side as the control plane does it: our offer into a
@@ -557,6 +569,42 @@ static void test_wrong_fingerprint(void) {
   stop_sfu(&loop, s);
 }
 
+/* Consent freshness: checks keep a connected peer alive well past the
+ * consent timeout; once the server's transport is gone (no more answers),
+ * the peer fails with "consent-lost" after that timeout. */
+static void test_consent_lost(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  event_log ev = {0};
+  sfu *s = start_sfu(&loop, &ev);
+  dtls_cert *cert = dtls_cert_generate();
+  CHECK(s && cert);
+  if (!s || !cert) return;
+  peer_log *a = calloc(1, sizeof *a);
+  a->peer = new_peer_with(&loop, cert, a, 200); /* checks every ~200 ms, lost after 1 s */
+  uint32_t ta = 0;
+  CHECK_EQ_INT(connect_publisher(s, a->peer, &ta, false), 0);
+  pair pr = {a, NULL};
+  CHECK(run_until(&loop, a_settled, &pr, 5000));
+  CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
+  run_for(&loop, 1500);
+  CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
+  sc_peer_counters c;
+  sc_peer_get_counters(a->peer, &c);
+  CHECK(c.stun_answered >= 5);
+  CHECK_EQ_INT(sfu_transport_destroy(s, ta), SFU_OK);
+  uv_update_time(&loop);
+  uint64_t t0 = uv_now(&loop);
+  CHECK(run_until(&loop, a_failed, &pr, 3000));
+  CHECK_EQ_STR(a->reason, "consent-lost");
+  uint64_t took = uv_now(&loop) - t0;
+  CHECK(took >= 700 && took <= 2000);
+  close_peers(&loop, a, NULL);
+  free(a);
+  dtls_cert_free(cert);
+  stop_sfu(&loop, s);
+}
+
 static void test_ice_timeout(void) {
   uv_loop_t loop;
   CHECK_EQ_INT(uv_loop_init(&loop), 0);
@@ -597,11 +645,12 @@ static void test_ice_timeout(void) {
   CHECK_EQ_INT(a->state, SC_PEER_FAILED);
   CHECK_EQ_STR(a->reason, "ice-timeout");
   CHECK(took >= 690 && took < 1500);
-  /* The checks went out, paced: the first at once, then at 500 ms. */
+  /* The checks went out, paced: the first at once, then at 500 ms (unless
+   * a loaded machine ran the timer only after the deadline). */
   uint8_t buf[1500];
   int got = 0;
   while (recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0) got++;
-  CHECK_EQ_INT(got, 2);
+  CHECK(got >= 1 && got <= 2);
   close_peers(&loop, a, NULL);
   free(a);
   free(r);
@@ -613,4 +662,5 @@ static void test_ice_timeout(void) {
 
 TEST_SUITE(client_peer, {"publish_offer", test_publish_offer}, {"subscribe_answer", test_subscribe_answer},
            {"end_to_end", test_end_to_end}, {"wrong_fingerprint", test_wrong_fingerprint},
+           {"consent_lost", test_consent_lost},
            {"ice_timeout", test_ice_timeout});
