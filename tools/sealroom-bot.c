@@ -51,6 +51,7 @@ typedef struct {
   double luma_mean, luma_stddev; /* of the last decoded picture */
   int64_t last_counter;          /* the frame counter of a sealroom-bot pattern, -1 if none */
   double audio_rms;              /* of the last decoded audio frame */
+  double audio_rms_max;          /* the loudest decoded audio frame so far */
 } remote;
 
 typedef struct {
@@ -184,6 +185,7 @@ static void on_frame(void *ctx, const char *from, sc_media_kind kind, uint32_t r
       double sq = 0;
       for (int i = 0; i < n * 2; i++) sq += (double)pcm[i] * pcm[i];
       r->audio_rms = sqrt(sq / (n * 2));
+      if (r->audio_rms > r->audio_rms_max) r->audio_rms_max = r->audio_rms;
     }
   }
 }
@@ -263,13 +265,13 @@ static json_t *stats_json(bot *b) {
     if (!r->used) continue;
     json_object_set_new(
         rs, r->id,
-        json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:f,s:f,s:I,s:I,s:I,s:f}", "video_frames",
+        json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:f,s:f,s:I,s:I,s:I,s:f,s:f}", "video_frames",
                   (json_int_t)r->video_frames, "video_decoded", (json_int_t)r->video_decoded,
                   "video_errors", (json_int_t)r->video_errors, "keyframes", (json_int_t)r->keyframes,
                   "width", r->width, "height", r->height, "luma_mean", r->luma_mean, "luma_stddev",
                   r->luma_stddev, "pattern_counter", (json_int_t)r->last_counter, "audio_frames",
                   (json_int_t)r->audio_frames, "audio_decoded", (json_int_t)r->audio_decoded,
-                  "audio_rms", r->audio_rms));
+                  "audio_rms", r->audio_rms, "audio_rms_max", r->audio_rms_max));
   }
   json_object_set_new(o, "remotes", rs);
   return o;
