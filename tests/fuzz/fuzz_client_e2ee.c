@@ -7,6 +7,7 @@
  * bounds; an unsigned frame must never reach on_frame as B's. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,9 @@ static void push(int to, const char *payload, size_t len) {
 static void cb_relays(void *ctx, const sc_e2ee_relay_msg *list, size_t n) {
   int self = (int)(intptr_t)ctx;
   for (size_t i = 0; i < n; i++) {
-    if (strcmp(list[i].to, F.id[1 - self]) == 0) push(1 - self, list[i].payload, list[i].payload_len);
+    if (strcmp(list[i].to, F.id[1 - self]) == 0) {
+      push(1 - self, list[i].payload, list[i].payload_len);
+    }
   }
 }
 
@@ -79,8 +82,7 @@ static void setup(void) {
     sc_e2ee_callbacks cb = {clock_cb, cb_relays, cb_broadcast, cb_frame, NULL, NULL, NULL, NULL,
                             NULL};
     F.e[i] = sc_e2ee_new(&cb, (void *)(intptr_t)i);
-    memcpy(F.id[i], i ? "00000000-0000-4000-8000-000000000002" : "00000000-0000-4000-8000-000000000001",
-           SRE_ID_LEN + 1);
+    snprintf(F.id[i], sizeof F.id[i], "00000000-0000-4000-8000-00000000000%d", i + 1);
   }
   sc_e2ee_peer a = {F.id[0], 1, sc_e2ee_public_key_b64(F.e[0]), sc_e2ee_signing_key_b64(F.e[0])};
   sc_e2ee_peer b = {F.id[1], 2, sc_e2ee_public_key_b64(F.e[1]), sc_e2ee_signing_key_b64(F.e[1])};
@@ -157,11 +159,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         sc_e2ee_left(F.e[0], id);
         break;
       }
-      case 8: sc_e2ee_chat_open(F.e[0], F.id[1], (const char *)d, n, text, sizeof text, &tl, NULL); break;
+      case 8:
+        sc_e2ee_chat_open(F.e[0], F.id[1], (const char *)d, n, text, sizeof text, &tl, NULL);
+        break;
       case 9: {
         uint8_t wire[2048 + SC_E2EE_OVERHEAD];
         size_t wl = 0;
-        if (n <= 2048) sc_e2ee_encrypt(F.e[0], op & 0x10 ? SRE_CODEC_VP8 : SRE_CODEC_OPUS, op & 0x20, d, n, wire, sizeof wire, &wl);
+        sre_codec c = op & 0x10 ? SRE_CODEC_VP8 : SRE_CODEC_OPUS;
+        if (n <= 2048) sc_e2ee_encrypt(F.e[0], c, op & 0x20, d, n, wire, sizeof wire, &wl);
         break;
       }
       default: sc_e2ee_relay(F.e[1], F.id[0], (const char *)d, n); break;
