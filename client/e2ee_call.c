@@ -1081,13 +1081,19 @@ static int encrypt_locked(sc_e2ee *e, sre_codec codec, bool is_keyframe, const u
   return SRE_OK;
 }
 
+/* Also allowed from a callback (a bot that answers a frame, an encoder that
+ * makes the key frame request_keyframe asked for): encryption touches only
+ * the sender and the signer, never the roster or the held frames, and it
+ * queues no relay (its statements are broadcast at once). */
 int sc_e2ee_encrypt(sc_e2ee *e, sre_codec codec, bool is_keyframe, const uint8_t *frame,
                     size_t len, uint8_t *out, size_t cap, size_t *out_len) {
   if (out_len) *out_len = 0;
-  if (!out_len || !enter(e)) return SRE_ERR_ARG;
+  if (!e || !out_len) return SRE_ERR_ARG;
+  bool nested = e->depth > 0;
+  if (!nested) e->depth++;
   int st = encrypt_locked(e, codec, is_keyframe, frame, len, out, cap, out_len);
   if (st != SRE_OK) *out_len = 0;
-  leave_call(e);
+  if (!nested) leave_call(e);
   return st;
 }
 

@@ -24,9 +24,10 @@
  *  - signed, sealed chat (docs/e2ee.md 9, docs/e2ee-sender-auth.md 10).
  *
  * Threading and re-entrancy: one sc_e2ee is used by one thread. Callbacks run
- * synchronously inside the API calls; a callback must not call back into the
- * same sc_e2ee except sc_e2ee_stats / sc_e2ee_code / the key getters (other
- * calls made from a callback return SRE_ERR_ARG and do nothing).
+ * synchronously inside the API calls; a callback may call sc_e2ee_encrypt,
+ * sc_e2ee_stats_get, sc_e2ee_code and the key getters of the same sc_e2ee,
+ * nothing else (other calls made from a callback return SRE_ERR_ARG and do
+ * nothing: queue the event and make the call after the callback returned).
  *
  * Feeding it (the coordinator's part):
  *  - before `join`: sc_e2ee_new; put sc_e2ee_public_key_b64 in
@@ -186,7 +187,8 @@ int sc_e2ee_relay(sc_e2ee *e, const char *from, const char *payload, size_t len)
  * (cap >= len + SC_E2EE_OVERHEAD) and lists it for the next statement; is_keyframe (a VP8
  * key frame) sends the statement at once. *out_len 0 with SRE_OK: an empty Opus frame,
  * send it empty. On failure nothing may be sent (counted): SRE_ERR_NO_KEY (not started,
- * stopped, or a rotation overdue), SRE_ERR_ARG (another codec), the library's statuses. */
+ * stopped, or a rotation overdue), SRE_ERR_ARG (another codec), the library's statuses.
+ * May be called from a callback (e.g. request_keyframe, on_frame). */
 int sc_e2ee_encrypt(sc_e2ee *e, sre_codec codec, bool is_keyframe, const uint8_t *frame,
                     size_t len, uint8_t *out, size_t cap, size_t *out_len);
 

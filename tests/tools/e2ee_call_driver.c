@@ -6,7 +6,8 @@
  * stdin, one object a line:
  *   {"op":"start","selfId","selfName","sessionId","slot","peers":[{id,slot,publicKey,signingKey}]}
  *   {"op":"joined","peer":{...}}  {"op":"left","id"}  {"op":"relay","from","payload":{...}}
- *   {"op":"encrypt","codec":"opus"|"vp8","key":bool,"data":hex}   -> encrypted {data | null, status}
+ *   {"op":"encrypt","codec":"opus"|"vp8","key":bool,"data":hex}
+ *                                                     -> encrypted {data | null, status}
  *   {"op":"receive","from","stream":n,"codec","data":hex}         -> received {result}
  *   {"op":"chatSeal","text"} -> chatSeal {payload | null}
  *   {"op":"chatOpen","from","payload"} -> chatOpen {ok, text?, status?}
@@ -93,7 +94,9 @@ static void cb_verify(void *ctx, const sc_e2ee_verify *v) {
     json_object_set_new(names, v->members[i].id,
                         v->members[i].name ? json_string(v->members[i].name) : json_null());
   }
-  for (size_t i = 0; i < v->n_excluded; i++) json_array_append_new(excluded, json_string(v->excluded[i]));
+  for (size_t i = 0; i < v->n_excluded; i++) {
+    json_array_append_new(excluded, json_string(v->excluded[i]));
+  }
   emit(json_pack("{s:s, s:o, s:b, s:o, s:o, s:o}", "op", "verify", "code",
                  v->code ? json_string(v->code) : json_null(), "complete", v->complete, "members",
                  members, "names", names, "excluded", excluded));
@@ -182,7 +185,8 @@ static void chat_open_op(sc_e2ee *e, json_t *m) {
                 : SRE_ERR_JSON;
   free(text);
   emit(json_pack("{s:s, s:b, s:s, s:s}", "op", "chatOpen", "ok", st == SRE_OK, "text",
-                 st == SRE_OK ? body : "", "status", sre_status_name(st) ? sre_status_name(st) : "?"));
+                 st == SRE_OK ? body : "", "status",
+                 sre_status_name(st) ? sre_status_name(st) : "?"));
 }
 
 static void stats_op(sc_e2ee *e) {
@@ -190,7 +194,9 @@ static void stats_op(sc_e2ee *e) {
   sc_e2ee_stats_get(e, &s);
   json_t *drops = json_object();
   for (int i = 1; i < SRE_STATUS_COUNT; i++) {
-    if (s.recv_drops[i]) json_object_set_new(drops, sre_status_name(-i), json_integer((json_int_t)s.recv_drops[i]));
+    if (s.recv_drops[i]) {
+      json_object_set_new(drops, sre_status_name(-i), json_integer((json_int_t)s.recv_drops[i]));
+    }
   }
   emit(json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "op", "stats",
                  "epoch", (json_int_t)s.epoch, "step", (json_int_t)s.step, "encryptedAudio",

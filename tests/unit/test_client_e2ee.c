@@ -38,6 +38,8 @@ typedef struct {
   bool complete;
   size_t n_members, n_excluded;
   int verifies;
+  bool echo; /* on_frame encrypts a frame back and tries a forbidden call */
+  int echo_status, nested_status;
 } member;
 
 static struct {
@@ -99,6 +101,12 @@ static void cb_frame(void *ctx, const char *from, uint64_t stream, sre_codec cod
   memcpy(me->last, data, me->last_len);
   snprintf(me->last_from, sizeof me->last_from, "%s", from);
   me->last_codec = codec;
+  if (me->echo && len > 0) {
+    uint8_t wire[4096 + SC_E2EE_OVERHEAD];
+    size_t wl = 0;
+    me->echo_status = sc_e2ee_encrypt(me->e, codec, false, data, len, wire, sizeof wire, &wl);
+    me->nested_status = sc_e2ee_left(me->e, from);
+  }
 }
 
 static void cb_verify(void *ctx, const sc_e2ee_verify *v) {
@@ -556,14 +564,16 @@ static void test_malformed_relays(void) {
       "[]",
       "null",
       "{\"t\":\"key\"}",
-      "{\"t\":\"key\",\"v\":2,\"e\":1,\"r\":0,\"n\":\"AAAAAAAAAAAAAAAA\",\"c\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
+      "{\"t\":\"key\",\"v\":2,\"e\":1,\"r\":0,\"n\":\"AAAAAAAAAAAAAAAA\","
+      "\"c\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
       "{\"t\":\"key\",\"v\":1,\"e\":1,\"r\":0,\"n\":\"x\",\"c\":\"y\"}",
       "{\"t\":\"ack\",\"v\":2,\"e\":0}",
       "{\"t\":\"ack\",\"v\":2,\"e\":1.0}",
       "{\"t\":\"sig\",\"v\":1}",
       "{\"t\":\"sig\",\"v\":1,\"q\":0,\"k\":1,\"c\":0,\"h\":\"\",\"s\":\"\"}",
       "{\"t\":\"sig\",\"t\":\"sig\"}",
-      "{\"t\":\"chat\",\"v\":2,\"e\":1,\"r\":0,\"n\":\"AAAAAAAAAAAAAAAA\",\"c\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
+      "{\"t\":\"chat\",\"v\":2,\"e\":1,\"r\":0,\"n\":\"AAAAAAAAAAAAAAAA\","
+      "\"c\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\"}",
       "\"a string\"",
       "{\"t\":[1,2,3]}",
   };
@@ -621,13 +631,36 @@ static void test_chat(void) {
   world_reset();
 }
 
+static void test_reentrancy(void) {
+  world_reset();
+  join(0, "Ann");
+  join(1, "Bob");
+  W.m[1].echo = true;
+  W.m[1].echo_status = W.m[1].nested_status = 99;
+  uint8_t f[100], wire[100 + SC_E2EE_OVERHEAD];
+  opus_frame(f, 50, 1);
+  send_frame(0, SRE_CODEC_OPUS, false, f, 50, wire, -1);
+  advance(60);
+  CHECK_EQ_INT(W.m[1].frames, 1);
+  CHECK_EQ_INT(W.m[1].echo_status, SRE_OK);       /* encrypt is allowed from a callback */
+  CHECK_EQ_INT(W.m[1].nested_status, SRE_ERR_ARG); /* other calls are not */
+  W.m[1].echo = false;
+  advance(60);
+  CHECK_EQ_INT(W.m[0].frames, 0); /* (the echo was not delivered, only signed) */
+  sc_e2ee_stats st;
+  sc_e2ee_stats_get(W.m[1].e, &st);
+  CHECK_EQ_INT(st.encrypted_audio, 1);
+  CHECK_EQ_INT(st.capable_peers, 1); /* the nested leave did nothing */
+  world_reset();
+}
+
 static void test_helpers(void) {
   sc_e2ee_relay_msg list[2] = {{"a", "{\"t\":\"ack\",\"v\":2,\"e\":1}", 23}, {"b", "{\"x\":1}", 7}};
   char *s = sc_e2ee_relay_batch_json(list, 2);
   CHECK(s != NULL);
   if (s) {
-    CHECK_EQ_STR(s, "{\"type\":\"relay_batch\",\"messages\":[{\"to\":\"a\",\"payload\":{\"t\":\"ack\","
-                    "\"v\":2,\"e\":1}},{\"to\":\"b\",\"payload\":{\"x\":1}}]}");
+    CHECK_EQ_STR(s, "{\"type\":\"relay_batch\",\"messages\":[{\"to\":\"a\",\"payload\":"
+                    "{\"t\":\"ack\",\"v\":2,\"e\":1}},{\"to\":\"b\",\"payload\":{\"x\":1}}]}");
   }
   free(s);
   list[1].payload = "{";
@@ -637,7 +670,8 @@ static void test_helpers(void) {
   CHECK(s && strcmp(s, "{\"type\":\"relay_all\",\"payload\":{\"t\":\"sig\"}}") == 0);
   free(s);
   json_error_t err;
-  json_t *o = json_loads("{\"id\":\"x\",\"slot\":3,\"public_key\":\"k\",\"signing_key\":5}", 0, &err);
+  json_t *o =
+      json_loads("{\"id\":\"x\",\"slot\":3,\"public_key\":\"k\",\"signing_key\":5}", 0, &err);
   sc_e2ee_peer p;
   CHECK_EQ_INT(sc_e2ee_peer_from_json(o, &p), SRE_OK);
   CHECK_EQ_STR(p.id, "x");
@@ -669,4 +703,5 @@ TEST_SUITE(client_e2ee, {"three_party", test_three_party}, {"leave_rotates", tes
            {"key_swap_alarm", test_key_swap_alarm}, {"mitm_codes_differ", test_mitm_codes_differ},
            {"keyless_peer_excluded", test_keyless_peer_excluded},
            {"malformed_relays", test_malformed_relays}, {"chat", test_chat},
+           {"reentrancy", test_reentrancy},
            {"helpers", test_helpers});
