@@ -60,7 +60,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -I. -MMD -MP
 
 .PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors sign-vectors
 all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors \
-     $(BUILD)/gen-sign-vectors $(CLIENT_TOOLS)
+     $(BUILD)/gen-sign-vectors $(CLIENT_TOOLS) $(BUILD)/e2ee_call_driver
 
 deps:
 	@scripts/deps.sh
@@ -74,6 +74,13 @@ $(BUILD)/sealroomd: $(BUILD)/src/main.o $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 
 $(BUILD)/unit_tests: $(UNIT_OBJ) $(OBJ) $(CLIENT_OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
+
+# A C E2EE participant (client/e2ee_call.c) driven by JSON lines, for
+# tests/js/client-e2ee-interop.test.mjs: the interop proof against the
+# browser's E2EE worker.
+$(BUILD)/e2ee_call_driver: $(BUILD)/tests/tools/e2ee_call_driver.o $(BUILD)/client/e2ee_call.o \
+                           $(BUILD)/client/e2ee_name.o $(E2EE_OBJ) $(COMMON_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # sealroom-bot, sealroom-load: the client library and the src/ modules it uses.
 $(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
@@ -149,7 +156,8 @@ check-clang:
 clean:
 	rm -rf build build-san build-clang build-fuzz tests/out
 
--include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.d) $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.d) \
+  $(BUILD)/tests/tools/e2ee_call_driver.d $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
   $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
   $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d \
   $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:%=build-fuzz/obj/tests/fuzz/fuzz_%.d)
