@@ -43,7 +43,8 @@ int test_failures_in_current;
   X(mailbox)      \
   X(admission)    \
   X(http)         \
-  X(sfu_worker)
+  X(sfu_worker)   \
+  X(client_signal)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
