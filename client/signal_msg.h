@@ -58,7 +58,8 @@ typedef enum { SC_KIND_AUDIO = 0, SC_KIND_VIDEO = 1 } sc_kind;
  * in E2EE rooms). */
 char *sc_msg_join(const char *room, const char *name, const char *token, const char *public_key,
                   const char *signing_key);
-/* publish_offer: sdp 1..SC_SDP_MAX bytes. */
+/* publish_offer: sdp 1..SC_SDP_MAX bytes, and the whole message (escaped)
+ * at most SC_MESSAGE_MAX (the server's limit), so somewhat less. */
 char *sc_msg_publish_offer(const char *sdp);
 /* subscribe_answer: sdp as above, version >= 1 (the offer's). */
 char *sc_msg_subscribe_answer(const char *sdp, int64_t version);

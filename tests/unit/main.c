@@ -46,7 +46,8 @@ int test_failures_in_current;
   X(sfu_worker)    \
   X(client_peer)   \
   X(client_media)  \
-  X(client_e2ee)  
+  X(client_e2ee)   \
+  X(client_signal)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)
