@@ -71,12 +71,16 @@ struct sc_ws {
   char peer_reason[REASON_MAX + 1];
 
   sc_ws_stats stats;
+  bool sink;      /* sc_ws_fuzz_input: no loop, no socket; output discarded */
+  bool sink_done; /* ... and it may be freed now */
   bool finishing;
   int result_code;
   char result_reason[256];
 };
 
 /* ---- small helpers ----------------------------------------------------- */
+
+static uint64_t now_ms(const sc_ws *c) { return c->loop ? uv_now(c->loop) : 0; /* 0: sc_ws_fuzz_input */ }
 
 static void set_err(char *err, size_t err_len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void set_err(char *err, size_t err_len, const char *fmt, ...) {
@@ -264,7 +268,7 @@ static void flush(sc_ws *c);
 
 /* Frees c once nothing of it is left on the loop; calls on_close first. */
 static void maybe_free(sc_ws *c) {
-  if (!c->finishing || c->timer_open || c->tcp_open || c->gai_pending) return;
+  if (!c->finishing || c->timer_open || c->tcp_open || c->gai_pending || (c->sink && !c->sink_done)) return;
   c->state = ST_DONE;
   if (c->cb.on_close) c->cb.on_close(c->ctx, c->result_code, c->result_reason);
   if (c->addrs) uv_freeaddrinfo(c->addrs);
@@ -328,6 +332,10 @@ static void on_shutdown(uv_shutdown_t *req, int status) {
 static void end_gracefully(sc_ws *c) {
   if (c->shutting_down || c->finishing) return;
   c->shutting_down = true;
+  if (c->sink) {
+    finish_ws(c, "connection closed");
+    return;
+  }
   uv_read_stop((uv_stream_t *)&c->tcp);
   c->shutdown_req.data = c;
   if (uv_shutdown(&c->shutdown_req, (uv_stream_t *)&c->tcp, on_shutdown) != 0) finish_ws(c, "connection closed");
@@ -357,6 +365,10 @@ static void on_written(uv_write_t *req, int status) {
 
 static ssize_t ws_send_cb(wslay_event_context_ptr ctx, const uint8_t *data, size_t len, int flags, void *user) {
   sc_ws *c = user;
+  if (c->sink) {
+    c->stats.bytes_out += len;
+    return (ssize_t)len;
+  }
   if (c->writing >= WRITE_HIGH) {
     wslay_event_set_error(ctx, WSLAY_ERR_WOULDBLOCK);
     return -1;
@@ -415,15 +427,17 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
   if (arg->opcode == WSLAY_CONNECTION_CLOSE) {
     c->got_peer_close = true;
     c->peer_code = arg->status_code;
+    if (c->peer_code < 1000 || c->peer_code > 4999) c->peer_code = WSLAY_CODE_PROTOCOL_ERROR; /* not a valid code */
     size_t n = arg->msg_length > 2 ? arg->msg_length - 2 : 0;
-    copy_printable(c->peer_reason, sizeof c->peer_reason, (const char *)arg->msg + (n ? 2 : 0), n);
-    if (!c->peer_reason[0] && c->peer_code == WSLAY_CODE_NO_STATUS_RCVD) snprintf(c->peer_reason, sizeof c->peer_reason, "closed without a status code");
+    copy_printable(c->peer_reason, sizeof c->peer_reason, n ? (const char *)arg->msg + 2 : "", n);
+    if (!c->peer_reason[0] && c->peer_code == WSLAY_CODE_NO_STATUS_RCVD)
+      snprintf(c->peer_reason, sizeof c->peer_reason, "closed without a status code");
     return;
   }
   if (arg->opcode == WSLAY_PING) c->stats.pings_in++;
   if (arg->opcode == WSLAY_TEXT_FRAME && !c->user_closed && !c->finishing && c->cb.on_text) {
     c->stats.messages_in++;
-    c->cb.on_text(c->ctx, (const char *)arg->msg, arg->msg_length);
+    c->cb.on_text(c->ctx, arg->msg_length ? (const char *)arg->msg : "", arg->msg_length);
   }
   /* Binary frames are not part of the protocol: ignored. */
 }
@@ -439,14 +453,14 @@ static void flush(sc_ws *c) {
   if (c->close_code && wslay_event_get_queued_msg_count(c->ws) == 0) {
     wslay_event_queue_close(c->ws, (uint16_t)c->close_code, (const uint8_t *)c->close_reason, strlen(c->close_reason));
     c->close_code = 0;
-    c->deadline_ms = uv_now(c->loop) + SC_WS_CLOSE_TIMEOUT_MS;
+    c->deadline_ms = now_ms(c) + SC_WS_CLOSE_TIMEOUT_MS;
   }
   if (wslay_event_want_write(c->ws) && wslay_event_send(c->ws) != 0) {
     finish_ws(c, "write failed");
     return;
   }
   if (wslay_event_get_close_sent(c->ws) && !c->deadline_ms)
-    c->deadline_ms = uv_now(c->loop) + SC_WS_CLOSE_TIMEOUT_MS; /* wslay closed (too large, protocol error) */
+    c->deadline_ms = now_ms(c) + SC_WS_CLOSE_TIMEOUT_MS; /* wslay closed (too large, protocol error) */
   if (!wslay_event_want_read(c->ws) && !wslay_event_want_write(c->ws)) end_gracefully(c);
 }
 
@@ -461,7 +475,7 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void feed(sc_ws *c, const char *data, size_t len) {
   c->in = (const uint8_t *)data;
   c->in_len = len;
-  if (len) c->last_rx_ms = uv_now(c->loop);
+  if (len) c->last_rx_ms = now_ms(c);
   c->in_recv = true;
   int rc = wslay_event_want_read(c->ws) ? wslay_event_recv(c->ws) : 0;
   c->in_recv = false;
@@ -477,32 +491,23 @@ static void feed(sc_ws *c, const char *data, size_t len) {
 static void open_ws(sc_ws *c, long head_len) {
   c->state = ST_OPEN;
   c->deadline_ms = 0;
-  c->last_rx_ms = uv_now(c->loop);
+  c->last_rx_ms = now_ms(c);
   if (c->cb.on_open) c->cb.on_open(c->ctx);
   if (c->finishing) return;
   /* What followed the head is already WebSocket data. */
   feed(c, c->head + head_len, c->head_len - (size_t)head_len);
 }
 
-static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
-  sc_ws *c = s->data;
-  if (c->finishing || nread == 0) return;
-  if (nread > 0) c->stats.bytes_in += (uint64_t)nread;
-  if (nread < 0) {
-    if (c->state == ST_HANDSHAKE)
-      finish(c, 1006, "the server closed the connection during the handshake%s%s",
-             nread == UV_EOF ? "" : ": ", nread == UV_EOF ? "" : uv_strerror((int)nread));
-    else
-      finish_ws(c, nread == UV_EOF ? "connection closed without a close frame" : uv_strerror((int)nread));
-    return;
-  }
+/* Bytes from the server: the 101 answer (collected, bounded, checked once
+ * complete), then WebSocket frames. */
+static void input(sc_ws *c, const char *data, size_t len) {
+  c->stats.bytes_in += len;
   if (c->state == ST_OPEN) {
-    feed(c, buf->base, (size_t)nread);
+    if (!c->shutting_down) feed(c, data, len);
     return;
   }
-  /* Handshake: collect the head (bounded), check it once complete. */
-  size_t room = sizeof c->head - c->head_len, n = (size_t)nread < room ? (size_t)nread : room;
-  memcpy(c->head + c->head_len, buf->base, n);
+  size_t room = sizeof c->head - c->head_len, n = len < room ? len : room;
+  memcpy(c->head + c->head_len, data, n);
   c->head_len += n;
   char err[160];
   long r = sc_ws_check_response(c->head, c->head_len, c->accept, err, sizeof err);
@@ -511,12 +516,23 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
     return;
   }
   if (r == 0) return;
-  if (n < (size_t)nread) { /* the head filled the buffer and WebSocket bytes followed: keep them */
-    open_ws(c, r);
-    if (!c->finishing) feed(c, buf->base + n, (size_t)nread - n);
+  open_ws(c, r);
+  /* The head filled the buffer and WebSocket bytes followed: feed them too. */
+  if (n < len && !c->finishing && !c->shutting_down) feed(c, data + n, len - n);
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
+  sc_ws *c = s->data;
+  if (c->finishing || nread == 0) return;
+  if (nread < 0) {
+    if (c->state == ST_HANDSHAKE)
+      finish(c, 1006, "the server closed the connection during the handshake%s%s",
+             nread == UV_EOF ? "" : ": ", nread == UV_EOF ? "" : uv_strerror((int)nread));
+    else
+      finish_ws(c, nread == UV_EOF ? "connection closed without a close frame" : uv_strerror((int)nread));
     return;
   }
-  open_ws(c, r);
+  input(c, buf->base, (size_t)nread);
 }
 
 typedef struct {
@@ -633,7 +649,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
 
 static void on_tick(uv_timer_t *t) {
   sc_ws *c = t->data;
-  uint64_t now = uv_now(c->loop);
+  uint64_t now = now_ms(c);
   if (c->finishing) return;
   if (c->result_code) { /* a failure found in sc_ws_connect, reported from the loop */
     int code = c->result_code;
@@ -735,7 +751,7 @@ void sc_ws_close(sc_ws *c, int code, const char *reason) {
   while (n > 0 && n == REASON_MAX && ((unsigned char)reason[n] & 0xc0) == 0x80) n--;
   if (n) memcpy(c->close_reason, reason, n);
   c->close_reason[n] = '\0';
-  c->deadline_ms = uv_now(c->loop) + SC_WS_CLOSE_TIMEOUT_MS;
+  c->deadline_ms = now_ms(c) + SC_WS_CLOSE_TIMEOUT_MS;
   flush(c);
 }
 
@@ -743,4 +759,33 @@ void sc_ws_get_stats(const sc_ws *c, sc_ws_stats *out) {
   if (!out) return;
   if (!c) memset(out, 0, sizeof *out);
   else *out = c->stats;
+}
+
+/* ---- fuzzing ----------------------------------------------------------- */
+
+size_t sc_ws_fuzz_input(const uint8_t *data, size_t len, size_t chunk, const sc_ws_callbacks *cb, void *ctx) {
+  sc_ws *c = calloc(1, sizeof *c);
+  if (!c) return 0;
+  if (wslay_event_context_client_init(&c->ws, &ws_callbacks, c) != 0) {
+    free(c);
+    return 0;
+  }
+  wslay_event_config_set_max_recv_msg_length(c->ws, SC_WS_MAX_MESSAGE);
+  if (cb) c->cb = *cb;
+  c->ctx = ctx;
+  c->sink = true;
+  c->state = ST_HANDSHAKE;
+  snprintf(c->key, sizeof c->key, "dGhlIHNhbXBsZSBub25jZQ==");
+  snprintf(c->accept, sizeof c->accept, "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
+  if (chunk == 0) chunk = 1;
+  for (size_t off = 0; off < len && !c->finishing; off += chunk)
+    input(c, (const char *)data + off, len - off < chunk ? len - off : chunk);
+  if (!c->finishing) {
+    if (c->state == ST_OPEN) sc_ws_close(c, 1000, "fuzz input over");
+    finish_ws(c, "fuzz input over");
+  }
+  size_t delivered = (size_t)c->stats.messages_in;
+  c->sink_done = true;
+  maybe_free(c);
+  return delivered;
 }

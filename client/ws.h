@@ -116,4 +116,13 @@ int sc_ws_accept_value(const char *key, char *out, size_t out_len);
 long sc_ws_check_response(const char *buf, size_t len, const char *expected_accept, char *err,
                           size_t err_len);
 
+/* Runs the reading side of one connection without a loop or a socket: the
+ * server's bytes data[0..len), delivered in pieces of chunk bytes, are the
+ * answer to the key "dGhlIHNhbXBsZSBub25jZQ==" (RFC 6455's example) and then
+ * frames; what the client would send is discarded. cb (may be NULL) sees
+ * on_open, on_text and the final on_close as usual, all before this
+ * returns. Returns the number of text messages delivered. For the fuzz
+ * target (tests/fuzz/fuzz_client_signal.c). */
+size_t sc_ws_fuzz_input(const uint8_t *data, size_t len, size_t chunk, const sc_ws_callbacks *cb, void *ctx);
+
 #endif

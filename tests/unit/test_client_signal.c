@@ -552,6 +552,42 @@ static void test_parse_hostile(void) {
   CHECK_EQ_INT(sc_server_msg_parse(NULL, 0, &m, NULL, 0), -1);
 }
 
+/* The seeds of the fuzz target: messages a real sealroomd sent (and a few
+ * written after its code) all parse, as the type their file is named after. */
+static void test_parse_real_messages(void) {
+  static const char *const names[] = {"welcome", "participant_joined", "participant_left", "relay", "pong",
+                                      "error_bad_sdp", "error_skipped", "error_media_failed", "error_retry",
+                                      "chat", "publish_answer", "subscribe_offer", "tracks_updated", "room_updated"};
+  static sc_server_msg m;
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+    char path[128], text[8192], err[160] = "";
+    snprintf(path, sizeof path, "tests/fuzz/corpus/client_signal/%s.json", names[i]);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+      fprintf(stderr, "  %s not found (run from the project root)\n", path);
+      test_failures_in_current++;
+      continue;
+    }
+    size_t n = fread(text, 1, sizeof text, f);
+    fclose(f);
+    if (sc_server_msg_parse(text, n, &m, err, sizeof err) != 0) {
+      fprintf(stderr, "  %s: %s\n", names[i], err);
+      test_failures_in_current++;
+      continue;
+    }
+    size_t tl = strlen(m.type_name);
+    CHECK(strncmp(names[i], m.type_name, tl) == 0 && (names[i][tl] == '\0' || names[i][tl] == '_'));
+    CHECK(m.type != SC_SRV_UNKNOWN);
+    if (m.type == SC_SRV_WELCOME) {
+      CHECK_EQ_INT(m.u.welcome.n_participants, 1);
+      CHECK_EQ_INT(m.u.welcome.n_ice_servers, 1);
+      CHECK_EQ_INT(m.u.welcome.role.permissions, 0x7f);
+    }
+    if (strcmp(names[i], "error_skipped") == 0) CHECK_EQ_INT(m.u.error.skipped, 1);
+    sc_server_msg_free(&m);
+  }
+}
+
 /* ---- ws.c parsers ------------------------------------------------------ */
 
 static void test_ws_url(void) {
@@ -646,7 +682,7 @@ static void test_ws_accept_and_response(void) {
 
 /* ---- ws.c on a loop: a scripted server --------------------------------- */
 
-typedef enum { FAKE_404, FAKE_BAD_ACCEPT, FAKE_CHATTY, FAKE_TOO_BIG, FAKE_SILENT_CLOSE } fake_mode;
+typedef enum { FAKE_404, FAKE_BAD_ACCEPT, FAKE_CHATTY, FAKE_TOO_BIG, FAKE_SILENT_CLOSE, FAKE_DEAF } fake_mode;
 
 typedef struct {
   uv_loop_t *loop;
@@ -665,7 +701,7 @@ typedef struct {
   int code;
   char reason[256];
   char last_text[256];
-  bool reply_on_open; /* send a text right away */
+  bool close_on_open; /* send three texts and close at once */
   sc_ws *ws;
   sc_ws_stats stats;
 } client_log;
@@ -673,7 +709,13 @@ typedef struct {
 static void cl_open(void *ctx) {
   client_log *l = ctx;
   l->opens++;
-  if (l->reply_on_open) sc_ws_send_text(l->ws, "{\"type\":\"ping\"}", 15);
+  if (l->close_on_open) {
+    sc_ws_send_text(l->ws, "one", 3);
+    sc_ws_send_text(l->ws, "two", 3);
+    sc_ws_send_text(l->ws, "three", 5);
+    sc_ws_close(l->ws, 4000, "bye now");
+    CHECK_EQ_INT(sc_ws_send_text(l->ws, "late", 4), -1);
+  }
 }
 static void cl_text(void *ctx, const char *data, size_t len) {
   client_log *l = ctx;
@@ -831,7 +873,9 @@ static void run_fake(fake_mode mode, client_log *l) {
   fake_server f;
   int port = fake_start(&f, &loop, mode);
   char url[64];
-  snprintf(url, sizeof url, "ws://127.0.0.1:%d/ws", port);
+  /* One run by name: localhost may resolve to ::1 first, where nothing
+   * listens, and the next address is tried. */
+  snprintf(url, sizeof url, "ws://%s:%d/ws", mode == FAKE_CHATTY ? "localhost" : "127.0.0.1", port);
   l->ws = sc_ws_connect(&loop, url, &cl_callbacks, l);
   CHECK(l->ws != NULL);
   uint64_t start = uv_now(&loop);
@@ -847,6 +891,11 @@ static void run_fake(fake_mode mode, client_log *l) {
     CHECK(f.client_frames >= 2);
     CHECK_EQ_INT(f.client_opcodes[0], 0xa);
     CHECK_EQ_INT(f.client_opcodes[f.client_frames - 1], 0x8);
+  }
+  if (mode == FAKE_DEAF) { /* what was queued, in order, then the close frame */
+    CHECK_EQ_INT(f.client_frames, 4);
+    CHECK_EQ_INT(f.unmasked_frames, 0);
+    CHECK(f.client_opcodes[0] == 1 && f.client_opcodes[2] == 1 && f.client_opcodes[3] == 8);
   }
   if (mode == FAKE_TOO_BIG) {
     CHECK(f.client_frames >= 1);
@@ -889,6 +938,17 @@ static void test_ws_fake_server(void) {
   CHECK_EQ_INT(l.texts, 0);
   CHECK_EQ_INT(l.closes, 1);
   CHECK_EQ_INT(l.code, 1009);
+
+  /* A server that never answers our close: on_close after the closing
+   * deadline, with our code and reason. */
+  memset(&l, 0, sizeof l);
+  l.close_on_open = true;
+  run_fake(FAKE_DEAF, &l);
+  CHECK_EQ_INT(l.opens, 1);
+  CHECK_EQ_INT(l.closes, 1);
+  CHECK_EQ_INT(l.code, 4000);
+  CHECK_EQ_STR(l.reason, "bye now");
+  CHECK_EQ_INT(l.stats.messages_out, 3);
 
   memset(&l, 0, sizeof l);
   run_fake(FAKE_SILENT_CLOSE, &l);
@@ -943,6 +1003,8 @@ static void test_ws_failures(void) {
   /* Closed before open: still exactly one on_close, from the loop. */
   memset(&l, 0, sizeof l);
   l.ws = sc_ws_connect(&loop, "ws://127.0.0.1:9/", &cl_callbacks, &l);
+  CHECK_EQ_INT(sc_ws_send_text(l.ws, "hello", 5), 0); /* queued until open */
+  CHECK_EQ_INT(sc_ws_queued_bytes(l.ws), 5);
   sc_ws_close(l.ws, 1000, "never mind");
   sc_ws_close(l.ws, 1000, "again");
   CHECK_EQ_INT(l.closes, 0);
@@ -1161,6 +1223,7 @@ static void test_ws_live_server(void) {
 
 TEST_SUITE(client_signal, {"build_roundtrip", test_build_roundtrip}, {"build_refuses", test_build_refuses},
            {"parse_welcome", test_parse_welcome}, {"parse_large_roster", test_parse_large_roster},
-           {"parse_others", test_parse_others}, {"parse_hostile", test_parse_hostile}, {"ws_url", test_ws_url},
+           {"parse_others", test_parse_others},
+           {"parse_real_messages", test_parse_real_messages}, {"parse_hostile", test_parse_hostile}, {"ws_url", test_ws_url},
            {"ws_accept_and_response", test_ws_accept_and_response}, {"ws_fake_server", test_ws_fake_server},
            {"ws_failures", test_ws_failures}, {"ws_live_server", test_ws_live_server});
