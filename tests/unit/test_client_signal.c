@@ -11,8 +11,8 @@
  *   masked frames, a 2 MiB message closed with 1009), connect failures;
  * - and against a real sealroomd (the one next to this binary, or
  *   $SEALROOM_BIN) on a free port: a room made over the REST API, join,
- *   welcome, 16 s of silence on our side but for the pongs to the server's
- *   pings (the server drops sockets silent for 15 s), ping/pong, close. */
+ *   welcome, 6 s of silence on our side but for the pong to the server's
+ *   ping, ping/pong, close. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1162,8 +1162,10 @@ static void live_text(void *ctx, const char *data, size_t len) {
     if (strcmp(c->msg.u.welcome.room.friendly_url, "ws-client-test") != 0 || strcmp(c->msg.u.welcome.name, "C client") != 0)
       snprintf(c->error, sizeof c->error, "welcome with other fields");
     c->step = 1;
-    /* Say nothing for 16 s: only our pongs keep the socket (15 s idle limit). */
-    uv_timer_start(&c->wait, live_silence_over, 16000, 0);
+    /* Say nothing for 6 s: the server pings every 5 s and we answer (the
+     * scripted-server case checks the pong itself; the 15 s idle limit is
+     * not waited for here, to keep the suite fast). */
+    uv_timer_start(&c->wait, live_silence_over, 6000, 0);
   } else if (c->msg.type == SC_SRV_PONG && c->step == 2) {
     c->step = 3;
     sc_ws_close(c->ws, 1000, "done");
@@ -1216,7 +1218,7 @@ static void test_ws_live_server(void) {
   CHECK_EQ_INT(c.closes, 1);
   if (c.code != 1000) fprintf(stderr, "  live close: %d %s\n", c.code, c.reason);
   CHECK_EQ_INT(c.code, 1000);
-  CHECK(c.stats.pings_in >= 2); /* the server pings every 5 s */
+  CHECK(c.stats.pings_in >= 1); /* the server pings every 5 s */
   CHECK_EQ_INT(c.stats.messages_out, 2);
   live_stop(&s);
 }
