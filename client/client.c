@@ -37,6 +37,7 @@
 #include "sealroom_client.h"
 
 #define MAX_TRACKS 256         /* incoming tracks (m-lines of a subscribe offer) */
+#define TRACK_INDEX 1024       /* open-addressing index SSRC -> track (power of two, > 2 x MAX_TRACKS) */
 #define TICK_MS SC_E2EE_TICK_MS /* assemblers' and the E2EE module's timers */
 #define SEND_BUF (SC_RTP_PACKET_BUF + SR_SRTP_MAX_TRAILER)
 #define MAX_FRAME (4u << 20)   /* largest frame sent */
@@ -58,7 +59,7 @@ struct sc_client {
   sc_client_callbacks cb;
   void *ctx;
   char *url, *room, *name, *token;
-  bool require_e2ee, receive;
+  bool require_e2ee, receive, packets_only;
 
   client_state state;
   bool error;
@@ -90,6 +91,7 @@ struct sc_client {
   sc_peer *sub;
   sc_remote *remote; /* scratch for parsing the server's SDP (large) */
   in_track tracks[MAX_TRACKS];
+  int16_t track_index[TRACK_INDEX]; /* -1 empty, else index into tracks */
 
   sc_client_stats stats;
   uint8_t sendbuf[SEND_BUF];
@@ -125,10 +127,26 @@ static uint32_t random_ssrc(void) {
   return v;
 }
 
+static unsigned ssrc_slot(uint32_t ssrc) { return (ssrc * 2654435761u) >> 22; } /* 10 bits */
+
+/* Per packet: the track of an SSRC through the index (linear probing). */
 static in_track *track_by_ssrc(sc_client *c, uint32_t ssrc) {
-  for (int i = 0; i < MAX_TRACKS; i++)
-    if (c->tracks[i].used && c->tracks[i].ssrc == ssrc) return &c->tracks[i];
+  for (unsigned i = ssrc_slot(ssrc), n = 0; n < TRACK_INDEX; i = (i + 1) & (TRACK_INDEX - 1), n++) {
+    int t = c->track_index[i];
+    if (t < 0) return NULL;
+    if (c->tracks[t].ssrc == ssrc) return &c->tracks[t];
+  }
   return NULL;
+}
+
+static void rebuild_index(sc_client *c) {
+  memset(c->track_index, 0xff, sizeof c->track_index);
+  for (int t = 0; t < MAX_TRACKS; t++) {
+    if (!c->tracks[t].used) continue;
+    unsigned i = ssrc_slot(c->tracks[t].ssrc);
+    while (c->track_index[i] >= 0) i = (i + 1) & (TRACK_INDEX - 1);
+    c->track_index[i] = (int16_t)t;
+  }
 }
 
 static void track_clear(in_track *t) {
@@ -266,7 +284,13 @@ static void sub_on_rtp(void *ctx, sc_peer *p, uint8_t *pkt, size_t len) {
   in_track *t = track_by_ssrc(c, h.ssrc);
   if (!t) return;
   c->stats.packets_received[t->kind]++;
-  if (t->kind == SC_MEDIA_VIDEO)
+  if (c->packets_only) {
+    if (c->cb.on_packet && h.payload_len > 0)
+      c->cb.on_packet(c->ctx, t->from, t->kind, h.seq, h.timestamp, h.marker, pkt + h.header_len,
+                      h.payload_len);
+    return;
+  }
+  if (t->kind == SC_MEDIA_VIDEO && t->vp8)
     sc_vp8_assembler_push(t->vp8, pkt, &h, uv_now(c->loop));
   else
     sc_opus_depacketizer_push(&t->opus, pkt, &h);
@@ -279,7 +303,9 @@ static void sync_tracks(sc_client *c, const sc_remote *r) {
   for (int i = 0; i < r->n_media; i++) {
     const sc_media *m = &r->media[i];
     if (!m->active || m->n_ssrcs < 1 || (m->kind != SDP_AUDIO && m->kind != SDP_VIDEO)) continue;
-    in_track *t = track_by_ssrc(c, m->ssrcs[0]);
+    in_track *t = NULL;
+    for (int j = 0; j < MAX_TRACKS && !t; j++)
+      if (c->tracks[j].used && c->tracks[j].ssrc == m->ssrcs[0]) t = &c->tracks[j];
     if (!t) {
       for (int j = 0; j < MAX_TRACKS && !t; j++)
         if (!c->tracks[j].used) t = &c->tracks[j];
@@ -289,14 +315,14 @@ static void sync_tracks(sc_client *c, const sc_remote *r) {
       t->kind = m->kind == SDP_VIDEO ? SC_MEDIA_VIDEO : SC_MEDIA_AUDIO;
       snprintf(t->from, sizeof t->from, "%s", m->participant_id);
       t->owner = c;
-      if (t->kind == SC_MEDIA_VIDEO) {
+      if (t->kind == SC_MEDIA_VIDEO && !c->packets_only) {
         sc_vp8_assembler_config cfg = {0};
         cfg.on_frame = on_track_frame;
         cfg.on_need_keyframe = on_track_need_keyframe;
         cfg.user = t;
         t->vp8 = sc_vp8_assembler_new(&cfg);
         if (!t->vp8) continue;
-      } else {
+      } else if (t->kind == SC_MEDIA_AUDIO) {
         sc_opus_depacketizer_init(&t->opus, on_track_frame, t);
       }
       t->used = true;
@@ -305,6 +331,7 @@ static void sync_tracks(sc_client *c, const sc_remote *r) {
   }
   for (int j = 0; j < MAX_TRACKS; j++)
     if (c->tracks[j].used && !keep[j]) track_clear(&c->tracks[j]);
+  rebuild_index(c);
 }
 
 static void on_tick(uv_timer_t *h) {
@@ -513,6 +540,8 @@ sc_client *sc_client_new(uv_loop_t *loop, const sc_client_config *cfg, const sc_
   c->token = dup_or_null(cfg->token);
   c->require_e2ee = cfg->require_e2ee;
   c->receive = cfg->receive;
+  c->packets_only = cfg->packets_only;
+  memset(c->track_index, 0xff, sizeof c->track_index);
   c->remote = calloc(1, sizeof *c->remote);
   c->framebuf = malloc(MAX_FRAME + SC_E2EE_OVERHEAD);
   c->cert = dtls_cert_generate();

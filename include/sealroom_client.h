@@ -34,7 +34,13 @@ typedef struct {
   /* Require E2EE: a welcome for a room that is not E2EE ends the call (as a
    * #e2ee link does in the page). In an E2EE room E2EE is always on. */
   bool require_e2ee;
-  bool receive; /* subscribe to the others' media (default off: false) */
+  /* Hand the others' whole frames to on_frame (assembled, decoded-ready).
+   * Off: media is received (the subscribe connection is always answered,
+   * RTCP flows) but not assembled. */
+  bool receive;
+  /* Load generation (sealroom-load): every incoming RTP packet goes to
+   * on_packet as it arrives, after SRTP; nothing is assembled or decrypted. */
+  bool packets_only;
 } sc_client_config;
 
 typedef struct {
@@ -49,6 +55,10 @@ typedef struct {
    * video, 48 kHz for audio). Valid during the call only. */
   void (*on_frame)(void *ctx, const char *from_id, sc_media_kind kind, uint32_t rtp_ts, bool keyframe,
                    const uint8_t *data, size_t len);
+  /* packets_only: one RTP packet of another participant's track, as the
+   * SFU sent it (payload = the RTP payload, VP8 descriptor included). */
+  void (*on_packet)(void *ctx, const char *from_id, sc_media_kind kind, uint16_t seq, uint32_t rtp_ts,
+                    bool marker, const uint8_t *payload, size_t len);
   /* The server or a receiver asks for a video key frame. */
   void (*on_keyframe_request)(void *ctx);
   /* E2EE: the security code over the members whose keys we hold; complete

@@ -478,9 +478,15 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   b.loop = uv_default_loop();
   b.start_ns = uv_hrtime();
-  sc_client_config cfg = {b.o.url, b.o.room, b.o.name, b.o.token, b.o.e2ee, b.o.receive};
-  sc_client_callbacks cb = {on_joined, on_participant, on_publishing, on_frame, on_keyframe_request,
-                            on_security_code, on_alarm, on_closed};
+  sc_client_config cfg = {b.o.url, b.o.room, b.o.name, b.o.token, b.o.e2ee, b.o.receive, false};
+  sc_client_callbacks cb = {.on_joined = on_joined,
+                            .on_participant = on_participant,
+                            .on_publishing = on_publishing,
+                            .on_frame = on_frame,
+                            .on_keyframe_request = on_keyframe_request,
+                            .on_security_code = on_security_code,
+                            .on_alarm = on_alarm,
+                            .on_closed = on_closed};
   b.client = sc_client_new(b.loop, &cfg, &cb, &b);
   if (!b.client) {
     fprintf(stderr, "bot: could not set up the client\n");
