@@ -10,9 +10,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import dgram from 'node:dgram';
 import { BOT_BIN } from '../lib/bot.mjs';
+import { startServer, stopServer } from '../lib/server.mjs';
 import { startFakeSignal, welcome, participant, serverSdp, serverFrame, uuid, b64key } from '../lib/fake-signal.mjs';
 
 const BIN = process.env.SEALROOM_BOT_BIN || BOT_BIN;
@@ -21,8 +22,8 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 // The bot against url; receive-only unless args say otherwise. Like
 // tests/lib/bot.mjs's startBot, with the binary overridable.
-function bot(fake, args = ['--no-audio', '--no-video']) {
-  const child = spawn(BIN, ['--url', fake.url.replace(/^http/, 'ws') + '/ws', '--room', 'x', '--size', '64x64', ...args],
+function bot(fake, args = ['--no-audio', '--no-video'], room = 'x') {
+  const child = spawn(BIN, ['--url', fake.url.replace(/^http/, 'ws') + '/ws', '--room', room, '--size', '64x64', ...args],
     { stdio: ['ignore', 'pipe', 'pipe'] });
   const b = { child, events: [], stdout: '', stderr: '', exit: null, badLines: [] };
   let buf = '';
@@ -40,6 +41,7 @@ function bot(fake, args = ['--no-audio', '--no-video']) {
   b.exited = new Promise((res) => child.on('exit', (code, signal) => { b.exit = { code, signal }; res(b.exit); }));
   b.last = (type) => [...b.events].reverse().find((e) => e.event === type);
   b.rssKb = () => { try { return Number(readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]); } catch { return 0; } };
+  b.stats = () => (b.last('stats') || {}).stats;
   b.waitFor = async (what, pred, ms = 10000) => {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -291,5 +293,63 @@ test('bad 101 answers end the connection with an error and an "end" event', asyn
       await b.stop();
       fake.close();
     }
+  }
+});
+
+// ---- the network: a third party aims datagrams at the client's media port ----
+
+// The UDP ports a process has open (IPv4), from /proc.
+function udpPorts(pid) {
+  const inodes = new Set();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try { const m = readlinkSync(`/proc/${pid}/fd/${fd}`).match(/^socket:\[(\d+)\]$/); if (m) inodes.add(m[1]); } catch {}
+  }
+  const ports = [];
+  for (const line of readFileSync('/proc/net/udp', 'utf8').split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length > 9 && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+  }
+  return ports;
+}
+
+test('a real call: garbage RTP, RTCP, DTLS and STUN from a third-party address is dropped, the call goes on', async () => {
+  const s = await startServer({ args: ['--rate-limit', '0'] });
+  const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'hostile-net' });
+  assert.ok(r.status === 201 || r.status === 200, r.text);
+  const pub = bot(s, ['--name', 'Pub', '--fps', '15', '--stats', '0.3'], 'hostile-net');
+  const sub = bot(s, ['--name', 'Sub', '--no-audio', '--no-video', '--stats', '0.3'], 'hostile-net');
+  const blaster = dgram.createSocket('udp4');
+  try {
+    const decoded = () => Object.values((sub.stats() || {}).remotes || {}).reduce((n, x) => n + x.video_decoded, 0);
+    await sub.waitFor('decoded video', () => decoded() > 5, 20000);
+    const ports = udpPorts(sub.child.pid);
+    assert.ok(ports.length > 0, 'no UDP socket of the subscriber found');
+    await new Promise((res) => blaster.bind(0, '127.0.0.1', res));
+    const before = decoded();
+    const pkts = [];
+    for (let i = 0; i < 64; i++) {
+      const rtp = Buffer.alloc(200 + i, i); rtp[0] = 0x80 | (i & 0x3f ? 0x0f : 0); rtp[1] = 96; // CC up to 15, X, P
+      pkts.push(rtp);
+      pkts.push(Buffer.concat([Buffer.from([0x81, 0xcd, 0x00, 0x05]), Buffer.alloc(20, 0xff)])); // a NACK-ish RTCP
+      pkts.push(Buffer.concat([Buffer.from([0x16, 0xfe, 0xfd]), Buffer.alloc(100, i)])); // DTLS record
+      const stun = Buffer.alloc(20 + 8); stun.writeUInt16BE(0x0101, 0); stun.writeUInt16BE(8, 2); stun.writeUInt32BE(0x2112a442, 4);
+      pkts.push(stun); // binding success for a transaction it never sent
+      pkts.push(Buffer.alloc(1500, 0x80));
+      pkts.push(Buffer.alloc(0));
+    }
+    for (let round = 0; round < 40; round++) {
+      for (const port of ports) for (const p of pkts) blaster.send(p, port, '127.0.0.1');
+      await sleep(10);
+    }
+    await sub.waitFor('more decoded video after the blast', () => decoded() > before + 10, 10000);
+    assert.ok(!sub.exit && !pub.exit, 'a bot ended');
+  } finally {
+    blaster.close();
+    for (const b of [sub, pub]) {
+      await b.stop();
+      const end = b.last('end');
+      assert.ok(end && !end.error, `bot ended with an error: ${JSON.stringify(end && end.reason)}\n${b.stderr.slice(-1500)}`);
+    }
+    await stopServer(s);
   }
 });
