@@ -32,6 +32,7 @@
 #define SC_ROLE_NAME_MAX 32
 #define SC_ROLE_DISPLAY_MAX (64 * 4)
 #define SC_KEY_B64_LEN 44            /* base64 of a 32-byte X25519 / Ed25519 key */
+#define SC_KEY_INVALID "!"           /* a key member that is no key at all (see sc_participant) */
 #define SC_MID_MAX 32
 #define SC_MAX_TRACKS 8              /* per participant (the server has at most 4) */
 #define SC_MAX_PARTICIPANTS 1000     /* docs/api.md: max_participants is 2-1000 */
@@ -113,8 +114,11 @@ typedef struct {
   char name[SC_NAME_MAX + 1];
   char role[SC_ROLE_NAME_MAX + 1];
   uint16_t slot;                           /* E2EE sender slot */
-  char public_key[SC_KEY_B64_LEN + 1];     /* "" if absent */
-  char signing_key[SC_KEY_B64_LEN + 1];    /* "" if absent */
+  /* The keys as sent, NOT checked here (the E2EE module judges them and
+   * compares them with what it holds): "" if absent or null; the string if it
+   * has 1..SC_KEY_B64_LEN bytes; SC_KEY_INVALID for any other value. */
+  char public_key[SC_KEY_B64_LEN + 1];
+  char signing_key[SC_KEY_B64_LEN + 1];
   int n_tracks;
   sc_track tracks[SC_MAX_TRACKS];
 } sc_participant;

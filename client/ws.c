@@ -434,7 +434,19 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
       snprintf(c->peer_reason, sizeof c->peer_reason, "closed without a status code");
     return;
   }
-  if (arg->opcode == WSLAY_PING) c->stats.pings_in++;
+  if (arg->opcode == WSLAY_PING) {
+    c->stats.pings_in++;
+    /* wslay queues a pong for every ping. A server that pings without
+     * reading would grow that queue without bound: past
+     * SC_WS_MAX_QUEUED_CONTROL waiting frames, or SC_WS_MAX_QUEUED bytes, the
+     * connection is closed (as a read limit of our own, 1008). */
+    if (wslay_event_get_queued_msg_count(ctx) > SC_WS_MAX_QUEUED_CONTROL ||
+        wslay_event_get_queued_msg_length(ctx) > SC_WS_MAX_QUEUED) {
+      wslay_event_shutdown_read(ctx);
+      wslay_event_queue_close(ctx, WSLAY_CODE_POLICY_VIOLATION, (const uint8_t *)"ping flood", 10);
+      return;
+    }
+  }
   if (arg->opcode == WSLAY_TEXT_FRAME && !c->user_closed && !c->finishing && c->cb.on_text) {
     c->stats.messages_in++;
     c->cb.on_text(c->ctx, arg->msg_length ? (const char *)arg->msg : "", arg->msg_length);

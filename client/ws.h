@@ -43,6 +43,7 @@
 #define SC_WS_IDLE_TIMEOUT_MS 20000           /* nothing received (pings included) for so long */
 #define SC_WS_CLOSE_TIMEOUT_MS 2000           /* after our close frame: wait this long for the peer's */
 #define SC_WS_MAX_QUEUED (8u * 1024 * 1024)   /* sc_ws_send_text refuses beyond this */
+#define SC_WS_MAX_QUEUED_CONTROL 4096         /* unsent frames (pongs) before a ping flood closes with 1008 */
 #define SC_WS_MAX_URL 2048
 
 typedef struct sc_ws sc_ws;

@@ -91,6 +91,16 @@ static void emit(json_t *obj) {
   json_decref(obj);
 }
 
+/* Text from the network (names, the server's error words) shown on a
+ * terminal or put in JSON: printable ASCII only, anything else as '?', so
+ * that no escape sequence reaches the terminal and the JSON is valid. */
+static const char *safe_text(const char *in, char *out, size_t cap) {
+  size_t n = 0;
+  for (; in && *in && n + 1 < cap; in++) out[n++] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
+  out[n] = '\0';
+  return out;
+}
+
 static uint64_t capture_us(bot *b) { return (uv_hrtime() - b->start_ns) / 1000u; }
 
 /* ---- received media ---------------------------------------------------- */
@@ -311,7 +321,9 @@ static void on_joined(void *ctx, const char *id, bool e2ee) {
 }
 
 static void on_participant(void *ctx, const char *id, const char *name, bool joined) {
-  fprintf(stderr, "bot: %s %s%s%s\n", id, joined ? "joined" : "left", name[0] ? " as " : "", name);
+  char safe[300];
+  fprintf(stderr, "bot: %s %s%s%s\n", id, joined ? "joined" : "left", name[0] ? " as " : "",
+          safe_text(name, safe, sizeof safe));
 }
 
 static void on_publishing(void *ctx) {
@@ -348,9 +360,11 @@ static void close_handles(bot *b) {
     if (!uv_is_closing(hs[i])) uv_close(hs[i], NULL);
 }
 
-static void on_closed(void *ctx, bool error, const char *reason) {
+static void on_closed(void *ctx, bool error, const char *why) {
   bot *b = ctx;
   b->failed = error;
+  char reason[sizeof b->end_reason];
+  safe_text(why, reason, sizeof reason);
   snprintf(b->end_reason, sizeof b->end_reason, "%s", reason);
   fprintf(stderr, "bot: call ended%s: %s\n", error ? " with an error" : "", reason);
   json_t *s = stats_json(b);

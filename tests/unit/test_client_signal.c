@@ -415,6 +415,26 @@ static void refused(const char *text, size_t len, const char *why) {
 }
 #define REFUSED(text) refused(text, strlen(text), #text)
 
+/* Keys are not judged by the parser but kept for the E2EE module to
+ * compare (a present participant re-announced with any other value raises
+ * key_changed, as in the browser): as sent when a short string, else the
+ * invalid marker. */
+static void test_parse_keys_kept(void) {
+  static sc_server_msg m;
+  char err[160];
+  const char *bad = "{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"a\",\"role\":\"r\","
+                    "\"slot\":1,\"tracks\":[],\"public_key\":\"AAAA\",\"signing_key\":7}}";
+  CHECK_EQ_INT(sc_server_msg_parse(bad, strlen(bad), &m, err, sizeof err), 0);
+  CHECK(strcmp(m.u.participant_joined.public_key, "AAAA") == 0);
+  CHECK(strcmp(m.u.participant_joined.signing_key, SC_KEY_INVALID) == 0);
+  sc_server_msg_free(&m);
+  const char *absent = "{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"a\",\"role\":\"r\","
+                       "\"slot\":1,\"tracks\":[],\"public_key\":null}}";
+  CHECK_EQ_INT(sc_server_msg_parse(absent, strlen(absent), &m, err, sizeof err), 0);
+  CHECK(m.u.participant_joined.public_key[0] == '\0' && m.u.participant_joined.signing_key[0] == '\0');
+  sc_server_msg_free(&m);
+}
+
 static void test_parse_hostile(void) {
   REFUSED("");
   REFUSED("null");
@@ -453,10 +473,6 @@ static void test_parse_hostile(void) {
   REFUSED("{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"\",\"role\":\"r\",\"slot\":1,\"tracks\":[]}}");
   REFUSED("{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"a\\u0007\",\"role\":\"r\",\"slot\":1,\"tracks\":[]}}");
   REFUSED("{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"a\",\"role\":\"r\",\"slot\":65536,\"tracks\":[]}}");
-  REFUSED("{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"a\",\"role\":\"r\",\"slot\":1,\"tracks\":[],"
-          "\"public_key\":\"AAAA\"}}");
-  REFUSED("{\"type\":\"participant_joined\",\"participant\":{\"id\":\"a\",\"name\":\"a\",\"role\":\"r\",\"slot\":1,\"tracks\":[],"
-          "\"signing_key\":7}}");
   REFUSED("{\"type\":\"room_updated\",\"room\":{\"id\":\"r\"}}");
   REFUSED("{\"type\":\"room_updated\",\"room\":\"r\"}");
   /* Invalid UTF-8. */
@@ -1226,6 +1242,6 @@ static void test_ws_live_server(void) {
 TEST_SUITE(client_signal, {"build_roundtrip", test_build_roundtrip}, {"build_refuses", test_build_refuses},
            {"parse_welcome", test_parse_welcome}, {"parse_large_roster", test_parse_large_roster},
            {"parse_others", test_parse_others},
-           {"parse_real_messages", test_parse_real_messages}, {"parse_hostile", test_parse_hostile}, {"ws_url", test_ws_url},
+           {"parse_real_messages", test_parse_real_messages}, {"parse_hostile", test_parse_hostile}, {"parse_keys_kept", test_parse_keys_kept}, {"ws_url", test_ws_url},
            {"ws_accept_and_response", test_ws_accept_and_response}, {"ws_fake_server", test_ws_fake_server},
            {"ws_failures", test_ws_failures}, {"ws_live_server", test_ws_live_server});
