@@ -58,7 +58,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -I. -MMD -MP
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                 $(shell pkg-config --cflags $(PKGS) $(CLIENT_PKGS) 2>/dev/null)
 
-.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors sign-vectors
+.PHONY: all deps run test unit clean bench soak check-clang fuzz fuzz-build e2ee-vectors sign-vectors
 all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors \
      $(BUILD)/gen-sign-vectors $(CLIENT_TOOLS) $(BUILD)/e2ee_call_driver
 
@@ -130,6 +130,13 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
 	./$(BUILD)/sign_bench
 	bench/http_bench.sh $(BUILD)
 	node bench/ice_tcp_bench.mjs
+
+# Soak (scripts/soak.sh): SOAK_SECONDS (default 600) of sealroom-load with
+# joins and leaves every second against an ASan+UBSan sealroomd; fails if its
+# RSS or descriptors grow, it crashes, or a sanitizer reports anything.
+soak: $(BUILD)/sealroom-load
+	@$(MAKE) --no-print-directory -j2 SANITIZE=address,undefined build-san/sealroomd
+	scripts/soak.sh build-san/sealroomd $(BUILD)/sealroom-load
 
 fuzz-build: $(FUZZ_BIN)
 
