@@ -86,6 +86,11 @@ $(BUILD)/e2ee_call_driver: $(BUILD)/tests/tools/e2ee_call_driver.o $(BUILD)/clie
 $(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
 
+# sealroom-load opens NSS itself (before libsrtp2 does) to size its session
+# table for speed: see nss_init_for_speed in tools/sealroom-load.c.
+$(BUILD)/tools/sealroom-load.o: CFLAGS += $(shell pkg-config --cflags nss 2>/dev/null)
+$(BUILD)/sealroom-load: LDLIBS += $(shell pkg-config --libs nss 2>/dev/null)
+
 # The E2EE library's command-line tool and the project vector generator.
 $(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -130,6 +135,7 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
 	./$(BUILD)/sign_bench
 	bench/http_bench.sh $(BUILD)
 	node bench/ice_tcp_bench.mjs
+	bench/sfu_bench.sh $(BUILD)
 
 # Soak (scripts/soak.sh): SOAK_SECONDS (default 600) of sealroom-load with
 # joins and leaves every second against an ASan+UBSan sealroomd; fails if its

@@ -40,6 +40,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <netdb.h>
+#include <nss.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,6 +554,14 @@ static const load_backend sealroom_backend = {
 
 /* Janus's VideoRoom (client/janus.h, another helper's) plugs in here as a
  * second load_backend. */
+
+static const load_backend *const backends[] = {&sealroom_backend};
+
+static const load_backend *backend_named(const char *name) {
+  for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+    if (strcmp(backends[i]->name, name) == 0) return backends[i];
+  return NULL;
+}
 
 /* ---- media made once --------------------------------------------------------- */
 
@@ -1091,7 +1100,8 @@ static void usage(FILE *f) {
           "  --server-pid PID      the server's CPU over the window (from /proc/PID/stat)\n"
           "  --server sealroom|janus   the SFU (default sealroom)\n"
           "  --janus-url URL       Janus's HTTP API, e.g. http://127.0.0.1:8088/janus\n"
-          "  --quiet               only the summary on stderr\n");
+          "  --quiet               only the summary on stderr\n"
+          "  --list-backends       print the servers this build can load, one a line\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -1105,7 +1115,8 @@ static int parse_args(int argc, char **argv, options *o) {
       {"join-rate", 1, 0, 'j'},   {"warmup", 1, 0, 'w'},     {"duration", 1, 0, 'd'},
       {"ready-timeout", 1, 0, 'T'}, {"interval", 1, 0, 'i'}, {"churn", 1, 0, 'c'},
       {"server-pid", 1, 0, 'p'},  {"server", 1, 0, 's'},     {"janus-url", 1, 0, 'J'},
-      {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+      {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"list-backends", 0, 0, 'L'},
+      {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (ch) {
@@ -1134,12 +1145,18 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'J': o->janus_url = optarg; break;
       case 'q': o->quiet = true; break;
       case 'h': usage(stdout); exit(0);
+      case 'L':
+        for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) printf("%s\n", backends[i]->name);
+        exit(0);
       default: return -1;
     }
   }
   if (optind != argc) return -1;
   bool janus = strcmp(o->server, "janus") == 0;
-  if (!janus && strcmp(o->server, "sealroom") != 0) return -1;
+  if (!backend_named(o->server)) {
+    fprintf(stderr, "load: no backend \"%s\" in this build (--list-backends)\n", o->server);
+    return -1;
+  }
   if (janus ? !o->janus_url : (!o->url || (!o->api_key && o->n_rooms_given == 0))) return -1;
   if (o->rooms_n < 1 || o->rooms_n > MAX_ROOMS || o->pubs < 0 || o->subs < 0 || o->pubs + o->subs < 1 ||
       o->pubs > MAX_STREAMS / 2 || o->video_kbps < 30 || o->video_kbps > 20000 || o->audio_bps < 6000 ||
@@ -1147,6 +1164,18 @@ static int parse_args(int argc, char **argv, options *o) {
       o->join_rate <= 0 || o->warmup_s < 0 || o->duration_s <= 0 || o->interval_s < 0 || o->churn < 0)
     return -1;
   return 0;
+}
+
+/* Debian's libsrtp2 runs on NSS and opens NSS with NSS_INIT_OPTIMIZESPACE,
+ * which gives the softoken's session table 32 hash buckets instead of 1024;
+ * every GCM packet opens a PKCS#11 session (a walk of one bucket) and every
+ * SRTP key holds one, so with hundreds of streams those walks took ~40% of
+ * the CPU (docs/performance.md). Opening NSS first, without that flag, sizes
+ * the table for speed; libsrtp's later NSS_InitContext shares it. */
+static void nss_init_for_speed(void) {
+  if (!NSS_InitContext("", "", "", "", NULL,
+                       NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN))
+    fprintf(stderr, "load: warning: NSS_InitContext failed (SRTP will be slower)\n");
 }
 
 static void raise_nofile(void) {
@@ -1163,13 +1192,10 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (strcmp(L.o.server, "janus") == 0) {
-    fprintf(stderr, "load: the Janus backend is not built in yet\n");
-    return 2;
-  }
-  L.be = &sealroom_backend;
+  L.be = backend_named(L.o.server);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile();
+  nss_init_for_speed();
   srand((unsigned)now_us());
   struct rlimit rl;
   int parts = L.o.rooms_n * (L.o.pubs + L.o.subs);
