@@ -22,6 +22,7 @@
 #     audio packets and of the last packet of each video frame), at the step
 #     nearest half of that maximum.
 # Raw summaries: $BENCH_OUT/*.json (default tests/out/sfu_bench).
+# BENCH_SERVER_PRELOAD: an LD_PRELOAD for sealroomd (bench/nss_preload.c).
 # Usage: bench/sfu_bench.sh [build-dir]
 set -uo pipefail
 BUILD=${1:-build}
@@ -68,7 +69,7 @@ trap cleanup EXIT
 start_server() {
   rm -rf "$work/data" "$work/janus"
   if [ "$1" = sealroom ]; then
-    taskset -c 0 "$SRV" --listen 127.0.0.1 --port 0 --media-port 0 --data-dir "$work/data" \
+    LD_PRELOAD=${BENCH_SERVER_PRELOAD:-} taskset -c 0 "$SRV" --listen 127.0.0.1 --port 0 --media-port 0 --data-dir "$work/data" \
       --web-dir "$ROOT/web" --rate-limit 0 --join-rate 0 --room-join-rate 0 --max-participants-per-ip 0 \
       --max-connections-per-ip 4096 --max-transports 1024 --log-level warn >"$work/srv.out" 2>"$work/srv.err" &
     srv_pid=$!
