@@ -58,7 +58,7 @@ FUZZ_CFLAGS  := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Isrc -I. -MMD -MP
                 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all \
                 $(shell pkg-config --cflags $(PKGS) $(CLIENT_PKGS) 2>/dev/null)
 
-.PHONY: all deps run test unit clean bench check-clang fuzz fuzz-build e2ee-vectors sign-vectors
+.PHONY: all deps run test unit clean bench soak check-clang fuzz fuzz-build e2ee-vectors sign-vectors
 all: $(BUILD)/sealroomd $(BUILD)/unit_tests $(BUILD)/sealroom-e2ee $(BUILD)/gen-e2ee-vectors \
      $(BUILD)/gen-sign-vectors $(CLIENT_TOOLS) $(BUILD)/e2ee_call_driver
 
@@ -85,6 +85,11 @@ $(BUILD)/e2ee_call_driver: $(BUILD)/tests/tools/e2ee_call_driver.o $(BUILD)/clie
 # sealroom-bot, sealroom-load: the client library and the src/ modules it uses.
 $(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
+
+# sealroom-load opens NSS itself (before libsrtp2 does) to size its session
+# table for speed: see nss_init_for_speed in tools/sealroom-load.c.
+$(BUILD)/tools/sealroom-load.o: CFLAGS += $(shell pkg-config --cflags nss 2>/dev/null)
+$(BUILD)/sealroom-load: LDLIBS += $(shell pkg-config --libs nss 2>/dev/null)
 
 # The E2EE library's command-line tool and the project vector generator.
 $(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ) $(COMMON_OBJ)
@@ -130,6 +135,14 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
 	./$(BUILD)/sign_bench
 	bench/http_bench.sh $(BUILD)
 	node bench/ice_tcp_bench.mjs
+	bench/sfu_bench.sh $(BUILD)
+
+# Soak (scripts/soak.sh): SOAK_SECONDS (default 600) of sealroom-load with
+# joins and leaves every second against an ASan+UBSan sealroomd; fails if its
+# RSS or descriptors grow, it crashes, or a sanitizer reports anything.
+soak: $(BUILD)/sealroom-load
+	@$(MAKE) --no-print-directory -j2 SANITIZE=address,undefined build-san/sealroomd
+	scripts/soak.sh build-san/sealroomd $(BUILD)/sealroom-load
 
 fuzz-build: $(FUZZ_BIN)
 

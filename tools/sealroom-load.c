@@ -1,0 +1,1276 @@
+/* sealroom-load: many participants from one process, on one libuv loop, to
+ * load an SFU (docs/performance.md). M rooms, each with P publishers and S
+ * subscribers. Nothing is encoded or decoded while running:
+ *
+ *   - publishers send frames encoded once at start (VP8 at 30 fps from a busy
+ *     test pattern, padded to --video-kbps; Opus 20 ms packets of a tone at
+ *     50 packets/s), looped. The last 8 bytes of every frame are the send
+ *     time (CLOCK_MONOTONIC, microseconds, big-endian), so that the last RTP
+ *     packet of each video frame (the marker packet) and every audio packet
+ *     end with it;
+ *   - every participant (publishers too: the SFU forwards everyone to
+ *     everyone) receives RTP packets only (sc_client_config.packets_only):
+ *     counted per kind, loss per stream from sequence numbers (gaps; late
+ *     packets, e.g. answers to our NACKs, fill them; duplicates counted
+ *     apart), interarrival jitter (RFC 3550 A.8), and one-way delay through
+ *     the SFU (now - the embedded send time; same machine, same clock) into a
+ *     histogram with 10 us buckets up to 100 ms and logarithmic ones beyond.
+ *
+ * Joins are staggered (--join-rate per second): publishers first; once all
+ * publish, the subscribers. When everyone receives everything (or after
+ * --ready-timeout), --warmup seconds pass, then the measurement window of
+ * --duration seconds. The summary covers that window only: a human summary
+ * on stderr and one JSON object ({"event":"summary",...}) as the last line
+ * of stdout; --interval adds {"event":"interval",...} lines. With
+ * --server-pid, the server's CPU time (utime+stime of /proc/PID/stat) over
+ * the window gives its CPU per forwarded packet, next to our own
+ * (getrusage) per received packet.
+ *
+ * --churn N (soak): every second of the window, N subscribers leave and as
+ * many new ones join in their place.
+ *
+ * Backends: a participant is reached through a small vtable (load_backend),
+ * so that another SFU (Janus's VideoRoom, --server janus) plugs in with the
+ * same callbacks (sc_client_callbacks).
+ *
+ * Exit status: 0 after a window, 1 if no participant could join or the
+ * window could not be measured, 2 for bad arguments. */
+#include <errno.h>
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
+#include <netdb.h>
+#include <nss.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include "client/media/i420.h"
+#include "client/media/opus.h"
+#include "client/media/pattern.h"
+#include "client/media/vp8.h"
+#include "common/base64.h"
+#include "sealroom_client.h"
+
+#define MAX_ROOMS 256
+#define MAX_STREAMS 64      /* remote tracks per participant we keep statistics for */
+#define ID_LEN 72
+#define TS_BYTES 8          /* the send time at the end of every frame */
+#define SEEN_BITS 1024      /* duplicate detection window per stream (sequence numbers) */
+#define HIST_LINEAR 10000   /* 10 us buckets: 0 .. 100 ms */
+#define HIST_LOG 96         /* then 100 ms * 2^(i/8): up to ~400 s */
+#define VIDEO_FRAMES 60     /* pre-encoded: 2 s at 30 fps */
+#define AUDIO_FRAMES 50     /* pre-encoded: 1 s of 20 ms packets */
+#define PACE_MS 1           /* the send timer */
+
+/* ---- backends ------------------------------------------------------------ */
+
+typedef struct {
+  const char *url;  /* signalling URL (sealroom: ws://HOST:PORT/ws; janus: http://HOST:PORT/janus) */
+  const char *room; /* room name or id, as the backend's setup_room made it */
+  const char *name; /* display name */
+  bool publisher;
+} load_join;
+
+/* One SFU's client, shaped like sc_client_*. Callbacks used:
+ * on_joined, on_publishing, on_packet, on_keyframe_request, on_closed. */
+typedef struct {
+  const char *name;
+  /* Makes room number i before any join (blocking is fine: start-up);
+   * writes its name or id into out. 0 or -1. NULL: rooms come from --room. */
+  int (*setup_room)(const void *opts, int i, char *out, size_t cap);
+  void *(*create)(uv_loop_t *loop, const load_join *j, const sc_client_callbacks *cb, void *ctx);
+  int (*connect)(void *c);
+  int (*publish)(void *c, bool audio, bool video);
+  int (*send_frame)(void *c, sc_media_kind kind, const uint8_t *frame, size_t len, bool keyframe,
+                    uint64_t capture_us);
+  void (*get_stats)(const void *c, sc_client_stats *out);
+  void (*leave)(void *c);
+  void (*free)(void *c);
+} load_backend;
+
+typedef struct {
+  const char *url, *api_key, *janus_url, *server;
+  const char *rooms[MAX_ROOMS];
+  int n_rooms_given;
+  int rooms_n, pubs, subs;
+  int video_kbps, audio_bps, width, height;
+  double join_rate, warmup_s, duration_s, interval_s, ready_timeout_s;
+  int churn;
+  int server_pid;
+  bool quiet;
+} options;
+
+/* ---- statistics ----------------------------------------------------------- */
+
+typedef struct {
+  uint64_t b[HIST_LINEAR + HIST_LOG];
+  uint64_t n, max, sum;
+} histogram;
+
+/* What one participant receives from one remote track. */
+typedef struct {
+  bool used;
+  sc_media_kind kind;
+  char from[ID_LEN];
+  bool started;
+  int64_t max_ext;   /* extended highest sequence number */
+  int64_t base_ext;  /* the first one */
+  uint64_t packets, bytes, unique, dups, late;
+  uint8_t seen[SEEN_BITS / 8];
+  double jitter;     /* RFC 3550 A.8, in timestamp units */
+  int64_t transit;
+  bool have_transit;
+} stream;
+
+/* Totals per kind (cumulative; a window is the difference of two). */
+typedef struct {
+  uint64_t packets, bytes, unique, dups, late, expected;
+} kind_totals;
+
+typedef enum { P_IDLE = 0, P_QUEUED, P_JOINING, P_JOINED, P_LEAVING, P_CLOSED } pstate;
+
+typedef struct load load;
+
+typedef struct {
+  load *L;
+  int room, index;
+  bool publisher;
+  pstate state;
+  bool publishing, ever_joined, free_me, rejoin;
+  void *conn;
+  char id[ID_LEN];
+  char name[40];
+  stream streams[MAX_STREAMS];
+  uint64_t next_video_us, next_audio_us;
+  uint32_t vframe, aframe;
+  bool want_key;
+} participant;
+
+typedef struct {
+  uint8_t *data; /* the frame, then TS_BYTES for the send time */
+  size_t len;    /* with the TS_BYTES */
+  bool key;
+} stored_frame;
+
+struct load {
+  options o;
+  const load_backend *be;
+  uv_loop_t *loop;
+  char room_names[MAX_ROOMS][64];
+  participant *parts;
+  int n_parts;
+  int *queue; /* participants waiting to join, FIFO */
+  int q_head, q_tail, q_cap;
+  double join_tokens;
+  uv_timer_t pace, join_timer, phase_timer, churn_timer, interval_timer, close_timer;
+  uv_signal_t sigint, sigterm;
+
+  stored_frame video[VIDEO_FRAMES], audio[AUDIO_FRAMES];
+  double video_kbps_real;
+
+  /* Phases: joining -> ready -> warmup -> window -> ending. */
+  enum { PH_JOINING = 0, PH_WARMUP, PH_WINDOW, PH_ENDING } phase;
+  bool subs_queued, ready, stop_requested;
+  uint64_t start_us, ready_us, window_start_us, window_end_us;
+
+  /* Counters. */
+  uint64_t joins_ok, joins_failed, leaves, closed_errors;
+  uint64_t frames_sent[2], send_errors;
+  kind_totals retired[2];    /* of streams gone (participants that left) */
+  kind_totals win_start[2];  /* totals at the window start */
+  kind_totals win_end[2];
+  uint64_t sub_packets, pub_packets, sub_packets_start, pub_packets_start, sub_packets_end, pub_packets_end;
+  histogram delay[2];        /* window only */
+  double jitter_ms_max[2], jitter_ms_sum[2];
+  uint64_t jitter_n[2];
+  int subs_complete, pubs_complete;
+  struct rusage ru_start, ru_end;
+  uint64_t server_ticks_start, server_ticks_end;
+  bool server_ok;
+  /* Interval lines. */
+  kind_totals iv_last[2];
+  uint64_t iv_last_us;
+  json_t *summary;
+  bool stuck; /* clients still open at the end: the loop was stopped */
+};
+
+static uint64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void hist_add(histogram *h, uint64_t us) {
+  size_t i;
+  if (us < HIST_LINEAR * 10u) {
+    i = us / 10u;
+  } else {
+    double k = floor(8.0 * log2((double)us / (HIST_LINEAR * 10.0)));
+    i = HIST_LINEAR + (k < HIST_LOG - 1 ? (size_t)k : HIST_LOG - 1);
+  }
+  h->b[i]++;
+  h->n++;
+  h->sum += us;
+  if (us > h->max) h->max = us;
+}
+
+/* The upper edge of bucket i in microseconds. */
+static double hist_edge(size_t i) {
+  if (i < HIST_LINEAR) return (double)(i + 1) * 10.0;
+  return HIST_LINEAR * 10.0 * pow(2.0, (double)(i - HIST_LINEAR + 1) / 8.0);
+}
+
+static double hist_pct(const histogram *h, double q) {
+  if (h->n == 0) return 0;
+  uint64_t want = (uint64_t)ceil(q * (double)h->n);
+  if (want < 1) want = 1;
+  uint64_t acc = 0;
+  for (size_t i = 0; i < HIST_LINEAR + HIST_LOG; i++) {
+    acc += h->b[i];
+    if (acc >= want) return fmin(hist_edge(i), (double)h->max);
+  }
+  return (double)h->max;
+}
+
+/* ---- per-packet path ------------------------------------------------------ */
+
+static stream *stream_for(participant *p, const char *from, sc_media_kind kind) {
+  stream *free_slot = NULL;
+  for (int i = 0; i < MAX_STREAMS; i++) {
+    stream *s = &p->streams[i];
+    if (!s->used) {
+      if (!free_slot) free_slot = s;
+      continue;
+    }
+    if (s->kind == kind && strcmp(s->from, from) == 0) return s;
+  }
+  if (!free_slot) return NULL;
+  memset(free_slot, 0, sizeof *free_slot);
+  free_slot->used = true;
+  free_slot->kind = kind;
+  snprintf(free_slot->from, sizeof free_slot->from, "%s", from);
+  return free_slot;
+}
+
+static bool seen_get(const stream *s, int64_t ext) {
+  unsigned b = (unsigned)(ext & (SEEN_BITS - 1));
+  return s->seen[b >> 3] & (1u << (b & 7));
+}
+
+static void seen_set(stream *s, int64_t ext, bool v) {
+  unsigned b = (unsigned)(ext & (SEEN_BITS - 1));
+  if (v)
+    s->seen[b >> 3] |= (uint8_t)(1u << (b & 7));
+  else
+    s->seen[b >> 3] &= (uint8_t)~(1u << (b & 7));
+}
+
+static uint64_t read_be64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v = (v << 8) | p[i];
+  return v;
+}
+
+static void on_packet(void *ctx, const char *from, sc_media_kind kind, uint16_t seq, uint32_t rtp_ts,
+                      bool marker, const uint8_t *payload, size_t len) {
+  participant *p = ctx;
+  load *L = p->L;
+  if (kind != SC_MEDIA_AUDIO && kind != SC_MEDIA_VIDEO) return;
+  uint64_t now = now_us();
+  if (p->publisher)
+    L->pub_packets++;
+  else
+    L->sub_packets++;
+  stream *s = stream_for(p, from, kind);
+  if (!s) return;
+  s->packets++;
+  s->bytes += len;
+  bool in_order = true;
+  if (!s->started) {
+    s->started = true;
+    s->max_ext = s->base_ext = seq;
+    s->unique = 1;
+    seen_set(s, seq, true);
+  } else {
+    int64_t ext = s->max_ext + (int16_t)(uint16_t)(seq - (uint16_t)s->max_ext);
+    if (ext > s->max_ext) {
+      int64_t d = ext - s->max_ext;
+      if (d >= SEEN_BITS) {
+        memset(s->seen, 0, sizeof s->seen);
+      } else {
+        for (int64_t e = s->max_ext + 1; e < ext; e++) seen_set(s, e, false);
+      }
+      seen_set(s, ext, true);
+      s->max_ext = ext;
+      s->unique++;
+    } else {
+      in_order = false;
+      if (ext < s->base_ext) {
+        s->late++; /* before the first one we saw: not expected, not lost */
+      } else if (s->max_ext - ext >= SEEN_BITS) {
+        s->late++;
+        s->unique++;
+      } else if (seen_get(s, ext)) {
+        s->dups++;
+      } else {
+        seen_set(s, ext, true);
+        s->late++;
+        s->unique++;
+      }
+    }
+  }
+  uint32_t clock = kind == SC_MEDIA_VIDEO ? 90000u : 48000u;
+  if (in_order) {
+    int64_t arrival = (int64_t)(now * clock / 1000000u);
+    int64_t transit = (int32_t)((uint32_t)arrival - rtp_ts);
+    if (s->have_transit) {
+      double d = fabs((double)(transit - s->transit));
+      s->jitter += (d - s->jitter) / 16.0;
+    }
+    s->transit = transit;
+    s->have_transit = true;
+  }
+  if ((kind == SC_MEDIA_AUDIO || marker) && len >= TS_BYTES && in_order && L->phase == PH_WINDOW) {
+    uint64_t sent = read_be64(payload + len - TS_BYTES);
+    if (sent <= now && now - sent < 100000000u) hist_add(&L->delay[kind], now - sent);
+  }
+}
+
+/* ---- totals ---------------------------------------------------------------- */
+
+static void stream_add(kind_totals *t, const stream *s) {
+  t->packets += s->packets;
+  t->bytes += s->bytes;
+  t->unique += s->unique;
+  t->dups += s->dups;
+  t->late += s->late;
+  if (s->started) t->expected += (uint64_t)(s->max_ext - s->base_ext + 1);
+}
+
+static void totals(load *L, kind_totals out[2]) {
+  out[0] = L->retired[0];
+  out[1] = L->retired[1];
+  for (int i = 0; i < L->n_parts; i++) {
+    participant *p = &L->parts[i];
+    for (int j = 0; j < MAX_STREAMS; j++)
+      if (p->streams[j].used) stream_add(&out[p->streams[j].kind], &p->streams[j]);
+  }
+}
+
+/* Jitter of the live streams, and which participants receive every track
+ * of their room. */
+static void scan_streams(load *L) {
+  for (int k = 0; k < 2; k++) {
+    L->jitter_ms_max[k] = 0;
+    L->jitter_ms_sum[k] = 0;
+    L->jitter_n[k] = 0;
+  }
+  L->subs_complete = L->pubs_complete = 0;
+  for (int i = 0; i < L->n_parts; i++) {
+    participant *p = &L->parts[i];
+    if (p->state != P_JOINED) continue;
+    int have[2] = {0, 0};
+    for (int j = 0; j < MAX_STREAMS; j++) {
+      stream *s = &p->streams[j];
+      if (!s->used || !s->started) continue;
+      have[s->kind]++;
+      double ms = s->jitter / (s->kind == SC_MEDIA_VIDEO ? 90.0 : 48.0);
+      L->jitter_ms_sum[s->kind] += ms;
+      L->jitter_n[s->kind]++;
+      if (ms > L->jitter_ms_max[s->kind]) L->jitter_ms_max[s->kind] = ms;
+    }
+    int want = p->publisher ? L->o.pubs - 1 : L->o.pubs;
+    if (have[0] >= want && have[1] >= want) {
+      if (p->publisher)
+        L->pubs_complete++;
+      else
+        L->subs_complete++;
+    }
+  }
+}
+
+static uint64_t server_ticks(load *L, bool *ok) {
+  *ok = false;
+  if (L->o.server_pid <= 0) return 0;
+  char path[64], buf[1024];
+  snprintf(path, sizeof path, "/proc/%d/stat", L->o.server_pid);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  char *q = strrchr(buf, ')'); /* the command name may hold spaces */
+  if (!q) return 0;
+  unsigned long ut = 0, st = 0;
+  /* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
+  if (sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
+  *ok = true;
+  return (uint64_t)ut + st;
+}
+
+static double ru_us(const struct rusage *r) {
+  return (double)r->ru_utime.tv_sec * 1e6 + (double)r->ru_utime.tv_usec + (double)r->ru_stime.tv_sec * 1e6 +
+         (double)r->ru_stime.tv_usec;
+}
+
+/* ---- sealroom backend --------------------------------------------------------- */
+
+static void *sr_create(uv_loop_t *loop, const load_join *j, const sc_client_callbacks *cb, void *ctx) {
+  sc_client_config cfg = {0};
+  cfg.url = j->url;
+  cfg.room = j->room;
+  cfg.name = j->name;
+  cfg.packets_only = true;
+  return sc_client_new(loop, &cfg, cb, ctx);
+}
+static int sr_connect(void *c) { return sc_client_connect(c); }
+static int sr_publish(void *c, bool a, bool v) { return sc_client_publish(c, a, v); }
+static int sr_send(void *c, sc_media_kind k, const uint8_t *f, size_t n, bool key, uint64_t t) {
+  return sc_client_send_frame(c, k, f, n, key, t);
+}
+static void sr_stats(const void *c, sc_client_stats *out) { sc_client_get_stats(c, out); }
+static void sr_leave(void *c) { sc_client_leave(c); }
+static void sr_free(void *c) { sc_client_free(c); }
+
+/* A blocking HTTP/1.1 request to the server the signalling URL names: the
+ * REST API at start-up. Returns the HTTP status (or -1) and the body in
+ * *body (malloc'd). */
+static int http_request(const char *ws_url, const char *method, const char *path, const char *auth,
+                        const char *json_body, char **body) {
+  *body = NULL;
+  const char *h = strstr(ws_url, "://");
+  h = h ? h + 3 : ws_url;
+  char host[256], port[16] = "80";
+  size_t hl = strcspn(h, ":/");
+  if (hl == 0 || hl >= sizeof host) return -1;
+  memcpy(host, h, hl);
+  host[hl] = '\0';
+  if (h[hl] == ':') {
+    size_t pl = strcspn(h + hl + 1, "/");
+    if (pl == 0 || pl >= sizeof port) return -1;
+    memcpy(port, h + hl + 1, pl);
+    port[pl] = '\0';
+  }
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) return -1;
+  int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+  if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+    if (fd >= 0) close(fd);
+    freeaddrinfo(ai);
+    return -1;
+  }
+  freeaddrinfo(ai);
+  size_t blen = json_body ? strlen(json_body) : 0;
+  char *req = NULL;
+  int rn = asprintf(&req,
+                    "%s %s HTTP/1.1\r\nHost: %s:%s\r\nAuthorization: %s\r\nAccept: application/json\r\n"
+                    "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                    method, path, host, port, auth, blen, json_body ? json_body : "");
+  if (rn < 0) {
+    close(fd);
+    return -1;
+  }
+  for (size_t off = 0; off < (size_t)rn;) {
+    ssize_t w = write(fd, req + off, (size_t)rn - off);
+    if (w <= 0) {
+      free(req);
+      close(fd);
+      return -1;
+    }
+    off += (size_t)w;
+  }
+  free(req);
+  size_t cap = 65536, len = 0;
+  char *resp = malloc(cap);
+  for (;;) {
+    if (!resp) break;
+    if (len + 1 >= cap) {
+      char *r2 = cap < (8u << 20) ? realloc(resp, cap * 2) : NULL;
+      if (!r2) break;
+      resp = r2;
+      cap *= 2;
+    }
+    ssize_t r = read(fd, resp + len, cap - len - 1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) break;
+    len += (size_t)r;
+  }
+  close(fd);
+  if (!resp) return -1;
+  resp[len] = '\0';
+  int status = -1;
+  char *sep = strstr(resp, "\r\n\r\n");
+  if (sscanf(resp, "HTTP/1.%*d %d", &status) != 1 || !sep) {
+    free(resp);
+    return -1;
+  }
+  *body = strdup(sep + 4);
+  free(resp);
+  return status;
+}
+
+/* POST /api/v1/rooms: a plain (not E2EE) public room for up to 1000. */
+static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
+  const options *o = opts;
+  char auth[512];
+  const char *key = o->api_key;
+  if (strchr(key, ':')) { /* TEAM:KEY -> Bearer base64(TEAM:KEY) */
+    char b64[400];
+    size_t n;
+    if (sr_base64_encode((const uint8_t *)key, strlen(key), b64, sizeof b64, &n, SR_BASE64_STD) != 0)
+      return -1;
+    snprintf(auth, sizeof auth, "Bearer %.*s", (int)n, b64);
+  } else {
+    snprintf(auth, sizeof auth, "Bearer %s", key);
+  }
+  char req[200];
+  snprintf(req, sizeof req, "{\"description\":\"sealroom-load room %d\",\"max_participants\":1000}", i);
+  char *body = NULL;
+  int st = http_request(o->url, "POST", "/api/v1/rooms", auth, req, &body);
+  json_t *j = body ? json_loads(body, 0, NULL) : NULL;
+  const char *fu = json_string_value(json_object_get(j, "friendly_url"));
+  int rc = -1;
+  if ((st == 200 || st == 201) && fu && strlen(fu) < cap) {
+    snprintf(out, cap, "%s", fu);
+    rc = 0;
+  } else {
+    fprintf(stderr, "load: creating room %d: HTTP %d %.200s\n", i, st, body ? body : "");
+  }
+  json_decref(j);
+  free(body);
+  return rc;
+}
+
+static const load_backend sealroom_backend = {
+    "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_stats, sr_leave, sr_free};
+
+/* Janus's VideoRoom (client/janus.h, another helper's) plugs in here as a
+ * second load_backend. */
+
+static const load_backend *const backends[] = {&sealroom_backend};
+
+static const load_backend *backend_named(const char *name) {
+  for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+    if (strcmp(backends[i]->name, name) == 0) return backends[i];
+  return NULL;
+}
+
+/* ---- media made once --------------------------------------------------------- */
+
+/* The pattern with a block of noise that changes every frame, so that the
+ * encoder has something to spend its bitrate on. */
+static void draw_busy(sc_i420 *img, uint32_t n, uint32_t *rng, int shift) {
+  sc_pattern_draw(img, n);
+  int bw = img->width / 4, bh = img->height / 4;
+  int x0 = (int)((n * 8u) % (unsigned)(img->width - bw)), y0 = img->height / 4;
+  for (int y = y0; y < y0 + bh; y++) {
+    uint8_t *row = img->plane[0] + (size_t)y * (size_t)img->stride[0];
+    for (int x = x0; x < x0 + bw; x++) {
+      *rng = *rng * 1664525u + 1013904223u;
+      row[x] = (uint8_t)(96 + (*rng >> shift));
+    }
+  }
+}
+
+static void free_video(load *L) {
+  for (int i = 0; i < VIDEO_FRAMES; i++) {
+    free(L->video[i].data);
+    L->video[i].data = NULL;
+  }
+}
+
+/* Encodes VIDEO_FRAMES frames with noise of amplitude 2^(32-shift); returns
+ * their bytes, or -1. */
+static long encode_video(load *L, int shift) {
+  const options *o = &L->o;
+  sc_i420 img;
+  if (sc_i420_alloc(&img, o->width, o->height) != 0) return -1;
+  sc_vp8_enc *enc = sc_vp8_enc_new(o->width, o->height, 30, o->video_kbps);
+  if (!enc) {
+    sc_i420_free(&img);
+    return -1;
+  }
+  uint32_t rng = 12345;
+  long total = 0;
+  int made = 0;
+  for (int64_t pts = 0; made < VIDEO_FRAMES && pts < VIDEO_FRAMES * 4; pts++) {
+    draw_busy(&img, (uint32_t)pts, &rng, shift);
+    sc_vp8_frame f;
+    int rc = sc_vp8_enc_encode(enc, &img, pts, &f);
+    if (rc < 0) break;
+    if (rc == 0) continue;
+    stored_frame *s = &L->video[made++];
+    s->len = f.len + TS_BYTES;
+    s->key = f.keyframe;
+    s->data = calloc(1, s->len);
+    if (!s->data) break;
+    memcpy(s->data, f.data, f.len);
+    total += (long)f.len;
+  }
+  sc_vp8_enc_free(enc);
+  sc_i420_free(&img);
+  if (made < VIDEO_FRAMES || !L->video[0].key || !L->video[made - 1].data) {
+    fprintf(stderr, "load: the VP8 encoder made %d frames\n", made);
+    free_video(L);
+    return -1;
+  }
+  return total;
+}
+
+static int make_media(load *L) {
+  const options *o = &L->o;
+  /* Less noise until libvpx stays near the target (it overshoots on noise),
+   * then padding makes up the rest. */
+  double target = o->video_kbps * 1000.0 / 8.0 / 30.0;
+  long total = -1;
+  for (int shift = 25; shift <= 31; shift++) {
+    total = encode_video(L, shift);
+    if (total < 0) return -1;
+    if ((double)total / VIDEO_FRAMES <= target * 1.05 || shift == 31) break;
+    free_video(L);
+  }
+  /* Pad every frame alike so that the average is the target bitrate. */
+  double avg = (double)total / VIDEO_FRAMES;
+  size_t pad = avg < target ? (size_t)(target - avg) : 0;
+  total = 0;
+  for (int i = 0; i < VIDEO_FRAMES; i++) {
+    stored_frame *s = &L->video[i];
+    if (pad) {
+      uint8_t *d = realloc(s->data, s->len + pad);
+      if (!d) return -1;
+      memset(d + s->len, 0, pad);
+      s->data = d;
+      s->len += pad;
+    }
+    total += s->len;
+  }
+  L->video_kbps_real = (double)total * 8.0 * 30.0 / VIDEO_FRAMES / 1000.0;
+
+  sc_opus_enc *aenc = sc_opus_enc_new(2, o->audio_bps);
+  sc_tone tone;
+  if (!aenc || sc_tone_init(&tone, 440, 48000, 2, 0.3) != 0) {
+    sc_opus_enc_free(aenc);
+    return -1;
+  }
+  for (int i = 0; i < AUDIO_FRAMES; i++) {
+    int16_t pcm[SC_OPUS_FRAME * 2];
+    uint8_t pkt[SC_OPUS_MAX_PACKET];
+    sc_tone_fill(&tone, pcm, SC_OPUS_FRAME);
+    int n = sc_opus_enc_encode(aenc, pcm, pkt, sizeof pkt);
+    if (n <= 0) {
+      sc_opus_enc_free(aenc);
+      return -1;
+    }
+    stored_frame *s = &L->audio[i];
+    s->len = (size_t)n + TS_BYTES;
+    s->data = calloc(1, s->len);
+    if (!s->data) {
+      sc_opus_enc_free(aenc);
+      return -1;
+    }
+    memcpy(s->data, pkt, (size_t)n);
+  }
+  sc_opus_enc_free(aenc);
+  return 0;
+}
+
+static void free_media(load *L) {
+  free_video(L);
+  for (int i = 0; i < AUDIO_FRAMES; i++) free(L->audio[i].data);
+}
+
+/* ---- sending ------------------------------------------------------------------- */
+
+static void send_stored(load *L, participant *p, sc_media_kind kind, stored_frame *f) {
+  uint64_t t = now_us();
+  uint8_t *ts = f->data + f->len - TS_BYTES;
+  for (int i = 7; i >= 0; i--) ts[7 - i] = (uint8_t)(t >> (i * 8));
+  if (L->be->send_frame(p->conn, kind, f->data, f->len, f->key, t) == 0)
+    L->frames_sent[kind]++;
+  else
+    L->send_errors++;
+}
+
+static void on_pace(uv_timer_t *t) {
+  load *L = t->data;
+  uint64_t now = now_us();
+  for (int i = 0; i < L->n_parts; i++) {
+    participant *p = &L->parts[i];
+    if (p->free_me) {
+      L->be->free(p->conn);
+      p->conn = NULL;
+      p->free_me = false;
+      if (p->rejoin && L->phase != PH_ENDING) {
+        p->rejoin = false;
+        p->state = P_QUEUED;
+        if (L->q_tail - L->q_head < L->q_cap) L->queue[L->q_tail++ % L->q_cap] = i;
+      }
+      continue;
+    }
+    if (!p->publishing || p->state != P_JOINED || L->phase == PH_ENDING) continue;
+    if (now > p->next_video_us + 200000) p->next_video_us = now; /* fell behind: no burst */
+    while (now >= p->next_video_us) {
+      if (p->want_key) {
+        p->want_key = false;
+        p->vframe = 0;
+      }
+      send_stored(L, p, SC_MEDIA_VIDEO, &L->video[p->vframe]);
+      p->vframe = p->vframe + 1 < VIDEO_FRAMES ? p->vframe + 1 : 1;
+      p->next_video_us += 33333;
+    }
+    if (now > p->next_audio_us + 200000) p->next_audio_us = now;
+    while (now >= p->next_audio_us) {
+      send_stored(L, p, SC_MEDIA_AUDIO, &L->audio[p->aframe]);
+      p->aframe = (p->aframe + 1) % AUDIO_FRAMES;
+      p->next_audio_us += 20000;
+    }
+  }
+}
+
+/* ---- participants ------------------------------------------------------------------ */
+
+static void p_on_joined(void *ctx, const char *id, bool e2ee) {
+  participant *p = ctx;
+  load *L = p->L;
+  snprintf(p->id, sizeof p->id, "%s", id);
+  p->state = P_JOINED;
+  p->ever_joined = true;
+  L->joins_ok++;
+  if (p->publisher && L->be->publish(p->conn, true, true) != 0)
+    fprintf(stderr, "load: %s could not publish\n", p->name);
+}
+
+static void p_on_publishing(void *ctx) {
+  participant *p = ctx;
+  /* Spread the publishers' frames over the frame interval. */
+  uint64_t now = now_us();
+  p->publishing = true;
+  p->want_key = true;
+  p->next_video_us = now + (uint64_t)(p->index % 33) * 1000u;
+  p->next_audio_us = now + (uint64_t)(p->index % 20) * 1000u;
+}
+
+static void p_on_keyframe_request(void *ctx) {
+  participant *p = ctx;
+  p->want_key = true;
+}
+
+static void p_on_closed(void *ctx, bool error, const char *reason) {
+  participant *p = ctx;
+  load *L = p->L;
+  if (!p->ever_joined || p->state == P_JOINING) {
+    L->joins_failed++;
+    if (!L->o.quiet) fprintf(stderr, "load: %s could not join: %s\n", p->name, reason);
+  } else if (error && p->state != P_LEAVING) {
+    L->closed_errors++;
+    if (!L->o.quiet) fprintf(stderr, "load: %s lost: %s\n", p->name, reason);
+  }
+  for (int j = 0; j < MAX_STREAMS; j++)
+    if (p->streams[j].used) stream_add(&L->retired[p->streams[j].kind], &p->streams[j]);
+  memset(p->streams, 0, sizeof p->streams);
+  p->state = P_CLOSED;
+  p->publishing = false;
+  p->free_me = true; /* freed from the pace timer, outside the client's callback */
+}
+
+static int start_join(load *L, participant *p) {
+  static const sc_client_callbacks cb = {.on_joined = p_on_joined,
+                                         .on_publishing = p_on_publishing,
+                                         .on_packet = on_packet,
+                                         .on_keyframe_request = p_on_keyframe_request,
+                                         .on_closed = p_on_closed};
+  snprintf(p->name, sizeof p->name, "load-r%d-%s%d", p->room, p->publisher ? "p" : "s", p->index);
+  load_join j = {L->be == &sealroom_backend ? L->o.url : L->o.janus_url, L->room_names[p->room], p->name,
+                 p->publisher};
+  memset(p->streams, 0, sizeof p->streams);
+  p->id[0] = '\0';
+  p->ever_joined = false;
+  p->publishing = false;
+  p->conn = L->be->create(L->loop, &j, &cb, p);
+  if (!p->conn || L->be->connect(p->conn) != 0) {
+    if (p->conn) L->be->free(p->conn);
+    p->conn = NULL;
+    p->state = P_IDLE;
+    L->joins_failed++;
+    return -1;
+  }
+  p->state = P_JOINING;
+  return 0;
+}
+
+static void enqueue(load *L, int i) {
+  if (L->q_tail - L->q_head >= L->q_cap) return;
+  L->parts[i].state = P_QUEUED;
+  L->queue[L->q_tail++ % L->q_cap] = i;
+}
+
+static void on_join_timer(uv_timer_t *t) {
+  load *L = t->data;
+  L->join_tokens += L->o.join_rate * 0.05;
+  if (L->join_tokens > L->o.join_rate * 0.05 + 1) L->join_tokens = L->o.join_rate * 0.05 + 1;
+  while (L->join_tokens >= 1 && L->q_head < L->q_tail && L->phase != PH_ENDING) {
+    int i = L->queue[L->q_head++ % L->q_cap];
+    L->join_tokens -= 1;
+    start_join(L, &L->parts[i]);
+  }
+}
+
+/* ---- phases ------------------------------------------------------------------------ */
+
+static json_t *kind_json(load *L, int k, double secs) {
+  const kind_totals *a = &L->win_start[k], *b = &L->win_end[k];
+  uint64_t packets = b->packets - a->packets, expected = b->expected - a->expected;
+  uint64_t unique = b->unique - a->unique;
+  int64_t lost = (int64_t)expected - (int64_t)unique;
+  const histogram *h = &L->delay[k];
+  return json_pack(
+      "{s:I,s:I,s:I,s:I,s:f,s:I,s:I,s:f,s:f,s:f,s:{s:I,s:f,s:f,s:f,s:f,s:I}}", "packets", (json_int_t)packets,
+      "bytes", (json_int_t)(b->bytes - a->bytes), "expected", (json_int_t)expected, "lost", (json_int_t)lost,
+      "lost_pct", expected ? 100.0 * (double)lost / (double)expected : 0.0, "late", (json_int_t)(b->late - a->late),
+      "duplicates", (json_int_t)(b->dups - a->dups), "pps", secs > 0 ? (double)packets / secs : 0.0,
+      "jitter_ms_mean", L->jitter_n[k] ? L->jitter_ms_sum[k] / (double)L->jitter_n[k] : 0.0, "jitter_ms_max",
+      L->jitter_ms_max[k], "delay_us", "n", (json_int_t)h->n, "mean", h->n ? (double)h->sum / (double)h->n : 0.0,
+      "p50", hist_pct(h, 0.5), "p90", hist_pct(h, 0.9), "p99", hist_pct(h, 0.99), "max", (json_int_t)h->max);
+}
+
+static void make_summary(load *L) {
+  double secs = (double)(L->window_end_us - L->window_start_us) / 1e6;
+  scan_streams(L);
+  json_t *v = kind_json(L, SC_MEDIA_VIDEO, secs), *a = kind_json(L, SC_MEDIA_AUDIO, secs);
+  uint64_t packets = (uint64_t)(json_integer_value(json_object_get(v, "packets")) +
+                                json_integer_value(json_object_get(a, "packets")));
+  int64_t expected = json_integer_value(json_object_get(v, "expected")) +
+                     json_integer_value(json_object_get(a, "expected"));
+  int64_t lost = json_integer_value(json_object_get(v, "lost")) + json_integer_value(json_object_get(a, "lost"));
+  double load_us = ru_us(&L->ru_end) - ru_us(&L->ru_start);
+  double tck = (double)sysconf(_SC_CLK_TCK);
+  double server_us = L->server_ok ? (double)(L->server_ticks_end - L->server_ticks_start) * 1e6 / tck : 0;
+  double lpp = packets ? load_us / (double)packets : 0, spp = packets && L->server_ok ? server_us / (double)packets : 0;
+  json_t *cpu = json_pack("{s:f,s:f,s:f}", "load_us", load_us, "load_us_per_packet", lpp, "load_cores",
+                          secs > 0 ? load_us / secs / 1e6 : 0.0);
+  if (L->server_ok) {
+    json_object_set_new(cpu, "server_us", json_real(server_us));
+    json_object_set_new(cpu, "server_us_per_packet", json_real(spp));
+    json_object_set_new(cpu, "server_cores", json_real(secs > 0 ? server_us / secs / 1e6 : 0.0));
+    json_object_set_new(cpu, "load_to_server", json_real(spp > 0 ? lpp / spp : 0.0));
+  }
+  int n_subs = L->o.rooms_n * L->o.subs, n_pubs = L->o.rooms_n * L->o.pubs;
+  L->summary = json_pack(
+      "{s:s,s:s,s:i,s:i,s:i,s:b,s:f,s:{s:I,s:I,s:I,s:I},s:i,s:i,s:i,s:i,s:{s:I,s:I,s:I,s:f},"
+      "s:o,s:o,s:{s:I,s:I,s:f,s:f,s:I,s:I},s:o}",
+      "event", "summary", "server", L->be->name, "rooms", L->o.rooms_n, "publishers_per_room", L->o.pubs,
+      "subscribers_per_room", L->o.subs, "ready", L->ready, "window_s", secs, "joins", "ok",
+      (json_int_t)L->joins_ok, "failed", (json_int_t)L->joins_failed, "left", (json_int_t)L->leaves, "lost",
+      (json_int_t)L->closed_errors, "subscribers", n_subs, "publishers", n_pubs, "subscribers_complete",
+      L->subs_complete, "publishers_complete", L->pubs_complete, "sent", "video_frames",
+      (json_int_t)L->frames_sent[1], "audio_frames", (json_int_t)L->frames_sent[0], "errors",
+      (json_int_t)L->send_errors, "video_kbps_per_publisher", L->video_kbps_real, "video", v, "audio", a,
+      "all", "packets", (json_int_t)packets, "expected", (json_int_t)expected, "pps",
+      secs > 0 ? (double)packets / secs : 0.0, "lost_pct", expected ? 100.0 * (double)lost / (double)expected : 0.0,
+      "subscriber_packets", (json_int_t)(L->sub_packets_end - L->sub_packets_start), "publisher_packets",
+      (json_int_t)(L->pub_packets_end - L->pub_packets_start), "cpu", cpu);
+  fprintf(stderr,
+          "load: %s, %d rooms x (%d pub + %d sub), window %.1f s%s\n"
+          "load: received %llu packets (%.0f/s), lost %.3f%%; video %.0f pps, delay p50 %.0f us p99 %.0f us;"
+          " audio %.0f pps, delay p50 %.0f us p99 %.0f us\n"
+          "load: joins %llu ok, %llu failed; %d/%d subscribers and %d/%d publishers get every track\n"
+          "load: own CPU %.2f us/packet (%.2f cores)",
+          L->be->name, L->o.rooms_n, L->o.pubs, L->o.subs, secs, L->ready ? "" : " (NOT everyone received)",
+          (unsigned long long)packets, secs > 0 ? (double)packets / secs : 0.0,
+          expected ? 100.0 * (double)lost / (double)expected : 0.0,
+          json_real_value(json_object_get(v, "pps")), hist_pct(&L->delay[1], 0.5), hist_pct(&L->delay[1], 0.99),
+          json_real_value(json_object_get(a, "pps")), hist_pct(&L->delay[0], 0.5), hist_pct(&L->delay[0], 0.99),
+          (unsigned long long)L->joins_ok, (unsigned long long)L->joins_failed, L->subs_complete, n_subs,
+          L->pubs_complete, n_pubs, lpp, secs > 0 ? load_us / secs / 1e6 : 0.0);
+  if (L->server_ok)
+    fprintf(stderr, "; server %.2f us/packet (%.2f cores); ratio load/server %.2f\n", spp,
+            secs > 0 ? server_us / secs / 1e6 : 0.0, spp > 0 ? lpp / spp : 0.0);
+  else
+    fprintf(stderr, "\n");
+}
+
+static void emit(json_t *o) {
+  char *s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(6));
+  if (s) {
+    printf("%s\n", s);
+    fflush(stdout);
+    free(s);
+  }
+}
+
+static void close_all_handles(load *L) {
+  uv_handle_t *hs[] = {(uv_handle_t *)&L->pace,          (uv_handle_t *)&L->join_timer,
+                       (uv_handle_t *)&L->phase_timer,   (uv_handle_t *)&L->churn_timer,
+                       (uv_handle_t *)&L->interval_timer, (uv_handle_t *)&L->close_timer,
+                       (uv_handle_t *)&L->sigint,        (uv_handle_t *)&L->sigterm};
+  for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
+    if (!uv_is_closing(hs[i])) uv_close(hs[i], NULL);
+}
+
+static int live_conns(load *L) {
+  int n = 0;
+  for (int i = 0; i < L->n_parts; i++)
+    if (L->parts[i].conn) n++;
+  return n;
+}
+
+/* Ending: wait until every client closed (or 5 s), then stop the loop. */
+static void on_close_timer(uv_timer_t *t) {
+  load *L = t->data;
+  on_pace(&L->pace); /* frees the closed ones */
+  if (live_conns(L) == 0) {
+    close_all_handles(L);
+  } else if (now_us() - L->window_end_us > 5000000u) {
+    fprintf(stderr, "load: %d clients did not close within 5 s\n", live_conns(L));
+    L->stuck = true;
+    close_all_handles(L);
+    uv_stop(L->loop);
+  }
+}
+
+static void end_run(load *L) {
+  if (L->phase == PH_ENDING) return;
+  bool measured = L->phase == PH_WINDOW;
+  if (measured) {
+    L->window_end_us = now_us();
+    getrusage(RUSAGE_SELF, &L->ru_end);
+    bool ok;
+    L->server_ticks_end = server_ticks(L, &ok);
+    L->server_ok = L->server_ok && ok;
+    totals(L, L->win_end);
+    L->sub_packets_end = L->sub_packets;
+    L->pub_packets_end = L->pub_packets;
+    make_summary(L);
+  } else {
+    L->window_end_us = now_us();
+  }
+  L->phase = PH_ENDING;
+  uv_timer_stop(&L->churn_timer);
+  uv_timer_stop(&L->interval_timer);
+  uv_timer_stop(&L->phase_timer);
+  for (int i = 0; i < L->n_parts; i++) {
+    participant *p = &L->parts[i];
+    p->rejoin = false;
+    if (p->conn && (p->state == P_JOINING || p->state == P_JOINED)) {
+      p->state = P_LEAVING;
+      L->be->leave(p->conn);
+    }
+  }
+  uv_timer_start(&L->close_timer, on_close_timer, 50, 50);
+}
+
+static void start_window(load *L) {
+  L->phase = PH_WINDOW;
+  L->window_start_us = now_us();
+  getrusage(RUSAGE_SELF, &L->ru_start);
+  L->server_ticks_start = server_ticks(L, &L->server_ok);
+  totals(L, L->win_start);
+  memcpy(L->iv_last, L->win_start, sizeof L->iv_last);
+  L->iv_last_us = L->window_start_us;
+  L->sub_packets_start = L->sub_packets;
+  L->pub_packets_start = L->pub_packets;
+  memset(L->delay, 0, sizeof L->delay);
+  if (!L->o.quiet) fprintf(stderr, "load: measuring for %.1f s\n", L->o.duration_s);
+}
+
+static bool all_complete(load *L) {
+  scan_streams(L);
+  return L->subs_complete == L->o.rooms_n * L->o.subs && L->pubs_complete == L->o.rooms_n * L->o.pubs;
+}
+
+static void on_churn(uv_timer_t *t) {
+  load *L = t->data;
+  int n_subs = L->o.rooms_n * L->o.subs;
+  if (n_subs == 0) return;
+  for (int k = 0, tries = 0; k < L->o.churn && tries < n_subs * 4; tries++) {
+    int i = L->o.rooms_n * L->o.pubs + rand() % n_subs;
+    participant *p = &L->parts[i];
+    if (p->state != P_JOINED || !p->conn) continue;
+    p->state = P_LEAVING;
+    p->rejoin = true;
+    L->leaves++;
+    L->be->leave(p->conn);
+    k++;
+  }
+}
+
+/* Every 100 ms until the window starts; ends the window. */
+static void on_phase(uv_timer_t *t) {
+  load *L = t->data;
+  uint64_t now = now_us();
+  double since = (double)(now - L->start_us) / 1e6;
+  if (L->phase == PH_JOINING) {
+    if (!L->subs_queued) {
+      int pubs_up = 0, pubs_done = 0;
+      for (int i = 0; i < L->n_parts; i++) {
+        participant *p = &L->parts[i];
+        if (!p->publisher) continue;
+        if (p->publishing) pubs_up++;
+        if (p->publishing || p->state == P_CLOSED || p->state == P_IDLE) pubs_done++;
+      }
+      if (pubs_done == L->o.rooms_n * L->o.pubs || since > L->o.ready_timeout_s) {
+        if (!L->o.quiet) fprintf(stderr, "load: %d publishers publishing after %.1f s\n", pubs_up, since);
+        for (int i = 0; i < L->n_parts; i++)
+          if (!L->parts[i].publisher) enqueue(L, i);
+        L->subs_queued = true;
+      }
+      return;
+    }
+    bool done = all_complete(L);
+    if (done || since > L->o.ready_timeout_s) {
+      L->ready = done;
+      L->ready_us = now;
+      if (!L->o.quiet)
+        fprintf(stderr, "load: %s after %.1f s (%llu joins, %llu failed); warming up %.1f s\n",
+                done ? "everyone receives every track" : "ready timeout", since,
+                (unsigned long long)L->joins_ok, (unsigned long long)L->joins_failed, L->o.warmup_s);
+      L->phase = PH_WARMUP;
+    }
+    return;
+  }
+  if (L->phase == PH_WARMUP && (double)(now - L->ready_us) / 1e6 >= L->o.warmup_s) {
+    start_window(L);
+    if (L->o.churn > 0) uv_timer_start(&L->churn_timer, on_churn, 1000, 1000);
+    return;
+  }
+  if (L->phase == PH_WINDOW && (double)(now - L->window_start_us) / 1e6 >= L->o.duration_s) end_run(L);
+}
+
+static void on_interval(uv_timer_t *t) {
+  load *L = t->data;
+  if (L->phase != PH_WINDOW) return;
+  uint64_t now = now_us();
+  kind_totals cur[2];
+  totals(L, cur);
+  double secs = (double)(now - L->iv_last_us) / 1e6;
+  uint64_t pk = 0, ex = 0, un = 0;
+  for (int k = 0; k < 2; k++) {
+    pk += cur[k].packets - L->iv_last[k].packets;
+    ex += cur[k].expected - L->iv_last[k].expected;
+    un += cur[k].unique - L->iv_last[k].unique;
+  }
+  int live = 0;
+  for (int i = 0; i < L->n_parts; i++)
+    if (L->parts[i].state == P_JOINED) live++;
+  json_t *o = json_pack("{s:s,s:f,s:f,s:f,s:i,s:I,s:I,s:f,s:f}", "event", "interval", "t",
+                        (double)(now - L->window_start_us) / 1e6, "pps", secs > 0 ? (double)pk / secs : 0.0,
+                        "lost_pct", ex ? 100.0 * ((double)ex - (double)un) / (double)ex : 0.0, "joined", live,
+                        "joins_ok", (json_int_t)L->joins_ok, "joins_failed", (json_int_t)L->joins_failed,
+                        "video_delay_p99_us", hist_pct(&L->delay[1], 0.99), "audio_delay_p99_us",
+                        hist_pct(&L->delay[0], 0.99));
+  emit(o);
+  json_decref(o);
+  memcpy(L->iv_last, cur, sizeof cur);
+  L->iv_last_us = now;
+}
+
+static void on_signal(uv_signal_t *s, int signum) {
+  load *L = s->data;
+  if (!L->o.quiet) fprintf(stderr, "load: signal %d, ending\n", signum);
+  end_run(L);
+}
+
+/* ---- set-up ---------------------------------------------------------------------------- */
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: sealroom-load --url ws://HOST:PORT/ws (--api-key KEY | --room NAME...) [options]\n"
+          "  --api-key KEY         developer key (or TEAM:KEY): make the rooms over the REST API\n"
+          "  --room NAME           join this existing room (repeat; rooms are used in turn)\n"
+          "  --rooms M             rooms (default 1)\n"
+          "  --publishers P        publishers per room (default 2)\n"
+          "  --subscribers S       subscribers per room (default 3)\n"
+          "  --video-kbps N        video bitrate per publisher, frames padded up to it (default 1000)\n"
+          "  --audio-kbps N        Opus bitrate (default 48)\n"
+          "  --size WxH            video size (default 640x360)\n"
+          "  --join-rate N         joins per second (default 20)\n"
+          "  --warmup S            seconds between everyone receiving and the window (default 2)\n"
+          "  --duration S          the measurement window in seconds (default 10)\n"
+          "  --ready-timeout S     start the window anyway after this long (default 60)\n"
+          "  --interval S          a JSON line every S seconds of the window\n"
+          "  --churn N             every second of the window N subscribers leave and N join\n"
+          "  --server-pid PID      the server's CPU over the window (from /proc/PID/stat)\n"
+          "  --server sealroom|janus   the SFU (default sealroom)\n"
+          "  --janus-url URL       Janus's HTTP API, e.g. http://127.0.0.1:8088/janus\n"
+          "  --quiet               only the summary on stderr\n"
+          "  --list-backends       print the servers this build can load, one a line\n");
+}
+
+static int parse_args(int argc, char **argv, options *o) {
+  *o = (options){.rooms_n = 1, .pubs = 2, .subs = 3, .video_kbps = 1000, .audio_bps = 48000, .width = 640,
+                 .height = 360, .join_rate = 20, .warmup_s = 2, .duration_s = 10, .ready_timeout_s = 60,
+                 .server = "sealroom"};
+  static const struct option opts[] = {
+      {"url", 1, 0, 'u'},         {"api-key", 1, 0, 'k'},    {"room", 1, 0, 'r'},
+      {"rooms", 1, 0, 'M'},       {"publishers", 1, 0, 'P'}, {"subscribers", 1, 0, 'S'},
+      {"video-kbps", 1, 0, 'v'},  {"audio-kbps", 1, 0, 'a'}, {"size", 1, 0, 'z'},
+      {"join-rate", 1, 0, 'j'},   {"warmup", 1, 0, 'w'},     {"duration", 1, 0, 'd'},
+      {"ready-timeout", 1, 0, 'T'}, {"interval", 1, 0, 'i'}, {"churn", 1, 0, 'c'},
+      {"server-pid", 1, 0, 'p'},  {"server", 1, 0, 's'},     {"janus-url", 1, 0, 'J'},
+      {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"list-backends", 0, 0, 'L'},
+      {0, 0, 0, 0}};
+  int ch;
+  while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    switch (ch) {
+      case 'u': o->url = optarg; break;
+      case 'k': o->api_key = optarg; break;
+      case 'r':
+        if (o->n_rooms_given >= MAX_ROOMS) return -1;
+        o->rooms[o->n_rooms_given++] = optarg;
+        break;
+      case 'M': o->rooms_n = atoi(optarg); break;
+      case 'P': o->pubs = atoi(optarg); break;
+      case 'S': o->subs = atoi(optarg); break;
+      case 'v': o->video_kbps = atoi(optarg); break;
+      case 'a': o->audio_bps = atoi(optarg) * 1000; break;
+      case 'z':
+        if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2) return -1;
+        break;
+      case 'j': o->join_rate = atof(optarg); break;
+      case 'w': o->warmup_s = atof(optarg); break;
+      case 'd': o->duration_s = atof(optarg); break;
+      case 'T': o->ready_timeout_s = atof(optarg); break;
+      case 'i': o->interval_s = atof(optarg); break;
+      case 'c': o->churn = atoi(optarg); break;
+      case 'p': o->server_pid = atoi(optarg); break;
+      case 's': o->server = optarg; break;
+      case 'J': o->janus_url = optarg; break;
+      case 'q': o->quiet = true; break;
+      case 'h': usage(stdout); exit(0);
+      case 'L':
+        for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) printf("%s\n", backends[i]->name);
+        exit(0);
+      default: return -1;
+    }
+  }
+  if (optind != argc) return -1;
+  bool janus = strcmp(o->server, "janus") == 0;
+  if (!backend_named(o->server)) {
+    fprintf(stderr, "load: no backend \"%s\" in this build (--list-backends)\n", o->server);
+    return -1;
+  }
+  if (janus ? !o->janus_url : (!o->url || (!o->api_key && o->n_rooms_given == 0))) return -1;
+  if (o->rooms_n < 1 || o->rooms_n > MAX_ROOMS || o->pubs < 0 || o->subs < 0 || o->pubs + o->subs < 1 ||
+      o->pubs > MAX_STREAMS / 2 || o->video_kbps < 30 || o->video_kbps > 20000 || o->audio_bps < 6000 ||
+      o->audio_bps > 510000 || o->width < 64 || o->height < 64 || ((o->width | o->height) & 1) ||
+      o->join_rate <= 0 || o->warmup_s < 0 || o->duration_s <= 0 || o->interval_s < 0 || o->churn < 0)
+    return -1;
+  return 0;
+}
+
+/* Debian's libsrtp2 runs on NSS and opens NSS with NSS_INIT_OPTIMIZESPACE,
+ * which gives the softoken's session table 32 hash buckets instead of 1024;
+ * every GCM packet opens a PKCS#11 session (a walk of one bucket) and every
+ * SRTP key holds one, so with hundreds of streams those walks took ~40% of
+ * the CPU (docs/performance.md). Opening NSS first, without that flag, sizes
+ * the table for speed; libsrtp's later NSS_InitContext shares it. */
+static void nss_init_for_speed(void) {
+  if (!NSS_InitContext("", "", "", "", NULL,
+                       NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN))
+    fprintf(stderr, "load: warning: NSS_InitContext failed (SRTP will be slower)\n");
+}
+
+static void raise_nofile(void) {
+  struct rlimit r;
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+int main(int argc, char **argv) {
+  static load L;
+  if (parse_args(argc, argv, &L.o) != 0) {
+    usage(stderr);
+    return 2;
+  }
+  L.be = backend_named(L.o.server);
+  signal(SIGPIPE, SIG_IGN);
+  raise_nofile();
+  nss_init_for_speed();
+  srand((unsigned)now_us());
+  struct rlimit rl;
+  int parts = L.o.rooms_n * (L.o.pubs + L.o.subs);
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+      (rlim_t)parts * 3 + 64 > rl.rlim_cur)
+    fprintf(stderr, "load: warning: %d participants need ~%d descriptors, the limit is %llu\n", parts,
+            parts * 3 + 64, (unsigned long long)rl.rlim_cur);
+  if (make_media(&L) != 0) {
+    fprintf(stderr, "load: could not encode the media\n");
+    return 1;
+  }
+  if (!L.o.quiet)
+    fprintf(stderr, "load: %d VP8 frames (%.0f kbit/s with padding), %d Opus packets\n", VIDEO_FRAMES,
+            L.video_kbps_real, AUDIO_FRAMES);
+  for (int i = 0; i < L.o.rooms_n; i++) {
+    if (L.o.n_rooms_given) {
+      snprintf(L.room_names[i], sizeof L.room_names[i], "%s", L.o.rooms[i % L.o.n_rooms_given]);
+    } else if (L.be->setup_room(&L.o, i, L.room_names[i], sizeof L.room_names[i]) != 0) {
+      free_media(&L);
+      return 1;
+    }
+  }
+  L.n_parts = parts;
+  L.parts = calloc((size_t)parts, sizeof *L.parts);
+  L.q_cap = parts * 2 + 16;
+  L.queue = calloc((size_t)L.q_cap, sizeof *L.queue);
+  if (!L.parts || !L.queue) return 1;
+  /* Publishers first (all rooms), then subscribers. */
+  int n = 0;
+  for (int r = 0; r < L.o.rooms_n; r++)
+    for (int i = 0; i < L.o.pubs; i++) L.parts[n++] = (participant){.L = &L, .room = r, .index = i, .publisher = true};
+  for (int r = 0; r < L.o.rooms_n; r++)
+    for (int i = 0; i < L.o.subs; i++) L.parts[n++] = (participant){.L = &L, .room = r, .index = i};
+  for (int i = 0; i < n; i++)
+    if (L.parts[i].publisher) enqueue(&L, i);
+  if (L.o.pubs == 0) L.subs_queued = true;
+  if (L.o.pubs == 0)
+    for (int i = 0; i < n; i++) enqueue(&L, i);
+
+  L.loop = uv_default_loop();
+  L.start_us = now_us();
+  uv_timer_t *timers[] = {&L.pace, &L.join_timer, &L.phase_timer, &L.churn_timer, &L.interval_timer,
+                          &L.close_timer};
+  for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
+    uv_timer_init(L.loop, timers[i]);
+    timers[i]->data = &L;
+  }
+  uv_signal_init(L.loop, &L.sigint);
+  uv_signal_init(L.loop, &L.sigterm);
+  L.sigint.data = L.sigterm.data = &L;
+  uv_signal_start(&L.sigint, on_signal, SIGINT);
+  uv_signal_start(&L.sigterm, on_signal, SIGTERM);
+  uv_timer_start(&L.pace, on_pace, PACE_MS, PACE_MS);
+  L.join_tokens = 1;
+  uv_timer_start(&L.join_timer, on_join_timer, 0, 50);
+  uv_timer_start(&L.phase_timer, on_phase, 100, 100);
+  if (L.o.interval_s > 0) {
+    uint64_t ms = (uint64_t)(L.o.interval_s * 1000);
+    uv_timer_start(&L.interval_timer, on_interval, ms, ms);
+  }
+  uv_run(L.loop, UV_RUN_DEFAULT);
+
+  int rc = 0;
+  if (L.summary) {
+    emit(L.summary);
+    json_decref(L.summary);
+  } else {
+    fprintf(stderr, "load: ended before the measurement window\n");
+    rc = 1;
+  }
+  if (L.joins_ok == 0) rc = 1;
+  free_media(&L);
+  if (L.stuck) return rc; /* clients still hold the loop: exit without freeing them */
+  free(L.parts);
+  free(L.queue);
+  uv_loop_close(L.loop);
+  return rc;
+}
