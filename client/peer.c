@@ -319,12 +319,49 @@ static void start_dtls(sc_peer *p, uint64_t now) {
   dtls_progress(p, dtls_conn_state(p->dtls), now);
 }
 
+/* Is from the selected server address or one of the server's candidates? */
+static bool from_server(const sc_peer *p, const struct sockaddr *from) {
+  if (p->selected >= 0) return sockaddr_equal(from, (const struct sockaddr *)&p->cands[p->selected].addr);
+  for (int i = 0; i < p->n_cands; i++)
+    if (sockaddr_equal(from, (const struct sockaddr *)&p->cands[i].addr)) return true;
+  return false;
+}
+
+/* A Binding request of the server (sealroomd never sends one; Janus's
+ * libnice does, even in lite mode, RFC 8445 7.3): answered when it comes
+ * from the server, names us as "ourufrag:theirufrag" and carries
+ * MESSAGE-INTEGRITY keyed with our pwd (RFC 8445 7.3.1); anything else is
+ * dropped without an answer. The answer: XOR-MAPPED-ADDRESS of the source,
+ * MESSAGE-INTEGRITY with our pwd, FINGERPRINT. It changes no ICE state:
+ * we are the controlling agent and nominate ourselves. */
+static void answer_request(sc_peer *p, const uint8_t *buf, size_t n, const stun_msg *m,
+                           const struct sockaddr *from) {
+  size_t ul = strlen(p->ufrag), rl = strlen(p->remote_ufrag);
+  if (!p->have_remote || !from_server(p, from) || !m->username || m->username_len != ul + 1 + rl ||
+      memcmp(m->username, p->ufrag, ul) != 0 || m->username[ul] != ':' ||
+      memcmp(m->username + ul + 1, p->remote_ufrag, rl) != 0 ||
+      stun_check_integrity(buf, n, m, (const uint8_t *)p->pwd, strlen(p->pwd)) != STUN_OK) {
+    p->c.dropped++;
+    return;
+  }
+  uint8_t out[128];
+  size_t len = stun_build_binding_success(out, sizeof out, m->txid, from, (const uint8_t *)p->pwd,
+                                          strlen(p->pwd));
+  if (!len) return;
+  p->c.stun_requests_answered++;
+  send_to(p, from, out, len);
+}
+
 static void on_stun(sc_peer *p, const uint8_t *buf, size_t n, const struct sockaddr *from,
                     uint64_t now) {
   stun_msg m;
-  if (stun_parse(buf, n, &m) != STUN_OK || !m.has_fingerprint || m.method != STUN_METHOD_BINDING ||
-      (m.cls != STUN_CLASS_SUCCESS && m.cls != STUN_CLASS_ERROR)) {
-    p->c.dropped++; /* the lite server never sends requests */
+  if (stun_parse(buf, n, &m) != STUN_OK || !m.has_fingerprint || m.method != STUN_METHOD_BINDING) {
+    p->c.dropped++;
+    return;
+  }
+  if (m.cls == STUN_CLASS_INDICATION) return; /* keepalives (RFC 8445 11): nothing to do */
+  if (m.cls == STUN_CLASS_REQUEST) {
+    answer_request(p, buf, n, &m, from);
     return;
   }
   stun_tx *t = NULL;
