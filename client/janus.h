@@ -133,4 +133,60 @@ int sc_janus_create_room(uv_loop_t *loop, const char *url, uint64_t room, sc_jan
 int sc_janus_destroy_room(uv_loop_t *loop, const char *url, uint64_t room, sc_janus_done_cb done,
                           void *ctx);
 
+/* ---- Janus messages, exposed for the unit tests and the fuzz target --- */
+
+#define SC_JANUS_MAX_LISTED 256 /* publishers / streams kept from one event (more are counted) */
+
+typedef enum {
+  SC_JEV_OTHER = 0, /* anything else ("trickle", "slowlink", unknown words) */
+  SC_JEV_SUCCESS,   /* synchronous result (create, attach, destroy, sync plugin requests) */
+  SC_JEV_ACK,       /* asynchronous request accepted; the result comes as an event */
+  SC_JEV_ERROR,     /* core error: error_code / error */
+  SC_JEV_EVENT,     /* plugin event (the result of an asynchronous request, or news) */
+  SC_JEV_WEBRTCUP,
+  SC_JEV_MEDIA,
+  SC_JEV_HANGUP,    /* error holds the reason */
+  SC_JEV_DETACHED,
+  SC_JEV_TIMEOUT,   /* the session timed out */
+  SC_JEV_KEEPALIVE, /* the long-poll had nothing for 30 s */
+} sc_janus_event_type;
+
+typedef struct {
+  char mid[33];
+  uint64_t feed; /* 0 when the stream has no feed (removed, data channel) */
+  bool video;    /* "type":"video" (else audio, or data when feed is 0) */
+  bool active;   /* "active" (absent: true) */
+} sc_janus_stream;
+
+/* One message of Janus (a POST's answer or one long-poll event), checked:
+ * ids are non-negative integers, strings bounded (longer ones cut), lists
+ * bounded by SC_JANUS_MAX_LISTED. */
+typedef struct {
+  sc_janus_event_type type;
+  uint64_t session, sender;
+  char transaction[64];
+  uint64_t data_id;       /* success: data.id (session or handle id) */
+  int error_code;         /* core error.code or plugindata.data.error_code; 0 if none */
+  char error[160];        /* its text; for hangup the reason */
+  char videoroom[24];     /* plugindata.data.videoroom ("joined", "event", "attached", ...) */
+  uint64_t id;            /* plugindata.data.id ("joined": our feed id) */
+  uint64_t room;          /* plugindata.data.room */
+  uint64_t publishers[SC_JANUS_MAX_LISTED]; /* plugindata.data.publishers[].id */
+  int n_publishers, n_publishers_dropped;
+  uint64_t unpublished, leaving; /* a feed that stopped / left (0 if none or "ok") */
+  sc_janus_stream streams[SC_JANUS_MAX_LISTED]; /* plugindata.data.streams */
+  int n_streams, n_streams_dropped;
+  bool has_streams;
+  bool started;           /* "started":"ok" */
+  bool configured;        /* "configured":"ok" */
+  char jsep_type[8];      /* "offer" / "answer" / "" */
+  const char *sdp;        /* jsep.sdp, into the parsed JSON (valid while it lives), or NULL */
+  size_t sdp_len;
+  char local_ip[64];      /* server_info: "local-ip" */
+} sc_janus_event;
+
+/* Parses one message (a JSON object, from jansson: json_t *). Returns 0, or
+ * -1 if it is not an object with a "janus" string. out->sdp points into obj. */
+int sc_janus_event_parse(const void *json_obj, sc_janus_event *out);
+
 #endif
