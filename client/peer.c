@@ -662,7 +662,9 @@ static size_t put_sr(const send_stream *s, uint8_t *out, uint64_t now) {
   return 28;
 }
 
-static void put_report_block(recv_stream *r, uint8_t *q, uint64_t now) {
+/* update: a regular report (the interval counters move on); false for the
+ * block that goes with a PLI, which leaves them alone. */
+static void put_report_block(recv_stream *r, uint8_t *q, uint64_t now, bool update) {
   uint64_t ext_max = (uint64_t)r->cycles + r->max_seq;
   uint64_t expected = ext_max - r->base_seq + 1;
   int64_t lost = (int64_t)expected - (int64_t)r->received;
@@ -672,10 +674,12 @@ static void put_report_block(recv_stream *r, uint8_t *q, uint64_t now) {
   int64_t rec_int = (int64_t)r->received - (int64_t)r->received_prior;
   int64_t lost_int = (int64_t)exp_int - rec_int;
   uint8_t fraction = (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)(((uint64_t)lost_int << 8) / exp_int);
-  r->expected_prior = expected;
-  r->received_prior = r->received;
-  r->st.lost = lost;
-  r->st.fraction_lost = fraction;
+  if (update) {
+    r->expected_prior = expected;
+    r->received_prior = r->received;
+    r->st.lost = lost;
+    r->st.fraction_lost = fraction;
+  }
   put_be32(q, r->ssrc);
   q[4] = fraction;
   put_be24(q + 5, (uint32_t)lost & 0xFFFFFF);
@@ -703,7 +707,7 @@ static void send_reports(sc_peer *p, uint64_t now) {
     int k = 0;
     for (; i < p->n_recv && k < RR_MAX_BLOCKS && n + 8 + (size_t)(k + 1) * 24 <= RTCP_MAX; i++) {
       if (!p->recv[i].started) continue;
-      put_report_block(&p->recv[i], rr + 8 + (size_t)k * 24, now);
+      put_report_block(&p->recv[i], rr + 8 + (size_t)k * 24, now, true);
       k++;
     }
     rr[0] = (uint8_t)(0x80 | k);
@@ -983,13 +987,26 @@ int sc_peer_send_rtp(sc_peer *p, uint8_t *pkt, size_t len, size_t cap) {
   return 0;
 }
 
+/* The PLI goes after an RR whose one report block is about the media SSRC,
+ * as browsers send it: Janus finds the m-line of feedback by the first
+ * report block's SSRC and drops a PLI after an empty RR. */
 int sc_peer_request_keyframe(sc_peer *p, uint32_t media_ssrc) {
   if (!p || p->state != SC_PEER_CONNECTED || p->closing) return -1;
-  uint8_t fb[16];
-  size_t n = rtcp_build_pli(fb, sizeof fb, p->rtcp_ssrc, media_ssrc);
-  if (!n) return -1;
-  send_feedback(p, fb, n);
   recv_stream *r = find_recv(p, media_ssrc);
+  size_t n = 0;
+  if (r && r->started) {
+    p->rtcp[0] = 0x81;
+    p->rtcp[1] = RTCP_RR;
+    put_be16(p->rtcp + 2, 7);
+    put_be32(p->rtcp + 4, p->rtcp_ssrc);
+    put_report_block(r, p->rtcp + 8, uv_now(p->loop), false);
+    n = 32;
+  } else {
+    n = rtcp_build_rr(p->rtcp, RTCP_MAX, p->rtcp_ssrc);
+  }
+  size_t m = n ? rtcp_build_pli(p->rtcp + n, RTCP_MAX - n, p->rtcp_ssrc, media_ssrc) : 0;
+  if (!m) return -1;
+  send_rtcp(p, n + m);
   if (r) r->st.plis_sent++;
   return 0;
 }
