@@ -195,6 +195,248 @@ static sc_client_callbacks callbacks(void) {
   return cb;
 }
 
+/* ---- HTTP parser and URLs ---- */
+
+static int parse_all(const char *text, bool eof, sc_http_response *r, char *copy, size_t cap) {
+  size_t n = strlen(text);
+  if (n + 1 > cap) return -2;
+  memcpy(copy, text, n + 1);
+  char err[96];
+  return sc_http_parse_response(copy, n, eof, r, err, sizeof err);
+}
+
+static void test_http_parse(void) {
+  static const char chunked[] =
+      "HTTP/1.1 200 OK\r\nDate: x\r\nConnection: close\r\nContent-Type: application/json\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n44\r\n{\"janus\":\"success\",\"transaction\":\"a\",\"data\":{\"id\":3407712374258573}}\r\n0\r\n\r\n";
+  static char buf[4096];
+  sc_http_response r;
+  /* Janus's real answer, cut at every byte: incomplete until the last. */
+  size_t n = strlen(chunked);
+  for (size_t cut = 0; cut < n; cut++) {
+    memcpy(buf, chunked, cut);
+    CHECK_EQ_INT(sc_http_parse_response(buf, cut, false, &r, NULL, 0), 0);
+  }
+  CHECK_EQ_INT(parse_all(chunked, false, &r, buf, sizeof buf), 1);
+  CHECK_EQ_INT(r.status, 200);
+  CHECK_EQ_INT(r.body_len, 0x44);
+  CHECK(r.body && strncmp(r.body, "{\"janus\":\"success\"", 18) == 0 && r.body[0x43] == '}');
+  /* Several chunks, lower-case hex, an extension, a trailer. */
+  CHECK_EQ_INT(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\na\r\n0123456789\r\n0\r\n"
+                         "X-T: 1\r\n\r\n",
+                         false, &r, buf, sizeof buf),
+               1);
+  CHECK(r.body_len == 13 && memcmp(r.body, "abc0123456789", 13) == 0);
+  /* Content-Length (Janus's 404), 1xx first, close-delimited. */
+  CHECK_EQ_INT(parse_all("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n", false, &r, buf, sizeof buf), 1);
+  CHECK_EQ_INT(r.status, 404);
+  CHECK_EQ_INT(parse_all("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n[]", false, &r, buf,
+                         sizeof buf),
+               1);
+  CHECK(r.status == 200 && r.body_len == 2 && r.body[0] == '[');
+  CHECK_EQ_INT(parse_all("HTTP/1.0 200 OK\r\n\r\nhello", false, &r, buf, sizeof buf), 0);
+  CHECK_EQ_INT(parse_all("HTTP/1.0 200 OK\r\n\r\nhello", true, &r, buf, sizeof buf), 1);
+  CHECK(r.body_len == 5);
+  /* Refused. */
+  const char *bad[] = {
+      "HTTP/2 200 OK\r\n\r\n",
+      "HTTP/1.1 20 OK\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nBad Header\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n123456789\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcX\r\n0\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK_EQ_INT(parse_all(bad[i], false, &r, buf, sizeof buf), -1);
+  /* A connection ended early. */
+  CHECK_EQ_INT(parse_all("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nabc", true, &r, buf, sizeof buf), -1);
+  CHECK_EQ_INT(parse_all("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nab", true, &r, buf, sizeof buf), -1);
+  /* A head that never ends is refused once over the limit. */
+  char *big = malloc(SC_HTTP_MAX_HEAD + 200);
+  if (big) {
+    int k = snprintf(big, 64, "HTTP/1.1 200 OK\r\nX: ");
+    memset(big + k, 'a', SC_HTTP_MAX_HEAD + 100);
+    CHECK_EQ_INT(sc_http_parse_response(big, (size_t)k + SC_HTTP_MAX_HEAD + 100, false, &r, NULL, 0), -1);
+    free(big);
+  }
+
+  sc_http_url u;
+  CHECK_EQ_INT(sc_http_parse_url("http://127.0.0.1:8088/janus", &u, NULL, 0), 0);
+  CHECK_EQ_STR(u.host, "127.0.0.1");
+  CHECK_EQ_STR(u.port, "8088");
+  CHECK_EQ_STR(u.path, "/janus");
+  CHECK_EQ_STR(u.host_header, "127.0.0.1:8088");
+  CHECK_EQ_INT(sc_http_parse_url("http://[::1]/janus/1?maxev=10", &u, NULL, 0), 0);
+  CHECK_EQ_STR(u.host, "::1");
+  CHECK_EQ_STR(u.port, "80");
+  CHECK_EQ_STR(u.path, "/janus/1?maxev=10");
+  CHECK_EQ_STR(u.host_header, "[::1]");
+  CHECK_EQ_INT(sc_http_parse_url("http://localhost?x", &u, NULL, 0), 0);
+  CHECK_EQ_STR(u.path, "/?x");
+  const char *bad_urls[] = {"https://a/", "ws://a/", "http://", "http://a:0/", "http://a:65536/", "http://u@a/",
+                            "http://a/#f", "http://a/ b", "http://[::1/", "http://a:8x/"};
+  for (size_t i = 0; i < sizeof bad_urls / sizeof bad_urls[0]; i++)
+    CHECK_EQ_INT(sc_http_parse_url(bad_urls[i], &u, NULL, 0), -1);
+}
+
+/* ---- Janus's messages and SDPs (from bench/janus/capture/http-api.txt) ---- */
+
+static const char CAP_SUB_OFFER[] =
+    "v=0\r\no=- 1796431668999986 1 IN IP4 192.0.2.2\r\ns=VideoRoom 336152\r\nt=0 0\r\na=group:BUNDLE 0 1\r\n"
+    "a=ice-options:trickle\r\na=fingerprint:sha-256 "
+    "B2:F6:B6:A3:E1:3B:82:EB:4D:C9:B8:CA:CF:59:01:98:80:7F:40:F2:33:A2:A2:8A:CA:FE:74:E9:BB:C5:82:47\r\n"
+    "a=extmap-allow-mixed\r\na=msid-semantic: WMS *\r\na=ice-lite\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"
+    "c=IN IP4 192.0.2.2\r\na=sendonly\r\na=mid:0\r\na=rtcp-mux\r\na=ice-ufrag:uoiF\r\n"
+    "a=ice-pwd:kB1eVGeLju5Jyz/6CtXMlI\r\na=ice-options:trickle\r\na=setup:actpass\r\n"
+    "a=rtpmap:111 opus/48000/2\r\na=rtcp-fb:111 transport-cc\r\n"
+    "a=extmap:1 urn:ietf:params:rtp-hdrext:ssrc-audio-level\r\na=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=fmtp:111 useinbandfec=1\r\na=msid:janus janus0\r\na=ssrc:2711880374 cname:janus\r\n"
+    "a=candidate:1 1 udp 2015363327 192.0.2.2 20096 typ host\r\na=end-of-candidates\r\n"
+    "m=video 9 UDP/TLS/RTP/SAVPF 96 97\r\nc=IN IP4 192.0.2.2\r\na=sendonly\r\na=mid:1\r\na=rtcp-mux\r\n"
+    "a=ice-ufrag:uoiF\r\na=ice-pwd:kB1eVGeLju5Jyz/6CtXMlI\r\na=ice-options:trickle\r\na=setup:actpass\r\n"
+    "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 ccm fir\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n"
+    "a=rtcp-fb:96 goog-remb\r\na=rtcp-fb:96 transport-cc\r\n"
+    "a=extmap:2 http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time\r\n"
+    "a=extmap:3 http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01\r\n"
+    "a=extmap:4 urn:ietf:params:rtp-hdrext:sdes:mid\r\n"
+    "a=extmap:12 http://www.webrtc.org/experiments/rtp-hdrext/playout-delay\r\n"
+    "a=extmap:13 urn:3gpp:video-orientation\r\na=rtpmap:97 rtx/90000\r\na=fmtp:97 apt=96\r\n"
+    "a=ssrc-group:FID 2766652428 25770795\r\na=msid:janus janus1\r\na=ssrc:2766652428 cname:janus\r\n"
+    "a=ssrc:25770795 cname:janus\r\na=candidate:1 1 udp 2015363327 192.0.2.2 20096 typ host\r\n"
+    "a=end-of-candidates\r\n";
+
+#define FP_T "C6:A5:79:9D:DA:81:5A:47:EC:27:E6:64:F7:2D:9F:D3:CD:12:FB:CD:35:25:A1:DD:2F:6F:29:3C:92:93:36:45"
+
+static void test_janus_sdp(void) {
+  sc_remote *r = calloc(1, sizeof *r), *back = calloc(1, sizeof *back);
+  char err[128], *ans = malloc(SC_SDP_ANSWER_CAP(2));
+  CHECK(r && back && ans);
+  if (!r || !back || !ans) goto out;
+  CHECK_EQ_INT(sc_sdp_parse_remote(CAP_SUB_OFFER, strlen(CAP_SUB_OFFER), r, err, sizeof err), 0);
+  CHECK(r->ice_lite);
+  CHECK_EQ_STR(r->setup, "actpass");
+  CHECK_EQ_INT(r->n_udp, 1);
+  CHECK_EQ_INT(r->n_media, 2);
+  CHECK(r->media[0].active && r->media[0].pt == 111 && r->media[0].n_ssrcs == 1 &&
+        r->media[0].ssrcs[0] == 2711880374u);
+  /* The video line: its media SSRC only (the RTX one of the FID group is not a stream). */
+  CHECK(r->media[1].active && r->media[1].pt == 96 && r->media[1].n_ssrcs == 1 &&
+        r->media[1].ssrcs[0] == 2766652428u && (r->media[1].fb & SDP_FB_NACK) && (r->media[1].fb & SDP_FB_PLI));
+  /* Our answer: active, recvonly, VP8 96 without RTX, our candidate once. */
+  sc_local_desc local = {"RofC", "N1yGCM4wxGSux4rge2l6121/", FP_T, 1, 2};
+  sc_sdp_candidate cand = {"192.0.2.2", 40000};
+  CHECK(sc_sdp_build_subscribe_answer_cand(r, &local, &cand, ans, SC_SDP_ANSWER_CAP(2)) > 0);
+  CHECK(strstr(ans, "a=setup:active") && !strstr(ans, "actpass") && !strstr(ans, "rtx") &&
+        !strstr(ans, "transport-cc"));
+  CHECK(strstr(ans, "a=candidate:1 1 udp 2130706431 192.0.2.2 40000 typ host\r\na=end-of-candidates\r\n"));
+  CHECK(strstr(strstr(ans, "a=candidate") + 1, "a=candidate") == NULL);
+  /* A bad candidate is refused; none at all is what sealroomd gets. */
+  sc_sdp_candidate badc = {"192.0.2", 1};
+  CHECK_EQ_INT(sc_sdp_build_subscribe_answer_cand(r, &local, &badc, ans, SC_SDP_ANSWER_CAP(2)), -1);
+  CHECK(sc_sdp_build_subscribe_answer(r, &local, ans, SC_SDP_ANSWER_CAP(2)) > 0 && !strstr(ans, "a=candidate"));
+
+  /* Publish offer for Janus: setup active, our candidate; Janus's answer
+   * (passive) passes the check. */
+  sc_publish_params pp;
+  memset(&pp, 0, sizeof pp);
+  pp.local = local;
+  pp.stream_id = "s1";
+  pp.audio = pp.video = true;
+  pp.audio_ssrc = 1;
+  pp.video_ssrc = 2;
+  pp.audio_track_id = "a1";
+  pp.video_track_id = "v1";
+  pp.setup_active = true;
+  pp.candidate = cand;
+  char offer[SC_SDP_OFFER_CAP];
+  CHECK(sc_sdp_build_publish_offer(&pp, offer, sizeof offer) > 0);
+  CHECK(strstr(offer, "a=setup:active") && !strstr(offer, "actpass") && strstr(offer, "typ host"));
+  pp.setup_active = false;
+  pp.candidate.ip = NULL;
+  CHECK(sc_sdp_build_publish_offer(&pp, offer, sizeof offer) > 0);
+  CHECK(strstr(offer, "a=setup:actpass") && !strstr(offer, "a=candidate"));
+  static const char pub_answer[] =
+      "v=0\r\no=- 1 2 IN IP4 192.0.2.2\r\ns=VideoRoom 1\r\nt=0 0\r\na=group:BUNDLE 0 1\r\na=fingerprint:sha-256 " FP_T
+      "\r\na=ice-lite\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 192.0.2.2\r\na=recvonly\r\na=mid:0\r\n"
+      "a=rtcp-mux\r\na=ice-ufrag:cHGu\r\na=ice-pwd:olGv9O0IYBpUF4LJvrJhm0\r\na=setup:passive\r\n"
+      "a=rtpmap:111 opus/48000/2\r\na=fmtp:111 useinbandfec=1\r\na=msid:janus janus0\r\n"
+      "a=ssrc:1535172941 cname:janus\r\na=candidate:1 1 udp 2015363327 192.0.2.2 20019 typ host\r\n"
+      "a=end-of-candidates\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 192.0.2.2\r\na=recvonly\r\na=mid:1\r\n"
+      "a=rtcp-mux\r\na=ice-ufrag:cHGu\r\na=ice-pwd:olGv9O0IYBpUF4LJvrJhm0\r\na=setup:passive\r\n"
+      "a=rtpmap:96 VP8/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\n";
+  CHECK_EQ_INT(sc_sdp_parse_remote(pub_answer, strlen(pub_answer), back, err, sizeof err), 0);
+  pp.setup_active = true;
+  CHECK_EQ_INT(sc_sdp_check_publish_answer(back, &pp, err, sizeof err), 0);
+out:
+  free(r);
+  free(back);
+  free(ans);
+}
+
+static void test_janus_events(void) {
+  static sc_janus_event e;
+  json_t *o = json_loads("{\"janus\":\"event\",\"session_id\":6663757654722852,\"transaction\":\"er76gxhli4g\","
+                         "\"sender\":2520105076345719,\"plugindata\":{\"plugin\":\"janus.plugin.videoroom\",\"data\":"
+                         "{\"videoroom\":\"joined\",\"room\":336152,\"description\":\"bench\",\"id\":1,"
+                         "\"private_id\":1044438969,\"publishers\":[{\"id\":5,\"display\":\"x\"},{\"id\":\"7\"},{}]}}}",
+                         0, NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), 0);
+  CHECK_EQ_INT(e.type, SC_JEV_EVENT);
+  CHECK(e.session == 6663757654722852ull && e.sender == 2520105076345719ull);
+  CHECK_EQ_STR(e.transaction, "er76gxhli4g");
+  CHECK_EQ_STR(e.videoroom, "joined");
+  CHECK(e.id == 1 && e.room == 336152);
+  CHECK(e.n_publishers == 1 && e.publishers[0] == 5); /* string and missing ids skipped */
+  json_decref(o);
+  /* A plugin error inside an event. */
+  o = json_loads("{\"janus\":\"event\",\"session_id\":4,\"transaction\":\"d\",\"sender\":2,\"plugindata\":{\"plugin\":"
+                 "\"janus.plugin.videoroom\",\"data\":{\"videoroom\":\"event\",\"error_code\":428,\"error\":\"No such "
+                 "feed (7)\"}}}",
+                 0, NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), 0);
+  CHECK_EQ_INT(e.error_code, 428);
+  CHECK_EQ_STR(e.error, "No such feed (7)");
+  json_decref(o);
+  /* A core error. */
+  o = json_loads("{\"janus\":\"error\",\"session_id\":12345,\"transaction\":\"b\",\"error\":{\"code\":458,\"reason\":"
+                 "\"No such session 12345\"}}",
+                 0, NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), 0);
+  CHECK(e.type == SC_JEV_ERROR && e.error_code == 458);
+  json_decref(o);
+  /* attached: streams and the offer. */
+  json_t *sdp = json_string(CAP_SUB_OFFER);
+  o = json_pack("{s:s,s:I,s:s,s:I,s:{s:s,s:{s:s,s:I,s:[{s:s,s:b,s:s,s:I},{s:s,s:b,s:s,s:I},{s:s,s:s}]}},s:{s:s,s:o}}",
+                "janus", "event", "session_id", (json_int_t)8, "transaction", "t", "sender", (json_int_t)9, "plugindata",
+                "plugin", "janus.plugin.videoroom", "data", "videoroom", "attached", "room", (json_int_t)1, "streams",
+                "type", "audio", "active", 1, "mid", "0", "feed_id", (json_int_t)1, "type", "video", "active", 1, "mid",
+                "1", "feed_id", (json_int_t)1, "type", "data", "mid", "2", "jsep", "type", "offer", "sdp", sdp);
+  CHECK(o != NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), 0);
+  CHECK(e.has_streams && e.n_streams == 3);
+  CHECK(e.streams[0].feed == 1 && !e.streams[0].video && e.streams[1].video && e.streams[2].feed == 0);
+  CHECK_EQ_STR(e.streams[1].mid, "1");
+  CHECK_EQ_STR(e.jsep_type, "offer");
+  CHECK(e.sdp && e.sdp_len == strlen(CAP_SUB_OFFER));
+  json_decref(o);
+  /* Not messages. */
+  o = json_loads("[1,2]", 0, NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), -1);
+  json_decref(o);
+  o = json_loads("{\"janus\":5}", 0, NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), -1);
+  json_decref(o);
+  CHECK_EQ_INT(sc_janus_event_parse(NULL, &e), -1);
+  o = json_loads("{\"janus\":\"hangup\",\"sender\":-4,\"reason\":\"DTLS alert\"}", 0, NULL);
+  CHECK_EQ_INT(sc_janus_event_parse(o, &e), 0);
+  CHECK(e.type == SC_JEV_HANGUP && e.sender == 0);
+  CHECK_EQ_STR(e.error, "DTLS alert");
+  json_decref(o);
+}
+
 /* ---- a real Janus ---- */
 
 typedef struct {
@@ -448,4 +690,5 @@ static void test_real_janus(void) {
   CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
-TEST_SUITE(client_janus, {"real_janus", test_real_janus});
+TEST_SUITE(client_janus, {"http_parse", test_http_parse}, {"janus_sdp", test_janus_sdp},
+           {"janus_events", test_janus_events}, {"real_janus", test_real_janus});
