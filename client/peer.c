@@ -319,12 +319,49 @@ static void start_dtls(sc_peer *p, uint64_t now) {
   dtls_progress(p, dtls_conn_state(p->dtls), now);
 }
 
+/* Is from the selected server address or one of the server's candidates? */
+static bool from_server(const sc_peer *p, const struct sockaddr *from) {
+  if (p->selected >= 0) return sockaddr_equal(from, (const struct sockaddr *)&p->cands[p->selected].addr);
+  for (int i = 0; i < p->n_cands; i++)
+    if (sockaddr_equal(from, (const struct sockaddr *)&p->cands[i].addr)) return true;
+  return false;
+}
+
+/* A Binding request of the server (sealroomd never sends one; Janus's
+ * libnice does, even in lite mode, RFC 8445 7.3): answered when it comes
+ * from the server, names us as "ourufrag:theirufrag" and carries
+ * MESSAGE-INTEGRITY keyed with our pwd (RFC 8445 7.3.1); anything else is
+ * dropped without an answer. The answer: XOR-MAPPED-ADDRESS of the source,
+ * MESSAGE-INTEGRITY with our pwd, FINGERPRINT. It changes no ICE state:
+ * we are the controlling agent and nominate ourselves. */
+static void answer_request(sc_peer *p, const uint8_t *buf, size_t n, const stun_msg *m,
+                           const struct sockaddr *from) {
+  size_t ul = strlen(p->ufrag), rl = strlen(p->remote_ufrag);
+  if (!p->have_remote || !from_server(p, from) || !m->username || m->username_len != ul + 1 + rl ||
+      memcmp(m->username, p->ufrag, ul) != 0 || m->username[ul] != ':' ||
+      memcmp(m->username + ul + 1, p->remote_ufrag, rl) != 0 ||
+      stun_check_integrity(buf, n, m, (const uint8_t *)p->pwd, strlen(p->pwd)) != STUN_OK) {
+    p->c.dropped++;
+    return;
+  }
+  uint8_t out[128];
+  size_t len = stun_build_binding_success(out, sizeof out, m->txid, from, (const uint8_t *)p->pwd,
+                                          strlen(p->pwd));
+  if (!len) return;
+  p->c.stun_requests_answered++;
+  send_to(p, from, out, len);
+}
+
 static void on_stun(sc_peer *p, const uint8_t *buf, size_t n, const struct sockaddr *from,
                     uint64_t now) {
   stun_msg m;
-  if (stun_parse(buf, n, &m) != STUN_OK || !m.has_fingerprint || m.method != STUN_METHOD_BINDING ||
-      (m.cls != STUN_CLASS_SUCCESS && m.cls != STUN_CLASS_ERROR)) {
-    p->c.dropped++; /* the lite server never sends requests */
+  if (stun_parse(buf, n, &m) != STUN_OK || !m.has_fingerprint || m.method != STUN_METHOD_BINDING) {
+    p->c.dropped++;
+    return;
+  }
+  if (m.cls == STUN_CLASS_INDICATION) return; /* keepalives (RFC 8445 11): nothing to do */
+  if (m.cls == STUN_CLASS_REQUEST) {
+    answer_request(p, buf, n, &m, from);
     return;
   }
   stun_tx *t = NULL;
@@ -625,7 +662,9 @@ static size_t put_sr(const send_stream *s, uint8_t *out, uint64_t now) {
   return 28;
 }
 
-static void put_report_block(recv_stream *r, uint8_t *q, uint64_t now) {
+/* update: a regular report (the interval counters move on); false for the
+ * block that goes with a PLI, which leaves them alone. */
+static void put_report_block(recv_stream *r, uint8_t *q, uint64_t now, bool update) {
   uint64_t ext_max = (uint64_t)r->cycles + r->max_seq;
   uint64_t expected = ext_max - r->base_seq + 1;
   int64_t lost = (int64_t)expected - (int64_t)r->received;
@@ -635,10 +674,12 @@ static void put_report_block(recv_stream *r, uint8_t *q, uint64_t now) {
   int64_t rec_int = (int64_t)r->received - (int64_t)r->received_prior;
   int64_t lost_int = (int64_t)exp_int - rec_int;
   uint8_t fraction = (exp_int == 0 || lost_int <= 0) ? 0 : (uint8_t)(((uint64_t)lost_int << 8) / exp_int);
-  r->expected_prior = expected;
-  r->received_prior = r->received;
-  r->st.lost = lost;
-  r->st.fraction_lost = fraction;
+  if (update) {
+    r->expected_prior = expected;
+    r->received_prior = r->received;
+    r->st.lost = lost;
+    r->st.fraction_lost = fraction;
+  }
   put_be32(q, r->ssrc);
   q[4] = fraction;
   put_be24(q + 5, (uint32_t)lost & 0xFFFFFF);
@@ -666,7 +707,7 @@ static void send_reports(sc_peer *p, uint64_t now) {
     int k = 0;
     for (; i < p->n_recv && k < RR_MAX_BLOCKS && n + 8 + (size_t)(k + 1) * 24 <= RTCP_MAX; i++) {
       if (!p->recv[i].started) continue;
-      put_report_block(&p->recv[i], rr + 8 + (size_t)k * 24, now);
+      put_report_block(&p->recv[i], rr + 8 + (size_t)k * 24, now, true);
       k++;
     }
     rr[0] = (uint8_t)(0x80 | k);
@@ -946,13 +987,26 @@ int sc_peer_send_rtp(sc_peer *p, uint8_t *pkt, size_t len, size_t cap) {
   return 0;
 }
 
+/* The PLI goes after an RR whose one report block is about the media SSRC,
+ * as browsers send it: Janus finds the m-line of feedback by the first
+ * report block's SSRC and drops a PLI after an empty RR. */
 int sc_peer_request_keyframe(sc_peer *p, uint32_t media_ssrc) {
   if (!p || p->state != SC_PEER_CONNECTED || p->closing) return -1;
-  uint8_t fb[16];
-  size_t n = rtcp_build_pli(fb, sizeof fb, p->rtcp_ssrc, media_ssrc);
-  if (!n) return -1;
-  send_feedback(p, fb, n);
   recv_stream *r = find_recv(p, media_ssrc);
+  size_t n = 0;
+  if (r && r->started) {
+    p->rtcp[0] = 0x81;
+    p->rtcp[1] = RTCP_RR;
+    put_be16(p->rtcp + 2, 7);
+    put_be32(p->rtcp + 4, p->rtcp_ssrc);
+    put_report_block(r, p->rtcp + 8, uv_now(p->loop), false);
+    n = 32;
+  } else {
+    n = rtcp_build_rr(p->rtcp, RTCP_MAX, p->rtcp_ssrc);
+  }
+  size_t m = n ? rtcp_build_pli(p->rtcp + n, RTCP_MAX - n, p->rtcp_ssrc, media_ssrc) : 0;
+  if (!m) return -1;
+  send_rtcp(p, n + m);
   if (r) r->st.plis_sent++;
   return 0;
 }

@@ -5,7 +5,10 @@
  * RTCP a browser sends: receiver reports (RFC 3550, per remote SSRC), sender
  * reports for what we send, Generic NACK for gaps, PLI on request; and the
  * RTCP it answers: NACKs from a per-SSRC send history (video), PLI/FIR as
- * key frame requests.
+ * key frame requests. Binding requests from the server (Janus's libnice
+ * sends them even as ICE-lite; sealroomd never does) are answered when they
+ * carry USERNAME "ourufrag:theirufrag" and our pwd's MESSAGE-INTEGRITY;
+ * Binding indications are ignored.
  *
  * Life of a peer:
  *   sc_peer_new()          makes the socket and the ICE credentials;
@@ -171,6 +174,7 @@ int sc_peer_ssrc_stats(const sc_peer *p, uint32_t ssrc, sc_ssrc_stats *out);
 typedef struct {
   uint64_t datagrams_in, datagrams_out, dropped; /* dropped: not from the server, unknown kind, send refused */
   uint64_t stun_sent, stun_answered, srtp_errors, rtcp_malformed;
+  uint64_t stun_requests_answered; /* the server's Binding requests we answered (Janus sends them) */
   uint64_t rtt_ms; /* round trip of the last answered ICE check */
   uint64_t remb_bps; /* last REMB from the server, 0 if none */
 } sc_peer_counters;

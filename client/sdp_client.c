@@ -117,9 +117,24 @@ static bool fingerprint_ok(const char *fp, char out[96]) {
   return true;
 }
 
+static bool candidate_ok(const sc_sdp_candidate *c) {
+  if (!c || !c->ip) return true;
+  unsigned char a[16];
+  return c->port != 0 && strnlen(c->ip, INET6_ADDRSTRLEN) < INET6_ADDRSTRLEN &&
+         (inet_pton(AF_INET, c->ip, a) == 1 || inet_pton(AF_INET6, c->ip, a) == 1);
+}
+
 static bool local_ok(const sc_local_desc *l, char fp[96]) {
   return l && is_ice_string(l->ice_ufrag, 4, 256) && is_ice_string(l->ice_pwd, 22, 256) &&
          fingerprint_ok(l->fingerprint, fp);
+}
+
+/* Our host candidate (checked by candidate_ok), RFC 8839 5.1: foundation 1,
+ * component 1, host type preference 126, local preference 65535. */
+static void put_candidate(obuf *w, const sc_sdp_candidate *c) {
+  if (!c || !c->ip) return;
+  put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", c->ip,
+      (unsigned)c->port);
 }
 
 /* ---- publish offer ---- */
@@ -132,12 +147,13 @@ static void put_transport(obuf *w, const sc_local_desc *l, const char *fp, const
 }
 
 static void put_offer_track(obuf *w, const sc_publish_params *p, const char *fp, bool audio,
-                            const char *mid) {
+                            const char *mid, bool first) {
   unsigned pt = audio ? SC_PT_OPUS : SC_PT_VP8;
   uint32_t ssrc = audio ? p->audio_ssrc : p->video_ssrc;
   const char *track = audio ? p->audio_track_id : p->video_track_id;
   put(w, "m=%s 9 " PROTO_RTP " %u\r\n", audio ? "audio" : "video", pt);
-  put_transport(w, &p->local, fp, mid, "actpass");
+  put_transport(w, &p->local, fp, mid, p->setup_active ? "active" : "actpass");
+  if (first) put_candidate(w, &p->candidate);
   put(w, "a=sendonly\r\na=msid:%s %s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", p->stream_id, track);
   if (audio) {
     put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
@@ -153,7 +169,8 @@ static void put_offer_track(obuf *w, const sc_publish_params *p, const char *fp,
 int sc_sdp_build_publish_offer(const sc_publish_params *p, char *out, size_t cap) {
   obuf w;
   char fp[96];
-  if (obuf_init(&w, out, cap) != 0 || !p || !local_ok(&p->local, fp)) return -1;
+  if (obuf_init(&w, out, cap) != 0 || !p || !local_ok(&p->local, fp) || !candidate_ok(&p->candidate))
+    return -1;
   if (!p->audio && !p->video) return -1;
   if (!is_token(p->stream_id, 64)) return -1;
   if (p->audio && (p->audio_ssrc == 0 || !is_token(p->audio_track_id, 64))) return -1;
@@ -163,8 +180,8 @@ int sc_sdp_build_publish_offer(const sc_publish_params *p, char *out, size_t cap
       (unsigned long long)p->local.session_id, (unsigned long)p->local.session_version);
   put(&w, "a=group:BUNDLE %s\r\n", p->audio && p->video ? "0 1" : "0");
   put(&w, "a=msid-semantic: WMS %s\r\n", p->stream_id);
-  if (p->audio) put_offer_track(&w, p, fp, true, "0");
-  if (p->video) put_offer_track(&w, p, fp, false, p->audio ? "1" : "0");
+  if (p->audio) put_offer_track(&w, p, fp, true, "0", true);
+  if (p->video) put_offer_track(&w, p, fp, false, p->audio ? "1" : "0", !p->audio);
   return obuf_done(&w);
 }
 
@@ -415,9 +432,14 @@ static bool answerable(const sc_media *m) {
 
 int sc_sdp_build_subscribe_answer(const sc_remote *offer, const sc_local_desc *local, char *out,
                                   size_t cap) {
+  return sc_sdp_build_subscribe_answer_cand(offer, local, NULL, out, cap);
+}
+
+int sc_sdp_build_subscribe_answer_cand(const sc_remote *offer, const sc_local_desc *local,
+                                       const sc_sdp_candidate *cand, char *out, size_t cap) {
   obuf w;
   char fp[96];
-  if (obuf_init(&w, out, cap) != 0 || !offer || !local_ok(local, fp)) return -1;
+  if (obuf_init(&w, out, cap) != 0 || !offer || !local_ok(local, fp) || !candidate_ok(cand)) return -1;
   if (offer->n_media <= 0 || offer->n_media > SC_SDP_MAX_MEDIA) return -1;
   if (strcmp(offer->setup, "actpass") != 0 && strcmp(offer->setup, "passive") != 0) return -1;
   put(&w, "v=0\r\no=- %llu %lu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
@@ -426,6 +448,7 @@ int sc_sdp_build_subscribe_answer(const sc_remote *offer, const sc_local_desc *l
   for (int i = 0; i < offer->n_media; i++)
     if (answerable(&offer->media[i])) put(&w, " %s", offer->media[i].mid);
   put(&w, "\r\na=msid-semantic: WMS\r\n");
+  bool cand_done = false;
   for (int i = 0; i < offer->n_media; i++) {
     const sc_media *m = &offer->media[i];
     if (!answerable(m)) {
@@ -441,6 +464,8 @@ int sc_sdp_build_subscribe_answer(const sc_remote *offer, const sc_local_desc *l
     bool recv = m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV;
     put(&w, "m=%s 9 " PROTO_RTP " %d\r\n", m->kind == SDP_AUDIO ? "audio" : "video", m->pt);
     put_transport(&w, local, fp, m->mid, "active");
+    if (!cand_done) put_candidate(&w, cand);
+    cand_done = true;
     put(&w, "a=%s\r\na=rtcp-mux\r\n", recv ? "recvonly" : "inactive");
     if (m->rtcp_rsize) put(&w, "a=rtcp-rsize\r\n");
     put_answer_codec(&w, m);

@@ -47,6 +47,15 @@ typedef struct {
   uint32_t session_version; /* o= line; bump per new offer */
 } sc_local_desc;
 
+/* Optional: our one UDP host candidate (IPv4/IPv6 literal, port 1..65535),
+ * put in the first m-line with a=end-of-candidates (Janus wants candidates
+ * in the SDP when trickle is false). ip NULL: no candidate line (sealroomd
+ * learns our address from the checks). */
+typedef struct {
+  const char *ip;
+  uint16_t port;
+} sc_sdp_candidate;
+
 /* What to publish. Either track may be left out (but not both). The stream
  * id is the a=msid stream part and the cname; track ids the msid track part;
  * all 1..64 RFC 8866 token characters. SSRCs must be non-zero and distinct
@@ -62,12 +71,18 @@ typedef struct {
   uint32_t video_ssrc;
   const char *video_track_id;
   bool remb; /* offer rtcp-fb goog-remb on VP8 (the server sends REMB then) */
+  /* Offer a=setup:active instead of actpass: we are the DTLS client whatever
+   * the server prefers (Janus answers an actpass offer with active, itself
+   * the client; with active it answers passive). Default false: actpass. */
+  bool setup_active;
+  sc_sdp_candidate candidate; /* optional, see sc_sdp_candidate */
 } sc_publish_params;
 
 /* Publish offer (JSEP, as a browser makes it): session a=group:BUNDLE,
  * a=msid-semantic; per m-line m=<kind> 9 UDP/TLS/RTP/SAVPF <pt>, c=IN IP4
  * 0.0.0.0, a=mid, ice-ufrag/ice-pwd, a=fingerprint:sha-256, a=setup:actpass
- * (the server answers passive: we are the DTLS client), a=sendonly,
+ * (the server answers passive: we are the DTLS client; a=setup:active with
+ * p->setup_active), our host candidate if p->candidate.ip, a=sendonly,
  * a=rtcp-mux, a=rtcp-rsize, a=msid, a=ssrc cname/msid. Audio: opus/48000/2
  * PT 111, fmtp minptime=10;useinbandfec=1. Video: VP8/90000 PT 96 with
  * rtcp-fb nack, nack pli, ccm fir (and goog-remb if p->remb). No header
@@ -150,10 +165,16 @@ int sc_sdp_check_publish_answer(const sc_remote *answer, const sc_publish_params
  * ufrag/pwd/fingerprint, a=rtcp-mux (and rtcp-rsize if offered). Active
  * lines: a=recvonly with the offered opus/VP8 payload type and its rtcp-fb
  * (nack, nack pli, ccm fir, goog-remb as offered) and the audio-level /
- * abs-send-time extmaps as offered; inactive lines: a=inactive with the same
+ * abs-send-time extmaps as offered (never RTX: retransmissions come on the
+ * media SSRC; never transport-cc); inactive lines: a=inactive with the same
  * codec; rejected lines and other kinds: port 0, same proto and first
  * format, a=mid kept. Returns the length or -1. */
 int sc_sdp_build_subscribe_answer(const sc_remote *offer, const sc_local_desc *local, char *out,
                                   size_t cap);
+
+/* The same with our host candidate (cand may be NULL) in the first answered
+ * line: Janus's subscriber answer. */
+int sc_sdp_build_subscribe_answer_cand(const sc_remote *offer, const sc_local_desc *local,
+                                       const sc_sdp_candidate *cand, char *out, size_t cap);
 
 #endif

@@ -21,6 +21,7 @@
 #include "client/peer.h"
 #include "client/sdp_client.h"
 #include "dtls/dtls.h"
+#include "ice/stun.h"
 #include "sdp/sdp.h"
 #include "sfu/sfu.h"
 #include "test.h"
@@ -660,7 +661,149 @@ static void test_ice_timeout(void) {
   CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
+/* Binding requests from the server (Janus's libnice sends them even as
+ * ICE-lite): answered with XOR-MAPPED-ADDRESS, our pwd's integrity and a
+ * fingerprint when they come from a server candidate with USERNAME
+ * "ourufrag:theirufrag" and our pwd's integrity; refused silently
+ * otherwise; indications ignored. */
+static int stun_reply(int fd, const uint8_t txid[12], stun_msg *m, uint8_t *buf, size_t cap) {
+  for (int tries = 0; tries < 50; tries++) {
+    ssize_t n;
+    while ((n = recv(fd, buf, cap, MSG_DONTWAIT)) > 0) {
+      if (stun_parse(buf, (size_t)n, m) != STUN_OK) continue;
+      if (m->cls == STUN_CLASS_REQUEST) continue; /* the peer's own checks */
+      if (memcmp(m->txid, txid, 12) == 0) return (int)n;
+    }
+    usleep(2000);
+  }
+  return -1;
+}
+
+static void run_loop_briefly(uv_loop_t *loop) {
+  for (int i = 0; i < 5; i++) {
+    usleep(2000);
+    uv_run(loop, UV_RUN_NOWAIT);
+  }
+}
+
+static void test_stun_requests(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  dtls_cert *cert = dtls_cert_generate();
+  CHECK(cert != NULL);
+  if (!cert) return;
+  int fd[3];
+  struct sockaddr_in sa[3];
+  for (int i = 0; i < 3; i++) {
+    fd[i] = socket(AF_INET, SOCK_DGRAM, 0);
+    memset(&sa[i], 0, sizeof sa[i]);
+    sa[i].sin_family = AF_INET;
+    sa[i].sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t sl = sizeof sa[i];
+    CHECK(fd[i] >= 0 && bind(fd[i], (struct sockaddr *)&sa[i], sizeof sa[i]) == 0 &&
+          getsockname(fd[i], (struct sockaddr *)&sa[i], &sl) == 0);
+  }
+  peer_log *a = calloc(1, sizeof *a);
+  sc_peer_config cfg;
+  memset(&cfg, 0, sizeof cfg);
+  cfg.cert = cert;
+  cfg.bind_ip = "127.0.0.1";
+  sc_peer_callbacks cb = callbacks_for(a);
+  a->peer = sc_peer_new(&loop, &cfg, &cb);
+  CHECK(a->peer != NULL);
+  if (!a->peer) return;
+  struct sockaddr_storage local;
+  CHECK_EQ_INT(sc_peer_local_addr(a->peer, &local), 0);
+  const char *pwd = sc_peer_pwd(a->peer);
+  char user[64], bad_user[64], rev_user[64];
+  snprintf(user, sizeof user, "%s:SfUl", sc_peer_ufrag(a->peer));
+  snprintf(bad_user, sizeof bad_user, "%s:XXXX", sc_peer_ufrag(a->peer));
+  snprintf(rev_user, sizeof rev_user, "SfUl:%s", sc_peer_ufrag(a->peer));
+  uint8_t req[256], buf[1500];
+  uint8_t txid[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0};
+  stun_msg m;
+
+  /* Before the remote description: nothing to check against, refused. */
+  size_t n = stun_build_binding_request(req, sizeof req, txid, user, (const uint8_t *)pwd, strlen(pwd),
+                                        0x6e0001ff, false, false, 7);
+  sendto(fd[0], req, n, 0, (struct sockaddr *)&local, sizeof local);
+  run_loop_briefly(&loop);
+  CHECK_EQ_INT(stun_reply(fd[0], txid, &m, buf, sizeof buf), -1);
+
+  sc_remote *r = calloc(1, sizeof *r);
+  snprintf(r->ice_ufrag, sizeof r->ice_ufrag, "SfUl");
+  snprintf(r->ice_pwd, sizeof r->ice_pwd, "Pw0123456789abcdefghijKL");
+  snprintf(r->setup, sizeof r->setup, "passive");
+  memcpy(&r->udp[0].addr, &sa[0], sizeof sa[0]);
+  memcpy(&r->udp[1].addr, &sa[1], sizeof sa[1]);
+  r->n_udp = 2;
+  CHECK_EQ_INT(sc_peer_set_remote(a->peer, r), 0);
+
+  /* From either candidate: a success response for us. */
+  for (int i = 0; i < 2; i++) {
+    txid[11] = (uint8_t)(1 + i);
+    n = stun_build_binding_request(req, sizeof req, txid, user, (const uint8_t *)pwd, strlen(pwd),
+                                   0x6e0001ff, false, false, 7);
+    sendto(fd[i], req, n, 0, (struct sockaddr *)&local, sizeof local);
+    run_loop_briefly(&loop);
+    int got = stun_reply(fd[i], txid, &m, buf, sizeof buf);
+    CHECK(got > 0);
+    if (got <= 0) continue;
+    CHECK_EQ_INT(m.cls, STUN_CLASS_SUCCESS);
+    CHECK(m.has_fingerprint && m.has_integrity && m.has_xor_mapped);
+    CHECK_EQ_INT(stun_check_integrity(buf, (size_t)got, &m, (const uint8_t *)pwd, strlen(pwd)), STUN_OK);
+    const struct sockaddr_in *x = (const struct sockaddr_in *)&m.xor_mapped;
+    CHECK(x->sin_family == AF_INET && x->sin_port == sa[i].sin_port &&
+          x->sin_addr.s_addr == sa[i].sin_addr.s_addr);
+  }
+  sc_peer_counters c;
+  sc_peer_get_counters(a->peer, &c);
+  CHECK_EQ_INT(c.stun_requests_answered, 2);
+  uint64_t dropped0 = c.dropped;
+
+  /* Refused silently: a stranger's address, a wrong or reversed username,
+   * the wrong key (the server's pwd), no integrity at all. */
+  struct {
+    int fd;
+    const char *user;
+    const char *key;
+  } bad[] = {{2, user, pwd}, {0, bad_user, pwd}, {0, rev_user, pwd},
+             {0, user, "Pw0123456789abcdefghijKL"}, {0, user, NULL}};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    txid[11] = (uint8_t)(10 + i);
+    n = stun_build_binding_request(req, sizeof req, txid, bad[i].user, (const uint8_t *)bad[i].key,
+                                   bad[i].key ? strlen(bad[i].key) : 0, 0x6e0001ff, false, false, 7);
+    CHECK(n > 0);
+    sendto(fd[bad[i].fd], req, n, 0, (struct sockaddr *)&local, sizeof local);
+    run_loop_briefly(&loop);
+    CHECK_EQ_INT(stun_reply(fd[bad[i].fd], txid, &m, buf, sizeof buf), -1);
+  }
+  sc_peer_get_counters(a->peer, &c);
+  CHECK_EQ_INT(c.stun_requests_answered, 2);
+  CHECK_EQ_INT(c.dropped, dropped0 + 5);
+
+  /* A Binding indication: ignored, not even counted as dropped. */
+  uint8_t ind[64] = {0x00, 0x11, 0x00, 0x00, 0x21, 0x12, 0xA4, 0x42};
+  memcpy(ind + 8, txid, 12);
+  n = stun_finish(ind, 20, sizeof ind, NULL, 0);
+  CHECK(n > 0);
+  sendto(fd[0], ind, n, 0, (struct sockaddr *)&local, sizeof local);
+  run_loop_briefly(&loop);
+  sc_peer_get_counters(a->peer, &c);
+  CHECK_EQ_INT(c.dropped, dropped0 + 5);
+  CHECK_EQ_INT(c.stun_requests_answered, 2);
+  CHECK_EQ_INT(a->state, SC_PEER_CHECKING); /* requests change no ICE state */
+
+  close_peers(&loop, a, NULL);
+  free(a);
+  free(r);
+  for (int i = 0; i < 3; i++) close(fd[i]);
+  dtls_cert_free(cert);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
 TEST_SUITE(client_peer, {"publish_offer", test_publish_offer}, {"subscribe_answer", test_subscribe_answer},
            {"end_to_end", test_end_to_end}, {"wrong_fingerprint", test_wrong_fingerprint},
            {"consent_lost", test_consent_lost},
-           {"ice_timeout", test_ice_timeout});
+           {"ice_timeout", test_ice_timeout}, {"stun_requests", test_stun_requests});
