@@ -4,7 +4,8 @@
 
 CC       ?= cc
 SANITIZE ?=
-PKGS     := libuv libmicrohttpd jansson sqlite3 libssl libcrypto libsrtp2
+# nss: libsrtp2's crypto on Debian; src/dtls/srtp.c opens it for speed.
+PKGS     := libuv libmicrohttpd jansson sqlite3 libssl libcrypto libsrtp2 nss
 # The native client's media (client/media/, sealroom-bot): VP8, Opus, Ogg.
 CLIENT_PKGS := vpx opus ogg
 
@@ -85,11 +86,6 @@ $(BUILD)/e2ee_call_driver: $(BUILD)/tests/tools/e2ee_call_driver.o $(BUILD)/clie
 # sealroom-bot, sealroom-load: the client library and the src/ modules it uses.
 $(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
-
-# sealroom-load opens NSS itself (before libsrtp2 does) to size its session
-# table for speed: see nss_init_for_speed in tools/sealroom-load.c.
-$(BUILD)/tools/sealroom-load.o: CFLAGS += $(shell pkg-config --cflags nss 2>/dev/null)
-$(BUILD)/sealroom-load: LDLIBS += $(shell pkg-config --libs nss 2>/dev/null)
 
 # The E2EE library's command-line tool and the project vector generator.
 $(BUILD)/sealroom-e2ee: $(BUILD)/tools/sealroom-e2ee.o $(E2EE_OBJ) $(COMMON_OBJ)

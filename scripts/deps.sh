@@ -7,7 +7,7 @@ set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libuv1-dev libmicrohttpd-dev libwslay-dev
             libjansson-dev libsqlite3-dev libssl-dev libsrtp2-dev
-            libvpx-dev libopus-dev libogg-dev)
+            libvpx-dev libopus-dev libogg-dev libnss3-dev)
 TEST_PKGS=(clang libclang-rt-14-dev chromium firefox-esr curl wrk bc coturn)
 
 want=("${BUILD_PKGS[@]}")

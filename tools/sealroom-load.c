@@ -40,7 +40,6 @@
 #include <jansson.h>
 #include <math.h>
 #include <netdb.h>
-#include <nss.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,6 +55,7 @@
 #include "client/media/pattern.h"
 #include "client/media/vp8.h"
 #include "common/base64.h"
+#include "dtls/srtp.h"
 #include "sealroom_client.h"
 
 #define MAX_ROOMS 256
@@ -1166,18 +1166,6 @@ static int parse_args(int argc, char **argv, options *o) {
   return 0;
 }
 
-/* Debian's libsrtp2 runs on NSS and opens NSS with NSS_INIT_OPTIMIZESPACE,
- * which gives the softoken's session table 32 hash buckets instead of 1024;
- * every GCM packet opens a PKCS#11 session (a walk of one bucket) and every
- * SRTP key holds one, so with hundreds of streams those walks took ~40% of
- * the CPU (docs/performance.md). Opening NSS first, without that flag, sizes
- * the table for speed; libsrtp's later NSS_InitContext shares it. */
-static void nss_init_for_speed(void) {
-  if (!NSS_InitContext("", "", "", "", NULL,
-                       NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN))
-    fprintf(stderr, "load: warning: NSS_InitContext failed (SRTP will be slower)\n");
-}
-
 static void raise_nofile(void) {
   struct rlimit r;
   if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
@@ -1195,7 +1183,7 @@ int main(int argc, char **argv) {
   L.be = backend_named(L.o.server);
   signal(SIGPIPE, SIG_IGN);
   raise_nofile();
-  nss_init_for_speed();
+  sr_srtp_global_init(); /* opens NSS for speed first: src/dtls/srtp.c */
   srand((unsigned)now_us());
   struct rlimit rl;
   int parts = L.o.rooms_n * (L.o.pubs + L.o.subs);

@@ -5,6 +5,7 @@
 #include "dtls/srtp.h"
 
 #include <limits.h>
+#include <nss.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <srtp2/srtp.h>
@@ -36,7 +37,20 @@ struct srtp_pair {
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = -1;
 
-static void do_init(void) { init_result = srtp_init() == srtp_err_status_ok ? 0 : -1; }
+/* Debian's libsrtp2 does AES-GCM through NSS, and opens NSS with
+ * NSS_INIT_OPTIMIZESPACE, which gives the softoken's PKCS#11 session table
+ * 32 hash buckets instead of 1024. Every GCM packet opens a session (a walk
+ * of one bucket) and every SRTP key holds one, so with hundreds of streams
+ * those walks took about 40% of the media worker's CPU (perf,
+ * docs/performance.md). Opening NSS first, without that flag, sizes the
+ * table for speed; libsrtp's own NSS_InitContext later shares it. With a
+ * libsrtp2 built on OpenSSL this context is merely unused. Failure only
+ * costs speed. */
+static void do_init(void) {
+  (void)NSS_InitContext("", "", "", "", NULL,
+                        NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN);
+  init_result = srtp_init() == srtp_err_status_ok ? 0 : -1;
+}
 
 int sr_srtp_global_init(void) {
   if (pthread_once(&init_once, do_init) != 0) return -1;
