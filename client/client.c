@@ -41,6 +41,7 @@
 #define TICK_MS SC_E2EE_TICK_MS /* assemblers' and the E2EE module's timers */
 #define SEND_BUF (SC_RTP_PACKET_BUF + SR_SRTP_MAX_TRAILER)
 #define MAX_FRAME (4u << 20)   /* largest frame sent */
+#define ANSWER_TIMEOUT_MS 15000 /* default: welcome after join, publish_answer after publish_offer */
 
 typedef enum { ST_NEW = 0, ST_JOINING, ST_JOINED, ST_CLOSING, ST_CLOSED } client_state;
 
@@ -75,6 +76,8 @@ struct sc_client {
 
   uv_timer_t tick;
   bool tick_open;
+  uint64_t welcome_due, answer_due; /* loop time by which they must come; 0: none */
+  unsigned answer_timeout_ms;
 
   /* Publishing. */
   sc_peer *pub;
@@ -176,6 +179,10 @@ static void finish(sc_client *c, bool error, const char *fmt, ...) {
   va_start(ap, fmt);
   vsnprintf(c->reason, sizeof c->reason, fmt, ap);
   va_end(ap);
+  /* The words may quote the server (an error's message): printable ASCII
+   * only, so that a caller may print them or put them in JSON as they are. */
+  for (char *p = c->reason; *p; p++)
+    if (*p < 0x20 || *p >= 0x7f) *p = '?';
   if (c->ws) {
     c->pending_closes++;
     if (!error) send_msg(c, sc_msg_leave());
@@ -337,6 +344,14 @@ static void sync_tracks(sc_client *c, const sc_remote *r) {
 static void on_tick(uv_timer_t *h) {
   sc_client *c = h->data;
   uint64_t now = uv_now(c->loop);
+  if (c->welcome_due && now >= c->welcome_due && c->state == ST_JOINING) {
+    finish(c, true, "timeout: no welcome within %u ms of join", c->answer_timeout_ms);
+    return;
+  }
+  if (c->answer_due && now >= c->answer_due && c->state == ST_JOINED) {
+    finish(c, true, "timeout: no publish_answer within %u ms", c->answer_timeout_ms);
+    return;
+  }
   for (int i = 0; i < MAX_TRACKS; i++)
     if (c->tracks[i].used && c->tracks[i].vp8) sc_vp8_assembler_tick(c->tracks[i].vp8, now);
   if (c->e2ee_on) sc_e2ee_tick(c->e2ee);
@@ -414,13 +429,14 @@ static void on_welcome(sc_client *c, const sc_welcome *w) {
   }
   if (c->cb.on_joined) c->cb.on_joined(c->ctx, w->participant_id, w->room.e2ee_enabled);
   for (size_t i = 0; i < w->n_participants && c->state == ST_JOINED; i++)
-    if (c->cb.on_participant)
+    if (c->cb.on_participant && strcmp(w->participants[i].id, c->self_id) != 0)
       c->cb.on_participant(c->ctx, w->participants[i].id, w->participants[i].name, true);
 }
 
 static void on_publish_answer(sc_client *c, const char *sdp, size_t len) {
   char err[128];
   if (!c->pub) return;
+  c->answer_due = 0;
   if (sc_sdp_parse_remote(sdp, len, c->remote, err, sizeof err) != 0 ||
       sc_sdp_check_publish_answer(c->remote, &c->pub_params, err, sizeof err) != 0) {
     finish(c, true, "bad publish answer: %s", err);
@@ -475,12 +491,13 @@ static void on_ws_text(void *ctx, const char *data, size_t len) {
                            p->signing_key[0] ? p->signing_key : NULL};
         sc_e2ee_joined(c->e2ee, &ep);
       }
-      if (c->cb.on_participant) c->cb.on_participant(c->ctx, p->id, p->name, true);
+      if (c->cb.on_participant && strcmp(p->id, c->self_id) != 0)
+        c->cb.on_participant(c->ctx, p->id, p->name, true);
       break;
     }
     case SC_SRV_PARTICIPANT_LEFT:
       if (c->e2ee_on) sc_e2ee_left(c->e2ee, m.u.participant_left.participant_id);
-      if (c->cb.on_participant)
+      if (c->cb.on_participant && strcmp(m.u.participant_left.participant_id, c->self_id) != 0)
         c->cb.on_participant(c->ctx, m.u.participant_left.participant_id, "", false);
       break;
     case SC_SRV_PUBLISH_ANSWER:
@@ -509,6 +526,7 @@ static void on_ws_open(void *ctx) {
   sc_client *c = ctx;
   send_msg(c, sc_msg_join(c->room, c->name, c->token, sc_e2ee_public_key_b64(c->e2ee),
                           sc_e2ee_signing_key_b64(c->e2ee)));
+  c->welcome_due = uv_now(c->loop) + c->answer_timeout_ms;
 }
 
 static void on_ws_close(void *ctx, int code, const char *reason) {
@@ -541,6 +559,7 @@ sc_client *sc_client_new(uv_loop_t *loop, const sc_client_config *cfg, const sc_
   c->require_e2ee = cfg->require_e2ee;
   c->receive = cfg->receive;
   c->packets_only = cfg->packets_only;
+  c->answer_timeout_ms = cfg->answer_timeout_ms ? cfg->answer_timeout_ms : ANSWER_TIMEOUT_MS;
   memset(c->track_index, 0xff, sizeof c->track_index);
   c->remote = calloc(1, sizeof *c->remote);
   c->framebuf = malloc(MAX_FRAME + SC_E2EE_OVERHEAD);
@@ -610,6 +629,7 @@ int sc_client_publish(sc_client *c, bool audio, bool video) {
   if (sc_sdp_build_publish_offer(p, offer, sizeof offer) < 0) return -1;
   c->pub_audio = audio;
   c->pub_video = video;
+  c->answer_due = uv_now(c->loop) + c->answer_timeout_ms;
   return send_msg(c, sc_msg_publish_offer(offer));
 }
 

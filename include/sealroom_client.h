@@ -41,6 +41,10 @@ typedef struct {
   /* Load generation (sealroom-load): every incoming RTP packet goes to
    * on_packet as it arrives, after SRTP; nothing is assembled or decrypted. */
   bool packets_only;
+  /* How long to wait for the server's welcome after join, and for its
+   * publish_answer after a publish offer, before ending the call with an
+   * error ("timeout: ..."). 0: 15 s. */
+  unsigned answer_timeout_ms;
 } sc_client_config;
 
 typedef struct {

@@ -34,7 +34,7 @@ typedef struct {
   const char *url, *room, *name, *token, *out_dir, *video_in, *audio_in;
   bool e2ee, audio, video, receive;
   int width, height, fps, kbps;
-  double duration_s, stats_s;
+  double duration_s, stats_s, timeout_s;
 } options;
 
 /* One remote participant's received media. */
@@ -402,7 +402,8 @@ static void usage(FILE *f) {
           "  --audio-in FILE.ogg  send these Opus packets (looped) instead of the tone\n"
           "  --out DIR            write what each participant sends to DIR/<id>.ivf, .ogg\n"
           "  --duration SECONDS   leave after this long (default: until SIGINT)\n"
-          "  --stats SECONDS      statistics interval (default 1)\n");
+          "  --stats SECONDS      statistics interval (default 1)\n"
+          "  --timeout SECONDS    wait this long for the server's answers (default 15)\n");
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -414,7 +415,8 @@ static int parse_args(int argc, char **argv, options *o) {
       {"no-video", 0, 0, 'V'}, {"no-receive", 0, 0, 'R'}, {"size", 1, 0, 's'},
       {"fps", 1, 0, 'f'},      {"kbps", 1, 0, 'k'},     {"video-in", 1, 0, 'i'},
       {"audio-in", 1, 0, 'a'}, {"out", 1, 0, 'o'},      {"duration", 1, 0, 'd'},
-      {"stats", 1, 0, 'S'},    {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+      {"stats", 1, 0, 'S'},    {"timeout", 1, 0, 'T'},  {"help", 0, 0, 'h'},
+      {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (ch) {
@@ -436,6 +438,7 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'o': o->out_dir = optarg; break;
       case 'd': o->duration_s = atof(optarg); break;
       case 'S': o->stats_s = atof(optarg); break;
+      case 'T': o->timeout_s = atof(optarg); break;
       case 'h': usage(stdout); exit(0);
       default: return -1;
     }
@@ -443,7 +446,7 @@ static int parse_args(int argc, char **argv, options *o) {
   if (!o->url || !o->room || optind != argc) return -1;
   if (o->fps < 1 || o->fps > 60 || o->width < 16 || o->height < 16 || o->width > 1920 ||
       o->height > 1080 || (o->width | o->height) & 1 || o->kbps < 30 || o->stats_s <= 0 ||
-      o->duration_s < 0)
+      o->duration_s < 0 || o->timeout_s < 0 || o->timeout_s > 3600)
     return -1;
   return 0;
 }
@@ -492,7 +495,13 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   b.loop = uv_default_loop();
   b.start_ns = uv_hrtime();
-  sc_client_config cfg = {b.o.url, b.o.room, b.o.name, b.o.token, b.o.e2ee, b.o.receive, false};
+  sc_client_config cfg = {.url = b.o.url,
+                          .room = b.o.room,
+                          .name = b.o.name,
+                          .token = b.o.token,
+                          .require_e2ee = b.o.e2ee,
+                          .receive = b.o.receive,
+                          .answer_timeout_ms = (unsigned)(b.o.timeout_s * 1000)};
   sc_client_callbacks cb = {.on_joined = on_joined,
                             .on_participant = on_participant,
                             .on_publishing = on_publishing,

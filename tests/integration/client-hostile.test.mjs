@@ -82,7 +82,7 @@ async function attack(script, args, check) {
 
 const joinThen = (fn) => async (c) => { await c.next((m) => m.type === 'join', 10000); await fn(c); };
 
-// ---- findings: these fail until the client is fixed ------------------------
+// ---- the review's findings (each failed on the first build; fixed) ----------
 
 test('an error message cut inside a UTF-8 sequence still gives an "end" event (client.c cuts the reason at 180 bytes)', async () => {
   await attack(joinThen(async (c) => {
@@ -155,6 +155,22 @@ test('E2EE: a present participant\'s key replaced by an invalid one raises key_c
 });
 
 // ---- attacks the client withstands (regressions) ---------------------------
+
+test('a server that never answers: no welcome after join, or no publish_answer, ends the call with a timeout error', async () => {
+  // No welcome: the socket is kept alive (the fake answers nothing but pings).
+  await attack(joinThen(async () => {}), ['--timeout', '1.5'], async (b) => {
+    const exit = await b.exited;
+    assert.equal(exit.code, 1, b.stderr.slice(-600));
+    assert.match(b.last('end').reason, /^timeout: no welcome/);
+  });
+  // A welcome, then silence about the publish offer.
+  await attack(joinThen(async (c) => { c.send(welcome()); }), ['--timeout', '1.5'], async (b) => {
+    await b.waitFor('joined', (x) => x.last('joined'));
+    const exit = await b.exited;
+    assert.equal(exit.code, 1, b.stderr.slice(-600));
+    assert.match(b.last('end').reason, /^timeout: no publish_answer/);
+  });
+});
 
 test('malformed, huge, deeply nested and binary messages are ignored; too many fragments close cleanly', async () => {
   await attack(joinThen(async (c) => {
