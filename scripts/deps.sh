@@ -2,13 +2,14 @@
 # Installs the Debian packages sealroom needs, only those that are missing.
 # Idempotent and silent when everything is present.
 #   scripts/deps.sh          build and run needs
-#   scripts/deps.sh --test   also test needs (chromium, firefox-esr, node, npm, playwright-core, puppeteer-core)
+#   scripts/deps.sh --test   also test needs (chromium, firefox-esr, coturn, janus, node, npm,
+#                            playwright-core, puppeteer-core)
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libuv1-dev libmicrohttpd-dev libwslay-dev
             libjansson-dev libsqlite3-dev libssl-dev libsrtp2-dev
             libvpx-dev libopus-dev libogg-dev libnss3-dev)
-TEST_PKGS=(clang libclang-rt-14-dev chromium firefox-esr curl wrk bc coturn)
+TEST_PKGS=(clang libclang-rt-14-dev chromium firefox-esr curl wrk bc coturn janus)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then
@@ -31,6 +32,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # The tests and the benchmark run Janus from their own configuration
+  # (bench/janus/start.sh); the package's own service is not wanted.
+  if [[ " ${missing[*]} " == *" janus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable --now janus.service >/dev/null 2>&1 || true
+  fi
 fi
 
 if [ "${1:-}" = "--test" ]; then
