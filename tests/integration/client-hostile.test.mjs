@@ -12,59 +12,15 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import dgram from 'node:dgram';
-import { BOT_BIN } from '../lib/bot.mjs';
+import { startBot } from '../lib/bot.mjs';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { startFakeSignal, welcome, participant, serverSdp, serverFrame, uuid, b64key } from '../lib/fake-signal.mjs';
 
-const BIN = process.env.SEALROOM_BOT_BIN || BOT_BIN;
-const SAN = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:/;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The bot against url; receive-only unless args say otherwise. Like
-// tests/lib/bot.mjs's startBot, with the binary overridable.
-function bot(fake, args = ['--no-audio', '--no-video'], room = 'x') {
-  const child = spawn(BIN, ['--url', fake.url.replace(/^http/, 'ws') + '/ws', '--room', room, '--size', '64x64', ...args],
-    { stdio: ['ignore', 'pipe', 'pipe'] });
-  const b = { child, events: [], stdout: '', stderr: '', exit: null, badLines: [] };
-  let buf = '';
-  child.stdout.on('data', (d) => {
-    b.stdout += d;
-    buf += d;
-    let i;
-    while ((i = buf.indexOf('\n')) >= 0) {
-      const line = buf.slice(0, i);
-      buf = buf.slice(i + 1);
-      try { b.events.push(JSON.parse(line)); } catch { b.badLines.push(line); }
-    }
-  });
-  child.stderr.on('data', (d) => { b.stderr += d; });
-  b.exited = new Promise((res) => child.on('exit', (code, signal) => { b.exit = { code, signal }; res(b.exit); }));
-  b.last = (type) => [...b.events].reverse().find((e) => e.event === type);
-  b.rssKb = () => { try { return Number(readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/VmRSS:\s+(\d+)/)[1]); } catch { return 0; } };
-  b.stats = () => (b.last('stats') || {}).stats;
-  b.waitFor = async (what, pred, ms = 10000) => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = pred(b);
-      if (v) return v;
-      if (b.exit) throw new Error(`bot exited (${JSON.stringify(b.exit)}) before ${what}:\n${b.stderr.slice(-3000)}`);
-      if (Date.now() > deadline) throw new Error(`bot: no ${what} within ${ms} ms:\n${b.stderr.slice(-3000)}`);
-      await sleep(50);
-    }
-  };
-  // Stops it (SIGTERM unless it already ended) and checks it did not crash.
-  b.stop = async () => {
-    if (!b.exit) child.kill('SIGTERM');
-    const t = setTimeout(() => child.kill('SIGKILL'), 10000);
-    const exit = await b.exited;
-    clearTimeout(t);
-    assert.ok(!SAN.test(b.stderr), `sanitizer report:\n${b.stderr.slice(-4000)}`);
-    assert.ok(exit.signal === null || exit.signal === 'SIGTERM', `bot died of ${exit.signal}:\n${b.stderr.slice(-3000)}`);
-    assert.ok(exit.code === 0 || exit.code === 1 || exit.signal === 'SIGTERM', `bot exit ${JSON.stringify(exit)}:\n${b.stderr.slice(-3000)}`);
-    return exit;
-  };
-  return b;
-}
+// The bot against a server (real or fake); receive-only unless args say otherwise.
+const bot = (server, args = ['--no-audio', '--no-video'], room = 'x') =>
+  startBot(server, room, ['--size', '64x64', ...args]);
 
 // One fake server and one bot for fn(conn-promise, bot); both always ended.
 async function attack(script, args, check) {
