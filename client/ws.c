@@ -69,6 +69,7 @@ struct sc_ws {
   bool got_peer_close;
   int peer_code;
   char peer_reason[REASON_MAX + 1];
+  const char *policy_reason; /* why we closed with 1008 ourselves (a static string) */
 
   sc_ws_stats stats;
   bool sink;      /* sc_ws_fuzz_input: no loop, no socket; output discarded */
@@ -314,7 +315,7 @@ static void finish_ws(sc_ws *c, const char *why_abnormal) {
                          : code == WSLAY_CODE_MESSAGE_TOO_BIG   ? "message too large"
                          : code == WSLAY_CODE_PROTOCOL_ERROR    ? "protocol error"
                          : code == WSLAY_CODE_INVALID_FRAME_PAYLOAD_DATA ? "invalid frame payload (UTF-8)"
-                         : code == WSLAY_CODE_POLICY_VIOLATION  ? "too many fragments"
+                         : code == WSLAY_CODE_POLICY_VIOLATION && c->policy_reason ? c->policy_reason
                                                                 : c->close_reason;
     finish(c, code, "%s", reason);
     return;
@@ -418,6 +419,7 @@ static void ws_frame_start_cb(wslay_event_context_ptr ctx, const struct wslay_ev
     /* wslay keeps each fragment in its own buffer: tiny fragments would
      * cost far more than their size. */
     wslay_event_shutdown_read(ctx);
+    c->policy_reason = "too many fragments";
     wslay_event_queue_close(ctx, WSLAY_CODE_POLICY_VIOLATION, (const uint8_t *)"too many fragments", 18);
   }
 }
@@ -443,6 +445,7 @@ static void ws_msg_cb(wslay_event_context_ptr ctx, const struct wslay_event_on_m
     if (wslay_event_get_queued_msg_count(ctx) > SC_WS_MAX_QUEUED_CONTROL ||
         wslay_event_get_queued_msg_length(ctx) > SC_WS_MAX_QUEUED) {
       wslay_event_shutdown_read(ctx);
+      c->policy_reason = "ping flood";
       wslay_event_queue_close(ctx, WSLAY_CODE_POLICY_VIOLATION, (const uint8_t *)"ping flood", 10);
       return;
     }
