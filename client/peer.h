@@ -170,6 +170,12 @@ int sc_peer_stats(const sc_peer *p, sc_ssrc_stats *out, int cap);
 /* One SSRC's statistics: 0, or -1 if unknown. */
 int sc_peer_ssrc_stats(const sc_peer *p, uint32_t ssrc, sc_ssrc_stats *out);
 
+/* When the datagram being handled arrived: CLOCK_REALTIME microseconds of
+ * the kernel's receive timestamp (SO_TIMESTAMPNS), or of the read if the
+ * kernel gave none. Meaningful inside on_rtp (and the other receive
+ * callbacks); for sc_peer_handle_plain, the time of that call. */
+int64_t sc_peer_rx_time_us(const sc_peer *p);
+
 /* Peer-wide counters. */
 typedef struct {
   uint64_t datagrams_in, datagrams_out, dropped; /* dropped: not from the server, unknown kind, send refused */
