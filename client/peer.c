@@ -40,6 +40,15 @@
 #define NACK_MAX_TRIES 3
 #define NACK_MAX_AGE_MS 1000
 #define HISTORY_MAX_AGE_MS 2000 /* NACKs for older packets are not answered */
+/* NACK amplification caps: a packet is resent at most once per
+ * RESEND_GAP_MS, and one incoming RTCP compound packet (up to ~90 NACK
+ * blocks of 17 x 16 sequence numbers each) triggers at most
+ * MAX_RESENDS_PER_RTCP resends; the rest are refused and counted. */
+#define RESEND_GAP_MS 100
+#define MAX_RESENDS_PER_RTCP 256
+/* PLI/FIR: at most one on_keyframe_request per SSRC per KEYFRAME_GAP_MS;
+ * requests in between are merged into one that comes when the gap ends. */
+#define KEYFRAME_GAP_MS 300
 #define MAX_DROPOUT 3000
 #define MAX_MISORDER 100
 #define RTCP_MAX 1200         /* a compound RTCP packet we build */
@@ -53,10 +62,19 @@ typedef struct {
   uint64_t sent_ms;
 } stun_tx;
 
+/* The history of a video SSRC, and when each slot's packet was last resent. */
+typedef struct {
+  rtp_history h;
+  uint32_t resent_seq[RTP_HISTORY_SLOTS]; /* seq + 1 of the last resend from the slot, 0 none */
+  uint64_t resent_ms[RTP_HISTORY_SLOTS];
+} send_history;
+
 typedef struct {
   uint32_t ssrc;
   uint32_t clock;
-  rtp_history *history; /* video only */
+  send_history *history; /* video only */
+  bool keyframe_any, keyframe_pending; /* a request was passed on; one waits for the gap to end */
+  uint64_t keyframe_ms; /* when the last one was passed on */
   bool sent_any;
   uint32_t last_ts;
   uint64_t last_ms;
@@ -557,7 +575,24 @@ static void on_rtp_plain(sc_peer *p, uint8_t *pkt, size_t len) {
 
 /* ---- incoming RTCP ---- */
 
-static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now) {
+/* False (and counted) if the packet of seq may not be resent now: it was
+ * less than RESEND_GAP_MS ago, or the compound's budget is spent. */
+static bool may_resend(sc_peer *p, send_stream *s, uint16_t seq, uint64_t now, int *budget) {
+  send_history *h = s->history;
+  unsigned slot = seq & (RTP_HISTORY_SLOTS - 1);
+  if (*budget <= 0 || (h->resent_seq[slot] == (uint32_t)seq + 1 && now - h->resent_ms[slot] < RESEND_GAP_MS)) {
+    s->st.retransmits_refused++;
+    p->c.resends_refused++;
+    return false;
+  }
+  (*budget)--;
+  h->resent_seq[slot] = (uint32_t)seq + 1;
+  h->resent_ms[slot] = now;
+  return true;
+}
+
+/* budget: resends this RTCP compound may still trigger. */
+static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now, int *budget) {
   send_stream *s = find_send(p, rtcp_media_ssrc(b));
   if (!s) return;
   uint16_t seqs[128];
@@ -565,12 +600,10 @@ static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now) {
   s->st.nacks_received++;
   s->st.nack_seqs_received += (uint64_t)n;
   if (!s->history || !p->srtp) return;
-  for (int i = 0; i < n; i++) {
-    bool dup = false;
-    for (int j = 0; j < i && !dup; j++) dup = seqs[j] == seqs[i];
+  for (int i = 0; i < n && !p->closing; i++) {
     size_t len = 0;
-    const uint8_t *pkt = dup ? NULL : rtp_history_get(s->history, seqs[i], &len, now, HISTORY_MAX_AGE_MS);
-    if (!pkt || len > SC_PEER_MAX_PACKET) continue;
+    const uint8_t *pkt = rtp_history_get(&s->history->h, seqs[i], &len, now, HISTORY_MAX_AGE_MS);
+    if (!pkt || len > SC_PEER_MAX_PACKET || !may_resend(p, s, seqs[i], now, budget)) continue;
     memcpy(p->txbuf, pkt, len);
     size_t out = len;
     if (srtp_pair_protect_rtp(p->srtp, p->txbuf, &out, sizeof p->txbuf) != 0) {
@@ -584,11 +617,42 @@ static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now) {
   }
 }
 
-static void keyframe_request(sc_peer *p, uint32_t ssrc) {
+static void pass_keyframe_request(sc_peer *p, send_stream *s, uint64_t now) {
+  s->keyframe_any = true;
+  s->keyframe_pending = false;
+  s->keyframe_ms = now;
+  if (p->cb.on_keyframe_request && !p->closing) p->cb.on_keyframe_request(p->cb.ctx, p, s->ssrc);
+}
+
+/* A PLI or FIR for one of our SSRCs: passed on at once, or, within
+ * KEYFRAME_GAP_MS of the last one passed on, merged into one that the timer
+ * passes on when the gap ends. */
+static void keyframe_request(sc_peer *p, uint32_t ssrc, uint64_t now) {
   send_stream *s = find_send(p, ssrc);
   if (!s) return;
   s->st.plis_received++;
-  if (p->cb.on_keyframe_request && !p->closing) p->cb.on_keyframe_request(p->cb.ctx, p, ssrc);
+  if (s->keyframe_any && now - s->keyframe_ms < KEYFRAME_GAP_MS) {
+    s->st.keyframe_requests_limited++;
+    p->c.keyframe_requests_limited++;
+    if (!s->keyframe_pending) {
+      s->keyframe_pending = true;
+      schedule(p, s->keyframe_ms + KEYFRAME_GAP_MS);
+    }
+    return;
+  }
+  pass_keyframe_request(p, s, now);
+}
+
+/* The merged requests whose gap has ended; returns the next deadline (0 none). */
+static uint64_t pending_keyframes(sc_peer *p, uint64_t now) {
+  uint64_t next = 0;
+  for (int i = 0; i < p->n_send && !dead(p); i++) {
+    send_stream *s = &p->send[i];
+    if (!s->keyframe_pending) continue;
+    if (now - s->keyframe_ms >= KEYFRAME_GAP_MS) pass_keyframe_request(p, s, now);
+    else next = min_due(next, s->keyframe_ms + KEYFRAME_GAP_MS);
+  }
+  return next;
 }
 
 /* Report blocks (24 bytes each) from offset off of an SR or RR block. */
@@ -626,19 +690,20 @@ static void on_rtcp_plain(sc_peer *p, const uint8_t *pkt, size_t len) {
   size_t off = 0;
   rtcp_block b;
   int rc;
+  int budget = MAX_RESENDS_PER_RTCP;
   while (!p->closing && (rc = rtcp_next(pkt, len, &off, &b)) == 1) {
     if (b.type == RTCP_SR) {
       on_sr(p, &b, now);
     } else if (b.type == RTCP_RR) {
       read_report_blocks(p, &b, 8);
     } else if (b.type == RTCP_RTPFB && rtcp_is_nack(&b)) {
-      answer_nack(p, &b, now);
+      answer_nack(p, &b, now, &budget);
     } else if (b.type == RTCP_PSFB && rtcp_is_pli(&b)) {
-      keyframe_request(p, rtcp_media_ssrc(&b));
+      keyframe_request(p, rtcp_media_ssrc(&b), now);
     } else if (b.type == RTCP_PSFB && rtcp_is_fir(&b)) {
       uint32_t ssrcs[8];
       int n = rtcp_fir_ssrcs(&b, ssrcs, 8);
-      for (int i = 0; i < n && !p->closing; i++) keyframe_request(p, ssrcs[i]);
+      for (int i = 0; i < n && !p->closing; i++) keyframe_request(p, ssrcs[i], now);
     } else if (b.type == RTCP_PSFB) {
       uint64_t bps;
       int n;
@@ -742,7 +807,7 @@ static void media_tick(sc_peer *p, uint64_t now) {
     send_reports(p, now);
     p->next_report_ms = now + p->rr_interval_ms;
   }
-  uint64_t next = p->next_report_ms;
+  uint64_t next = min_due(p->next_report_ms, pending_keyframes(p, now));
   for (int i = 0; i < p->n_recv && !dead(p); i++)
     if (p->recv[i].n_nacks) next = min_due(next, retry_nacks(p, &p->recv[i], now));
   schedule(p, next);
@@ -1024,7 +1089,7 @@ int sc_peer_send_rtp(sc_peer *p, uint8_t *pkt, size_t len, size_t cap) {
   send_stream *s = find_send(p, h.ssrc);
   if (!s) return -1;
   uint64_t now = uv_now(p->loop);
-  if (s->history) rtp_history_put(s->history, h.seq, pkt, len, now);
+  if (s->history) rtp_history_put(&s->history->h, h.seq, pkt, len, now);
   s->sent_any = true;
   s->last_ts = h.timestamp;
   s->last_ms = now;
