@@ -830,6 +830,14 @@ static int connected_pair(uv_loop_t *loop, sfu **s, dtls_cert **cert, event_log 
   return 0;
 }
 
+static void end_pair(uv_loop_t *loop, sfu *s, dtls_cert *cert, peer_log *a, peer_log *b) {
+  close_peers(loop, a, b);
+  free(a);
+  free(b);
+  if (cert) dtls_cert_free(cert);
+  if (s) stop_sfu(loop, s);
+}
+
 /* n NACK blocks for VIDEO_SSRC after an RR, each naming seqs[0..n_seqs). */
 static size_t nack_storm(uint8_t *out, size_t cap, int n, const uint16_t *seqs, int n_seqs) {
   size_t len = rtcp_build_rr(out, cap, 0x5eed);
@@ -887,11 +895,7 @@ static void test_nack_caps(void) {
   CHECK_EQ_INT(c.resends_refused, st.retransmits_refused);
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
 out:
-  close_peers(&loop, a, b);
-  free(a);
-  free(b);
-  if (cert) dtls_cert_free(cert);
-  if (s) stop_sfu(&loop, s);
+  end_pair(&loop, s, cert, a, b);
 }
 
 /* A flood of PLIs and FIRs: one on_keyframe_request at once, the rest
@@ -927,11 +931,7 @@ static void test_keyframe_limit(void) {
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
   CHECK(st.keyframe_requests_limited >= 5 * 41 - 1);
 out:
-  close_peers(&loop, a, b);
-  free(a);
-  free(b);
-  if (cert) dtls_cert_free(cert);
-  if (s) stop_sfu(&loop, s);
+  end_pair(&loop, s, cert, a, b);
 }
 
 /* sc_peer_rx_time_us is the kernel's arrival time, not the time of reading. */
