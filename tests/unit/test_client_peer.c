@@ -810,32 +810,47 @@ static void test_stun_requests(void) {
   CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
-/* Connects a publisher and a subscriber through the in-process SFU and
- * publishes count packets of each kind. 0, or -1 (then close and stop). */
-static int connected_pair(uv_loop_t *loop, sfu **s, dtls_cert **cert, event_log *ev, peer_log *a, peer_log *b,
-                          uint16_t *vseq, uint16_t *aseq, int count) {
-  *s = start_sfu(loop, ev);
-  *cert = dtls_cert_generate();
-  if (!*s || !*cert) return -1;
-  a->peer = new_peer(loop, *cert, a);
-  b->peer = new_peer(loop, *cert, b);
+/* A publisher a and a subscriber b connected through the in-process SFU. */
+typedef struct {
+  uv_loop_t loop;
+  event_log ev;
+  sfu *s;
+  dtls_cert *cert;
+  peer_log *a, *b;
+  uint16_t vseq, aseq;
+} pair_env;
+
+/* Connects the pair and publishes count packets of each kind. 0, or -1
+ * (end_pair still cleans up). */
+static int start_pair(pair_env *e, int count) {
+  memset(e, 0, sizeof *e);
+  e->vseq = VIDEO_SEQ0;
+  e->aseq = 100;
+  e->a = calloc(1, sizeof *e->a);
+  e->b = calloc(1, sizeof *e->b);
+  if (uv_loop_init(&e->loop) != 0 || !e->a || !e->b) return -1;
+  e->s = start_sfu(&e->loop, &e->ev);
+  e->cert = dtls_cert_generate();
+  if (!e->s || !e->cert) return -1;
+  e->a->peer = new_peer(&e->loop, e->cert, e->a);
+  e->b->peer = new_peer(&e->loop, e->cert, e->b);
   uint32_t ta = 0, tb = 0;
-  if (!a->peer || !b->peer || connect_publisher(*s, a->peer, &ta, false) != 0 ||
-      connect_subscriber(*s, b->peer, &tb) != 0)
+  if (!e->a->peer || !e->b->peer || connect_publisher(e->s, e->a->peer, &ta, false) != 0 ||
+      connect_subscriber(e->s, e->b->peer, &tb) != 0)
     return -1;
-  pair pr = {a, b};
-  if (!run_until(loop, both_connected, &pr, 5000)) return -1;
-  publish_rtp(loop, a->peer, vseq, aseq, count);
-  run_for(loop, 100);
+  pair pr = {e->a, e->b};
+  if (!run_until(&e->loop, both_connected, &pr, 5000)) return -1;
+  publish_rtp(&e->loop, e->a->peer, &e->vseq, &e->aseq, count);
+  run_for(&e->loop, 100);
   return 0;
 }
 
-static void end_pair(uv_loop_t *loop, sfu *s, dtls_cert *cert, peer_log *a, peer_log *b) {
-  close_peers(loop, a, b);
-  free(a);
-  free(b);
-  if (cert) dtls_cert_free(cert);
-  if (s) stop_sfu(loop, s);
+static void end_pair(pair_env *e) {
+  close_peers(&e->loop, e->a, e->b);
+  free(e->a);
+  free(e->b);
+  if (e->cert) dtls_cert_free(e->cert);
+  if (e->s) stop_sfu(&e->loop, e->s);
 }
 
 /* n NACK blocks for VIDEO_SSRC after an RR, each naming seqs[0..n_seqs). */
@@ -853,15 +868,10 @@ static size_t nack_storm(uint8_t *out, size_t cap, int n, const uint16_t *seqs, 
  * each packet be resent once per 100 ms and at most 256 resends per RTCP
  * packet; the rest are counted as refused. */
 static void test_nack_caps(void) {
-  uv_loop_t loop;
-  CHECK_EQ_INT(uv_loop_init(&loop), 0);
-  event_log ev = {0};
-  sfu *s = NULL;
-  dtls_cert *cert = NULL;
-  peer_log *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-  uint16_t vseq = VIDEO_SEQ0, aseq = 100;
-  CHECK_EQ_INT(connected_pair(&loop, &s, &cert, &ev, a, b, &vseq, &aseq, 300), 0);
-  if (a->state != SC_PEER_CONNECTED) goto out;
+  pair_env e;
+  CHECK_EQ_INT(start_pair(&e, 300), 0);
+  peer_log *a = e.a;
+  if (!a || a->state != SC_PEER_CONNECTED) goto out;
   sc_ssrc_stats st0, st;
   sc_peer_counters c;
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st0), 0);
@@ -882,7 +892,7 @@ static void test_nack_caps(void) {
   CHECK_EQ_INT(st.retransmits - st0.retransmits, 40);
   CHECK_EQ_INT(st.retransmits_refused - st0.retransmits_refused, 2 * 55 * 40 - 40);
   /* 3. 100 ms later: 300 distinct packets named; 256 resent. */
-  run_for(&loop, 120);
+  run_for(&e.loop, 120);
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st0), 0);
   len = rtcp_build_rr(pkt, sizeof pkt, 0x5eed);
   for (int i = 0; i < 300; i += 100)
@@ -895,22 +905,17 @@ static void test_nack_caps(void) {
   CHECK_EQ_INT(c.resends_refused, st.retransmits_refused);
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
 out:
-  end_pair(&loop, s, cert, a, b);
+  end_pair(&e);
 }
 
 /* A flood of PLIs and FIRs: one on_keyframe_request at once, the rest
  * merged into one 300 ms later. */
 static void test_keyframe_limit(void) {
-  uv_loop_t loop;
-  CHECK_EQ_INT(uv_loop_init(&loop), 0);
-  event_log ev = {0};
-  sfu *s = NULL;
-  dtls_cert *cert = NULL;
-  peer_log *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-  uint16_t vseq = VIDEO_SEQ0, aseq = 100;
-  CHECK_EQ_INT(connected_pair(&loop, &s, &cert, &ev, a, b, &vseq, &aseq, 8), 0);
-  if (a->state != SC_PEER_CONNECTED) goto out;
-  run_for(&loop, 350); /* past the gap of the SFU's own request for the new subscriber */
+  pair_env e;
+  CHECK_EQ_INT(start_pair(&e, 8), 0);
+  peer_log *a = e.a;
+  if (!a || a->state != SC_PEER_CONNECTED) goto out;
+  run_for(&e.loop, 350); /* past the gap of the SFU's own request for the new subscriber */
   int k0 = a->keyframe_requests;
   sc_peer_counters c0, c;
   sc_peer_get_counters(a->peer, &c0);
@@ -923,15 +928,15 @@ static void test_keyframe_limit(void) {
   CHECK_EQ_INT(a->keyframe_requests - k0, 1);
   sc_peer_get_counters(a->peer, &c);
   CHECK_EQ_INT(c.keyframe_requests_limited - c0.keyframe_requests_limited, 5 * 41 - 1);
-  run_for(&loop, 150);
+  run_for(&e.loop, 150);
   CHECK_EQ_INT(a->keyframe_requests - k0, 1);
-  run_for(&loop, 250);
+  run_for(&e.loop, 250);
   CHECK_EQ_INT(a->keyframe_requests - k0, 2); /* the merged one */
   sc_ssrc_stats st;
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
   CHECK(st.keyframe_requests_limited >= 5 * 41 - 1);
 out:
-  end_pair(&loop, s, cert, a, b);
+  end_pair(&e);
 }
 
 /* sc_peer_rx_time_us is the kernel's arrival time, not the time of reading. */
