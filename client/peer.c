@@ -3,23 +3,29 @@
  * server's ICE-lite host candidates with consent freshness, the DTLS client,
  * SRTP, and RTCP (reports, NACK both ways, PLI/FIR, SR, REMB).
  *
- * Every datagram lands in the peer's one receive buffer and is handled in
- * place; sends go out with uv_udp_try_send from fixed buffers (a full socket
+ * The socket is polled with uv_poll and read in recvmmsg batches
+ * (net/udp.h) with the kernel's arrival times (SO_TIMESTAMPNS) into one
+ * batch buffer shared by the peers of a thread; each datagram is handled
+ * in place. Sends go out with sendto from fixed buffers (a full socket
  * buffer drops the packet, as the network would). One timer per peer is
  * armed for the earliest deadline (check retransmission, DTLS timer,
  * consent, report, NACK retry). */
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "client/peer.h"
 #include "common/bytes.h"
 #include "dtls/srtp.h"
 #include "ice/ice.h"
 #include "ice/stun.h"
+#include "net/addr.h"
+#include "net/udp.h"
 #include "rtp/history.h"
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
@@ -34,6 +40,15 @@
 #define NACK_MAX_TRIES 3
 #define NACK_MAX_AGE_MS 1000
 #define HISTORY_MAX_AGE_MS 2000 /* NACKs for older packets are not answered */
+/* NACK amplification caps: a packet is resent at most once per
+ * RESEND_GAP_MS, and one incoming RTCP compound packet (up to ~90 NACK
+ * blocks of 17 x 16 sequence numbers each) triggers at most
+ * MAX_RESENDS_PER_RTCP resends; the rest are refused and counted. */
+#define RESEND_GAP_MS 100
+#define MAX_RESENDS_PER_RTCP 256
+/* PLI/FIR: at most one on_keyframe_request per SSRC per KEYFRAME_GAP_MS;
+ * requests in between are merged into one that comes when the gap ends. */
+#define KEYFRAME_GAP_MS 300
 #define MAX_DROPOUT 3000
 #define MAX_MISORDER 100
 #define RTCP_MAX 1200         /* a compound RTCP packet we build */
@@ -47,10 +62,19 @@ typedef struct {
   uint64_t sent_ms;
 } stun_tx;
 
+/* The history of a video SSRC, and when each slot's packet was last resent. */
+typedef struct {
+  rtp_history h;
+  uint32_t resent_seq[RTP_HISTORY_SLOTS]; /* seq + 1 of the last resend from the slot, 0 none */
+  uint64_t resent_ms[RTP_HISTORY_SLOTS];
+} send_history;
+
 typedef struct {
   uint32_t ssrc;
   uint32_t clock;
-  rtp_history *history; /* video only */
+  send_history *history; /* video only */
+  bool keyframe_any, keyframe_pending; /* a request was passed on; one waits for the gap to end */
+  uint64_t keyframe_ms; /* when the last one was passed on */
   bool sent_any;
   uint32_t last_ts;
   uint64_t last_ms;
@@ -85,7 +109,8 @@ typedef struct {
 
 struct sc_peer {
   uv_loop_t *loop;
-  uv_udp_t udp;
+  int fd;       /* the UDP socket, -1 once closed */
+  uv_poll_t poll;
   uv_timer_t timer;
   int open_handles;
   bool closing, notify_closed;
@@ -96,7 +121,8 @@ struct sc_peer {
   unsigned ice_timeout_ms, consent_interval_ms, consent_timeout_ms, rr_interval_ms;
   sc_peer_state state;
   int family;
-  uint64_t t0_ns;
+  int64_t t0_us;  /* CLOCK_REALTIME at creation: origin of arrival_units */
+  int64_t rx_us;  /* arrival time of the datagram being handled (sc_peer_rx_time_us) */
 
   /* ICE */
   char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
@@ -130,7 +156,6 @@ struct sc_peer {
   uint64_t armed_ms; /* the timer's deadline, 0 if not armed */
   sc_peer_counters c;
   char fp_text[DTLS_FINGERPRINT_TEXT_LEN + 1];
-  uint8_t rx[2048];
   uint8_t txbuf[SC_PEER_MAX_PACKET + 64];
   uint8_t rtcp[RTCP_MAX + SR_SRTP_MAX_TRAILER];
 };
@@ -156,6 +181,7 @@ static void set_state(sc_peer *p, sc_peer_state st, const char *reason) {
   p->state = st;
   if (st == SC_PEER_FAILED || st == SC_PEER_CLOSED) {
     uv_timer_stop(&p->timer);
+    uv_poll_stop(&p->poll); /* nothing more is read */
     p->armed_ms = 0;
   }
   if (p->cb.on_state) p->cb.on_state(p->cb.ctx, p, st, reason ? reason : "");
@@ -172,9 +198,11 @@ static const struct sockaddr *server_addr(const sc_peer *p) {
 }
 
 static void send_to(sc_peer *p, const struct sockaddr *to, const uint8_t *data, size_t len) {
-  if (!to || p->closing) return;
-  uv_buf_t b = uv_buf_init((char *)(uintptr_t)data, (unsigned)len);
-  if (uv_udp_try_send(&p->udp, &b, 1, to) == (int)len) p->c.datagrams_out++;
+  if (!to || p->closing || p->fd < 0) return;
+  ssize_t n;
+  do n = sendto(p->fd, data, len, MSG_DONTWAIT, to, sockaddr_len(to));
+  while (n < 0 && errno == EINTR);
+  if (n == (ssize_t)len) p->c.datagrams_out++;
   else p->c.dropped++;
 }
 
@@ -418,9 +446,16 @@ static recv_stream *add_recv(sc_peer *p, uint32_t ssrc, bool video, bool nack) {
   return r;
 }
 
-/* RTP timestamp units of the arrival time (RFC 3550 A.8), from the peer's start. */
+static int64_t realtime_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* RTP timestamp units of the arrival time (RFC 3550 A.8), from the peer's
+ * start: the kernel's receive time of the datagram. */
 static uint32_t arrival_units(const sc_peer *p, uint32_t clock) {
-  uint64_t us = (uv_hrtime() - p->t0_ns) / 1000;
+  uint64_t us = (uint64_t)(p->rx_us - p->t0_us);
   return (uint32_t)((us / 1000000) * clock + (us % 1000000) * clock / 1000000);
 }
 
@@ -540,7 +575,24 @@ static void on_rtp_plain(sc_peer *p, uint8_t *pkt, size_t len) {
 
 /* ---- incoming RTCP ---- */
 
-static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now) {
+/* False (and counted) if the packet of seq may not be resent now: it was
+ * less than RESEND_GAP_MS ago, or the compound's budget is spent. */
+static bool may_resend(sc_peer *p, send_stream *s, uint16_t seq, uint64_t now, int *budget) {
+  send_history *h = s->history;
+  unsigned slot = seq & (RTP_HISTORY_SLOTS - 1);
+  if (*budget <= 0 || (h->resent_seq[slot] == (uint32_t)seq + 1 && now - h->resent_ms[slot] < RESEND_GAP_MS)) {
+    s->st.retransmits_refused++;
+    p->c.resends_refused++;
+    return false;
+  }
+  (*budget)--;
+  h->resent_seq[slot] = (uint32_t)seq + 1;
+  h->resent_ms[slot] = now;
+  return true;
+}
+
+/* budget: resends this RTCP compound may still trigger. */
+static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now, int *budget) {
   send_stream *s = find_send(p, rtcp_media_ssrc(b));
   if (!s) return;
   uint16_t seqs[128];
@@ -548,12 +600,10 @@ static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now) {
   s->st.nacks_received++;
   s->st.nack_seqs_received += (uint64_t)n;
   if (!s->history || !p->srtp) return;
-  for (int i = 0; i < n; i++) {
-    bool dup = false;
-    for (int j = 0; j < i && !dup; j++) dup = seqs[j] == seqs[i];
+  for (int i = 0; i < n && !p->closing; i++) {
     size_t len = 0;
-    const uint8_t *pkt = dup ? NULL : rtp_history_get(s->history, seqs[i], &len, now, HISTORY_MAX_AGE_MS);
-    if (!pkt || len > SC_PEER_MAX_PACKET) continue;
+    const uint8_t *pkt = rtp_history_get(&s->history->h, seqs[i], &len, now, HISTORY_MAX_AGE_MS);
+    if (!pkt || len > SC_PEER_MAX_PACKET || !may_resend(p, s, seqs[i], now, budget)) continue;
     memcpy(p->txbuf, pkt, len);
     size_t out = len;
     if (srtp_pair_protect_rtp(p->srtp, p->txbuf, &out, sizeof p->txbuf) != 0) {
@@ -567,11 +617,42 @@ static void answer_nack(sc_peer *p, const rtcp_block *b, uint64_t now) {
   }
 }
 
-static void keyframe_request(sc_peer *p, uint32_t ssrc) {
+static void pass_keyframe_request(sc_peer *p, send_stream *s, uint64_t now) {
+  s->keyframe_any = true;
+  s->keyframe_pending = false;
+  s->keyframe_ms = now;
+  if (p->cb.on_keyframe_request && !p->closing) p->cb.on_keyframe_request(p->cb.ctx, p, s->ssrc);
+}
+
+/* A PLI or FIR for one of our SSRCs: passed on at once, or, within
+ * KEYFRAME_GAP_MS of the last one passed on, merged into one that the timer
+ * passes on when the gap ends. */
+static void keyframe_request(sc_peer *p, uint32_t ssrc, uint64_t now) {
   send_stream *s = find_send(p, ssrc);
   if (!s) return;
   s->st.plis_received++;
-  if (p->cb.on_keyframe_request && !p->closing) p->cb.on_keyframe_request(p->cb.ctx, p, ssrc);
+  if (s->keyframe_any && now - s->keyframe_ms < KEYFRAME_GAP_MS) {
+    s->st.keyframe_requests_limited++;
+    p->c.keyframe_requests_limited++;
+    if (!s->keyframe_pending) {
+      s->keyframe_pending = true;
+      schedule(p, s->keyframe_ms + KEYFRAME_GAP_MS);
+    }
+    return;
+  }
+  pass_keyframe_request(p, s, now);
+}
+
+/* The merged requests whose gap has ended; returns the next deadline (0 none). */
+static uint64_t pending_keyframes(sc_peer *p, uint64_t now) {
+  uint64_t next = 0;
+  for (int i = 0; i < p->n_send && !dead(p); i++) {
+    send_stream *s = &p->send[i];
+    if (!s->keyframe_pending) continue;
+    if (now - s->keyframe_ms >= KEYFRAME_GAP_MS) pass_keyframe_request(p, s, now);
+    else next = min_due(next, s->keyframe_ms + KEYFRAME_GAP_MS);
+  }
+  return next;
 }
 
 /* Report blocks (24 bytes each) from offset off of an SR or RR block. */
@@ -609,19 +690,20 @@ static void on_rtcp_plain(sc_peer *p, const uint8_t *pkt, size_t len) {
   size_t off = 0;
   rtcp_block b;
   int rc;
+  int budget = MAX_RESENDS_PER_RTCP;
   while (!p->closing && (rc = rtcp_next(pkt, len, &off, &b)) == 1) {
     if (b.type == RTCP_SR) {
       on_sr(p, &b, now);
     } else if (b.type == RTCP_RR) {
       read_report_blocks(p, &b, 8);
     } else if (b.type == RTCP_RTPFB && rtcp_is_nack(&b)) {
-      answer_nack(p, &b, now);
+      answer_nack(p, &b, now, &budget);
     } else if (b.type == RTCP_PSFB && rtcp_is_pli(&b)) {
-      keyframe_request(p, rtcp_media_ssrc(&b));
+      keyframe_request(p, rtcp_media_ssrc(&b), now);
     } else if (b.type == RTCP_PSFB && rtcp_is_fir(&b)) {
       uint32_t ssrcs[8];
       int n = rtcp_fir_ssrcs(&b, ssrcs, 8);
-      for (int i = 0; i < n && !p->closing; i++) keyframe_request(p, ssrcs[i]);
+      for (int i = 0; i < n && !p->closing; i++) keyframe_request(p, ssrcs[i], now);
     } else if (b.type == RTCP_PSFB) {
       uint64_t bps;
       int n;
@@ -633,6 +715,7 @@ static void on_rtcp_plain(sc_peer *p, const uint8_t *pkt, size_t len) {
 
 void sc_peer_handle_plain(sc_peer *p, uint8_t *pkt, size_t len) {
   if (!p || !pkt || p->closing || !rtp_looks_like(pkt, len)) return;
+  p->rx_us = realtime_us();
   if (rtp_is_rtcp(pkt, len)) on_rtcp_plain(p, pkt, len);
   else on_rtp_plain(p, pkt, len);
 }
@@ -724,7 +807,7 @@ static void media_tick(sc_peer *p, uint64_t now) {
     send_reports(p, now);
     p->next_report_ms = now + p->rr_interval_ms;
   }
-  uint64_t next = p->next_report_ms;
+  uint64_t next = min_due(p->next_report_ms, pending_keyframes(p, now));
   for (int i = 0; i < p->n_recv && !dead(p); i++)
     if (p->recv[i].n_nacks) next = min_due(next, retry_nacks(p, &p->recv[i], now));
   schedule(p, next);
@@ -751,12 +834,6 @@ static void on_timer(uv_timer_t *t) {
 
 /* ---- receiving ---- */
 
-static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
-  sc_peer *p = h->data;
-  (void)suggested;
-  *buf = uv_buf_init((char *)p->rx, sizeof p->rx);
-}
-
 static void on_srtp(sc_peer *p, uint8_t *pkt, size_t n) {
   if (!p->srtp || !rtp_looks_like(pkt, n)) {
     p->c.dropped++;
@@ -778,21 +855,17 @@ static void on_srtp(sc_peer *p, uint8_t *pkt, size_t n) {
   on_rtp_plain(p, pkt, n);
 }
 
-static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *from,
-                    unsigned flags) {
-  sc_peer *p = h->data;
-  (void)buf;
-  if (nread <= 0 || !from || p->closing || dead(p)) return; /* errors: ICMP from a closed port, ... */
+/* One datagram from the socket, in place in the receive batch. */
+static void on_datagram(sc_peer *p, uint8_t *pkt, size_t n, const struct sockaddr *from) {
   p->c.datagrams_in++;
-  size_t n = (size_t)nread;
-  if (flags & UV_UDP_PARTIAL) {
+  if (n == 0) { /* cut short by the buffer */
     p->c.dropped++;
     return;
   }
   uint64_t now = uv_now(p->loop);
-  uint8_t b = p->rx[0];
+  uint8_t b = pkt[0];
   if (b <= 3) {
-    if (stun_looks_like(p->rx, n)) on_stun(p, p->rx, n, from, now);
+    if (stun_looks_like(pkt, n)) on_stun(p, pkt, n, from, now);
     else p->c.dropped++;
     return;
   }
@@ -803,13 +876,54 @@ static void on_recv(uv_udp_t *h, ssize_t nread, const uv_buf_t *buf, const struc
     return;
   }
   if (b >= 20 && b <= 63) {
-    if (p->dtls) dtls_progress(p, dtls_conn_input(p->dtls, p->rx, n, now), now);
+    if (p->dtls) dtls_progress(p, dtls_conn_input(p->dtls, pkt, n, now), now);
     else p->c.dropped++;
   } else if (b >= 128 && b <= 191) {
-    on_srtp(p, p->rx, n);
+    on_srtp(p, pkt, n);
   } else {
     p->c.dropped++;
   }
+}
+
+/* The receive batch: one per thread (a peer lives on its loop's thread, and
+ * its datagrams are handled before the next peer reads), allocated with the
+ * thread's first peer and freed with its last. */
+static _Thread_local struct {
+  udp_recv_batch *b;
+  int users;
+  bool busy;
+} rx_batch;
+
+static int rx_batch_ref(void) {
+  if (!rx_batch.b && !(rx_batch.b = malloc(sizeof *rx_batch.b))) return -1;
+  rx_batch.users++;
+  return 0;
+}
+
+static void rx_batch_unref(void) {
+  if (--rx_batch.users > 0) return;
+  free(rx_batch.b);
+  rx_batch.b = NULL;
+}
+
+#define RX_ROUNDS 4 /* batches read per wake-up before other handles get a turn */
+
+static void on_readable(uv_poll_t *h, int status, int events) {
+  sc_peer *p = h->data;
+  (void)status, (void)events; /* a socket error is read (and cleared) by recvmmsg */
+  if (rx_batch.busy) return; /* never: no loop runs inside a callback; read on the next wake-up */
+  udp_recv_batch *b = rx_batch.b;
+  rx_batch.busy = true;
+  for (int round = 0; round < RX_ROUNDS && !p->closing && !dead(p); round++) {
+    int n = udp_recv(p->fd, b);
+    if (n <= 0) break; /* none left, or an error (ICMP from a closed port, ...): ignored */
+    for (int i = 0; i < n && !p->closing && !dead(p); i++) {
+      p->rx_us = b->at_us[i];
+      on_datagram(p, b->data[i], b->len[i], (const struct sockaddr *)&b->from[i]);
+    }
+    if (n < UDP_BATCH) break;
+  }
+  rx_batch.busy = false;
 }
 
 /* ---- public API ---- */
@@ -818,6 +932,8 @@ static void on_handle_closed(uv_handle_t *h) {
   sc_peer *p = h->data;
   if (--p->open_handles > 0) return;
   if (p->notify_closed && p->cb.on_closed) p->cb.on_closed(p->cb.ctx, p);
+  close(p->fd);
+  rx_batch_unref();
   OPENSSL_cleanse(p->pwd, sizeof p->pwd);
   OPENSSL_cleanse(p->remote_pwd, sizeof p->remote_pwd);
   free(p);
@@ -837,8 +953,7 @@ static void release(sc_peer *p) {
     p->send[i].history = NULL;
   }
   uv_timer_stop(&p->timer);
-  uv_udp_recv_stop(&p->udp);
-  uv_close((uv_handle_t *)&p->udp, on_handle_closed);
+  uv_close((uv_handle_t *)&p->poll, on_handle_closed); /* the socket is closed after it */
   uv_close((uv_handle_t *)&p->timer, on_handle_closed);
 }
 
@@ -846,13 +961,11 @@ sc_peer *sc_peer_new(uv_loop_t *loop, const sc_peer_config *cfg, const sc_peer_c
   if (!loop || !cfg || !cfg->cert || sr_srtp_global_init() != 0) return NULL;
   const char *ip = cfg->bind_ip ? cfg->bind_ip : "0.0.0.0";
   struct sockaddr_storage bind_addr;
-  memset(&bind_addr, 0, sizeof bind_addr);
-  if (uv_ip4_addr(ip, 0, (struct sockaddr_in *)&bind_addr) != 0 &&
-      uv_ip6_addr(ip, 0, (struct sockaddr_in6 *)&bind_addr) != 0)
-    return NULL;
+  if (!addr_from_text(ip, 0, &bind_addr)) return NULL;
   sc_peer *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   p->loop = loop;
+  p->fd = -1;
   if (cb) p->cb = *cb;
   p->cert = cfg->cert;
   if (cfg->dtls) {
@@ -865,7 +978,8 @@ sc_peer *sc_peer_new(uv_loop_t *loop, const sc_peer_config *cfg, const sc_peer_c
   p->rr_interval_ms = cfg->rr_interval_ms ? cfg->rr_interval_ms : 1000;
   p->family = bind_addr.ss_family;
   p->selected = -1;
-  p->t0_ns = uv_hrtime();
+  p->t0_us = realtime_us();
+  p->rx_us = p->t0_us;
   snprintf(p->fp_text, sizeof p->fp_text, "%s", dtls_cert_fingerprint(cfg->cert));
   ice_agent a;
   bool ok = ice_agent_init(&a, 0) == 0 && RAND_bytes((uint8_t *)&p->tiebreaker, 8) == 1 &&
@@ -876,17 +990,23 @@ sc_peer *sc_peer_new(uv_loop_t *loop, const sc_peer_config *cfg, const sc_peer_c
   }
   ice_agent_wipe(&a);
   if (!p->rtcp_ssrc) p->rtcp_ssrc = 1;
-  if (!ok || uv_udp_init(loop, &p->udp) != 0) {
+  if (!ok || rx_batch_ref() != 0) {
     free(p);
     return NULL;
   }
-  p->udp.data = p;
+  int port = 0;
+  if ((p->fd = udp_open(ip, 0, &port)) < 0 || uv_poll_init(loop, &p->poll, p->fd) != 0) {
+    if (p->fd >= 0) close(p->fd);
+    rx_batch_unref();
+    free(p);
+    return NULL;
+  }
+  p->poll.data = p;
   p->open_handles = 1;
   uv_timer_init(loop, &p->timer);
   p->timer.data = p;
   p->open_handles = 2;
-  if (uv_udp_bind(&p->udp, (const struct sockaddr *)&bind_addr, 0) != 0 ||
-      uv_udp_recv_start(&p->udp, on_alloc, on_recv) != 0) {
+  if (uv_poll_start(&p->poll, UV_READABLE, on_readable) != 0) {
     p->closing = true;
     release(p); /* freed from the loop, silently */
     return NULL;
@@ -900,8 +1020,8 @@ const char *sc_peer_fingerprint(const sc_peer *p) { return p->fp_text; }
 sc_peer_state sc_peer_get_state(const sc_peer *p) { return p->state; }
 
 int sc_peer_local_addr(const sc_peer *p, struct sockaddr_storage *out) {
-  int len = sizeof *out;
-  return uv_udp_getsockname(&p->udp, (struct sockaddr *)out, &len) == 0 ? 0 : -1;
+  socklen_t len = sizeof *out;
+  return getsockname(p->fd, (struct sockaddr *)out, &len) == 0 ? 0 : -1;
 }
 
 static void add_remote_media(sc_peer *p, const sc_remote *r) {
@@ -969,7 +1089,7 @@ int sc_peer_send_rtp(sc_peer *p, uint8_t *pkt, size_t len, size_t cap) {
   send_stream *s = find_send(p, h.ssrc);
   if (!s) return -1;
   uint64_t now = uv_now(p->loop);
-  if (s->history) rtp_history_put(s->history, h.seq, pkt, len, now);
+  if (s->history) rtp_history_put(&s->history->h, h.seq, pkt, len, now);
   s->sent_any = true;
   s->last_ts = h.timestamp;
   s->last_ms = now;
@@ -1056,3 +1176,5 @@ void sc_peer_close(sc_peer *p) {
   p->notify_closed = true;
   release(p);
 }
+
+int64_t sc_peer_rx_time_us(const sc_peer *p) { return p->rx_us; }

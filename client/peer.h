@@ -4,11 +4,13 @@
  * client (the SFU is always a=setup:passive), SRTP (DTLS-SRTP keys), and the
  * RTCP a browser sends: receiver reports (RFC 3550, per remote SSRC), sender
  * reports for what we send, Generic NACK for gaps, PLI on request; and the
- * RTCP it answers: NACKs from a per-SSRC send history (video), PLI/FIR as
- * key frame requests. Binding requests from the server (Janus's libnice
- * sends them even as ICE-lite; sealroomd never does) are answered when they
- * carry USERNAME "ourufrag:theirufrag" and our pwd's MESSAGE-INTEGRITY;
- * Binding indications are ignored.
+ * RTCP it answers: NACKs from a per-SSRC send history (video; a packet is
+ * resent at most once per 100 ms, and one RTCP packet triggers at most 256
+ * resends), PLI/FIR as key frame requests (at most one per SSRC per 300 ms).
+ * Binding requests from the server (Janus's libnice sends them even as
+ * ICE-lite; sealroomd never does) are answered when they carry USERNAME
+ * "ourufrag:theirufrag" and our pwd's MESSAGE-INTEGRITY; Binding
+ * indications are ignored.
  *
  * Life of a peer:
  *   sc_peer_new()          makes the socket and the ICE credentials;
@@ -74,7 +76,9 @@ typedef struct {
    * PT 111/96 on a subscribe connection). pkt[0..len) may be modified by the
    * callee; valid only during the call. Retransmissions come here too. */
   void (*on_rtp)(void *ctx, sc_peer *p, uint8_t *pkt, size_t len);
-  /* The server asks for a key frame of one of our SSRCs (PLI or FIR). */
+  /* The server asks for a key frame of one of our SSRCs (PLI or FIR); at
+   * most once per SSRC per 300 ms: requests in between are merged into one
+   * call when the 300 ms end (from the loop). */
   void (*on_keyframe_request)(void *ctx, sc_peer *p, uint32_t ssrc);
   /* A sender report about a remote SSRC (lip sync): NTP time (64-bit, RFC
    * 3550 format) and the RTP timestamp that goes with it. May be NULL. */
@@ -161,6 +165,10 @@ typedef struct {
   uint64_t retransmits; /* outgoing: packets resent from the history */
   uint64_t plis_sent, plis_received;
   uint64_t sr_received; /* incoming: sender reports */
+  /* Outgoing: NACKed packets not resent (resent less than 100 ms before, or
+   * over the 256 resends one incoming RTCP packet may trigger), and PLI/FIR
+   * merged into a later on_keyframe_request (at most one per SSRC per 300 ms). */
+  uint64_t retransmits_refused, keyframe_requests_limited;
 } sc_ssrc_stats;
 
 /* Writes the statistics of up to cap SSRCs (ours first, then remote ones in
@@ -170,6 +178,12 @@ int sc_peer_stats(const sc_peer *p, sc_ssrc_stats *out, int cap);
 /* One SSRC's statistics: 0, or -1 if unknown. */
 int sc_peer_ssrc_stats(const sc_peer *p, uint32_t ssrc, sc_ssrc_stats *out);
 
+/* When the datagram being handled arrived: CLOCK_REALTIME microseconds of
+ * the kernel's receive timestamp (SO_TIMESTAMPNS), or of the read if the
+ * kernel gave none. Meaningful inside on_rtp (and the other receive
+ * callbacks); for sc_peer_handle_plain, the time of that call. */
+int64_t sc_peer_rx_time_us(const sc_peer *p);
+
 /* Peer-wide counters. */
 typedef struct {
   uint64_t datagrams_in, datagrams_out, dropped; /* dropped: not from the server, unknown kind, send refused */
@@ -177,6 +191,9 @@ typedef struct {
   uint64_t stun_requests_answered; /* the server's Binding requests we answered (Janus sends them) */
   uint64_t rtt_ms; /* round trip of the last answered ICE check */
   uint64_t remb_bps; /* last REMB from the server, 0 if none */
+  /* Sums over our SSRCs of sc_ssrc_stats' retransmits_refused and
+   * keyframe_requests_limited. */
+  uint64_t resends_refused, keyframe_requests_limited;
 } sc_peer_counters;
 void sc_peer_get_counters(const sc_peer *p, sc_peer_counters *out);
 

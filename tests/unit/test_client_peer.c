@@ -22,6 +22,7 @@
 #include "client/sdp_client.h"
 #include "dtls/dtls.h"
 #include "ice/stun.h"
+#include "rtp/rtcp.h"
 #include "sdp/sdp.h"
 #include "sfu/sfu.h"
 #include "test.h"
@@ -182,6 +183,7 @@ typedef struct {
   int rtp_audio, rtp_video, bad_rtp;
   uint16_t video_seen[1024]; /* by seq - VIDEO_SEQ0 */
   int keyframe_requests, sender_reports;
+  int bad_rx_time; /* on_rtp with sc_peer_rx_time_us not in the last 2 s */
 } peer_log;
 
 #define VIDEO_SEQ0 5000
@@ -207,6 +209,10 @@ static void on_rtp(void *ctx, sc_peer *p, uint8_t *pkt, size_t len) {
   uint32_t ssrc = (uint32_t)pkt[8] << 24 | (uint32_t)pkt[9] << 16 | (uint32_t)pkt[10] << 8 | pkt[11];
   uint16_t seq = (uint16_t)(pkt[2] << 8 | pkt[3]);
   uint8_t pt = pkt[1] & 0x7f;
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  int64_t now_us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000, at = sc_peer_rx_time_us(p);
+  if (at > now_us || now_us - at > 2000000) l->bad_rx_time++;
   uint8_t want[200];
   payload_pattern(want, sizeof want, seq);
   bool ok = len == 12 + sizeof want && memcmp(pkt + 12, want, sizeof want) == 0;
@@ -482,6 +488,7 @@ static void test_end_to_end(void) {
   CHECK_EQ_INT(b->rtp_audio, 40);
   CHECK_EQ_INT(b->rtp_video, 40);
   CHECK_EQ_INT(b->bad_rtp, 0);
+  CHECK_EQ_INT(b->bad_rx_time, 0);
   CHECK_EQ_INT(video_missing(b, 0, 40), 0);
   /* The new subscriber made the SFU ask the publisher for a key frame. */
   CHECK(a->keyframe_requests >= 1);
@@ -803,7 +810,171 @@ static void test_stun_requests(void) {
   CHECK_EQ_INT(uv_loop_close(&loop), 0);
 }
 
+/* A publisher a and a subscriber b connected through the in-process SFU. */
+typedef struct {
+  uv_loop_t loop;
+  event_log ev;
+  sfu *s;
+  dtls_cert *cert;
+  peer_log *a, *b;
+  uint16_t vseq, aseq;
+} pair_env;
+
+/* Connects the pair and publishes count packets of each kind. 0, or -1
+ * (end_pair still cleans up). */
+static int start_pair(pair_env *e, int count) {
+  memset(e, 0, sizeof *e);
+  e->vseq = VIDEO_SEQ0;
+  e->aseq = 100;
+  e->a = calloc(1, sizeof *e->a);
+  e->b = calloc(1, sizeof *e->b);
+  if (uv_loop_init(&e->loop) != 0 || !e->a || !e->b) return -1;
+  e->s = start_sfu(&e->loop, &e->ev);
+  e->cert = dtls_cert_generate();
+  if (!e->s || !e->cert) return -1;
+  e->a->peer = new_peer(&e->loop, e->cert, e->a);
+  e->b->peer = new_peer(&e->loop, e->cert, e->b);
+  uint32_t ta = 0, tb = 0;
+  if (!e->a->peer || !e->b->peer || connect_publisher(e->s, e->a->peer, &ta, false) != 0 ||
+      connect_subscriber(e->s, e->b->peer, &tb) != 0)
+    return -1;
+  pair pr = {e->a, e->b};
+  if (!run_until(&e->loop, both_connected, &pr, 5000)) return -1;
+  publish_rtp(&e->loop, e->a->peer, &e->vseq, &e->aseq, count);
+  run_for(&e->loop, 100);
+  return 0;
+}
+
+static void end_pair(pair_env *e) {
+  close_peers(&e->loop, e->a, e->b);
+  free(e->a);
+  free(e->b);
+  if (e->cert) dtls_cert_free(e->cert);
+  if (e->s) stop_sfu(&e->loop, e->s);
+}
+
+/* n NACK blocks for VIDEO_SSRC after an RR, each naming seqs[0..n_seqs). */
+static size_t nack_storm(uint8_t *out, size_t cap, int n, const uint16_t *seqs, int n_seqs) {
+  size_t len = rtcp_build_rr(out, cap, 0x5eed);
+  for (int i = 0; i < n && len; i++) {
+    size_t m = rtcp_build_nack(out + len, cap - len, 0x5eed, VIDEO_SSRC, seqs, n_seqs);
+    if (!m) break;
+    len += m;
+  }
+  return len;
+}
+
+/* A NACK storm (one RTCP packet naming every packet dozens of times) makes
+ * each packet be resent once per 100 ms and at most 256 resends per RTCP
+ * packet; the rest are counted as refused. */
+static void test_nack_caps(void) {
+  pair_env e;
+  CHECK_EQ_INT(start_pair(&e, 300), 0);
+  peer_log *a = e.a;
+  if (!a || a->state != SC_PEER_CONNECTED) goto out;
+  sc_ssrc_stats st0, st;
+  sc_peer_counters c;
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st0), 0);
+  uint16_t seqs[300];
+  for (int i = 0; i < 300; i++) seqs[i] = (uint16_t)(VIDEO_SEQ0 + i);
+  uint8_t pkt[SC_PEER_MAX_PACKET];
+  /* 1. 55 blocks naming the last 40 packets: each resent once. */
+  size_t len = nack_storm(pkt, sizeof pkt, 55, seqs + 260, 40);
+  CHECK(len > 1300);
+  sc_peer_handle_plain(a->peer, pkt, len);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
+  CHECK_EQ_INT(st.retransmits - st0.retransmits, 40);
+  CHECK_EQ_INT(st.retransmits_refused - st0.retransmits_refused, 54 * 40);
+  /* 2. Again at once: nothing resent. */
+  len = nack_storm(pkt, sizeof pkt, 55, seqs + 260, 40);
+  sc_peer_handle_plain(a->peer, pkt, len);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
+  CHECK_EQ_INT(st.retransmits - st0.retransmits, 40);
+  CHECK_EQ_INT(st.retransmits_refused - st0.retransmits_refused, 2 * 55 * 40 - 40);
+  /* 3. 100 ms later: 300 distinct packets named; 256 resent. */
+  run_for(&e.loop, 120);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st0), 0);
+  len = rtcp_build_rr(pkt, sizeof pkt, 0x5eed);
+  for (int i = 0; i < 300; i += 100)
+    len += rtcp_build_nack(pkt + len, sizeof pkt - len, 0x5eed, VIDEO_SSRC, seqs + i, 100);
+  sc_peer_handle_plain(a->peer, pkt, len);
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
+  CHECK_EQ_INT(st.retransmits - st0.retransmits, 256);
+  CHECK_EQ_INT(st.retransmits_refused - st0.retransmits_refused, 44);
+  sc_peer_get_counters(a->peer, &c);
+  CHECK_EQ_INT(c.resends_refused, st.retransmits_refused);
+  CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
+out:
+  end_pair(&e);
+}
+
+/* A flood of PLIs and FIRs: one on_keyframe_request at once, the rest
+ * merged into one 300 ms later. */
+static void test_keyframe_limit(void) {
+  pair_env e;
+  CHECK_EQ_INT(start_pair(&e, 8), 0);
+  peer_log *a = e.a;
+  if (!a || a->state != SC_PEER_CONNECTED) goto out;
+  run_for(&e.loop, 350); /* past the gap of the SFU's own request for the new subscriber */
+  int k0 = a->keyframe_requests;
+  sc_peer_counters c0, c;
+  sc_peer_get_counters(a->peer, &c0);
+  uint8_t pkt[SC_PEER_MAX_PACKET];
+  size_t len = rtcp_build_rr(pkt, sizeof pkt, 0x5eed);
+  for (int i = 0; i < 40; i++) len += rtcp_build_pli(pkt + len, sizeof pkt - len, 0x5eed, VIDEO_SSRC);
+  len += rtcp_build_fir(pkt + len, sizeof pkt - len, 0x5eed, VIDEO_SSRC, 1);
+  CHECK(len > 40 * 12);
+  for (int round = 0; round < 5; round++) sc_peer_handle_plain(a->peer, pkt, len);
+  CHECK_EQ_INT(a->keyframe_requests - k0, 1);
+  sc_peer_get_counters(a->peer, &c);
+  CHECK_EQ_INT(c.keyframe_requests_limited - c0.keyframe_requests_limited, 5 * 41 - 1);
+  run_for(&e.loop, 150);
+  CHECK_EQ_INT(a->keyframe_requests - k0, 1);
+  run_for(&e.loop, 250);
+  CHECK_EQ_INT(a->keyframe_requests - k0, 2); /* the merged one */
+  sc_ssrc_stats st;
+  CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
+  CHECK(st.keyframe_requests_limited >= 5 * 41 - 1);
+out:
+  end_pair(&e);
+}
+
+/* sc_peer_rx_time_us is the kernel's arrival time, not the time of reading. */
+static void test_rx_time(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  dtls_cert *cert = dtls_cert_generate();
+  peer_log *a = calloc(1, sizeof *a);
+  a->peer = cert ? new_peer(&loop, cert, a) : NULL;
+  CHECK(a->peer != NULL);
+  if (!a->peer) goto out;
+  struct sockaddr_storage ss;
+  CHECK_EQ_INT(sc_peer_local_addr(a->peer, &ss), 0);
+  int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  struct timespec t;
+  clock_gettime(CLOCK_REALTIME, &t);
+  int64_t sent_us = (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+  uint8_t junk[20] = {0xff};
+  CHECK(sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)) == (ssize_t)sizeof junk);
+  usleep(100 * 1000);
+  run_for(&loop, 20);
+  sc_peer_counters c;
+  sc_peer_get_counters(a->peer, &c);
+  CHECK_EQ_INT(c.datagrams_in, 1);
+  CHECK_EQ_INT(c.dropped, 1);
+  int64_t at = sc_peer_rx_time_us(a->peer);
+  CHECK(at >= sent_us - 1000 && at < sent_us + 50 * 1000);
+  close(fd);
+out:
+  if (a->peer) close_peers(&loop, a, NULL);
+  free(a);
+  if (cert) dtls_cert_free(cert);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
 TEST_SUITE(client_peer, {"publish_offer", test_publish_offer}, {"subscribe_answer", test_subscribe_answer},
            {"end_to_end", test_end_to_end}, {"wrong_fingerprint", test_wrong_fingerprint},
            {"consent_lost", test_consent_lost},
-           {"ice_timeout", test_ice_timeout}, {"stun_requests", test_stun_requests});
+           {"ice_timeout", test_ice_timeout}, {"stun_requests", test_stun_requests},
+           {"nack_caps", test_nack_caps}, {"keyframe_limit", test_keyframe_limit}, {"rx_time", test_rx_time});
