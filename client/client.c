@@ -97,6 +97,7 @@ struct sc_client {
   int16_t track_index[TRACK_INDEX]; /* -1 empty, else index into tracks */
 
   sc_client_stats stats;
+  int64_t packet_time_us; /* kernel arrival of the packet on_packet is handling */
   uint8_t sendbuf[SEND_BUF];
   uint8_t *framebuf; /* MAX_FRAME + SC_E2EE_OVERHEAD, for encryption */
 };
@@ -292,9 +293,12 @@ static void sub_on_rtp(void *ctx, sc_peer *p, uint8_t *pkt, size_t len) {
   if (!t) return;
   c->stats.packets_received[t->kind]++;
   if (c->packets_only) {
-    if (c->cb.on_packet && h.payload_len > 0)
+    if (c->cb.on_packet && h.payload_len > 0) {
+      c->packet_time_us = sc_peer_rx_time_us(p);
       c->cb.on_packet(c->ctx, t->from, t->kind, h.seq, h.timestamp, h.marker, pkt + h.header_len,
                       h.payload_len);
+      c->packet_time_us = 0;
+    }
     return;
   }
   if (t->kind == SC_MEDIA_VIDEO && t->vp8)
@@ -680,6 +684,8 @@ int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame,
   c->stats.bytes_sent[kind] += len;
   return 0;
 }
+
+int64_t sc_client_packet_time_us(const sc_client *c) { return c ? c->packet_time_us : 0; }
 
 const char *sc_client_security_code(const sc_client *c) { return c ? c->code : ""; }
 

@@ -141,6 +141,7 @@ struct sc_janus {
 
   sc_client_stats stats;
   uint8_t sendbuf[SEND_BUF];
+  int64_t packet_time_us; /* kernel arrival of the packet on_packet is handling */
 };
 
 static void finish(sc_janus *j, bool error, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -471,9 +472,14 @@ static void peer_on_rtp(void *ctx, sc_peer *p, uint8_t *pkt, size_t len) {
   track *t = track_by_ssrc(j, h.ssrc);
   if (!t) return;
   j->stats.packets_received[t->kind]++;
-  if (j->cb.on_packet && h.payload_len > 0)
+  if (j->cb.on_packet && h.payload_len > 0) {
+    j->packet_time_us = sc_peer_rx_time_us(p);
     j->cb.on_packet(j->ctx, t->from, t->kind, h.seq, h.timestamp, h.marker, pkt + h.header_len, h.payload_len);
+    j->packet_time_us = 0;
+  }
 }
+
+int64_t sc_janus_packet_time_us(const sc_janus *j) { return j ? j->packet_time_us : 0; }
 
 static void peer_on_keyframe_request(void *ctx, sc_peer *p, uint32_t ssrc) {
   sc_janus *j = ctx;

@@ -91,6 +91,10 @@ int sc_janus_send_frame(sc_janus *j, sc_media_kind kind, const uint8_t *frame, s
  * packets handed to on_packet). */
 void sc_janus_get_stats(const sc_janus *j, sc_client_stats *out);
 
+/* As sc_client_packet_time_us: during on_packet, the kernel's arrival time
+ * of that packet (CLOCK_REALTIME microseconds); 0 outside it. */
+int64_t sc_janus_packet_time_us(const sc_janus *j);
+
 /* Our Janus feed id (0 before joined). */
 uint64_t sc_janus_feed_id(const sc_janus *j);
 

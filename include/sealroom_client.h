@@ -95,6 +95,12 @@ int sc_client_publish(sc_client *c, bool audio, bool video);
 int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame, size_t len, bool keyframe,
                          uint64_t capture_us);
 
+/* During on_packet: when the kernel received that packet, in CLOCK_REALTIME
+ * microseconds (SO_TIMESTAMPNS; the time it was read if the kernel gave
+ * none). For one-way delay figures that leave out the receiver's own loop
+ * latency. 0 outside on_packet. */
+int64_t sc_client_packet_time_us(const sc_client *c);
+
 /* The current security code ("" before one is known, or in a plain room). */
 const char *sc_client_security_code(const sc_client *c);
 
