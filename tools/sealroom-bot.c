@@ -52,6 +52,7 @@ typedef struct {
   int64_t last_counter;          /* the frame counter of a sealroom-bot pattern, -1 if none */
   double audio_rms;              /* of the last decoded audio frame */
   double audio_rms_max;          /* the loudest decoded audio frame so far */
+  double first_video_ms;         /* connect to its first decoded picture, -1 until then */
 } remote;
 
 typedef struct {
@@ -116,6 +117,7 @@ static remote *remote_for(bot *b, const char *id) {
   memset(r, 0, sizeof *r);
   r->used = true;
   r->last_counter = -1;
+  r->first_video_ms = -1;
   snprintf(r->id, sizeof r->id, "%s", id);
   r->vdec = sc_vp8_dec_new();
   r->adec = sc_opus_dec_new(2);
@@ -180,6 +182,7 @@ static void on_frame(void *ctx, const char *from, sc_media_kind kind, uint32_t r
     sc_i420 pic;
     int rc = r->vdec ? sc_vp8_dec_decode(r->vdec, data, len, &pic) : -1;
     if (rc == 1) {
+      if (r->video_decoded == 0) r->first_video_ms = (double)(uv_hrtime() - b->start_ns) / 1e6;
       r->video_decoded++;
       measure_picture(r, &pic);
     } else if (rc < 0) {
@@ -275,13 +278,14 @@ static json_t *stats_json(bot *b) {
     if (!r->used) continue;
     json_object_set_new(
         rs, r->id,
-        json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:f,s:f,s:I,s:I,s:I,s:f,s:f}", "video_frames",
+        json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f}", "video_frames",
                   (json_int_t)r->video_frames, "video_decoded", (json_int_t)r->video_decoded,
                   "video_errors", (json_int_t)r->video_errors, "keyframes", (json_int_t)r->keyframes,
                   "width", r->width, "height", r->height, "luma_mean", r->luma_mean, "luma_stddev",
                   r->luma_stddev, "pattern_counter", (json_int_t)r->last_counter, "audio_frames",
                   (json_int_t)r->audio_frames, "audio_decoded", (json_int_t)r->audio_decoded,
-                  "audio_rms", r->audio_rms, "audio_rms_max", r->audio_rms_max));
+                  "audio_rms", r->audio_rms, "audio_rms_max", r->audio_rms_max, "first_video_ms",
+                  r->first_video_ms));
   }
   json_object_set_new(o, "remotes", rs);
   return o;

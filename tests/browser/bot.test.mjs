@@ -9,22 +9,17 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
-import { launchChromium, inbound, sleep } from '../lib/browser.mjs';
+import { launchChromium, joinPage, inbound, sleep } from '../lib/browser.mjs';
 import { startBot } from '../lib/bot.mjs';
 
 // The eight bars of client/media/pattern.c, as RGB.
 const BARS = [[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 255, 0], [255, 0, 255], [255, 0, 0], [0, 0, 255], [0, 0, 0]];
 
-async function joinPage(browser, s, room, name) {
-  const page = await (await browser.newContext()).newPage();
+async function join(browser, s, room, name) {
+  const page = await joinPage(browser, s.url, `/${room}`, name);
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(`${s.url}/${room}`);
-  await page.fill('#name', name);
-  await page.click('#join');
-  await page.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
-  const id = await page.evaluate(() => window.sealroom.participantId);
-  return { page, errors, id };
+  return { page, errors, id: await page.evaluate(() => window.sealroom.participantId) };
 }
 
 // The colours of the bot's tile at the middle of each bar, near the top.
@@ -96,7 +91,7 @@ describe('sealroom-bot and Chromium in one room', () => {
   test('E2EE: each decrypts and decodes the other, one security code', async () => {
     const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'bot-e2ee', e2ee_enabled: true });
     assert.ok(r.status === 200 || r.status === 201, r.text);
-    const p = await joinPage(browser, s, 'bot-e2ee', 'Ann');
+    const p = await join(browser, s, 'bot-e2ee', 'Ann');
     const bot = startBot(s, 'bot-e2ee', ['--name', 'Bot', '--e2ee', '--stats', '0.5']);
     try {
       const joined = await bot.waitFor('joined', (b) => b.last('joined'));
@@ -138,7 +133,7 @@ describe('sealroom-bot and Chromium in one room', () => {
       assert.equal(e.dropTotal || 0, 0, `page E2EE drops: ${JSON.stringify(e.drops)}`);
       console.log(`bot+chromium E2EE: page decoded ${JSON.stringify(seen.from)} from the bot; ` +
         `bot decoded ${mine.video_decoded} frames ${mine.width}x${mine.height} (luma sd ${mine.luma_stddev.toFixed(1)}), ` +
-        `${mine.audio_decoded} audio; code ${code}`);
+        `${mine.audio_decoded} audio; bot start to first decoded browser picture ${mine.first_video_ms.toFixed(0)} ms; code ${code}`);
       const end = await bot.stop();
       assert.equal(end.code, 0, bot.stderr);
       assert.equal(end.end.error, false);
@@ -152,7 +147,7 @@ describe('sealroom-bot and Chromium in one room', () => {
   test('plain room: each decodes the other', async () => {
     const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'bot-plain' });
     assert.ok(r.status === 200 || r.status === 201, r.text);
-    const p = await joinPage(browser, s, 'bot-plain', 'Ann');
+    const p = await join(browser, s, 'bot-plain', 'Ann');
     const bot = startBot(s, 'bot-plain', ['--name', 'Bot', '--stats', '0.5']);
     try {
       const joined = await bot.waitFor('joined', (b) => b.last('joined'));
