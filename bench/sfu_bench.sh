@@ -30,6 +30,9 @@
 #   the SFU's added delay, p50 and p99 (sealroom-load's one-way delay of
 #     audio packets and of the last packet of each video frame), at the step
 #     nearest half of that maximum.
+# Each step also prints "other": the machine's busy time over the window
+# (/proc/stat) minus the server's and the load tool's, in cores: what else
+# ran (the machine is shared) plus softirq time charged to neither.
 # Raw summaries: $BENCH_OUT/*.json (default tests/out/sfu_bench; emptied
 # at start).
 # Usage: bench/sfu_bench.sh [build-dir]
@@ -131,7 +134,9 @@ step() {
       `  server ${m.cpu.server_us_per_packet.toFixed(2)} us/pkt (${m.cpu.server_cores.toFixed(2)} core)` +
       `  load ${m.cpu.load_us_per_packet.toFixed(2)} us/pkt (${m.cpu.load_cores.toFixed(2)} core)` +
       `  delay p50/p99 ${m.video.delay_us.p50}/${m.video.delay_us.p99} us video,` +
-      ` ${m.audio.delay_us.p50}/${m.audio.delay_us.p99} us audio${m.ready ? "" : " NOT READY"}`);
+      ` ${m.audio.delay_us.p50}/${m.audio.delay_us.p99} us audio` +
+      (m.cpu.machine_cores !== undefined ? `  other ${(m.cpu.machine_cores - m.cpu.server_cores - m.cpu.load_cores).toFixed(2)} core` : "") +
+      `${m.ready ? "" : " NOT READY"}`);
     process.exit(held ? 0 : (m.cpu.load_cores >= 0.97 ? 3 : 2));' "$f" "$1"
 }
 
@@ -210,5 +215,14 @@ if (res.sealroom && janus && refStep !== undefined) {
   for (const k of common) console.log(`  at ${String(k).padStart(2)} subscribers per room: ${(res.sealroom.step[k] / res[janus].step[k]).toFixed(3)}`);
 }
 if (res.sealroom) console.log(`targets: >= 150000 pps on one core: ${res.sealroom.maxPps >= 150000 ? 'met' : 'NOT met'}; p99 added delay < 1000 us at half max: ${res.sealroom.d99 < 1000 ? 'met' : 'NOT met'}`);
+const others = [];
+for (const f of fs.readdirSync(dir)) {
+  if (!f.endsWith('.json')) continue;
+  const c = JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8')).cpu;
+  if (c.machine_cores !== undefined) others.push(c.machine_cores - c.server_cores - c.load_cores);
+}
+if (others.length)
+  console.log(`busy time outside the server and the load tool (other processes, softirq not charged to them): ` +
+    `median ${med(others).toFixed(2)}, max ${Math.max(...others).toFixed(2)} core over ${others.length} windows`);
 console.log(`(medians of ${names.map((s) => `${s} ${res[s].repeats}`).join(', ')} repeats; reference step ${refStep} subscribers per room; raw summaries in ${dir})`);
 JS
