@@ -38,6 +38,7 @@
 # exceeded BENCH_OTHER_MAX core is run again (BENCH_RETRIES times).
 # Raw summaries: $BENCH_OUT/*.json (default tests/out/sfu_bench; emptied
 # at start).
+# BENCH_TABLE_ONLY=1: no runs, the table of the summaries already in $BENCH_OUT.
 # Usage: bench/sfu_bench.sh [build-dir]
 set -uo pipefail
 BUILD=${1:-build}
@@ -60,7 +61,8 @@ KBPS=${BENCH_VIDEO_KBPS:-1000}
 OUT=${BENCH_OUT:-$ROOT/tests/out/sfu_bench}
 JANUS_PORT=${BENCH_JANUS_PORT:-18088}
 mkdir -p "$OUT"
-rm -f "$OUT"/*.json
+TABLE_ONLY=${BENCH_TABLE_ONLY:-}     # set: only print the table of the summaries already in $OUT
+[ -n "$TABLE_ONLY" ] || rm -f "$OUT"/*.json
 for b in "$SRV" "$LOAD"; do [ -x "$b" ] || { echo "sfu_bench: $b missing (make $BUILD/${b##*/})" >&2; exit 1; }; done
 [ "$(nproc)" -ge 2 ] || { echo "sfu_bench: needs 2 cores (server on 0, load on 1)" >&2; exit 1; }
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
@@ -166,6 +168,7 @@ step() {
     process.exit(held ? 0 : (m.cpu.load_cores >= 0.97 ? 3 : 2));' "$f" "$1" "$OTHER_MAX"
 }
 
+if [ -z "$TABLE_ONLY" ]; then
 echo "sfu_bench: load average at the start: $(cut -d" " -f1-3 /proc/loadavg)"
 echo "sfu_bench: $ROOMS rooms x ($PUBS publishers + S subscribers), S in {$STEPS}; video $KBPS kbit/s + Opus;" \
   "${SECS} s windows; $REPEATS repeats; servers: $SERVERS"
@@ -188,13 +191,19 @@ for r in $(seq "$REPEATS"); do
 done
 
 echo "sfu_bench: load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
+fi
 
 # The table: medians over the repeats.
-node - "$OUT" "$REF" "$SERVERS" <<'JS'
+node - "$OUT" "$REF" "$SERVERS" "$OTHER_MAX" <<'JS'
 const fs = require('fs');
 const [dir, ref, servers] = [process.argv[2], Number(process.argv[3]), process.argv[4].split(/\s+/).filter(Boolean)];
+const otherMax = Number(process.argv[5]);
 const med = (a) => { if (!a.length) return NaN; const s = [...a].sort((x, y) => x - y); return s[Math.floor((s.length - 1) / 2)]; };
-const isHeld = (j) => j.ready && j.all.lost_pct < 1 && j.cpu.server_cores < 0.97;
+const other = (c) => (c.machine_cores !== undefined ? c.machine_cores - c.server_cores - c.load_cores : 0);
+// A step held if everyone received everything with < 1% loss, the server's core was not
+// saturated, and nothing else took more than BENCH_OTHER_MAX of the machine (a busy
+// machine ends a ladder without telling anything about the server).
+const isHeld = (j) => j.ready && j.all.lost_pct < 1 && j.cpu.server_cores < 0.97 && other(j.cpu) <= otherMax;
 const res = {};
 for (const srv of servers) {
   const runs = {};
@@ -251,7 +260,7 @@ const others = [];
 for (const f of fs.readdirSync(dir)) {
   if (!f.endsWith('.json')) continue;
   const c = JSON.parse(fs.readFileSync(`${dir}/${f}`, 'utf8')).cpu;
-  if (c.machine_cores !== undefined) others.push(c.machine_cores - c.server_cores - c.load_cores);
+  if (c.machine_cores !== undefined) others.push(other(c));
 }
 if (others.length)
   console.log(`busy time outside the server and the load tool (other processes, softirq not charged to them): ` +
