@@ -56,6 +56,7 @@
 #include "client/media/vp8.h"
 #include "common/base64.h"
 #include "dtls/srtp.h"
+#include "client/janus.h"
 #include "sealroom_client.h"
 
 #define MAX_ROOMS 256
@@ -76,6 +77,7 @@ typedef struct {
   const char *room; /* room name or id, as the backend's setup_room made it */
   const char *name; /* display name */
   bool publisher;
+  const char *media_ip; /* janus: local address for media (NULL: Janus's own, from GET /info) */
 } load_join;
 
 /* One SFU's client, shaped like sc_client_*. Callbacks used:
@@ -97,6 +99,8 @@ typedef struct {
 
 typedef struct {
   const char *url, *api_key, *janus_url, *server;
+  uint64_t janus_room_base;
+  const char *media_ip;
   const char *rooms[MAX_ROOMS];
   int n_rooms_given;
   int rooms_n, pubs, subs;
@@ -194,6 +198,8 @@ struct load {
   struct rusage ru_start, ru_end;
   uint64_t server_ticks_start, server_ticks_end;
   bool server_ok;
+  uint64_t machine_busy_start, machine_busy_end; /* /proc/stat, all CPUs */
+  bool machine_ok;
   /* Interval lines. */
   kind_totals iv_last[2];
   uint64_t iv_last_us;
@@ -283,6 +289,11 @@ static void on_packet(void *ctx, const char *from, sc_media_kind kind, uint16_t 
   participant *p = ctx;
   load *L = p->L;
   if (kind != SC_MEDIA_AUDIO && kind != SC_MEDIA_VIDEO) return;
+  /* TODO(peer3): the kernel's arrival time of this packet, once client/peer.c
+   * reads in batches with SO_TIMESTAMPNS and exposes it during on_packet
+   * (sc_client_packet_time_us(), and the same for sc_janus): then the delay
+   * excludes the time the packet waited in our socket and our loop, i.e.
+   * the load tool's own latency. Until then: the time of the callback. */
   uint64_t now = now_us();
   if (p->publisher)
     L->pub_packets++;
@@ -413,6 +424,23 @@ static uint64_t server_ticks(load *L, bool *ok) {
   if (sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
   *ok = true;
   return (uint64_t)ut + st;
+}
+
+/* The machine's busy time (all CPUs, clock ticks) from /proc/stat: everything
+ * but idle and iowait. With the server's and our own it shows what else ran
+ * during the window (other processes, and softirq time not charged to any). */
+static uint64_t machine_busy(bool *ok) {
+  *ok = false;
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f) return 0;
+  unsigned long long v[10] = {0};
+  int n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4],
+                 &v[5], &v[6], &v[7], &v[8], &v[9]);
+  fclose(f);
+  if (n < 8) return 0;
+  *ok = true;
+  /* user nice system idle iowait irq softirq steal (guest time is in user) */
+  return v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
 }
 
 static double ru_us(const struct rusage *r) {
@@ -552,10 +580,76 @@ static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
 static const load_backend sealroom_backend = {
     "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_stats, sr_leave, sr_free};
 
-/* Janus's VideoRoom (client/janus.h, another helper's) plugs in here as a
- * second load_backend. */
+/* ---- janus backend (client/janus.h) ------------------------------------------ *
+ * Janus's VideoRoom: the same participants, through Janus's REST API. Rooms
+ * are made with sc_janus_create_room (a private VideoRoom room for 1000
+ * publishers, no REMB, no periodic FIR: bench/janus/README.md), numbered
+ * from --janus-room-base (default: a number from our pid, so that runs
+ * against one Janus do not meet). Every participant subscribes (the SFU
+ * forwards everyone to everyone, as sealroomd does): a publisher holds a
+ * publish PeerConnection and a subscription to the room's other publishers,
+ * a subscriber the subscription only. from_id in on_packet is the
+ * publisher's feed id. */
 
-static const load_backend *const backends[] = {&sealroom_backend};
+typedef struct {
+  bool done;
+  int status;
+  char reason[160];
+} room_wait;
+
+static void on_janus_room(void *ctx, int status, const char *reason) {
+  room_wait *w = ctx;
+  w->done = true;
+  w->status = status;
+  snprintf(w->reason, sizeof w->reason, "%s", reason ? reason : "");
+}
+
+static uint64_t janus_room_number(const options *o, int i) {
+  uint64_t base = o->janus_room_base ? o->janus_room_base : 100000u + (uint64_t)getpid() % 100000u * 1000u;
+  return base + (uint64_t)i;
+}
+
+/* Start-up: its own short loop for the room's request (blocking is fine here). */
+static int jn_setup_room(const void *opts, int i, char *out, size_t cap) {
+  const options *o = opts;
+  uint64_t room = janus_room_number(o, i);
+  uv_loop_t loop;
+  if (uv_loop_init(&loop) != 0) return -1;
+  room_wait w = {0};
+  int rc = sc_janus_create_room(&loop, o->janus_url, room, on_janus_room, &w);
+  if (rc == 0) uv_run(&loop, UV_RUN_DEFAULT);
+  uv_loop_close(&loop);
+  if (rc != 0 || !w.done || w.status != 0) {
+    fprintf(stderr, "load: creating Janus room %llu: %s\n", (unsigned long long)room,
+            rc != 0 ? "bad arguments" : w.done ? w.reason : "no answer");
+    return -1;
+  }
+  snprintf(out, cap, "%llu", (unsigned long long)room);
+  return 0;
+}
+
+static void *jn_create(uv_loop_t *loop, const load_join *j, const sc_client_callbacks *cb, void *ctx) {
+  sc_janus_config cfg = {0};
+  cfg.url = j->url;
+  cfg.room = strtoull(j->room, NULL, 10);
+  cfg.name = j->name;
+  cfg.subscribe = true; /* publishers receive the others too; publishing follows on_joined */
+  cfg.media_ip = j->media_ip;
+  return sc_janus_new(loop, &cfg, cb, ctx);
+}
+static int jn_connect(void *c) { return sc_janus_connect(c); }
+static int jn_publish(void *c, bool a, bool v) { return sc_janus_publish(c, a, v); }
+static int jn_send(void *c, sc_media_kind k, const uint8_t *f, size_t n, bool key, uint64_t t) {
+  return sc_janus_send_frame(c, k, f, n, key, t);
+}
+static void jn_stats(const void *c, sc_client_stats *out) { sc_janus_get_stats(c, out); }
+static void jn_leave(void *c) { sc_janus_leave(c); }
+static void jn_free(void *c) { sc_janus_free(c); }
+
+static const load_backend janus_backend = {"janus", jn_setup_room, jn_create, jn_connect, jn_publish,
+                                           jn_send,  jn_stats,      jn_leave,  jn_free};
+
+static const load_backend *const backends[] = {&sealroom_backend, &janus_backend};
 
 static const load_backend *backend_named(const char *name) {
   for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
@@ -789,7 +883,7 @@ static int start_join(load *L, participant *p) {
                                          .on_closed = p_on_closed};
   snprintf(p->name, sizeof p->name, "load-r%d-%s%d", p->room, p->publisher ? "p" : "s", p->index);
   load_join j = {L->be == &sealroom_backend ? L->o.url : L->o.janus_url, L->room_names[p->room], p->name,
-                 p->publisher};
+                 p->publisher, L->o.media_ip};
   memset(p->streams, 0, sizeof p->streams);
   p->id[0] = '\0';
   p->ever_joined = false;
@@ -862,6 +956,9 @@ static void make_summary(load *L) {
     json_object_set_new(cpu, "server_cores", json_real(secs > 0 ? server_us / secs / 1e6 : 0.0));
     json_object_set_new(cpu, "load_to_server", json_real(spp > 0 ? lpp / spp : 0.0));
   }
+  if (L->machine_ok && secs > 0) /* every CPU's busy time over the window, in cores */
+    json_object_set_new(cpu, "machine_cores",
+                        json_real((double)(L->machine_busy_end - L->machine_busy_start) / tck / secs));
   int n_subs = L->o.rooms_n * L->o.subs, n_pubs = L->o.rooms_n * L->o.pubs;
   L->summary = json_pack(
       "{s:s,s:s,s:i,s:i,s:i,s:b,s:f,s:{s:I,s:I,s:I,s:I},s:i,s:i,s:i,s:i,s:{s:I,s:I,s:I,s:f},"
@@ -945,6 +1042,8 @@ static void end_run(load *L) {
     bool ok;
     L->server_ticks_end = server_ticks(L, &ok);
     L->server_ok = L->server_ok && ok;
+    L->machine_busy_end = machine_busy(&ok);
+    L->machine_ok = L->machine_ok && ok;
     totals(L, L->win_end);
     L->sub_packets_end = L->sub_packets;
     L->pub_packets_end = L->pub_packets;
@@ -972,6 +1071,7 @@ static void start_window(load *L) {
   L->window_start_us = now_us();
   getrusage(RUSAGE_SELF, &L->ru_start);
   L->server_ticks_start = server_ticks(L, &L->server_ok);
+  L->machine_busy_start = machine_busy(&L->machine_ok);
   totals(L, L->win_start);
   memcpy(L->iv_last, L->win_start, sizeof L->iv_last);
   L->iv_last_us = L->window_start_us;
@@ -1100,6 +1200,8 @@ static void usage(FILE *f) {
           "  --server-pid PID      the server's CPU over the window (from /proc/PID/stat)\n"
           "  --server sealroom|janus   the SFU (default sealroom)\n"
           "  --janus-url URL       Janus's HTTP API, e.g. http://127.0.0.1:8088/janus\n"
+          "  --janus-room-base N   Janus room numbers N, N+1, ... (default: from our pid)\n"
+          "  --media-ip A.B.C.D    janus: local IPv4 address for media (default: Janus's, from /info)\n"
           "  --quiet               only the summary on stderr\n"
           "  --list-backends       print the servers this build can load, one a line\n");
 }
@@ -1116,6 +1218,7 @@ static int parse_args(int argc, char **argv, options *o) {
       {"ready-timeout", 1, 0, 'T'}, {"interval", 1, 0, 'i'}, {"churn", 1, 0, 'c'},
       {"server-pid", 1, 0, 'p'},  {"server", 1, 0, 's'},     {"janus-url", 1, 0, 'J'},
       {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"list-backends", 0, 0, 'L'},
+      {"janus-room-base", 1, 0, 'B'}, {"media-ip", 1, 0, 'I'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1143,6 +1246,8 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'p': o->server_pid = atoi(optarg); break;
       case 's': o->server = optarg; break;
       case 'J': o->janus_url = optarg; break;
+      case 'B': o->janus_room_base = strtoull(optarg, NULL, 10); break;
+      case 'I': o->media_ip = optarg; break;
       case 'q': o->quiet = true; break;
       case 'h': usage(stdout); exit(0);
       case 'L':

@@ -4,18 +4,28 @@
 // (publishers from the other one), nothing is lost, the one-way delay is
 // measured, and the summary's CPU figures are sane. Then a short churn run:
 // subscribers leave and rejoin every second and the rest keep receiving.
+// Then the Janus backend (--server janus) against a real Janus VideoRoom
+// started by bench/janus/start.sh (skipped when Janus is not installed).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:net';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { LOAD_BIN } from '../lib/bot.mjs';
 
 // Runs the load tool to its end; resolves with its exit code, its JSON lines and stderr.
 function runLoad(s, args, timeoutMs = 60000) {
   const ws = s.url.replace(/^http/, 'ws') + '/ws';
-  const child = spawn(LOAD_BIN, ['--url', ws, '--api-key', `${s.teamId}:${s.devKey}`,
-    '--server-pid', String(s.child.pid), '--join-rate', '50', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return runLoadWith(['--url', ws, '--api-key', `${s.teamId}:${s.devKey}`, '--server-pid', String(s.child.pid), ...args],
+    timeoutMs);
+}
+
+function runLoadWith(args, timeoutMs) {
+  const child = spawn(LOAD_BIN, ['--join-rate', '50', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { err += d; });
@@ -80,5 +90,64 @@ describe('sealroom-load', () => {
     assert.equal(m.joins.lost, 0, r.stderr);
     assert.ok(m.audio.lost_pct < 1 && m.video.lost_pct < 1, `loss ${m.audio.lost_pct}% / ${m.video.lost_pct}%`);
     assert.ok(m.audio.packets > 3 * 4 * 50, `audio packets ${m.audio.packets}`);
+  });
+});
+
+// A free TCP port on 127.0.0.1 (for Janus's HTTP API).
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+const JANUS = '/usr/bin/janus';
+describe('sealroom-load --server janus', { skip: !existsSync(JANUS) && `${JANUS} not installed` }, () => {
+  let janus, dir, url, log = '';
+  before(async () => {
+    assert.ok(existsSync(LOAD_BIN), `${LOAD_BIN} missing: make build/sealroom-load`);
+    dir = mkdtempSync(join(tmpdir(), 'sealroom-load-janus-'));
+    const port = await freePort();
+    url = `http://127.0.0.1:${port}/janus`;
+    janus = spawn(fileURLToPath(new URL('../../bench/janus/start.sh', import.meta.url)), [String(port), dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    janus.stdout.on('data', (d) => { log += d; });
+    janus.stderr.on('data', (d) => { log += d; });
+    for (let i = 0; i < 100; i++) {
+      try { if ((await fetch(`${url}/info`)).ok) return; } catch { /* not yet */ }
+      if (janus.exitCode !== null) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`Janus did not start:\n${log}`);
+  });
+  after(async () => {
+    if (janus && janus.exitCode === null) {
+      const gone = new Promise((r) => janus.on('exit', r));
+      janus.kill('SIGTERM');
+      const t = setTimeout(() => janus.kill('SIGKILL'), 5000);
+      await gone;
+      clearTimeout(t);
+    }
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('2 rooms x (2 publishers + 2 subscribers) through Janus: every track, no loss, delay and CPU', async () => {
+    const r = await runLoadWith(['--server', 'janus', '--janus-url', url, '--server-pid', String(janus.pid),
+      '--rooms', '2', '--publishers', '2', '--subscribers', '2', '--warmup', '1', '--duration', '2'], 60000);
+    assert.equal(r.code, 0, r.stderr + log);
+    const m = r.summary;
+    assert.ok(m, `no summary:\n${r.stderr}`);
+    assert.equal(m.server, 'janus');
+    assert.equal(m.ready, true, r.stderr);
+    assert.deepEqual(m.joins, { ok: 8, failed: 0, left: 0, lost: 0 });
+    assert.equal(m.subscribers_complete, 4, r.stderr);
+    assert.equal(m.publishers_complete, 4, r.stderr);
+    const receivers = 2 * 2 * 3; // 2 rooms x 2 publishers x 3 others
+    assert.ok(m.audio.pps > receivers * 50 * 0.8 && m.audio.pps < receivers * 50 * 1.2, `audio pps ${m.audio.pps}`);
+    for (const k of ['audio', 'video']) {
+      assert.ok(m[k].lost_pct < 1, `${k} loss ${m[k].lost_pct}%`);
+      assert.ok(m[k].delay_us.n > 0 && m[k].delay_us.p50 > 0, `${k}: ${JSON.stringify(m[k].delay_us)}`);
+    }
+    assert.ok(m.cpu.server_us > 0 && m.cpu.server_us_per_packet > 0, `server CPU: ${JSON.stringify(m.cpu)}`);
   });
 });
