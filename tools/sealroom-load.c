@@ -5,7 +5,7 @@
  *   - publishers send frames encoded once at start (VP8 at 30 fps from a busy
  *     test pattern, padded to --video-kbps; Opus 20 ms packets of a tone at
  *     50 packets/s), looped. The last 8 bytes of every frame are the send
- *     time (CLOCK_MONOTONIC, microseconds, big-endian), so that the last RTP
+ *     time (CLOCK_REALTIME, microseconds, big-endian), so that the last RTP
  *     packet of each video frame (the marker packet) and every audio packet
  *     end with it;
  *   - every participant (publishers too: the SFU forwards everyone to
@@ -13,7 +13,9 @@
  *     counted per kind, loss per stream from sequence numbers (gaps; late
  *     packets, e.g. answers to our NACKs, fill them; duplicates counted
  *     apart), interarrival jitter (RFC 3550 A.8), and one-way delay through
- *     the SFU (now - the embedded send time; same machine, same clock) into a
+ *     the SFU (the kernel's arrival time of the packet, SO_TIMESTAMPNS, minus
+ *     the embedded send time; same machine, same clock: so the figure leaves
+ *     out the time the packet then waited for our own loop) into a
  *     histogram with 10 us buckets up to 100 ms and logarithmic ones beyond.
  *
  * Joins are staggered (--join-rate per second): publishers first; once all
@@ -95,6 +97,8 @@ typedef struct {
   void (*get_stats)(const void *c, sc_client_stats *out);
   void (*leave)(void *c);
   void (*free)(void *c);
+  /* During on_packet: the kernel's arrival time of the packet (CLOCK_REALTIME us). */
+  int64_t (*packet_time)(const void *c);
 } load_backend;
 
 typedef struct {
@@ -207,6 +211,14 @@ struct load {
   bool stuck; /* clients still open at the end: the loop was stopped */
 };
 
+/* Wall-clock microseconds: the send stamps, compared with the kernel's
+ * receive timestamps (CLOCK_REALTIME too). */
+static uint64_t wall_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static uint64_t now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -289,12 +301,10 @@ static void on_packet(void *ctx, const char *from, sc_media_kind kind, uint16_t 
   participant *p = ctx;
   load *L = p->L;
   if (kind != SC_MEDIA_AUDIO && kind != SC_MEDIA_VIDEO) return;
-  /* TODO(peer3): the kernel's arrival time of this packet, once client/peer.c
-   * reads in batches with SO_TIMESTAMPNS and exposes it during on_packet
-   * (sc_client_packet_time_us(), and the same for sc_janus): then the delay
-   * excludes the time the packet waited in our socket and our loop, i.e.
-   * the load tool's own latency. Until then: the time of the callback. */
-  uint64_t now = now_us();
+  /* When the kernel received it: the delay then leaves out the time the
+   * packet waited in our socket and for our loop (the load tool's latency). */
+  int64_t arrived = L->be->packet_time(p->conn);
+  uint64_t now = arrived > 0 ? (uint64_t)arrived : wall_us();
   if (p->publisher)
     L->pub_packets++;
   else
@@ -466,6 +476,7 @@ static int sr_send(void *c, sc_media_kind k, const uint8_t *f, size_t n, bool ke
 static void sr_stats(const void *c, sc_client_stats *out) { sc_client_get_stats(c, out); }
 static void sr_leave(void *c) { sc_client_leave(c); }
 static void sr_free(void *c) { sc_client_free(c); }
+static int64_t sr_packet_time(const void *c) { return sc_client_packet_time_us(c); }
 
 /* A blocking HTTP/1.1 request to the server the signalling URL names: the
  * REST API at start-up. Returns the HTTP status (or -1) and the body in
@@ -578,7 +589,8 @@ static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
 }
 
 static const load_backend sealroom_backend = {
-    "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_stats, sr_leave, sr_free};
+    "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_stats, sr_leave, sr_free,
+    sr_packet_time};
 
 /* ---- janus backend (client/janus.h) ------------------------------------------ *
  * Janus's VideoRoom: the same participants, through Janus's REST API. Rooms
@@ -645,9 +657,11 @@ static int jn_send(void *c, sc_media_kind k, const uint8_t *f, size_t n, bool ke
 static void jn_stats(const void *c, sc_client_stats *out) { sc_janus_get_stats(c, out); }
 static void jn_leave(void *c) { sc_janus_leave(c); }
 static void jn_free(void *c) { sc_janus_free(c); }
+static int64_t jn_packet_time(const void *c) { return sc_janus_packet_time_us(c); }
 
 static const load_backend janus_backend = {"janus", jn_setup_room, jn_create, jn_connect, jn_publish,
-                                           jn_send,  jn_stats,      jn_leave,  jn_free};
+                                           jn_send,  jn_stats,      jn_leave,  jn_free,
+                                           jn_packet_time};
 
 static const load_backend *const backends[] = {&sealroom_backend, &janus_backend};
 
@@ -784,9 +798,9 @@ static void free_media(load *L) {
 /* ---- sending ------------------------------------------------------------------- */
 
 static void send_stored(load *L, participant *p, sc_media_kind kind, stored_frame *f) {
-  uint64_t t = now_us();
+  uint64_t t = now_us(), stamp = wall_us();
   uint8_t *ts = f->data + f->len - TS_BYTES;
-  for (int i = 7; i >= 0; i--) ts[7 - i] = (uint8_t)(t >> (i * 8));
+  for (int i = 7; i >= 0; i--) ts[7 - i] = (uint8_t)(stamp >> (i * 8));
   if (L->be->send_frame(p->conn, kind, f->data, f->len, f->key, t) == 0)
     L->frames_sent[kind]++;
   else
