@@ -131,6 +131,9 @@ srtp_pair *srtp_pair_new(const srtp_keys *k) {
     if (p->gout && sr_gcm_derive(p->in_key, p->in_key + KEY_LEN, &sk) == 0)
       p->gin = sr_gcm_new(&sk, 0, SR_SRTP_MAX_INBOUND_SSRCS);
     OPENSSL_cleanse(&sk, sizeof sk);
+    /* the master keys are not needed again on this path */
+    OPENSSL_cleanse(p->out_key, sizeof p->out_key);
+    OPENSSL_cleanse(p->in_key, sizeof p->in_key);
     if (!p->gin) goto fail;
     return p;
   }
