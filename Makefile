@@ -97,6 +97,10 @@ $(BUILD)/gen-e2ee-vectors: $(BUILD)/tools/gen-e2ee-vectors.o $(E2EE_OBJ) $(COMMO
 $(BUILD)/e2ee_bench: $(BUILD)/bench/e2ee_bench.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# SRTP AEAD_AES_128_GCM per packet: libsrtp2 (NSS) against ours (OpenSSL).
+$(BUILD)/srtp_bench: $(BUILD)/bench/srtp_bench.o $(BUILD)/src/dtls/srtp.o $(BUILD)/src/dtls/srtp_gcm.o
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
 # Sender authentication (docs/e2ee-sender-auth.md): vector generator and benchmark.
 $(BUILD)/gen-sign-vectors: $(BUILD)/tools/gen-sign-vectors.o $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -125,10 +129,11 @@ test:
 	@$(MAKE) --no-print-directory -j2 all fuzz-build
 	@scripts/run-tests.sh $(BUILD)
 
-bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench
+bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench $(BUILD)/srtp_bench
 	@scripts/deps.sh --test
 	./$(BUILD)/e2ee_bench
 	./$(BUILD)/sign_bench
+	./$(BUILD)/srtp_bench
 	bench/http_bench.sh $(BUILD)
 	node bench/ice_tcp_bench.mjs
 	bench/sfu_bench.sh $(BUILD)
@@ -168,5 +173,5 @@ clean:
 -include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.d) \
   $(BUILD)/tests/tools/e2ee_call_driver.d $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
   $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
-  $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d \
+  $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d $(BUILD)/bench/srtp_bench.d \
   $(FUZZ_OBJ:.o=.d) $(FUZZ_TARGETS:%=build-fuzz/obj/tests/fuzz/fuzz_%.d)

@@ -1,7 +1,8 @@
-/* libsrtp2 glue: builds the outbound and inbound sessions of one transport
- * from DTLS-SRTP keys, and protects/unprotects RTP and RTCP in place with
- * explicit bounds checks (libsrtp takes an int length and assumes room for
- * its trailer). See srtp.h for the buffer contracts. */
+/* SRTP glue: builds the outbound and inbound sessions of one transport from
+ * DTLS-SRTP keys, on libsrtp2 (AES-CM, or GCM when that backend is chosen)
+ * or on srtp_gcm.c (GCM, the default), and protects/unprotects RTP and RTCP
+ * in place with explicit bounds checks (libsrtp takes an int length and
+ * assumes room for its trailer). See srtp.h for the buffer contracts. */
 #include "dtls/srtp.h"
 
 #include <limits.h>
@@ -9,10 +10,12 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <srtp2/srtp.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/bytes.h"
+#include "dtls/srtp_gcm.h"
 
 #define REPLAY_WINDOW 1024 /* packets; libsrtp accepts 64..32767 */
 #define KEY_LEN 16
@@ -24,7 +27,8 @@
 #define MAX_PACKET 65536
 
 struct srtp_pair {
-  srtp_t out, in;
+  srtp_t out, in;        /* libsrtp sessions, or NULL with gout/gin */
+  sr_gcm *gout, *gin;    /* GCM on OpenSSL (srtp_gcm.h), or NULL */
   srtp_profile_id profile;
   size_t rtp_trailer, rtcp_trailer;
   /* master key || salt for each direction, to add per-SSRC streams later */
@@ -36,6 +40,16 @@ struct srtp_pair {
 
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_result = -1;
+static atomic_int backend = SR_SRTP_OPENSSL;
+static atomic_int backend_chosen; /* sr_srtp_set_backend was called */
+
+void sr_srtp_set_backend(sr_srtp_backend b) {
+  if (b != SR_SRTP_LIBSRTP && b != SR_SRTP_OPENSSL) return;
+  atomic_store(&backend_chosen, 1);
+  atomic_store(&backend, (int)b);
+}
+
+sr_srtp_backend sr_srtp_get_backend(void) { return (sr_srtp_backend)atomic_load(&backend); }
 
 /* Debian's libsrtp2 does AES-GCM through NSS, and opens NSS with
  * NSS_INIT_OPTIMIZESPACE, which gives the softoken's PKCS#11 session table
@@ -50,6 +64,9 @@ static void do_init(void) {
   (void)NSS_InitContext("", "", "", "", NULL,
                         NSS_INIT_READONLY | NSS_INIT_NOCERTDB | NSS_INIT_NOMODDB | NSS_INIT_FORCEOPEN);
   init_result = srtp_init() == srtp_err_status_ok ? 0 : -1;
+  const char *env = getenv("SEALROOM_SRTP_BACKEND");
+  if (env && strcmp(env, "libsrtp") == 0 && !atomic_load(&backend_chosen))
+    atomic_store(&backend, SR_SRTP_LIBSRTP);
 }
 
 int sr_srtp_global_init(void) {
@@ -107,6 +124,20 @@ srtp_pair *srtp_pair_new(const srtp_keys *k) {
   memcpy(p->in_key, k->remote_key, KEY_LEN);
   memcpy(p->in_key + KEY_LEN, k->remote_salt, salt_len);
 
+  if (k->profile == SRTP_PROFILE_AEAD_AES_128_GCM && sr_srtp_get_backend() == SR_SRTP_OPENSSL) {
+    sr_gcm_keys sk;
+    if (sr_gcm_derive(p->out_key, p->out_key + KEY_LEN, &sk) == 0)
+      p->gout = sr_gcm_new(&sk, 1, 0);
+    if (p->gout && sr_gcm_derive(p->in_key, p->in_key + KEY_LEN, &sk) == 0)
+      p->gin = sr_gcm_new(&sk, 0, SR_SRTP_MAX_INBOUND_SSRCS);
+    OPENSSL_cleanse(&sk, sizeof sk);
+    /* the master keys are not needed again on this path */
+    OPENSSL_cleanse(p->out_key, sizeof p->out_key);
+    OPENSSL_cleanse(p->in_key, sizeof p->in_key);
+    if (!p->gin) goto fail;
+    return p;
+  }
+
   srtp_policy_t pol;
   make_policy(&pol, p->profile, ssrc_any_outbound, 0, p->out_key, 1);
   if (srtp_create(&p->out, &pol) != srtp_err_status_ok) {
@@ -128,6 +159,8 @@ void srtp_pair_free(srtp_pair *p) {
   if (!p) return;
   if (p->out) srtp_dealloc(p->out); /* libsrtp wipes its key schedules */
   if (p->in) srtp_dealloc(p->in);
+  sr_gcm_free(p->gout);
+  sr_gcm_free(p->gin);
   OPENSSL_cleanse(p, sizeof *p);
   free(p);
 }
@@ -146,6 +179,11 @@ int srtp_pair_add_ssrc(srtp_pair *p, uint32_t ssrc, int outbound) {
   if (!outbound) {
     if (known_inbound(p, ssrc)) return 0;
     if (p->n_in_ssrcs == SR_SRTP_MAX_INBOUND_SSRCS) return SR_SRTP_ERR_TOO_MANY_SSRCS;
+  }
+  if (p->gout) { /* sr_gcm_add_ssrc keeps existing state */
+    int r = sr_gcm_add_ssrc(outbound ? p->gout : p->gin, ssrc);
+    if (r == 0 && !outbound) p->in_ssrcs[p->n_in_ssrcs++] = ssrc;
+    return r;
   }
   /* Existing state (from an earlier packet) must be kept: a fresh stream
    * would restart the rollover counter and replay window. */
@@ -170,6 +208,7 @@ static int protect_args(const srtp_pair *p, const uint8_t *pkt, const size_t *le
 int srtp_pair_protect_rtp(srtp_pair *p, uint8_t *pkt, size_t *len, size_t cap) {
   if (!protect_args(p, pkt, len, cap, RTP_HEADER_MIN, p ? p->rtp_trailer : 0))
     return SR_SRTP_ERR_ARG;
+  if (p->gout) return sr_gcm_protect_rtp(p->gout, pkt, len, cap);
   int n = (int)*len;
   int r = status(srtp_protect(p->out, pkt, &n));
   if (r == 0) {
@@ -182,6 +221,7 @@ int srtp_pair_protect_rtp(srtp_pair *p, uint8_t *pkt, size_t *len, size_t cap) {
 int srtp_pair_protect_rtcp(srtp_pair *p, uint8_t *pkt, size_t *len, size_t cap) {
   if (!protect_args(p, pkt, len, cap, RTCP_HEADER_MIN, p ? p->rtcp_trailer : 0))
     return SR_SRTP_ERR_ARG;
+  if (p->gout) return sr_gcm_protect_rtcp(p->gout, pkt, len, cap);
   int n = (int)*len;
   int r = status(srtp_protect_rtcp(p->out, pkt, &n));
   if (r == 0) {
@@ -199,11 +239,16 @@ static int unprotect(srtp_pair *p, uint8_t *pkt, size_t *len, size_t min_len, in
   uint32_t ssrc = get_be32(pkt + (rtcp ? 4 : 8));
   int known = known_inbound(p, ssrc);
   if (!known && p->n_in_ssrcs == SR_SRTP_MAX_INBOUND_SSRCS) return SR_SRTP_ERR_TOO_MANY_SSRCS;
-  int n = (int)*len;
-  int r = status(rtcp ? srtp_unprotect_rtcp(p->in, pkt, &n) : srtp_unprotect(p->in, pkt, &n));
-  if (r != 0) return r;
-  if (n < 0 || (size_t)n > *len) return SR_SRTP_ERR_ARG; /* cannot happen */
-  *len = (size_t)n;
+  if (p->gin) {
+    int r = rtcp ? sr_gcm_unprotect_rtcp(p->gin, pkt, len) : sr_gcm_unprotect_rtp(p->gin, pkt, len);
+    if (r != 0) return r;
+  } else {
+    int n = (int)*len;
+    int r = status(rtcp ? srtp_unprotect_rtcp(p->in, pkt, &n) : srtp_unprotect(p->in, pkt, &n));
+    if (r != 0) return r;
+    if (n < 0 || (size_t)n > *len) return SR_SRTP_ERR_ARG; /* cannot happen */
+    *len = (size_t)n;
+  }
   if (!known) p->in_ssrcs[p->n_in_ssrcs++] = ssrc;
   return 0;
 }

@@ -1,6 +1,10 @@
-/* SRTP/SRTCP protection for one media transport (RFC 3711, AES-GCM RFC 7714)
- * on libsrtp2: one outbound and one inbound libsrtp session per transport,
- * keyed from the DTLS-SRTP export (dtls_conn_srtp_keys).
+/* SRTP/SRTCP protection for one media transport (RFC 3711, AES-GCM RFC 7714):
+ * one outbound and one inbound session per transport, keyed from the
+ * DTLS-SRTP export (dtls_conn_srtp_keys). AES_CM_128_HMAC_SHA1_80 runs on
+ * libsrtp2; AEAD_AES_128_GCM runs on our own SRTP logic over OpenSSL's
+ * AES-GCM (srtp_gcm.h) unless the libsrtp backend is chosen (see
+ * sr_srtp_set_backend), since Debian's libsrtp2 does GCM through NSS at
+ * more than twice the cost per packet.
  *
  * The outbound session is keyed for any SSRC we send (a subscriber's
  * transport forwards many), with allow_repeat_tx so that a NACKed packet can
@@ -40,6 +44,16 @@
 /* srtp_init() once per process (safe to call from several threads; later
  * calls return the first result). 0 or -1. */
 int sr_srtp_global_init(void);
+
+/* Which implementation protects AEAD_AES_128_GCM (AES-CM always uses
+ * libsrtp). Process-wide; a pair keeps the backend it was created with.
+ * The default is SR_SRTP_OPENSSL; the environment variable
+ * SEALROOM_SRTP_BACKEND=libsrtp, read once by sr_srtp_global_init, makes it
+ * SR_SRTP_LIBSRTP unless sr_srtp_set_backend was called before. A fallback
+ * and a benchmark switch (docs/operations.md). */
+typedef enum { SR_SRTP_LIBSRTP = 1, SR_SRTP_OPENSSL = 2 } sr_srtp_backend;
+void sr_srtp_set_backend(sr_srtp_backend b); /* other values are ignored */
+sr_srtp_backend sr_srtp_get_backend(void);
 
 typedef struct srtp_pair srtp_pair;
 

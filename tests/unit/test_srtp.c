@@ -1,9 +1,13 @@
-/* Unit tests for src/dtls/srtp.c: keys from a real in-memory DTLS handshake,
- * RTP and RTCP protected with the client's pair and unprotected with the
- * server's (and back), for both profiles; tampering, replay, repeated
- * transmission after NACK, exact buffer room (in heap buffers of the exact
- * size, so that the sanitizer sees any overrun), hostile lengths, many
- * outbound SSRCs and the inbound SSRC limit. */
+/* Unit tests for src/dtls/srtp.c and src/dtls/srtp_gcm.c: keys from a real
+ * in-memory DTLS handshake, RTP and RTCP protected with the client's pair and
+ * unprotected with the server's (and back), for both profiles; tampering,
+ * replay, repeated transmission after NACK, exact buffer room (in heap
+ * buffers of the exact size, so that the sanitizer sees any overrun), hostile
+ * lengths, many outbound SSRCs and the inbound SSRC limit. For our GCM
+ * implementation also: the RFC 3711 B.3 key derivation vectors, the RFC 7714
+ * section 16/17 packet vectors, and interop with libsrtp2's GCM both ways
+ * (byte-identical output, CSRCs, header extensions, a sequence-number wrap,
+ * reordering, duplicates, SRTCP, tampering). */
 #include <openssl/crypto.h>
 #include <srtp2/srtp.h>
 #include <stdint.h>
@@ -13,6 +17,7 @@
 #include "common/bytes.h"
 #include "dtls/dtls.h"
 #include "dtls/srtp.h"
+#include "dtls/srtp_gcm.h"
 #include "test.h"
 
 /* ---- keys from a handshake ---- */
@@ -558,6 +563,569 @@ static void test_bad_keys(void) {
   CHECK(srtp_pair_new(NULL) == NULL);
 }
 
+/* ---- our AEAD_AES_128_GCM: vectors ---- */
+
+static size_t unhex(const char *h, uint8_t *out, size_t cap) {
+  size_t n = 0;
+  int hi = -1;
+  for (; *h; h++) {
+    int v;
+    if (*h >= '0' && *h <= '9')
+      v = *h - '0';
+    else if (*h >= 'a' && *h <= 'f')
+      v = *h - 'a' + 10;
+    else if (*h >= 'A' && *h <= 'F')
+      v = *h - 'A' + 10;
+    else
+      continue; /* spaces */
+    if (hi < 0) {
+      hi = v;
+    } else {
+      if (n < cap) out[n] = (uint8_t)(hi << 4 | v);
+      n++;
+      hi = -1;
+    }
+  }
+  return n;
+}
+
+static int hex_eq(const uint8_t *got, size_t n, const char *want_hex) {
+  uint8_t want[512];
+  size_t wn = unhex(want_hex, want, sizeof want);
+  return wn == n && memcmp(got, want, n) == 0;
+}
+
+/* RFC 3711 appendix B.3 (14-byte salt, key derivation rate 0). */
+static void test_kdf_rfc3711(void) {
+  uint8_t mk[16], ms[14], out[32];
+  unhex("E1F97A0D3E018BE0D64FA32C06DE4139", mk, sizeof mk);
+  unhex("0EC675AD498AFEEBB6960B3AABE6", ms, sizeof ms);
+  CHECK_EQ_INT(sr_gcm_kdf(mk, ms, 14, 0x00, out, 16), 0);
+  CHECK(hex_eq(out, 16, "C61E7A93744F39EE10734AFE3FF7A087"));
+  CHECK_EQ_INT(sr_gcm_kdf(mk, ms, 14, 0x02, out, 14), 0);
+  CHECK(hex_eq(out, 14, "30CBBC08863D8C85D49DB34A9AE1"));
+  CHECK_EQ_INT(sr_gcm_kdf(mk, ms, 14, 0x01, out, 32), 0);
+  CHECK(hex_eq(out, 32, "CEBE321F6FF7716B6FD4AB49AF256A156D38BAA48F0A0ACF3C34E2359E6CDBCE"));
+  CHECK_EQ_INT(sr_gcm_kdf(mk, ms, 13, 0x00, out, 16), -1);
+  CHECK_EQ_INT(sr_gcm_kdf(mk, ms, 14, 0x00, out, 0), -1);
+  CHECK_EQ_INT(sr_gcm_kdf(NULL, ms, 14, 0x00, out, 16), -1);
+}
+
+/* The RFC 7714 vectors state the session key and salt (same for RTP and
+ * RTCP), not a master key. */
+static void vector_keys(sr_gcm_keys *k) {
+  unhex("000102030405060708090a0b0c0d0e0f", k->rtp_key, 16);
+  unhex("517569642070726f2071756f", k->rtp_salt, 12);
+  memcpy(k->rtcp_key, k->rtp_key, 16);
+  memcpy(k->rtcp_salt, k->rtp_salt, 12);
+}
+
+#define V_RTP                                                                            \
+  "8040f17b8041f8d35501a0b247616c6c696120657374206f6d6e69732064697669736120696e2070617274" \
+  "65732074726573"
+#define V_SRTP                                                                           \
+  "8040f17b8041f8d35501a0b2f24de3a3fb34de6cacba861c9d7e4bcabe633bd50d294e6f42a5f47a51c7d1" \
+  "9b36de3adf8833899d7f27beb16a9152cf765ee4390cce"
+
+/* RFC 7714 16.1.1 and 16.1.2 (ROC 0, SEQ 0xf17b, SSRC 0x5501a0b2). */
+static void test_rfc7714_rtp(void) {
+  sr_gcm_keys k;
+  vector_keys(&k);
+  sr_gcm *out = sr_gcm_new(&k, 1, 0), *in = sr_gcm_new(&k, 0, 4);
+  CHECK(out && in);
+  if (!out || !in) goto done;
+  uint8_t pkt[128], want[128];
+  size_t n = unhex(V_RTP, pkt, sizeof pkt), wn = unhex(V_SRTP, want, sizeof want), len = n;
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), 0);
+  CHECK(len == wn && memcmp(pkt, want, wn) == 0);
+  /* a flipped bit anywhere fails and leaves the stream ready */
+  for (size_t i = 0; i < wn; i += 9) {
+    uint8_t bad[128];
+    memcpy(bad, want, wn);
+    bad[i] ^= 0x04;
+    size_t bl = wn;
+    CHECK(sr_gcm_unprotect_rtp(in, bad, &bl) < 0);
+    CHECK_EQ_INT(bl, wn);
+  }
+  CHECK_EQ_INT(sr_gcm_has_ssrc(in, 0x5501a0b2u), 0); /* nothing authenticated yet */
+  len = wn;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, want, &len), 0);
+  CHECK_EQ_INT(len, n);
+  CHECK(hex_eq(want, len, V_RTP));
+  CHECK_EQ_INT(sr_gcm_has_ssrc(in, 0x5501a0b2u), 1);
+done:
+  sr_gcm_free(out);
+  sr_gcm_free(in);
+  OPENSSL_cleanse(&k, sizeof k);
+}
+
+#define V_RTCP \
+  "81c8000d4d6172734e5450314e545032525450200000042a0000e9304c756e61deadbeefdeadbeefdeadbeefdeadbeefdeadbeef"
+#define V_SRTCP                                                                          \
+  "81c8000d4d61727363e94885dcdab67ca727d7662f6b7e997ff5c0f76c06f32dc676a5f1730d6fda4ce09b" \
+  "4686303ded0bb9275bc84aa45896cf4d2fc5abf87245d9eade800005d4"
+#define V_SRTCP_AUTH_ONLY                                                                \
+  "81c8000d4d6172734e5450314e545032525450200000042a0000e9304c756e61deadbeefdeadbeefdeadbe" \
+  "efdeadbeefdeadbeef841dd9683dd78ec92ae58790125f62b3000005d4"
+
+/* RFC 7714 17.1, 17.2 (SRTCP index 0x5d4, SSRC "Mars") and 17.3 (E = 0). */
+static void test_rfc7714_rtcp(void) {
+  sr_gcm_keys k;
+  vector_keys(&k);
+  sr_gcm *out = sr_gcm_new(&k, 1, 0), *in = sr_gcm_new(&k, 0, 4), *in2 = sr_gcm_new(&k, 0, 4);
+  CHECK(out && in && in2);
+  if (!out || !in || !in2) goto done;
+  uint8_t pkt[128], want[128];
+  size_t n = unhex(V_RTCP, pkt, sizeof pkt), wn = unhex(V_SRTCP, want, sizeof want), len = n;
+  CHECK_EQ_INT(sr_gcm_set_rtcp_index(out, 0x4d617273u, 0x5d4), 0);
+  CHECK_EQ_INT(sr_gcm_protect_rtcp(out, pkt, &len, sizeof pkt), 0);
+  CHECK(len == wn && memcmp(pkt, want, wn) == 0);
+  len = wn;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtcp(in, want, &len), 0);
+  CHECK(len == n && hex_eq(want, len, V_RTCP));
+  /* the authenticated-only form; then its replay */
+  uint8_t a[128], b[128];
+  size_t an = unhex(V_SRTCP_AUTH_ONLY, a, sizeof a);
+  memcpy(b, a, an);
+  len = an;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtcp(in2, a, &len), 0);
+  CHECK(len == n && hex_eq(a, len, V_RTCP));
+  len = an;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtcp(in2, b, &len), -(int)srtp_err_status_replay_fail);
+  /* setting the E flag on it, or clearing it on 17.1, breaks the tag */
+  unhex(V_SRTCP_AUTH_ONLY, a, sizeof a);
+  a[an - 4] |= 0x80;
+  len = an;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtcp(in, a, &len), -(int)srtp_err_status_replay_fail);
+  sr_gcm *fresh = sr_gcm_new(&k, 0, 1);
+  CHECK(fresh != NULL);
+  len = an;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtcp(fresh, a, &len), -(int)srtp_err_status_auth_fail);
+  unhex(V_SRTCP, a, sizeof a);
+  a[wn - 4] &= 0x7f;
+  len = wn;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtcp(fresh, a, &len), -(int)srtp_err_status_auth_fail);
+  CHECK_EQ_INT(sr_gcm_has_ssrc(fresh, 0x4d617273u), 0);
+  sr_gcm_free(fresh);
+  CHECK_EQ_INT(sr_gcm_set_rtcp_index(out, 1, 0x80000000u), -(int)srtp_err_status_bad_param);
+  /* the index space ends at 2^31 - 1 */
+  CHECK_EQ_INT(sr_gcm_set_rtcp_index(out, 7, 0x7fffffffu), 0);
+  len = make_rtcp(pkt, 7);
+  CHECK_EQ_INT(sr_gcm_protect_rtcp(out, pkt, &len, sizeof pkt), 0);
+  len = make_rtcp(pkt, 7);
+  CHECK_EQ_INT(sr_gcm_protect_rtcp(out, pkt, &len, sizeof pkt), -(int)srtp_err_status_key_expired);
+done:
+  sr_gcm_free(out);
+  sr_gcm_free(in);
+  sr_gcm_free(in2);
+  OPENSSL_cleanse(&k, sizeof k);
+}
+
+/* Index estimation at the edges: a wrap, the late packet from before it,
+ * a jump beyond the window, and headers that do not fit. */
+static void test_gcm_index(void) {
+  sr_gcm_keys k;
+  vector_keys(&k);
+  sr_gcm *out = sr_gcm_new(&k, 1, 0), *in = sr_gcm_new(&k, 0, 2);
+  CHECK(out && in);
+  CHECK(sr_gcm_new(&k, 0, 0) == NULL);
+  if (!out || !in) goto done;
+  uint8_t pkt[200], late[200];
+  size_t len, llen;
+  const uint16_t seqs[] = {65530, 65533, 65535, 2, 5};
+  for (size_t i = 0; i < 5; i++) {
+    len = make_rtp(pkt, 9, seqs[i], 20);
+    CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), 0);
+    if (i == 1) { /* keep 65533 to deliver after the wrap */
+      memcpy(late, pkt, len);
+      llen = len;
+      continue;
+    }
+    CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, pkt, &len), 0);
+  }
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, late, &llen), 0); /* ROC 0 though ROC is now 1 */
+  /* 2000 ahead, then 1500 behind that: too old */
+  len = make_rtp(pkt, 9, 1505, 20);
+  uint8_t old[200];
+  memcpy(old, pkt, len);
+  size_t olen = len;
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, old, &olen, sizeof old), 0);
+  len = make_rtp(pkt, 9, 3005, 20);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), 0);
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, pkt, &len), 0);
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, old, &olen), -(int)srtp_err_status_replay_old);
+  /* the sender refuses to protect an index older than its window */
+  len = make_rtp(pkt, 9, 1000, 20);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), -(int)srtp_err_status_replay_old);
+  /* CSRC count or extension length beyond the packet */
+  len = make_rtp(pkt, 9, 3006, 20);
+  pkt[0] = 0x80 | 0x0f; /* 15 CSRCs = 60 bytes > 20 */
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), -(int)srtp_err_status_parse_err);
+  len = make_rtp(pkt, 9, 3006, 20);
+  pkt[0] = 0x90;
+  put_be16(pkt + 14, 5); /* 20 bytes of extension + 4 > 20 */
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), -(int)srtp_err_status_parse_err);
+  len = 12 + 16;
+  pkt[0] = 0x90; /* extension header would start at the tag */
+  CHECK(sr_gcm_unprotect_rtp(in, pkt, &len) < 0);
+  /* the inbound table is full after two SSRCs */
+  for (uint32_t ssrc = 20; ssrc < 23; ssrc++) {
+    len = make_rtp(pkt, ssrc, 1, 20);
+    CHECK_EQ_INT(sr_gcm_protect_rtp(out, pkt, &len, sizeof pkt), 0);
+    CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, pkt, &len),
+                 ssrc < 21 ? 0 : -(int)srtp_err_status_alloc_fail);
+  }
+  CHECK_EQ_INT(sr_gcm_add_ssrc(in, 99), -(int)srtp_err_status_alloc_fail);
+  CHECK_EQ_INT(sr_gcm_add_ssrc(in, 9), 0);
+  /* wrong direction */
+  len = make_rtp(pkt, 9, 3007, 20);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(in, pkt, &len, sizeof pkt), -(int)srtp_err_status_bad_param);
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(out, pkt, &len), -(int)srtp_err_status_bad_param);
+done:
+  sr_gcm_free(out);
+  sr_gcm_free(in);
+  OPENSSL_cleanse(&k, sizeof k);
+}
+
+/* ---- interop with libsrtp2's AEAD_AES_128_GCM ---- */
+
+/* Master keys: A is what our pair sends with, B what it receives. */
+static uint8_t ik_a[28], ik_b[28];
+
+static srtp_t lib_session(uint8_t *key28, int outbound) {
+  srtp_policy_t pol;
+  memset(&pol, 0, sizeof pol);
+  srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtp);
+  srtp_crypto_policy_set_aes_gcm_128_16_auth(&pol.rtcp);
+  pol.ssrc.type = outbound ? ssrc_any_outbound : ssrc_any_inbound;
+  pol.key = key28;
+  pol.window_size = 1024;
+  pol.allow_repeat_tx = outbound;
+  srtp_t s = NULL;
+  if (srtp_create(&s, &pol) != srtp_err_status_ok) return NULL;
+  return s;
+}
+
+typedef struct {
+  srtp_pair *ours;          /* OpenSSL backend: sends with A, receives with B */
+  srtp_t lib_in, lib_out;   /* libsrtp: receives with A, sends with B */
+  srtp_t lib_same;          /* libsrtp sending with A, for byte comparison */
+} interop;
+
+static srtp_pair *pair_with_backend(const srtp_keys *k, sr_srtp_backend b) {
+  CHECK_EQ_INT(sr_srtp_global_init(), 0);
+  sr_srtp_backend prev = sr_srtp_get_backend();
+  sr_srtp_set_backend(b);
+  srtp_pair *p = srtp_pair_new(k);
+  sr_srtp_set_backend(prev);
+  return p;
+}
+
+static void interop_keys(srtp_keys *k, int swap) {
+  for (size_t i = 0; i < 28; i++) {
+    ik_a[i] = (uint8_t)(0x11 * i + 3);
+    ik_b[i] = (uint8_t)(0x5b ^ (i * 29));
+  }
+  memset(k, 0, sizeof *k);
+  k->profile = SRTP_PROFILE_AEAD_AES_128_GCM;
+  k->key_len = 16;
+  k->salt_len = 12;
+  const uint8_t *l = swap ? ik_b : ik_a, *r = swap ? ik_a : ik_b;
+  memcpy(k->local_key, l, 16);
+  memcpy(k->local_salt, l + 16, 12);
+  memcpy(k->remote_key, r, 16);
+  memcpy(k->remote_salt, r + 16, 12);
+}
+
+static int open_interop(interop *x) {
+  srtp_keys k;
+  memset(x, 0, sizeof *x);
+  interop_keys(&k, 0);
+  x->ours = pair_with_backend(&k, SR_SRTP_OPENSSL);
+  OPENSSL_cleanse(&k, sizeof k);
+  x->lib_in = lib_session(ik_a, 0);
+  x->lib_same = lib_session(ik_a, 1);
+  x->lib_out = lib_session(ik_b, 1);
+  int ok = x->ours && x->lib_in && x->lib_same && x->lib_out;
+  CHECK(ok);
+  return ok ? 0 : -1;
+}
+
+static void close_interop(interop *x) {
+  srtp_pair_free(x->ours);
+  if (x->lib_in) srtp_dealloc(x->lib_in);
+  if (x->lib_same) srtp_dealloc(x->lib_same);
+  if (x->lib_out) srtp_dealloc(x->lib_out);
+}
+
+/* RTP with cc CSRCs, an RFC 8285 one-byte extension block of ext_words
+ * words if ext_words >= 0, and payload bytes. */
+static size_t make_rtp_full(uint8_t *buf, uint32_t ssrc, uint16_t seq, int cc, int ext_words,
+                            size_t payload) {
+  size_t n = 12;
+  buf[0] = (uint8_t)(0x80 | (ext_words >= 0 ? 0x10 : 0) | (cc & 0x0f));
+  buf[1] = (uint8_t)(96 | (seq & 1 ? 0x80 : 0));
+  put_be16(buf + 2, seq);
+  put_be32(buf + 4, 3000u * seq);
+  put_be32(buf + 8, ssrc);
+  for (int i = 0; i < cc; i++, n += 4) put_be32(buf + n, 0xc0000000u + (uint32_t)i);
+  if (ext_words >= 0) {
+    put_be16(buf + n, 0xbede);
+    put_be16(buf + n + 2, (uint16_t)ext_words);
+    n += 4;
+    for (int i = 0; i < ext_words * 4; i++) buf[n++] = (uint8_t)(0x10 + i);
+  }
+  for (size_t i = 0; i < payload; i++) buf[n++] = (uint8_t)(i * 13 + seq);
+  return n;
+}
+
+#define NPKT 1400
+#define PKT_CAP 400
+
+typedef struct {
+  uint8_t plain[PKT_CAP], prot[PKT_CAP];
+  size_t plen, len;
+} rec;
+
+/* Packets 0..NPKT-1 of one SSRC from seq 65000 (so across the wrap to ROC
+ * 1), four header shapes, some with an empty payload. */
+static size_t make_nth(uint8_t *buf, uint32_t ssrc, int i) {
+  uint16_t seq = (uint16_t)(65000 + i);
+  size_t payload = i % 50 == 0 ? 0 : (size_t)(i * 7 % 300);
+  switch (i % 4) {
+  case 0: return make_rtp_full(buf, ssrc, seq, 0, -1, payload);
+  case 1: return make_rtp_full(buf, ssrc, seq, 3, -1, payload);
+  case 2: return make_rtp_full(buf, ssrc, seq, 0, 2, payload);
+  default: return make_rtp_full(buf, ssrc, seq, 2, i % 3, payload);
+  }
+}
+
+/* Delivery order: mostly in order, every 7th pair swapped, and packet i
+ * delivered again (a duplicate) after every 13th. */
+static int order_at(int j) {
+  if (j % 7 == 0 && j + 1 < NPKT) return j + 1;
+  if (j % 7 == 1) return j - 1;
+  return j;
+}
+
+static void test_interop_rtp_to_libsrtp(void) {
+  interop x;
+  rec *r = calloc(NPKT, sizeof *r);
+  CHECK(r != NULL);
+  if (!r || open_interop(&x) != 0) goto out;
+  const uint32_t ssrc = 0x1234abcd;
+  for (int i = 0; i < NPKT; i++) {
+    r[i].plen = make_nth(r[i].plain, ssrc, i);
+    memcpy(r[i].prot, r[i].plain, r[i].plen);
+    r[i].len = r[i].plen;
+    CHECK_EQ_INT(srtp_pair_protect_rtp(x.ours, r[i].prot, &r[i].len, PKT_CAP), 0);
+    CHECK_EQ_INT(r[i].len, r[i].plen + 16);
+    /* libsrtp with the same key makes the same bytes (IV, AAD, ROC) */
+    uint8_t same[PKT_CAP];
+    memcpy(same, r[i].plain, r[i].plen);
+    int sl = (int)r[i].plen;
+    CHECK_EQ_INT(srtp_protect(x.lib_same, same, &sl), srtp_err_status_ok);
+    CHECK(sl == (int)r[i].len && memcmp(same, r[i].prot, r[i].len) == 0);
+  }
+  for (int j = 0; j < NPKT; j++) {
+    int i = order_at(j);
+    uint8_t buf[PKT_CAP];
+    memcpy(buf, r[i].prot, r[i].len);
+    int n = (int)r[i].len;
+    CHECK_EQ_INT(srtp_unprotect(x.lib_in, buf, &n), srtp_err_status_ok);
+    CHECK(n == (int)r[i].plen && memcmp(buf, r[i].plain, r[i].plen) == 0);
+    if (j % 13 == 0) {
+      memcpy(buf, r[i].prot, r[i].len);
+      n = (int)r[i].len;
+      CHECK_EQ_INT(srtp_unprotect(x.lib_in, buf, &n), srtp_err_status_replay_fail);
+    }
+  }
+  /* a retransmission (same seq, same payload) gives the same bytes, which
+   * the receiver refuses as a replay */
+  uint8_t again[PKT_CAP];
+  size_t alen = r[NPKT - 3].plen;
+  memcpy(again, r[NPKT - 3].plain, alen);
+  CHECK_EQ_INT(srtp_pair_protect_rtp(x.ours, again, &alen, sizeof again), 0);
+  CHECK(alen == r[NPKT - 3].len && memcmp(again, r[NPKT - 3].prot, alen) == 0);
+out:
+  if (r) close_interop(&x);
+  free(r);
+}
+
+static void test_interop_rtp_from_libsrtp(void) {
+  interop x;
+  rec *r = calloc(NPKT, sizeof *r);
+  CHECK(r != NULL);
+  if (!r || open_interop(&x) != 0) goto out;
+  const uint32_t ssrc = 0x0badf00d;
+  for (int i = 0; i < NPKT; i++) {
+    r[i].plen = make_nth(r[i].plain, ssrc, i);
+    memcpy(r[i].prot, r[i].plain, r[i].plen);
+    int n = (int)r[i].plen;
+    CHECK_EQ_INT(srtp_protect(x.lib_out, r[i].prot, &n), srtp_err_status_ok);
+    r[i].len = (size_t)n;
+  }
+  CHECK_EQ_INT(srtp_pair_add_ssrc(x.ours, ssrc, 0), 0);
+  for (int j = 0; j < NPKT; j++) {
+    int i = order_at(j);
+    uint8_t buf[PKT_CAP];
+    memcpy(buf, r[i].prot, r[i].len);
+    size_t n = r[i].len;
+    CHECK_EQ_INT(srtp_pair_unprotect_rtp(x.ours, buf, &n), 0);
+    CHECK(n == r[i].plen && memcmp(buf, r[i].plain, r[i].plen) == 0);
+    if (j % 13 == 0) {
+      memcpy(buf, r[i].prot, r[i].len);
+      n = r[i].len;
+      CHECK_EQ_INT(srtp_pair_unprotect_rtp(x.ours, buf, &n), -(int)srtp_err_status_replay_fail);
+      CHECK_EQ_INT(n, r[i].len);
+    }
+  }
+  /* a late packet within the window (ROC 0 after the wrap) was accepted
+   * above by the swaps; one 1100 behind is too old */
+  uint8_t buf[PKT_CAP];
+  memcpy(buf, r[NPKT - 1101].prot, r[NPKT - 1101].len);
+  size_t n = r[NPKT - 1101].len;
+  CHECK_EQ_INT(srtp_pair_unprotect_rtp(x.ours, buf, &n), -(int)srtp_err_status_replay_old);
+out:
+  if (r) close_interop(&x);
+  free(r);
+}
+
+static void test_interop_rtcp(void) {
+  interop x;
+  if (open_interop(&x) != 0) goto out;
+  for (int i = 0; i < 40; i++) {
+    uint8_t plain[200], a[256], b[256];
+    size_t n = make_rtcp(plain, 0x77665544u) + (size_t)(i % 5) * 12;
+    for (size_t j = 32; j < n; j++) plain[j] = (uint8_t)(j ^ (size_t)i);
+    put_be16(plain + 2, (uint16_t)(n / 4 - 1));
+    /* ours -> libsrtp, byte-identical to libsrtp's own output */
+    memcpy(a, plain, n);
+    size_t len = n;
+    CHECK_EQ_INT(srtp_pair_protect_rtcp(x.ours, a, &len, sizeof a), 0);
+    CHECK_EQ_INT(len, n + 20);
+    memcpy(b, plain, n);
+    int bl = (int)n;
+    CHECK_EQ_INT(srtp_protect_rtcp(x.lib_same, b, &bl), srtp_err_status_ok);
+    CHECK(bl == (int)len && memcmp(a, b, len) == 0);
+    int al = (int)len;
+    CHECK_EQ_INT(srtp_unprotect_rtcp(x.lib_in, a, &al), srtp_err_status_ok);
+    CHECK(al == (int)n && memcmp(a, plain, n) == 0);
+    memcpy(a, b, len); /* replayed */
+    al = (int)len;
+    CHECK(srtp_unprotect_rtcp(x.lib_in, a, &al) != srtp_err_status_ok);
+    /* libsrtp -> ours */
+    memcpy(b, plain, n);
+    bl = (int)n;
+    CHECK_EQ_INT(srtp_protect_rtcp(x.lib_out, b, &bl), srtp_err_status_ok);
+    memcpy(a, b, (size_t)bl);
+    len = (size_t)bl;
+    CHECK_EQ_INT(srtp_pair_unprotect_rtcp(x.ours, a, &len), 0);
+    CHECK(len == n && memcmp(a, plain, n) == 0);
+    len = (size_t)bl;
+    CHECK_EQ_INT(srtp_pair_unprotect_rtcp(x.ours, b, &len), -(int)srtp_err_status_replay_fail);
+  }
+out:
+  close_interop(&x);
+}
+
+/* Each side refuses the other's packets with a flipped bit in the header,
+ * the payload, the tag or the SRTCP index. */
+static void test_interop_tamper(void) {
+  interop x;
+  if (open_interop(&x) != 0) goto out;
+  uint8_t plain[300], prot[340], buf[340];
+  size_t n = make_rtp_full(plain, 0x42, 77, 1, 1, 100), len = n;
+  memcpy(prot, plain, n);
+  CHECK_EQ_INT(srtp_pair_protect_rtp(x.ours, prot, &len, sizeof prot), 0);
+  for (size_t i = 0; i < len; i += 3) {
+    memcpy(buf, prot, len);
+    buf[i] ^= 0x20;
+    int bl = (int)len;
+    CHECK(srtp_unprotect(x.lib_in, buf, &bl) != srtp_err_status_ok);
+  }
+  memcpy(buf, prot, len);
+  int bl = (int)len;
+  CHECK_EQ_INT(srtp_unprotect(x.lib_in, buf, &bl), srtp_err_status_ok);
+
+  memcpy(prot, plain, n);
+  int pl = (int)n;
+  CHECK_EQ_INT(srtp_protect(x.lib_out, prot, &pl), srtp_err_status_ok);
+  for (size_t i = 0; i < (size_t)pl; i += 3) {
+    memcpy(buf, prot, (size_t)pl);
+    buf[i] ^= 0x20;
+    size_t l = (size_t)pl;
+    CHECK(srtp_pair_unprotect_rtp(x.ours, buf, &l) < 0);
+  }
+  memcpy(buf, prot, (size_t)pl);
+  len = (size_t)pl;
+  CHECK_EQ_INT(srtp_pair_unprotect_rtp(x.ours, buf, &len), 0);
+  CHECK(len == n && memcmp(buf, plain, n) == 0);
+
+  /* SRTCP, both ways */
+  size_t rn = make_rtcp(plain, 0x42);
+  memcpy(prot, plain, rn);
+  len = rn;
+  CHECK_EQ_INT(srtp_pair_protect_rtcp(x.ours, prot, &len, sizeof prot), 0);
+  for (size_t i = 0; i < len; i += 2) {
+    memcpy(buf, prot, len);
+    buf[i] ^= 0x01;
+    bl = (int)len;
+    CHECK(srtp_unprotect_rtcp(x.lib_in, buf, &bl) != srtp_err_status_ok);
+  }
+  memcpy(prot, plain, rn);
+  pl = (int)rn;
+  CHECK_EQ_INT(srtp_protect_rtcp(x.lib_out, prot, &pl), srtp_err_status_ok);
+  for (size_t i = 0; i < (size_t)pl; i += 2) {
+    memcpy(buf, prot, (size_t)pl);
+    buf[i] ^= 0x01;
+    size_t l = (size_t)pl;
+    CHECK(srtp_pair_unprotect_rtcp(x.ours, buf, &l) < 0);
+  }
+  len = (size_t)pl;
+  CHECK_EQ_INT(srtp_pair_unprotect_rtcp(x.ours, prot, &len), 0);
+out:
+  close_interop(&x);
+}
+
+/* Through the switch: a pair on libsrtp and one on OpenSSL talk to each
+ * other in both directions. */
+static void test_backend_switch(void) {
+  srtp_keys k, ks;
+  interop_keys(&k, 0);
+  interop_keys(&ks, 1);
+  srtp_pair *o = pair_with_backend(&k, SR_SRTP_OPENSSL), *l = pair_with_backend(&ks, SR_SRTP_LIBSRTP);
+  CHECK(o && l);
+  if (o && l) {
+    for (uint16_t seq = 0; seq < 50; seq++) {
+      uint8_t plain[300], pkt[320];
+      size_t n = make_rtp_full(plain, 5, seq, seq % 3, seq % 2 ? 1 : -1, seq * 5u), len = n;
+      memcpy(pkt, plain, n);
+      CHECK_EQ_INT(srtp_pair_protect_rtp(o, pkt, &len, sizeof pkt), 0);
+      CHECK_EQ_INT(srtp_pair_unprotect_rtp(l, pkt, &len), 0);
+      CHECK(len == n && memcmp(pkt, plain, n) == 0);
+      memcpy(pkt, plain, n);
+      CHECK_EQ_INT(srtp_pair_protect_rtp(l, pkt, &len, sizeof pkt), 0);
+      CHECK_EQ_INT(srtp_pair_unprotect_rtp(o, pkt, &len), 0);
+      CHECK(len == n && memcmp(pkt, plain, n) == 0);
+      n = make_rtcp(plain, 6);
+      len = n;
+      memcpy(pkt, plain, n);
+      CHECK_EQ_INT(srtp_pair_protect_rtcp(l, pkt, &len, sizeof pkt), 0);
+      CHECK_EQ_INT(srtp_pair_unprotect_rtcp(o, pkt, &len), 0);
+      CHECK_EQ_INT(srtp_pair_protect_rtcp(o, pkt, &len, sizeof pkt), 0);
+      CHECK_EQ_INT(srtp_pair_unprotect_rtcp(l, pkt, &len), 0);
+      CHECK(len == n && memcmp(pkt, plain, n) == 0);
+    }
+  }
+  srtp_pair_free(o);
+  srtp_pair_free(l);
+  OPENSSL_cleanse(&k, sizeof k);
+  OPENSSL_cleanse(&ks, sizeof ks);
+  sr_srtp_set_backend(99); /* ignored */
+  CHECK(sr_srtp_get_backend() == SR_SRTP_OPENSSL || sr_srtp_get_backend() == SR_SRTP_LIBSRTP);
+}
+
 TEST_SUITE(srtp, {"rtp_gcm", test_rtp_gcm}, {"rtp_cm", test_rtp_cm},
            {"rtcp_gcm", test_rtcp_gcm}, {"rtcp_cm", test_rtcp_cm},
            {"tampered_gcm", test_tampered_gcm}, {"tampered_cm", test_tampered_cm},
@@ -566,4 +1134,10 @@ TEST_SUITE(srtp, {"rtp_gcm", test_rtp_gcm}, {"rtp_cm", test_rtp_cm},
            {"buffer_room_gcm", test_buffer_room_gcm}, {"buffer_room_cm", test_buffer_room_cm},
            {"canaries_gcm", test_canaries_gcm}, {"canaries_cm", test_canaries_cm},
            {"hostile_lengths", test_hostile_lengths}, {"many_ssrcs", test_many_ssrcs},
-           {"add_ssrc", test_add_ssrc}, {"bad_keys", test_bad_keys});
+           {"add_ssrc", test_add_ssrc}, {"bad_keys", test_bad_keys},
+           {"kdf_rfc3711", test_kdf_rfc3711}, {"rfc7714_rtp", test_rfc7714_rtp},
+           {"rfc7714_rtcp", test_rfc7714_rtcp}, {"gcm_index", test_gcm_index},
+           {"interop_rtp_to_libsrtp", test_interop_rtp_to_libsrtp},
+           {"interop_rtp_from_libsrtp", test_interop_rtp_from_libsrtp},
+           {"interop_rtcp", test_interop_rtcp}, {"interop_tamper", test_interop_tamper},
+           {"backend_switch", test_backend_switch});
