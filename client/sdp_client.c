@@ -19,52 +19,25 @@
 #define URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
-/* ---- character classes ---- */
+/* ---- checks (the grammar's character classes: sdp/sdp.h) ---- */
 
 static bool is_ice_string(const char *s, size_t min, size_t max) {
-  if (!s) return false;
-  size_t n = strnlen(s, max + 1);
-  if (n < min || n > max) return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/';
-    if (!ok) return false;
-  }
-  return true;
+  return s && sdp_is_ice_string(s, strnlen(s, max + 1), min, max);
 }
 
 /* RFC 8866 token of 1..max characters. */
 static bool is_token(const char *s, size_t max) {
   if (!s) return false;
   size_t n = strnlen(s, max + 1);
-  if (n == 0 || n > max) return false;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    bool ok = c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2A || c == 0x2B || c == 0x2D ||
-              c == 0x2E || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) ||
-              (c >= 0x5E && c <= 0x7E);
-    if (!ok) return false;
-  }
-  return true;
+  return n <= max && sdp_is_token(s, n);
 }
 
 /* "AB:CD:..." of 32 bytes, canonicalised (upper case) into out[96]. */
 static bool fingerprint_ok(const char *fp, char out[96]) {
-  if (!fp || strnlen(fp, 96) != 95) return false;
-  for (int i = 0; i < 95; i++) {
-    char c = fp[i];
-    if (i % 3 == 2) {
-      if (c != ':') return false;
-      out[i] = ':';
-      continue;
-    }
-    if (c >= 'a' && c <= 'f') c = (char)(c - 'a' + 'A');
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return false;
-    out[i] = c;
-  }
-  out[95] = '\0';
-  return true;
+  uint8_t raw[32];
+  size_t n;
+  return fp && sdp_fingerprint_decode(fp, strnlen(fp, 96), raw, sizeof raw, &n) == 0 && n == 32 &&
+         sdp_fingerprint_format(raw, n, out, 96) == 95;
 }
 
 static bool candidate_ok(const sc_sdp_candidate *c) {

@@ -33,12 +33,12 @@ typedef struct {
 
 static int check_local(const sdp_local *l, local_info *li) {
   if (!l || !l->ice_ufrag || !l->ice_pwd || !l->fingerprint || !l->ip || l->port == 0) return -1;
-  if (!sdp__is_ice_string(l->ice_ufrag, strlen(l->ice_ufrag), 4, 256) ||
-      !sdp__is_ice_string(l->ice_pwd, strlen(l->ice_pwd), 22, 256))
+  if (!sdp_is_ice_string(l->ice_ufrag, strlen(l->ice_ufrag), 4, 256) ||
+      !sdp_is_ice_string(l->ice_pwd, strlen(l->ice_pwd), 22, 256))
     return -1;
   uint8_t fp[32], addr[16];
   size_t n;
-  if (sdp__fingerprint_decode(l->fingerprint, strlen(l->fingerprint), fp, sizeof fp, &n) != 0 ||
+  if (sdp_fingerprint_decode(l->fingerprint, strlen(l->fingerprint), fp, sizeof fp, &n) != 0 ||
       n != 32 || sdp_fingerprint_format(fp, n, li->fp, sizeof li->fp) < 0)
     return -1;
   if (inet_pton(AF_INET, l->ip, addr) == 1) li->ipver = "IP4";
@@ -227,7 +227,7 @@ int sdp_build_publish_answer(const sdp_session *offer, const sdp_local *local, c
 
 static bool field_ok(const char *s, size_t cap, size_t max_len) {
   size_t n = strnlen(s, cap);
-  return n < cap && n <= max_len && sdp__is_token(s, n);
+  return n < cap && n <= max_len && sdp_is_token(s, n);
 }
 
 static int check_sub_lines(const sdp_sub_line *lines, int n) {
