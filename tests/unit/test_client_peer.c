@@ -453,8 +453,9 @@ static void end_env(sfu_env *e) {
 
 static void test_end_to_end(void) {
   sfu_env e;
-  CHECK(start_env(&e));
-  if (!e.s || !e.cert) {
+  bool up = start_env(&e);
+  CHECK(up);
+  if (!up) {
     end_env(&e);
     return;
   }
@@ -552,24 +553,32 @@ out:
   end_env(&e);
 }
 
+/* The env and one publisher (consent checks every consent_ms, 0: the
+ * default) connected to it until it settles, connected or failed; NULL if
+ * the env did not start. */
+static peer_log *start_publisher(sfu_env *e, unsigned consent_ms, bool corrupt_fp, uint32_t *tid) {
+  bool up = start_env(e);
+  CHECK(up);
+  peer_log *a = up ? calloc(1, sizeof *a) : NULL;
+  if (!a) return NULL;
+  a->peer = new_peer_with(&e->loop, e->cert, a, consent_ms);
+  CHECK_EQ_INT(connect_publisher(e->s, a->peer, tid, corrupt_fp), 0);
+  pair pr = {a, NULL};
+  CHECK(ct_run_until(&e->loop, a_settled, &pr, 5000));
+  return a;
+}
+
 static void test_wrong_fingerprint(void) {
   sfu_env e;
-  CHECK(start_env(&e));
-  if (!e.s || !e.cert) {
-    end_env(&e);
-    return;
-  }
-  peer_log *a = calloc(1, sizeof *a);
-  a->peer = new_peer(&e.loop, e.cert, a);
   uint32_t ta = 0;
-  CHECK_EQ_INT(connect_publisher(e.s, a->peer, &ta, true), 0);
-  pair pr = {a, NULL};
-  CHECK(ct_run_until(&e.loop, a_settled, &pr, 5000));
-  CHECK_EQ_INT(a->state, SC_PEER_FAILED);
-  CHECK_EQ_STR(a->reason, "dtls-failed");
-  uint8_t pkt[64] = {0x80, SC_PT_VP8};
-  CHECK_EQ_INT(sc_peer_send_rtp(a->peer, pkt, 12, sizeof pkt), -1);
-  close_peers(&e.loop, a, NULL);
+  peer_log *a = start_publisher(&e, 0, true, &ta);
+  if (a) {
+    CHECK_EQ_INT(a->state, SC_PEER_FAILED);
+    CHECK_EQ_STR(a->reason, "dtls-failed");
+    uint8_t pkt[64] = {0x80, SC_PT_VP8};
+    CHECK_EQ_INT(sc_peer_send_rtp(a->peer, pkt, 12, sizeof pkt), -1);
+    close_peers(&e.loop, a, NULL);
+  }
   free(a);
   end_env(&e);
 }
@@ -579,17 +588,13 @@ static void test_wrong_fingerprint(void) {
  * the peer fails with "consent-lost" after that timeout. */
 static void test_consent_lost(void) {
   sfu_env e;
-  CHECK(start_env(&e));
-  if (!e.s || !e.cert) {
+  uint32_t ta = 0;
+  peer_log *a = start_publisher(&e, 200, false, &ta); /* checks every ~200 ms, lost after 1 s */
+  if (!a) {
     end_env(&e);
     return;
   }
-  peer_log *a = calloc(1, sizeof *a);
-  a->peer = new_peer_with(&e.loop, e.cert, a, 200); /* checks every ~200 ms, lost after 1 s */
-  uint32_t ta = 0;
-  CHECK_EQ_INT(connect_publisher(e.s, a->peer, &ta, false), 0);
   pair pr = {a, NULL};
-  CHECK(ct_run_until(&e.loop, a_settled, &pr, 5000));
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
   ct_run_for(&e.loop, 1500);
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
