@@ -4,7 +4,9 @@
  *   client/signal_msg.c  the messages on it
  *   client/sdp_client.c  the publish offer and the subscribe answer
  *   client/peer.c        the publish and the subscribe peer connections
- *   client/rtp_media.h   packetizers and frame assemblers
+ *   client/outbound.c    our frames into RTP on the publish connection
+ *   client/tracks.c      incoming tracks by SSRC
+ *   client/rtp_media.h   frame assemblers
  *   client/e2ee_call.c   E2EE in E2EE rooms
  * and follows docs/signalling.md: join -> welcome -> publish_offer /
  * publish_answer, subscribe_offer / subscribe_answer, relays for E2EE.
@@ -22,24 +24,24 @@
  * reported closed. */
 #include <openssl/crypto.h>
 #include <stdarg.h>
-#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "client/e2ee_call.h"
+#include "client/outbound.h"
 #include "client/peer.h"
+#include "client/peer_stats.h"
 #include "client/rtp_media.h"
 #include "client/sdp_client.h"
 #include "client/signal_msg.h"
+#include "client/tracks.h"
 #include "client/ws.h"
 #include "dtls/srtp.h"
 #include "sealroom_client.h"
 
 #define MAX_TRACKS 256         /* incoming tracks (m-lines of a subscribe offer) */
-#define TRACK_INDEX 1024       /* open-addressing index SSRC -> track (power of two, > 2 x MAX_TRACKS) */
 #define TICK_MS SC_E2EE_TICK_MS /* assemblers' and the E2EE module's timers */
-#define SEND_BUF (SC_RTP_PACKET_BUF + SR_SRTP_MAX_TRAILER)
 #define MAX_FRAME (4u << 20)   /* largest frame sent */
 #define ANSWER_TIMEOUT_MS 15000 /* default: welcome after join, publish_answer after publish_offer */
 
@@ -84,21 +86,16 @@ struct sc_client {
   bool pub_connected;
   bool pub_audio, pub_video;
   sc_publish_params pub_params;
-  char pub_stream[40], pub_audio_track[40], pub_video_track[40];
-  sc_opus_packetizer opus_out;
-  sc_vp8_packetizer vp8_out;
-  bool have_base[2];
-  uint64_t base_us[2];
+  sc_outbound out;
 
   /* Subscribing. */
   sc_peer *sub;
   sc_remote *remote; /* scratch for parsing the server's SDP (large) */
   in_track tracks[MAX_TRACKS];
-  int16_t track_index[TRACK_INDEX]; /* -1 empty, else index into tracks */
+  sc_ssrc_index track_index;
 
   sc_client_stats stats;
   int64_t packet_time_us; /* kernel arrival of the packet on_packet is handling */
-  uint8_t sendbuf[SEND_BUF];
   uint8_t *framebuf; /* MAX_FRAME + SC_E2EE_OVERHEAD, for encryption */
 };
 
@@ -116,41 +113,16 @@ static int send_msg(sc_client *c, char *json) {
   return rc;
 }
 
-static void random_token(char *out, size_t n) {
-  static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  uint8_t r[64];
-  if (n > sizeof r + 1) n = sizeof r + 1;
-  RAND_bytes(r, (int)(n - 1));
-  for (size_t i = 0; i + 1 < n; i++) out[i] = al[r[i] % (sizeof al - 1)];
-  out[n - 1] = '\0';
-}
-
-static uint32_t random_ssrc(void) {
-  uint32_t v = 0;
-  while (v == 0) RAND_bytes((uint8_t *)&v, sizeof v);
-  return v;
-}
-
-static unsigned ssrc_slot(uint32_t ssrc) { return (ssrc * 2654435761u) >> 22; } /* 10 bits */
-
-/* Per packet: the track of an SSRC through the index (linear probing). */
+/* Per packet: the track of an SSRC. */
 static in_track *track_by_ssrc(sc_client *c, uint32_t ssrc) {
-  for (unsigned i = ssrc_slot(ssrc), n = 0; n < TRACK_INDEX; i = (i + 1) & (TRACK_INDEX - 1), n++) {
-    int t = c->track_index[i];
-    if (t < 0) return NULL;
-    if (c->tracks[t].ssrc == ssrc) return &c->tracks[t];
-  }
-  return NULL;
+  int t = sc_ssrc_index_find(&c->track_index, ssrc);
+  return t < 0 ? NULL : &c->tracks[t];
 }
 
 static void rebuild_index(sc_client *c) {
-  memset(c->track_index, 0xff, sizeof c->track_index);
-  for (int t = 0; t < MAX_TRACKS; t++) {
-    if (!c->tracks[t].used) continue;
-    unsigned i = ssrc_slot(c->tracks[t].ssrc);
-    while (c->track_index[i] >= 0) i = (i + 1) & (TRACK_INDEX - 1);
-    c->track_index[i] = (int16_t)t;
-  }
+  sc_ssrc_index_clear(&c->track_index);
+  for (int t = 0; t < MAX_TRACKS; t++)
+    if (c->tracks[t].used) sc_ssrc_index_add(&c->track_index, c->tracks[t].ssrc, t);
 }
 
 static void track_clear(in_track *t) {
@@ -564,7 +536,7 @@ sc_client *sc_client_new(uv_loop_t *loop, const sc_client_config *cfg, const sc_
   c->receive = cfg->receive;
   c->packets_only = cfg->packets_only;
   c->answer_timeout_ms = cfg->answer_timeout_ms ? cfg->answer_timeout_ms : ANSWER_TIMEOUT_MS;
-  memset(c->track_index, 0xff, sizeof c->track_index);
+  sc_ssrc_index_clear(&c->track_index);
   c->remote = calloc(1, sizeof *c->remote);
   c->framebuf = malloc(MAX_FRAME + SC_E2EE_OVERHEAD);
   c->cert = dtls_cert_generate();
@@ -601,34 +573,9 @@ int sc_client_publish(sc_client *c, bool audio, bool video) {
   if (!c || c->state != ST_JOINED || c->pub || (!audio && !video)) return -1;
   c->pub = make_peer(c, false);
   if (!c->pub) return -1;
-  random_token(c->pub_stream, 37);
-  random_token(c->pub_audio_track, 37);
-  random_token(c->pub_video_track, 37);
   sc_publish_params *p = &c->pub_params;
-  memset(p, 0, sizeof *p);
-  p->local.ice_ufrag = sc_peer_ufrag(c->pub);
-  p->local.ice_pwd = sc_peer_pwd(c->pub);
-  p->local.fingerprint = sc_peer_fingerprint(c->pub);
-  p->local.session_version = 1;
-  p->stream_id = c->pub_stream;
-  p->audio = audio;
-  p->audio_track_id = c->pub_audio_track;
-  p->video = video;
-  p->video_track_id = c->pub_video_track;
+  if (sc_outbound_start(&c->out, c->pub, audio, video, 36, p) != 0) return -1;
   p->remb = true;
-  if (audio) {
-    p->audio_ssrc = random_ssrc();
-    if (sc_peer_add_send_ssrc(c->pub, p->audio_ssrc, false) != 0 ||
-        sc_opus_packetizer_init(&c->opus_out, p->audio_ssrc, SC_PT_OPUS) != 0)
-      return -1;
-  }
-  if (video) {
-    do p->video_ssrc = random_ssrc();
-    while (p->video_ssrc == p->audio_ssrc);
-    if (sc_peer_add_send_ssrc(c->pub, p->video_ssrc, true) != 0 ||
-        sc_vp8_packetizer_init(&c->vp8_out, p->video_ssrc, SC_PT_VP8, 0) != 0)
-      return -1;
-  }
   char offer[SC_SDP_OFFER_CAP];
   if (sc_sdp_build_publish_offer(p, offer, sizeof offer) < 0) return -1;
   c->pub_audio = audio;
@@ -644,12 +591,7 @@ int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame,
   if (kind == SC_MEDIA_AUDIO ? !c->pub_audio : !c->pub_video) return -1;
   if (len > MAX_FRAME) return -1;
   if (!c->pub_connected) return 0; /* nowhere to send yet: dropped, as a browser would */
-  if (!c->have_base[kind]) {
-    c->have_base[kind] = true;
-    c->base_us[kind] = capture_us;
-  }
-  uint64_t clock = kind == SC_MEDIA_VIDEO ? SC_RTP_VIDEO_CLOCK : SC_RTP_AUDIO_CLOCK;
-  uint32_t media_ts = (uint32_t)((capture_us - c->base_us[kind]) * clock / 1000000u);
+  uint32_t media_ts = sc_outbound_media_ts(&c->out, kind, capture_us);
 
   const uint8_t *wire = frame;
   size_t wire_len = len;
@@ -661,25 +603,7 @@ int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame,
     wire = c->framebuf;
     c->stats.e2ee_encrypted++;
   }
-  if (kind == SC_MEDIA_AUDIO) {
-    if (wire_len == 0) {
-      sc_opus_packetizer_skip(&c->opus_out, SC_OPUS_FRAME_SAMPLES);
-    } else {
-      c->opus_out.media_ts = media_ts;
-      int n = sc_opus_packetizer_write(&c->opus_out, wire, wire_len, SC_OPUS_FRAME_SAMPLES, -1,
-                                       false, c->sendbuf, sizeof c->sendbuf);
-      if (n < 0 || sc_peer_send_rtp(c->pub, c->sendbuf, (size_t)n, sizeof c->sendbuf) != 0)
-        return -1;
-    }
-  } else {
-    if (sc_vp8_packetizer_frame(&c->vp8_out, wire, wire_len, media_ts,
-                                keyframe ? SC_VP8_KEYFRAME : 0) < 0)
-      return -1;
-    int n;
-    while ((n = sc_vp8_packetizer_next(&c->vp8_out, c->sendbuf, sizeof c->sendbuf)) > 0)
-      if (sc_peer_send_rtp(c->pub, c->sendbuf, (size_t)n, sizeof c->sendbuf) != 0) return -1;
-    if (n < 0) return -1;
-  }
+  if (sc_outbound_send(&c->out, c->pub, kind, wire, wire_len, keyframe, media_ts) != 0) return -1;
   c->stats.frames_sent[kind]++;
   c->stats.bytes_sent[kind] += len;
   return 0;
@@ -693,22 +617,8 @@ void sc_client_get_stats(const sc_client *c, sc_client_stats *out) {
   memset(out, 0, sizeof *out);
   if (!c) return;
   *out = c->stats;
-  for (int p = 0; p < 2; p++) {
-    sc_peer *peer = p ? c->sub : c->pub;
-    if (!peer) continue;
-    sc_ssrc_stats s[SC_PEER_MAX_SEND_SSRCS + SC_PEER_MAX_RECV_SSRCS];
-    int n = sc_peer_stats(peer, s, (int)(sizeof s / sizeof s[0]));
-    if (n > (int)(sizeof s / sizeof s[0])) n = (int)(sizeof s / sizeof s[0]);
-    for (int i = 0; i < n; i++) {
-      int k = s[i].video ? SC_MEDIA_VIDEO : SC_MEDIA_AUDIO;
-      out->nacks_sent += s[i].nacks_sent;
-      out->nacks_received += s[i].nacks_received;
-      out->retransmitted += s[i].retransmits;
-      if (s[i].outgoing) continue;
-      if (s[i].lost > 0) out->packets_lost[k] += (uint64_t)s[i].lost;
-      if (s[i].jitter_ms > out->jitter_ms[k]) out->jitter_ms[k] = s[i].jitter_ms;
-    }
-  }
+  sc_peer_stats_add(c->pub, out, false);
+  sc_peer_stats_add(c->sub, out, false);
   if (c->e2ee) {
     sc_e2ee_stats es;
     sc_e2ee_stats_get(c->e2ee, &es);
@@ -740,6 +650,6 @@ void sc_client_free(sc_client *c) {
   free(c->room);
   free(c->name);
   free(c->token);
-  OPENSSL_cleanse(c->sendbuf, sizeof c->sendbuf);
+  OPENSSL_cleanse(c->out.buf, sizeof c->out.buf);
   free(c);
 }

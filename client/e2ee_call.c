@@ -830,22 +830,6 @@ static int decrypt_deliver(sc_e2ee *e, peer *p, uint64_t stream, sre_codec codec
   return 1;
 }
 
-/* The verdict the verifier would give now, without holding anything (the
- * lookup of lib/e2ee/sign.c over its remembered statements). */
-static sre_sign_verdict lookup(const sre_sign_verifier *v, uint64_t kid, uint64_t ctr,
-                               const uint8_t hash[SRE_SIGN_HASH_LEN]) {
-  bool listed = false;
-  for (size_t i = 0; i < v->runs_n; i++) {
-    const sre_sign_run *run = &v->runs[i];
-    if (run->kid != kid || ctr < run->ctr || ctr - run->ctr >= run->n) continue;
-    if (CRYPTO_memcmp(run->hashes[ctr - run->ctr], hash, SRE_SIGN_HASH_LEN) == 0) {
-      return SRE_SIGN_OK;
-    }
-    listed = true;
-  }
-  return listed ? SRE_SIGN_REJECT : SRE_SIGN_WAIT;
-}
-
 /* Held frames the verifier has decided: pass (decrypt) or drop them. */
 static void decide_held(sc_e2ee *e, peer *p, uint64_t now) {
   sre_sign_decision d[64];
@@ -908,7 +892,7 @@ static int receive_locked(sc_e2ee *e, const char *from_id, uint64_t stream, sre_
     mark_dropped(p, stream);
     return SRE_ERR_AUTH;
   }
-  sre_sign_verdict v = lookup(p->ver, hdr.kid, hdr.ctr, hash);
+  sre_sign_verdict v = sre_sign_verifier_lookup(p->ver, hdr.kid, hdr.ctr, hash);
   uint8_t *copy = NULL;
   if (v == SRE_SIGN_WAIT) {
     if (p->held_n >= SRE_SIGN_PENDING_MAX || e->held_bytes + len > SC_E2EE_HOLD_BYTES_MAX ||

@@ -1,13 +1,13 @@
 /* Minimal HTTP/1.1 client (client/http.h) for Janus's REST API: one request
  * per connection, the whole response buffered (bounded) and parsed by
  * sc_http_parse_response after every read, the callback once. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "client/http.h"
+#include "core/strbuf.h"
 
 #define READ_CHUNK 65536
 
@@ -32,38 +32,28 @@ struct sc_http_req {
 
 /* ---- URL ---- */
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errcap, const char *fmt, ...) {
-  if (err && errcap > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
 int sc_http_parse_url(const char *url, sc_http_url *out, char *err, size_t errcap) {
-  if (!url || !out) return fail(err, errcap, "no URL");
+  if (!url || !out) return strbuf_fail(err, errcap, "no URL");
   memset(out, 0, sizeof *out);
   size_t n = strnlen(url, SC_HTTP_MAX_URL + 1);
-  if (n > SC_HTTP_MAX_URL) return fail(err, errcap, "URL too long");
+  if (n > SC_HTTP_MAX_URL) return strbuf_fail(err, errcap, "URL too long");
   for (size_t i = 0; i < n; i++)
-    if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f) return fail(err, errcap, "control character or space in URL");
-  if (strncasecmp(url, "https://", 8) == 0) return fail(err, errcap, "https:// is not supported");
-  if (strncasecmp(url, "http://", 7) != 0) return fail(err, errcap, "not an http:// URL");
+    if ((unsigned char)url[i] <= 0x20 || url[i] == 0x7f) return strbuf_fail(err, errcap, "control character or space in URL");
+  if (strncasecmp(url, "https://", 8) == 0) return strbuf_fail(err, errcap, "https:// is not supported");
+  if (strncasecmp(url, "http://", 7) != 0) return strbuf_fail(err, errcap, "not an http:// URL");
   const char *p = url + 7, *end = url + n;
   const char *auth_end = p;
   while (auth_end < end && *auth_end != '/' && *auth_end != '?' && *auth_end != '#') auth_end++;
-  if (memchr(url, '#', n)) return fail(err, errcap, "fragment in URL");
-  if (memchr(p, '@', (size_t)(auth_end - p))) return fail(err, errcap, "user info in URL");
+  if (memchr(url, '#', n)) return strbuf_fail(err, errcap, "fragment in URL");
+  if (memchr(p, '@', (size_t)(auth_end - p))) return strbuf_fail(err, errcap, "user info in URL");
   const char *host = p, *host_end, *port = NULL;
   if (p < auth_end && *p == '[') {
     host = p + 1;
     host_end = memchr(host, ']', (size_t)(auth_end - host));
-    if (!host_end) return fail(err, errcap, "unterminated [IPv6] host");
+    if (!host_end) return strbuf_fail(err, errcap, "unterminated [IPv6] host");
     const char *after = host_end + 1;
     if (after < auth_end) {
-      if (*after != ':') return fail(err, errcap, "junk after ]");
+      if (*after != ':') return strbuf_fail(err, errcap, "junk after ]");
       port = after + 1;
     }
   } else {
@@ -72,24 +62,24 @@ int sc_http_parse_url(const char *url, sc_http_url *out, char *err, size_t errca
     else host_end = auth_end;
   }
   size_t hl = (size_t)(host_end - host);
-  if (hl == 0 || hl >= sizeof out->host) return fail(err, errcap, "bad host");
+  if (hl == 0 || hl >= sizeof out->host) return strbuf_fail(err, errcap, "bad host");
   memcpy(out->host, host, hl);
   out->host[hl] = '\0';
   if (port) {
     size_t pl = (size_t)(auth_end - port);
     unsigned long v = 0;
-    if (pl == 0 || pl > 5) return fail(err, errcap, "bad port");
+    if (pl == 0 || pl > 5) return strbuf_fail(err, errcap, "bad port");
     for (size_t i = 0; i < pl; i++) {
-      if (port[i] < '0' || port[i] > '9') return fail(err, errcap, "bad port");
+      if (port[i] < '0' || port[i] > '9') return strbuf_fail(err, errcap, "bad port");
       v = v * 10 + (unsigned long)(port[i] - '0');
     }
-    if (v == 0 || v > 65535) return fail(err, errcap, "bad port");
+    if (v == 0 || v > 65535) return strbuf_fail(err, errcap, "bad port");
     snprintf(out->port, sizeof out->port, "%lu", v);
   } else {
     snprintf(out->port, sizeof out->port, "80");
   }
   size_t rest = (size_t)(end - auth_end);
-  if (rest + 2 > sizeof out->path) return fail(err, errcap, "path too long");
+  if (rest + 2 > sizeof out->path) return strbuf_fail(err, errcap, "path too long");
   if (rest == 0) {
     out->path[0] = '/';
   } else if (*auth_end == '?') {
@@ -141,7 +131,7 @@ static int parse_head(const char *buf, size_t len, size_t start, head_info *h, c
   size_t pos = start, ls, le;
   size_t limit = len - start > SC_HTTP_MAX_HEAD ? start + SC_HTTP_MAX_HEAD : len;
   if (!next_line(buf, limit, &pos, &ls, &le)) {
-    if (limit < len || len - start >= SC_HTTP_MAX_HEAD) return fail(err, errcap, "response head too large");
+    if (limit < len || len - start >= SC_HTTP_MAX_HEAD) return strbuf_fail(err, errcap, "response head too large");
     return 0;
   }
   /* HTTP/1.x SSS[ reason] */
@@ -150,37 +140,37 @@ static int parse_head(const char *buf, size_t len, size_t start, head_info *h, c
   if (n < 12 || memcmp(s, "HTTP/1.", 7) != 0 || (s[7] != '0' && s[7] != '1') || s[8] != ' ' ||
       s[9] < '1' || s[9] > '5' || s[10] < '0' || s[10] > '9' || s[11] < '0' || s[11] > '9' ||
       (n > 12 && s[12] != ' '))
-    return fail(err, errcap, "bad status line");
+    return strbuf_fail(err, errcap, "bad status line");
   h->status = (s[9] - '0') * 100 + (s[10] - '0') * 10 + (s[11] - '0');
   for (size_t i = 12; i < n; i++)
-    if ((unsigned char)s[i] < 0x20 && s[i] != '\t') return fail(err, errcap, "bad status line");
+    if ((unsigned char)s[i] < 0x20 && s[i] != '\t') return strbuf_fail(err, errcap, "bad status line");
   for (;;) {
     if (!next_line(buf, limit, &pos, &ls, &le)) {
-      if (limit < len) return fail(err, errcap, "response head too large");
+      if (limit < len) return strbuf_fail(err, errcap, "response head too large");
       return 0;
     }
     if (le == ls) break; /* blank line: end of head */
     const char *line = buf + ls;
     size_t ln = le - ls;
     const char *colon = memchr(line, ':', ln);
-    if (!colon || colon == line) return fail(err, errcap, "bad header line");
+    if (!colon || colon == line) return strbuf_fail(err, errcap, "bad header line");
     size_t nn = (size_t)(colon - line);
     for (size_t i = 0; i < nn; i++)
-      if (!is_tchar(line[i])) return fail(err, errcap, "bad header name");
+      if (!is_tchar(line[i])) return strbuf_fail(err, errcap, "bad header name");
     const char *v = colon + 1, *ve = line + ln;
     for (const char *q = v; q < ve; q++)
-      if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f) return fail(err, errcap, "bad header value");
+      if (((unsigned char)*q < 0x20 && *q != '\t') || *q == 0x7f) return strbuf_fail(err, errcap, "bad header value");
     while (v < ve && (*v == ' ' || *v == '\t')) v++;
     while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t')) ve--;
     size_t vn = (size_t)(ve - v);
     if (name_is(line, nn, "Content-Length")) {
-      if (vn == 0 || vn > 12) return fail(err, errcap, "bad Content-Length");
+      if (vn == 0 || vn > 12) return strbuf_fail(err, errcap, "bad Content-Length");
       uint64_t cl = 0;
       for (size_t i = 0; i < vn; i++) {
-        if (v[i] < '0' || v[i] > '9') return fail(err, errcap, "bad Content-Length");
+        if (v[i] < '0' || v[i] > '9') return strbuf_fail(err, errcap, "bad Content-Length");
         cl = cl * 10 + (uint64_t)(v[i] - '0');
       }
-      if (h->has_length && cl != h->length) return fail(err, errcap, "conflicting Content-Length");
+      if (h->has_length && cl != h->length) return strbuf_fail(err, errcap, "conflicting Content-Length");
       h->has_length = true;
       h->length = cl;
     } else if (name_is(line, nn, "Transfer-Encoding")) {
@@ -189,7 +179,7 @@ static int parse_head(const char *buf, size_t len, size_t start, head_info *h, c
           (vn == 7 || name_is(v, vn, "identity, chunked") || name_is(v, vn, "identity,chunked")))
         h->chunked = true;
       else if (!name_is(v, vn, "identity"))
-        return fail(err, errcap, "unsupported Transfer-Encoding");
+        return strbuf_fail(err, errcap, "unsupported Transfer-Encoding");
     }
   }
   if (h->chunked && h->has_length) h->has_length = false; /* RFC 9112 6.3: chunked wins */
@@ -211,18 +201,18 @@ static int walk_chunks(char *buf, size_t len, size_t start, bool decode, size_t 
   size_t pos = start, outp = start, ls, le;
   for (;;) {
     if (!next_line(buf, len, &pos, &ls, &le)) {
-      if (len - pos > 1024) return fail(err, errcap, "bad chunk size line");
+      if (len - pos > 1024) return strbuf_fail(err, errcap, "bad chunk size line");
       return 0;
     }
     uint64_t size = 0;
     size_t i = ls, digits = 0;
     for (; i < le && hexval(buf[i]) >= 0; i++) {
-      if (++digits > 8) return fail(err, errcap, "chunk too large");
+      if (++digits > 8) return strbuf_fail(err, errcap, "chunk too large");
       size = size * 16 + (uint64_t)hexval(buf[i]);
     }
-    if (digits == 0) return fail(err, errcap, "bad chunk size");
+    if (digits == 0) return strbuf_fail(err, errcap, "bad chunk size");
     while (i < le && (buf[i] == ' ' || buf[i] == '\t')) i++;
-    if (i < le && buf[i] != ';') return fail(err, errcap, "bad chunk size");
+    if (i < le && buf[i] != ';') return strbuf_fail(err, errcap, "bad chunk size");
     if (size == 0) break;
     if (size > len - pos) return 0;
     size_t data = pos;
@@ -230,12 +220,12 @@ static int walk_chunks(char *buf, size_t len, size_t start, bool decode, size_t 
     if (len - pos < 1) return 0;
     if (buf[pos] == '\r') {
       if (len - pos < 2) return 0;
-      if (buf[pos + 1] != '\n') return fail(err, errcap, "no CRLF after chunk");
+      if (buf[pos + 1] != '\n') return strbuf_fail(err, errcap, "no CRLF after chunk");
       pos += 2;
     } else if (buf[pos] == '\n') {
       pos += 1;
     } else {
-      return fail(err, errcap, "no CRLF after chunk");
+      return strbuf_fail(err, errcap, "no CRLF after chunk");
     }
     if (decode) {
       memmove(buf + outp, buf + data, (size_t)size);
@@ -245,7 +235,7 @@ static int walk_chunks(char *buf, size_t len, size_t start, bool decode, size_t 
   /* Trailer fields until a blank line. */
   for (;;) {
     if (!next_line(buf, len, &pos, &ls, &le)) {
-      if (len - pos > SC_HTTP_MAX_HEAD) return fail(err, errcap, "trailer too large");
+      if (len - pos > SC_HTTP_MAX_HEAD) return strbuf_fail(err, errcap, "trailer too large");
       return 0;
     }
     if (le == ls) break;
@@ -257,18 +247,18 @@ static int walk_chunks(char *buf, size_t len, size_t start, bool decode, size_t 
 int sc_http_parse_response(char *buf, size_t len, bool eof, sc_http_response *out, char *err,
                            size_t errcap) {
   if (err && errcap) err[0] = '\0';
-  if (!buf || !out) return fail(err, errcap, "no input");
-  if (len > SC_HTTP_MAX_RESPONSE) return fail(err, errcap, "response too large");
+  if (!buf || !out) return strbuf_fail(err, errcap, "no input");
+  if (len > SC_HTTP_MAX_RESPONSE) return strbuf_fail(err, errcap, "response too large");
   memset(out, 0, sizeof *out);
   size_t start = 0;
   head_info h;
   for (int interim = 0;; interim++) {
-    if (interim > 8) return fail(err, errcap, "too many interim responses");
+    if (interim > 8) return strbuf_fail(err, errcap, "too many interim responses");
     int rc = parse_head(buf, len, start, &h, err, errcap);
     if (rc < 0) return -1;
-    if (rc == 0) return eof ? fail(err, errcap, "connection closed in the head") : 0;
+    if (rc == 0) return eof ? strbuf_fail(err, errcap, "connection closed in the head") : 0;
     if (h.status >= 200) break;
-    if (h.status == 101) return fail(err, errcap, "unexpected 101");
+    if (h.status == 101) return strbuf_fail(err, errcap, "unexpected 101");
     start += h.head_len;
   }
   size_t body = start + h.head_len;
@@ -278,11 +268,11 @@ int sc_http_parse_response(char *buf, size_t len, bool eof, sc_http_response *ou
   } else if (h.chunked) {
     int rc = walk_chunks(buf, len, body, false, NULL, err, errcap);
     if (rc < 0) return -1;
-    if (rc == 0) return eof ? fail(err, errcap, "connection closed in a chunk") : 0;
+    if (rc == 0) return eof ? strbuf_fail(err, errcap, "connection closed in a chunk") : 0;
     walk_chunks(buf, len, body, true, &body_len, NULL, 0);
   } else if (h.has_length) {
-    if (h.length > SC_HTTP_MAX_RESPONSE) return fail(err, errcap, "response too large");
-    if (len - body < h.length) return eof ? fail(err, errcap, "connection closed in the body") : 0;
+    if (h.length > SC_HTTP_MAX_RESPONSE) return strbuf_fail(err, errcap, "response too large");
+    if (len - body < h.length) return eof ? strbuf_fail(err, errcap, "connection closed in the body") : 0;
     body_len = (size_t)h.length;
   } else {
     if (!eof) return 0;

@@ -1,6 +1,7 @@
 /* A Janus VideoRoom participant (client/janus.h) for the SFU benchmark:
  * Janus's REST API through client/http.c, media through client/peer.c, SDP
- * through client/sdp_client.c, RTP through client/rtp_media.h.
+ * through client/sdp_client.c, RTP through client/outbound.h (sending),
+ * client/tracks.h (incoming tracks by SSRC) and client/peer_stats.h.
  *
  * Requests: synchronous ones (create, attach, keepalive, destroy) are
  * answered in the POST's response; asynchronous plugin requests (join,
@@ -23,7 +24,6 @@
  * once everything has reported closed. */
 #include <arpa/inet.h>
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,9 +31,13 @@
 
 #include "client/http.h"
 #include "client/janus.h"
+#include "client/outbound.h"
 #include "client/peer.h"
+#include "client/peer_stats.h"
+#include "client/random.h"
 #include "client/rtp_media.h"
 #include "client/sdp_client.h"
+#include "client/tracks.h"
 #include "dtls/srtp.h"
 
 #define MAX_POSTS 16        /* requests in flight per participant */
@@ -41,7 +45,6 @@
 #define MAX_FEEDS 1024      /* publishers of the room remembered */
 #define MAX_SUB_FEEDS 32    /* feeds carried by the subscription (2 SSRCs each: the peer's 64) */
 #define MAX_TRACKS 64
-#define TRACK_INDEX 256     /* power of two > 2 x MAX_TRACKS */
 #define MAX_MIDS 256
 #define MAX_TRIES 3         /* subscribe attempts per feed */
 #define KEEPALIVE_MS 25000
@@ -49,7 +52,6 @@
 #define POST_TIMEOUT_MS 15000
 #define DESTROY_TIMEOUT_MS 2000
 #define MAX_POLL_FAILURES 3
-#define SEND_BUF (SC_RTP_PACKET_BUF + SR_SRTP_MAX_TRAILER)
 #define MAX_FRAME (4u << 20)
 
 typedef enum { ST_NEW = 0, ST_STARTING, ST_JOINED, ST_CLOSING, ST_CLOSED } jstate;
@@ -121,11 +123,7 @@ struct sc_janus {
   sc_peer *pub;
   bool pub_connected, pub_audio, pub_video;
   sc_publish_params pp;
-  char pub_stream[24], pub_audio_track[24], pub_video_track[24];
-  sc_opus_packetizer opus_out;
-  sc_vp8_packetizer vp8_out;
-  bool have_base[2];
-  uint64_t base_us[2];
+  sc_outbound out;
 
   /* Subscribing. */
   sc_peer *sub;
@@ -137,10 +135,9 @@ struct sc_janus {
   int n_mids;
   track tracks[MAX_TRACKS];
   int n_tracks;
-  int16_t track_index[TRACK_INDEX];
+  sc_ssrc_index track_index;
 
   sc_client_stats stats;
-  uint8_t sendbuf[SEND_BUF];
   int64_t packet_time_us; /* kernel arrival of the packet on_packet is handling */
 };
 
@@ -268,40 +265,14 @@ int sc_janus_event_parse(const void *json_obj, sc_janus_event *e) {
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static void random_token(char *out, size_t n) {
-  static const char al[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
-  uint8_t r[64];
-  if (n > sizeof r + 1) n = sizeof r + 1;
-  if (RAND_bytes(r, (int)(n - 1)) != 1) memset(r, 7, sizeof r);
-  for (size_t i = 0; i + 1 < n; i++) out[i] = al[r[i] % (sizeof al - 1)];
-  out[n - 1] = '\0';
-}
-
-static uint32_t random_ssrc(void) {
-  uint32_t v = 0;
-  while (v == 0)
-    if (RAND_bytes((uint8_t *)&v, sizeof v) != 1) v = 0x5eed;
-  return v;
-}
-
-static unsigned ssrc_slot(uint32_t ssrc) { return (ssrc * 2654435761u) >> 24; } /* 8 bits */
-
 static track *track_by_ssrc(sc_janus *j, uint32_t ssrc) {
-  for (unsigned i = ssrc_slot(ssrc), n = 0; n < TRACK_INDEX; i = (i + 1) & (TRACK_INDEX - 1), n++) {
-    int t = j->track_index[i];
-    if (t < 0) return NULL;
-    if (j->tracks[t].ssrc == ssrc) return &j->tracks[t];
-  }
-  return NULL;
+  int t = sc_ssrc_index_find(&j->track_index, ssrc);
+  return t < 0 ? NULL : &j->tracks[t];
 }
 
 static void rebuild_index(sc_janus *j) {
-  memset(j->track_index, 0xff, sizeof j->track_index);
-  for (int t = 0; t < j->n_tracks; t++) {
-    unsigned i = ssrc_slot(j->tracks[t].ssrc);
-    while (j->track_index[i] >= 0) i = (i + 1) & (TRACK_INDEX - 1);
-    j->track_index[i] = (int16_t)t;
-  }
+  sc_ssrc_index_clear(&j->track_index);
+  for (int t = 0; t < j->n_tracks; t++) sc_ssrc_index_add(&j->track_index, j->tracks[t].ssrc, t);
 }
 
 static feed_info *find_feed(sc_janus *j, uint64_t id) {
@@ -356,7 +327,7 @@ static int post(sc_janus *j, req_kind kind, uint64_t handle, json_t *obj, unsign
     for (int i = 0; i < MAX_ASYNC && !a; i++)
       if (!j->async[i].used) a = &j->async[i];
   char tx[16];
-  random_token(tx, sizeof tx);
+  sc_random_token(tx, sizeof tx);
   if (!obj || !slot || (is_async && !a) || json_object_set_new(obj, "transaction", json_string(tx)) != 0) {
     json_decref(obj);
     return -1;
@@ -937,7 +908,7 @@ sc_janus *sc_janus_new(uv_loop_t *loop, const sc_janus_config *cfg, const sc_cli
   j->auto_video = cfg->publish_video;
   j->subscribe = cfg->subscribe;
   if (cfg->media_ip) snprintf(j->media_ip, sizeof j->media_ip, "%s", cfg->media_ip);
-  memset(j->track_index, 0xff, sizeof j->track_index);
+  sc_ssrc_index_clear(&j->track_index);
   j->feeds = calloc(MAX_FEEDS, sizeof *j->feeds);
   j->remote = calloc(1, sizeof *j->remote);
   j->cert = dtls_cert_generate();
@@ -971,36 +942,11 @@ int sc_janus_publish(sc_janus *j, bool audio, bool video) {
   if (!j || j->state != ST_JOINED || j->pub || (!audio && !video)) return -1;
   j->pub = make_peer(j);
   if (!j->pub) return -1;
-  random_token(j->pub_stream, sizeof j->pub_stream);
-  random_token(j->pub_audio_track, sizeof j->pub_audio_track);
-  random_token(j->pub_video_track, sizeof j->pub_video_track);
   sc_publish_params *p = &j->pp;
-  memset(p, 0, sizeof *p);
-  p->local.ice_ufrag = sc_peer_ufrag(j->pub);
-  p->local.ice_pwd = sc_peer_pwd(j->pub);
-  p->local.fingerprint = sc_peer_fingerprint(j->pub);
-  p->local.session_version = 1;
-  p->stream_id = j->pub_stream;
-  p->audio = audio;
-  p->audio_track_id = j->pub_audio_track;
-  p->video = video;
-  p->video_track_id = j->pub_video_track;
+  if (sc_outbound_start(&j->out, j->pub, audio, video, 23, p) != 0) return -1;
   p->setup_active = true; /* Janus becomes the DTLS server */
   p->candidate.ip = j->media_ip;
   p->candidate.port = peer_port(j->pub);
-  if (audio) {
-    p->audio_ssrc = random_ssrc();
-    if (sc_peer_add_send_ssrc(j->pub, p->audio_ssrc, false) != 0 ||
-        sc_opus_packetizer_init(&j->opus_out, p->audio_ssrc, SC_PT_OPUS) != 0)
-      return -1;
-  }
-  if (video) {
-    do p->video_ssrc = random_ssrc();
-    while (p->video_ssrc == p->audio_ssrc);
-    if (sc_peer_add_send_ssrc(j->pub, p->video_ssrc, true) != 0 ||
-        sc_vp8_packetizer_init(&j->vp8_out, p->video_ssrc, SC_PT_VP8, 0) != 0)
-      return -1;
-  }
   char offer[SC_SDP_OFFER_CAP];
   if (sc_sdp_build_publish_offer(p, offer, sizeof offer) < 0) return -1;
   json_t *body = json_pack("{s:s,s:s,s:s}", "request", "publish", "audiocodec", "opus", "videocodec", "vp8");
@@ -1016,28 +962,8 @@ int sc_janus_send_frame(sc_janus *j, sc_media_kind kind, const uint8_t *frame, s
   if (kind == SC_MEDIA_AUDIO ? !j->pub_audio : !j->pub_video) return -1;
   if (len > MAX_FRAME || (len > 0 && !frame)) return -1;
   if (!j->pub_connected) return 0;
-  if (!j->have_base[kind]) {
-    j->have_base[kind] = true;
-    j->base_us[kind] = capture_us;
-  }
-  uint64_t clock = kind == SC_MEDIA_VIDEO ? SC_RTP_VIDEO_CLOCK : SC_RTP_AUDIO_CLOCK;
-  uint32_t media_ts = (uint32_t)((capture_us - j->base_us[kind]) * clock / 1000000u);
-  if (kind == SC_MEDIA_AUDIO) {
-    if (len == 0) {
-      sc_opus_packetizer_skip(&j->opus_out, SC_OPUS_FRAME_SAMPLES);
-    } else {
-      j->opus_out.media_ts = media_ts;
-      int n = sc_opus_packetizer_write(&j->opus_out, frame, len, SC_OPUS_FRAME_SAMPLES, -1, false, j->sendbuf,
-                                       sizeof j->sendbuf);
-      if (n < 0 || sc_peer_send_rtp(j->pub, j->sendbuf, (size_t)n, sizeof j->sendbuf) != 0) return -1;
-    }
-  } else {
-    if (sc_vp8_packetizer_frame(&j->vp8_out, frame, len, media_ts, keyframe ? SC_VP8_KEYFRAME : 0) < 0) return -1;
-    int n;
-    while ((n = sc_vp8_packetizer_next(&j->vp8_out, j->sendbuf, sizeof j->sendbuf)) > 0)
-      if (sc_peer_send_rtp(j->pub, j->sendbuf, (size_t)n, sizeof j->sendbuf) != 0) return -1;
-    if (n < 0) return -1;
-  }
+  uint32_t media_ts = sc_outbound_media_ts(&j->out, kind, capture_us);
+  if (sc_outbound_send(&j->out, j->pub, kind, frame, len, keyframe, media_ts) != 0) return -1;
   j->stats.frames_sent[kind]++;
   j->stats.bytes_sent[kind] += len;
   return 0;
@@ -1047,23 +973,8 @@ void sc_janus_get_stats(const sc_janus *j, sc_client_stats *out) {
   memset(out, 0, sizeof *out);
   if (!j) return;
   *out = j->stats;
-  for (int p = 0; p < 2; p++) {
-    sc_peer *peer = p ? j->sub : j->pub;
-    if (!peer) continue;
-    sc_ssrc_stats s[SC_PEER_MAX_SEND_SSRCS + SC_PEER_MAX_RECV_SSRCS];
-    int n = sc_peer_stats(peer, s, (int)(sizeof s / sizeof s[0]));
-    if (n > (int)(sizeof s / sizeof s[0])) n = (int)(sizeof s / sizeof s[0]);
-    for (int i = 0; i < n; i++) {
-      int k = s[i].video ? SC_MEDIA_VIDEO : SC_MEDIA_AUDIO;
-      out->nacks_sent += s[i].nacks_sent;
-      out->nacks_received += s[i].nacks_received;
-      out->retransmitted += s[i].retransmits;
-      out->plis_sent += s[i].plis_sent;
-      if (s[i].outgoing) continue;
-      if (s[i].lost > 0) out->packets_lost[k] += (uint64_t)s[i].lost;
-      if (s[i].jitter_ms > out->jitter_ms[k]) out->jitter_ms[k] = s[i].jitter_ms;
-    }
-  }
+  sc_peer_stats_add(j->pub, out, true);
+  sc_peer_stats_add(j->sub, out, true);
 }
 
 uint64_t sc_janus_feed_id(const sc_janus *j) { return j ? j->feed_id : 0; }
@@ -1201,7 +1112,7 @@ static void room_step(room_op *op) {
     snprintf(url, sizeof url, "%s/%llu", op->url, (unsigned long long)op->session);
   }
   char tx[16];
-  random_token(tx, sizeof tx);
+  sc_random_token(tx, sizeof tx);
   char *text = NULL;
   if (o && json_object_set_new(o, "transaction", json_string(tx)) == 0) text = json_dumps(o, JSON_COMPACT);
   json_decref(o);

@@ -6,115 +6,38 @@
 #include <arpa/inet.h>
 #include <limits.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "client/sdp_client.h"
+#include "core/strbuf.h"
 
 #define PROTO_RTP "UDP/TLS/RTP/SAVPF"
 #define OPUS_FMTP "minptime=10;useinbandfec=1"
 #define URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 
-/* ---- bounded appender ---- */
-
-typedef struct {
-  char *p;
-  size_t cap, len;
-  bool overflow;
-} obuf;
-
-__attribute__((format(printf, 2, 3))) static void put(obuf *w, const char *fmt, ...) {
-  if (w->overflow) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= w->cap - w->len) {
-    w->overflow = true;
-    return;
-  }
-  w->len += (size_t)n;
-}
-
-static int obuf_init(obuf *w, char *out, size_t cap) {
-  w->p = out;
-  w->cap = cap;
-  w->len = 0;
-  w->overflow = false;
-  if (!out || cap == 0) return -1;
-  out[0] = '\0';
-  return 0;
-}
-
-static int obuf_done(obuf *w) {
-  if (w->overflow || w->len > INT_MAX) {
-    w->p[0] = '\0';
-    return -1;
-  }
-  return (int)w->len;
-}
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errcap, const char *fmt,
-                                                      ...) {
-  if (err && errcap > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
-
-/* ---- character classes ---- */
+/* ---- checks (the grammar's character classes: sdp/sdp.h) ---- */
 
 static bool is_ice_string(const char *s, size_t min, size_t max) {
-  if (!s) return false;
-  size_t n = strnlen(s, max + 1);
-  if (n < min || n > max) return false;
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '+' || c == '/';
-    if (!ok) return false;
-  }
-  return true;
+  return s && sdp_is_ice_string(s, strnlen(s, max + 1), min, max);
 }
 
 /* RFC 8866 token of 1..max characters. */
 static bool is_token(const char *s, size_t max) {
   if (!s) return false;
   size_t n = strnlen(s, max + 1);
-  if (n == 0 || n > max) return false;
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char)s[i];
-    bool ok = c == 0x21 || (c >= 0x23 && c <= 0x27) || c == 0x2A || c == 0x2B || c == 0x2D ||
-              c == 0x2E || (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) ||
-              (c >= 0x5E && c <= 0x7E);
-    if (!ok) return false;
-  }
-  return true;
+  return n <= max && sdp_is_token(s, n);
 }
 
 /* "AB:CD:..." of 32 bytes, canonicalised (upper case) into out[96]. */
 static bool fingerprint_ok(const char *fp, char out[96]) {
-  if (!fp || strnlen(fp, 96) != 95) return false;
-  for (int i = 0; i < 95; i++) {
-    char c = fp[i];
-    if (i % 3 == 2) {
-      if (c != ':') return false;
-      out[i] = ':';
-      continue;
-    }
-    if (c >= 'a' && c <= 'f') c = (char)(c - 'a' + 'A');
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return false;
-    out[i] = c;
-  }
-  out[95] = '\0';
-  return true;
+  uint8_t raw[32];
+  size_t n;
+  return fp && sdp_fingerprint_decode(fp, strnlen(fp, 96), raw, sizeof raw, &n) == 0 && n == 32 &&
+         sdp_fingerprint_format(raw, n, out, 96) == 95;
 }
 
 static bool candidate_ok(const sc_sdp_candidate *c) {
@@ -131,58 +54,62 @@ static bool local_ok(const sc_local_desc *l, char fp[96]) {
 
 /* Our host candidate (checked by candidate_ok), RFC 8839 5.1: foundation 1,
  * component 1, host type preference 126, local preference 65535. */
-static void put_candidate(obuf *w, const sc_sdp_candidate *c) {
+static void put_candidate(strbuf *w, const sc_sdp_candidate *c) {
   if (!c || !c->ip) return;
-  put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", c->ip,
+  strbuf_put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\na=end-of-candidates\r\n", c->ip,
       (unsigned)c->port);
 }
 
 /* ---- publish offer ---- */
 
-static void put_transport(obuf *w, const sc_local_desc *l, const char *fp, const char *mid,
+static void put_transport(strbuf *w, const sc_local_desc *l, const char *fp, const char *mid,
                           const char *setup) {
-  put(w, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
-  put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n", l->ice_ufrag, l->ice_pwd);
-  put(w, "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:%s\r\n", fp, setup, mid);
+  strbuf_put(w, "c=IN IP4 0.0.0.0\r\na=rtcp:9 IN IP4 0.0.0.0\r\n");
+  strbuf_put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=ice-options:trickle\r\n", l->ice_ufrag,
+             l->ice_pwd);
+  strbuf_put(w, "a=fingerprint:sha-256 %s\r\na=setup:%s\r\na=mid:%s\r\n", fp, setup, mid);
 }
 
-static void put_offer_track(obuf *w, const sc_publish_params *p, const char *fp, bool audio,
+static void put_offer_track(strbuf *w, const sc_publish_params *p, const char *fp, bool audio,
                             const char *mid, bool first) {
   unsigned pt = audio ? SC_PT_OPUS : SC_PT_VP8;
   uint32_t ssrc = audio ? p->audio_ssrc : p->video_ssrc;
   const char *track = audio ? p->audio_track_id : p->video_track_id;
-  put(w, "m=%s 9 " PROTO_RTP " %u\r\n", audio ? "audio" : "video", pt);
+  strbuf_put(w, "m=%s 9 " PROTO_RTP " %u\r\n", audio ? "audio" : "video", pt);
   put_transport(w, &p->local, fp, mid, p->setup_active ? "active" : "actpass");
   if (first) put_candidate(w, &p->candidate);
-  put(w, "a=sendonly\r\na=msid:%s %s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", p->stream_id, track);
+  strbuf_put(w, "a=sendonly\r\na=msid:%s %s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", p->stream_id,
+             track);
   if (audio) {
-    put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
+    strbuf_put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
   } else {
-    put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
-    if (p->remb) put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
-    put(w, "a=rtcp-fb:%u ccm fir\r\na=rtcp-fb:%u nack\r\na=rtcp-fb:%u nack pli\r\n", pt, pt, pt);
+    strbuf_put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
+    if (p->remb) strbuf_put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
+    strbuf_put(w, "a=rtcp-fb:%u ccm fir\r\na=rtcp-fb:%u nack\r\na=rtcp-fb:%u nack pli\r\n", pt,
+               pt, pt);
   }
-  put(w, "a=ssrc:%lu cname:%s\r\na=ssrc:%lu msid:%s %s\r\n", (unsigned long)ssrc, p->stream_id,
-      (unsigned long)ssrc, p->stream_id, track);
+  strbuf_put(w, "a=ssrc:%lu cname:%s\r\na=ssrc:%lu msid:%s %s\r\n", (unsigned long)ssrc,
+             p->stream_id, (unsigned long)ssrc, p->stream_id, track);
 }
 
 int sc_sdp_build_publish_offer(const sc_publish_params *p, char *out, size_t cap) {
-  obuf w;
+  strbuf w;
   char fp[96];
-  if (obuf_init(&w, out, cap) != 0 || !p || !local_ok(&p->local, fp) || !candidate_ok(&p->candidate))
+  if (strbuf_init(&w, out, cap) != 0 || !p || !local_ok(&p->local, fp) ||
+      !candidate_ok(&p->candidate))
     return -1;
   if (!p->audio && !p->video) return -1;
   if (!is_token(p->stream_id, 64)) return -1;
   if (p->audio && (p->audio_ssrc == 0 || !is_token(p->audio_track_id, 64))) return -1;
   if (p->video && (p->video_ssrc == 0 || !is_token(p->video_track_id, 64))) return -1;
   if (p->audio && p->video && p->audio_ssrc == p->video_ssrc) return -1;
-  put(&w, "v=0\r\no=- %llu %lu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
+  strbuf_put(&w, "v=0\r\no=- %llu %lu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
       (unsigned long long)p->local.session_id, (unsigned long)p->local.session_version);
-  put(&w, "a=group:BUNDLE %s\r\n", p->audio && p->video ? "0 1" : "0");
-  put(&w, "a=msid-semantic: WMS %s\r\n", p->stream_id);
+  strbuf_put(&w, "a=group:BUNDLE %s\r\n", p->audio && p->video ? "0 1" : "0");
+  strbuf_put(&w, "a=msid-semantic: WMS %s\r\n", p->stream_id);
   if (p->audio) put_offer_track(&w, p, fp, true, "0", true);
   if (p->video) put_offer_track(&w, p, fp, false, p->audio ? "1" : "0", !p->audio);
-  return obuf_done(&w);
+  return strbuf_done(&w);
 }
 
 /* ---- parsing the server's SDP ---- */
@@ -337,30 +264,30 @@ static void scan_candidates(const char *text, size_t len, sc_remote *r) {
 
 int sc_sdp_parse_remote(const char *text, size_t len, sc_remote *out, char *err, size_t errcap) {
   if (err && errcap) err[0] = '\0';
-  if (!out || !text) return fail(err, errcap, "no input");
+  if (!out || !text) return strbuf_fail(err, errcap, "no input");
   sdp_session *s = malloc(sizeof *s);
-  if (!s) return fail(err, errcap, "out of memory");
+  if (!s) return strbuf_fail(err, errcap, "out of memory");
   int rc = -1;
   char perr[96];
   if (sdp_parse(text, len, s, perr, sizeof perr) != 0) {
-    fail(err, errcap, "%s", perr);
+    strbuf_fail(err, errcap, "%s", perr);
     goto out;
   }
   if (s->ice_ufrag[0] == '\0' || s->ice_pwd[0] == '\0') {
-    fail(err, errcap, "no ice-ufrag/ice-pwd");
+    strbuf_fail(err, errcap, "no ice-ufrag/ice-pwd");
     goto out;
   }
   if (strcmp(s->fp_alg, "sha-256") != 0 || s->fp_len != 32) {
-    fail(err, errcap, "no sha-256 fingerprint");
+    strbuf_fail(err, errcap, "no sha-256 fingerprint");
     goto out;
   }
   if (strcmp(s->setup, "passive") != 0 && strcmp(s->setup, "actpass") != 0) {
-    fail(err, errcap, "setup \"%s\": the server must be the DTLS server", s->setup);
+    strbuf_fail(err, errcap, "setup \"%s\": the server must be the DTLS server", s->setup);
     goto out;
   }
   if (s->n_media <= 0 || s->n_media > SC_SDP_MAX_MEDIA || s->n_bundle < 0 ||
       s->n_bundle > SC_SDP_MAX_MEDIA) {
-    fail(err, errcap, "no m-line");
+    strbuf_fail(err, errcap, "no m-line");
     goto out;
   }
   memset(out, 0, sizeof *out);
@@ -388,40 +315,44 @@ out:
 int sc_sdp_check_publish_answer(const sc_remote *a, const sc_publish_params *p, char *err,
                                 size_t errcap) {
   if (err && errcap) err[0] = '\0';
-  if (!a || !p) return fail(err, errcap, "no input");
+  if (!a || !p) return strbuf_fail(err, errcap, "no input");
   if (strcmp(a->setup, "passive") != 0)
-    return fail(err, errcap, "setup \"%s\", expected passive", a->setup);
+    return strbuf_fail(err, errcap, "setup \"%s\", expected passive", a->setup);
   int want = (p->audio ? 1 : 0) + (p->video ? 1 : 0);
-  if (a->n_media != want) return fail(err, errcap, "%d m-lines, expected %d", a->n_media, want);
+  if (a->n_media != want) return strbuf_fail(err, errcap, "%d m-lines, expected %d", a->n_media,
+                                             want);
   for (int i = 0; i < want; i++) {
     const sc_media *m = &a->media[i];
     bool audio = p->audio && i == 0;
     const char *mid = i == 0 ? "0" : "1";
     if (m->kind != (audio ? SDP_AUDIO : SDP_VIDEO) || strcmp(m->mid, mid) != 0)
-      return fail(err, errcap, "m-line %d: not the %s line we offered", i, audio ? "audio" : "video");
+      return strbuf_fail(err, errcap, "m-line %d: not the %s line we offered", i,
+                         audio ? "audio" : "video");
     if (!m->active || (m->dir != SDP_RECVONLY && m->dir != SDP_SENDRECV))
-      return fail(err, errcap, "m-line %d: not accepted", i);
+      return strbuf_fail(err, errcap, "m-line %d: not accepted", i);
     if (m->pt != (audio ? SC_PT_OPUS : SC_PT_VP8))
-      return fail(err, errcap, "m-line %d: payload type %d", i, m->pt);
+      return strbuf_fail(err, errcap, "m-line %d: payload type %d", i, m->pt);
   }
   return 0;
 }
 
 /* ---- subscribe answer ---- */
 
-static void put_answer_codec(obuf *w, const sc_media *m) {
+static void put_answer_codec(strbuf *w, const sc_media *m) {
   unsigned pt = (unsigned)m->pt;
   if (m->kind == SDP_AUDIO) {
-    if (m->ext_audio_level) put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", m->ext_audio_level);
-    put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
+    if (m->ext_audio_level) strbuf_put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n",
+                                       m->ext_audio_level);
+    strbuf_put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
     return;
   }
-  if (m->ext_abs_send_time) put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", m->ext_abs_send_time);
-  put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
-  if (m->fb & SDP_FB_REMB) put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
-  if (m->fb & SDP_FB_FIR) put(w, "a=rtcp-fb:%u ccm fir\r\n", pt);
-  if (m->fb & SDP_FB_NACK) put(w, "a=rtcp-fb:%u nack\r\n", pt);
-  if (m->fb & SDP_FB_PLI) put(w, "a=rtcp-fb:%u nack pli\r\n", pt);
+  if (m->ext_abs_send_time) strbuf_put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n",
+                                       m->ext_abs_send_time);
+  strbuf_put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
+  if (m->fb & SDP_FB_REMB) strbuf_put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
+  if (m->fb & SDP_FB_FIR) strbuf_put(w, "a=rtcp-fb:%u ccm fir\r\n", pt);
+  if (m->fb & SDP_FB_NACK) strbuf_put(w, "a=rtcp-fb:%u nack\r\n", pt);
+  if (m->fb & SDP_FB_PLI) strbuf_put(w, "a=rtcp-fb:%u nack pli\r\n", pt);
 }
 
 /* A line we answer with a transport (not rejected): audio/video with our codec. */
@@ -437,17 +368,18 @@ int sc_sdp_build_subscribe_answer(const sc_remote *offer, const sc_local_desc *l
 
 int sc_sdp_build_subscribe_answer_cand(const sc_remote *offer, const sc_local_desc *local,
                                        const sc_sdp_candidate *cand, char *out, size_t cap) {
-  obuf w;
+  strbuf w;
   char fp[96];
-  if (obuf_init(&w, out, cap) != 0 || !offer || !local_ok(local, fp) || !candidate_ok(cand)) return -1;
+  if (strbuf_init(&w, out, cap) != 0 || !offer || !local_ok(local, fp) ||
+      !candidate_ok(cand)) return -1;
   if (offer->n_media <= 0 || offer->n_media > SC_SDP_MAX_MEDIA) return -1;
   if (strcmp(offer->setup, "actpass") != 0 && strcmp(offer->setup, "passive") != 0) return -1;
-  put(&w, "v=0\r\no=- %llu %lu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
+  strbuf_put(&w, "v=0\r\no=- %llu %lu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
       (unsigned long long)local->session_id, (unsigned long)local->session_version);
-  put(&w, "a=group:BUNDLE");
+  strbuf_put(&w, "a=group:BUNDLE");
   for (int i = 0; i < offer->n_media; i++)
-    if (answerable(&offer->media[i])) put(&w, " %s", offer->media[i].mid);
-  put(&w, "\r\na=msid-semantic: WMS\r\n");
+    if (answerable(&offer->media[i])) strbuf_put(&w, " %s", offer->media[i].mid);
+  strbuf_put(&w, "\r\na=msid-semantic: WMS\r\n");
   bool cand_done = false;
   for (int i = 0; i < offer->n_media; i++) {
     const sc_media *m = &offer->media[i];
@@ -457,18 +389,18 @@ int sc_sdp_build_subscribe_answer_cand(const sc_remote *offer, const sc_local_de
         out[0] = '\0';
         return -1;
       }
-      put(&w, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->media, m->proto, m->fmt0);
-      if (m->mid[0]) put(&w, "a=mid:%s\r\n", m->mid);
+      strbuf_put(&w, "m=%s 0 %s %s\r\nc=IN IP4 0.0.0.0\r\n", m->media, m->proto, m->fmt0);
+      if (m->mid[0]) strbuf_put(&w, "a=mid:%s\r\n", m->mid);
       continue;
     }
     bool recv = m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV;
-    put(&w, "m=%s 9 " PROTO_RTP " %d\r\n", m->kind == SDP_AUDIO ? "audio" : "video", m->pt);
+    strbuf_put(&w, "m=%s 9 " PROTO_RTP " %d\r\n", m->kind == SDP_AUDIO ? "audio" : "video", m->pt);
     put_transport(&w, local, fp, m->mid, "active");
     if (!cand_done) put_candidate(&w, cand);
     cand_done = true;
-    put(&w, "a=%s\r\na=rtcp-mux\r\n", recv ? "recvonly" : "inactive");
-    if (m->rtcp_rsize) put(&w, "a=rtcp-rsize\r\n");
+    strbuf_put(&w, "a=%s\r\na=rtcp-mux\r\n", recv ? "recvonly" : "inactive");
+    if (m->rtcp_rsize) strbuf_put(&w, "a=rtcp-rsize\r\n");
     put_answer_codec(&w, m);
   }
-  return obuf_done(&w);
+  return strbuf_done(&w);
 }

@@ -190,6 +190,13 @@ int sre_sign_verifier_frame(sre_sign_verifier *v, uint64_t kid, uint64_t ctr, co
 int sre_sign_verifier_frame_hash(sre_sign_verifier *v, uint64_t kid, uint64_t ctr,
                                  const uint8_t hash[SRE_SIGN_HASH_LEN], uint64_t tag,
                                  uint64_t now_ms);
+/* The verdict the remembered statements give (kid, ctr) with this frame
+ * hash now, holding and counting nothing: SRE_SIGN_OK if one lists it with
+ * this hash, SRE_SIGN_REJECT if they list it only with other hashes,
+ * SRE_SIGN_WAIT if none lists it (or v or hash is NULL). For a caller that
+ * keeps frames itself instead of handing them to sre_sign_verifier_frame. */
+sre_sign_verdict sre_sign_verifier_lookup(const sre_sign_verifier *v, uint64_t kid, uint64_t ctr,
+                                          const uint8_t hash[SRE_SIGN_HASH_LEN]);
 /* Decides held frames, oldest first: those now listed (OK / REJECT) and those
  * past their deadline (UNSIGNED). Writes at most cap decisions and returns
  * their count; the rest stay held. Call after every accepted statement and

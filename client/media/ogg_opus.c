@@ -5,26 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/bytes.h"
+
 #define HEAD_LEN 19          /* OpusHead with mapping family 0 */
 #define FEED_CHUNK 4096      /* bytes handed to libogg at a time */
 #define PAGE_MAX_SAMPLES 48000 /* a page at least every second of audio */
 #define MAX_VENDOR 1024
-
-static void put_le16(uint8_t *p, uint16_t v) {
-  p[0] = (uint8_t)v;
-  p[1] = (uint8_t)(v >> 8);
-}
-
-static void put_le32(uint8_t *p, uint32_t v) {
-  put_le16(p, (uint16_t)v);
-  put_le16(p + 2, (uint16_t)(v >> 16));
-}
-
-static uint16_t get_le16(const uint8_t *p) { return (uint16_t)(p[0] | (unsigned)p[1] << 8); }
-
-static uint32_t get_le32(const uint8_t *p) {
-  return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
-}
 
 /* ---- writer ------------------------------------------------------------ */
 

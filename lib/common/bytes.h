@@ -1,5 +1,7 @@
 /* Big-endian (network order) loads and stores of unsigned integers, the one
- * copy for both the server (src/) and the E2EE library (lib/e2ee).
+ * copy for the server (src/), the E2EE library (lib/e2ee) and the client
+ * (client/); and the little-endian ones of the client's media files (IVF,
+ * Ogg Opus headers).
  *
  * No bounds are checked here: the caller must already know that p points to
  * at least as many readable (get) or writable (put) bytes as the width, e.g.
@@ -62,6 +64,24 @@ static inline void put_be64(uint8_t *p, uint64_t v) {
 /* Stores the low 8 * n bits of v in n (0..8) bytes. */
 static inline void put_be_n(uint8_t *p, size_t n, uint64_t v) {
   for (size_t i = n; i > 0; i--, v >>= 8) p[i - 1] = (uint8_t)v;
+}
+
+static inline uint16_t get_le16(const uint8_t *p) {
+  return (uint16_t)(p[0] | (unsigned)p[1] << 8);
+}
+
+static inline uint32_t get_le32(const uint8_t *p) {
+  return (uint32_t)get_le16(p) | (uint32_t)get_le16(p + 2) << 16;
+}
+
+static inline void put_le16(uint8_t *p, uint16_t v) {
+  p[0] = (uint8_t)v;
+  p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void put_le32(uint8_t *p, uint32_t v) {
+  put_le16(p, (uint16_t)v);
+  put_le16(p + 2, (uint16_t)(v >> 16));
 }
 
 #endif

@@ -324,10 +324,9 @@ void sre_sign_verifier_forget_kids(sre_sign_verifier *v, uint64_t kid_lo, uint64
   }
 }
 
-/* OK if a remembered statement lists (kid, ctr) with this hash, REJECT if
- * statements list it only with other hashes, WAIT if none lists it. */
-static sre_sign_verdict lookup(const sre_sign_verifier *v, uint64_t kid, uint64_t ctr,
-                               const uint8_t hash[SRE_SIGN_HASH_LEN]) {
+sre_sign_verdict sre_sign_verifier_lookup(const sre_sign_verifier *v, uint64_t kid, uint64_t ctr,
+                                          const uint8_t hash[SRE_SIGN_HASH_LEN]) {
+  if (!v || !hash) return SRE_SIGN_WAIT;
   bool listed = false;
   for (size_t i = 0; i < v->runs_n; i++) {
     const sre_sign_run *run = &v->runs[i];
@@ -342,7 +341,7 @@ int sre_sign_verifier_frame_hash(sre_sign_verifier *v, uint64_t kid, uint64_t ct
                                  const uint8_t hash[SRE_SIGN_HASH_LEN], uint64_t tag,
                                  uint64_t now_ms) {
   if (!v || !v->key || !hash) return SRE_ERR_ARG;
-  sre_sign_verdict d = lookup(v, kid, ctr, hash);
+  sre_sign_verdict d = sre_sign_verifier_lookup(v, kid, ctr, hash);
   if (d == SRE_SIGN_WAIT) {
     if (v->pending_n == SRE_SIGN_PENDING_MAX) {
       d = SRE_SIGN_OVERFLOW;
@@ -376,7 +375,8 @@ size_t sre_sign_verifier_poll(sre_sign_verifier *v, uint64_t now_ms, sre_sign_de
   /* Walk the queue once, compacting the frames that stay held. */
   for (size_t i = 0; i < n; i++) {
     sre_sign_pending *p = &v->pending[i];
-    sre_sign_verdict d = written < cap ? lookup(v, p->kid, p->ctr, p->hash) : SRE_SIGN_WAIT;
+    sre_sign_verdict d =
+        written < cap ? sre_sign_verifier_lookup(v, p->kid, p->ctr, p->hash) : SRE_SIGN_WAIT;
     if (d == SRE_SIGN_WAIT && written < cap && now_ms >= p->deadline_ms) d = SRE_SIGN_UNSIGNED;
     if (d == SRE_SIGN_WAIT) {
       if (kept != i) v->pending[kept] = *p;

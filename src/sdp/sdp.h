@@ -204,6 +204,18 @@ int sdp_build_subscribe_offer(const sdp_sub_line *lines, int n, const sdp_local 
 int sdp_check_subscribe_answer(const sdp_session *answer, const sdp_sub_line *lines, int n,
                                char *err, size_t errcap);
 
+/* RFC 8866 token: 1 or more token-char (printable ASCII except space and
+ * "(),/:;<=>?@[\]" and '"'). */
+bool sdp_is_token(const char *s, size_t n);
+
+/* RFC 8839 ice-char string of min..max characters (ALPHA / DIGIT / "+" / "/"). */
+bool sdp_is_ice_string(const char *s, size_t n, size_t min, size_t max);
+
+/* Decodes "AB:CD:..." (hex digits of either case, exactly two per byte, ':'
+ * between bytes, nothing else) into out. Returns 0 and sets *out_len, or -1
+ * if malformed, empty or longer than cap bytes. */
+int sdp_fingerprint_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len);
+
 /* Formats n (1..64) bytes as "AB:CD:..." (upper case) into out. Returns the
  * length written (3n - 1), or -1 if n is out of range or cap < 3n. */
 int sdp_fingerprint_format(const uint8_t *fp, size_t n, char *out, size_t cap);

@@ -40,9 +40,9 @@ typedef struct {
   bool have_bundle;
 } parser;
 
-/* ---- shared helpers (declared in sdp_internal.h) ---- */
+/* ---- shared helpers (declared in sdp.h and sdp_internal.h) ---- */
 
-bool sdp__is_token(const char *s, size_t n) {
+bool sdp_is_token(const char *s, size_t n) {
   if (n == 0) return false;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
@@ -54,7 +54,7 @@ bool sdp__is_token(const char *s, size_t n) {
   return true;
 }
 
-bool sdp__is_ice_string(const char *s, size_t n, size_t min, size_t max) {
+bool sdp_is_ice_string(const char *s, size_t n, size_t min, size_t max) {
   if (n < min || n > max) return false;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
@@ -72,7 +72,7 @@ static int hex_value(char c) {
   return -1;
 }
 
-int sdp__fingerprint_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len) {
+int sdp_fingerprint_decode(const char *s, size_t n, uint8_t *out, size_t cap, size_t *out_len) {
   /* n bytes of text hold k bytes when n == 3k - 1 */
   if (n < 2 || (n + 1) % 3 != 0 || (n + 1) / 3 > cap) return -1;
   size_t k = (n + 1) / 3;
@@ -189,7 +189,7 @@ static bool is_proto(span s) {
   span head, tail = s;
   do {
     bool more = split_at(tail, '/', &head, &tail);
-    if (!sdp__is_token(head.p, head.n)) return false;
+    if (!sdp_is_token(head.p, head.n)) return false;
     if (!more) return true;
   } while (1);
 }
@@ -252,7 +252,7 @@ static int parse_m_line(parser *ps, span v) {
   span media, port_word, proto, fmt;
   if (!next_word(&v, &media) || !next_word(&v, &port_word) || !next_word(&v, &proto))
     return fail(ps, "bad m-line");
-  if (!sdp__is_token(media.p, media.n) || media.n >= sizeof s->media[0].media)
+  if (!sdp_is_token(media.p, media.n) || media.n >= sizeof s->media[0].media)
     return fail(ps, "bad m-line media");
   if (!is_proto(proto) || proto.n >= sizeof s->media[0].proto)
     return fail(ps, "bad m-line proto");
@@ -280,7 +280,7 @@ static int parse_m_line(parser *ps, span v) {
 
   int n_fmt = 0;
   while (next_word(&v, &fmt)) {
-    if (!sdp__is_token(fmt.p, fmt.n)) return fail(ps, "bad m-line format");
+    if (!sdp_is_token(fmt.p, fmt.n)) return fail(ps, "bad m-line format");
     if (n_fmt++ == 0) {
       if (fmt.n >= sizeof m->fmt0) return fail(ps, "bad m-line format");
       copy_span(m->fmt0, sizeof m->fmt0, fmt);
@@ -309,7 +309,7 @@ static int attr_rtpmap(parser *ps, span v) {
     return fail(ps, "bad rtpmap");
   split_at(enc, '/', &name, &rest);
   bool has_chan = split_at(rest, '/', &clock_s, &chan_s);
-  if (!sdp__is_token(name.p, name.n) || name.n >= sizeof ps->m->codecs[0].name)
+  if (!sdp_is_token(name.p, name.n) || name.n >= sizeof ps->m->codecs[0].name)
     return fail(ps, "bad rtpmap encoding name");
   if (!parse_uint(clock_s, UINT32_MAX, &clock) || clock == 0)
     return fail(ps, "bad rtpmap clock rate");
@@ -396,11 +396,11 @@ static int attr_extmap(parser *ps, span v) {
 /* "<stream> [<track>]" into the m-line's msid fields. */
 static int set_msid(parser *ps, span v) {
   span stream, track = {v.p, 0};
-  if (!next_word(&v, &stream) || !sdp__is_token(stream.p, stream.n) ||
+  if (!next_word(&v, &stream) || !sdp_is_token(stream.p, stream.n) ||
       stream.n >= sizeof ps->m->msid_stream)
     return fail(ps, "bad msid");
   if (next_word(&v, &track) &&
-      (!sdp__is_token(track.p, track.n) || track.n >= sizeof ps->m->msid_track))
+      (!sdp_is_token(track.p, track.n) || track.n >= sizeof ps->m->msid_track))
     return fail(ps, "bad msid track");
   copy_span(ps->m->msid_stream, sizeof ps->m->msid_stream, stream);
   copy_span(ps->m->msid_track, sizeof ps->m->msid_track, track);
@@ -431,7 +431,7 @@ static int attr_ssrc_group(parser *ps, span v) {
   span sem, num;
   uint64_t ssrc[2] = {0, 0};
   int k = 0;
-  if (!next_word(&v, &sem) || !sdp__is_token(sem.p, sem.n)) return fail(ps, "bad ssrc-group");
+  if (!next_word(&v, &sem) || !sdp_is_token(sem.p, sem.n)) return fail(ps, "bad ssrc-group");
   while (next_word(&v, &num)) {
     uint64_t x;
     if (!parse_uint(num, UINT32_MAX, &x)) return fail(ps, "bad ssrc-group ssrc");
@@ -450,7 +450,7 @@ static int attr_ssrc_group(parser *ps, span v) {
 
 static int attr_mid(parser *ps, span v) {
   sdp_session *s = ps->s;
-  if (!sdp__is_token(v.p, v.n) || v.n >= sizeof s->media[0].mid) return fail(ps, "bad mid");
+  if (!sdp_is_token(v.p, v.n) || v.n >= sizeof s->media[0].mid) return fail(ps, "bad mid");
   if (ps->have_mid) return fail(ps, "two mids in one m-line");
   for (int i = 0; i + 1 < s->n_media; i++) {
     if (strlen(s->media[i].mid) == v.n && memcmp(s->media[i].mid, v.p, v.n) == 0)
@@ -468,7 +468,7 @@ static int attr_group(parser *ps, span v) {
   bool first = !ps->have_bundle;
   ps->have_bundle = true;
   while (next_word(&v, &mid)) {
-    if (!sdp__is_token(mid.p, mid.n) || mid.n >= sizeof ps->s->bundle[0])
+    if (!sdp_is_token(mid.p, mid.n) || mid.n >= sizeof ps->s->bundle[0])
       return fail(ps, "bad BUNDLE mid");
     if (!first) continue; /* only the first BUNDLE group is kept */
     if (ps->s->n_bundle >= SDP_MAX_MEDIA) return fail(ps, "too many BUNDLE mids");
@@ -494,7 +494,7 @@ static int attr_fingerprint(parser *ps, span v) {
   char name[16];
   uint8_t bytes[64];
   size_t n;
-  if (!next_word(&v, &alg) || !next_word(&v, &hex) || !sdp__is_token(alg.p, alg.n) ||
+  if (!next_word(&v, &alg) || !next_word(&v, &hex) || !sdp_is_token(alg.p, alg.n) ||
       alg.n >= sizeof name)
     return fail(ps, "bad fingerprint");
   for (size_t i = 0; i < alg.n; i++) {
@@ -502,7 +502,7 @@ static int attr_fingerprint(parser *ps, span v) {
     name[i] = (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
   }
   name[alg.n] = '\0';
-  if (sdp__fingerprint_decode(hex.p, hex.n, bytes, sizeof bytes, &n) != 0)
+  if (sdp_fingerprint_decode(hex.p, hex.n, bytes, sizeof bytes, &n) != 0)
     return fail(ps, "bad fingerprint hex");
   size_t want = fp_len_of(name);
   if (want && n != want) return fail(ps, "fingerprint length does not match %s", name);
@@ -526,7 +526,7 @@ static int attr_setup(parser *ps, span v) {
 
 static int attr_ice(parser *ps, span v, bool is_pwd) {
   char *dst = is_pwd ? ps->s->ice_pwd : ps->s->ice_ufrag;
-  if (!sdp__is_ice_string(v.p, v.n, is_pwd ? 22 : 4, 256))
+  if (!sdp_is_ice_string(v.p, v.n, is_pwd ? 22 : 4, 256))
     return fail(ps, is_pwd ? "bad ice-pwd" : "bad ice-ufrag");
   if (dst[0] == '\0') copy_span(dst, sizeof ps->s->ice_ufrag, v); /* both 257 */
   return 0;

@@ -4,13 +4,12 @@
  * goes into caller buffers through a bounded appender that never writes past
  * cap; anything taken from a parsed offer was validated by the parser. */
 #include <arpa/inet.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "sdp/sdp.h"
 #include "sdp/sdp_internal.h"
+#include "core/strbuf.h"
 
 #define URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
@@ -19,44 +18,6 @@
 #define PROTO_RTP "UDP/TLS/RTP/SAVPF"
 #define OPUS_FMTP "minptime=10;useinbandfec=1"
 #define VIDEO_FB (SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB)
-
-/* Bounded appender: after the first overflow every put is a no-op. */
-typedef struct {
-  char *p;
-  size_t cap, len;
-  bool overflow;
-} wbuf;
-
-__attribute__((format(printf, 2, 3))) static void put(wbuf *w, const char *fmt, ...) {
-  if (w->overflow) return;
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(w->p + w->len, w->cap - w->len, fmt, ap);
-  va_end(ap);
-  if (n < 0 || (size_t)n >= w->cap - w->len) {
-    w->overflow = true;
-    return;
-  }
-  w->len += (size_t)n;
-}
-
-static int wbuf_init(wbuf *w, char *out, size_t cap) {
-  w->p = out;
-  w->cap = cap;
-  w->len = 0;
-  w->overflow = false;
-  if (!out || cap == 0) return -1;
-  out[0] = '\0';
-  return 0;
-}
-
-static int wbuf_done(wbuf *w) {
-  if (w->overflow || w->len > INT_MAX) {
-    w->p[0] = '\0';
-    return -1;
-  }
-  return (int)w->len;
-}
 
 /* The SFU's side, validated once: ICE credentials, certificate fingerprint
  * in canonical form, and the host candidate. */
@@ -72,12 +33,12 @@ typedef struct {
 
 static int check_local(const sdp_local *l, local_info *li) {
   if (!l || !l->ice_ufrag || !l->ice_pwd || !l->fingerprint || !l->ip || l->port == 0) return -1;
-  if (!sdp__is_ice_string(l->ice_ufrag, strlen(l->ice_ufrag), 4, 256) ||
-      !sdp__is_ice_string(l->ice_pwd, strlen(l->ice_pwd), 22, 256))
+  if (!sdp_is_ice_string(l->ice_ufrag, strlen(l->ice_ufrag), 4, 256) ||
+      !sdp_is_ice_string(l->ice_pwd, strlen(l->ice_pwd), 22, 256))
     return -1;
   uint8_t fp[32], addr[16];
   size_t n;
-  if (sdp__fingerprint_decode(l->fingerprint, strlen(l->fingerprint), fp, sizeof fp, &n) != 0 ||
+  if (sdp_fingerprint_decode(l->fingerprint, strlen(l->fingerprint), fp, sizeof fp, &n) != 0 ||
       n != 32 || sdp_fingerprint_format(fp, n, li->fp, sizeof li->fp) < 0)
     return -1;
   if (inet_pton(AF_INET, l->ip, addr) == 1) li->ipver = "IP4";
@@ -93,43 +54,44 @@ static int check_local(const sdp_local *l, local_info *li) {
   return 0;
 }
 
-static void put_session_start(wbuf *w, const local_info *li) {
-  put(w, "v=0\r\no=- %llu %lu IN %s %s\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
+static void put_session_start(strbuf *w, const local_info *li) {
+  strbuf_put(w, "v=0\r\no=- %llu %lu IN %s %s\r\ns=-\r\nt=0 0\r\na=ice-lite\r\n",
       (unsigned long long)li->session_id, (unsigned long)li->session_version, li->ipver, li->ip);
 }
 
 /* m=, c=, a=mid and the transport lines of a bundled m-line. */
-static void put_media_start(wbuf *w, const local_info *li, const char *media, const char *pt,
+static void put_media_start(strbuf *w, const local_info *li, const char *media, const char *pt,
                             const char *mid, const char *setup) {
-  put(w, "m=%s 9 " PROTO_RTP " %s\r\nc=IN %s %s\r\na=mid:%s\r\n", media, pt, li->ipver, li->ip,
+  strbuf_put(w, "m=%s 9 " PROTO_RTP " %s\r\nc=IN %s %s\r\na=mid:%s\r\n", media, pt, li->ipver,
+             li->ip,
       mid);
-  put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\na=setup:%s\r\n",
+  strbuf_put(w, "a=ice-ufrag:%s\r\na=ice-pwd:%s\r\na=fingerprint:sha-256 %s\r\na=setup:%s\r\n",
       li->ufrag, li->pwd, li->fp, setup);
 }
 
 /* The host candidates. TCP's priority is below UDP's (local preference
  * 40959 instead of 65535, RFC 6544 4.2), so browsers that can use UDP do. */
-static void put_candidate(wbuf *w, const local_info *li) {
+static void put_candidate(strbuf *w, const local_info *li) {
   if (li->candidates & SDP_CAND_UDP)
-    put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\n", li->ip, (unsigned)li->port);
+    strbuf_put(w, "a=candidate:1 1 udp 2130706431 %s %u typ host\r\n", li->ip, (unsigned)li->port);
   if (li->candidates & SDP_CAND_TCP)
-    put(w, "a=candidate:2 1 tcp 2124414975 %s %u typ host tcptype passive\r\n", li->ip,
+    strbuf_put(w, "a=candidate:2 1 tcp 2124414975 %s %u typ host tcptype passive\r\n", li->ip,
         (unsigned)li->port);
-  put(w, "a=end-of-candidates\r\n");
+  strbuf_put(w, "a=end-of-candidates\r\n");
 }
 
-static void put_opus(wbuf *w, unsigned pt, uint8_t fb) {
-  put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
-  if (fb & SDP_FB_TCC) put(w, "a=rtcp-fb:%u transport-cc\r\n", pt);
+static void put_opus(strbuf *w, unsigned pt, uint8_t fb) {
+  strbuf_put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
+  if (fb & SDP_FB_TCC) strbuf_put(w, "a=rtcp-fb:%u transport-cc\r\n", pt);
 }
 
-static void put_vp8(wbuf *w, unsigned pt, uint8_t fb) {
-  put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
-  if (fb & SDP_FB_NACK) put(w, "a=rtcp-fb:%u nack\r\n", pt);
-  if (fb & SDP_FB_PLI) put(w, "a=rtcp-fb:%u nack pli\r\n", pt);
-  if (fb & SDP_FB_FIR) put(w, "a=rtcp-fb:%u ccm fir\r\n", pt);
-  if (fb & SDP_FB_REMB) put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
-  if (fb & SDP_FB_TCC) put(w, "a=rtcp-fb:%u transport-cc\r\n", pt);
+static void put_vp8(strbuf *w, unsigned pt, uint8_t fb) {
+  strbuf_put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
+  if (fb & SDP_FB_NACK) strbuf_put(w, "a=rtcp-fb:%u nack\r\n", pt);
+  if (fb & SDP_FB_PLI) strbuf_put(w, "a=rtcp-fb:%u nack pli\r\n", pt);
+  if (fb & SDP_FB_FIR) strbuf_put(w, "a=rtcp-fb:%u ccm fir\r\n", pt);
+  if (fb & SDP_FB_REMB) strbuf_put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
+  if (fb & SDP_FB_TCC) strbuf_put(w, "a=rtcp-fb:%u transport-cc\r\n", pt);
 }
 
 /* ---- publish answer ---- */
@@ -194,23 +156,23 @@ static void decide_track(const sdp_session *offer, int i, bool *taken_unbundled,
   t->dir = (m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV) ? SDP_RECVONLY : SDP_INACTIVE;
 }
 
-static void put_answer_media(wbuf *w, const local_info *li, const sdp_media *m,
+static void put_answer_media(strbuf *w, const local_info *li, const sdp_media *m,
                              const sdp_track *t) {
   if (!t->accepted) {
-    put(w, "m=%s 0 %s %s\r\nc=IN %s %s\r\n", m->media, m->proto, m->fmt0, li->ipver, li->ip);
-    if (m->mid[0]) put(w, "a=mid:%s\r\n", m->mid);
+    strbuf_put(w, "m=%s 0 %s %s\r\nc=IN %s %s\r\n", m->media, m->proto, m->fmt0, li->ipver, li->ip);
+    if (m->mid[0]) strbuf_put(w, "a=mid:%s\r\n", m->mid);
     return;
   }
   char pt[4];
   snprintf(pt, sizeof pt, "%u", (unsigned)t->pt);
   put_media_start(w, li, m->media, pt, m->mid, "passive");
-  put(w, "a=%s\r\na=rtcp-mux\r\n", t->dir == SDP_RECVONLY ? "recvonly" : "inactive");
-  if (m->rtcp_rsize) put(w, "a=rtcp-rsize\r\n");
-  if (t->ext_audio_level) put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", t->ext_audio_level);
+  strbuf_put(w, "a=%s\r\na=rtcp-mux\r\n", t->dir == SDP_RECVONLY ? "recvonly" : "inactive");
+  if (m->rtcp_rsize) strbuf_put(w, "a=rtcp-rsize\r\n");
+  if (t->ext_audio_level) strbuf_put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", t->ext_audio_level);
   if (t->ext_abs_send_time)
-    put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", t->ext_abs_send_time);
-  if (t->ext_mid) put(w, "a=extmap:%u " URI_MID "\r\n", t->ext_mid);
-  if (t->ext_twcc) put(w, "a=extmap:%u " URI_TWCC "\r\n", t->ext_twcc);
+    strbuf_put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", t->ext_abs_send_time);
+  if (t->ext_mid) strbuf_put(w, "a=extmap:%u " URI_MID "\r\n", t->ext_mid);
+  if (t->ext_twcc) strbuf_put(w, "a=extmap:%u " URI_TWCC "\r\n", t->ext_twcc);
   if (t->kind == SDP_AUDIO) put_opus(w, t->pt, t->fb);
   else put_vp8(w, t->pt, t->fb);
   put_candidate(w, li);
@@ -218,10 +180,10 @@ static void put_answer_media(wbuf *w, const local_info *li, const sdp_media *m,
 
 int sdp_build_publish_answer(const sdp_session *offer, const sdp_local *local, char *out,
                              size_t cap, sdp_track *tracks, int max_tracks, int *n_tracks) {
-  wbuf w;
+  strbuf w;
   local_info li;
   if (n_tracks) *n_tracks = 0;
-  if (wbuf_init(&w, out, cap) != 0 || !offer || check_local(local, &li) != 0) return -1;
+  if (strbuf_init(&w, out, cap) != 0 || !offer || check_local(local, &li) != 0) return -1;
   if (offer->n_media < 0 || offer->n_media > SDP_MAX_MEDIA || offer->n_bundle < 0 ||
       offer->n_bundle > SDP_MAX_MEDIA)
     return -1;
@@ -245,27 +207,27 @@ int sdp_build_publish_answer(const sdp_session *offer, const sdp_local *local, c
   put_session_start(&w, &li);
   if (offer->n_bundle > 0) {
     bool listed[SDP_MAX_MEDIA] = {false};
-    put(&w, "a=group:BUNDLE");
+    strbuf_put(&w, "a=group:BUNDLE");
     for (int b = 0; b < offer->n_bundle; b++) {
       for (int i = 0; i < offer->n_media; i++) {
         if (t[i].accepted && !listed[i] && strcmp(offer->bundle[b], t[i].mid) == 0) {
           listed[i] = true;
-          put(&w, " %s", t[i].mid);
+          strbuf_put(&w, " %s", t[i].mid);
         }
       }
     }
-    put(&w, "\r\n");
+    strbuf_put(&w, "\r\n");
   }
-  put(&w, "a=msid-semantic: WMS *\r\n");
+  strbuf_put(&w, "a=msid-semantic: WMS *\r\n");
   for (int i = 0; i < offer->n_media; i++) put_answer_media(&w, &li, &offer->media[i], &t[i]);
-  return wbuf_done(&w);
+  return strbuf_done(&w);
 }
 
 /* ---- subscribe offer ---- */
 
 static bool field_ok(const char *s, size_t cap, size_t max_len) {
   size_t n = strnlen(s, cap);
-  return n < cap && n <= max_len && sdp__is_token(s, n);
+  return n < cap && n <= max_len && sdp_is_token(s, n);
 }
 
 static int check_sub_lines(const sdp_sub_line *lines, int n) {
@@ -288,54 +250,43 @@ static int check_sub_lines(const sdp_sub_line *lines, int n) {
   return 0;
 }
 
-static void put_sub_media(wbuf *w, const local_info *li, const sdp_sub_line *l) {
+static void put_sub_media(strbuf *w, const local_info *li, const sdp_sub_line *l) {
   bool audio = l->kind == SDP_AUDIO;
   char pt[4];
   snprintf(pt, sizeof pt, "%u", audio ? SDP_SUB_PT_OPUS : SDP_SUB_PT_VP8);
   put_media_start(w, li, audio ? "audio" : "video", pt, l->mid, "actpass");
-  put(w, "a=%s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", l->active ? "sendonly" : "inactive");
+  strbuf_put(w, "a=%s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", l->active ? "sendonly" : "inactive");
   if (audio) {
-    put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", SDP_SUB_EXT_AUDIO_LEVEL);
+    strbuf_put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", SDP_SUB_EXT_AUDIO_LEVEL);
     put_opus(w, SDP_SUB_PT_OPUS, 0);
   } else {
-    put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", SDP_SUB_EXT_ABS_SEND_TIME);
+    strbuf_put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", SDP_SUB_EXT_ABS_SEND_TIME);
     put_vp8(w, SDP_SUB_PT_VP8, VIDEO_FB);
   }
   if (l->active) {
-    put(w, "a=msid:%s %s\r\n", l->stream_id, l->track_id);
-    put(w, "a=ssrc:%lu cname:%s\r\n", (unsigned long)l->ssrc, l->stream_id);
-    put(w, "a=ssrc:%lu msid:%s %s\r\n", (unsigned long)l->ssrc, l->stream_id, l->track_id);
+    strbuf_put(w, "a=msid:%s %s\r\n", l->stream_id, l->track_id);
+    strbuf_put(w, "a=ssrc:%lu cname:%s\r\n", (unsigned long)l->ssrc, l->stream_id);
+    strbuf_put(w, "a=ssrc:%lu msid:%s %s\r\n", (unsigned long)l->ssrc, l->stream_id, l->track_id);
   }
   put_candidate(w, li);
 }
 
 int sdp_build_subscribe_offer(const sdp_sub_line *lines, int n, const sdp_local *local,
                               char *out, size_t cap) {
-  wbuf w;
+  strbuf w;
   local_info li;
-  if (wbuf_init(&w, out, cap) != 0 || check_local(local, &li) != 0 ||
+  if (strbuf_init(&w, out, cap) != 0 || check_local(local, &li) != 0 ||
       check_sub_lines(lines, n) != 0)
     return -1;
   put_session_start(&w, &li);
-  put(&w, "a=group:BUNDLE");
-  for (int i = 0; i < n; i++) put(&w, " %s", lines[i].mid);
-  put(&w, "\r\na=msid-semantic: WMS *\r\n");
+  strbuf_put(&w, "a=group:BUNDLE");
+  for (int i = 0; i < n; i++) strbuf_put(&w, " %s", lines[i].mid);
+  strbuf_put(&w, "\r\na=msid-semantic: WMS *\r\n");
   for (int i = 0; i < n; i++) put_sub_media(&w, &li, &lines[i]);
-  return wbuf_done(&w);
+  return strbuf_done(&w);
 }
 
 /* ---- subscribe answer check ---- */
-
-__attribute__((format(printf, 3, 4))) static int check_fail(char *err, size_t errcap,
-                                                            const char *fmt, ...) {
-  if (err && errcap > 0) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errcap, fmt, ap);
-    va_end(ap);
-  }
-  return -1;
-}
 
 static bool has_codec(const sdp_media *m, unsigned pt, const char *name, uint32_t clock) {
   for (int i = 0; i < m->n_codecs; i++) {
@@ -350,30 +301,30 @@ int sdp_check_subscribe_answer(const sdp_session *answer, const sdp_sub_line *li
                                char *err, size_t errcap) {
   if (err && errcap > 0) err[0] = '\0';
   if (!answer || check_sub_lines(lines, n) != 0)
-    return check_fail(err, errcap, "bad subscribe lines");
+    return strbuf_fail(err, errcap, "bad subscribe lines");
   if (answer->n_media != n)
-    return check_fail(err, errcap, "%d m-lines, expected %d", answer->n_media, n);
+    return strbuf_fail(err, errcap, "%d m-lines, expected %d", answer->n_media, n);
   if (answer->ice_ufrag[0] == '\0' || answer->ice_pwd[0] == '\0')
-    return check_fail(err, errcap, "no ice-ufrag/ice-pwd");
+    return strbuf_fail(err, errcap, "no ice-ufrag/ice-pwd");
   if (strcmp(answer->fp_alg, "sha-256") != 0 || answer->fp_len != 32)
-    return check_fail(err, errcap, "no sha-256 fingerprint");
+    return strbuf_fail(err, errcap, "no sha-256 fingerprint");
   if (strcmp(answer->setup, "active") != 0)
-    return check_fail(err, errcap, "setup is \"%s\", expected active", answer->setup);
+    return strbuf_fail(err, errcap, "setup is \"%s\", expected active", answer->setup);
   for (int i = 0; i < n; i++) {
     const sdp_media *m = &answer->media[i];
     const sdp_sub_line *l = &lines[i];
-    if (m->kind != l->kind) return check_fail(err, errcap, "m-line %d: wrong kind", i);
+    if (m->kind != l->kind) return strbuf_fail(err, errcap, "m-line %d: wrong kind", i);
     if (strcmp(m->mid, l->mid) != 0)
-      return check_fail(err, errcap, "m-line %d: mid \"%s\", expected \"%s\"", i, m->mid, l->mid);
+      return strbuf_fail(err, errcap, "m-line %d: mid \"%s\", expected \"%s\"", i, m->mid, l->mid);
     if (!l->active) continue;
     if (m->port == 0 && !m->bundle_only)
-      return check_fail(err, errcap, "m-line %d: rejected", i);
+      return strbuf_fail(err, errcap, "m-line %d: rejected", i);
     if (m->dir != SDP_RECVONLY && m->dir != SDP_INACTIVE)
-      return check_fail(err, errcap, "m-line %d: direction not recvonly", i);
-    if (!in_bundle(answer, m->mid)) return check_fail(err, errcap, "m-line %d: not bundled", i);
+      return strbuf_fail(err, errcap, "m-line %d: direction not recvonly", i);
+    if (!in_bundle(answer, m->mid)) return strbuf_fail(err, errcap, "m-line %d: not bundled", i);
     bool ok = l->kind == SDP_AUDIO ? has_codec(m, SDP_SUB_PT_OPUS, "opus", 48000)
                                    : has_codec(m, SDP_SUB_PT_VP8, "VP8", 90000);
-    if (!ok) return check_fail(err, errcap, "m-line %d: codec not accepted", i);
+    if (!ok) return strbuf_fail(err, errcap, "m-line %d: codec not accepted", i);
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 
 #include "client/sdp_client.h"
 #include "sdp/sdp.h"
+#include "../unit/client_helpers.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,15 +27,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       remote.n_udp > SC_SDP_MAX_CANDIDATES)
     __builtin_trap();
 
-  sc_publish_params pp;
-  memset(&pp, 0, sizeof pp);
-  pp.local = (sc_local_desc){"CLnt", "cLientPassword0123456789", FP, 1, 1};
-  pp.stream_id = "s";
-  pp.audio = pp.video = true;
-  pp.audio_ssrc = 1;
-  pp.video_ssrc = 2;
-  pp.audio_track_id = "a";
-  pp.video_track_id = "v";
+  sc_publish_params pp =
+      ct_publish_params((sc_local_desc){"CLnt", "cLientPassword0123456789", FP, 1, 1});
   (void)sc_sdp_check_publish_answer(&remote, &pp, err, sizeof err);
 
   int len = sc_sdp_build_subscribe_answer(&remote, &pp.local, out, sizeof out);

@@ -48,7 +48,9 @@ int test_failures_in_current;
   X(client_media)  \
   X(client_e2ee)   \
   X(client_signal) \
-  X(client_janus) 
+  X(client_janus)  \
+  X(client_parts)  \
+  X(strbuf)
 
 #define DECLARE(id) extern const test_suite suite_##id;
 SUITES(DECLARE)

@@ -93,5 +93,18 @@ static void test_round_trip(void) {
   }
 }
 
+static void test_little_endian(void) {
+  CHECK_EQ_INT(get_le16(pattern), 0x8201);
+  CHECK_EQ_INT(get_le32(pattern + 1), 0x85848382u);
+  uint8_t buf[6];
+  memset(buf, 0xee, sizeof buf);
+  put_le16(buf, 0xbeef);
+  put_le32(buf + 2, 0x12345678u);
+  static const uint8_t want[6] = {0xef, 0xbe, 0x78, 0x56, 0x34, 0x12};
+  CHECK(memcmp(buf, want, sizeof want) == 0);
+  CHECK_EQ_INT(get_le32(buf + 2), 0x12345678u);
+}
+
 TEST_SUITE(bytes, {"get", test_get}, {"get_n", test_get_n}, {"put", test_put},
-           {"put_n", test_put_n}, {"round_trip", test_round_trip});
+           {"put_n", test_put_n}, {"round_trip", test_round_trip},
+           {"little_endian", test_little_endian});

@@ -31,30 +31,8 @@
 #include "client/janus.h"
 #include "client/rtp_media.h"
 #include "client/sdp_client.h"
+#include "client_helpers.h"
 #include "test.h"
-
-/* ---- loop helpers ---- */
-
-static void pump_cb(uv_timer_t *t) { (void)t; }
-
-typedef bool (*cond_fn)(void *ctx);
-static bool run_until(uv_loop_t *loop, cond_fn cond, void *ctx, uint64_t ms) {
-  uv_timer_t pump;
-  uv_timer_init(loop, &pump);
-  uv_timer_start(&pump, pump_cb, 5, 5);
-  uv_update_time(loop);
-  uint64_t end = uv_now(loop) + ms;
-  bool ok;
-  while (!(ok = cond(ctx)) && uv_now(loop) < end) uv_run(loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&pump, NULL);
-  uv_run(loop, UV_RUN_NOWAIT);
-  return ok;
-}
-
-static bool never(void *ctx) {
-  (void)ctx;
-  return false;
-}
 
 /* ---- a participant's log ---- */
 
@@ -341,15 +319,7 @@ static void test_janus_sdp(void) {
 
   /* Publish offer for Janus: setup active, our candidate; Janus's answer
    * (passive) passes the check. */
-  sc_publish_params pp;
-  memset(&pp, 0, sizeof pp);
-  pp.local = local;
-  pp.stream_id = "s1";
-  pp.audio = pp.video = true;
-  pp.audio_ssrc = 1;
-  pp.video_ssrc = 2;
-  pp.audio_track_id = "a1";
-  pp.video_track_id = "v1";
+  sc_publish_params pp = ct_publish_params(local);
   pp.setup_active = true;
   pp.candidate = cand;
   char offer[SC_SDP_OFFER_CAP];
@@ -511,9 +481,9 @@ static bool janus_start(uv_loop_t *loop, janus_proc *jp) {
   for (int i = 0; i < 100; i++) {
     info_probe probe = {false, 0};
     if (!sc_http_request(loop, "GET", info, NULL, 0, 1000, on_info, &probe)) break;
-    run_until(loop, info_done, &probe, 2000);
+    ct_run_until(loop, info_done, &probe, 2000);
     if (probe.status == 200) return true;
-    run_until(loop, never, NULL, 50);
+    ct_run_until(loop, ct_never, NULL, 50);
     int st;
     if (waitpid(jp->pid, &st, WNOHANG) == jp->pid) {
       jp->pid = 0;
@@ -594,7 +564,7 @@ static void send_media(uv_loop_t *loop, jlog **pubs, int n, int frames) {
         CHECK_EQ_INT(sc_janus_send_frame(pubs[i]->j, SC_MEDIA_VIDEO, v, sizeof v, true, t), 0);
       }
     }
-    run_until(loop, never, NULL, 20);
+    ct_run_until(loop, ct_never, NULL, 20);
   }
 }
 
@@ -613,7 +583,7 @@ static void test_real_janus(void) {
   uint64_t room = 1000 + (uint64_t)(getpid() % 100000);
   room_result rr = {0};
   CHECK_EQ_INT(sc_janus_create_room(&loop, jp.url, room, on_room, &rr), 0);
-  CHECK(run_until(&loop, room_done, &rr, 5000));
+  CHECK(ct_run_until(&loop, room_done, &rr, 5000));
   CHECK_EQ_INT(rr.status, 0);
 
   jlog *pa = calloc(1, sizeof *pa), *pb = calloc(1, sizeof *pb), *sub = calloc(1, sizeof *sub);
@@ -623,15 +593,15 @@ static void test_real_janus(void) {
   participant(&loop, &jp, room, pa, "pub-a", true, false);
   jlog *w1[] = {pa};
   all_cond c1 = {w1, 1, 1};
-  CHECK(run_until(&loop, all_of, &c1, 5000));
+  CHECK(ct_run_until(&loop, all_of, &c1, 5000));
   CHECK(pa->publishing);
   participant(&loop, &jp, room, sub, "sub", false, true);
   participant(&loop, &jp, room, pb, "pub-b", true, false);
   jlog *w2[] = {pb, sub};
   all_cond c2 = {w2, 1, 1};
-  CHECK(run_until(&loop, all_of, &c2, 5000));
+  CHECK(ct_run_until(&loop, all_of, &c2, 5000));
   all_cond c3 = {w2 + 1, 1, 0};
-  CHECK(run_until(&loop, all_of, &c3, 5000));
+  CHECK(ct_run_until(&loop, all_of, &c3, 5000));
   CHECK(pb->publishing && sub->joined);
 
   /* Media for 1 s, clean, then 1.5 s with losses on both legs. */
@@ -643,7 +613,7 @@ static void test_real_janus(void) {
   int kf0 = pa->keyframe_requests + pb->keyframe_requests;
   CHECK_EQ_INT(sc_janus_request_keyframes(sub->j), 2);
   send_media(&loop, pubs, 2, 75);
-  run_until(&loop, never, NULL, 300);
+  ct_run_until(&loop, ct_never, NULL, 300);
 
   CHECK_EQ_INT(sub->n_feeds, 2);
   for (int f = 0; f < sub->n_feeds; f++) {
@@ -676,7 +646,7 @@ static void test_real_janus(void) {
   jlog *all[] = {pa, pb, sub};
   for (int i = 0; i < 3; i++) sc_janus_leave(all[i]->j);
   all_cond c4 = {all, 3, 2};
-  CHECK(run_until(&loop, all_of, &c4, 5000));
+  CHECK(ct_run_until(&loop, all_of, &c4, 5000));
   for (int i = 0; i < 3; i++) {
     CHECK(all[i]->closed && !all[i]->close_error);
     if (all[i]->close_error) fprintf(stderr, "  participant %d: %s\n", i, all[i]->reason);
@@ -685,7 +655,7 @@ static void test_real_janus(void) {
   }
   room_result rd = {0};
   CHECK_EQ_INT(sc_janus_destroy_room(&loop, jp.url, room, on_room, &rd), 0);
-  CHECK(run_until(&loop, room_done, &rd, 5000));
+  CHECK(ct_run_until(&loop, room_done, &rd, 5000));
   CHECK_EQ_INT(rd.status, 0);
   janus_stop(&jp);
   uv_run(&loop, UV_RUN_DEFAULT);

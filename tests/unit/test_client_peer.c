@@ -25,6 +25,7 @@
 #include "rtp/rtcp.h"
 #include "sdp/sdp.h"
 #include "sfu/sfu.h"
+#include "client_helpers.h"
 #include "test.h"
 
 #define FP_A "B7:00:3E:1B:BE:F0:AC:AA:F5:43:5F:CA:62:0C:E4:8D:B9:EA:A0:90:2A:44:48:4E:A1:D3:ED:6D:CC:B1:A9:C1"
@@ -260,28 +261,6 @@ static void on_event(void *ctx, const sfu_event *ev) {
   l->n++;
 }
 
-static void pump_cb(uv_timer_t *t) { (void)t; }
-
-/* Runs the loop until *flag becomes true, or ms pass. */
-typedef bool (*cond_fn)(void *ctx);
-static bool run_until(uv_loop_t *loop, cond_fn cond, void *ctx, uint64_t ms) {
-  uv_timer_t pump;
-  uv_timer_init(loop, &pump);
-  uv_timer_start(&pump, pump_cb, 5, 5);
-  uv_update_time(loop);
-  uint64_t end = uv_now(loop) + ms;
-  bool ok;
-  while (!(ok = cond(ctx)) && uv_now(loop) < end) uv_run(loop, UV_RUN_ONCE);
-  uv_close((uv_handle_t *)&pump, NULL);
-  uv_run(loop, UV_RUN_NOWAIT);
-  return ok;
-}
-
-static bool never(void *ctx) {
-  (void)ctx;
-  return false;
-}
-static void run_for(uv_loop_t *loop, uint64_t ms) { run_until(loop, never, NULL, ms); }
 
 typedef struct {
   peer_log *a, *b;
@@ -426,7 +405,7 @@ static void publish_rtp(uv_loop_t *loop, sc_peer *peer, uint16_t *vseq, uint16_t
       payload_pattern(pkt + 12, 200, seq);
       CHECK_EQ_INT(sc_peer_send_rtp(peer, pkt, 12 + 200, sizeof pkt), 0);
     }
-    if (i % 4 == 3) run_for(loop, 5);
+    if (i % 4 == 3) ct_run_for(loop, 5);
   }
 }
 
@@ -440,7 +419,7 @@ static void close_peers(uv_loop_t *loop, peer_log *a, peer_log *b) {
   if (a->peer) sc_peer_close(a->peer);
   if (b && b->peer) sc_peer_close(b->peer);
   pair pr = {a, b};
-  CHECK(run_until(loop, both_closed, &pr, 2000));
+  CHECK(ct_run_until(loop, both_closed, &pr, 2000));
   CHECK_EQ_INT(a->closed, 1);
 }
 
@@ -450,32 +429,54 @@ static void stop_sfu(uv_loop_t *loop, sfu *s) {
   CHECK_EQ_INT(uv_loop_close(loop), 0);
 }
 
-static void test_end_to_end(void) {
+/* The in-process SFU, a certificate for the peers and the loop they run on. */
+typedef struct {
   uv_loop_t loop;
-  CHECK_EQ_INT(uv_loop_init(&loop), 0);
-  event_log ev = {0};
-  sfu *s = start_sfu(&loop, &ev);
-  dtls_cert *cert = dtls_cert_generate();
-  CHECK(s && cert);
-  if (!s || !cert) return;
+  event_log ev;
+  sfu *s;
+  dtls_cert *cert;
+} sfu_env;
+
+/* true once all of it is up; else false (end_env still cleans up). */
+static bool start_env(sfu_env *e) {
+  memset(e, 0, sizeof *e);
+  if (uv_loop_init(&e->loop) != 0) return false;
+  e->s = start_sfu(&e->loop, &e->ev);
+  e->cert = dtls_cert_generate();
+  return e->s && e->cert;
+}
+
+static void end_env(sfu_env *e) {
+  if (e->cert) dtls_cert_free(e->cert);
+  if (e->s) stop_sfu(&e->loop, e->s);
+}
+
+static void test_end_to_end(void) {
+  sfu_env e;
+  bool up = start_env(&e);
+  CHECK(up);
+  if (!up) {
+    end_env(&e);
+    return;
+  }
   peer_log *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
-  a->peer = new_peer(&loop, cert, a);
-  b->peer = new_peer(&loop, cert, b);
+  a->peer = new_peer(&e.loop, e.cert, a);
+  b->peer = new_peer(&e.loop, e.cert, b);
   CHECK(a->peer && b->peer);
   CHECK_EQ_INT(sc_peer_get_state(a->peer), SC_PEER_NEW);
   uint32_t ta = 0, tb = 0;
-  CHECK_EQ_INT(connect_publisher(s, a->peer, &ta, false), 0);
-  CHECK_EQ_INT(connect_subscriber(s, b->peer, &tb), 0);
+  CHECK_EQ_INT(connect_publisher(e.s, a->peer, &ta, false), 0);
+  CHECK_EQ_INT(connect_subscriber(e.s, b->peer, &tb), 0);
   pair pr = {a, b};
-  CHECK(run_until(&loop, both_connected, &pr, 5000));
+  CHECK(ct_run_until(&e.loop, both_connected, &pr, 5000));
   if (a->state != SC_PEER_CONNECTED || b->state != SC_PEER_CONNECTED) {
     fprintf(stderr, "  states: %s (%s), %s (%s)\n", sc_peer_state_name(a->state), a->reason,
             sc_peer_state_name(b->state), b->reason);
     goto out;
   }
-  run_for(&loop, 50);
+  ct_run_for(&e.loop, 50);
   int connected = 0;
-  for (int i = 0; i < ev.n && i < 16; i++) connected += ev.ev[i].type == SFU_EV_CONNECTED;
+  for (int i = 0; i < e.ev.n && i < 16; i++) connected += e.ev.ev[i].type == SFU_EV_CONNECTED;
   CHECK_EQ_INT(connected, 2);
   sc_peer_counters c;
   sc_peer_get_counters(a->peer, &c);
@@ -483,8 +484,8 @@ static void test_end_to_end(void) {
 
   /* 1. Clean path: everything arrives, payload types rewritten. */
   uint16_t vseq = VIDEO_SEQ0, aseq = 100;
-  publish_rtp(&loop, a->peer, &vseq, &aseq, 40);
-  run_for(&loop, 200);
+  publish_rtp(&e.loop, a->peer, &vseq, &aseq, 40);
+  ct_run_for(&e.loop, 200);
   CHECK_EQ_INT(b->rtp_audio, 40);
   CHECK_EQ_INT(b->rtp_video, 40);
   CHECK_EQ_INT(b->bad_rtp, 0);
@@ -496,10 +497,10 @@ static void test_end_to_end(void) {
   /* 2. The publisher's uplink loses every 5th packet: the SFU NACKs, the
    * publisher resends from its history, the subscriber gets all video. */
   sc_peer_simulate_loss(a->peer, 5, 0);
-  publish_rtp(&loop, a->peer, &vseq, &aseq, 40);
+  publish_rtp(&e.loop, a->peer, &vseq, &aseq, 40);
   sc_peer_simulate_loss(a->peer, 0, 0);
-  publish_rtp(&loop, a->peer, &vseq, &aseq, 2); /* the last gap shows */
-  run_for(&loop, 400);
+  publish_rtp(&e.loop, a->peer, &vseq, &aseq, 2); /* the last gap shows */
+  ct_run_for(&e.loop, 400);
   CHECK_EQ_INT(video_missing(b, 40, 82), 0);
   sc_ssrc_stats st;
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
@@ -511,10 +512,10 @@ static void test_end_to_end(void) {
    * which resends from its own history. */
   int before_keyframes = a->keyframe_requests;
   sc_peer_simulate_loss(b->peer, 0, 7);
-  publish_rtp(&loop, a->peer, &vseq, &aseq, 40);
+  publish_rtp(&e.loop, a->peer, &vseq, &aseq, 40);
   sc_peer_simulate_loss(b->peer, 0, 0);
-  publish_rtp(&loop, a->peer, &vseq, &aseq, 2);
-  run_for(&loop, 400);
+  publish_rtp(&e.loop, a->peer, &vseq, &aseq, 2);
+  ct_run_for(&e.loop, 400);
   CHECK_EQ_INT(video_missing(b, 82, 124), 0);
   CHECK_EQ_INT(sc_peer_ssrc_stats(b->peer, VIDEO_SSRC, &st), 0);
   CHECK(!st.outgoing && st.video);
@@ -529,9 +530,9 @@ static void test_end_to_end(void) {
 
   /* 4. A key frame request from the subscriber reaches the publisher
    * (the SFU passes at most one per 500 ms). */
-  run_for(&loop, 550);
+  ct_run_for(&e.loop, 550);
   CHECK_EQ_INT(sc_peer_request_keyframe(b->peer, VIDEO_SSRC), 0);
-  run_for(&loop, 100);
+  ct_run_for(&e.loop, 100);
   CHECK(a->keyframe_requests > before_keyframes);
   CHECK_EQ_INT(sc_peer_ssrc_stats(b->peer, VIDEO_SSRC, &st), 0);
   CHECK_EQ_INT(st.plis_sent, 1);
@@ -541,76 +542,75 @@ static void test_end_to_end(void) {
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
   CHECK_EQ_INT(b->state, SC_PEER_CONNECTED);
 out:
-  close_peers(&loop, a, b);
+  close_peers(&e.loop, a, b);
   /* Closing sent close_notify: the worker reports both transports closed. */
-  run_for(&loop, 100);
+  ct_run_for(&e.loop, 100);
   int closed = 0;
-  for (int i = 0; i < ev.n && i < 16; i++) closed += ev.ev[i].type == SFU_EV_CLOSED;
+  for (int i = 0; i < e.ev.n && i < 16; i++) closed += e.ev.ev[i].type == SFU_EV_CLOSED;
   CHECK_EQ_INT(closed, 2);
   free(a);
   free(b);
-  dtls_cert_free(cert);
-  stop_sfu(&loop, s);
+  end_env(&e);
+}
+
+/* The env and one publisher (consent checks every consent_ms, 0: the
+ * default) connected to it until it settles, connected or failed; NULL if
+ * the env did not start. */
+static peer_log *start_publisher(sfu_env *e, unsigned consent_ms, bool corrupt_fp, uint32_t *tid) {
+  bool up = start_env(e);
+  CHECK(up);
+  peer_log *a = up ? calloc(1, sizeof *a) : NULL;
+  if (!a) return NULL;
+  a->peer = new_peer_with(&e->loop, e->cert, a, consent_ms);
+  CHECK_EQ_INT(connect_publisher(e->s, a->peer, tid, corrupt_fp), 0);
+  pair pr = {a, NULL};
+  CHECK(ct_run_until(&e->loop, a_settled, &pr, 5000));
+  return a;
 }
 
 static void test_wrong_fingerprint(void) {
-  uv_loop_t loop;
-  CHECK_EQ_INT(uv_loop_init(&loop), 0);
-  event_log ev = {0};
-  sfu *s = start_sfu(&loop, &ev);
-  dtls_cert *cert = dtls_cert_generate();
-  CHECK(s && cert);
-  if (!s || !cert) return;
-  peer_log *a = calloc(1, sizeof *a);
-  a->peer = new_peer(&loop, cert, a);
+  sfu_env e;
   uint32_t ta = 0;
-  CHECK_EQ_INT(connect_publisher(s, a->peer, &ta, true), 0);
-  pair pr = {a, NULL};
-  CHECK(run_until(&loop, a_settled, &pr, 5000));
-  CHECK_EQ_INT(a->state, SC_PEER_FAILED);
-  CHECK_EQ_STR(a->reason, "dtls-failed");
-  uint8_t pkt[64] = {0x80, SC_PT_VP8};
-  CHECK_EQ_INT(sc_peer_send_rtp(a->peer, pkt, 12, sizeof pkt), -1);
-  close_peers(&loop, a, NULL);
+  peer_log *a = start_publisher(&e, 0, true, &ta);
+  if (a) {
+    CHECK_EQ_INT(a->state, SC_PEER_FAILED);
+    CHECK_EQ_STR(a->reason, "dtls-failed");
+    uint8_t pkt[64] = {0x80, SC_PT_VP8};
+    CHECK_EQ_INT(sc_peer_send_rtp(a->peer, pkt, 12, sizeof pkt), -1);
+    close_peers(&e.loop, a, NULL);
+  }
   free(a);
-  dtls_cert_free(cert);
-  stop_sfu(&loop, s);
+  end_env(&e);
 }
 
 /* Consent freshness: checks keep a connected peer alive well past the
  * consent timeout; once the server's transport is gone (no more answers),
  * the peer fails with "consent-lost" after that timeout. */
 static void test_consent_lost(void) {
-  uv_loop_t loop;
-  CHECK_EQ_INT(uv_loop_init(&loop), 0);
-  event_log ev = {0};
-  sfu *s = start_sfu(&loop, &ev);
-  dtls_cert *cert = dtls_cert_generate();
-  CHECK(s && cert);
-  if (!s || !cert) return;
-  peer_log *a = calloc(1, sizeof *a);
-  a->peer = new_peer_with(&loop, cert, a, 200); /* checks every ~200 ms, lost after 1 s */
+  sfu_env e;
   uint32_t ta = 0;
-  CHECK_EQ_INT(connect_publisher(s, a->peer, &ta, false), 0);
+  peer_log *a = start_publisher(&e, 200, false, &ta); /* checks every ~200 ms, lost after 1 s */
+  if (!a) {
+    end_env(&e);
+    return;
+  }
   pair pr = {a, NULL};
-  CHECK(run_until(&loop, a_settled, &pr, 5000));
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
-  run_for(&loop, 1500);
+  ct_run_for(&e.loop, 1500);
   CHECK_EQ_INT(a->state, SC_PEER_CONNECTED);
   sc_peer_counters c;
   sc_peer_get_counters(a->peer, &c);
   CHECK(c.stun_answered >= 5);
-  CHECK_EQ_INT(sfu_transport_destroy(s, ta), SFU_OK);
-  uv_update_time(&loop);
-  uint64_t t0 = uv_now(&loop);
-  CHECK(run_until(&loop, a_failed, &pr, 3000));
+  CHECK_EQ_INT(sfu_transport_destroy(e.s, ta), SFU_OK);
+  uv_update_time(&e.loop);
+  uint64_t t0 = uv_now(&e.loop);
+  CHECK(ct_run_until(&e.loop, a_failed, &pr, 3000));
   CHECK_EQ_STR(a->reason, "consent-lost");
-  uint64_t took = uv_now(&loop) - t0;
+  uint64_t took = uv_now(&e.loop) - t0;
   CHECK(took >= 700 && took <= 2000);
-  close_peers(&loop, a, NULL);
+  close_peers(&e.loop, a, NULL);
   free(a);
-  dtls_cert_free(cert);
-  stop_sfu(&loop, s);
+  end_env(&e);
 }
 
 static void test_ice_timeout(void) {
@@ -648,7 +648,7 @@ static void test_ice_timeout(void) {
   CHECK_EQ_INT(sc_peer_set_remote(a->peer, r), 0);
   CHECK_EQ_INT(a->state, SC_PEER_CHECKING);
   pair pr = {a, NULL};
-  CHECK(run_until(&loop, a_settled, &pr, 3000));
+  CHECK(ct_run_until(&loop, a_settled, &pr, 3000));
   uint64_t took = uv_now(&loop) - t0;
   CHECK_EQ_INT(a->state, SC_PEER_FAILED);
   CHECK_EQ_STR(a->reason, "ice-timeout");
@@ -812,10 +812,7 @@ static void test_stun_requests(void) {
 
 /* A publisher a and a subscriber b connected through the in-process SFU. */
 typedef struct {
-  uv_loop_t loop;
-  event_log ev;
-  sfu *s;
-  dtls_cert *cert;
+  sfu_env env;
   peer_log *a, *b;
   uint16_t vseq, aseq;
 } pair_env;
@@ -828,29 +825,26 @@ static int start_pair(pair_env *e, int count) {
   e->aseq = 100;
   e->a = calloc(1, sizeof *e->a);
   e->b = calloc(1, sizeof *e->b);
-  if (uv_loop_init(&e->loop) != 0 || !e->a || !e->b) return -1;
-  e->s = start_sfu(&e->loop, &e->ev);
-  e->cert = dtls_cert_generate();
-  if (!e->s || !e->cert) return -1;
-  e->a->peer = new_peer(&e->loop, e->cert, e->a);
-  e->b->peer = new_peer(&e->loop, e->cert, e->b);
+  if (!start_env(&e->env) || !e->a || !e->b) return -1;
+  sfu_env *v = &e->env;
+  e->a->peer = new_peer(&v->loop, v->cert, e->a);
+  e->b->peer = new_peer(&v->loop, v->cert, e->b);
   uint32_t ta = 0, tb = 0;
-  if (!e->a->peer || !e->b->peer || connect_publisher(e->s, e->a->peer, &ta, false) != 0 ||
-      connect_subscriber(e->s, e->b->peer, &tb) != 0)
+  if (!e->a->peer || !e->b->peer || connect_publisher(v->s, e->a->peer, &ta, false) != 0 ||
+      connect_subscriber(v->s, e->b->peer, &tb) != 0)
     return -1;
   pair pr = {e->a, e->b};
-  if (!run_until(&e->loop, both_connected, &pr, 5000)) return -1;
-  publish_rtp(&e->loop, e->a->peer, &e->vseq, &e->aseq, count);
-  run_for(&e->loop, 100);
+  if (!ct_run_until(&v->loop, both_connected, &pr, 5000)) return -1;
+  publish_rtp(&v->loop, e->a->peer, &e->vseq, &e->aseq, count);
+  ct_run_for(&v->loop, 100);
   return 0;
 }
 
 static void end_pair(pair_env *e) {
-  close_peers(&e->loop, e->a, e->b);
+  if (e->a && e->b) close_peers(&e->env.loop, e->a, e->b);
   free(e->a);
   free(e->b);
-  if (e->cert) dtls_cert_free(e->cert);
-  if (e->s) stop_sfu(&e->loop, e->s);
+  end_env(&e->env);
 }
 
 /* n NACK blocks for VIDEO_SSRC after an RR, each naming seqs[0..n_seqs). */
@@ -892,7 +886,7 @@ static void test_nack_caps(void) {
   CHECK_EQ_INT(st.retransmits - st0.retransmits, 40);
   CHECK_EQ_INT(st.retransmits_refused - st0.retransmits_refused, 2 * 55 * 40 - 40);
   /* 3. 100 ms later: 300 distinct packets named; 256 resent. */
-  run_for(&e.loop, 120);
+  ct_run_for(&e.env.loop, 120);
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st0), 0);
   len = rtcp_build_rr(pkt, sizeof pkt, 0x5eed);
   for (int i = 0; i < 300; i += 100)
@@ -915,7 +909,7 @@ static void test_keyframe_limit(void) {
   CHECK_EQ_INT(start_pair(&e, 8), 0);
   peer_log *a = e.a;
   if (!a || a->state != SC_PEER_CONNECTED) goto out;
-  run_for(&e.loop, 350); /* past the gap of the SFU's own request for the new subscriber */
+  ct_run_for(&e.env.loop, 350); /* past the gap of the SFU's own request for the new subscriber */
   int k0 = a->keyframe_requests;
   sc_peer_counters c0, c;
   sc_peer_get_counters(a->peer, &c0);
@@ -928,9 +922,9 @@ static void test_keyframe_limit(void) {
   CHECK_EQ_INT(a->keyframe_requests - k0, 1);
   sc_peer_get_counters(a->peer, &c);
   CHECK_EQ_INT(c.keyframe_requests_limited - c0.keyframe_requests_limited, 5 * 41 - 1);
-  run_for(&e.loop, 150);
+  ct_run_for(&e.env.loop, 150);
   CHECK_EQ_INT(a->keyframe_requests - k0, 1);
-  run_for(&e.loop, 250);
+  ct_run_for(&e.env.loop, 250);
   CHECK_EQ_INT(a->keyframe_requests - k0, 2); /* the merged one */
   sc_ssrc_stats st;
   CHECK_EQ_INT(sc_peer_ssrc_stats(a->peer, VIDEO_SSRC, &st), 0);
@@ -957,7 +951,7 @@ static void test_rx_time(void) {
   uint8_t junk[20] = {0xff};
   CHECK(sendto(fd, junk, sizeof junk, 0, (struct sockaddr *)&ss, sizeof(struct sockaddr_in)) == (ssize_t)sizeof junk);
   usleep(100 * 1000);
-  run_for(&loop, 20);
+  ct_run_for(&loop, 20);
   sc_peer_counters c;
   sc_peer_get_counters(a->peer, &c);
   CHECK_EQ_INT(c.datagrams_in, 1);

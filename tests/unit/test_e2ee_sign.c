@@ -303,7 +303,20 @@ static void test_member_forges_frame(void) {
   /* S's statement arrives: the forged frame 0 is rejected. */
   CHECK_EQ_INT(sre_signer_flush(&c.signer_s, json, sizeof json, &jl), SRE_OK);
   CHECK(jl > 0);
+  uint8_t hash_s[SRE_SIGN_HASH_LEN], hash_f[SRE_SIGN_HASH_LEN], hash_f1[SRE_SIGN_HASH_LEN];
+  CHECK_EQ_INT(sre_sign_frame_hash(h.kid, h.ctr, wire, wl, hash_s), SRE_OK);
+  CHECK_EQ_INT(sre_sign_frame_hash(h.kid, h.ctr, forged, fl, hash_f), SRE_OK);
+  CHECK_EQ_INT(sre_sign_frame_hash(h.kid, h.ctr + 1, forged1, fl1, hash_f1), SRE_OK);
+  CHECK_EQ_INT(sre_sign_verifier_lookup(&c.verifier, h.kid, h.ctr, hash_s), SRE_SIGN_WAIT);
   CHECK_EQ_INT(sre_sign_verifier_statement(&c.verifier, json, jl), SRE_OK);
+  /* The lookup alone: the verdicts now, nothing held, decided or counted. */
+  CHECK_EQ_INT(sre_sign_verifier_lookup(&c.verifier, h.kid, h.ctr, hash_s), SRE_SIGN_OK);
+  CHECK_EQ_INT(sre_sign_verifier_lookup(&c.verifier, h.kid, h.ctr, hash_f), SRE_SIGN_REJECT);
+  CHECK_EQ_INT(sre_sign_verifier_lookup(&c.verifier, h.kid, h.ctr + 1, hash_f1), SRE_SIGN_WAIT);
+  CHECK_EQ_INT(sre_sign_verifier_lookup(&c.verifier, h.kid + 1, h.ctr, hash_s), SRE_SIGN_WAIT);
+  CHECK_EQ_INT(sre_sign_verifier_lookup(NULL, h.kid, h.ctr, hash_s), SRE_SIGN_WAIT);
+  CHECK_EQ_INT(c.verifier.pending_n, 2);
+  CHECK_EQ_INT(c.verifier.frames[SRE_SIGN_OK] + c.verifier.frames[SRE_SIGN_REJECT], 0);
   sre_sign_decision d[4];
   size_t n = sre_sign_verifier_poll(&c.verifier, 1050, d, 4);
   CHECK_EQ_INT(n, 1);

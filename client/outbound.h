@@ -1,0 +1,53 @@
+/* Our own tracks into RTP on a publish peer connection: shared by both
+ * kinds of participant (client/client.c for sealroom, client/janus.c for
+ * Janus). Holds the Opus and VP8 packetizers, turns capture times into RTP
+ * timestamps (the first frame of a kind is media time 0), and sends the
+ * packets of a frame through sc_peer_send_rtp. Frames are opaque here (they
+ * may be SFrame-encrypted); nothing is allocated per frame. */
+#ifndef SEALROOM_CLIENT_OUTBOUND_H
+#define SEALROOM_CLIENT_OUTBOUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "client/peer.h"
+#include "client/rtp_media.h"
+#include "client/sdp_client.h"
+#include "dtls/srtp.h"
+#include "sealroom_client.h"
+
+#define SC_OUTBOUND_ID_MAX 39 /* longest stream or track id */
+
+typedef struct {
+  bool audio, video; /* the tracks published */
+  char stream_id[SC_OUTBOUND_ID_MAX + 1];
+  char audio_track_id[SC_OUTBOUND_ID_MAX + 1], video_track_id[SC_OUTBOUND_ID_MAX + 1];
+  sc_opus_packetizer opus;
+  sc_vp8_packetizer vp8;
+  bool have_base[2]; /* by sc_media_kind */
+  uint64_t base_us[2];
+  uint8_t buf[SC_RTP_PACKET_BUF + SR_SRTP_MAX_TRAILER];
+} sc_outbound;
+
+/* Sets up publishing on peer pub: random stream and track ids of id_len
+ * characters (1 .. SC_OUTBOUND_ID_MAX), a random SSRC per track (audio and
+ * video differ) registered with sc_peer_add_send_ssrc, the packetizers
+ * (PT SC_PT_OPUS / SC_PT_VP8). Fills p for sc_sdp_build_publish_offer: local
+ * ICE/DTLS of pub, session version 1, ids, SSRCs; the caller adds its own
+ * settings (remb, setup_active, candidate). p points into o: keep o.
+ * 0, or -1 (nothing to publish, bad id_len, the peer refused an SSRC). */
+int sc_outbound_start(sc_outbound *o, sc_peer *pub, bool audio, bool video, size_t id_len,
+                      sc_publish_params *p);
+
+/* The RTP media time (clock units since the first frame of that kind) of a
+ * frame captured at capture_us (microseconds, any monotonic clock). */
+uint32_t sc_outbound_media_ts(sc_outbound *o, sc_media_kind kind, uint64_t capture_us);
+
+/* Sends one frame of a published kind at media_ts: audio as one Opus packet
+ * of 20 ms (len 0: nothing sent, the timestamp moves on 20 ms), video as
+ * the packets of one VP8 frame. 0, or -1 (packetizer or peer refused). */
+int sc_outbound_send(sc_outbound *o, sc_peer *pub, sc_media_kind kind, const uint8_t *frame, size_t len,
+                     bool keyframe, uint32_t media_ts);
+
+#endif
