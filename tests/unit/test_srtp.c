@@ -1126,6 +1126,172 @@ static void test_backend_switch(void) {
   CHECK(sr_srtp_get_backend() == SR_SRTP_OPENSSL || sr_srtp_get_backend() == SR_SRTP_LIBSRTP);
 }
 
+/* ---- review (c-rev): GCM nonce reuse through allow_repeat_tx ----
+ * The outbound side lets an index that is in its window be protected again
+ * (a NACKed packet resent). GCM is only safe if that repeat carries the same
+ * bytes: a different packet under the same (key, SSRC, index) reuses the
+ * nonce, so C1 ^ C2 = P1 ^ P2 and the two tags give the GHASH key (forgery
+ * on that leg). These three tests want such a repeat refused; they fail on
+ * c-int as reviewed. */
+
+/* 1 if ciphertexts c1, c2 of plaintexts p1, p2 share keystream over
+ * [from, to). */
+static int same_keystream(const uint8_t *c1, const uint8_t *c2, const uint8_t *p1, const uint8_t *p2,
+                          size_t from, size_t to) {
+  for (size_t i = from; i < to; i++)
+    if ((c1[i] ^ c2[i]) != (p1[i] ^ p2[i])) return 0;
+  return 1;
+}
+
+/* Same SSRC and sequence number, other payload, straight after. */
+static void test_gcm_repeat_other_bytes(void) {
+  sr_gcm_keys k;
+  vector_keys(&k);
+  sr_gcm *out = sr_gcm_new(&k, 1, 0);
+  CHECK(out != NULL);
+  if (!out) goto done;
+  uint8_t a[200], b[200], pa[200], pb[200];
+  size_t al = make_rtp(a, 5, 10, 100), bl = make_rtp(b, 5, 10, 100);
+  for (size_t i = 12; i < bl; i++) b[i] ^= 0x5a;
+  memcpy(pa, a, al);
+  memcpy(pb, b, bl);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, a, &al, sizeof a), 0);
+  int r = sr_gcm_protect_rtp(out, b, &bl, sizeof b);
+  CHECK(r != 0);
+  if (r == 0) CHECK(!same_keystream(a, b, pa, pb, 12, 112)); /* shows the reuse */
+done:
+  sr_gcm_free(out);
+  OPENSSL_cleanse(&k, sizeof k);
+}
+
+/* The SFU model: a publisher's packets unprotected by sfu_in, forwarded with
+ * their SSRC and sequence number to a subscriber through sfu_out. Packets
+ * that authenticate but are then dropped (worker.c forward_rtp: wrong
+ * payload type, rtp_parse or extension remap failure) move sfu_in's
+ * rollover counter and not sfu_out's, so a hostile publisher makes sfu_out
+ * protect a new payload at an index it has used. */
+static void test_gcm_forward_roc_divergence(void) {
+  sr_gcm_keys pk, sk;
+  vector_keys(&pk);
+  vector_keys(&sk);
+  sk.rtp_key[0] ^= 1; /* the subscriber's leg has its own key */
+  sr_gcm *pub = sr_gcm_new(&pk, 1, 0), *sfu_in = sr_gcm_new(&pk, 0, 4), *sfu_out = sr_gcm_new(&sk, 1, 0);
+  CHECK(pub && sfu_in && sfu_out);
+  if (!pub || !sfu_in || !sfu_out) goto done;
+  uint8_t p[200], c1[200], p1[200];
+  size_t n;
+  /* seq 0, payload A: forwarded (sfu_out index 0) */
+  n = make_rtp(p, 7, 0, 100);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(pub, p, &n, sizeof p), 0);
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(sfu_in, p, &n), 0);
+  memcpy(p1, p, n);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(sfu_out, p, &n, sizeof p), 0);
+  memcpy(c1, p, n);
+  /* seq 30000, 60000 with payload type 97: authenticated, not forwarded */
+  const uint16_t skip[] = {30000, 60000};
+  for (int i = 0; i < 2; i++) {
+    n = make_rtp(p, 7, skip[i], 20);
+    p[1] = 97;
+    CHECK_EQ_INT(sr_gcm_protect_rtp(pub, p, &n, sizeof p), 0);
+    CHECK_EQ_INT(sr_gcm_unprotect_rtp(sfu_in, p, &n), 0);
+  }
+  /* seq 0 again, payload B: index 65536 for sfu_in, fresh, so accepted */
+  n = make_rtp(p, 7, 0, 100);
+  for (size_t i = 12; i < n; i++) p[i] ^= 0xa5;
+  CHECK_EQ_INT(sr_gcm_protect_rtp(pub, p, &n, sizeof p), 0);
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(sfu_in, p, &n), 0);
+  uint8_t p2[200];
+  memcpy(p2, p, n);
+  int r = sr_gcm_protect_rtp(sfu_out, p, &n, sizeof p); /* sfu_out: index 0 again */
+  CHECK(r != 0);
+  if (r == 0) CHECK(!same_keystream(c1, p, p1, p2, 12, 112));
+done:
+  sr_gcm_free(pub);
+  sr_gcm_free(sfu_in);
+  sr_gcm_free(sfu_out);
+  OPENSSL_cleanse(&pk, sizeof pk);
+  OPENSSL_cleanse(&sk, sizeof sk);
+}
+
+/* No attacker: a subscriber stops getting an SSRC (unsubscribed, same
+ * transport, whose outbound state is kept) and gets it again 64937
+ * sequence numbers later. The estimate puts the resumed packets 599 below
+ * the old top, inside the window: repeats of used indices with new bytes.
+ * (Resuming 1600 below instead gives replay_old: an outage until the
+ * sequence number passes the old top.) */
+static void test_gcm_resume_after_gap(void) {
+  sr_gcm_keys k;
+  vector_keys(&k);
+  sr_gcm *out = sr_gcm_new(&k, 1, 0);
+  CHECK(out != NULL);
+  if (!out) goto done;
+  uint8_t p[200], c1[200] = {0}, p1[200] = {0}, p2[200];
+  size_t n;
+  for (uint32_t s = 40000; s <= 40999; s++) {
+    n = make_rtp(p, 3, (uint16_t)s, 60);
+    if (s == 40400) memcpy(p1, p, n);
+    CHECK_EQ_INT(sr_gcm_protect_rtp(out, p, &n, sizeof p), 0);
+    if (s == 40400) memcpy(c1, p, n);
+  }
+  /* true index 40999 + 64937 = 105936, sequence number 40400 */
+  n = make_rtp(p, 3, 40400, 60);
+  for (size_t i = 12; i < n; i++) p[i] ^= 0x3c;
+  memcpy(p2, p, n);
+  int r = sr_gcm_protect_rtp(out, p, &n, sizeof p);
+  CHECK(r != 0);
+  if (r == 0) CHECK(!same_keystream(c1, p, p1, p2, 12, 72));
+done:
+  sr_gcm_free(out);
+  OPENSSL_cleanse(&k, sizeof k);
+}
+
+/* Forged packets (bad tag) with far-future sequence numbers, which would
+ * move the rollover estimate, change nothing: the next genuine packets
+ * still authenticate, and so does a late one inside the window. */
+static void test_gcm_forged_future_no_state(void) {
+  sr_gcm_keys k;
+  vector_keys(&k);
+  sr_gcm *out = sr_gcm_new(&k, 1, 0), *in = sr_gcm_new(&k, 0, 2);
+  CHECK(out && in);
+  if (!out || !in) goto done;
+  uint8_t p[200], late[200];
+  size_t n, ln = 0;
+  for (uint16_t s = 40000; s < 40010; s++) { /* top above 2^15: the estimate can move the ROC */
+    n = make_rtp(p, 11, s, 40);
+    CHECK_EQ_INT(sr_gcm_protect_rtp(out, p, &n, sizeof p), 0);
+    if (s == 40003) {
+      memcpy(late, p, n);
+      ln = n;
+      continue;
+    }
+    CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, p, &n), 0);
+  }
+  const uint16_t forged[] = {40009 + 1024, 40009 + 20000, 7000 /* ROC + 1 */, 40009 - 30000};
+  for (int i = 0; i < 4; i++) {
+    n = make_rtp(p, 11, forged[i], 40);
+    memset(p + n, 0x42, 16); /* a made-up tag */
+    n += 16;
+    size_t before = n;
+    CHECK(sr_gcm_unprotect_rtp(in, p, &n) < 0); /* auth_fail, or replay_old for the last */
+    CHECK_EQ_INT(n, before);
+  }
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, late, &ln), 0);
+  n = make_rtp(p, 11, 40010, 40);
+  CHECK_EQ_INT(sr_gcm_protect_rtp(out, p, &n, sizeof p), 0);
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, p, &n), 0);
+  /* a forged packet for an unknown SSRC takes no table room */
+  n = make_rtp(p, 12, 1, 40);
+  memset(p + n, 0, 16);
+  n += 16;
+  CHECK_EQ_INT(sr_gcm_unprotect_rtp(in, p, &n), -(int)srtp_err_status_auth_fail);
+  CHECK_EQ_INT(sr_gcm_has_ssrc(in, 12), 0);
+  CHECK_EQ_INT(sr_gcm_add_ssrc(in, 13), 0); /* the second slot is still free */
+done:
+  sr_gcm_free(out);
+  sr_gcm_free(in);
+  OPENSSL_cleanse(&k, sizeof k);
+}
+
 TEST_SUITE(srtp, {"rtp_gcm", test_rtp_gcm}, {"rtp_cm", test_rtp_cm},
            {"rtcp_gcm", test_rtcp_gcm}, {"rtcp_cm", test_rtcp_cm},
            {"tampered_gcm", test_tampered_gcm}, {"tampered_cm", test_tampered_cm},
@@ -1140,4 +1306,8 @@ TEST_SUITE(srtp, {"rtp_gcm", test_rtp_gcm}, {"rtp_cm", test_rtp_cm},
            {"interop_rtp_to_libsrtp", test_interop_rtp_to_libsrtp},
            {"interop_rtp_from_libsrtp", test_interop_rtp_from_libsrtp},
            {"interop_rtcp", test_interop_rtcp}, {"interop_tamper", test_interop_tamper},
-           {"backend_switch", test_backend_switch});
+           {"backend_switch", test_backend_switch},
+           {"review_repeat_other_bytes", test_gcm_repeat_other_bytes},
+           {"review_forward_roc_divergence", test_gcm_forward_roc_divergence},
+           {"review_resume_after_gap", test_gcm_resume_after_gap},
+           {"review_forged_future_no_state", test_gcm_forged_future_no_state});
