@@ -36,6 +36,10 @@ typedef struct {
   uint32_t ssrc;
   uint32_t rtcp_next; /* outbound: the next SRTCP index */
   window rtp, rtcp;   /* outbound uses rtp only (see allow_repeat_tx) */
+  /* outbound: the first 8 tag bytes of the packet protected at each window
+   * position (valid where the rtp window's bit is set), so that a repeat
+   * is allowed only if it gives the same tag, i.e. the same bytes */
+  uint64_t *tags;
 } stream;
 
 struct sr_gcm {
@@ -176,7 +180,10 @@ static stream *find_or_add(sr_gcm *g, uint32_t ssrc) {
   if (s) return s;
   stream fresh;
   stream_init(&fresh, ssrc);
-  return insert(g, &fresh);
+  if (g->outbound && !(fresh.tags = calloc(WINDOW, sizeof *fresh.tags))) return NULL;
+  stream *added = insert(g, &fresh);
+  if (!added) free(fresh.tags);
+  return added;
 }
 
 int sr_gcm_add_ssrc(sr_gcm *g, uint32_t ssrc) {
@@ -232,6 +239,7 @@ void sr_gcm_free(sr_gcm *g) {
   if (!g) return;
   EVP_CIPHER_CTX_free(g->rtp); /* frees and wipes the key schedules */
   EVP_CIPHER_CTX_free(g->rtcp);
+  for (size_t i = 0; i < g->n; i++) free(g->streams[i].tags);
   free(g->streams);
   OPENSSL_cleanse(g, sizeof *g);
   free(g);
@@ -326,10 +334,19 @@ int sr_gcm_protect_rtp(sr_gcm *g, uint8_t *pkt, size_t *len, size_t cap) {
    * the same packet); one older than the window may not. */
   int r = win_check(&s->rtp, idx);
   if (r == ERR(replay_old)) return r;
+  int repeat = r == ERR(replay_fail);
   uint8_t iv[SR_GCM_SALT_LEN];
   rtp_iv(iv, g->rtp_salt, ssrc, idx);
   r = seal(g->rtp, iv, pkt, h, NULL, 0, pkt + h, n - h, pkt + n);
   if (r != 0) return r;
+  uint64_t tag8;
+  memcpy(&tag8, pkt + n, sizeof tag8);
+  uint64_t *slot = &s->tags[idx % WINDOW];
+  if (repeat && *slot != tag8) { /* other bytes under a used nonce: never let them out */
+    OPENSSL_cleanse(pkt + h, n - h + SR_GCM_TAG_LEN);
+    return ERR(replay_fail);
+  }
+  *slot = tag8;
   win_add(&s->rtp, idx);
   *len = n + SR_GCM_TAG_LEN;
   return 0;
