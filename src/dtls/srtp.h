@@ -8,7 +8,9 @@
  *
  * The outbound session is keyed for any SSRC we send (a subscriber's
  * transport forwards many), with allow_repeat_tx so that a NACKed packet can
- * be protected again with the same sequence number. The inbound session
+ * be protected again with the same sequence number. With AES-GCM (our own
+ * srtp_gcm.c) a repeat must be the same bytes: other bytes at an index
+ * already used are refused (replay_fail), never sealed under a used IV. The inbound session
  * accepts any SSRC the peer authenticates, with a 1024-packet replay window.
  *
  * Per-packet cost: protect/unprotect run in place on the caller's buffer and

@@ -36,10 +36,16 @@ typedef struct {
   uint32_t ssrc;
   uint32_t rtcp_next; /* outbound: the next SRTCP index */
   window rtp, rtcp;   /* outbound uses rtp only (see allow_repeat_tx) */
-  /* outbound: the first 8 tag bytes of the packet protected at each window
-   * position (valid where the rtp window's bit is set), so that a repeat
-   * is allowed only if it gives the same tag, i.e. the same bytes */
-  uint64_t *tags;
+  /* outbound: the first 4 tag bytes of the packet protected at each window
+   * position (valid where the rtp window's bit is set). A repeat (a NACKed
+   * packet sent again) is let out only if it gives the same tag, i.e. the
+   * same bytes: GCM must never seal other bytes under a used IV (that would
+   * reveal the authentication key of the leg). The SFU forwards with the
+   * publisher's sequence numbers, and its history is keyed by them, so a
+   * hostile publisher (or a re-published SSRC) can otherwise make it seal
+   * new bytes at an index it already used (security review). 4 KiB per
+   * outbound SSRC; a tag an attacker cannot predict, 2^-32 to collide. */
+  uint32_t *tags;
 } stream;
 
 struct sr_gcm {
@@ -339,14 +345,14 @@ int sr_gcm_protect_rtp(sr_gcm *g, uint8_t *pkt, size_t *len, size_t cap) {
   rtp_iv(iv, g->rtp_salt, ssrc, idx);
   r = seal(g->rtp, iv, pkt, h, NULL, 0, pkt + h, n - h, pkt + n);
   if (r != 0) return r;
-  uint64_t tag8;
-  memcpy(&tag8, pkt + n, sizeof tag8);
-  uint64_t *slot = &s->tags[idx % WINDOW];
-  if (repeat && *slot != tag8) { /* other bytes under a used nonce: never let them out */
+  uint32_t tag4;
+  memcpy(&tag4, pkt + n, sizeof tag4);
+  uint32_t *slot = &s->tags[idx % WINDOW];
+  if (repeat && *slot != tag4) { /* other bytes under a used IV: never let them out */
     OPENSSL_cleanse(pkt + h, n - h + SR_GCM_TAG_LEN);
     return ERR(replay_fail);
   }
-  *slot = tag8;
+  *slot = tag4;
   win_add(&s->rtp, idx);
   *len = n + SR_GCM_TAG_LEN;
   return 0;

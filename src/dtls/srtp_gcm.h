@@ -18,10 +18,11 @@
  *   inbound packet with E = 0 (authenticated only) is accepted, as libsrtp does;
  * - per-SSRC replay windows of SR_GCM_REPLAY_WINDOW indices, updated only
  *   after a packet authenticates. The outbound side keeps one too: an index
- *   already protected may be protected again (allow_repeat_tx: a NACKed
- *   packet resent unchanged, which gives the same bytes), one older than the
- *   window is refused, because GCM must never see an IV twice with
- *   different plaintexts.
+ *   already protected may be protected again only with the same bytes (a
+ *   NACKed packet resent unchanged: the same tag, checked against the tag
+ *   kept for that index; other bytes are wiped and refused with
+ *   replay_fail), one older than the window is refused, because GCM must
+ *   never see an IV twice with different plaintexts.
  *
  * Errors are the negative libsrtp statuses srtp.h documents (so callers see
  * the same codes whichever backend runs): -srtp_err_status_auth_fail,
