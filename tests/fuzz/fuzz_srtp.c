@@ -88,6 +88,10 @@ static void round_trip(quad *q, const uint8_t *d, size_t n, int rtcp, int flip) 
                 : srtp_pair_protect_rtp(q->our_tx, a, &la, sizeof a);
   int rb = rtcp ? srtp_pair_protect_rtcp(q->lib_tx, b, &lb, sizeof b)
                 : srtp_pair_protect_rtp(q->lib_tx, b, &lb, sizeof b);
+  /* The one intended difference: an RTP packet at an index already
+   * protected, with other bytes. libsrtp seals it again (allow_repeat_tx);
+   * ours refuses, since GCM must not seal other bytes under a used IV. */
+  if (!rtcp && ra == -(int)srtp_err_status_replay_fail && rb == 0) return;
   REQUIRE((ra == 0) == (rb == 0));
   if (ra != 0) return;
   REQUIRE(la == lb && memcmp(a, b, la) == 0);
