@@ -35,7 +35,7 @@ static char *media_metrics(api_ctx *a) {
   sfu_stats ms = {0};
   if (a->signal) signal_get_stats(a->signal, &ss);
   if (a->media) sfu_get_stats(a->media, &ms);
-  size_t cap = 8192;
+  size_t cap = 16384;
   char *out = malloc(cap);
   if (!out) return NULL;
   size_t n = 0;
@@ -72,6 +72,27 @@ static char *media_metrics(api_ctx *a) {
   COUNTER("sealroom_media_tcp_refused_total", "ICE-TCP connections refused or cut short by a limit: closed at accept, or the oldest unchecked one pushed out for a newcomer.", ms.tcp_refused);
   COUNTER("sealroom_media_tcp_closed_total", "ICE-TCP connections closed for a framing lie, no ICE check in time, or silence.", ms.tcp_closed_bad);
   COUNTER("sealroom_media_tcp_dropped_total", "Frames not sent on ICE-TCP: the connection's output buffer was full.", ms.tcp_dropped);
+  /* A histogram: cumulative buckets, le in seconds. */
+  if (n < cap)
+    n += (size_t)snprintf(out + n, cap - n,
+                          "# HELP sealroom_media_forward_delay_seconds Time from a media packet's arrival at the media "
+                          "port (kernel timestamp) to the hand-off of each forwarded copy to the kernel (UDP).\n"
+                          "# TYPE sealroom_media_forward_delay_seconds histogram\n");
+  uint64_t cum = 0;
+  for (int i = 0; i < SFU_DELAY_BUCKETS && n < cap; i++) {
+    cum += ms.forward_delay[i];
+    int64_t le = sfu_delay_bound_us(i);
+    if (le >= 0)
+      n += (size_t)snprintf(out + n, cap - n, "sealroom_media_forward_delay_seconds_bucket{le=\"%.6f\"} %llu\n",
+                            (double)le / 1e6, (unsigned long long)cum);
+    else
+      n += (size_t)snprintf(out + n, cap - n, "sealroom_media_forward_delay_seconds_bucket{le=\"+Inf\"} %llu\n",
+                            (unsigned long long)cum);
+  }
+  if (n < cap)
+    n += (size_t)snprintf(out + n, cap - n,
+                          "sealroom_media_forward_delay_seconds_sum %.6f\nsealroom_media_forward_delay_seconds_count %llu\n",
+                          (double)ms.forward_delay_sum_us / 1e6, (unsigned long long)cum);
 #undef GAUGE
 #undef COUNTER
 #undef METRIC

@@ -41,6 +41,11 @@ int udp_open(const char *ip, int port, int *bound_port) {
   return fd;
 }
 
+int udp_want_dst(int fd) {
+  int on = 1;
+  return setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+}
+
 int udp_recv(int fd, udp_recv_batch *b) {
   struct mmsghdr msgs[UDP_BATCH];
   struct iovec iov[UDP_BATCH];
@@ -63,10 +68,20 @@ int udp_recv(int fd, udp_recv_batch *b) {
     /* A datagram cut short by the buffer is not one we could parse. */
     b->len[i] = (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) ? 0 : msgs[i].msg_len;
     struct timespec at = now;
+    b->dst4[i].s_addr = 0;
     for (struct cmsghdr *cm = CMSG_FIRSTHDR(&msgs[i].msg_hdr); cm; cm = CMSG_NXTHDR(&msgs[i].msg_hdr, cm)) {
       if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_TIMESTAMPNS &&
-          cm->cmsg_len >= CMSG_LEN(sizeof at))
+          cm->cmsg_len >= CMSG_LEN(sizeof at)) {
         memcpy(&at, CMSG_DATA(cm), sizeof at);
+      } else if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO &&
+                 cm->cmsg_len >= CMSG_LEN(sizeof(struct in_pktinfo))) {
+        struct in_pktinfo pi;
+        memcpy(&pi, CMSG_DATA(cm), sizeof pi);
+        b->dst4[i] = pi.ipi_addr;
+      } else if (cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SO_RXQ_OVFL &&
+                 cm->cmsg_len >= CMSG_LEN(sizeof(uint32_t))) {
+        memcpy(&b->drops, CMSG_DATA(cm), sizeof b->drops);
+      }
     }
     b->at_us[i] = (int64_t)at.tv_sec * 1000000 + at.tv_nsec / 1000;
   }
@@ -83,10 +98,37 @@ uint8_t *udp_send_slot(int fd, udp_send_batch *b) {
   return b->data[b->n];
 }
 
-void udp_send_commit(udp_send_batch *b, size_t len, const struct sockaddr *to) {
+void udp_send_commit(udp_send_batch *b, size_t len, const struct sockaddr *to, int64_t src_us) {
   b->len[b->n] = len;
   memcpy(&b->to[b->n], to, sockaddr_len(to));
+  b->src_us[b->n] = src_us;
   b->n++;
+}
+
+/* Fine below a millisecond, where a forwarding SFU's holds are. */
+const int64_t udp_hold_bounds_us[UDP_HOLD_BUCKETS - 1] = {10,  25,  50,  75,  100,  150,  200,   300,   400,  500,
+                                                          600, 800, 1000, 1500, 2000, 3000, 5000, 10000, 50000};
+
+int udp_hold_bucket(int64_t us) {
+  int i = 0;
+  while (i < UDP_HOLD_BUCKETS - 1 && us > udp_hold_bounds_us[i]) i++;
+  return i;
+}
+
+/* Adds the holds of the timed datagrams [from, from + n) just sent. */
+static void count_holds(udp_send_batch *b, int from, int n) {
+  int64_t now = -1;
+  for (int i = from; i < from + n; i++) {
+    if (!b->src_us[i]) continue;
+    if (now < 0) {
+      struct timespec ts;
+      clock_gettime(CLOCK_REALTIME, &ts);
+      now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+    }
+    int64_t us = now > b->src_us[i] ? now - b->src_us[i] : 0;
+    b->hold.n[udp_hold_bucket(us)]++;
+    b->hold.sum_us += (uint64_t)us;
+  }
 }
 
 /* Moves datagrams [from, n) to the front of the batch. */
@@ -96,6 +138,7 @@ static void keep_tail(udp_send_batch *b, int from) {
     memmove(b->data[0], b->data[from], (size_t)rest * sizeof b->data[0]);
     memmove(b->len, b->len + from, (size_t)rest * sizeof b->len[0]);
     memmove(b->to, b->to + from, (size_t)rest * sizeof b->to[0]);
+    memmove(b->src_us, b->src_us + from, (size_t)rest * sizeof b->src_us[0]);
   }
   b->n = rest > 0 ? rest : 0;
 }
@@ -133,6 +176,7 @@ int udp_flush(int fd, udp_send_batch *b) {
       b->sent_packets++;
       b->sent_bytes += b->len[off + i];
     }
+    count_holds(b, off, sent);
     off += sent;
   }
   b->n = 0;

@@ -13,6 +13,7 @@
 #include "dtls/srtp.h"
 #include "net/tcp.h"
 #include "net/udp.h"
+#include "net/udp.h"
 #include "sdp/sdp.h"
 #include "sfu/worker.h"
 
@@ -114,8 +115,14 @@ void sfu_get_stats(const sfu *s, sfu_stats *o) {
   READ(nacks_received); READ(nacks_sent); READ(retransmits); READ(plis_received);
   READ(plis_sent); READ(dropped); READ(malformed); READ(srtp_errors); READ(transports);
   READ(tcp_open); READ(tcp_refused); READ(tcp_closed_bad); READ(tcp_dropped);
+  READ(forward_delay_sum_us);
+  for (int i = 0; i < SFU_DELAY_BUCKETS; i++) READ(forward_delay[i]);
 #undef READ
 }
+
+_Static_assert(SFU_DELAY_BUCKETS == UDP_HOLD_BUCKETS, "the forward-delay buckets are the UDP hold buckets");
+
+int64_t sfu_delay_bound_us(int i) { return i >= 0 && i < SFU_DELAY_BUCKETS - 1 ? udp_hold_bounds_us[i] : -1; }
 
 int sfu_transports_free(const sfu *s) {
   long used = (long)atomic_load_explicit(&s->counters.transports, memory_order_relaxed);

@@ -15,6 +15,7 @@
 
 #define SFU_MAX_TRACKS_PER_TRANSPORT 8
 #define SFU_MAX_SUBSCRIPTIONS 512
+#define SFU_DELAY_BUCKETS 20    /* forward-delay histogram (sfu_stats), as net/udp.h's hold buckets */
 #define SFU_MAX_TCP_CONNS 1024 /* ICE-TCP connections at once (descriptors the process must keep for them) */
 
 typedef struct {
@@ -58,9 +59,20 @@ typedef struct {
   uint64_t nacks_received, nacks_sent, retransmits, plis_received, plis_sent;
   uint64_t dropped, malformed, srtp_errors, transports;
   uint64_t tcp_open, tcp_refused, tcp_closed_bad, tcp_dropped;
+  /* Forwarded RTP: from the kernel's arrival time of the publisher's packet
+   * (the time it was read, for ICE-TCP) to the hand-off of each copy to the
+   * kernel; copies sent over UDP only, and only those sent (not those
+   * dropped for a full socket). forward_delay[i] counts the holds in
+   * (sfu_delay_bound_us(i - 1), sfu_delay_bound_us(i)]: per bucket, not
+   * cumulative. */
+  uint64_t forward_delay[SFU_DELAY_BUCKETS], forward_delay_sum_us;
 } sfu_stats;
 
 typedef struct sfu sfu;
+
+/* Upper bound of forward-delay bucket i in microseconds; -1 for the last
+ * (+Inf). */
+int64_t sfu_delay_bound_us(int i);
 
 /* Starts the worker. NULL (logged) if the port cannot be bound. */
 sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void *ctx);

@@ -201,7 +201,7 @@ static void send_to(worker *w, const struct sockaddr *to, const uint8_t *data, s
   }
   uint8_t *slot = udp_send_slot(w->s->fd, w->tx);
   memcpy(slot, data, len);
-  udp_send_commit(w->tx, len, to);
+  udp_send_commit(w->tx, len, to, 0);
 }
 
 static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
@@ -209,8 +209,10 @@ static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
   if (to) send_to(w, to, data, len);
 }
 
-/* Protects an RTP (rtcp = 0) or RTCP packet for t and queues it. */
-static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, int rtcp) {
+/* Protects an RTP (rtcp = 0) or RTCP packet for t and queues it. src_us:
+ * the arrival of the packet it forwards (for the forward-delay histogram),
+ * 0 for one made or resent here. */
+static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, int rtcp, int64_t src_us) {
   const struct sockaddr *to = dest(t);
   if (!to || !t->srtp || len > UDP_MAX_DATAGRAM) return;
   bool tcp = is_tcp_path(to);
@@ -225,7 +227,7 @@ static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, i
   }
   t->tx_bytes += n;
   if (tcp) send_to(w, to, slot, n);
-  else udp_send_commit(w->tx, n, to);
+  else udp_send_commit(w->tx, n, to, src_us);
 }
 
 static void dtls_send(void *ctx, const uint8_t *data, size_t len) {
@@ -245,6 +247,17 @@ static void flush(worker *w) {
   COUNT(bytes_out, w->tx->sent_bytes - w->counted_bytes);
   w->counted_packets = w->tx->sent_packets;
   w->counted_bytes = w->tx->sent_bytes;
+  udp_hold_hist *h = &w->tx->hold; /* the copies' holds, moved to the metrics */
+  bool any = false;
+  for (int i = 0; i < UDP_HOLD_BUCKETS; i++)
+    if (h->n[i]) {
+      COUNT(forward_delay[i], h->n[i]);
+      any = true;
+    }
+  if (any) {
+    COUNT(forward_delay_sum_us, h->sum_us);
+    memset(h, 0, sizeof *h);
+  }
   /* A full socket buffer keeps the rest of the batch: wait until the socket
    * is writable again to send it, then go back to reading only. */
   if (pending != w->want_writable && !w->stopping) {
@@ -259,7 +272,7 @@ static void send_feedback(worker *w, transport *t, const uint8_t *fb, size_t fb_
   size_t n = rtcp_build_rr(pkt, sizeof pkt, SERVER_SSRC);
   if (!n || n + fb_len > sizeof pkt) return;
   memcpy(pkt + n, fb, fb_len);
-  send_srtp(w, t, pkt, n + fb_len, 1);
+  send_srtp(w, t, pkt, n + fb_len, 1, 0);
 }
 
 static void request_keyframe(worker *w, int owner, track *tr, uint64_t now) {
@@ -572,7 +585,7 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
   }
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
-    if (sub->srtp) send_srtp(w, sub, pkt, len, 0);
+    if (sub->srtp) send_srtp(w, sub, pkt, len, 0, w->arrival_us);
   }
 }
 
@@ -594,7 +607,7 @@ static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t n
     size_t len;
     const uint8_t *p = dup ? NULL : rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
     if (!p) continue;
-    send_srtp(w, t, p, len, 0);
+    send_srtp(w, t, p, len, 0, 0);
     t->rtx_tokens -= 1.0;
     COUNT(retransmits, 1);
   }
@@ -639,7 +652,7 @@ static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
   if (!tr || owner != slot) return;
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
-    if (sub->srtp) send_srtp(w, sub, b->p, b->len, 1);
+    if (sub->srtp) send_srtp(w, sub, b->p, b->len, 1, 0);
   }
 }
 

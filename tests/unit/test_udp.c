@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/un.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "net/udp.h"
@@ -50,7 +51,7 @@ static void test_batch_and_auto_flush(void) {
   for (int i = 0; i < n; i++) {
     uint8_t *slot = udp_send_slot(tx, sb);
     memset(slot, (int)i, (size_t)i + 1);
-    udp_send_commit(sb, (size_t)i + 1, (struct sockaddr *)&to);
+    udp_send_commit(sb, (size_t)i + 1, (struct sockaddr *)&to, 0);
   }
   CHECK_EQ_INT(sb->sent_packets, UDP_BATCH); /* the automatic flush, counted */
   udp_flush(tx, sb);
@@ -104,7 +105,7 @@ static void test_full_socket_keeps_batch(void) {
   for (int i = 0; i < n; i++) {
     uint8_t *slot = udp_send_slot(tx, sb);
     memset(slot, i, 100);
-    udp_send_commit(sb, 100, (struct sockaddr *)&to);
+    udp_send_commit(sb, 100, (struct sockaddr *)&to, 0);
   }
   CHECK_EQ_INT(udp_flush(tx, sb), 1); /* the receiver's queue filled up */
   uint64_t first = sb->sent_packets;
@@ -119,11 +120,11 @@ static void test_full_socket_keeps_batch(void) {
   while (sb->n < UDP_BATCH) {
     uint8_t *slot = udp_send_slot(tx, sb);
     memset(slot, 200, 100);
-    udp_send_commit(sb, 100, (struct sockaddr *)&to);
+    udp_send_commit(sb, 100, (struct sockaddr *)&to, 0);
   }
   uint8_t *slot = udp_send_slot(tx, sb);
   memset(slot, 201, 100);
-  udp_send_commit(sb, 100, (struct sockaddr *)&to);
+  udp_send_commit(sb, 100, (struct sockaddr *)&to, 0);
   CHECK_EQ_INT(sb->send_errors, 1);
   CHECK_EQ_INT(sb->n, UDP_BATCH);
   /* The receiver reads everything: order is kept and every datagram the
@@ -162,7 +163,7 @@ static void test_bad_address_skipped(void) {
   for (int i = 0; i < 5; i++) {
     uint8_t *slot = udp_send_slot(tx, sb);
     memset(slot, i, 10);
-    udp_send_commit(sb, 10, (struct sockaddr *)(i == 2 ? &bad : &good));
+    udp_send_commit(sb, 10, (struct sockaddr *)(i == 2 ? &bad : &good), 0);
   }
   CHECK_EQ_INT(udp_flush(tx, sb), 0);
   CHECK_EQ_INT(sb->send_errors, 1);
@@ -174,6 +175,50 @@ out:
   if (tx >= 0) close(tx);
   free(sb);
   free(rb);
+}
+
+static int64_t now_realtime_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The hold histogram: a forwarded datagram (src_us set) is counted in the
+ * bucket of (its send time - src_us); one made here (src_us 0) is not. */
+static void test_hold_histogram(void) {
+  CHECK_EQ_INT(udp_hold_bucket(0), 0);
+  CHECK_EQ_INT(udp_hold_bucket(10), 0);
+  CHECK_EQ_INT(udp_hold_bucket(11), 1);
+  CHECK_EQ_INT(udp_hold_bucket(1000), 12);
+  CHECK_EQ_INT(udp_hold_bucket(1001), 13);
+  CHECK_EQ_INT(udp_hold_bucket(50000), UDP_HOLD_BUCKETS - 2);
+  CHECK_EQ_INT(udp_hold_bucket(50001), UDP_HOLD_BUCKETS - 1);
+  for (int i = 1; i < UDP_HOLD_BUCKETS - 1; i++) CHECK(udp_hold_bounds_us[i] > udp_hold_bounds_us[i - 1]);
+  int rport = 0, sport = 0;
+  int rx = udp_open("127.0.0.1", 0, &rport), tx = udp_open("127.0.0.1", 0, &sport);
+  udp_send_batch *sb = calloc(1, sizeof *sb);
+  CHECK(rx >= 0 && tx >= 0 && sb);
+  if (rx < 0 || tx < 0 || !sb) goto out;
+  struct sockaddr_in to = loopback(rport);
+  /* Arrived 5.5 ms and 20.5 ms ago (inside buckets (5000, 10000] and
+   * (10000, 50000], far from their bounds for a slow machine), and one of
+   * our own. */
+  int64_t now = now_realtime_us(), src[3] = {now - 5500, now - 20500, 0};
+  for (int i = 0; i < 3; i++) {
+    memset(udp_send_slot(tx, sb), i, 10);
+    udp_send_commit(sb, 10, (struct sockaddr *)&to, src[i]);
+  }
+  CHECK_EQ_INT(udp_flush(tx, sb), 0);
+  uint64_t total = 0;
+  for (int i = 0; i < UDP_HOLD_BUCKETS; i++) total += sb->hold.n[i];
+  CHECK_EQ_INT(total, 2);
+  CHECK_EQ_INT(sb->hold.n[udp_hold_bucket(10000)], 1); /* 5000 < hold <= 10000 */
+  CHECK_EQ_INT(sb->hold.n[udp_hold_bucket(50000)], 1); /* 20000 < hold <= 50000 */
+  CHECK(sb->hold.sum_us >= 25000 && sb->hold.sum_us < 60000);
+out:
+  if (rx >= 0) close(rx);
+  if (tx >= 0) close(tx);
+  free(sb);
 }
 
 static void test_open_errors(void) {
@@ -188,4 +233,5 @@ static void test_open_errors(void) {
 }
 
 TEST_SUITE(udp, {"batch_and_auto_flush", test_batch_and_auto_flush},
-           {"full_socket_keeps_batch", test_full_socket_keeps_batch}, {"bad_address_skipped", test_bad_address_skipped}, {"open_errors", test_open_errors});
+           {"full_socket_keeps_batch", test_full_socket_keeps_batch}, {"bad_address_skipped", test_bad_address_skipped}, {"open_errors", test_open_errors},
+           {"hold_histogram", test_hold_histogram});
