@@ -80,6 +80,7 @@ struct sc_client {
   bool tick_open;
   uint64_t welcome_due, answer_due; /* loop time by which they must come; 0: none */
   unsigned answer_timeout_ms;
+  sc_udp_mux *udp_mux;
 
   /* Publishing. */
   sc_peer *pub;
@@ -328,8 +329,9 @@ static void on_tick(uv_timer_t *h) {
     finish(c, true, "timeout: no publish_answer within %u ms", c->answer_timeout_ms);
     return;
   }
-  for (int i = 0; i < MAX_TRACKS; i++)
-    if (c->tracks[i].used && c->tracks[i].vp8) sc_vp8_assembler_tick(c->tracks[i].vp8, now);
+  if (!c->packets_only) /* only assemblers need the tick: none when packets_only */
+    for (int i = 0; i < MAX_TRACKS; i++)
+      if (c->tracks[i].used && c->tracks[i].vp8) sc_vp8_assembler_tick(c->tracks[i].vp8, now);
   if (c->e2ee_on) sc_e2ee_tick(c->e2ee);
 }
 
@@ -363,6 +365,7 @@ static void peer_on_closed(void *ctx, sc_peer *p) {
 static sc_peer *make_peer(sc_client *c, bool subscribe) {
   sc_peer_config cfg = {0};
   cfg.cert = c->cert;
+  cfg.udp_mux = c->udp_mux;
   sc_peer_callbacks cb = {0};
   cb.ctx = c;
   cb.on_state = peer_on_state;
@@ -535,6 +538,7 @@ sc_client *sc_client_new(uv_loop_t *loop, const sc_client_config *cfg, const sc_
   c->require_e2ee = cfg->require_e2ee;
   c->receive = cfg->receive;
   c->packets_only = cfg->packets_only;
+  c->udp_mux = cfg->udp_mux;
   c->answer_timeout_ms = cfg->answer_timeout_ms ? cfg->answer_timeout_ms : ANSWER_TIMEOUT_MS;
   sc_ssrc_index_clear(&c->track_index);
   c->remote = calloc(1, sizeof *c->remote);

@@ -7,7 +7,9 @@
  * (net/udp.h) with the kernel's arrival times (SO_TIMESTAMPNS) into one
  * batch buffer shared by the peers of a thread; each datagram is handled
  * in place. Sends go out with sendto from fixed buffers (a full socket
- * buffer drops the packet, as the network would). One timer per peer is
+ * buffer drops the packet, as the network would). With a shared socket
+ * (cfg.udp_mux, client/udp_mux.h) the peer has a slot of it instead: the
+ * mux reads and hands over its datagrams, and sends leave from its address. One timer per peer is
  * armed for the earliest deadline (check retransmission, DTLS timer,
  * consent, report, NACK retry). */
 #include <errno.h>
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "client/peer.h"
+#include "client/udp_mux.h"
 #include "common/bytes.h"
 #include "dtls/srtp.h"
 #include "ice/ice.h"
@@ -109,8 +112,10 @@ typedef struct {
 
 struct sc_peer {
   uv_loop_t *loop;
-  int fd;       /* the UDP socket, -1 once closed */
+  int fd;       /* the UDP socket, -1 once closed or when shared */
   uv_poll_t poll;
+  sc_udp_mux *mux; /* the shared socket instead, and our slot of it */
+  int mux_slot;
   uv_timer_t timer;
   int open_handles;
   bool closing, notify_closed;
@@ -149,6 +154,9 @@ struct sc_peer {
   send_stream send[SC_PEER_MAX_SEND_SSRCS];
   int n_send;
   recv_stream recv[SC_PEER_MAX_RECV_SSRCS];
+  /* recv[i].ssrc and send[i].ssrc again, packed: the per-packet lookups
+   * scan these, not the large stream structs. */
+  uint32_t recv_ssrc[SC_PEER_MAX_RECV_SSRCS], send_ssrc[SC_PEER_MAX_SEND_SSRCS];
   int n_recv;
   uint64_t next_report_ms;
   unsigned loss_send, loss_recv, count_send, count_recv;
@@ -181,7 +189,12 @@ static void set_state(sc_peer *p, sc_peer_state st, const char *reason) {
   p->state = st;
   if (st == SC_PEER_FAILED || st == SC_PEER_CLOSED) {
     uv_timer_stop(&p->timer);
-    uv_poll_stop(&p->poll); /* nothing more is read */
+    if (p->mux) { /* nothing more is read */
+      sc_udp_mux_detach(p->mux, p->mux_slot);
+      p->mux_slot = -1;
+    } else {
+      uv_poll_stop(&p->poll);
+    }
     p->armed_ms = 0;
   }
   if (p->cb.on_state) p->cb.on_state(p->cb.ctx, p, st, reason ? reason : "");
@@ -198,7 +211,14 @@ static const struct sockaddr *server_addr(const sc_peer *p) {
 }
 
 static void send_to(sc_peer *p, const struct sockaddr *to, const uint8_t *data, size_t len) {
-  if (!to || p->closing || p->fd < 0) return;
+  if (!to || p->closing) return;
+  if (p->mux) {
+    if (p->mux_slot < 0) return; /* failed or closed: nothing more leaves */
+    if (sc_udp_mux_send(p->mux, p->mux_slot, to, data, len) == 0) p->c.datagrams_out++;
+    else p->c.dropped++;
+    return;
+  }
+  if (p->fd < 0) return;
   ssize_t n;
   do n = sendto(p->fd, data, len, MSG_DONTWAIT, to, sockaddr_len(to));
   while (n < 0 && errno == EINTR);
@@ -422,19 +442,20 @@ static void on_stun(sc_peer *p, const uint8_t *buf, size_t n, const struct socka
 
 static send_stream *find_send(sc_peer *p, uint32_t ssrc) {
   for (int i = 0; i < p->n_send; i++)
-    if (p->send[i].ssrc == ssrc) return &p->send[i];
+    if (p->send_ssrc[i] == ssrc) return &p->send[i];
   return NULL;
 }
 
 static recv_stream *find_recv(sc_peer *p, uint32_t ssrc) {
   for (int i = 0; i < p->n_recv; i++)
-    if (p->recv[i].ssrc == ssrc) return &p->recv[i];
+    if (p->recv_ssrc[i] == ssrc) return &p->recv[i];
   return NULL;
 }
 
 static recv_stream *add_recv(sc_peer *p, uint32_t ssrc, bool video, bool nack) {
   recv_stream *r = find_recv(p, ssrc);
   if (r || p->n_recv >= SC_PEER_MAX_RECV_SSRCS || find_send(p, ssrc)) return r;
+  p->recv_ssrc[p->n_recv] = ssrc;
   r = &p->recv[p->n_recv++];
   memset(r, 0, sizeof *r);
   r->ssrc = ssrc;
@@ -926,14 +947,24 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   rx_batch.busy = false;
 }
 
+/* A datagram from the shared socket. */
+static void on_mux_datagram(void *ctx, uint8_t *data, size_t len, const struct sockaddr *from, int64_t at_us) {
+  sc_peer *p = ctx;
+  if (p->closing || dead(p)) return;
+  p->rx_us = at_us;
+  on_datagram(p, data, len, from);
+}
+
 /* ---- public API ---- */
 
 static void on_handle_closed(uv_handle_t *h) {
   sc_peer *p = h->data;
   if (--p->open_handles > 0) return;
   if (p->notify_closed && p->cb.on_closed) p->cb.on_closed(p->cb.ctx, p);
-  close(p->fd);
-  rx_batch_unref();
+  if (!p->mux) { /* a shared socket's slot was let go when the peer closed or failed */
+    close(p->fd);
+    rx_batch_unref();
+  }
   OPENSSL_cleanse(p->pwd, sizeof p->pwd);
   OPENSSL_cleanse(p->remote_pwd, sizeof p->remote_pwd);
   free(p);
@@ -953,7 +984,12 @@ static void release(sc_peer *p) {
     p->send[i].history = NULL;
   }
   uv_timer_stop(&p->timer);
-  uv_close((uv_handle_t *)&p->poll, on_handle_closed); /* the socket is closed after it */
+  if (p->mux) {
+    sc_udp_mux_detach(p->mux, p->mux_slot);
+    p->mux_slot = -1;
+  } else {
+    uv_close((uv_handle_t *)&p->poll, on_handle_closed); /* the socket is closed after it */
+  }
   uv_close((uv_handle_t *)&p->timer, on_handle_closed);
 }
 
@@ -961,11 +997,12 @@ sc_peer *sc_peer_new(uv_loop_t *loop, const sc_peer_config *cfg, const sc_peer_c
   if (!loop || !cfg || !cfg->cert || sr_srtp_global_init() != 0) return NULL;
   const char *ip = cfg->bind_ip ? cfg->bind_ip : "0.0.0.0";
   struct sockaddr_storage bind_addr;
-  if (!addr_from_text(ip, 0, &bind_addr)) return NULL;
+  if (!addr_from_text(ip, 0, &bind_addr) || (cfg->udp_mux && bind_addr.ss_family != AF_INET)) return NULL;
   sc_peer *p = calloc(1, sizeof *p);
   if (!p) return NULL;
   p->loop = loop;
   p->fd = -1;
+  p->mux_slot = -1;
   if (cb) p->cb = *cb;
   p->cert = cfg->cert;
   if (cfg->dtls) {
@@ -990,6 +1027,17 @@ sc_peer *sc_peer_new(uv_loop_t *loop, const sc_peer_config *cfg, const sc_peer_c
   }
   ice_agent_wipe(&a);
   if (!p->rtcp_ssrc) p->rtcp_ssrc = 1;
+  if (ok && cfg->udp_mux) { /* a slot of the shared socket: only the timer is ours */
+    p->mux = cfg->udp_mux;
+    if ((p->mux_slot = sc_udp_mux_attach(p->mux, on_mux_datagram, p)) < 0) {
+      free(p);
+      return NULL;
+    }
+    uv_timer_init(loop, &p->timer);
+    p->timer.data = p;
+    p->open_handles = 1;
+    return p;
+  }
   if (!ok || rx_batch_ref() != 0) {
     free(p);
     return NULL;
@@ -1020,6 +1068,11 @@ const char *sc_peer_fingerprint(const sc_peer *p) { return p->fp_text; }
 sc_peer_state sc_peer_get_state(const sc_peer *p) { return p->state; }
 
 int sc_peer_local_addr(const sc_peer *p, struct sockaddr_storage *out) {
+  if (p->mux) {
+    if (p->mux_slot < 0) return -1;
+    sc_udp_mux_local_addr(p->mux, p->mux_slot, out);
+    return 0;
+  }
   socklen_t len = sizeof *out;
   return getsockname(p->fd, (struct sockaddr *)out, &len) == 0 ? 0 : -1;
 }
@@ -1076,6 +1129,7 @@ int sc_peer_add_send_ssrc(sc_peer *p, uint32_t ssrc, bool video) {
   s->st.ssrc = ssrc;
   s->st.outgoing = true;
   s->st.video = video;
+  p->send_ssrc[p->n_send] = ssrc;
   p->n_send++;
   if (p->srtp) srtp_pair_add_ssrc(p->srtp, ssrc, 1);
   return 0;

@@ -42,6 +42,7 @@
 #include <uv.h>
 
 #include "client/sdp_client.h"
+#include "sealroom_client.h"
 #include "dtls/dtls.h"
 
 #define SC_PEER_MAX_SEND_SSRCS 8  /* SSRCs we send on one peer */
@@ -92,6 +93,7 @@ typedef struct {
 typedef struct {
   const dtls_cert *cert;       /* required; may be shared by many peers; must outlive the peer */
   const char *bind_ip;         /* local address of the socket, default "0.0.0.0" (IPv4) */
+  sc_udp_mux *udp_mux;         /* a slot of this shared socket instead of a socket (IPv4 only; bind_ip unused) */
   unsigned ice_timeout_ms;     /* no answered check by then: failed "ice-timeout"; default 10000 */
   unsigned consent_interval_ms;/* consent checks about this apart (randomised +-20%); default 5000 */
   unsigned consent_timeout_ms; /* no answer for this long: failed "consent-lost"; default 30000 */

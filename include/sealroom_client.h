@@ -24,6 +24,33 @@
 
 typedef struct sc_client sc_client;
 
+/* One UDP socket for the connections of many clients of this process (load
+ * generation against a server on this machine): each connection gets its own
+ * address of a block of the loopback network (127.0.0.0/8 is all local on
+ * Linux), one socket bound to 0.0.0.0 reads everything in batches. Without
+ * it every connection has its own socket. client/udp_mux.h has the details. */
+typedef struct sc_udp_mux sc_udp_mux;
+
+/* first: the block's first IPv4 address, e.g. "127.1.0.1" (in 127.0.0.0/8);
+ * count: its size, 1..65536 (addresses are used in turn round the block).
+ * NULL on failure. */
+sc_udp_mux *sc_udp_mux_new(uv_loop_t *loop, const char *first, int count);
+/* Reads the socket every ms milliseconds instead of when it is readable
+ * (0: when readable, the default). For a load generator: a tick reads
+ * whatever a millisecond brought in a few large batches, with no wake-up
+ * per burst (on loopback each wake-up also costs the sending server);
+ * arrival times stay the kernel's, so delay figures do not move. 0, or -1
+ * when the receive buffer the system granted could not hold 2 MB per tick
+ * (not root: net.core.rmem_max); it then stays as it was. */
+int sc_udp_mux_read_every(sc_udp_mux *m, unsigned ms);
+/* Datagrams the kernel dropped on the shared socket for a full receive
+ * buffer (SO_RXQ_OVFL): losses of ours, not the server's. */
+uint64_t sc_udp_mux_drops(const sc_udp_mux *m);
+/* Closes the socket once every connection attached to it is gone: call it
+ * after the last client using it was freed; the memory is freed from the
+ * loop. NULL is ok. */
+void sc_udp_mux_close(sc_udp_mux *m);
+
 typedef enum { SC_MEDIA_AUDIO = 0, SC_MEDIA_VIDEO = 1 } sc_media_kind;
 
 typedef struct {
@@ -45,6 +72,9 @@ typedef struct {
    * publish_answer after a publish offer, before ending the call with an
    * error ("timeout: ..."). 0: 15 s. */
   unsigned answer_timeout_ms;
+  /* The connections' UDP: NULL, a socket each; or a shared socket (above),
+   * which must outlive the client. */
+  sc_udp_mux *udp_mux;
 } sc_client_config;
 
 typedef struct {
@@ -72,7 +102,8 @@ typedef struct {
    * 'key_changed', 'rejoined', 'left_unverified'). */
   void (*on_alarm)(void *ctx, const char *participant_id, const char *reason);
   /* The call ended: error is false after sc_client_leave, true otherwise;
-   * reason says why in words (e.g. "room_not_found: ...", "media_failed"). */
+   * reason says why in words (e.g. "room_not_found: ...", "media_failed"):
+   * printable ASCII only (the server's words are cleaned), safe to print. */
   void (*on_closed)(void *ctx, bool error, const char *reason);
 } sc_client_callbacks;
 

@@ -50,6 +50,7 @@ int test_failures_in_current;
   X(client_signal) \
   X(client_janus)  \
   X(client_parts)  \
+  X(client_mux)    \
   X(strbuf)       
 
 #define DECLARE(id) extern const test_suite suite_##id;
