@@ -84,7 +84,10 @@ $(BUILD)/e2ee_call_driver: $(BUILD)/tests/tools/e2ee_call_driver.o $(BUILD)/clie
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # sealroom-bot, sealroom-load: the client library and the src/ modules it uses.
-$(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
+# Their objects are kept (not removed as intermediates), so that a later
+# target does not relink them.
+.SECONDARY: $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.o) $(BUILD)/tools/tool_args.o
+$(BUILD)/sealroom-%: $(BUILD)/tools/sealroom-%.o $(BUILD)/tools/tool_args.o $(CLIENT_OBJ) $(OBJ) $(E2EE_OBJ) $(COMMON_OBJ)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) $(CLIENT_LIBS)
 
 # The E2EE library's command-line tool and the project vector generator.
@@ -142,6 +145,7 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench $(BUILD)/srtp_bench
 # joins and leaves every second against an ASan+UBSan sealroomd; fails if its
 # RSS or descriptors grow, it crashes, or a sanitizer reports anything.
 soak: $(BUILD)/sealroom-load
+	@scripts/deps.sh --test
 	@$(MAKE) --no-print-directory -j2 SANITIZE=address,undefined build-san/sealroomd
 	scripts/soak.sh build-san/sealroomd $(BUILD)/sealroom-load
 
@@ -170,7 +174,7 @@ check-clang:
 clean:
 	rm -rf build build-san build-clang build-fuzz tests/out
 
--include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.d) \
+-include $(OBJ:.o=.d) $(UNIT_OBJ:.o=.d) $(CLIENT_OBJ:.o=.d) $(CLIENT_TOOLS:$(BUILD)/%=$(BUILD)/tools/%.d) $(BUILD)/tools/tool_args.d \
   $(BUILD)/tests/tools/e2ee_call_driver.d $(E2EE_OBJ:.o=.d) $(COMMON_OBJ:.o=.d) $(BUILD)/src/main.d \
   $(BUILD)/tools/sealroom-e2ee.d $(BUILD)/tools/gen-e2ee-vectors.d $(BUILD)/bench/e2ee_bench.d \
   $(BUILD)/tools/gen-sign-vectors.d $(BUILD)/bench/sign_bench.d $(BUILD)/bench/srtp_bench.d \

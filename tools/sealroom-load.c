@@ -35,11 +35,19 @@
  * so that another SFU (Janus's VideoRoom, --server janus) plugs in with the
  * same callbacks (sc_client_callbacks).
  *
- * Exit status: 0 after a window, 1 if no participant could join or the
- * window could not be measured, 2 for bad arguments. */
+ * Media UDP: against a sealroomd on loopback, every connection on one
+ * shared socket (sc_udp_mux, each on its own 127.1.x.y address, read every
+ * --read-every ms); --sockets own, and for Janus, a socket each.
+ *
+ * Exit status: 0 after a window in which everyone joined, received every
+ * track and stayed; 3 after a window where joins failed, calls dropped or
+ * someone missed a track; 1 if nothing was measured (nobody could join: the
+ * tool stops at once; an E2EE room, whose frames it cannot stamp, is
+ * refused); 2 for bad arguments. */
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
+#include <limits.h>
 #include <math.h>
 #include <netdb.h>
 #include <signal.h>
@@ -60,6 +68,7 @@
 #include "dtls/srtp.h"
 #include "client/janus.h"
 #include "sealroom_client.h"
+#include "tools/tool_args.h"
 
 #define MAX_ROOMS 256
 #define MAX_STREAMS 64      /* remote tracks per participant we keep statistics for */
@@ -71,6 +80,8 @@
 #define VIDEO_FRAMES 60     /* pre-encoded: 2 s at 30 fps */
 #define AUDIO_FRAMES 50     /* pre-encoded: 1 s of 20 ms packets */
 #define PACE_MS 1           /* the send timer */
+#define VIDEO_PERIOD_US 33333u /* 30 fps */
+#define AUDIO_PERIOD_US 20000u /* 20 ms Opus packets */
 
 /* ---- backends ------------------------------------------------------------ */
 
@@ -80,6 +91,7 @@ typedef struct {
   const char *name; /* display name */
   bool publisher;
   const char *media_ip; /* janus: local address for media (NULL: Janus's own, from GET /info) */
+  sc_udp_mux *udp_mux;  /* sealroom: the shared media socket, or NULL: a socket per connection */
 } load_join;
 
 /* One SFU's client, shaped like sc_client_*. Callbacks used:
@@ -113,6 +125,9 @@ typedef struct {
   int churn;
   int server_pid;
   bool quiet;
+  const char *sockets; /* "shared", "own", or NULL: shared when the server is on loopback */
+  unsigned frame_jitter_us;
+  int read_every_ms; /* the shared socket: read every this many ms (0: when readable) */
 } options;
 
 /* ---- statistics ----------------------------------------------------------- */
@@ -127,6 +142,7 @@ typedef struct {
   bool used;
   sc_media_kind kind;
   char from[ID_LEN];
+  uint64_t from_hash; /* of from: most lookups compare only this */
   bool started;
   int64_t max_ext;   /* extended highest sequence number */
   int64_t base_ext;  /* the first one */
@@ -156,7 +172,10 @@ typedef struct {
   char id[ID_LEN];
   char name[40];
   stream streams[MAX_STREAMS];
-  uint64_t next_video_us, next_audio_us;
+  int n_streams; /* used, from the start: none is let go before the participant leaves */
+  uint64_t next_video_us, next_audio_us; /* the next frame's slot (next_slot) */
+  uint64_t video_jitter_us;              /* the next video frame leaves this long after its slot */
+  int pub_ord;                           /* among all publishers (parts[0..]) */
   uint32_t vframe, aframe;
   bool want_key;
 } participant;
@@ -166,6 +185,17 @@ typedef struct {
   size_t len;    /* with the TS_BYTES */
   bool key;
 } stored_frame;
+
+/* A Prometheus histogram as scraped: cumulative counts per upper bound
+ * (seconds; the last is +Inf), and the sum. */
+#define FWD_MAX_BUCKETS 40
+typedef struct {
+  bool ok;
+  int n;
+  double le[FWD_MAX_BUCKETS];
+  uint64_t cum[FWD_MAX_BUCKETS];
+  double sum;
+} fwd_hist;
 
 struct load {
   options o;
@@ -179,6 +209,7 @@ struct load {
   double join_tokens;
   uv_timer_t pace, join_timer, phase_timer, churn_timer, interval_timer, close_timer;
   uv_signal_t sigint, sigterm;
+  sc_udp_mux *udp_mux; /* every connection's UDP on one socket (--sockets) */
 
   stored_frame video[VIDEO_FRAMES], audio[AUDIO_FRAMES];
   double video_kbps_real;
@@ -204,11 +235,14 @@ struct load {
   bool server_ok;
   uint64_t machine_busy_start, machine_busy_end; /* /proc/stat, all CPUs */
   bool machine_ok;
+  /* sealroomd's forward-delay histogram (/metrics) at the window's ends. */
+  fwd_hist fwd_start, fwd_end;
   /* Interval lines. */
   kind_totals iv_last[2];
   uint64_t iv_last_us;
   json_t *summary;
   bool stuck; /* clients still open at the end: the loop was stopped */
+  bool e2ee_room; /* a room turned out to be E2EE: the run was ended */
 };
 
 /* Wall-clock microseconds: the send stamps, compared with the kernel's
@@ -259,20 +293,25 @@ static double hist_pct(const histogram *h, double q) {
 
 /* ---- per-packet path ------------------------------------------------------ */
 
+/* FNV-1a. */
+static uint64_t hash_text(const char *t) {
+  uint64_t h = 0xcbf29ce484222325u;
+  for (; *t; t++) h = (h ^ (uint8_t)*t) * 0x100000001b3u;
+  return h;
+}
+
 static stream *stream_for(participant *p, const char *from, sc_media_kind kind) {
-  stream *free_slot = NULL;
-  for (int i = 0; i < MAX_STREAMS; i++) {
+  uint64_t h = hash_text(from);
+  for (int i = 0; i < p->n_streams; i++) { /* streams[0..n_streams) are used */
     stream *s = &p->streams[i];
-    if (!s->used) {
-      if (!free_slot) free_slot = s;
-      continue;
-    }
-    if (s->kind == kind && strcmp(s->from, from) == 0) return s;
+    if (s->from_hash == h && s->kind == kind && strcmp(s->from, from) == 0) return s;
   }
-  if (!free_slot) return NULL;
+  if (p->n_streams == MAX_STREAMS) return NULL;
+  stream *free_slot = &p->streams[p->n_streams++];
   memset(free_slot, 0, sizeof *free_slot);
   free_slot->used = true;
   free_slot->kind = kind;
+  free_slot->from_hash = h;
   snprintf(free_slot->from, sizeof free_slot->from, "%s", from);
   return free_slot;
 }
@@ -466,6 +505,7 @@ static void *sr_create(uv_loop_t *loop, const load_join *j, const sc_client_call
   cfg.room = j->room;
   cfg.name = j->name;
   cfg.packets_only = true;
+  cfg.udp_mux = j->udp_mux;
   return sc_client_new(loop, &cfg, cb, ctx);
 }
 static int sr_connect(void *c) { return sc_client_connect(c); }
@@ -501,6 +541,11 @@ static int http_request(const char *ws_url, const char *method, const char *path
   hints.ai_socktype = SOCK_STREAM;
   if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai) return -1;
   int fd = socket(ai->ai_family, SOCK_STREAM, 0);
+  struct timeval tv = {2, 0}; /* a server that stops answering does not hang us */
+  if (fd >= 0) {
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  }
   if (fd < 0 || connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
     if (fd >= 0) close(fd);
     freeaddrinfo(ai);
@@ -556,20 +601,27 @@ static int http_request(const char *ws_url, const char *method, const char *path
   return status;
 }
 
-/* POST /api/v1/rooms: a plain (not E2EE) public room for up to 1000. */
-static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
-  const options *o = opts;
-  char auth[512];
+/* The Authorization header for --api-key: KEY, or TEAM:KEY as
+ * Bearer base64(TEAM:KEY). */
+static int auth_header(const options *o, char *out, size_t cap) {
   const char *key = o->api_key;
-  if (strchr(key, ':')) { /* TEAM:KEY -> Bearer base64(TEAM:KEY) */
+  if (strchr(key, ':')) {
     char b64[400];
     size_t n;
     if (sr_base64_encode((const uint8_t *)key, strlen(key), b64, sizeof b64, &n, SR_BASE64_STD) != 0)
       return -1;
-    snprintf(auth, sizeof auth, "Bearer %.*s", (int)n, b64);
+    snprintf(out, cap, "Bearer %.*s", (int)n, b64);
   } else {
-    snprintf(auth, sizeof auth, "Bearer %s", key);
+    snprintf(out, cap, "Bearer %s", key);
   }
+  return 0;
+}
+
+/* POST /api/v1/rooms: a plain (not E2EE) public room for up to 1000. */
+static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
+  const options *o = opts;
+  char auth[512];
+  if (auth_header(o, auth, sizeof auth) != 0) return -1;
   char req[200];
   snprintf(req, sizeof req, "{\"description\":\"sealroom-load room %d\",\"max_participants\":1000}", i);
   char *body = NULL;
@@ -581,7 +633,10 @@ static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
     snprintf(out, cap, "%s", fu);
     rc = 0;
   } else {
-    fprintf(stderr, "load: creating room %d: HTTP %d %.200s\n", i, st, body ? body : "");
+    if (st < 0)
+      fprintf(stderr, "load: creating room %d: cannot reach the server of %s\n", i, o->url);
+    else
+      fprintf(stderr, "load: creating room %d: HTTP %d %.200s\n", i, st, body ? body : "");
   }
   json_decref(j);
   free(body);
@@ -591,6 +646,64 @@ static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
 static const load_backend sealroom_backend = {
     "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_stats, sr_leave, sr_free,
     sr_packet_time};
+
+#define FWD_METRIC "sealroom_media_forward_delay_seconds"
+
+/* GET /metrics: sealroomd's forward-delay histogram (the time from a
+ * packet's kernel arrival to the hand-off of each forwarded copy). A short
+ * blocking request on loopback, at the window's two ends. */
+static void scrape_forward_delay(const options *o, fwd_hist *h) {
+  memset(h, 0, sizeof *h);
+  char auth[512];
+  char *body = NULL;
+  if (!o->api_key || auth_header(o, auth, sizeof auth) != 0) return;
+  if (http_request(o->url, "GET", "/metrics", auth, NULL, &body) != 200 || !body) {
+    free(body);
+    return;
+  }
+  for (char *line = body; line && *line;) {
+    char *next = strchr(line, '\n');
+    if (next) *next++ = '\0';
+    double le, sum;
+    unsigned long long cum;
+    if (h->n < FWD_MAX_BUCKETS && sscanf(line, FWD_METRIC "_bucket{le=\"%lf\"} %llu", &le, &cum) == 2) {
+      h->le[h->n] = le;
+      h->cum[h->n++] = cum;
+    } else if (h->n < FWD_MAX_BUCKETS && sscanf(line, FWD_METRIC "_bucket{le=\"+Inf\"} %llu", &cum) == 1) {
+      h->le[h->n] = INFINITY;
+      h->cum[h->n++] = cum;
+    } else if (sscanf(line, FWD_METRIC "_sum %lf", &sum) == 1) {
+      h->sum = sum;
+    }
+    line = next;
+  }
+  free(body);
+  h->ok = h->n > 1 && isinf(h->le[h->n - 1]);
+}
+
+/* Quantile q of the difference b - a in microseconds, interpolated within
+ * its bucket; -1 if there were none (or the two do not match). In the +Inf
+ * bucket: the last finite bound (a lower bound of the truth). */
+static double fwd_quantile(const fwd_hist *a, const fwd_hist *b, double q) {
+  if (!a->ok || !b->ok || a->n != b->n) return -1;
+  for (int i = 0; i < b->n; i++) /* the same buckets, and counts that only grew (no restart between) */
+    if (a->le[i] != b->le[i] || b->cum[i] < a->cum[i] || (i && b->cum[i] - a->cum[i] < b->cum[i - 1] - a->cum[i - 1]))
+      return -1;
+  uint64_t total = b->cum[b->n - 1] - a->cum[a->n - 1];
+  if (!total) return -1;
+  double want = q * (double)total;
+  uint64_t prev = 0;
+  for (int i = 0; i < b->n; i++) {
+    uint64_t c = b->cum[i] - a->cum[i];
+    if ((double)c >= want && c > prev) {
+      double lo = i ? b->le[i - 1] : 0, hi = b->le[i];
+      if (isinf(hi)) return lo * 1e6;
+      return (lo + (hi - lo) * (want - (double)prev) / (double)(c - prev)) * 1e6;
+    }
+    prev = c;
+  }
+  return -1;
+}
 
 /* ---- janus backend (client/janus.h) ------------------------------------------ *
  * Janus's VideoRoom: the same participants, through Janus's REST API. Rooms
@@ -646,7 +759,7 @@ static void *jn_create(uv_loop_t *loop, const load_join *j, const sc_client_call
   cfg.room = strtoull(j->room, NULL, 10);
   cfg.name = j->name;
   cfg.subscribe = true; /* publishers receive the others too; publishing follows on_joined */
-  cfg.media_ip = j->media_ip;
+  cfg.media_ip = j->media_ip; /* its own sockets: Janus does not answer the shared socket's addresses */
   return sc_janus_new(loop, &cfg, cb, ctx);
 }
 static int jn_connect(void *c) { return sc_janus_connect(c); }
@@ -807,6 +920,24 @@ static void send_stored(load *L, participant *p, sc_media_kind kind, stored_fram
     L->send_errors++;
 }
 
+/* The send schedule. Publisher number ord of all sends its frames at
+ * start + k * period + ord * period / all: evenly spread, whenever each
+ * joined (spread from each one's join time instead, the phases were as
+ * random as the joins, and two publishers whose frames met met on every
+ * frame). The first slot at or after now. */
+static uint64_t next_slot(const load *L, uint64_t now, uint64_t period, int ord) {
+  uint64_t all = (uint64_t)(L->o.rooms_n * L->o.pubs);
+  uint64_t t = L->start_us + (uint64_t)ord * period / (all ? all : 1);
+  if (now > t) t += (now - t + period - 1) / period * period;
+  return t;
+}
+
+/* How late a video frame leaves its slot: uniform in [0, --frame-jitter),
+ * as a camera's capture and an encoder's time vary from frame to frame. */
+static uint64_t frame_jitter(const load *L) {
+  return L->o.frame_jitter_us ? (uint64_t)rand() % L->o.frame_jitter_us : 0;
+}
+
 static void on_pace(uv_timer_t *t) {
   load *L = t->data;
   uint64_t now = now_us();
@@ -824,26 +955,32 @@ static void on_pace(uv_timer_t *t) {
       continue;
     }
     if (!p->publishing || p->state != P_JOINED || L->phase == PH_ENDING) continue;
-    if (now > p->next_video_us + 200000) p->next_video_us = now; /* fell behind: no burst */
-    while (now >= p->next_video_us) {
+    /* Fell behind (our loop was held up): frames whose slot passed more than
+     * a frame ago are skipped, not sent in a burst no camera makes. */
+    if (now > p->next_video_us + p->video_jitter_us + VIDEO_PERIOD_US)
+      p->next_video_us = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
+    while (now >= p->next_video_us + p->video_jitter_us) {
       if (p->want_key) {
         p->want_key = false;
         p->vframe = 0;
       }
       send_stored(L, p, SC_MEDIA_VIDEO, &L->video[p->vframe]);
       p->vframe = p->vframe + 1 < VIDEO_FRAMES ? p->vframe + 1 : 1;
-      p->next_video_us += 33333;
+      p->next_video_us += VIDEO_PERIOD_US;
+      p->video_jitter_us = frame_jitter(L);
     }
-    if (now > p->next_audio_us + 200000) p->next_audio_us = now;
+    if (now > p->next_audio_us + AUDIO_PERIOD_US) p->next_audio_us = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
     while (now >= p->next_audio_us) {
       send_stored(L, p, SC_MEDIA_AUDIO, &L->audio[p->aframe]);
       p->aframe = (p->aframe + 1) % AUDIO_FRAMES;
-      p->next_audio_us += 20000;
+      p->next_audio_us += AUDIO_PERIOD_US;
     }
   }
 }
 
 /* ---- participants ------------------------------------------------------------------ */
+
+static void end_run(load *L);
 
 static void p_on_joined(void *ctx, const char *id, bool e2ee) {
   participant *p = ctx;
@@ -852,18 +989,33 @@ static void p_on_joined(void *ctx, const char *id, bool e2ee) {
   p->state = P_JOINED;
   p->ever_joined = true;
   L->joins_ok++;
+  if (e2ee && !L->e2ee_room) {
+    /* The frames would be sent SFrame-encrypted (the server requires it),
+     * so the send stamps in them could not be read: no delay figures. */
+    fprintf(stderr, "load: room %s is an E2EE room: sealroom-load measures plain rooms only (--api-key makes them)\n",
+            L->room_names[p->room]);
+    L->e2ee_room = true;
+    end_run(L);
+    return;
+  }
   if (p->publisher && L->be->publish(p->conn, true, true) != 0)
     fprintf(stderr, "load: %s could not publish\n", p->name);
 }
 
 static void p_on_publishing(void *ctx) {
   participant *p = ctx;
-  /* Spread the publishers' frames over the frame interval. */
+  /* Spread all publishers' frames evenly over the frame interval, as
+   * independent senders would be: publishers start at parts[0], in order
+   * over all rooms. (Spread by index in the room only, the same publisher
+   * of every room sent at the same moment, a burst no real call makes.) */
+  load *L = p->L;
   uint64_t now = now_us();
+  p->pub_ord = (int)(p - L->parts);
   p->publishing = true;
   p->want_key = true;
-  p->next_video_us = now + (uint64_t)(p->index % 33) * 1000u;
-  p->next_audio_us = now + (uint64_t)(p->index % 20) * 1000u;
+  p->next_video_us = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
+  p->next_audio_us = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
+  p->video_jitter_us = frame_jitter(L);
 }
 
 static void p_on_keyframe_request(void *ctx) {
@@ -884,6 +1036,7 @@ static void p_on_closed(void *ctx, bool error, const char *reason) {
   for (int j = 0; j < MAX_STREAMS; j++)
     if (p->streams[j].used) stream_add(&L->retired[p->streams[j].kind], &p->streams[j]);
   memset(p->streams, 0, sizeof p->streams);
+  p->n_streams = 0;
   p->state = P_CLOSED;
   p->publishing = false;
   p->free_me = true; /* freed from the pace timer, outside the client's callback */
@@ -897,8 +1050,9 @@ static int start_join(load *L, participant *p) {
                                          .on_closed = p_on_closed};
   snprintf(p->name, sizeof p->name, "load-r%d-%s%d", p->room, p->publisher ? "p" : "s", p->index);
   load_join j = {L->be == &sealroom_backend ? L->o.url : L->o.janus_url, L->room_names[p->room], p->name,
-                 p->publisher, L->o.media_ip};
+                 p->publisher, L->o.media_ip, L->udp_mux};
   memset(p->streams, 0, sizeof p->streams);
+  p->n_streams = 0;
   p->id[0] = '\0';
   p->ever_joined = false;
   p->publishing = false;
@@ -988,6 +1142,15 @@ static void make_summary(load *L) {
       secs > 0 ? (double)packets / secs : 0.0, "lost_pct", expected ? 100.0 * (double)lost / (double)expected : 0.0,
       "subscriber_packets", (json_int_t)(L->sub_packets_end - L->sub_packets_start), "publisher_packets",
       (json_int_t)(L->pub_packets_end - L->pub_packets_start), "cpu", cpu);
+  double f50 = fwd_quantile(&L->fwd_start, &L->fwd_end, 0.5), f99 = fwd_quantile(&L->fwd_start, &L->fwd_end, 0.99);
+  json_object_set_new(L->summary, "socket_drops", json_integer((json_int_t)sc_udp_mux_drops(L->udp_mux)));
+  if (f50 >= 0) { /* the server's own share of the delay, as it measured it */
+    const fwd_hist *h0 = &L->fwd_start, *h1 = &L->fwd_end;
+    uint64_t n = h1->cum[h1->n - 1] - h0->cum[h0->n - 1];
+    json_object_set_new(L->summary, "server_forward_delay_us",
+                        json_pack("{s:I,s:f,s:f,s:f}", "n", (json_int_t)n, "mean", (h1->sum - h0->sum) * 1e6 / (double)n,
+                                  "p50", f50, "p99", f99));
+  }
   fprintf(stderr,
           "load: %s, %d rooms x (%d pub + %d sub), window %.1f s%s\n"
           "load: received %llu packets (%.0f/s), lost %.3f%%; video %.0f pps, delay p50 %.0f us p99 %.0f us;"
@@ -1006,6 +1169,10 @@ static void make_summary(load *L) {
             secs > 0 ? server_us / secs / 1e6 : 0.0, spp > 0 ? lpp / spp : 0.0);
   else
     fprintf(stderr, "\n");
+  if (f50 >= 0) fprintf(stderr, "load: in the server (its /metrics): delay p50 %.0f us p99 %.0f us\n", f50, f99);
+  if (L->udp_mux && sc_udp_mux_drops(L->udp_mux))
+    fprintf(stderr, "load: our socket dropped %llu datagrams (a full buffer): losses of ours, not the server's\n",
+            (unsigned long long)sc_udp_mux_drops(L->udp_mux));
 }
 
 static void emit(json_t *o) {
@@ -1024,6 +1191,8 @@ static void close_all_handles(load *L) {
                        (uv_handle_t *)&L->sigint,        (uv_handle_t *)&L->sigterm};
   for (size_t i = 0; i < sizeof hs / sizeof hs[0]; i++)
     if (!uv_is_closing(hs[i])) uv_close(hs[i], NULL);
+  sc_udp_mux_close(L->udp_mux); /* closes once the last connection let go of it */
+  L->udp_mux = NULL;
 }
 
 static int live_conns(load *L) {
@@ -1061,6 +1230,7 @@ static void end_run(load *L) {
     totals(L, L->win_end);
     L->sub_packets_end = L->sub_packets;
     L->pub_packets_end = L->pub_packets;
+    if (L->be == &sealroom_backend) scrape_forward_delay(&L->o, &L->fwd_end); /* after the window's figures */
     make_summary(L);
   } else {
     L->window_end_us = now_us();
@@ -1080,7 +1250,11 @@ static void end_run(load *L) {
   uv_timer_start(&L->close_timer, on_close_timer, 50, 50);
 }
 
+static void on_interval(uv_timer_t *t);
+
 static void start_window(load *L) {
+  /* First, so that the request's few milliseconds are not in the window. */
+  if (L->be == &sealroom_backend) scrape_forward_delay(&L->o, &L->fwd_start);
   L->phase = PH_WINDOW;
   L->window_start_us = now_us();
   getrusage(RUSAGE_SELF, &L->ru_start);
@@ -1092,6 +1266,10 @@ static void start_window(load *L) {
   L->sub_packets_start = L->sub_packets;
   L->pub_packets_start = L->pub_packets;
   memset(L->delay, 0, sizeof L->delay);
+  if (L->o.interval_s > 0) { /* interval lines from the window's start */
+    uint64_t ms = (uint64_t)(L->o.interval_s * 1000);
+    uv_timer_start(&L->interval_timer, on_interval, ms, ms);
+  }
   if (!L->o.quiet) fprintf(stderr, "load: measuring for %.1f s\n", L->o.duration_s);
 }
 
@@ -1116,12 +1294,31 @@ static void on_churn(uv_timer_t *t) {
   }
 }
 
+/* While joining: every join so far failed and nobody is joining or queued
+ * (no server, a wrong room, a full room...): waiting for the ready timeout
+ * would tell nothing more. */
+static bool nobody_left(load *L) {
+  if (L->joins_failed == 0 || L->joins_ok > 0) return false;
+  for (int i = 0; i < L->n_parts; i++) {
+    pstate st = L->parts[i].state;
+    if (st == P_QUEUED || st == P_JOINING || st == P_JOINED) return false;
+    if (st == P_IDLE && (L->parts[i].publisher || L->subs_queued)) return false; /* not queued yet */
+  }
+  return !(L->q_head < L->q_tail);
+}
+
 /* Every 100 ms until the window starts; ends the window. */
 static void on_phase(uv_timer_t *t) {
   load *L = t->data;
   uint64_t now = now_us();
   double since = (double)(now - L->start_us) / 1e6;
   if (L->phase == PH_JOINING) {
+    if (nobody_left(L)) {
+      fprintf(stderr, "load: nobody could join (%llu failed; the reasons are above)\n",
+              (unsigned long long)L->joins_failed);
+      end_run(L);
+      return;
+    }
     if (!L->subs_queued) {
       int pubs_up = 0, pubs_done = 0;
       for (int i = 0; i < L->n_parts; i++) {
@@ -1216,14 +1413,28 @@ static void usage(FILE *f) {
           "  --janus-url URL       Janus's HTTP API, e.g. http://127.0.0.1:8088/janus\n"
           "  --janus-room-base N   Janus room numbers N, N+1, ... (default: from our pid)\n"
           "  --media-ip A.B.C.D    janus: local IPv4 address for media (default: Janus's, from /info)\n"
+          "  --sockets shared|own  media UDP: one socket for all, each connection on its own\n"
+          "                        127.1.x.y address (default for a sealroomd on loopback),\n"
+          "                        or a socket per connection (default otherwise, and Janus)\n"
+          "  --read-every MS       the shared socket: read it every MS ms (default 1), 0: when\n"
+          "                        readable (a wake-up per burst, which the server pays too)\n"
+          "  --frame-jitter MS     each video frame leaves up to MS ms after its slot (default 0:\n"
+          "                        publishers' frames evenly spread over the frame interval)\n"
           "  --quiet               only the summary on stderr\n"
           "  --list-backends       print the servers this build can load, one a line\n");
+}
+
+static bool num(const char *name, const char *v, double lo, double hi, double *out) {
+  return tool_number("load", name, v, lo, hi, out);
+}
+static bool num_int(const char *name, const char *v, int lo, int hi, int *out) {
+  return tool_int("load", name, v, lo, hi, out);
 }
 
 static int parse_args(int argc, char **argv, options *o) {
   *o = (options){.rooms_n = 1, .pubs = 2, .subs = 3, .video_kbps = 1000, .audio_bps = 48000, .width = 640,
                  .height = 360, .join_rate = 20, .warmup_s = 2, .duration_s = 10, .ready_timeout_s = 60,
-                 .server = "sealroom"};
+                 .server = "sealroom", .read_every_ms = 1};
   static const struct option opts[] = {
       {"url", 1, 0, 'u'},         {"api-key", 1, 0, 'k'},    {"room", 1, 0, 'r'},
       {"rooms", 1, 0, 'M'},       {"publishers", 1, 0, 'P'}, {"subscribers", 1, 0, 'S'},
@@ -1232,7 +1443,8 @@ static int parse_args(int argc, char **argv, options *o) {
       {"ready-timeout", 1, 0, 'T'}, {"interval", 1, 0, 'i'}, {"churn", 1, 0, 'c'},
       {"server-pid", 1, 0, 'p'},  {"server", 1, 0, 's'},     {"janus-url", 1, 0, 'J'},
       {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"list-backends", 0, 0, 'L'},
-      {"janus-room-base", 1, 0, 'B'}, {"media-ip", 1, 0, 'I'},
+      {"janus-room-base", 1, 0, 'B'}, {"media-ip", 1, 0, 'I'},   {"sockets", 1, 0, 'o'},
+      {"frame-jitter", 1, 0, 'F'},  {"read-every", 1, 0, 'E'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1243,25 +1455,45 @@ static int parse_args(int argc, char **argv, options *o) {
         if (o->n_rooms_given >= MAX_ROOMS) return -1;
         o->rooms[o->n_rooms_given++] = optarg;
         break;
-      case 'M': o->rooms_n = atoi(optarg); break;
-      case 'P': o->pubs = atoi(optarg); break;
-      case 'S': o->subs = atoi(optarg); break;
-      case 'v': o->video_kbps = atoi(optarg); break;
-      case 'a': o->audio_bps = atoi(optarg) * 1000; break;
+      case 'M': if (!num_int("rooms", optarg, 1, MAX_ROOMS, &o->rooms_n)) return -1; break;
+      case 'P': if (!num_int("publishers", optarg, 0, MAX_STREAMS / 2, &o->pubs)) return -1; break;
+      case 'S': if (!num_int("subscribers", optarg, 0, 100000, &o->subs)) return -1; break;
+      case 'v': if (!num_int("video-kbps", optarg, 30, 20000, &o->video_kbps)) return -1; break;
+      case 'a':
+        if (!num_int("audio-kbps", optarg, 6, 510, &o->audio_bps)) return -1;
+        o->audio_bps *= 1000;
+        break;
       case 'z':
         if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2) return -1;
         break;
-      case 'j': o->join_rate = atof(optarg); break;
-      case 'w': o->warmup_s = atof(optarg); break;
-      case 'd': o->duration_s = atof(optarg); break;
-      case 'T': o->ready_timeout_s = atof(optarg); break;
-      case 'i': o->interval_s = atof(optarg); break;
-      case 'c': o->churn = atoi(optarg); break;
-      case 'p': o->server_pid = atoi(optarg); break;
+      case 'j': if (!num("join-rate", optarg, 0.01, 100000, &o->join_rate)) return -1; break;
+      case 'w': if (!num("warmup", optarg, 0, 86400, &o->warmup_s)) return -1; break;
+      case 'd': if (!num("duration", optarg, 0.1, 864000, &o->duration_s)) return -1; break;
+      case 'T': if (!num("ready-timeout", optarg, 1, 86400, &o->ready_timeout_s)) return -1; break;
+      case 'i': if (!num("interval", optarg, 0, 86400, &o->interval_s)) return -1; break;
+      case 'c': if (!num_int("churn", optarg, 0, 100000, &o->churn)) return -1; break;
+      case 'p':
+        if (!num_int("server-pid", optarg, 1, INT_MAX, &o->server_pid)) return -1;
+        if (kill(o->server_pid, 0) != 0 && errno == ESRCH) {
+          fprintf(stderr, "load: --server-pid %d: no such process\n", o->server_pid);
+          return -1;
+        }
+        break;
       case 's': o->server = optarg; break;
       case 'J': o->janus_url = optarg; break;
       case 'B': o->janus_room_base = strtoull(optarg, NULL, 10); break;
       case 'I': o->media_ip = optarg; break;
+      case 'E': if (!num_int("read-every", optarg, 0, 20, &o->read_every_ms)) return -1; break;
+      case 'F': {
+        double ms;
+        if (!num("frame-jitter", optarg, 0, 33, &ms)) return -1;
+        o->frame_jitter_us = (unsigned)(ms * 1000);
+        break;
+      }
+      case 'o':
+        if (strcmp(optarg, "shared") != 0 && strcmp(optarg, "own") != 0) return -1;
+        o->sockets = optarg;
+        break;
       case 'q': o->quiet = true; break;
       case 'h': usage(stdout); exit(0);
       case 'L':
@@ -1276,13 +1508,48 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "load: no backend \"%s\" in this build (--list-backends)\n", o->server);
     return -1;
   }
-  if (janus ? !o->janus_url : (!o->url || (!o->api_key && o->n_rooms_given == 0))) return -1;
+  if (janus && o->sockets && strcmp(o->sockets, "shared") == 0) {
+    fprintf(stderr, "load: --sockets shared is for sealroomd only (Janus does not answer its addresses)\n");
+    return -1;
+  }
+  if (janus && !o->janus_url) {
+    fprintf(stderr, "load: --server janus needs --janus-url\n");
+    return -1;
+  }
+  if (!janus && (!o->url || (!o->api_key && o->n_rooms_given == 0))) {
+    fprintf(stderr, "load: needs --url, and --api-key (to make the rooms) or --room\n");
+    return -1;
+  }
+  if (!janus && strncmp(o->url, "ws://", 5) != 0) {
+    fprintf(stderr, "load: --url is the signalling WebSocket, ws://HOST:PORT/ws (not \"%s\")\n", o->url);
+    return -1;
+  }
   if (o->rooms_n < 1 || o->rooms_n > MAX_ROOMS || o->pubs < 0 || o->subs < 0 || o->pubs + o->subs < 1 ||
       o->pubs > MAX_STREAMS / 2 || o->video_kbps < 30 || o->video_kbps > 20000 || o->audio_bps < 6000 ||
       o->audio_bps > 510000 || o->width < 64 || o->height < 64 || ((o->width | o->height) & 1) ||
       o->join_rate <= 0 || o->warmup_s < 0 || o->duration_s <= 0 || o->interval_s < 0 || o->churn < 0)
     return -1;
   return 0;
+}
+
+/* The shared socket's block of loopback addresses: connections take them in
+ * turn, so one is used again only after 60,000 connections (a participant
+ * has two: publish and subscribe). */
+#define MUX_FIRST_IP "127.1.0.1"
+#define MUX_ADDRESSES 60000
+
+/* --sockets: shared by default for sealroomd on this machine's loopback
+ * (the only place our 127.x.y.z addresses reach). Not for Janus: it listens
+ * on the machine's own address, not 127.0.0.1, and in a test its ICE never
+ * answered checks sent from 127.1.x.y (ice-timeout). */
+static bool want_shared_socket(const options *o) {
+  if (o->sockets) return strcmp(o->sockets, "shared") == 0;
+  if (strcmp(o->server, "janus") == 0) return false;
+  const char *url = o->url;
+  const char *h = url ? strstr(url, "://") : NULL;
+  if (!h) return false;
+  h += 3;
+  return strncmp(h, "127.", 4) == 0 || strncmp(h, "localhost", 9) == 0;
 }
 
 static void raise_nofile(void) {
@@ -1344,6 +1611,16 @@ int main(int argc, char **argv) {
 
   L.loop = uv_default_loop();
   L.start_us = now_us();
+  if (want_shared_socket(&L.o)) {
+    L.udp_mux = sc_udp_mux_new(L.loop, MUX_FIRST_IP, MUX_ADDRESSES);
+    if (!L.udp_mux) {
+      fprintf(stderr, "load: cannot open the shared media socket (--sockets own: a socket each)\n");
+      return 1;
+    }
+    if (L.o.read_every_ms > 0 && sc_udp_mux_read_every(L.udp_mux, (unsigned)L.o.read_every_ms) != 0)
+      fprintf(stderr, "load: the shared socket's receive buffer is too small to read it every %d ms"
+                      " (not root? net.core.rmem_max): reading it when readable\n", L.o.read_every_ms);
+  }
   uv_timer_t *timers[] = {&L.pace, &L.join_timer, &L.phase_timer, &L.churn_timer, &L.interval_timer,
                           &L.close_timer};
   for (size_t i = 0; i < sizeof timers / sizeof timers[0]; i++) {
@@ -1359,10 +1636,6 @@ int main(int argc, char **argv) {
   L.join_tokens = 1;
   uv_timer_start(&L.join_timer, on_join_timer, 0, 50);
   uv_timer_start(&L.phase_timer, on_phase, 100, 100);
-  if (L.o.interval_s > 0) {
-    uint64_t ms = (uint64_t)(L.o.interval_s * 1000);
-    uv_timer_start(&L.interval_timer, on_interval, ms, ms);
-  }
   uv_run(L.loop, UV_RUN_DEFAULT);
 
   int rc = 0;
@@ -1373,7 +1646,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "load: ended before the measurement window\n");
     rc = 1;
   }
-  if (L.joins_ok == 0) rc = 1;
+  if (L.joins_ok == 0 || L.e2ee_room) rc = 1;
+  else if (rc == 0 && (L.joins_failed > 0 || L.closed_errors > 0 || !L.ready)) rc = 3; /* measured, but not all of it */
   free_media(&L);
   if (L.stuck) return rc; /* clients still hold the loop: exit without freeing them */
   free(L.parts);

@@ -2,8 +2,12 @@
 // seconds: 2 rooms x (2 publishers + 3 subscribers) made over the REST API;
 // every participant receives both kinds from every publisher of its room
 // (publishers from the other one), nothing is lost, the one-way delay is
-// measured, and the summary's CPU figures are sane. Then a short churn run:
-// subscribers leave and rejoin every second and the rest keep receiving.
+// measured (end to end, and in the server from its /metrics histogram), and
+// the summary's CPU figures are sane. Then a short churn run: subscribers
+// leave and rejoin every second and the rest keep receiving. Then what a
+// user gets wrong: a room nobody can join ends at once (exit 1), an E2EE
+// room is refused (exit 1), joins refused by a full room give exit 3, bad
+// arguments exit 2 naming the option.
 // Then the Janus backend (--server janus) against a real Janus VideoRoom
 // started by bench/janus/start.sh (Debian's janus, a test dependency:
 // scripts/deps.sh --test installs it; without it the case fails).
@@ -78,11 +82,26 @@ describe('sealroom-load', () => {
     assert.equal(m.all.packets, m.all.subscriber_packets + m.all.publisher_packets);
     assert.ok(m.cpu.load_us > 0 && m.cpu.load_us_per_packet > 0 && m.cpu.load_us_per_packet < 1000, JSON.stringify(m.cpu));
     assert.ok(m.cpu.server_us > 0 && m.cpu.server_us_per_packet > 0, `server CPU: ${JSON.stringify(m.cpu)}`);
+    // The server's own share of the delay, from its /metrics histogram over the window.
+    const f = m.server_forward_delay_us;
+    assert.ok(f && f.n > 0 && f.p50 > 0 && f.p99 >= f.p50 && f.mean > 0, `in-server delay: ${JSON.stringify(f)}`);
+    assert.ok(f.p50 < 50000, `in-server delay p50 ${f.p50} us`);
+    // Every forwarded copy is counted once, in cumulative buckets ending at +Inf.
+    const { text } = await s.api('GET', '/metrics');
+    const buckets = [...text.matchAll(/^sealroom_media_forward_delay_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)]
+      .map((x) => [x[1], Number(x[2])]);
+    assert.ok(buckets.length > 10 && buckets[buckets.length - 1][0] === '+Inf', text);
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i][1] >= buckets[i - 1][1], JSON.stringify(buckets));
+    const count = Number(text.match(/^sealroom_media_forward_delay_seconds_count (\d+)$/m)[1]);
+    assert.equal(count, buckets[buckets.length - 1][1]);
+    assert.ok(count >= f.n, `count ${count} < window ${f.n}`);
   });
 
+  // With --sockets own (a socket per connection, not the shared one the
+  // first case used: both ways of the client's UDP are covered).
   test('--churn: subscribers leave and rejoin every second, the others keep receiving', async () => {
     const r = await runLoad(s, ['--rooms', '1', '--publishers', '1', '--subscribers', '4', '--churn', '1',
-      '--warmup', '0.5', '--duration', '3.5']);
+      '--warmup', '0.5', '--duration', '3.5', '--sockets', 'own']);
     assert.equal(r.code, 0, r.stderr);
     const m = r.summary;
     assert.ok(m.joins.left >= 2, `left ${m.joins.left}`);
@@ -91,6 +110,58 @@ describe('sealroom-load', () => {
     assert.equal(m.joins.lost, 0, r.stderr);
     assert.ok(m.audio.lost_pct < 1 && m.video.lost_pct < 1, `loss ${m.audio.lost_pct}% / ${m.video.lost_pct}%`);
     assert.ok(m.audio.packets > 3 * 4 * 50, `audio packets ${m.audio.packets}`);
+  });
+
+  test('a room nobody can join: it says so at once and exits 1', async () => {
+    const t0 = Date.now();
+    const r = await runLoad(s, ['--room', 'no-such-room', '--publishers', '1', '--subscribers', '2']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /room_not_found/);
+    assert.match(r.stderr, /nobody could join/);
+    assert.ok(Date.now() - t0 < 10000, `took ${Date.now() - t0} ms (the ready timeout is 60 s)`);
+  });
+
+  test('an E2EE room is refused: its frames would be encrypted, so no delay could be read', async () => {
+    const c = await s.api('POST', '/api/v1/rooms', { friendly_url: 'load-e2ee', e2ee_enabled: true });
+    assert.ok(c.status === 200 || c.status === 201, c.text);
+    const r = await runLoad(s, ['--room', 'load-e2ee', '--publishers', '1', '--subscribers', '1']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /E2EE room/);
+    assert.equal(r.summary, undefined);
+  });
+
+  test('some joins refused (a room for 2): measured, but exit 3', async () => {
+    const c = await s.api('POST', '/api/v1/rooms', { friendly_url: 'load-small', max_participants: 2 });
+    assert.ok(c.status === 200 || c.status === 201, c.text);
+    const r = await runLoad(s, ['--room', 'load-small', '--publishers', '1', '--subscribers', '3',
+      '--ready-timeout', '2', '--warmup', '0', '--duration', '1']);
+    assert.equal(r.code, 3, r.stderr);
+    assert.ok(r.summary, r.stderr);
+    assert.equal(r.summary.joins.failed, 2, JSON.stringify(r.summary.joins));
+    assert.equal(r.summary.ready, false);
+  });
+
+  test('bad arguments: exit 2, with the option named', async () => {
+    const cases = [
+      [['--duration', 'abc'], /--duration wants a number/],
+      [['--subscribers', '2.5'], /--subscribers wants a whole number/],
+      [['--server-pid', '12 34'], /--server-pid wants a number/],
+      [['--sockets', 'maybe'], /usage/],
+    ];
+    for (const [args, re] of cases) {
+      const r = await runLoad(s, ['--rooms', '1', ...args], 10000);
+      assert.equal(r.code, 2, `${args}: ${r.stderr}`);
+      assert.match(r.stderr, re);
+    }
+    // A pid that is gone.
+    const gone = spawn('true');
+    await new Promise((res) => gone.on('exit', res));
+    const r = await runLoadWith(['--url', 'ws://127.0.0.1:1/ws', '--room', 'x', '--server-pid', String(gone.pid)], 10000);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /no such process/);
+    const h = await runLoadWith(['--url', 'http://127.0.0.1:1/ws', '--room', 'x'], 10000);
+    assert.equal(h.code, 2, h.stderr);
+    assert.match(h.stderr, /--url is the signalling WebSocket/);
   });
 });
 
