@@ -232,7 +232,8 @@ long sc_ws_check_response(const char *buf, size_t len, const char *expected_acce
   if (strncmp(line + 9, "101", 3) != 0) {
     char quoted[96];
     copy_printable(quoted, sizeof quoted, line, (size_t)(eol - line));
-    return set_err(err, err_len, "the server refused the WebSocket: \"%s\"", quoted), -1;
+    return set_err(err, err_len, "the server refused the WebSocket: \"%s\" (is the URL's path the signalling one, /ws?)",
+                   quoted), -1;
   }
   bool upgrade = false, connection = false;
   int accepts = 0;

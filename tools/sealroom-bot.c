@@ -27,6 +27,7 @@
 #include "client/media/pattern.h"
 #include "client/media/vp8.h"
 #include "sealroom_client.h"
+#include "tools/tool_args.h"
 
 #define MAX_REMOTES 64
 
@@ -53,6 +54,8 @@ typedef struct {
   double audio_rms;              /* of the last decoded audio frame */
   double audio_rms_max;          /* the loudest decoded audio frame so far */
   double first_video_ms;         /* connect to its first decoded picture, -1 until then */
+  uint32_t ts0;                  /* RTP timestamp of the first video frame written (the IVF's 0) */
+  bool have_ts0;
 } remote;
 
 typedef struct {
@@ -83,7 +86,7 @@ typedef struct {
 } bot;
 
 static void emit(json_t *obj) {
-  char *s = json_dumps(obj, JSON_COMPACT);
+  char *s = json_dumps(obj, JSON_COMPACT | JSON_REAL_PRECISION(6));
   if (s) {
     printf("%s\n", s);
     fflush(stdout);
@@ -125,12 +128,14 @@ static remote *remote_for(bot *b, const char *id) {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s.ivf", b->o.out_dir, id);
     r->ivf_file = fopen(path, "wb");
+    if (!r->ivf_file) fprintf(stderr, "bot: cannot write %s: %s\n", path, strerror(errno));
     if (r->ivf_file && sc_ivf_writer_open(&r->ivf, r->ivf_file, "VP80", 0, 0, 90000, 1) != 0) {
       fclose(r->ivf_file);
       r->ivf_file = NULL;
     }
     snprintf(path, sizeof path, "%s/%s.ogg", b->o.out_dir, id);
     r->ogg_file = fopen(path, "wb");
+    if (!r->ogg_file) fprintf(stderr, "bot: cannot write %s: %s\n", path, strerror(errno));
     if (r->ogg_file && !(r->ogg = sc_ogg_opus_writer_open(r->ogg_file, 2, 312, 48000, 1, "sealroom-bot"))) {
       fclose(r->ogg_file);
       r->ogg_file = NULL;
@@ -178,11 +183,15 @@ static void on_frame(void *ctx, const char *from, sc_media_kind kind, uint32_t r
   if (kind == SC_MEDIA_VIDEO) {
     r->video_frames++;
     if (keyframe) r->keyframes++;
-    if (r->ivf_file) sc_ivf_writer_frame(&r->ivf, data, len, rtp_ts);
+    if (r->ivf_file) { /* pts from the first frame: RTP timestamps start anywhere */
+      if (!r->have_ts0) r->ts0 = rtp_ts, r->have_ts0 = true;
+      sc_ivf_writer_frame(&r->ivf, data, len, (uint32_t)(rtp_ts - r->ts0));
+    }
     sc_i420 pic;
     int rc = r->vdec ? sc_vp8_dec_decode(r->vdec, data, len, &pic) : -1;
     if (rc == 1) {
       if (r->video_decoded == 0) r->first_video_ms = (double)(uv_hrtime() - b->start_ns) / 1e6;
+      if (r->ivf_file && !r->ivf.width) sc_ivf_writer_set_size(&r->ivf, (uint16_t)pic.width, (uint16_t)pic.height);
       r->video_decoded++;
       measure_picture(r, &pic);
     } else if (rc < 0) {
@@ -326,8 +335,9 @@ static void on_joined(void *ctx, const char *id, bool e2ee) {
 
 static void on_participant(void *ctx, const char *id, const char *name, bool joined) {
   char safe[300];
-  fprintf(stderr, "bot: %s %s%s%s\n", id, joined ? "joined" : "left", name[0] ? " as " : "",
-          safe_text(name, safe, sizeof safe));
+  safe_text(name, safe, sizeof safe);
+  fprintf(stderr, "bot: %s %s%s%s\n", id, joined ? "joined" : "left", name[0] ? " as " : "", safe);
+  emit(json_pack("{s:s,s:s,s:s,s:b}", "event", "participant", "participant_id", id, "name", safe, "joined", joined));
 }
 
 static void on_publishing(void *ctx) {
@@ -367,8 +377,7 @@ static void close_handles(bot *b) {
 static void on_closed(void *ctx, bool error, const char *why) {
   bot *b = ctx;
   b->failed = error;
-  char reason[sizeof b->end_reason];
-  safe_text(why, reason, sizeof reason);
+  const char *reason = why ? why : ""; /* printable ASCII: the library cleans it (sealroom_client.h) */
   snprintf(b->end_reason, sizeof b->end_reason, "%s", reason);
   fprintf(stderr, "bot: call ended%s: %s\n", error ? " with an error" : "", reason);
   json_t *s = stats_json(b);
@@ -432,22 +441,35 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'A': o->audio = false; break;
       case 'V': o->video = false; break;
       case 'R': o->receive = false; break;
-      case 's':
-        if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2) return -1;
+      case 's': {
+        char extra;
+        if (sscanf(optarg, "%dx%d%c", &o->width, &o->height, &extra) != 2 || o->width < 16 || o->height < 16 ||
+            o->width > 1920 || o->height > 1080 || ((o->width | o->height) & 1)) {
+          fprintf(stderr, "bot: --size wants WxH, even, from 16x16 to 1920x1080, not \"%s\"\n", optarg);
+          return -1;
+        }
         break;
-      case 'f': o->fps = atoi(optarg); break;
-      case 'k': o->kbps = atoi(optarg); break;
+      }
+      case 'f': if (!tool_int("bot", "fps", optarg, 1, 60, &o->fps)) return -1; break;
+      case 'k': if (!tool_int("bot", "kbps", optarg, 30, 100000, &o->kbps)) return -1; break;
       case 'i': o->video_in = optarg; break;
       case 'a': o->audio_in = optarg; break;
       case 'o': o->out_dir = optarg; break;
-      case 'd': o->duration_s = atof(optarg); break;
-      case 'S': o->stats_s = atof(optarg); break;
-      case 'T': o->timeout_s = atof(optarg); break;
+      case 'd': if (!tool_number("bot", "duration", optarg, 0, 864000, &o->duration_s)) return -1; break;
+      case 'S': if (!tool_number("bot", "stats", optarg, 0.01, 86400, &o->stats_s)) return -1; break;
+      case 'T': if (!tool_number("bot", "timeout", optarg, 0, 3600, &o->timeout_s)) return -1; break;
       case 'h': usage(stdout); exit(0);
       default: return -1;
     }
   }
-  if (!o->url || !o->room || optind != argc) return -1;
+  if (!o->url || !o->room) {
+    fprintf(stderr, "bot: needs --url and --room\n");
+    return -1;
+  }
+  if (optind != argc) {
+    fprintf(stderr, "bot: unexpected argument \"%s\"\n", argv[optind]);
+    return -1;
+  }
   if (o->fps < 1 || o->fps > 60 || o->width < 16 || o->height < 16 || o->width > 1920 ||
       o->height > 1080 || (o->width | o->height) & 1 || o->kbps < 30 || o->stats_s <= 0 ||
       o->duration_s < 0 || o->timeout_s < 0 || o->timeout_s > 3600)
@@ -491,8 +513,10 @@ int main(int argc, char **argv) {
     usage(stderr);
     return 2;
   }
-  if (b.o.out_dir && mkdir(b.o.out_dir, 0700) != 0 && errno != EEXIST) {
-    fprintf(stderr, "bot: cannot make %s: %s\n", b.o.out_dir, strerror(errno));
+  struct stat out_st;
+  if (b.o.out_dir && mkdir(b.o.out_dir, 0700) != 0 &&
+      (errno != EEXIST || stat(b.o.out_dir, &out_st) != 0 || !S_ISDIR(out_st.st_mode))) {
+    fprintf(stderr, "bot: --out %s: %s\n", b.o.out_dir, errno == EEXIST ? "exists and is not a directory" : strerror(errno));
     return 2;
   }
   if (open_sources(&b) != 0) return 2;

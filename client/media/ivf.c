@@ -38,9 +38,21 @@ int sc_ivf_writer_frame(sc_ivf_writer *w, const uint8_t *data, size_t len, uint6
   return 0;
 }
 
+void sc_ivf_writer_set_size(sc_ivf_writer *w, uint16_t width, uint16_t height) {
+  if (!w) return;
+  w->width = width;
+  w->height = height;
+}
+
 int sc_ivf_writer_finish(sc_ivf_writer *w) {
   if (!w || !w->f) return -1;
   long end = ftell(w->f);
+  if (end >= SC_IVF_HEADER_LEN && w->width && w->height && fseek(w->f, 12, SEEK_SET) == 0) {
+    uint8_t wh[4];
+    put_le16(wh, w->width);
+    put_le16(wh + 2, w->height);
+    if (fwrite(wh, 1, 4, w->f) != 4) w->error = 1;
+  }
   if (end >= SC_IVF_HEADER_LEN && fseek(w->f, 24, SEEK_SET) == 0) {
     uint8_t n[4];
     put_le32(n, w->frames);

@@ -25,6 +25,7 @@ typedef struct {
 typedef struct {
   FILE *f;
   uint32_t frames;
+  uint16_t width, height; /* patched by finish when set (sc_ivf_writer_set_size) */
   int error;
 } sc_ivf_writer;
 
@@ -34,7 +35,10 @@ int sc_ivf_writer_open(sc_ivf_writer *w, FILE *f, const char *fourcc, uint16_t w
                        uint16_t height, uint32_t rate, uint32_t scale);
 /* Appends a frame (len 1..SC_IVF_MAX_FRAME). Returns 0 or -1. */
 int sc_ivf_writer_frame(sc_ivf_writer *w, const uint8_t *data, size_t len, uint64_t pts);
-/* Patches the frame count into the header (when f can seek) and flushes;
+/* The picture size, when it is known only after the header was written
+ * (from the first decoded frame): patched in by finish. */
+void sc_ivf_writer_set_size(sc_ivf_writer *w, uint16_t width, uint16_t height);
+/* Patches the frame count (and a size given late) into the header (when f can seek) and flushes;
  * does not close f. Returns 0, or -1 if any write failed. */
 int sc_ivf_writer_finish(sc_ivf_writer *w);
 
