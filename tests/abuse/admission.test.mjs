@@ -152,7 +152,7 @@ describe('admission control', () => {
           const a = await j.c.next((m) => m.type === 'publish_answer' || m.type === 'error', 5000);
           assert.equal(a.type, 'publish_answer', JSON.stringify(a));
           const server = iceCredentials(a.sdp), client = iceCredentials(sdps[i]);
-          held.push({ c: j.c, ufrag: client.ufrag, subUdp: await socket(),
+          held.push({ c: j.c, ufrag: client.ufrag, subUdp: await socket(), created: Date.now(),
                       pub: { user: `${server.ufrag}:${client.ufrag}`, pwd: server.pwd, udp: await socket() } });
           await sleep(600); // the join rate of this fixture: 2 per second
         }
@@ -160,7 +160,14 @@ describe('admission control', () => {
         keep = setInterval(checks, 1000);
         const answered = () => held.filter((h) => h.pub.udp.answers > 0 && h.sub && h.sub.udp.answers > 0).length;
         await until('both transports of each pass their checks', async () => answered() === N || `${answered()} of ${N}`, 5000);
-        assert.equal(await transports(), honestTransports + 2 * N, 'each ICE-only participant holds two transports');
+        // Every transport passed its checks (above), and each participant
+        // holds both of its transports until the 10 s limit this test is
+        // about: on a slow machine the first ones made (joins go at the
+        // fixture's 2 a second) may already have reached it.
+        const now = Date.now(), young = held.filter((h) => now - h.created < 9000).length;
+        const held2 = await transports();
+        assert.ok(held2 >= honestTransports + 2 * young && held2 <= honestTransports + 2 * N,
+          `each ICE-only participant holds two transports: ${held2} (honest ${honestTransports}, ${young} of ${N} younger than 9 s)`);
       });
       const t0 = Date.now();
       await until('ICE-only transports released', async () => (await transports()) <= honestTransports || `${await transports()} transports`, 20000);
