@@ -140,6 +140,7 @@ bench: all $(BUILD)/e2ee_bench $(BUILD)/sign_bench $(BUILD)/srtp_bench
 	bench/http_bench.sh $(BUILD)
 	node bench/ice_tcp_bench.mjs
 	bench/sfu_bench.sh $(BUILD)
+	bench/workers_bench.sh $(BUILD)
 
 # Soak (scripts/soak.sh): SOAK_SECONDS (default 600) of sealroom-load with
 # joins and leaves every second against an ASan+UBSan sealroomd; fails if its

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # SFU benchmark (issue 10, docs/performance.md): the same load from
 # sealroom-load against sealroomd and against Janus's VideoRoom, alternating,
-# BENCH_REPEATS times. The server runs pinned to core 0 (taskset -c 0), the
-# load tool to core 1, so every figure is per server core.
+# BENCH_REPEATS times. The server runs pinned to core 0 (taskset -c 0; one
+# media worker, --media-workers 1), the load tool to core 1, so every figure
+# is per server core. (What more workers buy: bench/workers_bench.sh.)
 #
 # A run is a ladder of steps: BENCH_ROOMS rooms x (BENCH_PUBS publishers +
 # S subscribers) for S in BENCH_STEPS; each step is a fresh server, joins,
@@ -100,7 +101,7 @@ start_server() {
   if [ "$1" = sealroom ] || [ "$1" = sealroom-own ]; then
     taskset -c 0 "$SRV" --listen 127.0.0.1 --port 0 --media-port 0 --data-dir "$work/data" \
       --web-dir "$ROOT/web" --rate-limit 0 --join-rate 0 --room-join-rate 0 --max-participants-per-ip 0 \
-      --max-connections-per-ip 4096 --max-transports 1024 --log-level warn >"$work/srv.out" 2>"$work/srv.err" &
+      --max-connections-per-ip 4096 --max-transports 1024 --media-workers 1 --log-level warn >"$work/srv.out" 2>"$work/srv.err" &
     srv_pid=$!
     for _ in $(seq 300); do grep -q "Dashboard:" "$work/srv.out" 2>/dev/null && break; sleep 0.1; done
     local url team key

@@ -221,7 +221,11 @@ int main(int argc, char **argv) {
   uv_loop_t *loop = uv_default_loop();
   daemon_state d = {0};
   sfu_config mc = {.port = cfg.media_port, .max_video_bitrate = (uint64_t)cfg.max_video_kbps * 1000,
-                   .max_transports = cfg.max_transports};
+                   .max_transports = cfg.max_transports, .workers = cfg.media_workers};
+  if (mc.workers == 0) { /* one per core */
+    unsigned cores = uv_available_parallelism();
+    mc.workers = cores > SFU_MAX_WORKERS ? SFU_MAX_WORKERS : (int)cores;
+  }
   snprintf(mc.announce_ip, sizeof mc.announce_ip, "%s", cfg.media_ip);
   snprintf(mc.listen_ip, sizeof mc.listen_ip, "%s", cfg.media_listen[0] ? cfg.media_listen : cfg.media_ip);
   snprintf(mc.capture_dir, sizeof mc.capture_dir, "%s", cfg.capture_dir);
@@ -253,7 +257,7 @@ int main(int argc, char **argv) {
     store_close(db);
     return 1;
   }
-  cfg.max_connections = (int)connection_budget(cfg.max_connections, cfg.ice_tcp ? SFU_MAX_TCP_CONNS : 0);
+  cfg.max_connections = (int)connection_budget(cfg.max_connections, cfg.ice_tcp ? SFU_MAX_TCP_CONNS * sfu_workers(d.media) : 0);
   d.signal = signal_start(loop, &cfg, db, d.media);
   sfu_set_event_ctx(d.media, d.signal);
   app.signal = d.signal;
@@ -282,11 +286,16 @@ int main(int argc, char **argv) {
   uv_signal_start(&d.sigterm, on_signal, SIGTERM);
   d.signals_started = true;
 
-  printf("sealroomd %s listening on http://%s%s%s:%d (media %s %s:%d%s%s)\n", SEALROOM_VERSION,
+  /* "media udp 127.0.0.1:40000" and, with several workers, "+40001+...". */
+  char ports[SFU_MAX_WORKERS * 7] = "";
+  for (int i = 1, n = 0; i < sfu_workers(d.media) && n < (int)sizeof ports; i++)
+    n += snprintf(ports + n, sizeof ports - (size_t)n, "+%d", sfu_port(d.media, i));
+  printf("sealroomd %s listening on http://%s%s%s:%d (media %s %s:%d%s%s%s, %d worker%s)\n", SEALROOM_VERSION,
          strchr(cfg.listen, ':') ? "[" : "", cfg.listen, strchr(cfg.listen, ':') ? "]" : "",
-         http_server_port(d.http), cfg.ice_tcp ? "udp+tcp" : "udp", mc.listen_ip, sfu_port(d.media),
+         http_server_port(d.http), cfg.ice_tcp ? "udp+tcp" : "udp", mc.listen_ip, sfu_port(d.media, 0), ports,
          strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? ", announced as " : "",
-         strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? sfu_announce_ip(d.media) : "");
+         strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? sfu_announce_ip(d.media) : "", sfu_workers(d.media),
+         sfu_workers(d.media) == 1 ? "" : "s");
   if (d.admin)
     printf("admin (/healthz, /metrics) on http://%s%s%s:%d\n", strchr(cfg.admin_listen, ':') ? "[" : "",
            cfg.admin_listen, strchr(cfg.admin_listen, ':') ? "]" : "", http_server_port(d.admin));

@@ -26,7 +26,8 @@
  * of stdout; --interval adds {"event":"interval",...} lines. With
  * --server-pid, the server's CPU time (utime+stime of /proc/PID/stat) over
  * the window gives its CPU per forwarded packet, next to our own
- * (getrusage) per received packet.
+ * (getrusage) per received packet; and each media worker's (the threads
+ * named media-N, /proc/PID/task) next to the packets it sent (/metrics).
  *
  * --churn N (soak): every second of the window, N subscribers leave and as
  * many new ones join in their place.
@@ -54,6 +55,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -186,6 +188,8 @@ typedef struct {
   bool key;
 } stored_frame;
 
+#define MAX_SERVER_WORKERS 64 /* sealroomd's SFU_MAX_WORKERS */
+
 /* A Prometheus histogram as scraped: cumulative counts per upper bound
  * (seconds; the last is +Inf), and the sum. */
 #define FWD_MAX_BUCKETS 40
@@ -195,6 +199,9 @@ typedef struct {
   double le[FWD_MAX_BUCKETS];
   uint64_t cum[FWD_MAX_BUCKETS];
   double sum;
+  /* Per media worker: packets sent (sealroom_media_worker_packets_out_total). */
+  uint64_t worker_out[MAX_SERVER_WORKERS];
+  int n_workers;
 } fwd_hist;
 
 struct load {
@@ -233,6 +240,10 @@ struct load {
   struct rusage ru_start, ru_end;
   uint64_t server_ticks_start, server_ticks_end;
   bool server_ok;
+  /* Each media worker thread's CPU (clock ticks), by worker index; how many
+   * workers were seen (0: none, or not sealroomd). */
+  uint64_t worker_ticks_start[MAX_SERVER_WORKERS], worker_ticks_end[MAX_SERVER_WORKERS];
+  int n_worker_ticks;
   uint64_t machine_busy_start, machine_busy_end; /* /proc/stat, all CPUs */
   bool machine_ok;
   /* sealroomd's forward-delay histogram (/metrics) at the window's ends. */
@@ -456,23 +467,59 @@ static void scan_streams(load *L) {
   }
 }
 
-static uint64_t server_ticks(load *L, bool *ok) {
-  *ok = false;
-  if (L->o.server_pid <= 0) return 0;
-  char path[64], buf[1024];
-  snprintf(path, sizeof path, "/proc/%d/stat", L->o.server_pid);
+/* utime+stime (clock ticks) from the text of a /proc stat file; false if
+ * it does not parse. */
+static bool stat_ticks(const char *path, uint64_t *out) {
+  char buf[1024];
   FILE *f = fopen(path, "r");
-  if (!f) return 0;
+  if (!f) return false;
   size_t n = fread(buf, 1, sizeof buf - 1, f);
   fclose(f);
   buf[n] = '\0';
   char *q = strrchr(buf, ')'); /* the command name may hold spaces */
-  if (!q) return 0;
   unsigned long ut = 0, st = 0;
   /* after ')': state(3) ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime(14) stime(15) */
-  if (sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return 0;
-  *ok = true;
-  return (uint64_t)ut + st;
+  if (!q || sscanf(q + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2) return false;
+  *out = (uint64_t)ut + st;
+  return true;
+}
+
+static uint64_t server_ticks(load *L, bool *ok) {
+  char path[64];
+  uint64_t t = 0;
+  snprintf(path, sizeof path, "/proc/%d/stat", L->o.server_pid);
+  *ok = L->o.server_pid > 0 && stat_ticks(path, &t);
+  return *ok ? t : 0;
+}
+
+/* The CPU of each of the server's media worker threads (named "media-N"),
+ * by N, into ticks; returns 1 + the highest N seen (0: none). */
+static int worker_ticks(int pid, uint64_t ticks[MAX_SERVER_WORKERS]) {
+  memset(ticks, 0, sizeof(uint64_t) * MAX_SERVER_WORKERS);
+  if (pid <= 0) return 0;
+  char dir[64];
+  snprintf(dir, sizeof dir, "/proc/%d/task", pid);
+  DIR *d = opendir(dir);
+  if (!d) return 0;
+  int n = 0;
+  for (struct dirent *e; (e = readdir(d));) {
+    if (e->d_name[0] < '0' || e->d_name[0] > '9') continue;
+    char path[128], comm[32] = "";
+    snprintf(path, sizeof path, "%s/%.20s/comm", dir, e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    bool got = fgets(comm, sizeof comm, f) != NULL;
+    fclose(f);
+    int w;
+    uint64_t t;
+    if (!got || sscanf(comm, "media-%d", &w) != 1 || w < 0 || w >= MAX_SERVER_WORKERS) continue;
+    snprintf(path, sizeof path, "%s/%.20s/stat", dir, e->d_name);
+    if (!stat_ticks(path, &t)) continue;
+    ticks[w] = t;
+    if (w + 1 > n) n = w + 1;
+  }
+  closedir(d);
+  return n;
 }
 
 /* The machine's busy time (all CPUs, clock ticks) from /proc/stat: everything
@@ -674,6 +721,13 @@ static void scrape_forward_delay(const options *o, fwd_hist *h) {
       h->cum[h->n++] = cum;
     } else if (sscanf(line, FWD_METRIC "_sum %lf", &sum) == 1) {
       h->sum = sum;
+    } else {
+      int w;
+      if (sscanf(line, "sealroom_media_worker_packets_out_total{worker=\"%d\"} %llu", &w, &cum) == 2 && w >= 0 &&
+          w < MAX_SERVER_WORKERS) {
+        h->worker_out[w] = cum;
+        if (w + 1 > h->n_workers) h->n_workers = w + 1;
+      }
     }
     line = next;
   }
@@ -1124,6 +1178,22 @@ static void make_summary(load *L) {
     json_object_set_new(cpu, "server_cores", json_real(secs > 0 ? server_us / secs / 1e6 : 0.0));
     json_object_set_new(cpu, "load_to_server", json_real(spp > 0 ? lpp / spp : 0.0));
   }
+  /* Each media worker: its thread's CPU and the packets it sent. */
+  const fwd_hist *m0 = &L->fwd_start, *m1 = &L->fwd_end;
+  if (L->n_worker_ticks > 0 && secs > 0) {
+    json_t *ws = json_array();
+    for (int i = 0; i < L->n_worker_ticks; i++) {
+      double us = (double)(L->worker_ticks_end[i] - L->worker_ticks_start[i]) * 1e6 / tck;
+      json_t *one = json_pack("{s:i,s:f}", "worker", i, "cores", us / secs / 1e6);
+      if (m0->n_workers == m1->n_workers && i < m1->n_workers && m1->worker_out[i] >= m0->worker_out[i]) {
+        uint64_t out = m1->worker_out[i] - m0->worker_out[i];
+        json_object_set_new(one, "packets_out_per_s", json_real((double)out / secs));
+        if (out) json_object_set_new(one, "us_per_packet_out", json_real(us / (double)out));
+      }
+      json_array_append_new(ws, one);
+    }
+    json_object_set_new(cpu, "workers", ws);
+  }
   if (L->machine_ok && secs > 0) /* every CPU's busy time over the window, in cores */
     json_object_set_new(cpu, "machine_cores",
                         json_real((double)(L->machine_busy_end - L->machine_busy_start) / tck / secs));
@@ -1225,6 +1295,7 @@ static void end_run(load *L) {
     bool ok;
     L->server_ticks_end = server_ticks(L, &ok);
     L->server_ok = L->server_ok && ok;
+    if (worker_ticks(L->o.server_pid, L->worker_ticks_end) != L->n_worker_ticks) L->n_worker_ticks = 0;
     L->machine_busy_end = machine_busy(&ok);
     L->machine_ok = L->machine_ok && ok;
     totals(L, L->win_end);
@@ -1259,6 +1330,7 @@ static void start_window(load *L) {
   L->window_start_us = now_us();
   getrusage(RUSAGE_SELF, &L->ru_start);
   L->server_ticks_start = server_ticks(L, &L->server_ok);
+  L->n_worker_ticks = worker_ticks(L->o.server_pid, L->worker_ticks_start);
   L->machine_busy_start = machine_busy(&L->machine_ok);
   totals(L, L->win_start);
   memcpy(L->iv_last, L->win_start, sizeof L->iv_last);

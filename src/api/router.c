@@ -35,7 +35,8 @@ static char *media_metrics(api_ctx *a) {
   sfu_stats ms = {0};
   if (a->signal) signal_get_stats(a->signal, &ss);
   if (a->media) sfu_get_stats(a->media, &ms);
-  size_t cap = 16384;
+  int workers = a->media ? sfu_workers(a->media) : 0;
+  size_t cap = 16384 + (size_t)workers * 1024;
   char *out = malloc(cap);
   if (!out) return NULL;
   size_t n = 0;
@@ -93,6 +94,25 @@ static char *media_metrics(api_ctx *a) {
     n += (size_t)snprintf(out + n, cap - n,
                           "sealroom_media_forward_delay_seconds_sum %.6f\nsealroom_media_forward_delay_seconds_count %llu\n",
                           (double)ms.forward_delay_sum_us / 1e6, (unsigned long long)cum);
+  /* Per media worker: how the rooms and their packets are spread. */
+#define PER_WORKER(kind, name, help, expr)                                                               \
+  if (n < cap)                                                                                           \
+    n += (size_t)snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s " kind "\n", name, help, name);     \
+  for (int i = 0; i < workers && n < cap; i++) {                                                         \
+    sfu_stats wsx;                                                                                       \
+    sfu_get_worker_stats(a->media, i, &wsx);                                                             \
+    n += (size_t)snprintf(out + n, cap - n, "%s{worker=\"%d\"} %llu\n", name, i, (unsigned long long)(expr)); \
+  }
+  PER_WORKER("gauge", "sealroom_media_worker_rooms", "Live rooms placed on each media worker.",
+             sfu_worker_rooms(a->media, i));
+  PER_WORKER("gauge", "sealroom_media_worker_transports", "Media transports on each media worker.", wsx.transports);
+  PER_WORKER("counter", "sealroom_media_worker_packets_in_total", "Packets received by each media worker.",
+             wsx.packets_in);
+  PER_WORKER("counter", "sealroom_media_worker_packets_out_total", "Packets sent by each media worker.",
+             wsx.packets_out);
+  PER_WORKER("counter", "sealroom_media_worker_bytes_out_total", "Bytes sent by each media worker.", wsx.bytes_out);
+  PER_WORKER("counter", "sealroom_media_worker_dropped_total", "Datagrams each media worker dropped.", wsx.dropped);
+#undef PER_WORKER
 #undef GAUGE
 #undef COUNTER
 #undef METRIC

@@ -28,8 +28,12 @@ static const char usage[] =
     "                         [SEALROOM_MEDIA_IP]\n"
     "  --media-listen ADDR    address the media socket binds (default: --media-ip; use\n"
     "                         0.0.0.0 behind NAT) [SEALROOM_MEDIA_LISTEN]\n"
-    "  --media-port N         the one UDP port for all media, 0 = any (default 40000);\n"
-    "                         ICE-TCP listens on the same TCP port [SEALROOM_MEDIA_PORT]\n"
+    "  --media-port N         the first media worker's UDP port; worker i uses N+i;\n"
+    "                         0 = any free ports (default 40000); ICE-TCP listens on\n"
+    "                         the same TCP port numbers [SEALROOM_MEDIA_PORT]\n"
+    "  --media-workers N      media worker threads, each with its own port; rooms are\n"
+    "                         spread over them; 0 = one per core (default 0, at most 64)\n"
+    "                         [SEALROOM_MEDIA_WORKERS]\n"
     "  --no-ice-tcp           no ICE-TCP: media over UDP (or a TURN relay) only\n"
     "                         [SEALROOM_ICE_TCP=0]\n"
     "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
@@ -148,7 +152,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NOUDP, OPT_NOICETCP, OPT_ICETCP, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_MEDIAWORKERS, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NOUDP, OPT_NOICETCP, OPT_ICETCP, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -172,6 +176,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MEDIAIP: rc = copy_str(c->media_ip, sizeof c->media_ip, v); break;
     case OPT_MEDIALISTEN: rc = copy_str(c->media_listen, sizeof c->media_listen, v); break;
     case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
+    case OPT_MEDIAWORKERS: rc = parse_int(v, 0, 64, &c->media_workers); break;
     case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
     case OPT_MAXTRANSPORTS: rc = parse_int(v, 4, 1024, &c->max_transports); break;
     case OPT_JOINRATE: rc = parse_int(v, 0, 100000, &c->join_rate); break;
@@ -242,7 +247,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
       {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
-      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_ICE_TCP", OPT_ICETCP}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_MEDIA_WORKERS", OPT_MEDIAWORKERS}, {"SEALROOM_ICE_TCP", OPT_ICETCP}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
       {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP},
@@ -264,6 +269,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"media-ip", required_argument, 0, OPT_MEDIAIP},
       {"media-listen", required_argument, 0, OPT_MEDIALISTEN},
       {"media-port", required_argument, 0, OPT_MEDIAPORT},
+      {"media-workers", required_argument, 0, OPT_MEDIAWORKERS},
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
       {"max-transports", required_argument, 0, OPT_MAXTRANSPORTS},
       {"join-rate", required_argument, 0, OPT_JOINRATE},

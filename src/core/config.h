@@ -20,7 +20,8 @@ typedef struct {
   int auth_fail_limit;    /* failed authentications per minute per IP; 0 = off */
   char media_ip[64];      /* address announced in ICE candidates */
   char media_listen[64];  /* address the media socket binds ("" = media_ip) */
-  int media_port;         /* the one UDP port for all media (and ICE-TCP on the same TCP port); 0 = any */
+  int media_port;         /* media worker i's UDP port is media_port + i (and ICE-TCP on the same TCP port); 0 = any */
+  int media_workers;      /* media worker threads; 0 = one per core */
   bool ice_tcp;           /* ICE-TCP on the media port (default on; --no-ice-tcp) */
   int max_video_kbps;     /* REMB sent to publishers */
   int max_transports;     /* media transport pool (two per participant) */

@@ -1,9 +1,12 @@
-/* The SFU as seen from the control plane. A media worker thread with its own
- * libuv loop owns one UDP port and every media transport (one per peer
- * connection: ICE-lite, DTLS, SRTP). The control plane creates and configures
- * transports through messages (sfu_* below, any time on the control thread)
- * and hears back through sfu_event callbacks on its own loop. Nothing here is
- * called per packet. */
+/* The SFU as seen from the control plane. Media workers, one thread per
+ * core by default, each with its own libuv loop and its own UDP port (and
+ * ICE-TCP listener on the same number), own the media transports (one per
+ * peer connection: ICE-lite, DTLS, SRTP). A room lives on one worker: the
+ * control plane places it (sfu_place_room) and creates its transports there;
+ * a transport's id names its worker. The control plane creates and
+ * configures transports through messages (sfu_* below, any time on the
+ * control thread) and hears back through sfu_event callbacks on its own
+ * loop. Nothing here is called per packet. */
 #ifndef SEALROOM_SFU_H
 #define SEALROOM_SFU_H
 
@@ -16,12 +19,14 @@
 #define SFU_MAX_TRACKS_PER_TRANSPORT 8
 #define SFU_MAX_SUBSCRIPTIONS 512
 #define SFU_DELAY_BUCKETS 20    /* forward-delay histogram (sfu_stats), as net/udp.h's hold buckets */
-#define SFU_MAX_TCP_CONNS 1024 /* ICE-TCP connections at once (descriptors the process must keep for them) */
+#define SFU_MAX_TCP_CONNS 1024 /* ICE-TCP connections at once, per worker (descriptors the process must keep for them) */
+#define SFU_MAX_WORKERS 64
 
 typedef struct {
   char listen_ip[64];          /* bind address of the media socket */
   char announce_ip[64];        /* address put in ICE candidates */
-  int port;                    /* 0: any free port */
+  int port;                    /* worker i's port is port + i; 0: any free ports */
+  int workers;                 /* media worker threads, 1..SFU_MAX_WORKERS */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
   int max_transports;          /* the transport pool (SFU_EV_CLOSED "server-full" beyond) */
   bool ice_tcp;                /* also accept ICE-TCP on the media port's number (sfu/tcp.h) */
@@ -80,12 +85,18 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
 void sfu_set_event_ctx(sfu *s, void *ctx);
 /* Stops the worker thread and frees everything. */
 void sfu_stop(sfu *s);
-int sfu_port(const sfu *s);
+int sfu_workers(const sfu *s);
+/* Worker w's UDP port (and ICE-TCP port number). */
+int sfu_port(const sfu *s, int w);
 const char *sfu_announce_ip(const sfu *s);
 const char *sfu_fingerprint(const sfu *s); /* "AB:CD:..." of the DTLS certificate */
 /* The host candidates to announce: SDP_CAND_UDP and/or SDP_CAND_TCP (sdp/sdp.h). */
 uint8_t sfu_candidates(const sfu *s);
+/* All workers' counters added up; one worker's (0 <= w < sfu_workers). */
 void sfu_get_stats(const sfu *s, sfu_stats *out);
+void sfu_get_worker_stats(const sfu *s, int w, sfu_stats *out);
+/* Rooms on worker w (placed and not yet released). */
+int sfu_worker_rooms(const sfu *s, int w);
 /* Transports the pool can still take (--max-transports minus those open). */
 int sfu_transports_free(const sfu *s);
 
@@ -100,9 +111,18 @@ typedef enum {
   SFU_INTERNAL,     /* out of memory or no randomness (logged): nothing was queued */
 } sfu_status;
 
+/* Rooms. A room lives on one worker while it has anyone in it: the worker
+ * with the fewest transports and rooms (a room just placed counts before its
+ * transports exist), ties taken in turn. Every transport of the room is
+ * created there, so forwarding never crosses threads. */
+int sfu_place_room(sfu *s);
+void sfu_release_room(sfu *s, int w);
+
 /* Transports. Ids are never 0. Credentials are made here and returned for
- * the SDP; *id is 0 unless SFU_OK. */
-sfu_status sfu_transport_create(sfu *s, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1], uint32_t *id);
+ * the SDP; *id is 0 unless SFU_OK. w is the room's worker (sfu_place_room). */
+sfu_status sfu_transport_create(sfu *s, int w, char ufrag[ICE_UFRAG_LEN + 1], char pwd[ICE_PWD_LEN + 1], uint32_t *id);
+/* The worker a transport lives on. */
+int sfu_transport_worker(uint32_t id);
 /* The peer's ICE ufrag (up to ICE_MAX_REMOTE_UFRAG) and DTLS fingerprint
  * (SHA-256) from its SDP. */
 sfu_status sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]);

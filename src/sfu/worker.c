@@ -1,4 +1,5 @@
-/* The media worker: one thread, one libuv loop, one UDP socket. Every
+/* A media worker: one thread, one libuv loop, one UDP socket (and ICE-TCP
+ * listener), the transports of the rooms placed on it (sfu.c). Every
  * datagram is demultiplexed by its first byte (RFC 7983: STUN 0-3, DTLS
  * 20-63, RTP/RTCP 128-191), then by source address (a table filled from the
  * ICE agents' valid addresses; new addresses are found by the ICE ufrag in
@@ -111,6 +112,7 @@ typedef struct {
 
 struct worker {
   sfu *s;
+  sfu_worker *me; /* this worker's sockets, mailbox and counters */
   uv_loop_t loop;
   uv_poll_t poll;
   uv_timer_t tick;
@@ -131,7 +133,7 @@ struct worker {
   uint8_t tcp_out[UDP_MAX_DATAGRAM + UDP_SEND_ROOM]; /* an SRTP packet protected for a TCP connection */
 };
 
-#define COUNT(field, n) atomic_fetch_add_explicit(&w->s->counters.field, (n), memory_order_relaxed)
+#define COUNT(field, n) atomic_fetch_add_explicit(&w->me->counters.field, (n), memory_order_relaxed)
 
 /* ---- lookups ------------------------------------------------------------ */
 
@@ -199,7 +201,7 @@ static void send_to(worker *w, const struct sockaddr *to, const uint8_t *data, s
     }
     return;
   }
-  uint8_t *slot = udp_send_slot(w->s->fd, w->tx);
+  uint8_t *slot = udp_send_slot(w->me->fd, w->tx);
   memcpy(slot, data, len);
   udp_send_commit(w->tx, len, to, 0);
 }
@@ -216,7 +218,7 @@ static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, i
   const struct sockaddr *to = dest(t);
   if (!to || !t->srtp || len > UDP_MAX_DATAGRAM) return;
   bool tcp = is_tcp_path(to);
-  uint8_t *slot = tcp ? w->tcp_out : udp_send_slot(w->s->fd, w->tx);
+  uint8_t *slot = tcp ? w->tcp_out : udp_send_slot(w->me->fd, w->tx);
   memcpy(slot, pkt, len);
   size_t n = len;
   int rc = rtcp ? srtp_pair_protect_rtcp(t->srtp, slot, &n, UDP_MAX_DATAGRAM + UDP_SEND_ROOM)
@@ -242,7 +244,7 @@ static void on_readable(uv_poll_t *h, int status, int events);
  * itself when full (those were not counted before). */
 static void flush(worker *w) {
   if (w->tcp) tcp_conns_flush(w->tcp);
-  bool pending = udp_flush(w->s->fd, w->tx) != 0;
+  bool pending = udp_flush(w->me->fd, w->tx) != 0;
   COUNT(packets_out, w->tx->sent_packets - w->counted_packets);
   COUNT(bytes_out, w->tx->sent_bytes - w->counted_bytes);
   w->counted_packets = w->tx->sent_packets;
@@ -383,6 +385,7 @@ static void on_cmd_create(worker *w, const sfu_cmd *c) {
     return;
   }
   log_error("sfu: no room for another transport");
+  atomic_fetch_sub_explicit(&w->s->pool_used, 1, memory_order_relaxed);
   report(w, c->transport, SFU_EV_CLOSED, "server-full");
 }
 
@@ -399,7 +402,8 @@ static void on_cmd_destroy(worker *w, int slot) {
   ice_agent_wipe(&t->ice);
   OPENSSL_cleanse(t, sizeof *t);
   t->used = false;
-  atomic_fetch_sub_explicit(&w->s->counters.transports, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&w->me->counters.transports, 1, memory_order_relaxed);
+  atomic_fetch_sub_explicit(&w->s->pool_used, 1, memory_order_relaxed);
   rebuild_subscribers(w);
 }
 
@@ -757,7 +761,7 @@ static void on_readable(uv_poll_t *h, int status, int events) {
   if (events & UV_WRITABLE) flush(w);
   if (!(events & UV_READABLE)) return;
   for (int rounds = 0; rounds < 8; rounds++) { /* bounded: timers must run too */
-    int n = udp_recv(w->s->fd, w->rx);
+    int n = udp_recv(w->me->fd, w->rx);
     if (n <= 0) break;
     uint64_t now = uv_now(&w->loop);
     if (__builtin_expect(w->s->cfg.test_no_udp, 0)) { /* test mode: a firewall that drops UDP */
@@ -874,10 +878,11 @@ static void free_tables(worker *w) {
   free(w);
 }
 
-worker *worker_new(sfu *s) {
+worker *worker_new(sfu *s, sfu_worker *me) {
   worker *w = calloc(1, sizeof *w);
   if (!w) return NULL;
   w->s = s;
+  w->me = me;
   w->current = -1;
   w->n_transports = s->cfg.max_transports > 0 && s->cfg.max_transports < MAX_TRANSPORTS ? s->cfg.max_transports : MAX_TRANSPORTS;
   w->transports = calloc((size_t)w->n_transports, sizeof(transport));
@@ -892,17 +897,17 @@ worker *worker_new(sfu *s) {
   addr_table_init(w->addrs);
   ssrc_table_init(w->ssrcs);
   w->tap = tap_new(s->cfg.test_mode, s->cfg.capture_dir, s->cfg.test_tamper, s->cfg.test_uplink_loss);
-  if (s->tcp_fd >= 0) {
+  if (me->tcp_fd >= 0) {
     tcp_handlers h = {.frame = on_tcp_frame, .closed = on_tcp_closed, .read_done = on_tcp_read_done, .ctx = w};
-    tcp_counters tcnt = {.open = &s->counters.tcp_open, .refused = &s->counters.tcp_refused,
-                         .closed_bad = &s->counters.tcp_closed_bad, .dropped = &s->counters.tcp_dropped};
-    if (!(w->tcp = tcp_conns_new(&w->loop, s->tcp_fd, h, tcnt))) {
+    tcp_counters tcnt = {.open = &me->counters.tcp_open, .refused = &me->counters.tcp_refused,
+                         .closed_bad = &me->counters.tcp_closed_bad, .dropped = &me->counters.tcp_dropped};
+    if (!(w->tcp = tcp_conns_new(&w->loop, me->tcp_fd, h, tcnt))) {
       free_tables(w);
       return NULL;
     }
   }
-  s->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
-  uv_poll_init(&w->loop, &w->poll, s->fd);
+  me->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
+  uv_poll_init(&w->loop, &w->poll, me->fd);
   uv_timer_init(&w->loop, &w->tick);
   w->poll.data = w->tick.data = w;
   return w;
@@ -914,7 +919,7 @@ void worker_run(worker *w) {
   uv_run(&w->loop, UV_RUN_DEFAULT);
   /* Stopped: queued commands are dropped (on_cmd ignores them), every
    * transport is freed and the handles closed. */
-  mailbox_close(w->s->to_worker);
+  mailbox_close(w->me->to_worker);
   for (int i = 0; i < w->n_transports; i++)
     if (w->transports[i].used) on_cmd_destroy(w, i);
   if (w->tcp) tcp_conns_close_all(w->tcp);

@@ -34,25 +34,45 @@ typedef struct {
 
 typedef struct worker worker;
 
-struct sfu {
-  sfu_config cfg;
+/* One media worker as the control thread sees it: its sockets, thread,
+ * mailbox and counters. The worker itself (worker.c) owns everything behind
+ * `w` and is touched only on its own thread. */
+typedef struct {
+  int index;
   int fd, port;
   int tcp_fd; /* ICE-TCP listening socket on the same port number, -1 if none */
-  dtls_cert *cert;
   uv_thread_t thread;
+  mailbox *to_worker; /* consumed on the worker's loop */
+  worker *w;
+  /* Written per packet by this worker only: on cache lines of their own, so
+   * that workers never write the lines another worker reads. */
+  _Alignas(64) sfu_counters counters;
+  _Alignas(64) int rooms; /* rooms placed here (control thread only) */
+} sfu_worker;
+
+struct sfu {
+  sfu_config cfg;
+  dtls_cert *cert;
   uv_loop_t *control;
-  mailbox *to_worker; /* consumed on the worker loop */
-  mailbox *to_control;
+  mailbox *to_control; /* shared by the workers (the mailbox takes a lock) */
   sfu_event_fn on_event;
   void *event_ctx;
-  uint32_t next_id;
-  sfu_counters counters;
-  worker *w;
-  uv_sem_t ready;
+  uint32_t next_seq;
+  /* Transports reserved in the pool: taken on the control thread at create,
+   * given back by a worker when it frees one (or could not make it). */
+  _Atomic long pool_used;
+  int last_pick;
+  int n_workers;
+  sfu_worker workers[SFU_MAX_WORKERS];
 };
 
-/* Creates the worker (its loop, timers, transports table) for s. */
-worker *worker_new(sfu *s);
+/* A transport id names its worker in the top byte, so every call after
+ * create goes to the right mailbox without a lookup. */
+#define SFU_ID_WORKER(id) ((int)((id) >> 24))
+#define SFU_ID_SEQ_MASK 0xffffffu
+
+/* Creates the worker (its loop, timers, transports table) for s's worker wk. */
+worker *worker_new(sfu *s, sfu_worker *wk);
 /* Runs the worker loop until CMD_STOP; then frees the worker. */
 void worker_run(worker *w);
 

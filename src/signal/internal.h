@@ -68,6 +68,7 @@ struct live_room {
   bucket joins; /* joins per second into this room (--room-join-rate) */
   participant *members;
   int count;
+  int media_worker; /* the SFU worker that carries this room's media (sfu_place_room) */
   live_room *next;
 };
 

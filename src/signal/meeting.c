@@ -114,15 +114,17 @@ static void free_live_if_empty(signal_server *srv, live_room *lr) {
     }
   }
   srv->stats.live_rooms--;
+  sfu_release_room(srv->media, lr->media_worker);
   slot_pool_free(&lr->slots);
   free(lr);
 }
 
 /* ---- subscriptions ------------------------------------------------------ */
 
-static sdp_local local_for(signal_server *srv, const char *ufrag, const char *pwd, uint32_t version) {
+/* What our side of transport t says in SDP: its worker's port. */
+static sdp_local local_for(signal_server *srv, uint32_t t, const char *ufrag, const char *pwd, uint32_t version) {
   sdp_local l = {.ice_ufrag = ufrag, .ice_pwd = pwd, .fingerprint = sfu_fingerprint(srv->media),
-                 .ip = sfu_announce_ip(srv->media), .port = (uint16_t)sfu_port(srv->media),
+                 .ip = sfu_announce_ip(srv->media), .port = (uint16_t)sfu_port(srv->media, sfu_transport_worker(t)),
                  .candidates = sfu_candidates(srv->media), .session_version = version};
   /* The SDP o= session id only needs to differ between offers; it is no
    * secret, so without randomness the clock will do. */
@@ -204,11 +206,11 @@ static bool media_failed(session *s, sfu_status st) {
 static void send_subscribe_offer(signal_server *srv, participant *p) {
   if (p->n_lines == 0) return;
   if (!p->sub_transport &&
-      media_failed(p->sess, sfu_transport_create(srv->media, p->sub_ufrag, p->sub_pwd, &p->sub_transport)))
+      media_failed(p->sess, sfu_transport_create(srv->media, p->room->media_worker, p->sub_ufrag, p->sub_pwd, &p->sub_transport)))
     return;
   char *sdp = malloc(SDP_OUT_MAX);
   if (!sdp) return;
-  sdp_local local = local_for(srv, p->sub_ufrag, p->sub_pwd, (uint32_t)p->sub_version + 1);
+  sdp_local local = local_for(srv, p->sub_transport, p->sub_ufrag, p->sub_pwd, (uint32_t)p->sub_version + 1);
   int n = sdp_build_subscribe_offer(p->lines, p->n_lines, &local, sdp, SDP_OUT_MAX);
   if (n < 0) {
     free(sdp);
@@ -408,6 +410,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
     lr->next = srv->rooms;
     srv->rooms = lr;
     srv->stats.live_rooms++;
+    lr->media_worker = sfu_place_room(srv->media);
     slot_pool_init(&lr->slots);
     slot_pool_take(&lr->slots, now_ms, &slot); /* the first: slot 1 */
     bucket_init(&lr->joins, 5.0 * srv->cfg->room_join_rate, now_ms);
@@ -532,11 +535,11 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
   }
   bool created = false;
   if (!p->pub_transport) {
-    if (media_failed(p->sess, sfu_transport_create(srv->media, p->pub_ufrag, p->pub_pwd, &p->pub_transport)))
+    if (media_failed(p->sess, sfu_transport_create(srv->media, p->room->media_worker, p->pub_ufrag, p->pub_pwd, &p->pub_transport)))
       goto out;
     created = true;
   }
-  sdp_local local = local_for(srv, p->pub_ufrag, p->pub_pwd, 1);
+  sdp_local local = local_for(srv, p->pub_transport, p->pub_ufrag, p->pub_pwd, 1);
   const char *problem = NULL;
   if (sdp_build_publish_answer(offer, &local, answer, SDP_OUT_MAX, found, (int)(sizeof found / sizeof found[0]),
                                &n_found) < 0)

@@ -12,7 +12,7 @@ import { sleep, until } from '../lib/wait.mjs';
 import { honestCall, metric } from '../lib/abuse.mjs';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { launchChromium, inbound } from '../lib/browser.mjs';
-import { bindingRequest, iceCredentials } from '../lib/stun.mjs';
+import { bindingRequest, candidatePort, iceCredentials } from '../lib/stun.mjs';
 import dgram from 'node:dgram';
 
 const POOL = 16;
@@ -123,7 +123,7 @@ describe('admission control', () => {
         for (let k; (k = h.c.messages.findIndex((m) => m.type === 'subscribe_offer')) >= 0;) {
           const m = h.c.messages.splice(k, 1)[0];
           const server = iceCredentials(m.sdp);
-          h.sub = { user: `${server.ufrag}:${h.ufrag}`, pwd: server.pwd, udp: h.subUdp };
+          h.sub = { user: `${server.ufrag}:${h.ufrag}`, pwd: server.pwd, udp: h.subUdp, port: candidatePort(m.sdp) };
           h.c.send({ type: 'subscribe_answer', sdp: subscribeAnswer(m.sdp, h.ufrag), version: m.version });
         }
       }
@@ -139,7 +139,7 @@ describe('admission control', () => {
     };
     const checks = () => {
       for (const h of held) {
-        for (const t of [h.pub, h.sub]) if (t) t.udp.send(bindingRequest(t.user, t.pwd), s.mediaPort, '127.0.0.1');
+        for (const t of [h.pub, h.sub]) if (t) t.udp.send(bindingRequest(t.user, t.pwd), t.port, '127.0.0.1');
       }
     };
     let keep;
@@ -153,7 +153,7 @@ describe('admission control', () => {
           assert.equal(a.type, 'publish_answer', JSON.stringify(a));
           const server = iceCredentials(a.sdp), client = iceCredentials(sdps[i]);
           held.push({ c: j.c, ufrag: client.ufrag, subUdp: await socket(), created: Date.now(),
-                      pub: { user: `${server.ufrag}:${client.ufrag}`, pwd: server.pwd, udp: await socket() } });
+                      pub: { user: `${server.ufrag}:${client.ufrag}`, pwd: server.pwd, udp: await socket(), port: candidatePort(a.sdp) } });
           await sleep(600); // the join rate of this fixture: 2 per second
         }
         checks();

@@ -233,7 +233,8 @@ describe('three-party call', () => {
     const dropped0 = before.get('sealroom_media_dropped_total');
     const frames0 = await inbound(people[0].page);
     const sock = dgram.createSocket('udp4');
-    const send = (buf) => new Promise((r) => sock.send(buf, s.mediaPort, s.mediaHost, () => r()));
+    // every worker's port: whichever carries this call, the others share the process
+    const send = (buf) => Promise.all(s.mediaPorts.map((port) => new Promise((r) => sock.send(buf, port, s.mediaHost, () => r()))));
     const stunHeader = (len) => { const b = Buffer.alloc(20 + len); b.writeUInt16BE(0x0001, 0); b.writeUInt16BE(len, 2); b.writeUInt32BE(0x2112a442, 4); return b; };
     for (let i = 0; i < 200; i++) {
       await send(Buffer.from(Array.from({ length: 1 + (i % 300) }, () => Math.floor(Math.random() * 256)))); // garbage

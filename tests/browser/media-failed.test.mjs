@@ -103,7 +103,7 @@ describe('media failure vs. connection lost', () => {
     assert.equal(during.state, 'joined', 'the message comes while the page is still in the call');
     if (network) {
       assert.match(during.message, /UDP and TCP/);
-      assert.match(during.message, new RegExp(`127\\.0\\.0\\.2, port ${s.mediaPort}\\b`));
+      assert.match(during.message, new RegExp(`127\\.0\\.0\\.2, port (${s.mediaPorts.join('|')})\\b`));
     }
     assert.doesNotMatch(during.message, LOST);
 
@@ -119,7 +119,7 @@ describe('media failure vs. connection lost', () => {
     assert.equal(end.error && end.error.code, 'media_failed', JSON.stringify(end));
     if (network) {
       assert.match(end.error.message, /UDP and TCP/);
-      assert.match(end.error.message, new RegExp(`port ${s.mediaPort}\\b`));
+      assert.match(end.error.message, new RegExp(`port (${s.mediaPorts.join('|')})\\b`));
     }
     assert.doesNotMatch(end.error.message, LOST);
     assert.notEqual(end.leftTitle, 'Connection lost');

@@ -20,29 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { startServer, stopServer } from '../lib/server.mjs';
-import { LOAD_BIN } from '../lib/bot.mjs';
-
-// Runs the load tool to its end; resolves with its exit code, its JSON lines and stderr.
-function runLoad(s, args, timeoutMs = 60000) {
-  const ws = s.url.replace(/^http/, 'ws') + '/ws';
-  return runLoadWith(['--url', ws, '--api-key', `${s.teamId}:${s.devKey}`, '--server-pid', String(s.child.pid), ...args],
-    timeoutMs);
-}
-
-function runLoadWith(args, timeoutMs) {
-  const child = spawn(LOAD_BIN, ['--join-rate', '50', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '', err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sealroom-load hung:\n${err}`)); }, timeoutMs);
-    child.on('exit', (code, signal) => {
-      clearTimeout(t);
-      const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-      resolve({ code, signal, lines, stderr: err, summary: lines.find((l) => l.event === 'summary') });
-    });
-  });
-}
+import { LOAD_BIN, runLoad, runLoadWith } from '../lib/bot.mjs';
 
 describe('sealroom-load', () => {
   let s;

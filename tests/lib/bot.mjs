@@ -60,3 +60,27 @@ export function startBot(server, room, args = []) {
   };
   return bot;
 }
+
+// sealroom-load against server s (startServer's): runs it to its end;
+// resolves with its exit code, its JSON lines and stderr. runLoadWith: with
+// every argument given.
+export function runLoad(s, args, timeoutMs = 60000) {
+  const ws = s.url.replace(/^http/, 'ws') + '/ws';
+  return runLoadWith(['--url', ws, '--api-key', `${s.teamId}:${s.devKey}`, '--server-pid', String(s.child.pid), ...args],
+    timeoutMs);
+}
+
+export function runLoadWith(args, timeoutMs) {
+  const child = spawn(LOAD_BIN, ['--join-rate', '50', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '', err = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { err += d; });
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`sealroom-load hung:\n${err}`)); }, timeoutMs);
+    child.on('exit', (code, signal) => {
+      clearTimeout(t);
+      const lines = out.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+      resolve({ code, signal, lines, stderr: err, summary: lines.find((l) => l.event === 'summary') });
+    });
+  });
+}

@@ -43,11 +43,13 @@ export async function startServer(opts = {}) {
   });
   const team = stdout.match(/Team ID:\s+(\S+)/);
   const key = stdout.match(/Developer key:\s+(\S+)/);
-  const media = stdout.match(/media udp(?:\+tcp)? ([0-9.]+):(\d+)/);
+  // "media udp+tcp 127.0.0.1:40000+40001, 2 workers": worker i's port is the i-th.
+  const media = stdout.match(/media udp(?:\+tcp)? ([0-9.]+):(\d+(?:\+\d+)*)/);
+  const mediaPorts = media ? media[2].split('+').map(Number) : [];
   const admin = stdout.match(/admin \(\/healthz, \/metrics\) on (http:\/\/\S+)/);
   const s = {
     child, dataDir, url: server.url, adminUrl: admin ? admin[1] : undefined,
-    mediaHost: media ? media[1] : undefined, mediaPort: media ? Number(media[2]) : undefined,
+    mediaHost: media ? media[1] : undefined, mediaPort: mediaPorts[0], mediaPorts,
     teamId: team ? team[1] : opts.teamId, devKey: key ? key[1] : opts.devKey,
     get stdout() { return stdout; }, get stderr() { return stderr; },
     // Bearer base64(team:key), the seed example's form.

@@ -51,3 +51,11 @@ export function bindingRequest(username, pwd, { useCandidate = true, extra = [] 
 export function iceCredentials(sdp) {
   return { ufrag: sdp.match(/a=ice-ufrag:(\S+)/)[1], pwd: sdp.match(/a=ice-pwd:(\S+)/)[1] };
 }
+
+// The UDP port of an SDP's host candidate: the port of the media worker that
+// carries the transport (each worker has its own).
+export function candidatePort(sdp) {
+  const m = sdp.match(/a=candidate:\S+ 1 udp \d+ \S+ (\d+) typ host/i);
+  if (!m) throw new Error('no UDP host candidate in the SDP');
+  return Number(m[1]);
+}

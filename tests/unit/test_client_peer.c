@@ -293,7 +293,7 @@ static sfu *start_sfu(uv_loop_t *loop, event_log *log) {
 }
 
 static sdp_local server_local(sfu *s, const char *ufrag, const char *pwd) {
-  sdp_local l = {ufrag, pwd, sfu_fingerprint(s), sfu_announce_ip(s), (uint16_t)sfu_port(s), 1, 1, sfu_candidates(s)};
+  sdp_local l = {ufrag, pwd, sfu_fingerprint(s), sfu_announce_ip(s), (uint16_t)sfu_port(s, 0), 1, 1, sfu_candidates(s)};
   return l;
 }
 
@@ -325,7 +325,7 @@ static int connect_publisher(sfu *s, sc_peer *peer, uint32_t *tid, bool corrupt_
   sc_publish_params pp = publish_params(sc_peer_ufrag(peer), sc_peer_pwd(peer), sc_peer_fingerprint(peer), true, true);
   int n = sc_sdp_build_publish_offer(&pp, offer, sizeof offer);
   if (n <= 0 || sdp_parse(offer, (size_t)n, sess, err, sizeof err) != 0) goto out;
-  if (sfu_transport_create(s, ufrag, pwd, tid) != SFU_OK) goto out;
+  if (sfu_transport_create(s, 0, ufrag, pwd, tid) != SFU_OK) goto out;
   sdp_local local = server_local(s, ufrag, pwd);
   sdp_track tracks[4];
   int nt = 0;
@@ -361,7 +361,7 @@ static int connect_subscriber(sfu *s, sc_peer *peer, uint32_t *tid) {
   sc_remote *r = malloc(sizeof *r);
   char offer[SDP_OUT_CAP(2)], answer[SC_SDP_ANSWER_CAP(2)], err[128], ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
   if (!sess || !r) goto out;
-  if (sfu_transport_create(s, ufrag, pwd, tid) != SFU_OK) goto out;
+  if (sfu_transport_create(s, 0, ufrag, pwd, tid) != SFU_OK) goto out;
   sdp_sub_line lines[2];
   memset(lines, 0, sizeof lines);
   lines[0] = (sdp_sub_line){SDP_AUDIO, "0", true, AUDIO_SSRC, "alice", "alice-audio"};

@@ -1,8 +1,10 @@
 /* The statuses of the SFU's control API (src/sfu/sfu.h): what each call
  * answers at once. Arguments out of range are SFU_BAD_ARGUMENT and queue
  * nothing; a create while the pool is full is SFU_FULL with id 0; a
- * transport freed by a destroy can be made again. A real worker on a
- * loopback port carries the commands out. */
+ * transport freed by a destroy can be made again. Real workers on loopback
+ * ports carry the commands out. With several workers: each has its own port
+ * (consecutive from --media-port), rooms go to the least loaded, a transport's
+ * id names its worker, and the pool is shared. */
 #include <string.h>
 #include <time.h>
 #include <uv.h>
@@ -12,14 +14,18 @@
 
 static void ignore_event(void *ctx, const sfu_event *ev) {}
 
-static sfu *start(uv_loop_t *loop, int max_transports) {
+static sfu *start_n(uv_loop_t *loop, int max_transports, int workers, int port) {
   sfu_config cfg;
   memset(&cfg, 0, sizeof cfg);
   snprintf(cfg.listen_ip, sizeof cfg.listen_ip, "127.0.0.1");
   snprintf(cfg.announce_ip, sizeof cfg.announce_ip, "127.0.0.1");
   cfg.max_transports = max_transports;
+  cfg.workers = workers;
+  cfg.port = port;
   return sfu_start(loop, &cfg, ignore_event, NULL);
 }
+
+static sfu *start(uv_loop_t *loop, int max_transports) { return start_n(loop, max_transports, 1, 0); }
 
 static void stop(uv_loop_t *loop, sfu *s) {
   sfu_stop(s);
@@ -43,7 +49,7 @@ static void test_bad_arguments(void) {
   if (!s) return;
   char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1], long_ufrag[ICE_MAX_REMOTE_UFRAG + 2];
   uint32_t t = 0;
-  CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &t), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &t), SFU_OK);
   CHECK(t != 0);
   CHECK_EQ_INT(strlen(ufrag), ICE_UFRAG_LEN);
   CHECK_EQ_INT(strlen(pwd), ICE_PWD_LEN);
@@ -83,18 +89,102 @@ static void test_full_pool(void) {
   char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
   uint32_t ids[4];
   for (int i = 0; i < 4; i++) {
-    CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &ids[i]), SFU_OK);
+    CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &ids[i]), SFU_OK);
     CHECK(ids[i] != 0 && (i == 0 || ids[i] != ids[i - 1]));
   }
   wait_free(s, 0);
   uint32_t extra = 99;
-  CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &extra), SFU_FULL);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &extra), SFU_FULL);
   CHECK_EQ_INT(extra, 0);
   CHECK_EQ_INT(sfu_transport_destroy(s, ids[2]), SFU_OK);
   wait_free(s, 1);
-  CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &extra), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &extra), SFU_OK);
   CHECK(extra != 0 && extra != ids[3]);
   stop(&loop, s);
 }
 
-TEST_SUITE(sfu_control, {"bad_arguments", test_bad_arguments}, {"full_pool", test_full_pool});
+/* Waits (up to 2 s) until worker w holds `want` transports. */
+static void wait_worker_transports(sfu *s, int w, uint64_t want) {
+  struct timespec ms10 = {0, 10 * 1000000L};
+  sfu_stats st;
+  for (int i = 0; i < 200; i++) {
+    sfu_get_worker_stats(s, w, &st);
+    if (st.transports == want) break;
+    nanosleep(&ms10, NULL);
+  }
+  sfu_get_worker_stats(s, w, &st);
+  CHECK_EQ_INT((long)st.transports, (long)want);
+}
+
+static void test_workers(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  sfu *s = start_n(&loop, 4, 2, 0);
+  CHECK(s != NULL);
+  if (!s) return;
+  CHECK_EQ_INT(sfu_workers(s), 2);
+  CHECK(sfu_port(s, 0) > 0 && sfu_port(s, 1) > 0 && sfu_port(s, 0) != sfu_port(s, 1));
+  CHECK_EQ_INT(sfu_port(s, 2), 0);
+
+  /* Empty workers take rooms in turn; a released room frees its place. */
+  int r0 = sfu_place_room(s), r1 = sfu_place_room(s);
+  CHECK_EQ_INT(r0, 0);
+  CHECK_EQ_INT(r1, 1);
+  CHECK_EQ_INT(sfu_worker_rooms(s, 0), 1);
+  sfu_release_room(s, r0);
+  CHECK_EQ_INT(sfu_worker_rooms(s, 0), 0);
+  CHECK_EQ_INT(sfu_place_room(s), 0);
+
+  /* Transports live where they are made; the pool counts them all. */
+  char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
+  uint32_t a = 0, b = 0, c = 0, d = 0, extra = 7;
+  CHECK_EQ_INT(sfu_transport_create(s, 2, ufrag, pwd, &extra), SFU_BAD_ARGUMENT);
+  CHECK_EQ_INT(sfu_transport_create(s, -1, ufrag, pwd, &extra), SFU_BAD_ARGUMENT);
+  CHECK_EQ_INT(extra, 0);
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &a), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &b), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &c), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &d), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_worker(a), 1);
+  CHECK_EQ_INT(sfu_transport_worker(d), 0);
+  CHECK(a != b && b != c);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &extra), SFU_FULL);
+  wait_worker_transports(s, 1, 3);
+  wait_worker_transports(s, 0, 1);
+  sfu_stats all;
+  sfu_get_stats(s, &all);
+  CHECK_EQ_INT((long)all.transports, 4);
+
+  /* Worker 1 carries more (3 transports + 1 room against 1 + 1): the next
+   * room goes to worker 0 although it was its turn to be passed over. */
+  CHECK_EQ_INT(sfu_place_room(s), 0);
+
+  /* An id whose top byte names no worker is refused, not sent anywhere. */
+  CHECK_EQ_INT(sfu_transport_destroy(s, (uint32_t)5 << 24 | 1), SFU_BAD_ARGUMENT);
+  CHECK_EQ_INT(sfu_transport_destroy(s, b), SFU_OK);
+  wait_free(s, 1);
+  wait_worker_transports(s, 1, 2);
+  stop(&loop, s);
+}
+
+/* --media-port P: worker i on P + i. */
+static void test_worker_ports(void) {
+  for (int attempt = 0; attempt < 5; attempt++) {
+    int base = 20000 + (int)((uv_hrtime() / 1000) % 20000) * 2;
+    uv_loop_t loop;
+    CHECK_EQ_INT(uv_loop_init(&loop), 0);
+    sfu *s = start_n(&loop, 4, 3, base);
+    if (!s) { /* taken: try elsewhere */
+      uv_loop_close(&loop);
+      continue;
+    }
+    CHECK_EQ_INT(sfu_port(s, 0), base);
+    CHECK_EQ_INT(sfu_port(s, 1), base + 1);
+    CHECK_EQ_INT(sfu_port(s, 2), base + 2);
+    stop(&loop, s);
+    return;
+  }
+  CHECK(!"no three free consecutive ports in five tries");
+}
+
+TEST_SUITE(sfu_control, {"workers", test_workers}, {"worker_ports", test_worker_ports}, {"bad_arguments", test_bad_arguments}, {"full_pool", test_full_pool});

@@ -36,15 +36,20 @@ static void on_event(void *ctx, const sfu_event *ev) {
   l->n++;
 }
 
-static sfu *start_sfu_with(uv_loop_t *loop, event_log *log, int max_transports, bool ice_tcp) {
+static sfu *start_sfu_workers(uv_loop_t *loop, event_log *log, int max_transports, bool ice_tcp, int workers) {
   sfu_config cfg;
   memset(&cfg, 0, sizeof cfg);
   cfg.ice_tcp = ice_tcp;
+  cfg.workers = workers;
   snprintf(cfg.listen_ip, sizeof cfg.listen_ip, "127.0.0.1");
   snprintf(cfg.announce_ip, sizeof cfg.announce_ip, "127.0.0.1");
   cfg.max_video_bitrate = 1000000;
   cfg.max_transports = max_transports;
   return sfu_start(loop, &cfg, on_event, log);
+}
+
+static sfu *start_sfu_with(uv_loop_t *loop, event_log *log, int max_transports, bool ice_tcp) {
+  return start_sfu_workers(loop, log, max_transports, ice_tcp, 1);
 }
 
 static sfu *start_sfu(uv_loop_t *loop, event_log *log, int max_transports) {
@@ -151,12 +156,12 @@ static void test_binding_and_junk(void) {
   sfu *s = start_sfu(&loop, &log, 4);
   CHECK(s != NULL);
   if (!s) return;
-  int port = sfu_port(s);
+  int port = sfu_port(s, 0);
   CHECK(port > 0);
   CHECK(strlen(sfu_fingerprint(s)) == 95); /* SHA-256 as AB:CD:... */
   char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
   uint32_t t = 0;
-  CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &t), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &t), SFU_OK);
   CHECK(t != 0);
   CHECK_EQ_INT(strlen(ufrag), ICE_UFRAG_LEN);
   CHECK_EQ_INT(strlen(pwd), ICE_PWD_LEN);
@@ -255,17 +260,17 @@ static void test_pool_and_destroy(void) {
   sfu *s = start_sfu(&loop, &log, 1);
   CHECK(s != NULL);
   if (!s) return;
-  int port = sfu_port(s);
+  int port = sfu_port(s, 0);
   char u1[ICE_UFRAG_LEN + 1], p1[ICE_PWD_LEN + 1], u2[ICE_UFRAG_LEN + 1], p2[ICE_PWD_LEN + 1];
   uint32_t t1 = 0, t2 = 0;
   snprintf(u2, sizeof u2, "refused2"); /* stay as they are if refused at once */
   snprintf(p2, sizeof p2, "refusedrefusedrefused222");
-  CHECK_EQ_INT(sfu_transport_create(s, u1, p1, &t1), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, u1, p1, &t1), SFU_OK);
   CHECK(t1 != 0);
   /* Right after: the worker may not have taken t1 yet. Either the pool is
    * seen full now (SFU_FULL, no id), or the command is queued and the
    * worker reports "server-full" for it on the control loop. */
-  sfu_status st2 = sfu_transport_create(s, u2, p2, &t2);
+  sfu_status st2 = sfu_transport_create(s, 0, u2, p2, &t2);
   if (st2 == SFU_OK) {
     CHECK(t2 != 0 && t2 != t1);
     CHECK(strcmp(u1, u2) != 0 && strcmp(p1, p2) != 0);
@@ -282,7 +287,7 @@ static void test_pool_and_destroy(void) {
   CHECK_EQ_INT(sfu_transports_free(s), 0);
   /* Once the worker holds t1, a full pool is refused at once. */
   uint32_t t_full = 7;
-  CHECK_EQ_INT(sfu_transport_create(s, u2, p2, &t_full), SFU_FULL);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, u2, p2, &t_full), SFU_FULL);
   CHECK_EQ_INT(t_full, 0);
   int events = log.n;
 
@@ -317,7 +322,7 @@ static void test_pool_and_destroy(void) {
   CHECK_EQ_INT(st.dropped, dropped + 1);
   /* Its place is free for a new one, which answers. */
   uint32_t t3 = 0;
-  CHECK_EQ_INT(sfu_transport_create(s, u2, p2, &t3), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, u2, p2, &t3), SFU_OK);
   CHECK(t3 != 0 && t3 != t1 && t3 != t2);
   snprintf(user, sizeof user, "%s:anything", u2);
   CHECK_EQ_INT(binding_answered(fd, port, user, p2, &me), 1);
@@ -405,11 +410,11 @@ static void test_ice_tcp(void) {
   sfu *s = start_sfu_with(&loop, &log, 4, true);
   CHECK(s != NULL);
   if (!s) return;
-  int port = sfu_port(s);
+  int port = sfu_port(s, 0);
   CHECK_EQ_INT(sfu_candidates(s), SDP_CAND_UDP | SDP_CAND_TCP);
   char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1], user[64];
   uint32_t t = 0;
-  CHECK_EQ_INT(sfu_transport_create(s, ufrag, pwd, &t), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &t), SFU_OK);
   static const uint8_t fp[32] = {1};
   CHECK_EQ_INT(sfu_transport_set_remote(s, t, "brwsr", fp), SFU_OK);
   snprintf(user, sizeof user, "%s:brwsr", ufrag);
@@ -474,5 +479,46 @@ static void test_ice_tcp(void) {
   stop_sfu(&loop, s);
 }
 
-TEST_SUITE(sfu_worker, {"binding_and_junk", test_binding_and_junk}, {"pool_and_destroy", test_pool_and_destroy},
+/* Two workers: a transport lives on the worker it was made on and answers
+ * only on that worker's port; the other worker does not know its ufrag. */
+static void test_transport_on_its_worker(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  event_log log = {0};
+  sfu *s = start_sfu_workers(&loop, &log, 4, false, 2);
+  CHECK(s != NULL);
+  if (!s) return;
+  char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1], user[64];
+  uint32_t t = 0;
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &t), SFU_OK);
+  static const uint8_t fp[32] = {1};
+  CHECK_EQ_INT(sfu_transport_set_remote(s, t, "brwsr", fp), SFU_OK);
+  snprintf(user, sizeof user, "%s:brwsr", ufrag);
+  struct sockaddr_in me;
+  int fd = client_socket(&me, 100);
+  CHECK(fd >= 0);
+  if (fd < 0) goto out;
+  CHECK_EQ_INT(binding_answered(fd, sfu_port(s, 1), user, pwd, &me), 1);
+  drain(fd);
+  uint8_t txid[12];
+  send_binding(fd, sfu_port(s, 0), user, pwd, txid);
+  CHECK_EQ_INT(drain(fd), 0); /* worker 0 has no such transport */
+  sfu_stats w0, w1;
+  for (int i = 0; i < 200; i++) { /* counters catch up */
+    sfu_get_worker_stats(s, 0, &w0);
+    if (w0.packets_in >= 1) break;
+    sleep_ms(10);
+  }
+  sfu_get_worker_stats(s, 1, &w1);
+  CHECK_EQ_INT(w0.transports, 0);
+  CHECK_EQ_INT(w1.transports, 1);
+  CHECK_EQ_INT(w0.packets_in, 1);
+  CHECK_EQ_INT(w0.packets_out, 0);
+  CHECK(w1.packets_in >= 1 && w1.packets_out >= 1);
+  close(fd);
+out:
+  stop_sfu(&loop, s);
+}
+
+TEST_SUITE(sfu_worker, {"transport_on_its_worker", test_transport_on_its_worker}, {"binding_and_junk", test_binding_and_junk}, {"pool_and_destroy", test_pool_and_destroy},
            {"ice_tcp", test_ice_tcp});
