@@ -182,6 +182,23 @@ static int print_new_key(store *db, const char *team) {
   return 0;
 }
 
+/* The cores this process may use: the CPUs it may run on, or fewer under a
+ * cgroup v2 CPU quota (a container's --cpus), at most SFU_MAX_WORKERS. */
+static int cores_usable(void) {
+  long long n = (long long)uv_available_parallelism();
+  FILE *f = fopen("/sys/fs/cgroup/cpu.max", "r");
+  if (f) {
+    char quota[32];
+    long long period;
+    if (fscanf(f, "%31s %lld", quota, &period) == 2 && strcmp(quota, "max") != 0 && period > 0) {
+      long long q = atoll(quota);
+      if (q > 0 && (q + period - 1) / period < n) n = (q + period - 1) / period;
+    }
+    fclose(f);
+  }
+  return n < 1 ? 1 : n > SFU_MAX_WORKERS ? SFU_MAX_WORKERS : (int)n;
+}
+
 int main(int argc, char **argv) {
   config cfg;
   config_defaults(&cfg);
@@ -222,10 +239,7 @@ int main(int argc, char **argv) {
   daemon_state d = {0};
   sfu_config mc = {.port = cfg.media_port, .max_video_bitrate = (uint64_t)cfg.max_video_kbps * 1000,
                    .max_transports = cfg.max_transports, .workers = cfg.media_workers};
-  if (mc.workers == 0) { /* one per core */
-    unsigned cores = uv_available_parallelism();
-    mc.workers = cores > SFU_MAX_WORKERS ? SFU_MAX_WORKERS : (int)cores;
-  }
+  if (mc.workers == 0) mc.workers = cores_usable();
   snprintf(mc.announce_ip, sizeof mc.announce_ip, "%s", cfg.media_ip);
   snprintf(mc.listen_ip, sizeof mc.listen_ip, "%s", cfg.media_listen[0] ? cfg.media_listen : cfg.media_ip);
   snprintf(mc.capture_dir, sizeof mc.capture_dir, "%s", cfg.capture_dir);
@@ -253,11 +267,12 @@ int main(int argc, char **argv) {
   if (cfg.e2ee_test_mitm) log_warn("--e2ee-test-mitm: this server substitutes public keys (test only!)");
   d.media = sfu_start(loop, &mc, signal_on_media_event, NULL);
   if (!d.media) {
-    fprintf(stderr, "sealroomd: cannot open the media port %s:%d\n", mc.listen_ip, mc.port);
+    fprintf(stderr, "sealroomd: cannot open the media ports %s:%d%s (see the log above)\n", mc.listen_ip, mc.port,
+            mc.workers > 1 ? " and up" : "");
     store_close(db);
     return 1;
   }
-  cfg.max_connections = (int)connection_budget(cfg.max_connections, cfg.ice_tcp ? SFU_MAX_TCP_CONNS * sfu_workers(d.media) : 0);
+  cfg.max_connections = (int)connection_budget(cfg.max_connections, cfg.ice_tcp ? SFU_MAX_TCP_CONNS : 0);
   d.signal = signal_start(loop, &cfg, db, d.media);
   sfu_set_event_ctx(d.media, d.signal);
   app.signal = d.signal;
@@ -296,6 +311,9 @@ int main(int argc, char **argv) {
          strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? ", announced as " : "",
          strcmp(mc.listen_ip, sfu_announce_ip(d.media)) ? sfu_announce_ip(d.media) : "", sfu_workers(d.media),
          sfu_workers(d.media) == 1 ? "" : "s");
+  if (sfu_workers(d.media) > 1 && mc.port) /* an upgrade from one port must open the others too */
+    log_info("media: %d workers, a port each: let UDP and TCP %d-%d through the firewall (--media-workers 1: one port)",
+             sfu_workers(d.media), mc.port, mc.port + sfu_workers(d.media) - 1);
   if (d.admin)
     printf("admin (/healthz, /metrics) on http://%s%s%s:%d\n", strchr(cfg.admin_listen, ':') ? "[" : "",
            cfg.admin_listen, strchr(cfg.admin_listen, ':') ? "]" : "", http_server_port(d.admin));

@@ -217,6 +217,23 @@ static void r_test_inject(api_ctx *a, const api_caller *w, const char *arg, cons
   json_decref(body);
 }
 
+/* POST /_test/shape {"participant_id", "kbps"}: what the SFU sends that
+ * participant is limited to kbps (0: no limit), as a slow downlink. */
+static void r_test_shape(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
+                         http_response *res) {
+  json_t *body = test_body(q, res);
+  if (!body) return;
+  const char *pid = json_string_value(json_object_get(body, "participant_id"));
+  json_t *kbps = json_object_get(body, "kbps");
+  if (!pid || !json_is_integer(kbps) || json_integer_value(kbps) < 0 || json_integer_value(kbps) > 1000000)
+    api_error(res, 400, "Needs \"participant_id\" and \"kbps\" (0-1000000).");
+  else if (!a->signal || signal_test_shape(a->signal, pid, (int)json_integer_value(kbps)) != 0)
+    api_error(res, 404, "No such participant with a subscribe connection.");
+  else
+    api_json(res, 200, json_pack("{s:s}", "participant_id", pid));
+  json_decref(body);
+}
+
 /* POST /_test/welcome {"room": id or friendly_url, "patch": {...}}: the next
  * welcome sent in that room is merged with the patch (RFC 7386). */
 static void r_test_welcome(api_ctx *a, const api_caller *w, const char *arg, const http_request *q,
@@ -281,6 +298,7 @@ static const route routes[] = {
     {"/api/v1/roles/{}", "GET", r_role_get},
     {"/_test/inject", "POST", r_test_inject}, /* /_test/ routes exist only with --test-mode */
     {"/_test/welcome", "POST", r_test_welcome},
+    {"/_test/shape", "POST", r_test_shape},
     {"/{}", "GET", r_meeting_page}, /* last: every other top-level path comes first */
 };
 

@@ -115,16 +115,18 @@ int udp_hold_bucket(int64_t us) {
   return i;
 }
 
+int64_t udp_now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Adds the holds of the timed datagrams [from, from + n) just sent. */
 static void count_holds(udp_send_batch *b, int from, int n) {
   int64_t now = -1;
   for (int i = from; i < from + n; i++) {
     if (!b->src_us[i]) continue;
-    if (now < 0) {
-      struct timespec ts;
-      clock_gettime(CLOCK_REALTIME, &ts);
-      now = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-    }
+    if (now < 0) now = udp_now_us();
     int64_t us = now > b->src_us[i] ? now - b->src_us[i] : 0;
     b->hold.n[udp_hold_bucket(us)]++;
     b->hold.sum_us += (uint64_t)us;

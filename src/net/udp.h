@@ -12,6 +12,10 @@
 #define UDP_MAX_DATAGRAM 1500
 #define UDP_SEND_ROOM 64 /* bytes after a packet for SRTP trailers */
 
+/* Now on the clock of the arrival times below (the real-time clock), in
+ * microseconds: what their differences are taken against. */
+int64_t udp_now_us(void);
+
 typedef struct {
   uint8_t data[UDP_BATCH][UDP_MAX_DATAGRAM];
   size_t len[UDP_BATCH];

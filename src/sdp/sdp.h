@@ -19,6 +19,9 @@
 #define SDP_MAX_CODECS 32 /* further payload types of an m-line are ignored */
 #define SDP_MAX_EXT 16    /* further extmap lines of an m-line are ignored */
 #define SDP_MAX_SSRC 4
+#define SDP_MAX_RIDS 4   /* further send rids of an m-line are ignored */
+#define SDP_RID_MAX 16   /* longest rid kept (RFC 8851 rid-id); longer ones are ignored */
+#define SDP_MAX_LAYERS 3 /* simulcast encodings the SFU takes from a publisher */
 #define SDP_MAX_LINE 4096        /* longest accepted line, without its CRLF */
 #define SDP_MAX_TEXT (256 * 1024) /* longest accepted description */
 
@@ -58,6 +61,13 @@ typedef struct {
   int n_ssrcs;       /* media SSRCs (first of each FID group first) */
   uint32_t rtx_ssrc; /* second SSRC of ssrc-group:FID, 0 if none */
   char msid_stream[65], msid_track[65]; /* a=msid, else the first a=ssrc msid: */
+  /* Simulcast (RFC 8853): a=rid:<id> send lines, in order, and the send
+   * list of the first a=simulcast line (the first alternative of each
+   * entry, a leading "~" (paused) dropped), in its order. */
+  char rids[SDP_MAX_RIDS][SDP_RID_MAX + 1];
+  int n_rids;
+  char simulcast[SDP_MAX_RIDS][SDP_RID_MAX + 1];
+  int n_simulcast;
   /* Additions to the brief's API: */
   bool rtcp_rsize;  /* a=rtcp-rsize (RFC 5506) */
   bool bundle_only; /* a=bundle-only (RFC 8843): port 0 but meant to be bundled */
@@ -127,6 +137,14 @@ typedef struct {
   /* Additions to the brief's API: */
   sdp_dir dir; /* the answer's direction: SDP_RECVONLY, or SDP_INACTIVE (also when rejected) */
   uint8_t fb;  /* SDP_FB_* negotiated for the chosen codec */
+  /* Simulcast, accepted for VP8 when the offer sends two or more rids in
+   * a=simulcast with the rtp-stream-id extension: the encodings taken,
+   * lowest first (the offer's a=simulcast order: the meeting page lists
+   * them from the smallest up), at most SDP_MAX_LAYERS; 0 without. ssrc is
+   * then 0 (the encodings' SSRCs are learnt from the extension). */
+  int n_layers;
+  char rids[SDP_MAX_LAYERS][SDP_RID_MAX + 1];
+  uint8_t ext_rid; /* the rtp-stream-id extension's id */
 } sdp_track;
 
 /* Answer to a browser's publish offer, written to out (NUL-terminated).

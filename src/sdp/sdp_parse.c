@@ -448,6 +448,55 @@ static int attr_ssrc_group(parser *ps, span v) {
   return 0;
 }
 
+/* RFC 8851 rid-id: 1*(ALPHA / DIGIT / "-" / "_"). */
+static bool is_rid(span r) {
+  if (r.n == 0) return false;
+  for (size_t i = 0; i < r.n; i++) {
+    char c = r.p[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_'))
+      return false;
+  }
+  return true;
+}
+
+/* "a=rid:<id> send|recv [params]": send rids are kept, in order. */
+static int attr_rid(parser *ps, span v) {
+  span id, dir;
+  if (!next_word(&v, &id) || !is_rid(id) || !next_word(&v, &dir)) return fail(ps, "bad rid");
+  if (!span_eq(dir, "send") && !span_eq(dir, "recv")) return fail(ps, "bad rid direction");
+  sdp_media *m = ps->m;
+  if (!span_eq(dir, "send") || id.n > SDP_RID_MAX || m->n_rids >= SDP_MAX_RIDS) return 0; /* not ours */
+  for (int i = 0; i < m->n_rids; i++)
+    if (strlen(m->rids[i]) == id.n && memcmp(m->rids[i], id.p, id.n) == 0) return fail(ps, "duplicate rid");
+  copy_span(m->rids[m->n_rids++], sizeof m->rids[0], id);
+  return 0;
+}
+
+/* "a=simulcast:send <list> [recv <list>]" (or recv first): of the first
+ * such line, the send list's entries, each its first alternative without
+ * a leading "~" (RFC 8853 5.1). */
+static int attr_simulcast(parser *ps, span v) {
+  sdp_media *m = ps->m;
+  span dir, list;
+  bool first = m->n_simulcast == 0;
+  while (next_word(&v, &dir)) {
+    if (!next_word(&v, &list)) return fail(ps, "bad simulcast");
+    bool send = span_eq(dir, "send");
+    if (!send && !span_eq(dir, "recv")) return fail(ps, "bad simulcast direction");
+    span entry, rest = list;
+    for (bool more = true; more;) {
+      more = split_at(rest, ';', &entry, &rest);
+      span alt, other;
+      split_at(entry, ',', &alt, &other);
+      if (alt.n > 0 && alt.p[0] == '~') alt.p++, alt.n--;
+      if (!is_rid(alt)) return fail(ps, "bad simulcast rid");
+      if (send && first && alt.n <= SDP_RID_MAX && m->n_simulcast < SDP_MAX_RIDS)
+        copy_span(m->simulcast[m->n_simulcast++], sizeof m->simulcast[0], alt);
+    }
+  }
+  return 0;
+}
+
 static int attr_mid(parser *ps, span v) {
   sdp_session *s = ps->s;
   if (!sdp_is_token(v.p, v.n) || v.n >= sizeof s->media[0].mid) return fail(ps, "bad mid");
@@ -573,6 +622,8 @@ static int parse_attribute(parser *ps, span a) {
   else if (span_eq(name, "extmap")) return attr_extmap(ps, v);
   else if (span_eq(name, "ssrc")) return attr_ssrc(ps, v);
   else if (span_eq(name, "ssrc-group")) return attr_ssrc_group(ps, v);
+  else if (span_eq(name, "rid")) return attr_rid(ps, v);
+  else if (span_eq(name, "simulcast")) return attr_simulcast(ps, v);
   else if (!ps->is_rtp) return 0; /* codec lines only mean something on RTP m-lines */
   else if (span_eq(name, "rtpmap")) return attr_rtpmap(ps, v);
   else if (span_eq(name, "fmtp")) return attr_fmtp(ps, v);

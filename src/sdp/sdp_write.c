@@ -15,6 +15,7 @@
 #define URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
 #define URI_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
 #define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
+#define URI_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 #define PROTO_RTP "UDP/TLS/RTP/SAVPF"
 #define OPUS_FMTP "minptime=10;useinbandfec=1"
 #define VIDEO_FB (SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB)
@@ -123,6 +124,26 @@ static uint8_t ext_id(const sdp_media *m, const char *uri) {
   return 0;
 }
 
+/* Simulcast for a video m-line: the a=simulcast send entries that have an
+ * a=rid send line, in the simulcast order, at most SDP_MAX_LAYERS; taken
+ * when two or more are and the offer has the rtp-stream-id extension (the
+ * SFU learns each encoding's SSRC from it). */
+static void decide_simulcast(const sdp_media *m, sdp_track *t) {
+  uint8_t rid_ext = ext_id(m, URI_RID);
+  if (m->kind != SDP_VIDEO || !rid_ext || m->n_simulcast < 2) return;
+  int n = 0;
+  for (int i = 0; i < m->n_simulcast && n < SDP_MAX_LAYERS; i++)
+    for (int j = 0; j < m->n_rids; j++)
+      if (strcmp(m->simulcast[i], m->rids[j]) == 0) {
+        memcpy(t->rids[n++], m->rids[j], sizeof t->rids[0]);
+        break;
+      }
+  if (n < 2) return;
+  t->n_layers = n;
+  t->ext_rid = rid_ext;
+  t->ssrc = 0;
+}
+
 /* Decides what the answer does with m-line i of the offer. */
 static void decide_track(const sdp_session *offer, int i, bool *taken_unbundled, sdp_track *t) {
   const sdp_media *m = &offer->media[i];
@@ -154,6 +175,7 @@ static void decide_track(const sdp_session *offer, int i, bool *taken_unbundled,
   }
   t->ssrc = m->n_ssrcs > 0 ? m->ssrcs[0] : 0;
   t->dir = (m->dir == SDP_SENDONLY || m->dir == SDP_SENDRECV) ? SDP_RECVONLY : SDP_INACTIVE;
+  decide_simulcast(m, t);
 }
 
 static void put_answer_media(strbuf *w, const local_info *li, const sdp_media *m,
@@ -173,8 +195,15 @@ static void put_answer_media(strbuf *w, const local_info *li, const sdp_media *m
     strbuf_put(w, "a=extmap:%u " URI_ABS_SEND_TIME "\r\n", t->ext_abs_send_time);
   if (t->ext_mid) strbuf_put(w, "a=extmap:%u " URI_MID "\r\n", t->ext_mid);
   if (t->ext_twcc) strbuf_put(w, "a=extmap:%u " URI_TWCC "\r\n", t->ext_twcc);
+  if (t->ext_rid) strbuf_put(w, "a=extmap:%u " URI_RID "\r\n", t->ext_rid);
   if (t->kind == SDP_AUDIO) put_opus(w, t->pt, t->fb);
   else put_vp8(w, t->pt, t->fb);
+  if (t->n_layers) {
+    for (int i = 0; i < t->n_layers; i++) strbuf_put(w, "a=rid:%s recv\r\n", t->rids[i]);
+    strbuf_put(w, "a=simulcast:recv");
+    for (int i = 0; i < t->n_layers; i++) strbuf_put(w, "%s%s", i ? ";" : " ", t->rids[i]);
+    strbuf_put(w, "\r\n");
+  }
   put_candidate(w, li);
 }
 

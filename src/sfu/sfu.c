@@ -62,6 +62,8 @@ static int open_ports(sfu_worker *wk, const sfu_config *cfg) {
   return -1;
 }
 
+static long pool_max(const sfu *s) { return s->cfg.max_transports > 0 ? s->cfg.max_transports : 1024; }
+
 static void close_ports(sfu *s) {
   for (int i = 0; i < s->n_workers; i++) {
     if (s->workers[i].fd >= 0) close(s->workers[i].fd);
@@ -81,8 +83,8 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
   s->next_seq = 1;
   s->n_workers = cfg->workers < 1 ? 1 : cfg->workers > SFU_MAX_WORKERS ? SFU_MAX_WORKERS : cfg->workers;
   s->last_pick = s->n_workers - 1; /* the first room goes to worker 0 */
+  for (int i = 0; i < s->n_workers; i++) s->workers[i] = (sfu_worker){.index = i, .fd = -1, .tcp_fd = -1};
   for (int i = 0; i < s->n_workers; i++) {
-    s->workers[i] = (sfu_worker){.index = i, .fd = -1, .tcp_fd = -1};
     if (open_ports(&s->workers[i], cfg) != 0) {
       close_ports(s);
       free(s);
@@ -96,7 +98,8 @@ sfu *sfu_start(uv_loop_t *control, const sfu_config *cfg, sfu_event_fn fn, void 
     return NULL;
   }
   s->to_control = mailbox_new(control, sizeof(sfu_event), deliver_event, s);
-  if (!s->to_control) abort(); /* startup only: nothing sensible to run without media */
+  s->live_ids = calloc((size_t)pool_max(s), sizeof *s->live_ids);
+  if (!s->to_control || !s->live_ids) abort(); /* startup only: nothing sensible to run without media */
   for (int i = 0; i < s->n_workers; i++) {
     sfu_worker *wk = &s->workers[i];
     wk->w = worker_new(s, wk);
@@ -126,6 +129,7 @@ void sfu_stop(sfu *s) {
   mailbox_close(s->to_control);
   close_ports(s);
   dtls_cert_free(s->cert);
+  free(s->live_ids);
   free(s);
 }
 
@@ -166,8 +170,6 @@ _Static_assert(SFU_DELAY_BUCKETS == UDP_HOLD_BUCKETS, "the forward-delay buckets
 
 int64_t sfu_delay_bound_us(int i) { return i >= 0 && i < SFU_DELAY_BUCKETS - 1 ? udp_hold_bounds_us[i] : -1; }
 
-static long pool_max(const sfu *s) { return s->cfg.max_transports > 0 ? s->cfg.max_transports : 1024; }
-
 int sfu_transports_free(const sfu *s) {
   long used = atomic_load_explicit(&s->pool_used, memory_order_relaxed);
   long max = pool_max(s);
@@ -199,6 +201,26 @@ void sfu_release_room(sfu *s, int w) {
 }
 
 int sfu_transport_worker(uint32_t id) { return SFU_ID_WORKER(id); }
+
+/* Is a transport with this sequence number (on any worker) still in use? */
+static bool seq_live(const sfu *s, uint32_t seq) {
+  for (int i = 0; i < s->n_live; i++)
+    if ((s->live_ids[i] & SFU_ID_SEQ_MASK) == seq) return true;
+  return false;
+}
+
+static void next_seq(sfu *s) {
+  s->next_seq = (s->next_seq + 1) & SFU_ID_SEQ_MASK;
+  if (s->next_seq == 0) s->next_seq = 1;
+}
+
+static void forget_id(sfu *s, uint32_t id) {
+  for (int i = 0; i < s->n_live; i++)
+    if (s->live_ids[i] == id) {
+      s->live_ids[i] = s->live_ids[--s->n_live];
+      return;
+    }
+}
 
 /* The worker of transport id, or NULL for an id no worker can have. */
 static sfu_worker *worker_of(sfu *s, uint32_t id) {
@@ -253,6 +275,7 @@ sfu_status sfu_transport_create(sfu *s, int w, char ufrag[ICE_UFRAG_LEN + 1], ch
     log_error("sfu: no randomness for ICE credentials");
     return SFU_INTERNAL;
   }
+  while (seq_live(s, s->next_seq)) next_seq(s); /* after a wrap: skip ids still in use */
   uint32_t tid = (uint32_t)w << 24 | s->next_seq;
   sfu_cmd *c = new_cmd(CMD_CREATE, tid);
   if (!c) return SFU_INTERNAL;
@@ -265,8 +288,8 @@ sfu_status sfu_transport_create(sfu *s, int w, char ufrag[ICE_UFRAG_LEN + 1], ch
     return st;
   }
   *id = tid;
-  s->next_seq = (s->next_seq + 1) & SFU_ID_SEQ_MASK;
-  if (s->next_seq == 0) s->next_seq = 1;
+  s->live_ids[s->n_live++] = tid; /* room for it: the pool was reserved above */
+  next_seq(s);
   return SFU_OK;
 }
 
@@ -288,12 +311,21 @@ sfu_status sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, in
   return queue(s, c);
 }
 
-sfu_status sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n) {
+sfu_status sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, const uint8_t *max_layers, int n) {
   if (!worker_of(s, t) || n < 0 || n > SFU_MAX_SUBSCRIPTIONS || (n && !ssrcs)) return SFU_BAD_ARGUMENT;
   sfu_cmd *c = new_cmd(CMD_SUBSCRIBE, t);
   if (!c) return SFU_INTERNAL;
   c->n = n;
   if (n) memcpy(c->ssrcs, ssrcs, sizeof(uint32_t) * (size_t)n);
+  for (int i = 0; i < n; i++) c->max_layers[i] = max_layers ? max_layers[i] : SFU_MAX_LAYERS - 1;
+  return queue(s, c);
+}
+
+sfu_status sfu_transport_test_shape(sfu *s, uint32_t t, uint32_t kbps) {
+  if (!worker_of(s, t)) return SFU_BAD_ARGUMENT;
+  sfu_cmd *c = new_cmd(CMD_TEST_SHAPE, t);
+  if (!c) return SFU_INTERNAL;
+  c->n = (int)(kbps > 1000000 ? 1000000 : kbps);
   return queue(s, c);
 }
 
@@ -301,5 +333,7 @@ sfu_status sfu_transport_destroy(sfu *s, uint32_t t) {
   if (!worker_of(s, t)) return SFU_BAD_ARGUMENT;
   sfu_cmd *c = new_cmd(CMD_DESTROY, t);
   if (!c) return SFU_INTERNAL;
-  return queue(s, c);
+  sfu_status st = queue(s, c);
+  if (st == SFU_OK) forget_id(s, t);
+  return st;
 }

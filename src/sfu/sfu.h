@@ -28,7 +28,7 @@ typedef struct {
   int port;                    /* worker i's port is port + i; 0: any free ports */
   int workers;                 /* media worker threads, 1..SFU_MAX_WORKERS */
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
-  int max_transports;          /* the transport pool (SFU_EV_CLOSED "server-full" beyond) */
+  int max_transports;          /* the transport pool, for all workers (SFU_FULL beyond) */
   bool ice_tcp;                /* also accept ICE-TCP on the media port's number (sfu/tcp.h) */
   /* Test hooks (sfu/tap.h): inert unless test_mode. */
   bool test_mode;
@@ -40,7 +40,14 @@ typedef struct {
 
 typedef enum { SFU_AUDIO = 0, SFU_VIDEO = 1 } sfu_kind;
 
-/* One track a publisher sends, as negotiated in its publish answer. */
+#define SFU_MAX_LAYERS 3 /* simulcast encodings per video track */
+#define SFU_RID_MAX 16
+
+/* One track a publisher sends, as negotiated in its publish answer. A
+ * simulcast video track (n_layers >= 2) sends one RTP stream per encoding,
+ * lowest first in rids; their SSRCs are learnt from the rtp-stream-id
+ * extension (ext_rid) of the first authenticated packets, and ssrc is the
+ * one its subscribers see (the control plane chose it). */
 typedef struct {
   uint32_t ssrc;
   sfu_kind kind;
@@ -48,6 +55,11 @@ typedef struct {
   uint8_t ext_audio_level; /* the publisher's extension id, 0 if none */
   uint8_t ext_twcc;        /* the transport-wide sequence number's id, 0 if none */
   uint8_t ext_abs_send_time; /* the publisher's send-time extension id, 0 if none */
+  uint8_t ext_rid;           /* rtp-stream-id extension id (simulcast), 0 if none */
+  uint8_t n_layers;          /* simulcast encodings, 0 (or 1) without */
+  char rids[SFU_MAX_LAYERS][SFU_RID_MAX + 1];
+  uint8_t ext_mid;           /* the sdes:mid extension id, 0 if none: tells whose rids a packet names */
+  char mid[33];
 } sfu_track;
 
 typedef enum { SFU_EV_CONNECTED = 1, SFU_EV_CLOSED } sfu_event_type;
@@ -128,8 +140,15 @@ int sfu_transport_worker(uint32_t id);
 sfu_status sfu_transport_set_remote(sfu *s, uint32_t t, const char *ufrag, const uint8_t fp[32]);
 /* Replaces the set of tracks this transport publishes (0..SFU_MAX_TRACKS_PER_TRANSPORT). */
 sfu_status sfu_transport_publish(sfu *s, uint32_t t, const sfu_track *tracks, int n);
-/* Replaces the set of published SSRCs forwarded to this transport (0..SFU_MAX_SUBSCRIPTIONS). */
-sfu_status sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, int n);
+/* Replaces the set of published SSRCs forwarded to this transport
+ * (0..SFU_MAX_SUBSCRIPTIONS). max_layers[i]: for a simulcast track, the
+ * highest encoding (0 = the lowest) this subscriber wants of ssrcs[i]; the
+ * SFU may forward a lower one when it cannot carry more. NULL: the highest
+ * of every track. The forwarding state of SSRCs already subscribed is kept. */
+sfu_status sfu_transport_subscribe(sfu *s, uint32_t t, const uint32_t *ssrcs, const uint8_t *max_layers, int n);
 sfu_status sfu_transport_destroy(sfu *s, uint32_t t);
+/* Test mode only (ignored otherwise): what this transport is sent goes
+ * through a link of kbps (0: no limit again), sfu/shaper.h. */
+sfu_status sfu_transport_test_shape(sfu *s, uint32_t t, uint32_t kbps);
 
 #endif

@@ -11,7 +11,9 @@
 #include <sys/socket.h>
 
 #define ADDR_TABLE_SLOTS 8192 /* power of two; > 4 addresses x MAX_TRANSPORTS, load <= 1/2 */
-#define SSRC_TABLE_SLOTS 16384 /* power of two; > 8 tracks x MAX_TRANSPORTS, load <= 1/2 */
+#define SSRC_TABLE_SLOTS 16384 /* power of two; load <= 1/2: a publishing transport has at most 4 tracks
+                                  (MAX_PUB_TRACKS), a simulcast one 4 SSRCs (its own and 3 encodings'),
+                                  and at most half the MAX_TRANSPORTS publish (two per participant) */
 
 typedef struct {
   struct sockaddr_storage addr;

@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "net/addr.h"
 #include "net/tcp.h"
+#include "net/udp.h"
 
 #define ACCEPTS_PER_TURN 128
 
@@ -48,6 +48,7 @@ struct tcp_conns {
   bool accept_paused; /* out of descriptors: accepting again at the next tick */
   tcp_handlers h;
   tcp_counters counters;
+  tcp_limits limits;
   conn *conns[TCP_MAX_CONNS];
   int n_open, n_unbound;
   uint16_t dirty[TCP_MAX_CONNS]; /* indices with queued output */
@@ -68,12 +69,6 @@ struct tcp_conns {
 
 #define ADD(field, n) atomic_fetch_add_explicit(tc->counters.field, (n), memory_order_relaxed)
 #define SUB(field, n) atomic_fetch_sub_explicit(tc->counters.field, (n), memory_order_relaxed)
-
-static int64_t realtime_us(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* The open connection path names, or NULL (gone, or not a TCP name). */
 static conn *find(tcp_conns *tc, const struct sockaddr *path) {
@@ -178,7 +173,7 @@ static bool conn_read(tcp_conns *tc, conn *c) {
       conn_close(tc, c, true);
       break;
     }
-    tc->at_us = realtime_us();
+    tc->at_us = udp_now_us(); /* the clock of UDP's arrival times */
     rc = tcp_reader_commit(&c->in, (size_t)n, deliver, c);
   }
   tc->h.read_done(tc->h.ctx);
@@ -283,12 +278,12 @@ static void accept_one(tcp_conns *tc, int fd, const struct sockaddr *peer) {
   inet_ntop(peer->sa_family, raw, ip, sizeof ip);
   addr_client_key(ip, client, sizeof client);
   int slot = -1;
-  if (unbound_of(tc, client) < TCP_MAX_UNBOUND_PER_CLIENT) {
+  if (unbound_of(tc, client) < tc->limits.unbound_per_client) {
     /* The unbound pool full: the oldest gives way. A browser checks at once
      * after connecting, so squatters that reconnect all the time cannot keep
      * it out; they only push each other out. */
-    if (tc->n_unbound >= TCP_MAX_UNBOUND) evict_oldest_unbound(tc);
-    if (tc->n_open < TCP_MAX_CONNS && tc->n_unbound < TCP_MAX_UNBOUND) slot = free_slot(tc);
+    if (tc->n_unbound >= tc->limits.unbound) evict_oldest_unbound(tc);
+    if (tc->n_open < tc->limits.conns && tc->n_unbound < tc->limits.unbound) slot = free_slot(tc);
   }
   if (slot < 0) {
     close(fd);
@@ -343,9 +338,23 @@ static void on_listen(uv_poll_t *h, int status, int events) {
   }
 }
 
-tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters) {
+tcp_limits tcp_limits_share(int n) {
+  if (n < 1) n = 1;
+  tcp_limits l = {TCP_MAX_CONNS / n, TCP_MAX_UNBOUND / n, TCP_MAX_UNBOUND_PER_CLIENT / n};
+  if (l.conns < 16) l.conns = 16;
+  if (l.unbound < 8) l.unbound = 8;
+  if (l.unbound_per_client < 2) l.unbound_per_client = 2;
+  return l;
+}
+
+tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters,
+                         tcp_limits limits) {
   tcp_conns *tc = calloc(1, sizeof *tc);
   if (!tc) return NULL;
+  tc->limits = limits;
+  if (tc->limits.conns > TCP_MAX_CONNS) tc->limits.conns = TCP_MAX_CONNS;
+  if (tc->limits.unbound > TCP_MAX_UNBOUND) tc->limits.unbound = TCP_MAX_UNBOUND;
+  if (tc->limits.unbound_per_client > TCP_MAX_UNBOUND_PER_CLIENT) tc->limits.unbound_per_client = TCP_MAX_UNBOUND_PER_CLIENT;
   tc->loop = loop;
   tc->listen_fd = listen_fd;
   tc->h = handlers;

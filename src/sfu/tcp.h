@@ -6,7 +6,8 @@
  * a name is framed into the connection's output buffer and written once per
  * turn of the loop.
  *
- * Bounds (docs/security.md): at most TCP_MAX_CONNS connections. Of them at
+ * Bounds (docs/security.md), for the server (each of n listeners has its
+ * n-th, tcp_limits_share): at most TCP_MAX_CONNS connections. Of them at
  * most TCP_MAX_UNBOUND have not passed an ICE check (a newcomer then pushes
  * out the oldest, so squatters cannot keep honest browsers out), at most
  * TCP_MAX_UNBOUND_PER_CLIENT per client (net/addr.h; beyond, refused); each
@@ -65,8 +66,19 @@ typedef struct {
   _Atomic uint64_t *dropped; /* frames not sent: the connection's output buffer was full */
 } tcp_counters;
 
+/* The bounds of one listener (at most the TCP_MAX_* above). With several
+ * media workers each listener gets its share, so that the server as a whole
+ * keeps to the TCP_MAX_* bounds (and the descriptors set aside for them). */
+typedef struct {
+  int conns, unbound, unbound_per_client;
+} tcp_limits;
+
+/* The share of one of n listeners: TCP_MAX_* / n, at least a few each. */
+tcp_limits tcp_limits_share(int n);
+
 /* Starts accepting on listen_fd (non-blocking, listening) on loop. NULL if out of memory. */
-tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters);
+tcp_conns *tcp_conns_new(uv_loop_t *loop, int listen_fd, tcp_handlers handlers, tcp_counters counters,
+                         tcp_limits limits);
 /* The connection named path is one of its transport's valid addresses: the
  * unbound rules no longer apply to it. */
 void tcp_conns_bound(tcp_conns *tc, const struct sockaddr *path);

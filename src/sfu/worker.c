@@ -33,6 +33,9 @@
 #include "rtp/rtcp.h"
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
+#include "rtp/vp8.h"
+#include "sfu/shaper.h"
+#include "sfu/simulcast.h"
 #include "sfu/tables.h"
 #include "sfu/tap.h"
 #include "sfu/tcp.h"
@@ -57,14 +60,48 @@
 #define SUB_PT_VP8 96
 #define SUB_EXT_AUDIO_LEVEL 1
 #define SUB_EXT_ABS_SEND_TIME 2  /* video lines of the subscribe offer */
+#define LAYER_ACTIVE_US 1000000  /* a simulcast encoding silent this long is off (the publisher dropped it) */
+/* The bandwidth allocator (allocate()): a subscriber whose estimate fell this
+ * recently and is under what it gets is congested and gets less (at most
+ * every ALLOC_DOWN_EVERY_MS); one that is not, one step more, at most this often,
+ * and not before the hold after a step down (doubled when a step up led
+ * straight to one, up to the longest; back to the first after a quiet spell). */
+#define ALLOC_FALL_RECENT_MS 3000
+#define ALLOC_LOW_PCT 50     /* ... and under this share of what it gets */
+#define ALLOC_LOW_FOR_MS 1500 /* ... for this long, not climbing meanwhile */
+#define ALLOC_DOWN_EVERY_MS 2000
+#define ALLOC_UP_EVERY_MS 3000
+#define ALLOC_HOLD_FIRST_MS 8000
+#define ALLOC_HOLD_MAX_MS 64000
+#define ALLOC_QUIET_MS 60000
+#define SHAPER_TICK_MS 2
+#define LAYERS_EVERY_MS 100 /* simulcast targets and the allocator, per subscriber */
 #define EARLY_BYTES 4096
 #define EARLY_DGRAMS 4
+
+/* The SSRC table's index for a track's own SSRC (layer -1) or one of its
+ * simulcast encodings. */
+#define SSRC_INDEX(track, layer) ((track) | ((layer) + 1) << 4)
+
+/* One encoding of a simulcast track. */
+typedef struct {
+  uint32_t ssrc; /* 0 until learnt from the rtp-stream-id extension */
+  rtp_history *history;
+  rtp_seq_tracker seq;
+  uint32_t gen;               /* +1 each time the encoding restarts with a new SSRC */
+  uint64_t last_pli_ms;
+  int64_t last_us;            /* arrival of its last packet */
+  uint64_t bytes, bps;        /* this second; the last second's rate (the allocator's costs) */
+} sim_layer;
 
 /* A published track: where it comes from and who receives it. */
 typedef struct {
   sfu_track t;
   int subscribers[MAX_SUBSCRIBERS]; /* transport slots */
+  int16_t sub_index[MAX_SUBSCRIBERS]; /* each one's subscription index (its down track: transport.down) */
   int n_subscribers;
+  int n_layers;                     /* simulcast encodings (t.n_layers), 0 without */
+  sim_layer layers[SFU_MAX_LAYERS];
   uint8_t ext_map[256];
   rtp_history *history;             /* video only */
   rtp_seq_tracker seq;
@@ -95,10 +132,22 @@ typedef struct {
   track tracks[SFU_MAX_TRACKS_PER_TRANSPORT]; /* what this transport publishes */
   int n_tracks;
   uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];  /* SSRCs forwarded to this transport */
+  uint8_t layer_cap[SFU_MAX_SUBSCRIPTIONS];    /* the highest encoding wanted of each (simulcast) */
+  int8_t alloc[SFU_MAX_SUBSCRIPTIONS];         /* the allocator's highest for each: -1 paused */
+  uint64_t alloc_up_ms, alloc_down_ms;         /* the allocator's last step up, down */
+  uint64_t alloc_hold_ms, alloc_hold_until_ms; /* no step up before this, after a step down */
+  shaper *shaper;                              /* test mode: a slow downlink (sfu/shaper.h), or NULL */
+  int n_sim;                                   /* subscriptions to simulcast tracks (rebuild_subscribers) */
+  uint64_t layers_ms;                          /* choose_layers last ran */
+  sim_down *down;                              /* each subscription's simulcast state (n_subscribed), or NULL */
   int n_subscribed;
   int n_video_subscribed;
   uint64_t last_remb_ms;
   uint64_t remb_bps, remb_ms;                  /* this subscriber's own estimate */
+  uint64_t remb_fall_ms;                       /* when it last fell by more than 5% */
+  uint64_t remb_rise_ms;                       /* when it last rose */
+  uint64_t nack_ms;                            /* when it last NACKed (lost packets) */
+  uint64_t alloc_low_since_ms;                 /* under ALLOC_LOW_PCT of what we send since (0: not) */
   uint64_t congested_since_ms;                 /* its estimates have been under REMB_CONGESTED_PCT since (0: not) */
   uint64_t tx_bytes, tx_since_ms, tx_bps;      /* what we send it: bytes this second, the last rate */
   double rtx_tokens;
@@ -107,6 +156,7 @@ typedef struct {
    * browser's send-side estimator every TWCC_INTERVAL_MS. */
   twcc_recorder *twcc;
   uint32_t twcc_ssrc; /* media SSRC named in the reports */
+  uint8_t twcc_ext;   /* the sequence number's extension id (a video track's, if any) */
   uint64_t last_twcc_ms;
 } transport;
 
@@ -130,6 +180,8 @@ struct worker {
   bool want_writable; /* tx holds datagrams the full socket refused: poll for writable */
   sfu_tap *tap; /* the test tap: NULL unless --test-mode with --capture, --e2ee-test-tamper or --test-uplink-loss */
   tcp_conns *tcp; /* ICE-TCP connections; NULL without --ice-tcp */
+  uv_timer_t shape_timer; /* drains the test shapers while any transport has one */
+  int n_shaped;
   uint8_t tcp_out[UDP_MAX_DATAGRAM + UDP_SEND_ROOM]; /* an SRTP packet protected for a TCP connection */
 };
 
@@ -137,18 +189,30 @@ struct worker {
 
 /* ---- lookups ------------------------------------------------------------ */
 
-static track *track_find(worker *w, uint32_t ssrc, int *owner) {
+/* The track of ssrc: its own SSRC (*layer -1) or, for a simulcast track, an
+ * encoding's (*layer 0..). */
+static track *track_find_layer(worker *w, uint32_t ssrc, int *owner, int *l) {
   int slot, index;
   if (ssrc_table_find(w->ssrcs, ssrc, &slot, &index) != 0) return NULL;
   if (owner) *owner = slot;
-  return &w->transports[slot].tracks[index];
+  if (l) *l = (index >> 4) - 1;
+  return &w->transports[slot].tracks[index & 15];
 }
 
-static bool subscribes_to(const transport *t, uint32_t ssrc) {
-  for (int i = 0; i < t->n_subscribed; i++)
-    if (t->subscribed[i] == ssrc) return true;
-  return false;
+/* A track by the SSRC its subscribers know (never an encoding's). */
+static track *track_find(worker *w, uint32_t ssrc, int *owner) {
+  int l = -1;
+  track *tr = track_find_layer(w, ssrc, owner, &l);
+  return l < 0 ? tr : NULL;
 }
+
+/* The index of ssrc among t's subscriptions, or -1. */
+static int subscription_of(const transport *t, uint32_t ssrc) {
+  for (int i = 0; i < t->n_subscribed; i++)
+    if (t->subscribed[i] == ssrc) return i;
+  return -1;
+}
+
 
 static int slot_of(worker *w, uint32_t id) {
   for (int i = 0; i < w->n_transports; i++)
@@ -211,15 +275,36 @@ static void send_raw(worker *w, transport *t, const uint8_t *data, size_t len) {
   if (to) send_to(w, to, data, len);
 }
 
-/* Protects an RTP (rtcp = 0) or RTCP packet for t and queues it. src_us:
- * the arrival of the packet it forwards (for the forward-delay histogram),
- * 0 for one made or resent here. */
-static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, int rtcp, int64_t src_us) {
+/* How a simulcast packet is rewritten for one subscriber: the track's SSRC,
+ * the down track's numbers, the VP8 descriptor at the payload's start. */
+typedef struct {
+  uint32_t ssrc;
+  sim_out o;
+  size_t payload_at;
+  const vp8_desc *vp8;
+} rewrite;
+
+static void apply_rewrite(uint8_t *p, const rewrite *rw) {
+  put_be16(p + 2, rw->o.seq);
+  put_be32(p + 4, rw->o.ts);
+  rtp_set_ssrc(p, rw->ssrc);
+  if (rw->vp8) {
+    vp8_set_picture_id(p + rw->payload_at, rw->vp8, rw->o.pid);
+    vp8_set_tl0picidx(p + rw->payload_at, rw->vp8, rw->o.tl0);
+  }
+}
+
+/* Protects an RTP (rtcp = 0) or RTCP packet for t and queues it, rewritten
+ * as rw says (NULL: as it is). src_us: the arrival of the packet it forwards
+ * (for the forward-delay histogram), 0 for one made or resent here. */
+static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, int rtcp, int64_t src_us,
+                      const rewrite *rw) {
   const struct sockaddr *to = dest(t);
   if (!to || !t->srtp || len > UDP_MAX_DATAGRAM) return;
   bool tcp = is_tcp_path(to);
   uint8_t *slot = tcp ? w->tcp_out : udp_send_slot(w->me->fd, w->tx);
   memcpy(slot, pkt, len);
+  if (rw) apply_rewrite(slot, rw);
   size_t n = len;
   int rc = rtcp ? srtp_pair_protect_rtcp(t->srtp, slot, &n, UDP_MAX_DATAGRAM + UDP_SEND_ROOM)
                 : srtp_pair_protect_rtp(t->srtp, slot, &n, UDP_MAX_DATAGRAM + UDP_SEND_ROOM);
@@ -229,6 +314,7 @@ static void send_srtp(worker *w, transport *t, const uint8_t *pkt, size_t len, i
   }
   t->tx_bytes += n;
   if (tcp) send_to(w, to, slot, n);
+  else if (__builtin_expect(t->shaper != NULL, 0)) shaper_put(t->shaper, slot, n, udp_now_us()); /* test mode */
   else udp_send_commit(w->tx, n, to, src_us);
 }
 
@@ -274,25 +360,41 @@ static void send_feedback(worker *w, transport *t, const uint8_t *fb, size_t fb_
   size_t n = rtcp_build_rr(pkt, sizeof pkt, SERVER_SSRC);
   if (!n || n + fb_len > sizeof pkt) return;
   memcpy(pkt + n, fb, fb_len);
-  send_srtp(w, t, pkt, n + fb_len, 1, 0);
+  send_srtp(w, t, pkt, n + fb_len, 1, 0, NULL);
 }
 
-static void request_keyframe(worker *w, int owner, track *tr, uint64_t now) {
-  if (tr->t.kind != SFU_VIDEO || (tr->last_pli_ms && now - tr->last_pli_ms < PLI_MIN_INTERVAL_MS)) return;
+/* A PLI for media SSRC ssrc to the publisher, at most every
+ * PLI_MIN_INTERVAL_MS per stream (*last_ms). */
+static void send_pli(worker *w, int owner, uint32_t ssrc, uint64_t *last_ms, uint64_t now) {
+  if (!ssrc || (*last_ms && now - *last_ms < PLI_MIN_INTERVAL_MS)) return;
   uint8_t fb[64];
-  size_t n = rtcp_build_pli(fb, sizeof fb, SERVER_SSRC, tr->t.ssrc);
+  size_t n = rtcp_build_pli(fb, sizeof fb, SERVER_SSRC, ssrc);
   if (!n) return;
-  tr->last_pli_ms = now;
+  *last_ms = now;
   send_feedback(w, &w->transports[owner], fb, n);
   COUNT(plis_sent, 1);
 }
 
-/* Key frames of every video track t receives (a new or reconnected receiver). */
-static void keyframes_for(worker *w, transport *t, uint64_t now) {
+/* A key frame of encoding l of a simulcast track. */
+static void request_layer_keyframe(worker *w, int owner, track *tr, int l, uint64_t now) {
+  if (l >= 0 && l < tr->n_layers) send_pli(w, owner, tr->layers[l].ssrc, &tr->layers[l].last_pli_ms, now);
+}
+
+/* A key frame of a video track: of every encoding of a simulcast one. */
+static void request_keyframe(worker *w, int owner, track *tr, uint64_t now) {
+  if (tr->t.kind != SFU_VIDEO) return;
+  if (!tr->n_layers) return send_pli(w, owner, tr->t.ssrc, &tr->last_pli_ms, now);
+  for (int l = 0; l < tr->n_layers; l++) request_layer_keyframe(w, owner, tr, l, now);
+}
+
+/* Key frames of the video tracks t receives (a new or reconnected receiver)
+ * but those it had before (skip[k], or NULL: none); of a simulcast track,
+ * the encodings are asked for as each down track waits for its own. */
+static void keyframes_for(worker *w, transport *t, const bool *skip, uint64_t now) {
   for (int k = 0; k < t->n_subscribed; k++) {
     int owner;
     track *tr = track_find(w, t->subscribed[k], &owner);
-    if (tr) request_keyframe(w, owner, tr, now);
+    if (tr && !tr->n_layers && !(skip && skip[k])) request_keyframe(w, owner, tr, now);
   }
 }
 
@@ -323,28 +425,70 @@ static void rebuild_subscribers(worker *w) {
     transport *t = &w->transports[s];
     if (!t->used) continue;
     t->n_video_subscribed = 0;
+    t->n_sim = 0;
     for (int k = 0; k < t->n_subscribed; k++) {
       int owner;
       track *tr = track_find(w, t->subscribed[k], &owner);
       if (!tr || owner == s) continue;
       if (tr->t.kind == SFU_VIDEO) t->n_video_subscribed++;
-      if (tr->n_subscribers < MAX_SUBSCRIBERS) tr->subscribers[tr->n_subscribers++] = s;
+      if (tr->n_layers) t->n_sim++;
+      if (tr->n_subscribers < MAX_SUBSCRIBERS) {
+        tr->sub_index[tr->n_subscribers] = (int16_t)k;
+        tr->subscribers[tr->n_subscribers++] = s;
+      }
     }
   }
 }
 
 static void unpublish(worker *w, transport *t) {
   for (int k = 0; k < t->n_tracks; k++) {
-    ssrc_table_del(w->ssrcs, t->tracks[k].t.ssrc);
-    free(t->tracks[k].history);
-    tap_stream_close(t->tracks[k].tap);
+    track *tr = &t->tracks[k];
+    ssrc_table_del(w->ssrcs, tr->t.ssrc);
+    for (int l = 0; l < tr->n_layers; l++) {
+      if (tr->layers[l].ssrc) ssrc_table_del(w->ssrcs, tr->layers[l].ssrc);
+      free(tr->layers[l].history);
+    }
+    free(tr->history);
+    tap_stream_close(tr->tap);
   }
   memset(t->tracks, 0, sizeof t->tracks);
   t->n_tracks = 0;
 }
 
+/* Encoding l of track k of transport slot now has SSRC ssrc (learnt, or
+ * kept from before a new publish). 0, or -1 if another stream has it. */
+static int bind_layer(worker *w, int slot, int k, int l, uint32_t ssrc) {
+  transport *t = &w->transports[slot];
+  sim_layer *ly = &t->tracks[k].layers[l];
+  if (ssrc_table_put(w->ssrcs, ssrc, slot, SSRC_INDEX(k, l)) != 0) return -1;
+  if (ly->ssrc) { /* the encoder started a new stream: subscribers resync at its next key frame */
+    ssrc_table_del(w->ssrcs, ly->ssrc);
+    ly->gen++;
+  }
+  if (!t->twcc_ssrc || t->twcc_ssrc == ly->ssrc) t->twcc_ssrc = ssrc; /* the reports must name a live SSRC */
+  ly->ssrc = ssrc;
+  memset(&ly->seq, 0, sizeof ly->seq);
+  if (t->srtp) srtp_pair_add_ssrc(t->srtp, ssrc, 0);
+  return 0;
+}
+
 static void publish(worker *w, int slot, const sfu_cmd *c) {
   transport *t = &w->transports[slot];
+  /* Encodings learnt before: a track published again under the same SSRC
+   * keeps them (browsers send the rtp-stream-id only at first). */
+  struct {
+    uint32_t track, ssrc;
+    char rid[SFU_RID_MAX + 1];
+  } kept[SFU_MAX_TRACKS_PER_TRANSPORT * SFU_MAX_LAYERS];
+  int n_kept = 0;
+  for (int k = 0; k < t->n_tracks; k++)
+    for (int l = 0; l < t->tracks[k].n_layers; l++)
+      if (t->tracks[k].layers[l].ssrc) {
+        kept[n_kept].track = t->tracks[k].t.ssrc;
+        kept[n_kept].ssrc = t->tracks[k].layers[l].ssrc;
+        memcpy(kept[n_kept].rid, t->tracks[k].t.rids[l], sizeof kept[0].rid);
+        n_kept++;
+      }
   unpublish(w, t);
   for (int k = 0; k < c->n && t->n_tracks < SFU_MAX_TRACKS_PER_TRANSPORT; k++) {
     if (ssrc_table_put(w->ssrcs, c->tracks[k].ssrc, slot, t->n_tracks) != 0) continue; /* taken */
@@ -355,14 +499,28 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
      * estimate (the REMB that tells us they are congested) needs them, or
      * the publisher's paced probes look like queueing. */
     if (tr->t.ext_abs_send_time && tr->t.kind == SFU_VIDEO) tr->ext_map[tr->t.ext_abs_send_time] = SUB_EXT_ABS_SEND_TIME;
-    if (tr->t.kind == SFU_VIDEO) tr->history = calloc(1, sizeof(rtp_history));
-    if (t->srtp) srtp_pair_add_ssrc(t->srtp, tr->t.ssrc, 0);
+    if (tr->t.kind == SFU_VIDEO && tr->t.n_layers >= 2 && tr->t.ext_rid) {
+      tr->n_layers = tr->t.n_layers > SFU_MAX_LAYERS ? SFU_MAX_LAYERS : tr->t.n_layers;
+      tr->ext_map[tr->t.ext_rid] = 0; /* the subscriber sees one stream: no rid */
+      for (int l = 0; l < tr->n_layers; l++) tr->layers[l].history = calloc(1, sizeof(rtp_history));
+      for (int j = 0; j < n_kept; j++) /* by rid: the new offer may list other encodings */
+        for (int l = 0; l < tr->n_layers; l++)
+          if (kept[j].track == tr->t.ssrc && strcmp(kept[j].rid, tr->t.rids[l]) == 0)
+            bind_layer(w, slot, t->n_tracks - 1, l, kept[j].ssrc);
+    } else if (tr->t.kind == SFU_VIDEO) {
+      tr->history = calloc(1, sizeof(rtp_history));
+    }
+    if (t->srtp && !tr->n_layers) srtp_pair_add_ssrc(t->srtp, tr->t.ssrc, 0);
     if (w->tap) tr->tap = tap_stream_open(w->tap, t->id, tr->t.ssrc, tr->t.kind == SFU_AUDIO);
     /* One recorder per transport (the sequence is transport-wide), kept
      * across republishing; the reports name a video track if there is one. */
     if (tr->t.ext_twcc) {
       if (!t->twcc && (t->twcc = malloc(sizeof *t->twcc))) twcc_init(t->twcc);
-      if (!t->twcc_ssrc || tr->t.kind == SFU_VIDEO) t->twcc_ssrc = tr->t.ssrc;
+      /* The reports must name an SSRC the browser sends, or it ignores
+       * them (and backs off as if none came): a simulcast track's own SSRC
+       * is the SFU's, its encodings' are named once learnt (bind_layer). */
+      if (!tr->n_layers && (!t->twcc_ssrc || tr->t.kind == SFU_VIDEO)) t->twcc_ssrc = tr->t.ssrc;
+      if (!t->twcc_ext || tr->t.kind == SFU_VIDEO) t->twcc_ext = tr->t.ext_twcc; /* one id in a BUNDLE */
     }
   }
   rebuild_subscribers(w);
@@ -371,6 +529,11 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
 /* ---- commands ----------------------------------------------------------- */
 
 static void on_cmd_create(worker *w, const sfu_cmd *c) {
+  if (slot_of(w, c->transport) >= 0) { /* never: the control side skips ids in use */
+    log_error("sfu: a transport id made twice: refused");
+    atomic_fetch_sub_explicit(&w->s->pool_used, 1, memory_order_relaxed);
+    return;
+  }
   for (int i = 0; i < w->n_transports; i++) {
     transport *t = &w->transports[i];
     if (t->used) continue;
@@ -399,6 +562,11 @@ static void on_cmd_destroy(worker *w, int slot) {
   if (t->dtls) dtls_conn_free(t->dtls);
   if (t->srtp) srtp_pair_free(t->srtp);
   free(t->twcc);
+  free(t->down);
+  if (t->shaper) {
+    shaper_free(t->shaper);
+    w->n_shaped--;
+  }
   ice_agent_wipe(&t->ice);
   OPENSSL_cleanse(t, sizeof *t);
   t->used = false;
@@ -408,6 +576,48 @@ static void on_cmd_destroy(worker *w, int slot) {
 }
 
 static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, const struct sockaddr *from);
+static void on_shape_timer(uv_timer_t *h);
+
+/* Test mode: t's downlink through a link of bps (0: none again). What is
+ * queued when the limit goes is sent at once. */
+static void test_shape(worker *w, transport *t, uint64_t bps) {
+  if (t->shaper) {
+    const struct sockaddr *to = dest(t);
+    size_t len;
+    const uint8_t *p;
+    while ((p = shaper_next(t->shaper, INT64_MAX, &len)))
+      if (to) send_to(w, to, p, len);
+    shaper_free(t->shaper);
+    t->shaper = NULL;
+    w->n_shaped--;
+  }
+  if (bps && (t->shaper = shaper_new(bps))) w->n_shaped++;
+  if (w->n_shaped) uv_timer_start(&w->shape_timer, on_shape_timer, SHAPER_TICK_MS, SHAPER_TICK_MS);
+  else uv_timer_stop(&w->shape_timer);
+}
+
+/* The new set of subscriptions; each one's simulcast state is kept where its
+ * SSRC was subscribed before (the same stream goes on), new ones start at
+ * their cap (the allocator lowers it when the subscriber cannot take it).
+ * Out of memory: no simulcast state, and simulcast tracks are not forwarded
+ * to this transport until the next subscribe. */
+static void subscribe(transport *t, const sfu_cmd *c) {
+  sim_down *down = c->n ? calloc((size_t)c->n, sizeof *down) : NULL;
+  int8_t alloc[SFU_MAX_SUBSCRIPTIONS];
+  for (int k = 0; k < c->n; k++) {
+    int old = subscription_of(t, c->ssrcs[k]);
+    alloc[k] = old >= 0 ? t->alloc[old] : (int8_t)(SFU_MAX_LAYERS - 1);
+    if (!down) continue;
+    if (old >= 0 && t->down) down[k] = t->down[old];
+    else sim_down_init(&down[k], c->max_layers[k]);
+  }
+  memcpy(t->alloc, alloc, (size_t)c->n);
+  free(t->down);
+  t->down = down;
+  memcpy(t->subscribed, c->ssrcs, sizeof(uint32_t) * (size_t)c->n);
+  memcpy(t->layer_cap, c->max_layers, (size_t)c->n);
+  t->n_subscribed = c->n;
+}
 
 static void on_cmd(void *ctx, void *msg) {
   worker *w = ctx;
@@ -441,18 +651,27 @@ static void on_cmd(void *ctx, void *msg) {
     case CMD_PUBLISH:
       publish(w, slot, c);
       break;
-    case CMD_SUBSCRIBE:
-      memcpy(t->subscribed, c->ssrcs, sizeof(uint32_t) * (size_t)c->n);
-      t->n_subscribed = c->n;
+    case CMD_SUBSCRIBE: {
+      if (c->n == t->n_subscribed && !memcmp(c->ssrcs, t->subscribed, sizeof(uint32_t) * (size_t)c->n)) {
+        memcpy(t->layer_cap, c->max_layers, (size_t)c->n); /* the same streams: only the qualities wanted */
+        break;
+      }
+      bool was[SFU_MAX_SUBSCRIPTIONS];
+      for (int k = 0; k < c->n; k++) was[k] = subscription_of(t, c->ssrcs[k]) >= 0;
+      subscribe(t, c);
       rebuild_subscribers(w);
       if (t->srtp) {
         for (int k = 0; k < c->n; k++) srtp_pair_add_ssrc(t->srtp, c->ssrcs[k], 1);
-        keyframes_for(w, t, uv_now(&w->loop)); /* a receiver needs key frames of what it now gets */
+        keyframes_for(w, t, was, uv_now(&w->loop)); /* a receiver needs key frames of what it now gets */
         flush(w);
       }
       break;
+    }
     case CMD_DESTROY:
       on_cmd_destroy(w, slot);
+      break;
+    case CMD_TEST_SHAPE:
+      if (w->s->cfg.test_mode) test_shape(w, t, (uint64_t)c->n * 1000);
       break;
     default:
       break;
@@ -474,7 +693,7 @@ static void on_dtls_connected(worker *w, int slot, const struct sockaddr *from) 
   for (int k = 0; k < t->n_tracks; k++) srtp_pair_add_ssrc(t->srtp, t->tracks[k].t.ssrc, 0);
   for (int k = 0; k < t->n_subscribed; k++) srtp_pair_add_ssrc(t->srtp, t->subscribed[k], 1);
   report(w, t->id, SFU_EV_CONNECTED, NULL);
-  keyframes_for(w, t, uv_now(&w->loop));
+  keyframes_for(w, t, NULL, uv_now(&w->loop));
 }
 
 /* Family, port and address of sa in out (at most 20 bytes); returns the
@@ -552,21 +771,81 @@ static void record_twcc(worker *w, transport *t, const uint8_t *pkt, const rtp_h
   for (int k = 0; k < 3 && twcc_record(t->twcc, seq, w->arrival_us) == 1; k++) send_twcc(w, t, now);
 }
 
+/* A packet from slot's publisher whose SSRC is unknown: an encoding of one
+ * of its simulcast tracks starting, named by the rtp-stream-id extension
+ * (after SRTP authenticated it). The track and its encoding, or NULL. */
+static track *learn_layer(worker *w, int slot, const uint8_t *pkt, const rtp_header *h, int *layer_out) {
+  transport *t = &w->transports[slot];
+  int n_sim = 0;
+  for (int k = 0; k < t->n_tracks; k++) n_sim += t->tracks[k].n_layers > 0;
+  for (int k = 0; k < t->n_tracks; k++) {
+    track *tr = &t->tracks[k];
+    const uint8_t *d, *m;
+    size_t n, mn;
+    if (!tr->n_layers || !h->extension || rtp_ext_find(pkt, h, tr->t.ext_rid, &d, &n) != 0) continue;
+    /* rids are per m-line (the page gives its camera and a screen share the
+     * same ones): with several simulcast tracks, the MID says whose it is. */
+    bool has_mid = tr->t.ext_mid && rtp_ext_find(pkt, h, tr->t.ext_mid, &m, &mn) == 0;
+    if (has_mid ? (mn != strlen(tr->t.mid) || memcmp(m, tr->t.mid, mn) != 0) : n_sim > 1) continue;
+    for (int l = 0; l < tr->n_layers; l++)
+      if (n == strlen(tr->t.rids[l]) && memcmp(d, tr->t.rids[l], n) == 0) {
+        if (bind_layer(w, slot, k, l, h->ssrc) != 0) return NULL; /* another stream's SSRC */
+        *layer_out = l;
+        return tr;
+      }
+  }
+  return NULL;
+}
+
+/* Asks the publisher for what the network lost of a stream (its SSRC). */
+static void nack_losses(worker *w, int slot, rtp_seq_tracker *seq, uint32_t ssrc, uint16_t got) {
+  uint16_t missing[64];
+  int n = rtp_seq_update(seq, got, missing, 64);
+  if (n <= 0) return;
+  uint8_t fb[512];
+  size_t fl = rtcp_build_nack(fb, sizeof fb, SERVER_SSRC, ssrc, missing, n);
+  if (fl) {
+    send_feedback(w, &w->transports[slot], fb, fl);
+    COUNT(nacks_sent, 1);
+  }
+}
+
+/* A packet of encoding l of simulcast track tr: to each subscriber whose
+ * down track takes it, rewritten as one continuous stream. */
+static void forward_layer(worker *w, track *tr, int l, uint8_t *pkt, size_t len, const rtp_header *h) {
+  vp8_desc v;
+  if (vp8_parse(pkt + h->header_len, h->payload_len, &v) != 0) memset(&v, 0, sizeof v);
+  rewrite rw = {.ssrc = tr->t.ssrc, .payload_at = h->header_len, .vp8 = &v};
+  for (int i = 0; i < tr->n_subscribers; i++) {
+    transport *sub = &w->transports[tr->subscribers[i]];
+    int k = tr->sub_index[i];
+    if (!sub->srtp || !sub->down || k >= sub->n_subscribed) continue;
+    if (sim_packet(&sub->down[k], l, tr->layers[l].gen, h->seq, h->timestamp, &v, w->arrival_us, &rw.o) == SIM_DROP)
+      continue;
+    send_srtp(w, sub, pkt, len, 0, w->arrival_us, &rw);
+  }
+}
+
 static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now) {
   rtp_header h;
   if (rtp_parse(pkt, len, &h) != 0) {
     COUNT(malformed, 1);
     return;
   }
-  int owner;
-  track *tr = track_find(w, h.ssrc, &owner);
-  /* Only the publisher's own tracks, in the negotiated codec. */
-  if (!tr || owner != slot || h.payload_type != tr->t.pt) {
+  transport *pub = &w->transports[slot];
+  /* Every packet that arrived is reported, forwarded or not (transport-wide
+   * CC: one the report leaves out counts as lost, and the publisher backs
+   * off; a browser's probes come on streams the SFU may not know yet). */
+  if (pub->twcc && pub->twcc_ext) record_twcc(w, pub, pkt, &h, pub->twcc_ext, now);
+  int owner = slot, l = -1;
+  track *tr = track_find_layer(w, h.ssrc, &owner, &l);
+  if (!tr) tr = learn_layer(w, slot, pkt, &h, &l);
+  /* Only the publisher's own tracks, in the negotiated codec; a simulcast
+   * track only in its encodings. */
+  if (!tr || owner != slot || h.payload_type != tr->t.pt || (tr->n_layers && l < 0)) {
     COUNT(dropped, 1);
     return;
   }
-  transport *pub = &w->transports[slot];
-  if (tr->t.ext_twcc && pub->twcc) record_twcc(w, pub, pkt, &h, tr->t.ext_twcc, now);
   /* Test mode only (capture, tamper): one predictable branch otherwise. */
   if (__builtin_expect(w->tap != NULL, 0)) len = tap_packet(w->tap, tr->tap, pkt, len, UDP_MAX_DATAGRAM, &h);
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
@@ -574,32 +853,36 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     COUNT(malformed, 1);
     return;
   }
+  if (l >= 0) {
+    sim_layer *ly = &tr->layers[l];
+    ly->last_us = w->arrival_us;
+    ly->bytes += len;
+    if (ly->history) rtp_history_put(ly->history, h.seq, pkt, len, now);
+    nack_losses(w, slot, &ly->seq, ly->ssrc, h.seq);
+    forward_layer(w, tr, l, pkt, len, &h);
+    return;
+  }
   if (tr->history) {
     rtp_history_put(tr->history, h.seq, pkt, len, now);
-    uint16_t missing[64];
-    int n = rtp_seq_update(&tr->seq, h.seq, missing, 64);
-    if (n > 0) { /* ask the publisher again for what the network lost */
-      uint8_t fb[512];
-      size_t fl = rtcp_build_nack(fb, sizeof fb, SERVER_SSRC, h.ssrc, missing, n);
-      if (fl) {
-        send_feedback(w, &w->transports[slot], fb, fl);
-        COUNT(nacks_sent, 1);
-      }
-    }
+    nack_losses(w, slot, &tr->seq, h.ssrc, h.seq);
   }
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
-    if (sub->srtp) send_srtp(w, sub, pkt, len, 0, w->arrival_us);
+    if (sub->srtp) send_srtp(w, sub, pkt, len, 0, w->arrival_us, NULL);
   }
 }
 
 /* Answers a subscriber's NACK from the history: duplicates removed, within
- * the subscriber's retransmission budget. */
+ * the subscriber's retransmission budget. For a simulcast track the
+ * subscriber's sequence numbers are its down track's: each is found in the
+ * encoding that sent it and rewritten again. */
 static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t now) {
   COUNT(nacks_received, 1);
+  t->nack_ms = now;
   uint32_t ssrc = rtcp_media_ssrc(b);
-  track *tr = subscribes_to(t, ssrc) ? track_find(w, ssrc, NULL) : NULL;
-  if (!tr || !tr->history) return;
+  int k = subscription_of(t, ssrc);
+  track *tr = k >= 0 ? track_find(w, ssrc, NULL) : NULL;
+  if (!tr || (!tr->history && !(tr->n_layers && t->down))) return;
   t->rtx_tokens += (double)(now - t->rtx_ms) / 1000.0 * RTX_RATE;
   if (t->rtx_tokens > RTX_BURST) t->rtx_tokens = RTX_BURST;
   t->rtx_ms = now;
@@ -608,10 +891,28 @@ static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t n
   for (int i = 0; i < n && t->rtx_tokens >= 1.0; i++) {
     bool dup = false;
     for (int j = 0; j < i && !dup; j++) dup = seqs[j] == seqs[i];
+    if (dup) continue;
     size_t len;
-    const uint8_t *p = dup ? NULL : rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
+    const uint8_t *p;
+    rewrite rw, *rwp = NULL;
+    vp8_desc v;
+    if (tr->n_layers) {
+      int l;
+      uint16_t in;
+      const sim_offsets *off;
+      rtp_header h;
+      if (sim_lookup(&t->down[k], seqs[i], &l, &in, &off) != 0 || !tr->layers[l].history) continue;
+      p = rtp_history_get(tr->layers[l].history, in, &len, now, NACK_MAX_AGE_MS);
+      if (!p || rtp_parse(p, len, &h) != 0) continue;
+      if (vp8_parse(p + h.header_len, h.payload_len, &v) != 0) memset(&v, 0, sizeof v);
+      rw = (rewrite){.ssrc = tr->t.ssrc, .o = sim_apply(off, in, h.timestamp, &v), .payload_at = h.header_len,
+                     .vp8 = &v};
+      rwp = &rw;
+    } else {
+      p = rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
+    }
     if (!p) continue;
-    send_srtp(w, t, p, len, 0, 0);
+    send_srtp(w, t, p, len, 0, 0, rwp);
     t->rtx_tokens -= 1.0;
     COUNT(retransmits, 1);
   }
@@ -630,15 +931,26 @@ static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b,
     ssrcs[0] = rtcp_media_ssrc(b);
     if (rtcp_is_fir(b)) n = rtcp_fir_ssrcs(b, ssrcs, 4);
     for (int i = 0; i < n; i++) {
-      int owner;
-      track *tr = subscribes_to(t, ssrcs[i]) ? track_find(w, ssrcs[i], &owner) : NULL;
-      if (tr) request_keyframe(w, owner, tr, now);
+      int owner, k = subscription_of(t, ssrcs[i]);
+      track *tr = k >= 0 ? track_find(w, ssrcs[i], &owner) : NULL;
+      if (!tr) continue;
+      /* Simulcast: the encoding this subscriber gets (or waits for). */
+      if (tr->n_layers && t->down) {
+        const sim_down *d = &t->down[k];
+        request_layer_keyframe(w, owner, tr, d->cur.layer >= 0 ? d->cur.layer : d->target, now);
+      } else {
+        request_keyframe(w, owner, tr, now);
+      }
     }
   } else if (b->type == RTCP_PSFB) {
     uint64_t bps;
     uint32_t ssrcs[8];
     int n;
     if (rtcp_parse_remb(b, &bps, ssrcs, 8, &n) == 0) {
+      if (bps * 100 < t->remb_bps * 95) t->remb_fall_ms = now; /* it fell: overuse */
+      if (bps > t->remb_bps) t->remb_rise_ms = now;
+      if (bps * 100 >= t->tx_bps * ALLOC_LOW_PCT) t->alloc_low_since_ms = 0;
+      else if (!t->alloc_low_since_ms) t->alloc_low_since_ms = now;
       t->remb_bps = bps;
       t->remb_ms = now;
       if (bps * 100 >= t->tx_bps * REMB_CONGESTED_PCT) t->congested_since_ms = 0;
@@ -647,16 +959,34 @@ static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b,
   }
 }
 
+/* A sender report of encoding l, for a subscriber that gets it: the
+ * track's SSRC and the down track's timestamps; the report blocks dropped. */
+static void forward_layer_sr(worker *w, transport *sub, const sim_down *d, const track *tr, const rtcp_block *b) {
+  uint8_t sr[28];
+  memcpy(sr, b->p, sizeof sr);
+  sr[0] = (uint8_t)(sr[0] & 0xc0); /* version 2, no padding, no report blocks */
+  put_be16(sr + 2, 6);             /* length in words - 1 */
+  put_be32(sr + 4, tr->t.ssrc);
+  put_be32(sr + 16, get_be32(sr + 16) + d->cur.ts);
+  send_srtp(w, sub, sr, sizeof sr, 1, 0, NULL);
+}
+
 /* From a publisher: sender reports go to the subscribers of that SSRC (lip
  * sync); everything else ends here. */
 static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
   if (b->type != RTCP_SR || b->len > 1200) return;
-  int owner;
-  track *tr = track_find(w, rtcp_sender_ssrc(b), &owner);
+  int owner, l;
+  track *tr = track_find_layer(w, rtcp_sender_ssrc(b), &owner, &l);
   if (!tr || owner != slot) return;
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
-    if (sub->srtp) send_srtp(w, sub, b->p, b->len, 1, 0);
+    if (!sub->srtp) continue;
+    if (l < 0) {
+      if (!tr->n_layers) send_srtp(w, sub, b->p, b->len, 1, 0, NULL); /* not on a simulcast track's own SSRC */
+    } else if (b->len >= 28 && sub->down && tr->sub_index[i] < sub->n_subscribed) {
+      const sim_down *d = &sub->down[tr->sub_index[i]];
+      if (d->cur.layer == l) forward_layer_sr(w, sub, d, tr, b);
+    }
   }
 }
 
@@ -809,6 +1139,12 @@ static void send_remb(worker *w, transport *t, uint64_t now) {
   for (int k = 0; k < t->n_tracks; k++) {
     track *tr = &t->tracks[k];
     if (tr->t.kind != SFU_VIDEO) continue;
+    if (tr->n_layers) { /* its encodings; a congested subscriber gets a lower one instead */
+      for (int l = 0; l < tr->n_layers && n < SFU_MAX_TRACKS_PER_TRANSPORT; l++)
+        if (tr->layers[l].ssrc) ssrcs[n++] = tr->layers[l].ssrc;
+      continue;
+    }
+    if (n == SFU_MAX_TRACKS_PER_TRANSPORT) continue;
     ssrcs[n++] = tr->t.ssrc;
     for (int i = 0; i < tr->n_subscribers; i++) {
       transport *sub = &w->transports[tr->subscribers[i]];
@@ -830,9 +1166,133 @@ static void send_remb(worker *w, transport *t, uint64_t now) {
   t->last_remb_ms = now;
 }
 
+/* The highest encoding of tr at or below cap that is sending, or -1. */
+static int best_layer(const track *tr, int cap, int64_t now_us) {
+  for (int l = cap < tr->n_layers - 1 ? cap : tr->n_layers - 1; l >= 0; l--)
+    if (tr->layers[l].ssrc && now_us - tr->layers[l].last_us < LAYER_ACTIVE_US) return l;
+  return -1;
+}
+
+/* Each second: every simulcast encoding's rate. */
+static void measure_layers(transport *t) {
+  for (int k = 0; k < t->n_tracks; k++)
+    for (int l = 0; l < t->tracks[k].n_layers; l++) {
+      sim_layer *ly = &t->tracks[k].layers[l];
+      ly->bps = ly->bytes * 8;
+      ly->bytes = 0;
+    }
+}
+
+/* Is subscriber t congested: its own estimate (REMB, fresh) under
+ * ALLOC_LOW_PCT of what we send it for ALLOC_LOW_FOR_MS, and fallen within
+ * ALLOC_FALL_RECENT_MS, or flat while it loses packets? */
+static bool congested(const transport *t, uint64_t now) {
+  /* A receive-side estimate starts low and climbs for many seconds after a
+   * join or a step up (about 8% a second): being under what the subscriber
+   * gets is then no sign of congestion. Falling is: the receiver saw its
+   * queue grow (overuse) and cut its estimate to what still arrives. A dip
+   * on jitter (a busy machine) cuts it to about 85% of what arrives; a
+   * bottleneck, well under that, and for longer. */
+  /* Behind a full queue the delay stops growing and the estimate stays
+   * flat, far under what is sent, while packets are lost: a flat estimate
+   * with losses (the subscriber NACKs) counts as much as a falling one. A
+   * flat one alone does not: after a join it may pause on its way up. */
+  bool fell = t->remb_fall_ms && now - t->remb_fall_ms <= ALLOC_FALL_RECENT_MS;
+  bool lossy = t->nack_ms && now - t->nack_ms <= ALLOC_FALL_RECENT_MS && now - t->remb_rise_ms >= ALLOC_LOW_FOR_MS;
+  return t->remb_ms && now - t->remb_ms <= REMB_MAX_AGE_MS && (fell || lossy) && t->alloc_low_since_ms &&
+         now - t->alloc_low_since_ms >= ALLOC_LOW_FOR_MS;
+}
+
+/* What encoding `level` of tr costs (its rate over the last second). */
+static uint64_t layer_cost(const track *tr, int level) { return level >= 0 ? tr->layers[level].bps : 0; }
+
+/* The bandwidth allocator of subscriber t: each simulcast track it receives
+ * has a highest encoding (t->alloc, -1: paused) below what it asked for.
+ * Congested (its estimate fell under what it gets): steps down, each on the
+ * track that costs most (the largest encoding; ties: the one it asked the
+ * least of), until the encodings' rates and about 50 kbps per audio track
+ * fit in 90% of the estimate, pausing video when every track is at its
+ * lowest, so that audio keeps its share. Not congested: one step up at a
+ * time (the track it asked the most of first), which is also how it probes
+ * for more: a step up that the link cannot carry makes it congested, the
+ * step is taken back, and the next try waits twice as long. */
+static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
+  int best_k = -1;
+  if (congested(t, now)) {
+    if (now - t->alloc_down_ms < ALLOC_DOWN_EVERY_MS) return;
+    int64_t budget = (int64_t)(t->remb_bps * 9 / 10) - 50000 * (t->n_subscribed - t->n_video_subscribed);
+    int64_t cost = 0;
+    for (int k = 0; k < t->n_subscribed; k++) {
+      track *tr = track_find(w, t->subscribed[k], NULL);
+      if (tr && tr->n_layers && t->down[k].cur.layer >= 0 && t->alloc[k] >= 0)
+        cost += (int64_t)layer_cost(tr, t->down[k].cur.layer < t->alloc[k] ? t->down[k].cur.layer : t->alloc[k]);
+    }
+    bool stepped = false;
+    do {
+      int best_level = -2;
+      track *best = NULL;
+      best_k = -1;
+      for (int k = 0; k < t->n_subscribed; k++) {
+        track *tr = track_find(w, t->subscribed[k], NULL);
+        int level = t->down[k].cur.layer; /* one not being sent costs nothing */
+        if (!tr || !tr->n_layers || t->alloc[k] < 0 || level < 0) continue;
+        if (t->alloc[k] < level) level = t->alloc[k];
+        if (level > best_level || (level == best_level && t->layer_cap[k] < t->layer_cap[best_k]))
+          best_k = k, best_level = level, best = tr;
+      }
+      if (best_k < 0) break;
+      t->alloc[best_k] = (int8_t)(best_level - 1); /* -1 from the lowest: paused */
+      cost -= (int64_t)(layer_cost(best, best_level) - layer_cost(best, best_level - 1));
+      stepped = true;
+    } while (cost > budget);
+    if (!stepped) return;
+    /* A step up taken back soon after: the link could not carry it. */
+    if (t->alloc_up_ms && now - t->alloc_up_ms < ALLOC_HOLD_FIRST_MS * 2)
+      t->alloc_hold_ms = t->alloc_hold_ms ? t->alloc_hold_ms * 2 : ALLOC_HOLD_FIRST_MS;
+    if (!t->alloc_hold_ms) t->alloc_hold_ms = ALLOC_HOLD_FIRST_MS;
+    if (t->alloc_hold_ms > ALLOC_HOLD_MAX_MS) t->alloc_hold_ms = ALLOC_HOLD_MAX_MS;
+    t->alloc_down_ms = now;
+    t->alloc_hold_until_ms = now + t->alloc_hold_ms;
+    return;
+  }
+  if (now < t->alloc_hold_until_ms || now - t->alloc_up_ms < ALLOC_UP_EVERY_MS) return;
+  if (t->alloc_down_ms && now - t->alloc_down_ms > ALLOC_QUIET_MS) t->alloc_hold_ms = 0;
+  for (int k = 0; k < t->n_subscribed; k++) {
+    track *tr = track_find(w, t->subscribed[k], NULL);
+    if (!tr || !tr->n_layers) continue;
+    int top = best_layer(tr, t->layer_cap[k], now_us);
+    if (t->alloc[k] >= top) continue; /* has all it can use */
+    if (best_k < 0 || t->layer_cap[k] > t->layer_cap[best_k]) best_k = k;
+  }
+  if (best_k < 0) return;
+  t->alloc[best_k]++;
+  t->alloc_up_ms = now;
+}
+
+/* Simulcast for subscriber t: each down track's target is the best encoding
+ * the publisher sends within what the subscriber asked for and what the
+ * allocator allows; one that waits for a switch asks the publisher for a key
+ * frame of the encoding it wants. */
+static void choose_layers(worker *w, transport *t, uint64_t now, int64_t now_us) {
+  if (!t->down) return;
+  allocate(w, t, now, now_us);
+  for (int k = 0; k < t->n_subscribed; k++) {
+    int owner;
+    track *tr = track_find(w, t->subscribed[k], &owner);
+    if (!tr || !tr->n_layers) continue;
+    sim_down *d = &t->down[k];
+    int cap = t->layer_cap[k] < t->alloc[k] ? t->layer_cap[k] : t->alloc[k];
+    int want = cap < 0 ? -1 : best_layer(tr, cap, now_us);
+    if (cap < 0 && d->target >= 0) sim_set_target(d, -1); /* paused by the allocator */
+    else if (want >= 0 && want != d->target) sim_set_target(d, want);
+    if (sim_waiting(d)) request_layer_keyframe(w, owner, tr, d->target, now);
+  }
+}
+
 static void on_tick(uv_timer_t *h) {
   worker *w = h->data;
   uint64_t now = uv_now(&w->loop);
+  int64_t now_us = udp_now_us();
   for (int i = 0; i < w->n_transports; i++) {
     transport *t = &w->transports[i];
     if (!t->used || t->closed_reported) continue;
@@ -858,12 +1318,33 @@ static void on_tick(uv_timer_t *h) {
       t->tx_bps = t->tx_since_ms ? t->tx_bytes * 8 * 1000 / (now - t->tx_since_ms) : 0;
       t->tx_bytes = 0;
       t->tx_since_ms = now;
+      measure_layers(t);
+    }
+    if (t->srtp && t->n_sim && now - t->layers_ms >= LAYERS_EVERY_MS) {
+      t->layers_ms = now;
+      choose_layers(w, t, now, now_us);
     }
     if (t->srtp && t->n_tracks && now - t->last_remb_ms >= REMB_INTERVAL_MS) send_remb(w, t, now);
     if (t->srtp && t->twcc && twcc_pending(t->twcc) && now - t->last_twcc_ms >= TWCC_INTERVAL_MS)
       send_twcc(w, t, now);
   }
   if (w->tcp) tcp_conns_tick(w->tcp, now);
+  flush(w);
+}
+
+/* Test mode: what the shapers let through by now. */
+static void on_shape_timer(uv_timer_t *h) {
+  worker *w = h->data;
+  int64_t now_us = udp_now_us();
+  for (int i = 0; i < w->n_transports; i++) {
+    transport *t = &w->transports[i];
+    if (!t->used || !t->shaper) continue;
+    const struct sockaddr *to = dest(t);
+    size_t len;
+    const uint8_t *p;
+    while ((p = shaper_next(t->shaper, now_us, &len)))
+      if (to) send_to(w, to, p, len);
+  }
   flush(w);
 }
 
@@ -901,7 +1382,7 @@ worker *worker_new(sfu *s, sfu_worker *me) {
     tcp_handlers h = {.frame = on_tcp_frame, .closed = on_tcp_closed, .read_done = on_tcp_read_done, .ctx = w};
     tcp_counters tcnt = {.open = &me->counters.tcp_open, .refused = &me->counters.tcp_refused,
                          .closed_bad = &me->counters.tcp_closed_bad, .dropped = &me->counters.tcp_dropped};
-    if (!(w->tcp = tcp_conns_new(&w->loop, me->tcp_fd, h, tcnt))) {
+    if (!(w->tcp = tcp_conns_new(&w->loop, me->tcp_fd, h, tcnt, tcp_limits_share(s->n_workers)))) {
       free_tables(w);
       return NULL;
     }
@@ -909,7 +1390,8 @@ worker *worker_new(sfu *s, sfu_worker *me) {
   me->to_worker = mailbox_new(&w->loop, sizeof(sfu_cmd), on_cmd, w);
   uv_poll_init(&w->loop, &w->poll, me->fd);
   uv_timer_init(&w->loop, &w->tick);
-  w->poll.data = w->tick.data = w;
+  uv_timer_init(&w->loop, &w->shape_timer);
+  w->poll.data = w->tick.data = w->shape_timer.data = w;
   return w;
 }
 
@@ -925,6 +1407,7 @@ void worker_run(worker *w) {
   if (w->tcp) tcp_conns_close_all(w->tcp);
   uv_close((uv_handle_t *)&w->poll, NULL);
   uv_close((uv_handle_t *)&w->tick, NULL);
+  uv_close((uv_handle_t *)&w->shape_timer, NULL);
   uv_run(&w->loop, UV_RUN_DEFAULT);
   uv_loop_close(&w->loop);
   free_tables(w);

@@ -9,7 +9,7 @@
 #include "sfu/mailbox.h"
 #include "sfu/sfu.h"
 
-typedef enum { CMD_CREATE = 1, CMD_REMOTE, CMD_PUBLISH, CMD_SUBSCRIBE, CMD_DESTROY, CMD_STOP } cmd_type;
+typedef enum { CMD_CREATE = 1, CMD_REMOTE, CMD_PUBLISH, CMD_SUBSCRIBE, CMD_DESTROY, CMD_TEST_SHAPE, CMD_STOP } cmd_type;
 
 typedef struct {
   cmd_type type;
@@ -19,6 +19,7 @@ typedef struct {
   uint8_t fp[32];
   sfu_track tracks[SFU_MAX_TRACKS_PER_TRANSPORT];
   uint32_t ssrcs[SFU_MAX_SUBSCRIPTIONS];
+  uint8_t max_layers[SFU_MAX_SUBSCRIPTIONS];
   int n;
 } sfu_cmd;
 
@@ -61,6 +62,10 @@ struct sfu {
   /* Transports reserved in the pool: taken on the control thread at create,
    * given back by a worker when it frees one (or could not make it). */
   _Atomic long pool_used;
+  /* Ids of the transports made and not yet destroyed (control thread only):
+   * after the 24-bit sequence wraps, an id still in use is skipped. */
+  uint32_t *live_ids;
+  int n_live;
   int last_pick;
   int n_workers;
   sfu_worker workers[SFU_MAX_WORKERS];
@@ -70,6 +75,7 @@ struct sfu {
  * create goes to the right mailbox without a lookup. */
 #define SFU_ID_WORKER(id) ((int)((id) >> 24))
 #define SFU_ID_SEQ_MASK 0xffffffu
+_Static_assert(SFU_MAX_WORKERS <= 256, "a worker index fits the id's top byte");
 
 /* Creates the worker (its loop, timers, transports table) for s's worker wk. */
 worker *worker_new(sfu *s, sfu_worker *wk);

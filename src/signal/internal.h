@@ -22,6 +22,7 @@
 #define MAX_PUB_TRACKS 4
 #define MAX_SUB_LINES 256 /* = SDP_MAX_MEDIA: 128 remote participants with audio and video */
 #define NAME_MAX_CHARS 64
+#define MAX_VIDEO_PREFS 128 /* = MAX_SUB_LINES / 2: one per remote participant with video */
 
 typedef struct session session;
 typedef struct participant participant;
@@ -32,6 +33,7 @@ typedef struct {
   char mid[33];
   uint32_t ssrc;
   bool muted;
+  bool simulcast; /* ssrc is the one the server chose (its encodings' are learnt by the SFU) */
 } pub_track;
 
 struct participant {
@@ -59,6 +61,13 @@ struct participant {
   int sub_version;
   bool awaiting_answer, dirty;
   uint64_t offer_sent_ms;
+  /* The video quality asked for per publisher (video_quality): the highest
+   * simulcast encoding wanted; publishers not listed: the highest. */
+  struct {
+    char participant_id[UUID_STR_LEN];
+    uint8_t layer;
+  } video_prefs[MAX_VIDEO_PREFS];
+  int n_video_prefs, next_video_pref;
 };
 
 struct live_room {
@@ -148,6 +157,9 @@ void meeting_leave(signal_server *srv, participant *p);
 void meeting_publish(signal_server *srv, participant *p, const char *sdp);
 void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp, int version);
 void meeting_mute(signal_server *srv, participant *p, const char *kind, bool muted);
+/* "video_quality": the simulcast encoding p wants of each publisher named
+ * in qualities (an object: participant id -> "low" | "medium" | "high"). */
+void meeting_video_quality(signal_server *srv, participant *p, json_t *qualities);
 void meeting_relay(signal_server *srv, participant *p, const char *to, json_t *payload);
 /* messages: a checked, non-empty array of {"to": string, "payload"}. All
  * payloads are checked before any is sent; unknown recipients are skipped

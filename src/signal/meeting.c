@@ -513,6 +513,29 @@ static bool ssrc_taken(signal_server *srv, const participant *self, uint32_t ssr
   return false;
 }
 
+_Static_assert(SFU_MAX_LAYERS == SDP_MAX_LAYERS && SFU_RID_MAX == SDP_RID_MAX, "simulcast limits agree");
+
+/* A simulcast video track has no SSRC of its own in the offer (its
+ * encodings' SSRCs are learnt by the SFU from the rtp-stream-id extension):
+ * it gets one here, the SSRC its subscribers see. The same m-line keeps the
+ * one it had (a new publish offer then changes nothing for subscribers). */
+static void name_simulcast_tracks(signal_server *srv, participant *p, sdp_track *found, int n_found) {
+  for (int i = 0; i < n_found; i++) {
+    if (!found[i].accepted || !found[i].n_layers) continue;
+    uint32_t ssrc = 0;
+    for (int k = 0; k < p->n_tracks && !ssrc; k++)
+      if (strcmp(p->tracks[k].mid, found[i].mid) == 0 && p->tracks[k].simulcast) ssrc = p->tracks[k].ssrc;
+    for (int tries = 0; !ssrc && tries < 16; tries++) {
+      uint32_t x;
+      if (RAND_bytes((unsigned char *)&x, sizeof x) != 1) break;
+      bool used = x <= 1 || ssrc_taken(srv, p, x); /* 1 is the SFU's own (RTCP) */
+      for (int j = 0; j < n_found && !used; j++) used = j != i && found[j].ssrc == x;
+      if (!used) ssrc = x;
+    }
+    found[i].ssrc = ssrc; /* 0 (no randomness): the track is not published */
+  }
+}
+
 static void tracks_changed(signal_server *srv, participant *p) {
   broadcast(p->room, p, json_pack("{s:s,s:s,s:o}", "type", "tracks_updated", "participant_id", p->id, "tracks",
                                   tracks_json(p)));
@@ -544,6 +567,7 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
   if (sdp_build_publish_answer(offer, &local, answer, SDP_OUT_MAX, found, (int)(sizeof found / sizeof found[0]),
                                &n_found) < 0)
     problem = "The offer has no audio or video the server can receive (Opus, VP8).";
+  if (!problem) name_simulcast_tracks(srv, p, found, n_found);
   for (int i = 0; !problem && i < n_found; i++) {
     if (!found[i].accepted || !found[i].ssrc) continue;
     if (ssrc_taken(srv, p, found[i].ssrc)) problem = "An SSRC of the offer is in use by another sender.";
@@ -579,11 +603,17 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     tracks[n] = (sfu_track){.ssrc = found[i].ssrc, .kind = kind, .pt = found[i].pt,
                             .ext_audio_level = found[i].ext_audio_level,
                             .ext_twcc = found[i].ext_twcc,
-                            .ext_abs_send_time = found[i].ext_abs_send_time};
+                            .ext_abs_send_time = found[i].ext_abs_send_time,
+                            .ext_rid = found[i].ext_rid, .n_layers = (uint8_t)found[i].n_layers,
+                            .ext_mid = found[i].ext_mid};
+    snprintf(tracks[n].mid, sizeof tracks[n].mid, "%s", found[i].mid);
+    for (int l = 0; l < found[i].n_layers && l < SFU_MAX_LAYERS; l++)
+      memcpy(tracks[n].rids[l], found[i].rids[l], sizeof tracks[n].rids[l]);
     pub_track *t = &p->tracks[p->n_tracks++];
     t->kind = kind;
     snprintf(t->mid, sizeof t->mid, "%s", found[i].mid);
     t->ssrc = found[i].ssrc;
+    t->simulcast = found[i].n_layers > 0;
     t->muted = kind == SFU_AUDIO ? p->audio_muted : p->video_muted;
     n++;
   }
@@ -599,6 +629,8 @@ out:
 }
 
 /* ---- subscribe answers -------------------------------------------------- */
+
+static bool push_subscriptions(signal_server *srv, participant *p);
 
 void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp_text, int version) {
   if (!p->awaiting_answer || version != p->sub_version)
@@ -616,13 +648,68 @@ void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sd
   free(ans);
   if (media_failed(p->sess, st)) return;
   p->sub_remote_set = true;
-  uint32_t ssrcs[MAX_SUB_LINES];
-  int n = 0;
-  for (int i = 0; i < p->n_lines; i++)
-    if (p->lines[i].active) ssrcs[n++] = p->lines[i].ssrc;
-  if (media_failed(p->sess, sfu_transport_subscribe(srv->media, p->sub_transport, ssrcs, n))) return;
+  if (!push_subscriptions(srv, p)) return;
   p->awaiting_answer = false;
   if (p->dirty) update_subscriptions(srv, p);
+}
+
+/* ---- video quality ------------------------------------------------------ */
+
+/* The highest simulcast encoding p wants of publisher `from` (a small tile
+ * needs no 720p): what p said last, else the highest. */
+static uint8_t wanted_layer(const participant *p, const char *from) {
+  for (int i = 0; i < p->n_video_prefs; i++)
+    if (strcmp(p->video_prefs[i].participant_id, from) == 0) return p->video_prefs[i].layer;
+  return SFU_MAX_LAYERS - 1;
+}
+
+/* The worker's subscriptions of p: its active lines, each with the
+ * encoding p wants. False if the SFU refused (the session is failing). */
+static bool push_subscriptions(signal_server *srv, participant *p) {
+  uint32_t ssrcs[MAX_SUB_LINES];
+  uint8_t layers[MAX_SUB_LINES];
+  int n = 0;
+  for (int i = 0; i < p->n_lines; i++)
+    if (p->lines[i].active) {
+      layers[n] = wanted_layer(p, p->lines[i].stream_id);
+      ssrcs[n++] = p->lines[i].ssrc;
+    }
+  return !media_failed(p->sess, sfu_transport_subscribe(srv->media, p->sub_transport, ssrcs, layers, n));
+}
+
+/* The layer a quality name asks for, or -1. */
+static int quality_layer(const char *quality) {
+  static const char *const names[] = {"low", "medium", "high"};
+  for (int i = 0; i < 3 && quality; i++)
+    if (strcmp(quality, names[i]) == 0) return i;
+  return -1;
+}
+
+void meeting_video_quality(signal_server *srv, participant *p, json_t *qualities) {
+  const char *from;
+  json_t *v;
+  /* All or nothing: every entry is checked before any is taken. */
+  json_object_foreach(qualities, from, v) {
+    if (quality_layer(json_string_value(v)) < 0)
+      return session_error(p->sess, "bad_message", "Each quality must be \"low\", \"medium\" or \"high\".");
+    participant *q = p->room->members;
+    while (q && strcmp(q->id, from) != 0) q = q->next;
+    if (!q || q == p) return session_error(p->sess, "unknown_participant", "A participant_id names no one else in the room.");
+  }
+  bool changed = false;
+  json_object_foreach(qualities, from, v) {
+    uint8_t layer = (uint8_t)quality_layer(json_string_value(v));
+    int k = 0;
+    while (k < p->n_video_prefs && strcmp(p->video_prefs[k].participant_id, from) != 0) k++;
+    if (k < p->n_video_prefs && p->video_prefs[k].layer == layer) continue;
+    if (k == MAX_VIDEO_PREFS) k = p->next_video_pref++ % MAX_VIDEO_PREFS; /* full: the oldest gives way */
+    else if (k == p->n_video_prefs) p->n_video_prefs++;
+    snprintf(p->video_prefs[k].participant_id, sizeof p->video_prefs[k].participant_id, "%s", from);
+    p->video_prefs[k].layer = layer;
+    changed = true;
+  }
+  /* Now, unless an offer is out: its answer pushes them anyway. */
+  if (changed && p->sub_remote_set && !p->awaiting_answer) push_subscriptions(srv, p);
 }
 
 /* ---- mute, relay, media events ------------------------------------------ */

@@ -57,7 +57,7 @@ static void handle(session *s, json_t *msg) {
     if (s->p) return session_error(s, "already_joined", "This connection has already joined a room.");
     return meeting_join(srv, s, msg);
   }
-  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "relay", "relay_batch", "relay_all", "chat", "leave"};
+  static const char *const known[] = {"publish_offer", "subscribe_answer", "mute", "video_quality", "relay", "relay_batch", "relay_all", "chat", "leave"};
   bool is_known = false;
   for (size_t i = 0; i < sizeof known / sizeof known[0]; i++) is_known |= strcmp(type, known[i]) == 0;
   if (!is_known) return session_error(s, "unknown_type", "Unknown message type.");
@@ -83,6 +83,13 @@ static void handle(session *s, json_t *msg) {
     json_t *muted = json_object_get(msg, "muted");
     if (!kind || !json_is_boolean(muted)) return session_error(s, "bad_message", "mute needs \"kind\" and a boolean \"muted\".");
     meeting_mute(srv, p, kind, json_is_true(muted));
+  } else if (strcmp(type, "video_quality") == 0) {
+    json_t *qualities = json_object_get(msg, "qualities");
+    if (!json_is_object(qualities) || json_object_size(qualities) == 0 || json_object_size(qualities) > MAX_VIDEO_PREFS)
+      return session_error(s, "bad_message", "video_quality needs \"qualities\": {participant_id: quality, ...}.");
+    /* One may be a command to the media worker: from the relay budget. */
+    if (!relay_take(s, 1.0)) return session_error(s, "rate_limited", "Too many video_quality messages.");
+    meeting_video_quality(srv, p, qualities);
   } else if (strcmp(type, "chat") == 0) {
     json_t *payload = json_object_get(msg, "payload");
     if (!payload) return session_error(s, "bad_message", "chat needs a \"payload\".");

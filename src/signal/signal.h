@@ -47,5 +47,9 @@ int signal_test_inject(signal_server *s, const char *participant_id, const json_
  * object, RFC 7386 merge patch); a later call for the same room replaces the
  * earlier patch. 0, or -1 if too many patches are pending. */
 int signal_test_welcome_patch(signal_server *s, const char *room_id, const json_t *patch);
+/* Test mode: limits what the SFU sends a participant's subscribe connection
+ * to kbps (0: no limit), a slow downlink (sfu/shaper.h). 0, or -1 if there
+ * is no such participant with a subscribe connection. */
+int signal_test_shape(signal_server *s, const char *participant_id, int kbps);
 
 #endif

@@ -1,8 +1,9 @@
 /* Test mode only: the hostile server on request. /_test/inject sends any
  * JSON object to a participant as if the server had written it; /_test/welcome
  * rewrites the next welcome of a room. Both exist so that tests can show what
- * the meeting page does when the server lies (docs/e2ee.md 12.2); the routes
- * are absent without --test-mode (api/router.c). */
+ * the meeting page does when the server lies (docs/e2ee.md 12.2). /_test/shape
+ * gives a participant a slow downlink (the bandwidth allocator's test). The
+ * routes are absent without --test-mode (api/router.c). */
 #include <string.h>
 
 #include "core/log.h"
@@ -16,6 +17,17 @@ int signal_test_inject(signal_server *srv, const char *participant_id, const jso
         log_warn("test mode: injecting a message to %s", q->id);
         session_send(q->sess, json_deep_copy(msg));
         return 0;
+      }
+  return -1;
+}
+
+int signal_test_shape(signal_server *srv, const char *participant_id, int kbps) {
+  if (!srv->cfg->test_mode || kbps < 0) return -1;
+  for (live_room *lr = srv->rooms; lr; lr = lr->next)
+    for (participant *q = lr->members; q; q = q->next)
+      if (strcmp(q->id, participant_id) == 0 && q->sub_transport) {
+        log_warn("test mode: %s's downlink limited to %d kbps", q->id, kbps);
+        return sfu_transport_test_shape(srv->media, q->sub_transport, (uint32_t)kbps) == SFU_OK ? 0 : -1;
       }
   return -1;
 }

@@ -21,14 +21,18 @@ const TARGET_KBPS = 2000;
 const AVAIL_LIMIT_S = 10;
 const HD_LIMIT_S = 45;
 
-// Runs in the page: the publishing connection's figures.
+// Runs in the page: the publishing connection's figures (of its largest
+// encoding: the meeting page sends three, simulcast).
 async function sendStats(pcName) {
   const pc = pcName === 'direct' ? window.directPc : window.sealroom.pcs.publish;
   const out = { avail: 0, height: 0, lim: '' };
   if (!pc) return out;
   (await pc.getStats()).forEach((r) => {
     if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.avail = Math.round(r.availableOutgoingBitrate / 1000);
-    if (r.type === 'outbound-rtp' && r.kind === 'video') { out.height = r.frameHeight || 0; out.lim = r.qualityLimitationReason || ''; }
+    if (r.type === 'outbound-rtp' && r.kind === 'video' && (r.frameHeight || 0) >= out.height) {
+      out.height = r.frameHeight || 0;
+      out.lim = r.qualityLimitationReason || '';
+    }
   });
   return out;
 }

@@ -45,7 +45,10 @@ function outboundSize(page) {
   return page.evaluate(async () => {
     let size = null;
     (await window.sealroom.pcs.publish.getStats()).forEach((r) => {
-      if (r.type === 'outbound-rtp' && r.kind === 'video' && r.frameWidth) size = { width: r.frameWidth, height: r.frameHeight };
+      // The largest of its simulcast encodings: what a subscriber that asks
+      // for no lower quality (the bot) is forwarded.
+      if (r.type === 'outbound-rtp' && r.kind === 'video' && r.frameWidth && (!size || r.frameWidth > size.width))
+        size = { width: r.frameWidth, height: r.frameHeight };
     });
     return size;
   });
@@ -103,7 +106,8 @@ describe('sealroom-bot and Chromium in one room', () => {
       assert.equal(bars.width, 640);
       assert.equal(bars.height, 360);
 
-      // The bot decodes the browser's camera at the size the browser sends.
+      // The bot decodes the browser's camera at the size the browser sends
+      // (its largest encoding).
       const st = await bot.waitFor('decoded browser video and audio', (b) => {
         const x = b.stats() && b.stats().remotes[p.id];
         return x && x.video_decoded > 30 && x.audio_decoded > 10 ? b.stats() : null;

@@ -245,6 +245,32 @@ describe('signalling', () => {
     await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
   });
 
+  test('video_quality: valid ones are taken silently; a wrong quality or participant refuses the whole message', async () => {
+    const a = await join(s, 'sig-open', 'A');
+    const b = await join(s, 'sig-open', 'B');
+    const bid = b.first.participant_id;
+    for (const q of ['low', 'medium', 'high', 'high']) a.c.send({ type: 'video_quality', qualities: { [bid]: q } });
+    a.c.send({ type: 'ping' });
+    assert.equal((await a.c.next((m) => m.type === 'pong' || m.type === 'error')).type, 'pong'); // no error before it
+    const refused = async (msg, code) => {
+      a.c.send({ type: 'video_quality', ...msg });
+      const e = await a.c.next((m) => m.type === 'error');
+      assert.equal(e.code, code, JSON.stringify({ msg, e }));
+    };
+    await refused({ qualities: { [bid]: 'ultra' } }, 'bad_message');
+    await refused({ qualities: { [bid]: 3 } }, 'bad_message');
+    await refused({ qualities: {} }, 'bad_message');
+    await refused({ qualities: [bid] }, 'bad_message');
+    await refused({}, 'bad_message');
+    const many = Object.fromEntries(Array.from({ length: 129 }, (_, i) => [`p${i}`, 'low']));
+    await refused({ qualities: many }, 'bad_message');
+    await refused({ qualities: { nobody: 'low' } }, 'unknown_participant');
+    await refused({ qualities: { [bid]: 'low', [a.first.participant_id]: 'low' } }, 'unknown_participant');
+    a.c.close();
+    b.c.close();
+    await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
+  });
+
   test('abuse: malformed JSON, unknown types, binary, before-join messages; others unaffected', async () => {
     const bystander = await join(s, 'sig-open', 'Bystander');
     const x = await connectWs(s.url);

@@ -23,6 +23,8 @@ int test_failures_in_current;
   X(rtcp)          \
   X(history)       \
   X(twcc)          \
+  X(vp8)           \
+  X(simulcast)     \
   X(sdp)           \
   X(dtls)          \
   X(srtp)          \

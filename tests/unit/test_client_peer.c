@@ -377,7 +377,7 @@ static int connect_subscriber(sfu *s, sc_peer *peer, uint32_t *tid) {
     goto out;
   uint32_t ssrcs[2] = {AUDIO_SSRC, VIDEO_SSRC};
   if (sfu_transport_set_remote(s, *tid, sess->ice_ufrag, sess->fp) != SFU_OK ||
-      sfu_transport_subscribe(s, *tid, ssrcs, 2) != SFU_OK)
+      sfu_transport_subscribe(s, *tid, ssrcs, NULL, 2) != SFU_OK)
     goto out;
   rc = 0;
 out:

@@ -803,6 +803,92 @@ static void test_publish_answer_chrome(void) {
   free(r);
 }
 
+/* Simulcast (RFC 8853, RID-based as Chrome and Firefox offer it): the
+ * answer receives the a=simulcast send list's encodings that have a=rid send
+ * lines, lowest first, with the rtp-stream-id extension; the track then has
+ * no SSRC of its own (the SFU learns the encodings'). */
+#define SIMULCAST_LINES "a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n"
+#define BEFORE_DATA "m=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\n"
+
+static int simulcast_answer(const char *lines, char *out, size_t cap, sdp_track t[8]) {
+  char with[1024];
+  snprintf(with, sizeof with, "%s" BEFORE_DATA, lines);
+  char *offer = replace(CHROME_OFFER, BEFORE_DATA, with);
+  sdp_session *o = new_session();
+  char err[128];
+  int nt = -1, len = -1;
+  if (offer && parse(offer, o, err, sizeof err) == 0) len = sdp_build_publish_answer(o, &LOCAL, out, cap, t, 8, &nt);
+  free(offer);
+  free(o);
+  return len > 0 ? nt : -1;
+}
+
+static void test_publish_answer_simulcast(void) {
+  static char out[65536];
+  sdp_track t[8];
+  sdp_session *o = new_session(), *r = new_session();
+  char err[128];
+  char *offer = replace(CHROME_OFFER, BEFORE_DATA, SIMULCAST_LINES BEFORE_DATA);
+  CHECK(offer != NULL);
+  CHECK_EQ_INT(parse(offer, o, err, sizeof err), 0);
+  CHECK_EQ_INT(o->media[1].n_rids, 3);
+  CHECK_EQ_INT(o->media[1].n_simulcast, 3);
+  CHECK_EQ_STR(o->media[1].simulcast[0], "q");
+  CHECK_EQ_STR(o->media[1].simulcast[2], "f");
+  CHECK_EQ_INT(simulcast_answer(SIMULCAST_LINES, out, sizeof out, t), 3);
+  CHECK_EQ_INT(t[1].n_layers, 3);
+  CHECK_EQ_STR(t[1].rids[0], "q");
+  CHECK_EQ_STR(t[1].rids[1], "h");
+  CHECK_EQ_STR(t[1].rids[2], "f");
+  CHECK_EQ_INT(t[1].ext_rid, 10);
+  CHECK_EQ_INT(t[1].ssrc, 0);
+  CHECK_EQ_INT(t[0].n_layers, 0); /* audio */
+  CHECK(strstr(out, "\r\na=extmap:10 " URI_RID "\r\n") != NULL);
+  CHECK(strstr(out, "\r\na=rid:q recv\r\na=rid:h recv\r\na=rid:f recv\r\na=simulcast:recv q;h;f\r\n") != NULL);
+  CHECK_EQ_INT(parse(out, r, err, sizeof err), 0); /* the answer is valid SDP */
+  CHECK_EQ_INT(r->media[1].n_rids, 0);             /* recv rids are not send rids */
+
+  /* Alternatives and paused entries: the first of each, without "~". */
+  CHECK_EQ_INT(simulcast_answer("a=rid:q send\r\na=rid:h send\r\na=rid:f send\r\na=simulcast:send ~q;h,x;f recv z\r\n",
+                                out, sizeof out, t), 3);
+  CHECK_EQ_INT(t[1].n_layers, 3);
+  CHECK_EQ_STR(t[1].rids[0], "q");
+  /* An entry without an a=rid send line is left out; one left: no simulcast. */
+  CHECK_EQ_INT(simulcast_answer("a=rid:q send\r\na=rid:f send\r\na=simulcast:send q;h;f\r\n", out, sizeof out, t), 3);
+  CHECK_EQ_INT(t[1].n_layers, 2);
+  CHECK_EQ_STR(t[1].rids[1], "f");
+  CHECK_EQ_INT(simulcast_answer("a=rid:q send\r\na=simulcast:send q;h\r\n", out, sizeof out, t), 3);
+  CHECK_EQ_INT(t[1].n_layers, 0);
+  CHECK(t[1].ssrc != 0);
+  CHECK(strstr(out, "a=simulcast") == NULL && strstr(out, "a=rid") == NULL);
+  /* More than three: the first three. */
+  CHECK_EQ_INT(simulcast_answer("a=rid:a send\r\na=rid:b send\r\na=rid:c send\r\na=rid:d send\r\na=simulcast:send a;b;c;d\r\n",
+                                out, sizeof out, t), 3);
+  CHECK_EQ_INT(t[1].n_layers, 3);
+  CHECK_EQ_STR(t[1].rids[2], "c");
+  /* Without the rtp-stream-id extension the SFU could not tell the encodings apart. */
+  char *norid = replace(offer, "a=extmap:10 " URI_RID "\r\n", "");
+  CHECK(norid != NULL);
+  CHECK_EQ_INT(parse(norid, o, err, sizeof err), 0);
+  int nt = 0;
+  CHECK(sdp_build_publish_answer(o, &LOCAL, out, sizeof out, t, 8, &nt) > 0);
+  CHECK_EQ_INT(t[1].n_layers, 0);
+  CHECK(strstr(out, "a=simulcast") == NULL);
+  free(norid);
+  /* Malformed lines are refused, not guessed at. */
+  static const char *const bad[] = {"a=rid:q! send\r\n", "a=rid:q sideways\r\n", "a=rid:q\r\n", "a=rid:q send\r\na=rid:q send\r\n",
+                                    "a=simulcast:send q;;f\r\n", "a=simulcast:sendx q\r\n", "a=simulcast:send\r\n",
+                                    "a=simulcast:send q;~\r\n"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK_EQ_INT(simulcast_answer(bad[i], out, sizeof out, t), -1);
+  /* A rid longer than 16 characters is not ours: ignored, not an error. */
+  CHECK_EQ_INT(simulcast_answer("a=rid:abcdefghijklmnopq send\r\na=rid:h send\r\na=simulcast:send abcdefghijklmnopq;h\r\n",
+                                out, sizeof out, t), 3);
+  CHECK_EQ_INT(t[1].n_layers, 0);
+  free(offer);
+  free(o);
+  free(r);
+}
+
 static void test_publish_answer_firefox(void) {
   sdp_session *o = new_session(), *r = new_session();
   static char out[65536];
@@ -1766,7 +1852,7 @@ static void test_fingerprint_format(void) {
   free(s);
 }
 
-TEST_SUITE(sdp, {"parse_chrome_offer", test_parse_chrome_offer},
+TEST_SUITE(sdp, {"parse_chrome_offer", test_parse_chrome_offer}, {"publish_answer_simulcast", test_publish_answer_simulcast},
            {"parse_firefox_offer", test_parse_firefox_offer},
            {"parse_chrome_answer", test_parse_chrome_answer},
            {"parse_line_ends", test_parse_line_ends},

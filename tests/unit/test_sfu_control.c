@@ -5,11 +5,14 @@
  * ports carry the commands out. With several workers: each has its own port
  * (consecutive from --media-port), rooms go to the least loaded, a transport's
  * id names its worker, and the pool is shared. */
+#include <fcntl.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "sfu/sfu.h"
+#include "sfu/worker.h" /* next_seq: the id sequence's wrap */
 #include "test.h"
 
 static void ignore_event(void *ctx, const sfu_event *ev) {}
@@ -71,9 +74,9 @@ static void test_bad_arguments(void) {
   CHECK_EQ_INT(sfu_transport_publish(s, t, tracks, SFU_MAX_TRACKS_PER_TRANSPORT + 1), SFU_BAD_ARGUMENT); /* was cut */
   CHECK_EQ_INT(sfu_transport_publish(s, t, NULL, 0), SFU_OK); /* publishes nothing */
 
-  CHECK_EQ_INT(sfu_transport_subscribe(s, 0, ssrcs, 1), SFU_BAD_ARGUMENT);
-  CHECK_EQ_INT(sfu_transport_subscribe(s, t, ssrcs, SFU_MAX_SUBSCRIPTIONS + 1), SFU_BAD_ARGUMENT);
-  CHECK_EQ_INT(sfu_transport_subscribe(s, t, ssrcs, SFU_MAX_SUBSCRIPTIONS), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_subscribe(s, 0, ssrcs, NULL, 1), SFU_BAD_ARGUMENT);
+  CHECK_EQ_INT(sfu_transport_subscribe(s, t, ssrcs, NULL, SFU_MAX_SUBSCRIPTIONS + 1), SFU_BAD_ARGUMENT);
+  CHECK_EQ_INT(sfu_transport_subscribe(s, t, ssrcs, NULL, SFU_MAX_SUBSCRIPTIONS), SFU_OK);
 
   CHECK_EQ_INT(sfu_transport_destroy(s, 0), SFU_BAD_ARGUMENT);
   CHECK_EQ_INT(sfu_transport_destroy(s, t), SFU_OK);
@@ -167,6 +170,51 @@ static void test_workers(void) {
   stop(&loop, s);
 }
 
+/* Ids are 24 bits of sequence under the worker's byte: after the sequence
+ * wraps, an id still in use is skipped, never given twice. */
+static void test_id_wrap(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  sfu *s = start_n(&loop, 8, 2, 0);
+  CHECK(s != NULL);
+  if (!s) return;
+  char ufrag[ICE_UFRAG_LEN + 1], pwd[ICE_PWD_LEN + 1];
+  uint32_t a = 0, b = 0, c = 0, d = 0;
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &a), SFU_OK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &b), SFU_OK);
+  s->next_seq = a & SFU_ID_SEQ_MASK; /* what 2^24 - 2 more creates would leave */
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &c), SFU_OK);
+  CHECK(c != a && c != b);
+  CHECK(((c ^ a) & SFU_ID_SEQ_MASK) != 0 && ((c ^ b) & SFU_ID_SEQ_MASK) != 0);
+  /* Once a is destroyed its id may come back. */
+  CHECK_EQ_INT(sfu_transport_destroy(s, a), SFU_OK);
+  s->next_seq = a & SFU_ID_SEQ_MASK;
+  CHECK_EQ_INT(sfu_transport_create(s, 1, ufrag, pwd, &d), SFU_OK);
+  CHECK_EQ_INT(d, a);
+  /* The last sequence number wraps to 1, not 0. */
+  s->next_seq = SFU_ID_SEQ_MASK;
+  uint32_t e = 0, f = 0;
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &e), SFU_OK);
+  CHECK_EQ_INT(e & SFU_ID_SEQ_MASK, SFU_ID_SEQ_MASK);
+  CHECK_EQ_INT(sfu_transport_create(s, 0, ufrag, pwd, &f), SFU_OK);
+  CHECK(f != 0 && (f & SFU_ID_SEQ_MASK) != 0 && f != b && f != c && f != d);
+  stop(&loop, s);
+}
+
+/* A failed start closes only what it opened (no descriptor 0 closed for
+ * workers it never reached). */
+static void test_failed_start(void) {
+  uv_loop_t loop;
+  CHECK_EQ_INT(uv_loop_init(&loop), 0);
+  int probe = dup(0);
+  CHECK(probe >= 0);
+  sfu *s = start_n(&loop, 4, 3, 65535); /* worker 1 would need port 65536 */
+  CHECK(s == NULL);
+  CHECK(fcntl(0, F_GETFD) != -1); /* stdin is still open */
+  if (probe >= 0) close(probe);
+  CHECK_EQ_INT(uv_loop_close(&loop), 0);
+}
+
 /* --media-port P: worker i on P + i. */
 static void test_worker_ports(void) {
   for (int attempt = 0; attempt < 5; attempt++) {
@@ -187,4 +235,5 @@ static void test_worker_ports(void) {
   CHECK(!"no three free consecutive ports in five tries");
 }
 
-TEST_SUITE(sfu_control, {"workers", test_workers}, {"worker_ports", test_worker_ports}, {"bad_arguments", test_bad_arguments}, {"full_pool", test_full_pool});
+TEST_SUITE(sfu_control, {"workers", test_workers}, {"worker_ports", test_worker_ports}, {"id_wrap", test_id_wrap},
+           {"failed_start", test_failed_start}, {"bad_arguments", test_bad_arguments}, {"full_pool", test_full_pool});

@@ -22,6 +22,7 @@
 //   panels.js       the People and Chat side panels (and the page's Chat)
 //   notices.js      error texts, the error banner, fading notices
 //   controls.js     what the buttons do
+//   quality.js      which simulcast encoding to ask for, by tile size
 // Below them: signal.js (WebSocket), rtc.js (peer connections), media.js
 // (devices), tiles.js, chat.js, e2ee.js with e2ee-worker.js, icons.js.
 
@@ -44,6 +45,7 @@ import { initControls } from './controls.js';
 import { timings } from './timing.js';
 import { retryState } from './recovery.js';
 import { claimConnections, dropConnections, claimState } from './preconnect.js';
+import { syncQuality, setVideoQuality, resetQuality, qualityState } from './quality.js';
 
 // ------------------------------------------------------------- the call
 
@@ -63,6 +65,8 @@ function startCall({ canChat, chatName }) {
     selfId: app.participantId, selfName: chatName,
   });
   setState('joined');
+  resetQuality();
+  syncQuality();      // the others already in the room
   setRoomHeading();
   showView('call');
   startRoster();      // our tile, then the others'
@@ -96,7 +100,7 @@ function endCall() {
 // The server's messages of the call (session.js handles `welcome` and `error`).
 function onCallMessage(msg) {
   switch (msg.type) {
-    case 'participant_joined': onParticipantJoined(msg.participant); break;
+    case 'participant_joined': onParticipantJoined(msg.participant); syncQuality(); break;
     case 'room_updated': onRoomUpdated(msg.room); break;
     case 'participant_left': onParticipantLeft(msg.participant_id); break;
     case 'tracks_updated': onTracksUpdated(msg.participant_id, msg.tracks); break;
@@ -156,6 +160,8 @@ window.sealroom = {
   get mediaRetry() { return retryState(); }, // {attempts, relay, active} of this join (recovery.js)
   get preconnect() { return claimState(); }, // {at, publisher, subscriber}: connections made ahead that the call took
   get levels() { return Object.fromEntries(app.levels); },
+  get videoQuality() { return qualityState(); }, // {tileHeight, sent, fixed} (quality.js)
+  setVideoQuality: (id, quality) => setVideoQuality(id, quality),
   get localStream() { return app.media.stream; },
   get mediaReady() { return app.mediaReady; },
   mediaHooks,

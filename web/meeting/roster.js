@@ -10,8 +10,12 @@ import { app, $ } from './state.js';
 import { TileGrid, initials } from './tiles.js';
 import { icon } from './icons.js';
 import { notify } from './notices.js';
+import { onTilesSized } from './quality.js';
 
-export const tiles = new TileGrid($('tiles'), { onAutoplayBlocked: () => { $('enable-audio').hidden = false; } });
+export const tiles = new TileGrid($('tiles'), {
+  onAutoplayBlocked: () => { $('enable-audio').hidden = false; },
+  onSized: (h) => onTilesSized(h), // the encoding to ask for follows the tiles' size
+});
 
 // The name to show for a participant: in an E2EE call, the one it sealed to
 // us in its key messages; the server's copy only until that arrives.

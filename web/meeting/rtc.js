@@ -98,9 +98,21 @@ export function createPeerConnection() {
   }));
 }
 
+// Camera video goes out in three encodings (simulcast): the SFU forwards
+// each subscriber the best one it can take and switches at key frames
+// (docs/architecture.md, "Simulcast"). Listed from the smallest up: the
+// server takes the a=simulcast order as lowest first.
+export const VIDEO_ENCODINGS = [
+  { rid: 'q', scaleResolutionDownBy: 4, maxBitrate: 150000 },
+  { rid: 'h', scaleResolutionDownBy: 2, maxBitrate: 500000 },
+  { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1700000 },
+];
+
 // The one place outgoing media enters a connection.
 export function attachSender(pc, track, stream) {
-  const transceiver = pc.addTransceiver(track, { direction: 'sendonly', streams: [stream] });
+  const init = { direction: 'sendonly', streams: [stream] };
+  if (track.kind === 'video') init.sendEncodings = VIDEO_ENCODINGS.map((e) => ({ ...e }));
+  const transceiver = pc.addTransceiver(track, init);
   if (mediaHooks.onSender) {
     try {
       mediaHooks.onSender(transceiver.sender, track.kind);

@@ -214,10 +214,11 @@ export function fitGrid(n, W, H) {
 }
 
 export class TileGrid {
-  constructor(container, { onAutoplayBlocked } = {}) {
+  constructor(container, { onAutoplayBlocked, onSized } = {}) {
     this.container = container;
     this.tiles = new Map();
     this.onAutoplayBlocked = onAutoplayBlocked;
+    this.onSized = onSized || (() => {}); // (tile height in CSS pixels)
     this.sizing = false; // a size() is due before the next frame
     if (window.ResizeObserver) {
       this.resizer = new ResizeObserver(() => this.size());
@@ -284,6 +285,7 @@ export class TileGrid {
     c.style.setProperty('--tile-w', `${Math.floor(fit.w)}px`);
     c.style.setProperty('--tile-h', `${Math.floor(fit.h)}px`);
     c.classList.toggle('scroll', fit.scroll);
+    this.onSized(fit.h);
   }
 
   playAll() {
