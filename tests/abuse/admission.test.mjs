@@ -56,6 +56,10 @@ describe('admission control', () => {
 
   test('participants that never finish ICE: newcomers get server_full at once, the pool comes back within seconds', { timeout: 90000 }, async () => {
     const transports = () => metric(s, 'sealroom_media_transports');
+    // The honest two-party call holds four; the test before this one may
+    // still be releasing its own (a CI run at 4842c84 read 6
+    // here, then 16 of an expected 18): wait for them to go first.
+    await until('only the honest call\'s transports', async () => (await transports()) === 4 || `${await transports()} transports`, 20000);
     const honestTransports = await transports();
     assert.equal(honestTransports, 4, 'the honest call uses two transports per participant');
     const sdps = await offers(POOL);
@@ -101,6 +105,10 @@ describe('admission control', () => {
   // be connected (DTLS done) within 10 s of a transport's creation.
   test('participants that pass ICE but never start DTLS: their transports are released within seconds', { timeout: 90000 }, async () => {
     const transports = () => metric(s, 'sealroom_media_transports');
+    // The honest two-party call holds four; the test before this one may
+    // still be releasing its own (a CI run at 4842c84 read 6
+    // here, then 16 of an expected 18): wait for them to go first.
+    await until('only the honest call\'s transports', async () => (await transports()) === 4 || `${await transports()} transports`, 20000);
     const honestTransports = await transports();
     const N = 6;
     const sdps = await offers(N);
