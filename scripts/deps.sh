@@ -2,14 +2,15 @@
 # Installs the Debian packages sealroom needs, only those that are missing.
 # Idempotent and silent when everything is present.
 #   scripts/deps.sh          build and run needs
-#   scripts/deps.sh --test   also test needs (chromium, firefox-esr, coturn, janus, node, npm,
+#   scripts/deps.sh --test   also test needs (chromium, firefox-esr, xvfb for its screen share,
+#                            coturn, janus, node, npm,
 #                            playwright-core, puppeteer-core)
 set -euo pipefail
 
 BUILD_PKGS=(build-essential pkg-config libuv1-dev libmicrohttpd-dev libwslay-dev
             libjansson-dev libsqlite3-dev libssl-dev libsrtp2-dev
             libvpx-dev libopus-dev libogg-dev libnss3-dev)
-TEST_PKGS=(clang libclang-rt-14-dev chromium firefox-esr curl wrk bc coturn janus)
+TEST_PKGS=(clang libclang-rt-14-dev chromium firefox-esr xvfb curl wrk bc coturn janus)
 
 want=("${BUILD_PKGS[@]}")
 if [ "${1:-}" = "--test" ]; then

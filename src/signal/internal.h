@@ -28,8 +28,13 @@ typedef struct session session;
 typedef struct participant participant;
 typedef struct live_room live_room;
 
+/* What a published track carries: the page labels a screen share in its
+ * publish_offer ("sources"); the rest follows from the kind. */
+typedef enum { SOURCE_MICROPHONE, SOURCE_CAMERA, SOURCE_SCREEN } track_source;
+
 typedef struct {
   sfu_kind kind;
+  track_source source;
   char mid[33];
   uint32_t ssrc;
   bool muted;
@@ -154,7 +159,7 @@ void testhooks_free(signal_server *srv);
 /* meeting.c */
 void meeting_join(signal_server *srv, session *s, const json_t *msg);
 void meeting_leave(signal_server *srv, participant *p);
-void meeting_publish(signal_server *srv, participant *p, const char *sdp);
+void meeting_publish(signal_server *srv, participant *p, const char *sdp, json_t *sources);
 void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp, int version);
 void meeting_mute(signal_server *srv, participant *p, const char *kind, bool muted);
 /* "video_quality": the simulcast encoding p wants of each publisher named

@@ -25,11 +25,15 @@
 
 /* ---- JSON of participants and rooms ----------------------------------- */
 
+static const char *const source_names[] = {[SOURCE_MICROPHONE] = "microphone", [SOURCE_CAMERA] = "camera",
+                                            [SOURCE_SCREEN] = "screen"};
+
 static json_t *tracks_json(const participant *p) {
   json_t *a = json_array();
   for (int i = 0; i < p->n_tracks; i++)
-    json_array_append_new(a, json_pack("{s:s,s:s,s:b}", "kind", p->tracks[i].kind == SFU_AUDIO ? "audio" : "video",
-                                       "mid", p->tracks[i].mid, "muted", p->tracks[i].muted));
+    json_array_append_new(a, json_pack("{s:s,s:s,s:s,s:b}", "kind", p->tracks[i].kind == SFU_AUDIO ? "audio" : "video",
+                                       "source", source_names[p->tracks[i].source], "mid", p->tracks[i].mid,
+                                       "muted", p->tracks[i].muted));
   return a;
 }
 
@@ -542,7 +546,47 @@ static void tracks_changed(signal_server *srv, participant *p) {
   update_others(srv, p);
 }
 
-void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
+/* Checks a publish_offer's "sources" ({mid: "camera" | "screen" |
+ * "microphone"}, at most one entry per m-line): NULL if it is well formed,
+ * else what is wrong. */
+static const char *check_sources(json_t *sources) {
+  if (!sources) return NULL;
+  if (json_object_size(sources) > SDP_MAX_MEDIA) return "\"sources\" has more entries than an offer has m-lines.";
+  const char *mid;
+  json_t *v;
+  json_object_foreach(sources, mid, v) {
+    const char *name = json_string_value(v);
+    bool known = false;
+    for (size_t i = 0; name && i < sizeof source_names / sizeof source_names[0]; i++) known |= strcmp(name, source_names[i]) == 0;
+    if (!known) return "Each of \"sources\" must be \"camera\", \"screen\" or \"microphone\".";
+  }
+  return NULL;
+}
+
+/* The source of each sending track of a publish offer: audio is the
+ * microphone; a video is a screen share if the page says so, or if a camera
+ * came before it in the offer (a client that labels nothing), else the camera.
+ * NULL, or what is wrong: a label that does not fit its kind, or more than one
+ * camera or screen share. */
+static const char *assign_sources(const sdp_track *found, int n_found, json_t *sources, track_source *out) {
+  int cameras = 0, screens = 0;
+  for (int i = 0; i < n_found; i++) {
+    if (!found[i].accepted || !found[i].ssrc || found[i].dir != SDP_RECVONLY) continue;
+    const char *label = sources ? json_string_value(json_object_get(sources, found[i].mid)) : NULL;
+    if (found[i].kind == SDP_AUDIO) {
+      if (label && strcmp(label, "microphone") != 0) return "An audio m-line's source can only be \"microphone\".";
+      out[i] = SOURCE_MICROPHONE;
+      continue;
+    }
+    if (label && strcmp(label, "microphone") == 0) return "A video m-line's source must be \"camera\" or \"screen\".";
+    bool screen = label ? strcmp(label, "screen") == 0 : cameras > 0;
+    out[i] = screen ? SOURCE_SCREEN : SOURCE_CAMERA;
+    if (screen ? ++screens > 1 : ++cameras > 1) return "An offer may send one camera and one screen share.";
+  }
+  return NULL;
+}
+
+void meeting_publish(signal_server *srv, participant *p, const char *sdp_text, json_t *sources) {
   if (!(p->r.permissions & PERM_BROADCAST))
     return session_error(p->sess, "forbidden", "Your role may not send audio or video.");
   sdp_session *offer = malloc(sizeof *offer);
@@ -550,7 +594,13 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
   sdp_track found[SDP_MAX_MEDIA];
   int n_found = 0;
   char err[128] = "";
+  track_source source[SDP_MAX_MEDIA];
   if (!offer || !answer) goto oom;
+  const char *bad_sources = check_sources(sources);
+  if (bad_sources) {
+    session_error(p->sess, "bad_message", bad_sources);
+    goto out;
+  }
   if (sdp_parse(sdp_text, strlen(sdp_text), offer, err, sizeof err) != 0 || offer->fp_len != 32 ||
       strcasecmp(offer->fp_alg, "sha-256") != 0) {
     session_error(p->sess, "bad_sdp", err[0] ? err : "The offer needs a sha-256 fingerprint.");
@@ -574,12 +624,14 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
     for (int j = 0; j < i && !problem; j++)
       if (found[j].accepted && found[j].ssrc == found[i].ssrc) problem = "The offer uses one SSRC twice.";
   }
-  /* A camera is one video track; any further one is a screen share, which
-   * the room (screenshare_enabled) and the role (screenshare) must allow. */
-  int videos = 0;
-  for (int i = 0; i < n_found; i++) videos += found[i].accepted && found[i].ssrc && found[i].kind == SDP_VIDEO;
-  bool forbidden = false;
-  if (!problem && videos > 1 && (!p->room->settings.screenshare_enabled || !(p->r.permissions & PERM_SCREENSHARE))) {
+  /* A screen share is for the room (screenshare_enabled) and the role
+   * (screenshare) to allow. The label is the page's word: a client can send
+   * its screen as its camera, as it could point a camera at its screen. */
+  if (!problem) problem = assign_sources(found, n_found, sources, source);
+  bool screen = false, forbidden = false;
+  for (int i = 0; !problem && i < n_found; i++)
+    screen |= found[i].accepted && found[i].ssrc && found[i].dir == SDP_RECVONLY && source[i] == SOURCE_SCREEN;
+  if (!problem && screen && (!p->room->settings.screenshare_enabled || !(p->r.permissions & PERM_SCREENSHARE))) {
     forbidden = true;
     problem = !p->room->settings.screenshare_enabled ? "Screen sharing is off in this room: one video track only."
                                                      : "Your role may not share a screen: one video track only.";
@@ -598,7 +650,7 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
   int n = 0;
   p->n_tracks = 0;
   for (int i = 0; i < n_found && n < MAX_PUB_TRACKS; i++) {
-    if (!found[i].accepted || !found[i].ssrc) continue;
+    if (!found[i].accepted || !found[i].ssrc || found[i].dir != SDP_RECVONLY) continue; /* not sending */
     sfu_kind kind = found[i].kind == SDP_AUDIO ? SFU_AUDIO : SFU_VIDEO;
     tracks[n] = (sfu_track){.ssrc = found[i].ssrc, .kind = kind, .pt = found[i].pt,
                             .ext_audio_level = found[i].ext_audio_level,
@@ -611,10 +663,12 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text) {
       memcpy(tracks[n].rids[l], found[i].rids[l], sizeof tracks[n].rids[l]);
     pub_track *t = &p->tracks[p->n_tracks++];
     t->kind = kind;
+    t->source = source[i];
     snprintf(t->mid, sizeof t->mid, "%s", found[i].mid);
     t->ssrc = found[i].ssrc;
     t->simulcast = found[i].n_layers > 0;
-    t->muted = kind == SFU_AUDIO ? p->audio_muted : p->video_muted;
+    /* "mute video" is the camera's: a screen share is stopped, not muted. */
+    t->muted = kind == SFU_AUDIO ? p->audio_muted : t->source == SOURCE_CAMERA && p->video_muted;
     n++;
   }
   if (media_failed(p->sess, sfu_transport_publish(srv->media, p->pub_transport, tracks, n))) goto out;
@@ -720,7 +774,7 @@ void meeting_mute(signal_server *srv, participant *p, const char *kind, bool mut
   else if (strcmp(kind, "video") == 0) k = SFU_VIDEO, p->video_muted = muted;
   else return session_error(p->sess, "bad_message", "kind must be \"audio\" or \"video\".");
   for (int i = 0; i < p->n_tracks; i++)
-    if (p->tracks[i].kind == k) p->tracks[i].muted = muted;
+    if (p->tracks[i].kind == k && p->tracks[i].source != SOURCE_SCREEN) p->tracks[i].muted = muted;
   broadcast(p->room, p, json_pack("{s:s,s:s,s:o}", "type", "tracks_updated", "participant_id", p->id, "tracks",
                                   tracks_json(p)));
 }
@@ -820,11 +874,28 @@ int signal_room_count(const signal_server *srv, const char *room_id) {
   return 0;
 }
 
+/* Screen sharing was turned off: the room's screen shares stop reaching the
+ * others at once (their lines close), whether or not the sharers' pages
+ * stop sending them (they do, on room_updated). */
+static void drop_screen_shares(signal_server *srv, live_room *lr) {
+  for (participant *p = lr->members; p; p = p->next) {
+    int n = 0;
+    for (int i = 0; i < p->n_tracks; i++)
+      if (p->tracks[i].source != SOURCE_SCREEN) p->tracks[n++] = p->tracks[i];
+    if (n == p->n_tracks) continue;
+    p->n_tracks = n;
+    log_info("signal: %s's screen share stopped: screen sharing was turned off in room %s", p->id, lr->settings.friendly_url);
+    tracks_changed(srv, p);
+  }
+}
+
 void signal_room_updated(signal_server *srv, const room *r) {
   live_room *lr = find_live(srv, r->id);
   if (!lr) return;
+  bool screens_off = lr->settings.screenshare_enabled && !r->screenshare_enabled;
   lr->settings = *r;
   broadcast(lr, NULL, json_pack("{s:s,s:o}", "type", "room_updated", "room", room_json(&lr->settings)));
+  if (screens_off) drop_screen_shares(srv, lr);
 }
 
 void meeting_media_event(signal_server *srv, const sfu_event *ev) {

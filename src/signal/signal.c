@@ -70,9 +70,12 @@ static void handle(session *s, json_t *msg) {
   } else if (strcmp(type, "publish_offer") == 0) {
     const char *sdp = json_string_value(json_object_get(msg, "sdp"));
     if (!sdp) return session_error(s, "bad_message", "publish_offer needs an \"sdp\" string.");
+    json_t *sources = json_object_get(msg, "sources");
+    if (sources && !json_is_object(sources))
+      return session_error(s, "bad_message", "publish_offer's \"sources\" must be an object: {mid: source}.");
     if (!bucket_take(&s->publishes, PUBLISH_RATE, PUBLISH_BURST, 1.0, uv_now(srv->loop)))
       return session_error(s, "rate_limited", "Too many publish offers: at most one a second.");
-    meeting_publish(srv, p, sdp);
+    meeting_publish(srv, p, sdp, sources);
   } else if (strcmp(type, "subscribe_answer") == 0) {
     const char *sdp = json_string_value(json_object_get(msg, "sdp"));
     json_t *v = json_object_get(msg, "version");

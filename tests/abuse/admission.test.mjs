@@ -269,6 +269,52 @@ describe('admission control', () => {
     }
   });
 
+  // Issue 11: the page labels its screen share ("sources" in publish_offer).
+  // A label is checked before anything is published: a screen share as the
+  // only video still needs screen sharing; a label that does not fit, or two
+  // screen shares, are refused; what others see says which track is which.
+  test('a video labelled as a screen share needs screen sharing too, and labels are checked', { timeout: 60000 }, async () => {
+    const [one] = await offers(1, 1);   // mids: 0 audio, 1 video
+    const [three] = await offers(1, 3); // mids: 0 audio, 1..3 video
+    const ask = async (j, msg) => {
+      await new Promise((r) => { setTimeout(r, 1000); }); // publish offers: one a second
+      j.c.send({ type: 'publish_offer', ...msg });
+      return j.c.next((x) => x.type === 'publish_answer' || x.type === 'error', 5000);
+    };
+    const off = await joinFrom(s, 'no-screens', 'Labeller', '127.0.0.91');
+    assert.ok(off.welcome, JSON.stringify(off.error));
+    let m = await ask(off, { sdp: one, sources: { 1: 'screen' } });
+    assert.equal(m.code, 'forbidden', JSON.stringify(m));
+    assert.match(m.message, /Screen sharing is off/);
+    for (const sources of [{ 1: 'webcam' }, { 0: 'screen' }, { 1: 'microphone' }, ['screen'], 'screen', { 1: 7 }]) {
+      m = await ask(off, { sdp: one, sources });
+      assert.ok(m.type === 'error' && (m.code === 'bad_message' || m.code === 'bad_sdp'), `${JSON.stringify(sources)}: ${JSON.stringify(m)}`);
+    }
+    m = await ask(off, { sdp: one, sources: { 1: 'camera' } });
+    assert.equal(m.type, 'publish_answer', JSON.stringify(m));
+    off.c.sock.destroy();
+
+    const on = await joinFrom(s, 'screens', 'Presenter', '127.0.0.92');
+    const watcher = await joinFrom(s, 'screens', 'Watcher', '127.0.0.93');
+    assert.ok(on.welcome && watcher.welcome);
+    m = await ask(on, { sdp: three, sources: { 1: 'camera', 2: 'screen', 3: 'screen' } });
+    assert.equal(m.code, 'bad_sdp', JSON.stringify(m));
+    assert.match(m.message, /one camera and one screen share/);
+    m = await ask(on, { sdp: three, sources: { 2: 'screen' } }); // 1 camera, 2 screen, 3 a second camera
+    assert.equal(m.code, 'bad_sdp', JSON.stringify(m));
+    m = await ask(on, { sdp: one, sources: { 1: 'screen' } });
+    assert.equal(m.type, 'publish_answer', JSON.stringify(m));
+    const seen = await watcher.c.next((x) => x.type === 'tracks_updated' && x.tracks.length === 2, 5000);
+    assert.deepEqual(seen.tracks.map((t) => `${t.kind}:${t.source}`).sort(), ['audio:microphone', 'video:screen'], JSON.stringify(seen));
+    // Screen sharing turned off while this client (which ignores room_updated)
+    // shares: the server stops its screen share reaching the others.
+    const r = await s.api('PATCH', '/api/v1/rooms/screens', { screenshare_enabled: false });
+    assert.equal(r.status, 200, r.text);
+    const gone = await watcher.c.next((x) => x.type === 'tracks_updated' && x.tracks.every((t) => t.source !== 'screen'), 5000);
+    assert.deepEqual(gone.tracks.map((t) => t.source), ['microphone'], JSON.stringify(gone));
+    for (const j of [on, watcher]) j.c.sock.destroy();
+  });
+
   test('joins are rate-limited per client address and per room, with a retry time', { timeout: 60000 }, async () => {
     await survive('join floods', async () => {
       // Per address: burst 20 (rate 2/s); the 21st in a row is refused.

@@ -59,3 +59,43 @@ export function launchFirefox() {
     extraPrefsFirefox: FIREFOX_PREFS, defaultViewport: { width: 1280, height: 720 }, timeout: 30000,
   });
 }
+
+// A Firefox that can share a screen. Headless Firefox has no screen to
+// capture (getDisplayMedia says NotFoundError), so this one runs headed on
+// a virtual X display of its own (Xvfb, the first free display number); with
+// `media.navigator.permission.disabled` getDisplayMedia takes the whole
+// screen without a picker. Resolves with { browser, close() }.
+export async function launchFirefoxWithScreen() {
+  const { spawn } = await import('node:child_process');
+  const xvfb = spawn('Xvfb', ['-displayfd', '3', '-screen', '0', '1280x720x24', '-nolisten', 'tcp'],
+    { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  xvfb.stderr.on('data', (d) => { stderr += d; });
+  const display = await new Promise((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`Xvfb did not start: ${stderr}`)), 10000);
+    xvfb.stdio[3].on('data', (d) => {
+      out += d;
+      if (out.includes('\n')) { clearTimeout(timer); resolve(out.trim()); }
+    });
+    xvfb.on('exit', (code) => { clearTimeout(timer); reject(new Error(`Xvfb exited (${code}): ${stderr}`)); });
+  });
+  let browser;
+  try {
+    browser = await puppeteer.launch({
+      browser: 'firefox', protocol: 'webDriverBiDi', executablePath: FIREFOX, headless: false,
+      extraPrefsFirefox: FIREFOX_PREFS, defaultViewport: { width: 1280, height: 720 }, timeout: 30000,
+      env: { ...process.env, DISPLAY: `:${display}`, MOZ_HEADLESS: '' },
+    });
+  } catch (err) {
+    xvfb.kill();
+    throw err;
+  }
+  return {
+    browser,
+    async close() {
+      await browser.close().catch(() => {});
+      xvfb.kill();
+    },
+  };
+}

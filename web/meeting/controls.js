@@ -1,5 +1,5 @@
 // What the page's buttons and fields do: the join form, the call toolbar
-// (mic, camera, devices, people, chat, leave), the side panels' close buttons
+// (mic, camera, screen share, devices, people, chat, leave), the side panels' close buttons
 // and Escape, the left screen's Rejoin and Back, "Turn on sound". Each handler
 // calls the module that does the work; this file only binds them (once).
 
@@ -10,6 +10,7 @@ import { clearNameError } from './lobby.js';
 import { toggle, updatePreview, refreshDevices, chooseDevice } from './local-media.js';
 import { tiles } from './roster.js';
 import { chat, setPanelOpen } from './panels.js';
+import { sharing, startScreenShare, stopScreenShare } from './screen.js';
 
 export function initControls() {
   for (const id of ['open-settings', 'toggle-participants', 'leave']) {
@@ -46,6 +47,7 @@ export function initControls() {
   });
   $('toggle-mic').addEventListener('click', () => toggle('audio'));
   $('toggle-cam').addEventListener('click', () => toggle('video'));
+  $('toggle-screen').addEventListener('click', () => (sharing() ? stopScreenShare() : startScreenShare()));
   $('leave').addEventListener('click', () => leave());
   $('rejoin').addEventListener('click', () => rejoin());
   $('back-to-lobby').addEventListener('click', () => backToLobby());

@@ -304,8 +304,13 @@ export async function startPublishing(made, after = null) {
   renderParticipants();
 }
 
+// refused(err): a publish offer with a screen share was refused; true if
+// that was about the screen share (screen.js stops it; the rest goes on).
+export const publishHooks = { refused: null };
+
 function onPublishError(err) {
   if (err && err.code === 'closed') return;
+  if (err && err.code === 'forbidden' && publishHooks.refused && publishHooks.refused(err)) return;
   if (err && err.code === 'forbidden') {
     app.canBroadcast = false;
     if (app.publisher) app.publisher.close();

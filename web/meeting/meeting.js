@@ -23,6 +23,7 @@
 //   notices.js      error texts, the error banner, fading notices
 //   controls.js     what the buttons do
 //   quality.js      which simulcast encoding to ask for, by tile size
+//   screen.js       sharing our screen: the button, getDisplayMedia, the screen track
 // Below them: signal.js (WebSocket), rtc.js (peer connections), media.js
 // (devices), tiles.js, chat.js, e2ee.js with e2ee-worker.js, icons.js.
 
@@ -31,7 +32,10 @@ import { mediaHooks } from './rtc.js';
 import { initSession, setState, join, leave, rejoin, endJoin, onRelay, prepareJoin } from './session.js';
 import { prefillName, updateJoinButton } from './lobby.js';
 import { showView, setRoomHeading } from './views.js';
-import { initLocalMedia, startPreview, startLocalMedia, startPublishing, stopLocalMedia, updateToggles } from './local-media.js';
+import {
+  initLocalMedia, startPreview, startLocalMedia, startPublishing, stopLocalMedia, updateToggles, publishHooks,
+} from './local-media.js';
+import { startScreenShare, stopScreenShare, screenRefused, onScreenSettings, updateScreenButton, sharing } from './screen.js';
 import { initConnection, startSubscriber, subscribeAnswered, closeConnections, updateStatus } from './connection.js';
 import {
   startRoster, stopRoster, renderParticipants,
@@ -74,6 +78,7 @@ function startCall({ canChat, chatName }) {
   setPanelOpen(window.matchMedia('(min-width: 1100px)').matches);
   renderParticipants();
   updateToggles();
+  updateScreenButton();
   updateStatus();
   if (startOff.length) notify(`This room starts with your ${startOff.join(' and ')} off.`);
   // Before the next frame: focusing now would force a layout of the call
@@ -86,6 +91,7 @@ function startCall({ canChat, chatName }) {
 function endCall() {
   stopSecurity();     // first: its note on the left screen reads the roster
   stopSpeakers();
+  stopScreenShare({ quiet: true }); // before the publish connection closes
   closeConnections();
   dropConnections();  // made ahead and not used
   stopRoster();
@@ -94,6 +100,7 @@ function endCall() {
   endJoin();
   updateE2eeUi();     // no participant id any more: hides the badge
   renderParticipants();
+  updateScreenButton();
   updateStatus();
 }
 
@@ -101,7 +108,7 @@ function endCall() {
 function onCallMessage(msg) {
   switch (msg.type) {
     case 'participant_joined': onParticipantJoined(msg.participant); syncQuality(); break;
-    case 'room_updated': onRoomUpdated(msg.room); break;
+    case 'room_updated': onRoomUpdated(msg.room); onScreenSettings(); break;
     case 'participant_left': onParticipantLeft(msg.participant_id); break;
     case 'tracks_updated': onTracksUpdated(msg.participant_id, msg.tracks); break;
     case 'publish_answer':
@@ -128,6 +135,7 @@ function init() {
   initNotices();
   initControls();
   initLocalMedia();
+  publishHooks.refused = screenRefused;
   initConnection({ rejoin });
   initSession({ start: startCall, end: endCall, message: onCallMessage });
 
@@ -162,6 +170,9 @@ window.sealroom = {
   get levels() { return Object.fromEntries(app.levels); },
   get videoQuality() { return qualityState(); }, // {tileHeight, sent, fixed} (quality.js)
   setVideoQuality: (id, quality) => setVideoQuality(id, quality),
+  get screenSharing() { return sharing(); },
+  shareScreen: () => startScreenShare(), // from a click (browsers want a user gesture)
+  stopScreenShare: () => stopScreenShare(),
   get localStream() { return app.media.stream; },
   get mediaReady() { return app.mediaReady; },
   mediaHooks,

@@ -59,11 +59,23 @@ export function roleLabel(role) {
   return role.display_name || role.name || '';
 }
 
-// 'on' | 'muted' | 'none' for one kind of a participant's declared tracks.
+// 'on' | 'muted' | 'none' for one kind of a participant's declared tracks
+// (video: the camera; a screen share is not a camera).
 export function trackState(p, kind) {
-  const list = p.tracks.filter((t) => t.kind === kind);
+  const list = p.tracks.filter((t) => t.kind === kind && t.source !== 'screen');
   if (!list.length) return 'none';
   return list.every((t) => t.muted === true) ? 'muted' : 'on';
+}
+
+// A participant's screen share tile has an id of its own.
+export const screenTileId = (id) => `${id}:screen`;
+
+// Is this incoming track a screen share? Its msid track id is
+// "<participant>-v<mid>" with the mid of the publisher's m-line, which the
+// participant's declared tracks label (tracks_updated comes before the offer).
+function isScreen(p, trackId) {
+  const m = /^.+-v(.+)$/.exec(String(trackId || ''));
+  return !!(p && m && p.tracks.some((t) => t.kind === 'video' && t.mid === m[1] && t.source === 'screen'));
 }
 
 function ensureRemoteTile(p) {
@@ -134,6 +146,7 @@ export function onParticipantLeft(id) {
   app.participants.delete(id);
   if (app.e2eeOn && app.e2ee && p) app.e2ee.left(id);
   tiles.remove(id);
+  tiles.remove(screenTileId(id));
   app.levels.delete(id);
   app.lastLoud.delete(id);
   if (app.activeSpeaker === id) app.activeSpeaker = null;
@@ -147,6 +160,7 @@ export function onTracksUpdated(id, tracks) {
   if (!p) return;
   p.tracks = Array.isArray(tracks) ? tracks.filter((t) => t && typeof t === 'object') : [];
   ensureRemoteTile(p);
+  syncRemoteTracks(); // a track's source may have changed
   renderParticipants();
 }
 
@@ -162,8 +176,9 @@ export function syncRemoteTracks() {
     // E2EE: a track is rendered only once the worker confirmed that its
     // decrypting transform runs (never raw frames from the server).
     if (!t.ready) continue;
-    const w = want.get(t.participantId) || { audio: null, video: null };
-    if (!w[t.kind]) w[t.kind] = t.track;
+    const w = want.get(t.participantId) || { audio: null, video: null, screen: null };
+    const slot = t.kind === 'video' && isScreen(app.participants.get(t.participantId), t.trackId) ? 'screen' : t.kind;
+    if (!w[slot]) w[slot] = t.track;
     want.set(t.participantId, w);
     if (t.kind === 'audio') app.audioReceivers.push({ participantId: t.participantId, receiver: t.receiver });
   }
@@ -174,18 +189,26 @@ export function syncRemoteTracks() {
     }
   }
   for (const [id, tile] of tiles.tiles) {
-    if (tile.local) continue;
+    if (tile.local || tile.screen) continue;
     const w = want.get(id) || { audio: null, video: null };
     tile.setTrack('audio', w.audio);
     tile.setTrack('video', w.video);
+  }
+  // Screen shares: a tile while one comes in, none after.
+  for (const [id, w] of want) {
+    if (!w.screen) continue;
+    const p = app.participants.get(id);
+    tiles.ensure(screenTileId(id), { name: displayName(p), badge: badgeOf(p), screen: true }).setTrack('video', w.screen);
+  }
+  for (const [id, tile] of [...tiles.tiles]) {
+    if (tile.screen && !tile.local && !(want.get(id.slice(0, -':screen'.length)) || {}).screen) tiles.remove(id);
   }
 }
 
 // Names and fingerprint digits changed (E2EE verification): the tiles follow.
 export function renameTiles() {
   for (const p of app.participants.values()) {
-    const t = tiles.get(p.id);
-    if (t) t.setName(displayName(p), badgeOf(p));
+    for (const t of [tiles.get(p.id), tiles.get(screenTileId(p.id))]) if (t) t.setName(displayName(p), badgeOf(p));
   }
 }
 

@@ -108,11 +108,20 @@ export const VIDEO_ENCODINGS = [
   { rid: 'f', scaleResolutionDownBy: 1, maxBitrate: 1700000 },
 ];
 
-// The one place outgoing media enters a connection.
-export function attachSender(pc, track, stream) {
+// A screen share goes out as one encoding (text must stay sharp; a
+// subscriber that cannot take it is left to the allocator, which keeps it
+// ahead of cameras): full resolution, a few frames a second when the
+// encoder must choose.
+export const SCREEN_ENCODING = { maxBitrate: 2500000 };
+
+// The one place outgoing media enters a connection. source: 'microphone',
+// 'camera' or 'screen'.
+export function attachSender(pc, track, stream, source = track.kind === 'audio' ? 'microphone' : 'camera') {
   const init = { direction: 'sendonly', streams: [stream] };
-  if (track.kind === 'video') init.sendEncodings = VIDEO_ENCODINGS.map((e) => ({ ...e }));
+  if (source === 'camera') init.sendEncodings = VIDEO_ENCODINGS.map((e) => ({ ...e }));
+  else if (source === 'screen') init.sendEncodings = [{ ...SCREEN_ENCODING }];
   const transceiver = pc.addTransceiver(track, init);
+  if (source === 'screen') keepResolution(transceiver.sender);
   if (mediaHooks.onSender) {
     try {
       mediaHooks.onSender(transceiver.sender, track.kind);
@@ -123,6 +132,17 @@ export function attachSender(pc, track, stream) {
     }
   }
   return transceiver;
+}
+
+// A screen share keeps its resolution when bandwidth or CPU run short (it
+// loses frame rate instead). Not every browser takes the setting: then the
+// browser's default applies.
+function keepResolution(sender) {
+  try {
+    const params = sender.getParameters();
+    params.degradationPreference = 'maintain-resolution';
+    sender.setParameters(params).catch(() => {});
+  } catch { /* not supported here */ }
 }
 
 // The one place incoming media is accepted (called once per receiver).
@@ -190,12 +210,13 @@ export class Publisher {
     this.onChange = onChange || (() => {});
     this.onError = onError || (() => {});
     this.pc = createPeerConnection();
-    this.transceivers = new Map(); // kind -> RTCRtpTransceiver
+    this.transceivers = new Map(); // 'audio' | 'video' (the camera) | 'screen' -> RTCRtpTransceiver
     this.pending = null;           // {resolve, reject, timer} while waiting for publish_answer
     this.queue = Promise.resolve();
     this.closed = false;
     this.negotiated = false;
     this.earlyOffer = null;        // a promise of the first offer, made ahead (prepareOffer)
+    this.screenStreamId = null;    // the stream of the screen share being sent
     this.pc.addEventListener('connectionstatechange', () => {
       if (this.pc.connectionState === 'connected') mark('publish_connected');
       this.onChange();
@@ -205,14 +226,43 @@ export class Publisher {
 
   get state() { return this.closed ? 'closed' : connState(this.pc); }
 
-  addTrack(track, stream) {
+  // slot: 'audio', 'video' (the camera) or 'screen'.
+  addTrack(track, stream, slot = track.kind) {
     this.earlyOffer = null; // it would miss this track
-    const t = attachSender(this.pc, track, stream);
-    this.transceivers.set(track.kind, t);
+    const t = attachSender(this.pc, track, stream, slot === 'screen' ? 'screen' : undefined);
+    this.transceivers.set(slot, t);
+    if (slot === 'screen') this.screenStreamId = stream.id;
     return t;
   }
 
   hasKind(kind) { return this.transceivers.has(kind); }
+
+  // Starts (track, in a stream of its own) or stops (null) sending a screen
+  // share. Each share has a transceiver of its own, stopped with it: a new
+  // share is a new stream (new SSRC) for the receivers (Chromium does not
+  // show a stream that comes back on the same m-line with the same SSRC).
+  // Resolves to true once the server took the offer.
+  async setScreen(track, stream) {
+    const old = this.transceivers.get('screen');
+    if (old) {
+      this.transceivers.delete('screen');
+      this.screenStreamId = null;
+      await old.sender.replaceTrack(null).catch(() => {});
+      if (!old.stopped && typeof old.stop === 'function') old.stop(); else old.direction = 'inactive';
+    }
+    if (track) this.addTrack(track, stream, 'screen');
+    return old || track ? this.negotiate() : true;
+  }
+
+  // The publish_offer's "sources": the m-line sending the screen share's
+  // stream (its msid) is a screen share; the server tells the rest by kind.
+  sourcesOf(sdp) {
+    if (!this.screenStreamId) return null;
+    for (const sec of parseMediaSections(sdp).values()) {
+      if (!sec.rejected && sec.streamId === this.screenStreamId) return { [sec.mid]: 'screen' };
+    }
+    return null;
+  }
 
   // Makes the first offer ahead, before the welcome (preconnect.js): it needs
   // no ICE servers, and setLocalDescription, which does, waits for negotiate().
@@ -251,7 +301,8 @@ export class Publisher {
     answered.catch(() => {}); // awaited below, maybe after it failed
     // The server is ICE-lite and needs no client candidates: the offer goes
     // at once, and the server answers while WebRTC applies it here.
-    this.send({ type: 'publish_offer', sdp: offer.sdp });
+    const sources = this.sourcesOf(offer.sdp);
+    this.send(sources ? { type: 'publish_offer', sdp: offer.sdp, sources } : { type: 'publish_offer', sdp: offer.sdp });
     mark('publish_offer');
     try {
       if (after) await after;
@@ -393,7 +444,8 @@ export class Subscriber {
         (fallbackOwner ? fallbackOwner(t.mid) : null);
       if (!participantId) continue;
       attachReceiver(t.receiver, participantId);
-      out.push({ participantId, kind: track.kind, mid: t.mid, track, receiver: t.receiver, ready: receiverReady(t.receiver) });
+      out.push({ participantId, kind: track.kind, mid: t.mid, trackId: sec.trackId, track, receiver: t.receiver,
+        ready: receiverReady(t.receiver) });
     }
     return out;
   }

@@ -40,6 +40,8 @@ export const app = {
   mediaReady: Promise.resolve(),
   mediaReleased: false, // camera/microphone closed by leaving (reopened on the next join)
   meterTimer: null,
+  // screen.js
+  screen: null,        // our screen share while it is on: { track, stream }
   // connection.js
   subscriber: null,
   failedNotified: false,

@@ -1,7 +1,9 @@
 // Video tiles: one <video> per participant holding both of their tracks in one
 // MediaStream (the audio plays through the video element), a name label, a
 // muted-microphone mark, a camera-off placeholder with initials, and the
-// speaking highlight.
+// speaking highlight. A screen share has a tile of its own (video only, shown
+// whole); while one is shown the grid gives it the stage and puts the other
+// tiles in a strip below it.
 
 import { icon } from './icons.js';
 import { mark } from './timing.js';
@@ -15,9 +17,10 @@ export function initials(name) {
 }
 
 export class Tile {
-  constructor({ id, name, badge = null, local, onAutoplayBlocked }) {
+  constructor({ id, name, badge = null, local, screen, onAutoplayBlocked }) {
     this.id = id;
     this.local = !!local;
+    this.screen = !!screen;
     this.onAutoplayBlocked = onAutoplayBlocked || (() => {});
     this.stream = new MediaStream();
     this.tracks = { audio: null, video: null };
@@ -30,6 +33,7 @@ export class Tile {
     el.dataset.participantId = id;
     el.setAttribute('role', 'group');
     if (this.local) el.classList.add('local');
+    if (this.screen) el.classList.add('screen');
 
     const video = document.createElement('video');
     video.autoplay = true;
@@ -86,12 +90,12 @@ export class Tile {
   // badge: the first digits of the participant's key fingerprint (E2EE), or null.
   setName(name, badge = null) {
     this.name = name || 'Guest';
-    this.nameEl.textContent = this.local ? `${this.name} (you)` : this.name;
+    this.nameEl.textContent = this.screen ? `${this.name}'s screen` : this.local ? `${this.name} (you)` : this.name;
     this.badgeEl.textContent = badge || '';
     this.badgeEl.hidden = !badge;
     this.badgeEl.title = badge ? 'First digits of this participant\'s key fingerprint (compare them with theirs)' : '';
     this.avatar.textContent = initials(this.name);
-    this.el.setAttribute('aria-label', (this.local ? `${this.name} (you)` : this.name) + (badge ? `, key ${badge}` : ''));
+    this.el.setAttribute('aria-label', this.nameEl.textContent + (badge ? `, key ${badge}` : ''));
   }
 
   // Puts a track of its kind into this tile's stream (null removes it).
@@ -141,7 +145,7 @@ export class Tile {
     this.el.classList.toggle('has-video', showVideo);
     this.el.dataset.video = showVideo ? 'on' : 'off';
     const micOff = this.micMuted; // from the participant's declared tracks (or our own state)
-    this.micEl.hidden = !micOff;
+    this.micEl.hidden = !micOff || this.screen;
     this.el.dataset.audio = micOff ? 'off' : 'on';
   }
 
@@ -213,6 +217,25 @@ export function fitGrid(n, W, H) {
   return { ...best, scroll: false };
 }
 
+// While a screen share is on the stage: the other n tiles in a strip below
+// it, 16:9, one row as long as they are at least STRIP_MIN_W wide (more rows,
+// scrolled, beyond that); the stage takes the rest of the height.
+const STRIP_MIN_W = 120;
+
+export function fitStrip(n, W, H) {
+  if (W <= 0 || H <= 0) return null;
+  if (n < 1) return { cols: 1, rows: 0, w: W, h: 0, stageH: H, scroll: false };
+  const stripH = Math.min(180, Math.max(90, H * 0.2));
+  let cols = n;
+  let w = Math.min(stripH * 16 / 9, (W - GAP * (cols - 1)) / cols);
+  if (w < STRIP_MIN_W) {
+    cols = Math.max(1, Math.floor((W + GAP) / (STRIP_MIN_W + GAP)));
+    w = (W - GAP * (cols - 1)) / cols;
+  }
+  const h = w * 9 / 16;
+  return { cols, rows: Math.ceil(n / cols), w, h, stageH: Math.max(h, H - h - GAP), scroll: cols < n };
+}
+
 export class TileGrid {
   constructor(container, { onAutoplayBlocked, onSized } = {}) {
     this.container = container;
@@ -228,13 +251,13 @@ export class TileGrid {
 
   get(id) { return this.tiles.get(id) || null; }
 
-  ensure(id, { name, badge = null, local } = {}) {
+  ensure(id, { name, badge = null, local, screen } = {}) {
     let t = this.tiles.get(id);
     if (t) {
       if (name) t.setName(name, badge);
       return t;
     }
-    t = new Tile({ id, name, badge, local, onAutoplayBlocked: this.onAutoplayBlocked });
+    t = new Tile({ id, name, badge, local, screen, onAutoplayBlocked: this.onAutoplayBlocked });
     this.tiles.set(id, t);
     // The local tile stays first; others in join order.
     if (local) this.container.prepend(t.el); else this.container.appendChild(t.el);
@@ -256,10 +279,20 @@ export class TileGrid {
     this.layout();
   }
 
+  // The screen share on the stage: the latest one shared (tiles keep their
+  // insertion order), or null.
+  featured() {
+    let last = null;
+    for (const t of this.tiles.values()) if (t.screen) last = t;
+    return last;
+  }
+
   layout() {
     const n = this.tiles.size;
+    const featured = this.featured();
+    for (const t of this.tiles.values()) t.el.classList.toggle('featured', t === featured);
     this.container.dataset.count = String(n);
-    this.container.dataset.layout = bucket(n);
+    this.container.dataset.layout = featured ? 'presenting' : bucket(n);
     this.sizeSoon();
   }
 
@@ -279,8 +312,10 @@ export class TileGrid {
   // Sizes the grid for the container (custom properties read by style.css).
   size() {
     const c = this.container;
-    const fit = fitGrid(this.tiles.size, c.clientWidth, c.clientHeight);
+    const fit = this.featured() ? fitStrip(this.tiles.size - 1, c.clientWidth, c.clientHeight)
+      : fitGrid(this.tiles.size, c.clientWidth, c.clientHeight);
     if (!fit) return;
+    c.style.setProperty('--stage-h', `${Math.floor(fit.stageH || 0)}px`);
     c.style.setProperty('--cols', String(fit.cols));
     c.style.setProperty('--tile-w', `${Math.floor(fit.w)}px`);
     c.style.setProperty('--tile-h', `${Math.floor(fit.h)}px`);
