@@ -39,6 +39,7 @@ typedef struct {
   uint32_t ssrc;
   bool muted;
   bool simulcast; /* ssrc is the one the server chose (its encodings' are learnt by the SFU) */
+  sfu_track sfu;  /* as given to the media worker (to publish the rest again without it) */
 } pub_track;
 
 struct participant {

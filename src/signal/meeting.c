@@ -546,6 +546,9 @@ static void tracks_changed(signal_server *srv, participant *p) {
   update_others(srv, p);
 }
 
+/* Does the offer send on this m-line (and the answer take it)? */
+static bool sending(const sdp_track *t) { return t->accepted && t->ssrc && t->dir == SDP_RECVONLY; }
+
 /* Checks a publish_offer's "sources" ({mid: "camera" | "screen" |
  * "microphone"}, at most one entry per m-line): NULL if it is well formed,
  * else what is wrong. */
@@ -568,10 +571,11 @@ static const char *check_sources(json_t *sources) {
  * came before it in the offer (a client that labels nothing), else the camera.
  * NULL, or what is wrong: a label that does not fit its kind, or more than one
  * camera or screen share. */
-static const char *assign_sources(const sdp_track *found, int n_found, json_t *sources, track_source *out) {
+static const char *assign_sources(const sdp_track *found, int n_found, json_t *sources, track_source *out,
+                                  bool *screen) {
   int cameras = 0, screens = 0;
   for (int i = 0; i < n_found; i++) {
-    if (!found[i].accepted || !found[i].ssrc || found[i].dir != SDP_RECVONLY) continue;
+    if (!sending(&found[i])) continue;
     const char *label = sources ? json_string_value(json_object_get(sources, found[i].mid)) : NULL;
     if (found[i].kind == SDP_AUDIO) {
       if (label && strcmp(label, "microphone") != 0) return "An audio m-line's source can only be \"microphone\".";
@@ -579,10 +583,11 @@ static const char *assign_sources(const sdp_track *found, int n_found, json_t *s
       continue;
     }
     if (label && strcmp(label, "microphone") == 0) return "A video m-line's source must be \"camera\" or \"screen\".";
-    bool screen = label ? strcmp(label, "screen") == 0 : cameras > 0;
-    out[i] = screen ? SOURCE_SCREEN : SOURCE_CAMERA;
-    if (screen ? ++screens > 1 : ++cameras > 1) return "An offer may send one camera and one screen share.";
+    bool is_screen = label ? strcmp(label, "screen") == 0 : cameras > 0;
+    out[i] = is_screen ? SOURCE_SCREEN : SOURCE_CAMERA;
+    if (is_screen ? ++screens > 1 : ++cameras > 1) return "An offer may send one camera and one screen share.";
   }
+  *screen = screens > 0;
   return NULL;
 }
 
@@ -627,10 +632,8 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text, j
   /* A screen share is for the room (screenshare_enabled) and the role
    * (screenshare) to allow. The label is the page's word: a client can send
    * its screen as its camera, as it could point a camera at its screen. */
-  if (!problem) problem = assign_sources(found, n_found, sources, source);
   bool screen = false, forbidden = false;
-  for (int i = 0; !problem && i < n_found; i++)
-    screen |= found[i].accepted && found[i].ssrc && found[i].dir == SDP_RECVONLY && source[i] == SOURCE_SCREEN;
+  if (!problem) problem = assign_sources(found, n_found, sources, source, &screen);
   if (!problem && screen && (!p->room->settings.screenshare_enabled || !(p->r.permissions & PERM_SCREENSHARE))) {
     forbidden = true;
     problem = !p->room->settings.screenshare_enabled ? "Screen sharing is off in this room: one video track only."
@@ -650,7 +653,7 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text, j
   int n = 0;
   p->n_tracks = 0;
   for (int i = 0; i < n_found && n < MAX_PUB_TRACKS; i++) {
-    if (!found[i].accepted || !found[i].ssrc || found[i].dir != SDP_RECVONLY) continue; /* not sending */
+    if (!sending(&found[i])) continue;
     sfu_kind kind = found[i].kind == SDP_AUDIO ? SFU_AUDIO : SFU_VIDEO;
     tracks[n] = (sfu_track){.ssrc = found[i].ssrc, .kind = kind, .pt = found[i].pt,
                             .ext_audio_level = found[i].ext_audio_level,
@@ -669,6 +672,7 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text, j
     t->simulcast = found[i].n_layers > 0;
     /* "mute video" is the camera's: a screen share is stopped, not muted. */
     t->muted = kind == SFU_AUDIO ? p->audio_muted : t->source == SOURCE_CAMERA && p->video_muted;
+    t->sfu = tracks[n];
     n++;
   }
   if (media_failed(p->sess, sfu_transport_publish(srv->media, p->pub_transport, tracks, n))) goto out;
@@ -879,12 +883,15 @@ int signal_room_count(const signal_server *srv, const char *room_id) {
  * stop sending them (they do, on room_updated). */
 static void drop_screen_shares(signal_server *srv, live_room *lr) {
   for (participant *p = lr->members; p; p = p->next) {
+    sfu_track keep[MAX_PUB_TRACKS];
     int n = 0;
     for (int i = 0; i < p->n_tracks; i++)
-      if (p->tracks[i].source != SOURCE_SCREEN) p->tracks[n++] = p->tracks[i];
+      if (p->tracks[i].source != SOURCE_SCREEN) keep[n] = p->tracks[i].sfu, p->tracks[n++] = p->tracks[i];
     if (n == p->n_tracks) continue;
     p->n_tracks = n;
     log_info("signal: %s's screen share stopped: screen sharing was turned off in room %s", p->id, lr->settings.friendly_url);
+    /* The worker forgets the screen's SSRC too (it routes by it). */
+    if (media_failed(p->sess, sfu_transport_publish(srv->media, p->pub_transport, keep, n))) continue;
     tracks_changed(srv, p);
   }
 }

@@ -6,8 +6,10 @@
 //   that decodes Ann's screen at full size and takes most of the stage, while
 //   Ann's camera keeps its own tile; in the E2EE room Bob's worker decrypts
 //   the screen's frames (nothing reaches the page undecrypted). Ann stops:
-//   the tile goes. Ann shares again (the same transceiver) and ends it from
-//   the browser's side (the track ends): the tile goes again.
+//   the tile goes. Ann shares again (a new stream) and ends it from the
+//   browser's side (the track ends): the tile goes again.
+// - Dan, with no camera or microphone, shares and stops (his publish
+//   connection sends nothing else), three times.
 // - The room decides: with screenshare_enabled off the button is not there;
 //   turned off during a share, the share stops.
 // - Firefox (headed on a virtual X display: headless Firefox has no screen to
@@ -83,7 +85,7 @@ async function inboundVideo(page) {
   });
 }
 
-describe('screen share', { timeout: 300000 }, () => {
+describe('screen share', { timeout: 480000 }, () => {
   let s, browser;
   before(async () => {
     s = await startServer();
@@ -150,6 +152,35 @@ describe('screen share', { timeout: 300000 }, () => {
         }
       });
   }
+
+  test('a participant with no camera or microphone shares and stops, three times', { timeout: 90000 }, async () => {
+    await makeRoom(s, 'screens-nodevices', {});
+    const ctx = await browser.newContext();
+    await ctx.addInitScript(() => {
+      navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException('no devices here', 'NotFoundError'));
+    });
+    const dan = await ctx.newPage();
+    await dan.goto(`${s.url}/screens-nodevices`);
+    await dan.fill('#name', 'Dan');
+    await dan.click('#join');
+    await dan.waitForFunction(() => window.sealroom.state === 'joined', null, { timeout: 15000 });
+    const cat = await joinPage(browser, s.url, '/screens-nodevices', 'Cat');
+    try {
+      const danId = await dan.evaluate(() => window.sealroom.participantId);
+      for (let round = 0; round < 3; round++) {
+        await clickShare(dan, true);
+        await screenShown(cat, danId, 1280);
+        await clickShare(dan, false);
+        await screenGone(cat);
+        const tracks = await cat.evaluate((id) => window.sealroom.participants.get(id).tracks, danId);
+        assert.deepEqual(tracks, [], `round ${round}: Dan publishes nothing once stopped: ${JSON.stringify(tracks)}`);
+        assert.equal(await dan.evaluate(() => window.sealroom.error), null, 'no error on Dan\'s page');
+      }
+    } finally {
+      await ctx.close();
+      await cat.context().close();
+    }
+  });
 
   test('the room decides: no button and a refusal where it is off; turned off during a share, the share stops', { timeout: 90000 }, async () => {
     await makeRoom(s, 'screens-off', { screenshare_enabled: false });

@@ -67,15 +67,21 @@ export function trackState(p, kind) {
   return list.every((t) => t.muted === true) ? 'muted' : 'on';
 }
 
-// A participant's screen share tile has an id of its own.
+// A participant's screen share tile has an id of its own; participant ids
+// never contain ':' (the roster takes only validId ones), so it is nobody's.
 export const screenTileId = (id) => `${id}:screen`;
+const ownerOfScreenTile = (tileId) => tileId.slice(0, -':screen'.length);
+
+// Participant ids are the server's UUIDs; anything else is not listed.
+export const validId = (id) => typeof id === 'string' && /^[0-9A-Za-z-]{1,64}$/.test(id);
 
 // Is this incoming track a screen share? Its msid track id is
 // "<participant>-v<mid>" with the mid of the publisher's m-line, which the
 // participant's declared tracks label (tracks_updated comes before the offer).
 function isScreen(p, trackId) {
   const m = /^.+-v(.+)$/.exec(String(trackId || ''));
-  return !!(p && m && p.tracks.some((t) => t.kind === 'video' && t.mid === m[1] && t.source === 'screen'));
+  // The server puts the mid's first 20 characters in the track id.
+  return !!(p && m && p.tracks.some((t) => t.kind === 'video' && String(t.mid).slice(0, 20) === m[1] && t.source === 'screen'));
 }
 
 function ensureRemoteTile(p) {
@@ -102,7 +108,7 @@ export function updateLocalTile() {
 export function setParticipants(list) {
   app.participants.clear();
   for (const p of Array.isArray(list) ? list : []) {
-    if (p && p.id && p.id !== app.participantId) app.participants.set(p.id, normalizeParticipant(p));
+    if (p && validId(p.id) && p.id !== app.participantId) app.participants.set(p.id, normalizeParticipant(p));
   }
 }
 
@@ -124,7 +130,7 @@ export function stopRoster() {
 // ------------------------------------------------------- roster messages
 
 export function onParticipantJoined(raw) {
-  if (app.state !== 'joined' || !raw || !raw.id || raw.id === app.participantId) return;
+  if (app.state !== 'joined' || !raw || !validId(raw.id) || raw.id === app.participantId) return;
   const p = normalizeParticipant(raw);
   if (app.e2eeOn && app.e2ee) {
     // The worker keeps the key an id came with; a second join for a present
@@ -172,7 +178,7 @@ export function syncRemoteTracks() {
   const want = new Map();
   app.audioReceivers = [];
   for (const t of list) {
-    if (t.participantId === app.participantId) continue;
+    if (t.participantId === app.participantId || !validId(t.participantId)) continue;
     // E2EE: a track is rendered only once the worker confirmed that its
     // decrypting transform runs (never raw frames from the server).
     if (!t.ready) continue;
@@ -201,7 +207,7 @@ export function syncRemoteTracks() {
     tiles.ensure(screenTileId(id), { name: displayName(p), badge: badgeOf(p), screen: true }).setTrack('video', w.screen);
   }
   for (const [id, tile] of [...tiles.tiles]) {
-    if (tile.screen && !tile.local && !(want.get(id.slice(0, -':screen'.length)) || {}).screen) tiles.remove(id);
+    if (tile.screen && !(want.get(ownerOfScreenTile(id)) || {}).screen) tiles.remove(id);
   }
 }
 

@@ -238,19 +238,28 @@ export class Publisher {
   hasKind(kind) { return this.transceivers.has(kind); }
 
   // Starts (track, in a stream of its own) or stops (null) sending a screen
-  // share. Each share has a transceiver of its own, stopped with it: a new
-  // share is a new stream (new SSRC) for the receivers (Chromium does not
-  // show a stream that comes back on the same m-line with the same SSRC).
+  // share. Each share has a transceiver of its own: a new share is a new
+  // stream (new SSRC) for the receivers (Chromium does not show a stream
+  // that comes back on the same m-line with the same SSRC). A stopped share's
+  // transceiver turns inactive, and is stopped in the offer that adds the
+  // next one, unless it is the connection's first m-line (a publisher that
+  // sends nothing else): that one carries the BUNDLE group's transport, and
+  // stopping it would leave an offer without a BUNDLE group (refused) or
+  // move the media to a new ICE and DTLS transport; it stays, inactive.
   // Resolves to true once the server took the offer.
   async setScreen(track, stream) {
     const old = this.transceivers.get('screen');
-    if (old) {
-      this.transceivers.delete('screen');
-      this.screenStreamId = null;
+    if (old && !old.stopped && old.direction !== 'inactive') {
       await old.sender.replaceTrack(null).catch(() => {});
-      if (!old.stopped && typeof old.stop === 'function') old.stop(); else old.direction = 'inactive';
+      old.direction = 'inactive';
     }
-    if (track) this.addTrack(track, stream, 'screen');
+    this.screenStreamId = null;
+    if (track) {
+      const first = this.pc.getTransceivers()[0] === old;
+      if (old && !first && !old.stopped && typeof old.stop === 'function') old.stop();
+      this.transceivers.delete('screen');
+      this.addTrack(track, stream, 'screen');
+    }
     return old || track ? this.negotiate() : true;
   }
 

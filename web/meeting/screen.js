@@ -11,7 +11,7 @@
 
 import { app, $ } from './state.js';
 import { setIcon } from './icons.js';
-import { showError, notify } from './notices.js';
+import { showError, clearError, shownError, notify } from './notices.js';
 import { makePublisher, startPublishing } from './local-media.js';
 
 // May this page offer to share a screen now?
@@ -50,7 +50,8 @@ export async function startScreenShare() {
     return false;
   }
   const track = stream.getVideoTracks()[0];
-  if (!track || app.state !== 'joined') {
+  // The picker may have been open a while: the call or the room may have changed.
+  if (!track || !allowed() || sharing()) {
     for (const t of stream.getTracks()) t.stop();
     return false;
   }
@@ -68,7 +69,11 @@ export async function startScreenShare() {
     await startPublishing(pub);
     ok = app.publisher === pub && pub.negotiated;
   }
-  if (ok && app.screen && app.screen.track === track) notify('You are sharing your screen.');
+  if (ok && app.screen && app.screen.track === track) {
+    const shown = shownError();
+    if (shown && (shown.code === 'screen_forbidden' || shown.code === 'screen')) clearError();
+    notify('You are sharing your screen.');
+  }
   return ok;
 }
 
@@ -91,7 +96,11 @@ export async function stopScreenShare({ quiet = false } = {}) {
 export function screenRefused(err) {
   if (!app.screen) return false;
   stopScreenShare({ quiet: true });
-  showError(err && err.message ? err.message : 'You may not share your screen here.', { code: 'screen_forbidden' });
+  const roomOff = /off in this room/i.test(String(err && err.message)) ||
+    !!(app.roomInfo && app.roomInfo.screenshare_enabled === false);
+  showError(roomOff ? 'Screen sharing is off in this room.' : 'Your role in this meeting may not share a screen.',
+    { code: 'screen_forbidden' });
+  updateScreenButton();
   return true;
 }
 

@@ -17,10 +17,13 @@ export function initials(name) {
 }
 
 export class Tile {
-  constructor({ id, name, badge = null, local, screen, onAutoplayBlocked }) {
+  // onShown(): a screen tile started or stopped showing video.
+  constructor({ id, name, badge = null, local, screen, onAutoplayBlocked, onShown }) {
     this.id = id;
     this.local = !!local;
     this.screen = !!screen;
+    this.onShown = onShown || (() => {});
+    this.shown = false;
     this.onAutoplayBlocked = onAutoplayBlocked || (() => {});
     this.stream = new MediaStream();
     this.tracks = { audio: null, video: null };
@@ -142,6 +145,10 @@ export class Tile {
     // A remote track is muted until its first frames arrive (or when they stop).
     const live = v && v.readyState === 'live' && (this.local ? v.enabled : !v.muted || this.sawFrames);
     const showVideo = !!live && !this.videoOff;
+    if (this.screen && showVideo !== this.shown) {
+      this.shown = showVideo;
+      queueMicrotask(() => this.onShown());
+    }
     this.el.classList.toggle('has-video', showVideo);
     this.el.dataset.video = showVideo ? 'on' : 'off';
     const micOff = this.micMuted; // from the participant's declared tracks (or our own state)
@@ -257,7 +264,7 @@ export class TileGrid {
       if (name) t.setName(name, badge);
       return t;
     }
-    t = new Tile({ id, name, badge, local, screen, onAutoplayBlocked: this.onAutoplayBlocked });
+    t = new Tile({ id, name, badge, local, screen, onAutoplayBlocked: this.onAutoplayBlocked, onShown: () => this.layout() });
     this.tiles.set(id, t);
     // The local tile stays first; others in join order.
     if (local) this.container.prepend(t.el); else this.container.appendChild(t.el);
@@ -279,12 +286,18 @@ export class TileGrid {
     this.layout();
   }
 
-  // The screen share on the stage: the latest one shared (tiles keep their
-  // insertion order), or null.
+  // The screen share on the stage: the latest one shared that shows a
+  // picture (tiles keep their insertion order; a new share takes the stage
+  // from another only once its first frames are there), else the latest one,
+  // or null.
   featured() {
-    let last = null;
-    for (const t of this.tiles.values()) if (t.screen) last = t;
-    return last;
+    let last = null, shown = null;
+    for (const t of this.tiles.values()) {
+      if (!t.screen) continue;
+      last = t;
+      if (t.shown) shown = t;
+    }
+    return shown || last;
   }
 
   layout() {
