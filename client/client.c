@@ -88,6 +88,7 @@ struct sc_client {
   bool pub_audio, pub_video;
   sc_publish_params pub_params;
   sc_outbound out;
+  int audio_level; /* sc_client_set_audio_level: -1 none */
 
   /* Subscribing. */
   sc_peer *sub;
@@ -421,6 +422,8 @@ static void on_publish_answer(sc_client *c, const char *sdp, size_t len) {
     finish(c, true, "bad publish answer: %s", err);
     return;
   }
+  /* The audio level goes in our packets under the id the answer accepted. */
+  if (c->pub_audio && c->pub_params.audio_level_ext) c->out.opus.rtp.audio_level_id = c->remote->media[0].ext_audio_level;
   if (sc_peer_set_remote(c->pub, c->remote) != 0)
     finish(c, true, "publish answer has no usable candidate");
 }
@@ -540,6 +543,7 @@ sc_client *sc_client_new(uv_loop_t *loop, const sc_client_config *cfg, const sc_
   c->packets_only = cfg->packets_only;
   c->udp_mux = cfg->udp_mux;
   c->answer_timeout_ms = cfg->answer_timeout_ms ? cfg->answer_timeout_ms : ANSWER_TIMEOUT_MS;
+  c->audio_level = -1;
   sc_ssrc_index_clear(&c->track_index);
   c->remote = calloc(1, sizeof *c->remote);
   c->framebuf = malloc(MAX_FRAME + SC_E2EE_OVERHEAD);
@@ -580,12 +584,21 @@ int sc_client_publish(sc_client *c, bool audio, bool video) {
   sc_publish_params *p = &c->pub_params;
   if (sc_outbound_start(&c->out, c->pub, audio, video, 36, p) != 0) return -1;
   p->remb = true;
+  if (audio && c->audio_level >= 0) p->audio_level_ext = 1; /* packets carry it once the answer takes it */
+  c->out.audio_level = c->audio_level;
   char offer[SC_SDP_OFFER_CAP];
   if (sc_sdp_build_publish_offer(p, offer, sizeof offer) < 0) return -1;
   c->pub_audio = audio;
   c->pub_video = video;
   c->answer_due = uv_now(c->loop) + c->answer_timeout_ms;
   return send_msg(c, sc_msg_publish_offer(offer));
+}
+
+int sc_client_set_audio_level(sc_client *c, int level) {
+  if (!c || level < -1 || level > 127) return -1;
+  c->audio_level = level;
+  c->out.audio_level = level;
+  return 0;
 }
 
 int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame, size_t len,

@@ -37,6 +37,7 @@ int sc_outbound_start(sc_outbound *o, sc_peer *pub, bool audio, bool video, size
   }
   o->audio = audio;
   o->video = video;
+  o->audio_level = -1;
   return 0;
 }
 
@@ -55,7 +56,8 @@ static int send_audio(sc_outbound *o, sc_peer *pub, const uint8_t *frame, size_t
     return 0;
   }
   o->opus.media_ts = media_ts;
-  int n = sc_opus_packetizer_write(&o->opus, frame, len, SC_OPUS_FRAME_SAMPLES, -1, false, o->buf,
+  int n = sc_opus_packetizer_write(&o->opus, frame, len, SC_OPUS_FRAME_SAMPLES, o->audio_level,
+                                   o->audio_level >= 0 && o->audio_level < 127, o->buf,
                                    sizeof o->buf);
   if (n < 0 || sc_peer_send_rtp(pub, o->buf, (size_t)n, sizeof o->buf) != 0) return -1;
   return 0;

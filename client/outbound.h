@@ -24,6 +24,7 @@ typedef struct {
   char stream_id[SC_OUTBOUND_ID_MAX + 1];
   char audio_track_id[SC_OUTBOUND_ID_MAX + 1], video_track_id[SC_OUTBOUND_ID_MAX + 1];
   sc_opus_packetizer opus;
+  int audio_level; /* RFC 6464 level (0..127) put in audio packets when opus.rtp.audio_level_id is set; -1: none */
   sc_vp8_packetizer vp8;
   bool have_base[2]; /* by sc_media_kind */
   uint64_t base_us[2];

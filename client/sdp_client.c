@@ -81,6 +81,8 @@ static void put_offer_track(strbuf *w, const sc_publish_params *p, const char *f
   strbuf_put(w, "a=sendonly\r\na=msid:%s %s\r\na=rtcp-mux\r\na=rtcp-rsize\r\n", p->stream_id,
              track);
   if (audio) {
+    if (p->audio_level_ext >= 1 && p->audio_level_ext <= 14)
+      strbuf_put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", (unsigned)p->audio_level_ext);
     strbuf_put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
   } else {
     strbuf_put(w, "a=rtpmap:%u VP8/90000\r\n", pt);

@@ -76,6 +76,10 @@ typedef struct {
    * the client; with active it answers passive). Default false: actpass. */
   bool setup_active;
   sc_sdp_candidate candidate; /* optional, see sc_sdp_candidate */
+  /* Declare the RFC 6464 audio level extension on the audio line with this
+   * id (1..14); 0: none (the SFU then forwards the track whatever its
+   * loudness: it cannot rank it among the loudest). */
+  uint8_t audio_level_ext;
 } sc_publish_params;
 
 /* Publish offer (JSEP, as a browser makes it): session a=group:BUNDLE,

@@ -119,6 +119,14 @@ int sc_client_connect(sc_client *c);
  * dropped (and counted). 0, or -1 (not joined, already publishing). */
 int sc_client_publish(sc_client *c, bool audio, bool video);
 
+/* The RFC 6464 audio level (0 = 0 dBov, the loudest, .. 127 = silence) put
+ * in our audio packets from now on; -1: none. A level set before
+ * sc_client_publish makes the publish offer declare the extension (the SFU
+ * ranks such tracks by it: --loudest-audio); without one, packets never
+ * carry it. The caller says how loud its audio is (the bot claims it; a
+ * browser measures it). 0, or -1 (level out of range). */
+int sc_client_set_audio_level(sc_client *c, int level);
+
 /* Sends one encoded frame of our own track: Opus (one 20 ms packet) or VP8.
  * capture_us: capture time in microseconds on any monotonic clock (gives the
  * RTP timestamp). In an E2EE room the frame is encrypted and signed first.

@@ -247,6 +247,7 @@ int main(int argc, char **argv) {
   mc.test_tamper = cfg.e2ee_test_tamper;
   mc.test_uplink_loss = cfg.test_uplink_loss;
   mc.ice_tcp = cfg.ice_tcp;
+  mc.loudest_audio = cfg.loudest_audio;
   mc.test_no_udp = cfg.test_no_udp;
   if (cfg.test_mode) {
     log_warn("********************************************************************");

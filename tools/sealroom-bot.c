@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <uv.h>
 
 #include "client/media/i420.h"
@@ -30,12 +31,18 @@
 #include "tools/tool_args.h"
 
 #define MAX_REMOTES 64
+#define MAX_LEVEL_STEPS 8
 
 typedef struct {
   const char *url, *room, *name, *token, *out_dir, *video_in, *audio_in;
   bool e2ee, audio, video, receive;
   int width, height, fps, kbps;
   double duration_s, stats_s, timeout_s;
+  /* --audio-level: the RFC 6464 level claimed in audio packets, level[0]
+   * from the start and level[i] from level_at_s[i] seconds after it. */
+  int n_levels;
+  int level[MAX_LEVEL_STEPS];
+  double level_at_s[MAX_LEVEL_STEPS];
 } options;
 
 /* One remote participant's received media. */
@@ -54,6 +61,7 @@ typedef struct {
   double audio_rms;              /* of the last decoded audio frame */
   double audio_rms_max;          /* the loudest decoded audio frame so far */
   double first_video_ms;         /* connect to its first decoded picture, -1 until then */
+  double audio_first_ms, audio_last_ms; /* wall clock (Unix ms) of its first and last audio frame, 0: none */
   uint32_t ts0;                  /* RTP timestamp of the first video frame written (the IVF's 0) */
   bool have_ts0;
 } remote;
@@ -81,6 +89,7 @@ typedef struct {
   sc_ogg_opus_reader *ogg_in;
   bool keyframe_wanted;
   uint64_t start_ns;
+  int level_step; /* the --audio-level step in use */
   remote remotes[MAX_REMOTES];
   char end_reason[256];
 } bot;
@@ -106,6 +115,14 @@ static const char *safe_text(const char *in, char *out, size_t cap) {
 }
 
 static uint64_t capture_us(bot *b) { return (uv_hrtime() - b->start_ns) / 1000u; }
+
+/* Wall-clock milliseconds since the Unix epoch (comparable across processes;
+ * whole milliseconds in the JSON: its reals keep 6 digits). */
+static double wall_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
 
 /* ---- received media ---------------------------------------------------- */
 
@@ -199,6 +216,8 @@ static void on_frame(void *ctx, const char *from, sc_media_kind kind, uint32_t r
     }
   } else {
     r->audio_frames++;
+    r->audio_last_ms = wall_ms();
+    if (!r->audio_first_ms) r->audio_first_ms = r->audio_last_ms;
     if (r->ogg && len > 0) sc_ogg_opus_write(r->ogg, data, len, SC_OPUS_FRAME);
     int16_t pcm[SC_OPUS_MAX_FRAME * 2];
     int n = r->adec && len > 0 ? sc_opus_dec_decode(r->adec, data, len, pcm, SC_OPUS_MAX_FRAME) : -1;
@@ -240,9 +259,21 @@ static void send_video(uv_timer_t *t) {
   b->frame_no++;
 }
 
+/* --audio-level: the step due now, announced when it starts. */
+static void follow_levels(bot *b) {
+  double s = (double)(uv_hrtime() - b->start_ns) / 1e9;
+  int step = b->level_step;
+  while (step + 1 < b->o.n_levels && s >= b->o.level_at_s[step + 1]) step++;
+  if (step == b->level_step) return;
+  b->level_step = step;
+  sc_client_set_audio_level(b->client, b->o.level[step]);
+  emit(json_pack("{s:s,s:i,s:I}", "event", "audio_level", "level", b->o.level[step], "at_ms", (json_int_t)wall_ms()));
+}
+
 static void send_audio(uv_timer_t *t) {
   bot *b = t->data;
   if (!b->publishing) return;
+  if (b->o.n_levels) follow_levels(b);
   if (b->ogg_in) {
     const uint8_t *pkt;
     size_t len;
@@ -287,14 +318,14 @@ static json_t *stats_json(bot *b) {
     if (!r->used) continue;
     json_object_set_new(
         rs, r->id,
-        json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f}", "video_frames",
+        json_pack("{s:I,s:I,s:I,s:I,s:i,s:i,s:f,s:f,s:I,s:I,s:I,s:f,s:f,s:f,s:I,s:I}", "video_frames",
                   (json_int_t)r->video_frames, "video_decoded", (json_int_t)r->video_decoded,
                   "video_errors", (json_int_t)r->video_errors, "keyframes", (json_int_t)r->keyframes,
                   "width", r->width, "height", r->height, "luma_mean", r->luma_mean, "luma_stddev",
                   r->luma_stddev, "pattern_counter", (json_int_t)r->last_counter, "audio_frames",
                   (json_int_t)r->audio_frames, "audio_decoded", (json_int_t)r->audio_decoded,
                   "audio_rms", r->audio_rms, "audio_rms_max", r->audio_rms_max, "first_video_ms",
-                  r->first_video_ms));
+                  r->first_video_ms, "audio_first_ms", (json_int_t)r->audio_first_ms, "audio_last_ms", (json_int_t)r->audio_last_ms));
   }
   json_object_set_new(o, "remotes", rs);
   return o;
@@ -413,10 +444,35 @@ static void usage(FILE *f) {
           "  --kbps N             VP8 target bitrate (default 800)\n"
           "  --video-in FILE.ivf  send these VP8 frames (looped) instead of the pattern\n"
           "  --audio-in FILE.ogg  send these Opus packets (looped) instead of the tone\n"
+          "  --audio-level N[,S:N...]  claim RFC 6464 level N (0 loudest .. 127 silence) in\n"
+          "                       audio packets, then each N from S seconds after start\n"
           "  --out DIR            write what each participant sends to DIR/<id>.ivf, .ogg\n"
           "  --duration SECONDS   leave after this long (default: until SIGINT)\n"
           "  --stats SECONDS      statistics interval (default 1)\n"
           "  --timeout SECONDS    wait this long for the server's answers (default 15)\n");
+}
+
+/* "N[,S:N...]": a level (0..127) from the start, then each from S seconds
+ * (rising, up to a day). 0, or -1. */
+static int parse_levels(const char *spec, options *o) {
+  o->n_levels = 0;
+  const char *p = spec;
+  for (;;) {
+    if (o->n_levels == MAX_LEVEL_STEPS) return -1;
+    double at = 0;
+    char *end;
+    if (o->n_levels > 0) {
+      at = strtod(p, &end);
+      if (end == p || *end != ':' || !(at > o->level_at_s[o->n_levels - 1]) || at > 86400) return -1;
+      p = end + 1;
+    }
+    long lv = strtol(p, &end, 10);
+    if (end == p || lv < 0 || lv > 127 || (*end != ',' && *end != '\0')) return -1;
+    o->level[o->n_levels] = (int)lv;
+    o->level_at_s[o->n_levels++] = at;
+    if (*end == '\0') return 0;
+    p = end + 1;
+  }
 }
 
 static int parse_args(int argc, char **argv, options *o) {
@@ -429,6 +485,7 @@ static int parse_args(int argc, char **argv, options *o) {
       {"fps", 1, 0, 'f'},      {"kbps", 1, 0, 'k'},     {"video-in", 1, 0, 'i'},
       {"audio-in", 1, 0, 'a'}, {"out", 1, 0, 'o'},      {"duration", 1, 0, 'd'},
       {"stats", 1, 0, 'S'},    {"timeout", 1, 0, 'T'},  {"help", 0, 0, 'h'},
+      {"audio-level", 1, 0, 'L'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -458,6 +515,13 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'd': if (!tool_number("bot", "duration", optarg, 0, 864000, &o->duration_s)) return -1; break;
       case 'S': if (!tool_number("bot", "stats", optarg, 0.01, 86400, &o->stats_s)) return -1; break;
       case 'T': if (!tool_number("bot", "timeout", optarg, 0, 3600, &o->timeout_s)) return -1; break;
+      case 'L':
+        if (parse_levels(optarg, o) != 0) {
+          fprintf(stderr, "bot: --audio-level wants N[,S:N...]: levels 0-127, at most %d, times rising, not \"%s\"\n",
+                  MAX_LEVEL_STEPS, optarg);
+          return -1;
+        }
+        break;
       case 'h': usage(stdout); exit(0);
       default: return -1;
     }
@@ -543,6 +607,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "bot: could not set up the client\n");
     return 2;
   }
+  if (b.o.n_levels) sc_client_set_audio_level(b.client, b.o.level[0]); /* before publishing: declared */
   uv_timer_t *timers[] = {&b.video_timer, &b.audio_timer, &b.stats_timer, &b.end_timer};
   for (size_t i = 0; i < 4; i++) {
     uv_timer_init(b.loop, timers[i]);

@@ -72,6 +72,8 @@ static char *media_metrics(api_ctx *a) {
   GAUGE("sealroom_media_tcp_connections", "ICE-TCP connections open on the media port.", ms.tcp_open);
   COUNTER("sealroom_media_tcp_refused_total", "ICE-TCP connections refused or cut short by a limit: closed at accept, or the oldest unchecked one pushed out for a newcomer.", ms.tcp_refused);
   COUNTER("sealroom_media_tcp_closed_total", "ICE-TCP connections closed for a framing lie, no ICE check in time, or silence.", ms.tcp_closed_bad);
+  COUNTER("sealroom_media_audio_not_loudest_total", "Audio packets not forwarded: their stream was not among its room's loudest (--loudest-audio).", ms.audio_not_loudest);
+  COUNTER("sealroom_media_audio_switches_total", "Audio streams that took a place among their room's loudest from another.", ms.audio_switches);
   COUNTER("sealroom_media_tcp_dropped_total", "Frames not sent on ICE-TCP: the connection's output buffer was full.", ms.tcp_dropped);
   /* A histogram: cumulative buckets, le in seconds. */
   if (n < cap)
@@ -112,6 +114,10 @@ static char *media_metrics(api_ctx *a) {
              wsx.packets_out);
   PER_WORKER("counter", "sealroom_media_worker_bytes_out_total", "Bytes sent by each media worker.", wsx.bytes_out);
   PER_WORKER("counter", "sealroom_media_worker_dropped_total", "Datagrams each media worker dropped.", wsx.dropped);
+  PER_WORKER("counter", "sealroom_media_worker_audio_not_loudest_total",
+             "Audio packets each media worker did not forward: not among their room's loudest.", wsx.audio_not_loudest);
+  PER_WORKER("counter", "sealroom_media_worker_audio_switches_total",
+             "Audio streams that took a place among their room's loudest, per media worker.", wsx.audio_switches);
 #undef PER_WORKER
 #undef GAUGE
 #undef COUNTER

@@ -37,6 +37,11 @@ static const char usage[] =
     "  --no-ice-tcp           no ICE-TCP: media over UDP (or a TURN relay) only\n"
     "                         [SEALROOM_ICE_TCP=0]\n"
     "  --max-video-kbps N     video bitrate publishers may ramp up to (default 2500)\n"
+    "  --loudest-audio N      forward only the N loudest audio streams of a room, by\n"
+    "                         their audio level (a newcomer louder by 6 dB takes the\n"
+    "                         quietest place at once); rooms of N senders or fewer get\n"
+    "                         all; 0 = forward all (0-16, default 3)\n"
+    "                         [SEALROOM_LOUDEST_AUDIO]\n"
     "  --max-transports N     media transports the server keeps at most, two per\n"
     "                         participant; newcomers beyond get server_full\n"
     "                         (4-1024, default 1024) [SEALROOM_MAX_TRANSPORTS]\n"
@@ -112,6 +117,7 @@ void config_defaults(config *c) {
   c->media_port = 40000;
   c->ice_tcp = true;
   c->max_video_kbps = 2500;
+  c->loudest_audio = 3;
   c->max_transports = 1024;
   c->join_rate = 5;
   c->room_join_rate = 20;
@@ -152,7 +158,7 @@ static int copy_str(char *dst, size_t cap, const char *src) {
 }
 
 enum { OPT_LISTEN = 1, OPT_PORT, OPT_DATA, OPT_WEB, OPT_PUBLIC, OPT_LOG, OPT_RATE,
-       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_MEDIAWORKERS, OPT_VIDEOKBPS, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NOUDP, OPT_NOICETCP, OPT_ICETCP, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
+       OPT_AUTHFAIL, OPT_MEDIAIP, OPT_MEDIALISTEN, OPT_MEDIAPORT, OPT_MEDIAWORKERS, OPT_VIDEOKBPS, OPT_LOUDEST, OPT_MAXTRANSPORTS, OPT_JOINRATE, OPT_ROOMJOINRATE, OPT_MAXCONN, OPT_MAXCONNIP, OPT_MAXPARTIP, OPT_TURNURL, OPT_TURNSECRET, OPT_TURNTTL, OPT_TOKENLIFE, OPT_ADMINPORT, OPT_ADMINLISTEN, OPT_TESTMODE, OPT_CAPTURE, OPT_MITM, OPT_TAMPER, OPT_UPLOSS, OPT_NOUDP, OPT_NOICETCP, OPT_ICETCP, OPT_NEWKEY, OPT_TEAM, OPT_NEWTEAM, OPT_LISTKEYS, OPT_REVOKEKEY, OPT_HELP, OPT_VERSION };
 
 /* Applies one setting; the same code serves flags and environment variables. */
 static int apply(config *c, int opt, const char *v, FILE *err, const char *name) {
@@ -178,6 +184,7 @@ static int apply(config *c, int opt, const char *v, FILE *err, const char *name)
     case OPT_MEDIAPORT: rc = parse_int(v, 0, 65535, &c->media_port); break;
     case OPT_MEDIAWORKERS: rc = parse_int(v, 0, 64, &c->media_workers); break;
     case OPT_VIDEOKBPS: rc = parse_int(v, 100, 100000, &c->max_video_kbps); break;
+    case OPT_LOUDEST: rc = parse_int(v, 0, 16, &c->loudest_audio); break;
     case OPT_MAXTRANSPORTS: rc = parse_int(v, 4, 1024, &c->max_transports); break;
     case OPT_JOINRATE: rc = parse_int(v, 0, 100000, &c->join_rate); break;
     case OPT_ROOMJOINRATE: rc = parse_int(v, 0, 100000, &c->room_join_rate); break;
@@ -247,7 +254,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"SEALROOM_PUBLIC_URL", OPT_PUBLIC}, {"SEALROOM_LOG_LEVEL", OPT_LOG},
       {"SEALROOM_RATE_LIMIT", OPT_RATE}, {"SEALROOM_AUTH_FAIL_LIMIT", OPT_AUTHFAIL},
       {"SEALROOM_MEDIA_IP", OPT_MEDIAIP}, {"SEALROOM_MEDIA_LISTEN", OPT_MEDIALISTEN},
-      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_MEDIA_WORKERS", OPT_MEDIAWORKERS}, {"SEALROOM_ICE_TCP", OPT_ICETCP}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
+      {"SEALROOM_MEDIA_PORT", OPT_MEDIAPORT}, {"SEALROOM_MEDIA_WORKERS", OPT_MEDIAWORKERS}, {"SEALROOM_ICE_TCP", OPT_ICETCP}, {"SEALROOM_MAX_VIDEO_KBPS", OPT_VIDEOKBPS}, {"SEALROOM_LOUDEST_AUDIO", OPT_LOUDEST}, {"SEALROOM_TEST_MODE", OPT_TESTMODE},
       {"SEALROOM_MAX_TRANSPORTS", OPT_MAXTRANSPORTS}, {"SEALROOM_JOIN_RATE", OPT_JOINRATE},
       {"SEALROOM_ROOM_JOIN_RATE", OPT_ROOMJOINRATE}, {"SEALROOM_MAX_CONNECTIONS", OPT_MAXCONN},
       {"SEALROOM_MAX_CONNECTIONS_PER_IP", OPT_MAXCONNIP}, {"SEALROOM_MAX_PARTICIPANTS_PER_IP", OPT_MAXPARTIP},
@@ -271,6 +278,7 @@ config_result config_load(config *c, int argc, char **argv, FILE *out, FILE *err
       {"media-port", required_argument, 0, OPT_MEDIAPORT},
       {"media-workers", required_argument, 0, OPT_MEDIAWORKERS},
       {"max-video-kbps", required_argument, 0, OPT_VIDEOKBPS},
+      {"loudest-audio", required_argument, 0, OPT_LOUDEST},
       {"max-transports", required_argument, 0, OPT_MAXTRANSPORTS},
       {"join-rate", required_argument, 0, OPT_JOINRATE},
       {"room-join-rate", required_argument, 0, OPT_ROOMJOINRATE},

@@ -24,6 +24,7 @@ typedef struct {
   int media_workers;      /* media worker threads; 0 = one per core */
   bool ice_tcp;           /* ICE-TCP on the media port (default on; --no-ice-tcp) */
   int max_video_kbps;     /* REMB sent to publishers */
+  int loudest_audio;      /* forward the N loudest audio streams of a room (0: all) */
   int max_transports;     /* media transport pool (two per participant) */
   int join_rate;          /* joins per second per client address, burst 10x; 0 = off */
   int room_join_rate;     /* joins per second per room, burst 5x; 0 = off */

@@ -17,7 +17,11 @@
 #define URI_TWCC "http://www.ietf.org/id/draft-holmer-rmcat-transport-wide-cc-extensions-01"
 #define URI_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 #define PROTO_RTP "UDP/TLS/RTP/SAVPF"
-#define OPUS_FMTP "minptime=10;useinbandfec=1"
+/* Opus in-band FEC (a lost packet is rebuilt from the next one's redundant
+ * copy) and DTX (a silent microphone sends a packet every 400 ms instead of
+ * every 20 ms); the publish answer is what makes the browser's encoder use
+ * them (RFC 7587 7.1: the parameters say what the receiver prefers). */
+#define OPUS_FMTP "minptime=10;useinbandfec=1;usedtx=1"
 #define VIDEO_FB (SDP_FB_NACK | SDP_FB_PLI | SDP_FB_FIR | SDP_FB_REMB)
 
 /* The SFU's side, validated once: ICE credentials, certificate fingerprint

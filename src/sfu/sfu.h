@@ -30,6 +30,7 @@ typedef struct {
   uint64_t max_video_bitrate;  /* bps, sent to publishers as REMB */
   int max_transports;          /* the transport pool, for all workers (SFU_FULL beyond) */
   bool ice_tcp;                /* also accept ICE-TCP on the media port's number (sfu/tcp.h) */
+  int loudest_audio;           /* forward only the N loudest audio streams of a room (sfu/loudest.h); 0: all */
   /* Test hooks (sfu/tap.h): inert unless test_mode. */
   bool test_mode;
   char capture_dir[512];       /* "" = no capture; see docs/operations.md */
@@ -76,6 +77,9 @@ typedef struct {
   uint64_t nacks_received, nacks_sent, retransmits, plis_received, plis_sent;
   uint64_t dropped, malformed, srtp_errors, transports;
   uint64_t tcp_open, tcp_refused, tcp_closed_bad, tcp_dropped;
+  /* Loudest audio: packets not forwarded because their stream was not among
+   * the room's N loudest; streams that took a place from another. */
+  uint64_t audio_not_loudest, audio_switches;
   /* Forwarded RTP: from the kernel's arrival time of the publisher's packet
    * (the time it was read, for ICE-TCP) to the hand-off of each copy to the
    * kernel; copies sent over UDP only, and only those sent (not those

@@ -17,7 +17,11 @@
  *
  * ICE-TCP (sfu/tcp.h): a frame from a TCP connection is handled exactly as a
  * datagram, from the connection's name (net/tcp.h), so every rule above holds
- * for it; only sending looks at the kind of address. */
+ * for it; only sending looks at the kind of address.
+ *
+ * Loudest audio (--loudest-audio N, sfu/loudest.h): a room's audio tracks
+ * are forwarded only while among its N loudest by their audio level; a
+ * track's receivers see its sequence numbers without a gap. */
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,7 @@
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "rtp/vp8.h"
+#include "sfu/loudest.h"
 #include "sfu/shaper.h"
 #include "sfu/simulcast.h"
 #include "sfu/tables.h"
@@ -107,6 +112,10 @@ typedef struct {
   rtp_seq_tracker seq;
   uint64_t last_pli_ms;
   tap_stream *tap; /* test mode only (sfu/tap.h); NULL otherwise */
+  /* Loudest audio: an audio track with an audio level, while the worker
+   * ranks them: its meter and numbering, and its room (worker.rooms). */
+  loudest_stream loud;
+  int room; /* -1: not ranked (forwarded whole) */
 } track;
 
 typedef struct {
@@ -183,6 +192,12 @@ struct worker {
   uv_timer_t shape_timer; /* drains the test shapers while any transport has one */
   int n_shaped;
   uint8_t tcp_out[UDP_MAX_DATAGRAM + UDP_SEND_ROOM]; /* an SRTP packet protected for a TCP connection */
+  /* Loudest audio (0: off): each room's selected streams, indexed by the
+   * slot that names the room (rebuild_rooms); room_of: a union-find over
+   * transport slots. n_transports each. */
+  int loudest_n;
+  loudest_room *rooms;
+  int *room_of;
 };
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->me->counters.field, (n), memory_order_relaxed)
@@ -417,6 +432,48 @@ static void close_transport_media(worker *w, transport *t, const char *reason) {
 
 /* ---- subscriptions ------------------------------------------------------ */
 
+static int room_root(int *p, int x) {
+  while (p[x] != x) {
+    p[x] = p[p[x]]; /* path halving: bounded by the slots */
+    x = p[x];
+  }
+  return x;
+}
+
+/* Loudest audio: a room, for the worker, is what subscriptions connect: a
+ * track's publisher with each of its subscribers (the control plane never
+ * subscribes a transport to another room's tracks, so rooms never merge; a
+ * room's transports are all connected once three participants subscribe to
+ * each other, and with two each audio stream is alone, which forwards it).
+ * Each ranked audio track gets its room; selected streams keep their place. */
+static void rebuild_rooms(worker *w) {
+  if (!w->loudest_n) return;
+  int *p = w->room_of;
+  int64_t now_us = udp_now_us();
+  for (int s = 0; s < w->n_transports; s++) p[s] = s;
+  for (int s = 0; s < w->n_transports; s++) {
+    transport *t = &w->transports[s];
+    if (!t->used) continue;
+    loudest_room_clear(&w->rooms[s]);
+    for (int k = 0; k < t->n_tracks; k++)
+      for (int i = 0; i < t->tracks[k].n_subscribers; i++) {
+        int a = room_root(p, s), b = room_root(p, t->tracks[k].subscribers[i]);
+        if (a != b) p[a < b ? b : a] = a < b ? a : b;
+      }
+  }
+  for (int s = 0; s < w->n_transports; s++) {
+    transport *t = &w->transports[s];
+    if (!t->used) continue;
+    for (int k = 0; k < t->n_tracks; k++) {
+      track *tr = &t->tracks[k];
+      tr->room = -1;
+      if (tr->t.kind != SFU_AUDIO || !tr->t.ext_audio_level) continue; /* no level: cannot be ranked */
+      tr->room = room_root(p, s);
+      loudest_room_add(&w->rooms[tr->room], w->loudest_n, &tr->loud, now_us);
+    }
+  }
+}
+
 /* Rebuilds every track's subscriber list from the transports' subscriptions. */
 static void rebuild_subscribers(worker *w) {
   for (int s = 0; s < w->n_transports; s++)
@@ -438,6 +495,7 @@ static void rebuild_subscribers(worker *w) {
       }
     }
   }
+  rebuild_rooms(w);
 }
 
 static void unpublish(worker *w, transport *t) {
@@ -481,6 +539,18 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
     char rid[SFU_RID_MAX + 1];
   } kept[SFU_MAX_TRACKS_PER_TRANSPORT * SFU_MAX_LAYERS];
   int n_kept = 0;
+  /* An audio track published again keeps its numbering (its receivers see
+   * one stream) and its place among the loudest. */
+  struct {
+    uint32_t ssrc;
+    loudest_stream loud;
+  } kept_audio[SFU_MAX_TRACKS_PER_TRANSPORT];
+  int n_kept_audio = 0;
+  for (int k = 0; k < t->n_tracks; k++)
+    if (t->tracks[k].t.kind == SFU_AUDIO) {
+      kept_audio[n_kept_audio].ssrc = t->tracks[k].t.ssrc;
+      kept_audio[n_kept_audio++].loud = t->tracks[k].loud;
+    }
   for (int k = 0; k < t->n_tracks; k++)
     for (int l = 0; l < t->tracks[k].n_layers; l++)
       if (t->tracks[k].layers[l].ssrc) {
@@ -494,6 +564,9 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
     if (ssrc_table_put(w->ssrcs, c->tracks[k].ssrc, slot, t->n_tracks) != 0) continue; /* taken */
     track *tr = &t->tracks[t->n_tracks++];
     tr->t = c->tracks[k];
+    tr->room = -1;
+    for (int j = 0; j < n_kept_audio; j++)
+      if (tr->t.kind == SFU_AUDIO && kept_audio[j].ssrc == tr->t.ssrc) tr->loud = kept_audio[j].loud;
     if (tr->t.ext_audio_level) tr->ext_map[tr->t.ext_audio_level] = SUB_EXT_AUDIO_LEVEL;
     /* The publisher's send times go on to subscribers: their receive-side
      * estimate (the REMB that tells us they are congested) needs them, or
@@ -826,6 +899,32 @@ static void forward_layer(worker *w, track *tr, int l, uint8_t *pkt, size_t len,
   }
 }
 
+/* Loudest audio: is this packet of ranked audio track tr forwarded? Its
+ * sequence number is rewritten so that receivers see no gap where packets
+ * were held back (as after DTX: only the timestamp jumps). */
+static bool loudest_forward(worker *w, track *tr, uint8_t *pkt, rtp_header *h) {
+  int level = -1;
+  const uint8_t *d;
+  size_t n;
+  uint8_t lv;
+  bool voice;
+  if (h->extension && rtp_ext_find(pkt, h, tr->t.ext_audio_level, &d, &n) == 0 &&
+      rtp_audio_level(d, n, &lv, &voice) == 0)
+    level = lv;
+  uint16_t out;
+  loudest_verdict v = loudest_packet(&w->rooms[tr->room], w->loudest_n, &tr->loud, level, w->arrival_us, h->seq, &out);
+  if (v == LOUDEST_DROP) {
+    COUNT(audio_not_loudest, 1);
+    return false;
+  }
+  if (v == LOUDEST_SWITCHED_IN) COUNT(audio_switches, 1);
+  if (out != h->seq) {
+    put_be16(pkt + 2, out);
+    h->seq = out;
+  }
+  return true;
+}
+
 static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t now) {
   rtp_header h;
   if (rtp_parse(pkt, len, &h) != 0) {
@@ -846,6 +945,7 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     COUNT(dropped, 1);
     return;
   }
+  if (tr->room >= 0 && !loudest_forward(w, tr, pkt, &h)) return; /* an audio track ranked by loudness */
   /* Test mode only (capture, tamper): one predictable branch otherwise. */
   if (__builtin_expect(w->tap != NULL, 0)) len = tap_packet(w->tap, tr->tap, pkt, len, UDP_MAX_DATAGRAM, &h);
   rtp_set_payload_type(pkt, tr->t.kind == SFU_AUDIO ? SUB_PT_OPUS : SUB_PT_VP8);
@@ -978,11 +1078,20 @@ static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
   int owner, l;
   track *tr = track_find_layer(w, rtcp_sender_ssrc(b), &owner, &l);
   if (!tr || owner != slot) return;
+  const uint8_t *sr = b->p;
+  uint8_t fixed[1200];
+  if (tr->room >= 0 && tr->loud.skipped && b->len >= 28) {
+    /* loudest audio: the sender's packet count without the numbers its
+     * receivers never saw (the timestamps are not rewritten) */
+    memcpy(fixed, b->p, b->len);
+    put_be32(fixed + 20, get_be32(fixed + 20) - tr->loud.skipped);
+    sr = fixed;
+  }
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
     if (!sub->srtp) continue;
     if (l < 0) {
-      if (!tr->n_layers) send_srtp(w, sub, b->p, b->len, 1, 0, NULL); /* not on a simulcast track's own SSRC */
+      if (!tr->n_layers) send_srtp(w, sub, sr, b->len, 1, 0, NULL); /* not on a simulcast track's own SSRC */
     } else if (b->len >= 28 && sub->down && tr->sub_index[i] < sub->n_subscribed) {
       const sim_down *d = &sub->down[tr->sub_index[i]];
       if (d->cur.layer == l) forward_layer_sr(w, sub, d, tr, b);
@@ -1354,6 +1463,8 @@ static void free_tables(worker *w) {
   free(w->ssrcs);
   free(w->rx);
   free(w->tx);
+  free(w->rooms);
+  free(w->room_of);
   tap_free(w->tap);
   tcp_conns_free(w->tcp);
   free(w);
@@ -1371,7 +1482,13 @@ worker *worker_new(sfu *s, sfu_worker *me) {
   w->ssrcs = calloc(SSRC_TABLE_SLOTS, sizeof(ssrc_entry));
   w->rx = calloc(1, sizeof(udp_recv_batch));
   w->tx = calloc(1, sizeof(udp_send_batch));
-  if (!w->transports || !w->addrs || !w->ssrcs || !w->rx || !w->tx || uv_loop_init(&w->loop) != 0) {
+  w->loudest_n = s->cfg.loudest_audio < 0 ? 0 : s->cfg.loudest_audio > LOUDEST_MAX_N ? LOUDEST_MAX_N : s->cfg.loudest_audio;
+  if (w->loudest_n) {
+    w->rooms = calloc((size_t)w->n_transports, sizeof(loudest_room));
+    w->room_of = calloc((size_t)w->n_transports, sizeof(int));
+  }
+  if (!w->transports || !w->addrs || !w->ssrcs || !w->rx || !w->tx || (w->loudest_n && (!w->rooms || !w->room_of)) ||
+      uv_loop_init(&w->loop) != 0) {
     free_tables(w);
     return NULL;
   }

@@ -25,6 +25,7 @@ int test_failures_in_current;
   X(twcc)          \
   X(vp8)           \
   X(simulcast)     \
+  X(loudest)       \
   X(sdp)           \
   X(dtls)          \
   X(srtp)          \

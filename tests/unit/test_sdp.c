@@ -711,6 +711,8 @@ static void test_publish_answer_chrome(void) {
   CHECK(strncmp(out, "v=0\r\no=- 1234567890123 2 IN IP4 192.0.2.10\r\ns=-\r\nt=0 0\r\n", 55) == 0);
   CHECK(strstr(out, "\r\na=group:BUNDLE 0 1\r\n") != NULL);
   CHECK(strstr(out, "\r\na=msid-semantic: WMS *\r\n") != NULL);
+  /* Opus with in-band FEC and DTX: what the publisher's encoder then uses */
+  CHECK(strstr(out, "\r\na=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n") != NULL);
   CHECK_EQ_INT(r->n_bundle, 2);
   CHECK_EQ_INT(r->n_media, 3);
 
@@ -725,7 +727,7 @@ static void test_publish_answer_chrome(void) {
   CHECK_EQ_STR(a->codecs[0].name, "opus");
   CHECK_EQ_INT(a->codecs[0].clock, 48000);
   CHECK_EQ_INT(a->codecs[0].channels, 2);
-  CHECK_EQ_STR(a->codecs[0].fmtp, "minptime=10;useinbandfec=1");
+  CHECK_EQ_STR(a->codecs[0].fmtp, "minptime=10;useinbandfec=1;usedtx=1");
   CHECK_EQ_INT(a->codecs[0].fb, SDP_FB_TCC);
   CHECK_EQ_INT(a->n_exts, 4);
   CHECK_EQ_INT(ext(a, URI_LEVEL), 1);
@@ -1252,6 +1254,7 @@ static void test_subscribe_offer_one(void) {
   CHECK(strstr(out, "a=ssrc:268435456 msid:0db5279e-d552-49c7-973a-4a1ac0bd3a00 audio-0\r\n"));
   CHECK(strstr(out, "a=candidate:1 1 udp 2130706431 192.0.2.10 40000 typ host\r\n"));
   CHECK(strstr(out, "a=msid-semantic: WMS *\r\n"));
+  CHECK(strstr(out, "\r\na=fmtp:111 minptime=10;useinbandfec=1;usedtx=1\r\n"));
   free(r);
 }
 
