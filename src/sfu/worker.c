@@ -110,6 +110,7 @@ typedef struct {
   uint8_t ext_map[256];
   rtp_history *history;             /* video only */
   rtp_seq_tracker seq;
+  uint64_t bytes, bps;              /* video in one encoding (a screen share): this second; the last second's rate */
   uint64_t last_pli_ms;
   tap_stream *tap; /* test mode only (sfu/tap.h); NULL otherwise */
   /* Loudest audio: an audio track with an audio level, while the worker
@@ -963,6 +964,7 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     return;
   }
   if (tr->history) {
+    tr->bytes += len;
     rtp_history_put(tr->history, h.seq, pkt, len, now);
     nack_losses(w, slot, &tr->seq, h.ssrc, h.seq);
   }
@@ -1284,12 +1286,16 @@ static int best_layer(const track *tr, int cap, int64_t now_us) {
 
 /* Each second: every simulcast encoding's rate. */
 static void measure_layers(transport *t) {
-  for (int k = 0; k < t->n_tracks; k++)
-    for (int l = 0; l < t->tracks[k].n_layers; l++) {
-      sim_layer *ly = &t->tracks[k].layers[l];
+  for (int k = 0; k < t->n_tracks; k++) {
+    track *tr = &t->tracks[k];
+    tr->bps = tr->bytes * 8;
+    tr->bytes = 0;
+    for (int l = 0; l < tr->n_layers; l++) {
+      sim_layer *ly = &tr->layers[l];
       ly->bps = ly->bytes * 8;
       ly->bytes = 0;
     }
+  }
 }
 
 /* Is subscriber t congested: its own estimate (REMB, fresh) under
@@ -1319,8 +1325,10 @@ static uint64_t layer_cost(const track *tr, int level) { return level >= 0 ? tr-
  * has a highest encoding (t->alloc, -1: paused) below what it asked for.
  * Congested (its estimate fell under what it gets): steps down, each on the
  * track that costs most (the largest encoding; ties: the one it asked the
- * least of), until the encodings' rates and about 50 kbps per audio track
- * fit in 90% of the estimate, pausing video when every track is at its
+ * least of), until the encodings' rates, about 50 kbps per audio track and
+ * the measured rate of video in one encoding (a screen share, which it
+ * cannot step down: it comes first) fit in 90% of the estimate, pausing
+ * video when every track is at its
  * lowest, so that audio keeps its share. Not congested: one step up at a
  * time (the track it asked the most of first), which is also how it probes
  * for more: a step up that the link cannot carry makes it congested, the
@@ -1329,7 +1337,13 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
   int best_k = -1;
   if (congested(t, now)) {
     if (now - t->alloc_down_ms < ALLOC_DOWN_EVERY_MS) return;
+    /* What it cannot step down comes first: audio, and video sent in one
+     * encoding (a screen share) at its measured rate. */
     int64_t budget = (int64_t)(t->remb_bps * 9 / 10) - 50000 * (t->n_subscribed - t->n_video_subscribed);
+    for (int k = 0; k < t->n_subscribed; k++) {
+      track *tr = track_find(w, t->subscribed[k], NULL);
+      if (tr && tr->t.kind == SFU_VIDEO && !tr->n_layers) budget -= (int64_t)tr->bps;
+    }
     int64_t cost = 0;
     for (int k = 0; k < t->n_subscribed; k++) {
       track *tr = track_find(w, t->subscribed[k], NULL);
