@@ -1081,8 +1081,8 @@ static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
   track *tr = track_find_layer(w, rtcp_sender_ssrc(b), &owner, &l);
   if (!tr || owner != slot) return;
   const uint8_t *sr = b->p;
-  uint8_t fixed[1200];
-  if (tr->room >= 0 && tr->loud.skipped && b->len >= 28) {
+  uint8_t fixed[UDP_MAX_DATAGRAM];
+  if (tr->room >= 0 && tr->loud.skipped && b->len >= 28 && b->len <= sizeof fixed) {
     /* loudest audio: the sender's packet count without the numbers its
      * receivers never saw (the timestamps are not rewritten) */
     memcpy(fixed, b->p, b->len);
