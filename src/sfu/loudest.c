@@ -47,7 +47,14 @@ void loudest_room_add(loudest_room *r, int n, loudest_stream *s, int64_t now_us)
   }
 }
 
+/* A peak "in the future" (the wall clock stepped back): held from now, not
+ * for as long as the step. */
+static void rebase(loudest_stream *s, int64_t now_us) {
+  if (s->peak_us > now_us) s->peak_us = now_us;
+}
+
 static void meter(loudest_stream *s, int level, int64_t now_us) {
+  rebase(s, now_us);
   if (level < 0 || level > 127) return;
   int32_t loud = (127 - level) << 8;
   if (loud >= loudest_loudness_q8(s, now_us)) { /* at or above the meter: a new peak, held again */
@@ -66,6 +73,7 @@ static loudest_verdict select_stream(loudest_room *r, int n, loudest_stream *s, 
     return LOUDEST_FORWARD;
   }
   if (r->n_sel == 0) return LOUDEST_DROP;
+  for (int i = 0; i < r->n_sel; i++) rebase(r->sel[i], now_us);
   int32_t q_loud;
   int q = quietest(r, now_us, &q_loud);
   if (loudest_loudness_q8(s, now_us) <= q_loud + (LOUDEST_MARGIN_DB << 8)) return LOUDEST_DROP;
@@ -83,30 +91,34 @@ loudest_verdict loudest_packet(loudest_room *r, int n, loudest_stream *s, int le
   meter(s, level, now_us);
   loudest_verdict v = select_stream(r, n, s, now_us);
   if (v == LOUDEST_DROP) {
+    s->skipped++;
     if (s->started) s->gap = true;
     return LOUDEST_DROP;
   }
   if (!s->started) { /* the first packet forwarded: numbers as the publisher's */
     s->started = true;
     s->offset = 0;
-    s->resume_seq = seq;
-    s->since_resume = LOUDEST_REORDER_WINDOW; /* nothing was given away before it */
+    s->resume_out = seq;
     s->last_out = seq;
     return v;
   }
   if (s->gap) { /* resumed: go on from the last number forwarded, as after DTX */
-    uint16_t offset = (uint16_t)(seq - (uint16_t)(s->last_out + 1));
-    s->skipped += (uint16_t)(offset - s->offset);
-    s->offset = offset;
+    s->offset = (uint16_t)(seq - (uint16_t)(s->last_out + 1));
     s->gap = false;
-    s->resume_seq = seq;
-    s->since_resume = 0;
-  } else if (s->since_resume < LOUDEST_REORDER_WINDOW && (int16_t)(seq - s->resume_seq) < 0) {
-    return LOUDEST_DROP; /* a late packet from before the resume: its number was given away */
+    s->resume_out = (uint16_t)(s->last_out + 1);
   }
-  if (s->since_resume < LOUDEST_REORDER_WINDOW) s->since_resume++;
   uint16_t out = (uint16_t)(seq - s->offset);
+  /* Numbers before the resume were given away (or are the gap's): a late
+   * packet from before it is not sent, however late. The mark follows the
+   * stream at LOUDEST_REORDER_SPAN behind its newest number, so that the
+   * comparison holds across the 16-bit wrap. */
+  if ((int16_t)(out - s->resume_out) < 0) {
+    s->skipped++;
+    return LOUDEST_DROP;
+  }
   if ((int16_t)(out - s->last_out) > 0) s->last_out = out;
+  if ((int16_t)(s->last_out - s->resume_out) > LOUDEST_REORDER_SPAN)
+    s->resume_out = (uint16_t)(s->last_out - LOUDEST_REORDER_SPAN);
   *out_seq = out;
   return v;
 }

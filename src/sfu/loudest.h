@@ -27,7 +27,7 @@
 #define LOUDEST_HANGOVER_US 1000000 /* a selected speaker's peak holds this long after it */
 #define LOUDEST_RELEASE_DB_PER_S 20 /* then the meter falls this fast */
 #define LOUDEST_MARGIN_DB 6         /* a newcomer must be this much louder than the quietest selected */
-#define LOUDEST_REORDER_WINDOW 64   /* after a resume, older packets are not forwarded for this many */
+#define LOUDEST_REORDER_SPAN 16384  /* a packet this far behind the newest forwarded is not sent */
 
 /* One published audio stream (a track of a room). */
 typedef struct {
@@ -39,10 +39,10 @@ typedef struct {
   bool started;   /* a packet has been forwarded */
   bool gap;       /* packets were held back since the last one forwarded */
   uint16_t offset;
-  uint16_t last_out;     /* the newest sequence number forwarded (receivers' numbering) */
-  uint16_t resume_seq;   /* the first packet forwarded after the last gap (publisher's numbering) */
-  uint16_t since_resume; /* packets forwarded since then, up to LOUDEST_REORDER_WINDOW */
-  uint32_t skipped;      /* sequence numbers left out in all (sender reports' packet count) */
+  uint16_t last_out;   /* the newest sequence number forwarded (receivers' numbering) */
+  uint16_t resume_out; /* nothing before it is forwarded: the first after the last gap, or
+                        * LOUDEST_REORDER_SPAN behind last_out (receivers' numbering) */
+  uint32_t skipped;    /* packets held back in all (taken off sender reports' packet count) */
 } loudest_stream;
 
 /* A room's selected streams (at most N of its loudest_streams). */

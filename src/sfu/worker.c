@@ -1086,7 +1086,8 @@ static void handle_publisher_rtcp(worker *w, int slot, const rtcp_block *b) {
     /* loudest audio: the sender's packet count without the numbers its
      * receivers never saw (the timestamps are not rewritten) */
     memcpy(fixed, b->p, b->len);
-    put_be32(fixed + 20, get_be32(fixed + 20) - tr->loud.skipped);
+    uint32_t count = get_be32(fixed + 20);
+    put_be32(fixed + 20, count > tr->loud.skipped ? count - tr->loud.skipped : 0);
     sr = fixed;
   }
   for (int i = 0; i < tr->n_subscribers; i++) {

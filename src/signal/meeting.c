@@ -570,15 +570,17 @@ static const char *check_sources(json_t *sources) {
  * microphone; a video is a screen share if the page says so, or if a camera
  * came before it in the offer (a client that labels nothing), else the camera.
  * NULL, or what is wrong: a label that does not fit its kind, or more than one
- * camera or screen share. */
+ * audio track, camera or screen share. */
 static const char *assign_sources(const sdp_track *found, int n_found, json_t *sources, track_source *out,
                                   bool *screen) {
-  int cameras = 0, screens = 0;
+  int cameras = 0, screens = 0, microphones = 0;
   for (int i = 0; i < n_found; i++) {
     if (!sending(&found[i])) continue;
     const char *label = sources ? json_string_value(json_object_get(sources, found[i].mid)) : NULL;
     if (found[i].kind == SDP_AUDIO) {
       if (label && strcmp(label, "microphone") != 0) return "An audio m-line's source can only be \"microphone\".";
+      /* One each: several would also take several of the loudest-audio places. */
+      if (++microphones > 1) return "An offer may send one audio track.";
       out[i] = SOURCE_MICROPHONE;
       continue;
     }

@@ -36,20 +36,20 @@ describe('admission control', () => {
   // Offers a real browser makes (one audio track each, distinct SSRCs, and
   // `videos` video tracks), for participants that publish and then never
   // start ICE.
-  async function offers(n, videos = 0) {
+  async function offers(n, videos = 0, audios = 1) {
     const page = await (await browser.newContext()).newPage();
     await page.goto(`${s.url}/`);
     const list = await page.evaluate(async (k) => {
       const out = [];
       for (let i = 0; i < k.n; i++) {
         const pc = new RTCPeerConnection();
-        pc.addTransceiver('audio', { direction: 'sendonly' });
+        for (let a = 0; a < k.audios; a++) pc.addTransceiver('audio', { direction: 'sendonly' });
         for (let v = 0; v < k.videos; v++) pc.addTransceiver('video', { direction: 'sendonly' });
         out.push((await pc.createOffer()).sdp);
         pc.close();
       }
       return out;
-    }, { n, videos });
+    }, { n, videos, audios });
     await page.close();
     return list;
   }
@@ -302,6 +302,13 @@ describe('admission control', () => {
     assert.match(m.message, /one camera and one screen share/);
     m = await ask(on, { sdp: three, sources: { 2: 'screen' } }); // 1 camera, 2 screen, 3 a second camera
     assert.equal(m.code, 'bad_sdp', JSON.stringify(m));
+    // Several microphones: refused (each would also hold one of the
+    // loudest-audio places, and claiming full volume on three would keep
+    // everyone else's voice from the room).
+    const [threeMics] = await offers(1, 0, 3);
+    m = await ask(on, { sdp: threeMics });
+    assert.equal(m.code, 'bad_sdp', JSON.stringify(m));
+    assert.match(m.message, /one audio track/);
     m = await ask(on, { sdp: one, sources: { 1: 'screen' } });
     assert.equal(m.type, 'publish_answer', JSON.stringify(m));
     const seen = await watcher.c.next((x) => x.type === 'tracks_updated' && x.tracks.length === 2, 5000);

@@ -2,7 +2,7 @@
 // subscriber behind a slow downlink gets a lower simulcast encoding of the
 // publisher's camera, while the four others keep 720p (the publisher is not
 // held back for it), its audio keeps playing, and it gets 720p back once the
-// link is fast again.
+// link is fast again. And the same in an E2EE room (three participants).
 //
 // The slow link is the server's test shaper (--test-mode, POST /_test/shape:
 // what the SFU sends that participant leaves at the given rate after the
@@ -114,6 +114,49 @@ describe('bandwidth allocation', () => {
       console.log(`# 6 participants, Bob behind a 600 kbps downlink: down from 720p in ${down.toFixed(1)} s (widths then ${widths.join(' ')}, ` +
         `${(concealed * 100).toFixed(1)}% of his audio concealed); the other four kept 1280px; after the limit lifts, ` +
         `720p again in ${up.toFixed(1)} s`);
+    } finally {
+      for (const p of pages) await p.context().close();
+    }
+  });
+
+  // The same in an E2EE room, with three: the SFU chooses encodings from the
+  // RTP header and the VP8 payload descriptor, which stay in the clear.
+  test('E2EE room of 3: one behind a 600 kbps link gets a lower encoding, decrypted with nothing dropped; the other keeps 720p', { timeout: 240000 }, async () => {
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'alloc-e2ee', e2ee_enabled: true });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+    const names = ['Ann', 'Bob', 'Cleo'];
+    const pages = [];
+    for (const n of names) pages.push(await joinPage(browser, s.url, '/alloc-e2ee#e2ee', n));
+    const [ann, bob, cleo] = pages;
+    try {
+      for (const p of [bob, cleo]) await p.click('#toggle-cam');
+      const [annId, bobId] = await Promise.all([ann, bob].map((p) => p.evaluate(() => window.sealroom.participantId)));
+      for (const p of [bob, cleo]) await p.evaluate((id) => window.sealroom.setVideoQuality(id, 'high'), annId);
+      const view = async (p) => (await received(p))[annId] || {};
+      await until('both decode Ann at 1280x720', async () => {
+        const v = await Promise.all([bob, cleo].map(view));
+        return v.every((x) => x.width === 1280) || v.map((x) => x.width);
+      }, 60000);
+      const res = await s.api('POST', '/_test/shape', { participant_id: bobId, kbps: 600 });
+      assert.equal(res.status, 200, res.text);
+      const e0 = (await bob.evaluate(() => window.sealroom.e2ee)).decryptedFrom[annId].video;
+      const down = await until('Bob gets a lower encoding of Ann', async () => {
+        const v = await view(bob);
+        return (v.width > 0 && v.width < 1280) || v;
+      }, 60000);
+      const b0 = await view(bob), c0 = await view(cleo);
+      await sleep(3000);
+      const b1 = await view(bob), c1 = await view(cleo);
+      assert.ok(b1.frames > b0.frames, `Bob keeps decoding Ann: ${JSON.stringify([b0, b1])}`);
+      assert.equal(c1.width, 1280, `Cleo keeps 720p: ${JSON.stringify(c1)}`);
+      assert.ok(c1.frames > c0.frames + 20, `Cleo keeps decoding Ann: ${JSON.stringify([c0, c1])}`);
+      const e = await bob.evaluate(() => window.sealroom.e2ee);
+      assert.ok(e.decryptedFrom[annId].video > e0, `Bob's worker decrypts Ann's video: ${JSON.stringify(e.decryptedFrom)}`);
+      const videoDrops = Object.entries(e.drops || {}).filter(([k, n]) => n > 0 && !/audio/i.test(k));
+      assert.equal(videoDrops.length, 0, `Bob's worker dropped frames: ${JSON.stringify(e.drops)}`);
+      await s.api('POST', '/_test/shape', { participant_id: bobId, kbps: 0 });
+      console.log(`# E2EE room of 3, Bob behind 600 kbps: down from 720p in ${down.toFixed(1)} s to ${b1.width}px, ` +
+        'decrypted with no video frame dropped; Cleo kept 1280px');
     } finally {
       for (const p of pages) await p.context().close();
     }
