@@ -306,8 +306,10 @@ describe('Firefox and Chromium in one call', () => {
       }
       assert.match(codes[0], /^(\d{5} ){11}\d{5}$/);
       assert.equal(new Set(codes).size, 1, `codes differ: ${codes.join(' | ')}`);
-      assert.equal(await fpage.evaluate((id) => window.sealroom.e2ee.names[id], pages[0].id), 'Ann');
-      assert.equal(await pages[0].page.evaluate((id) => window.sealroom.e2ee.names[id], foxId), 'Fox');
+      // The sealed names may come a moment after the keys (the code covers a
+      // member once its key is there): each side gets the other's within 20 s.
+      await fpage.waitForFunction((id) => window.sealroom.e2ee.names[id] === 'Ann', { timeout: 20000, polling: 100 }, pages[0].id);
+      await pages[0].page.waitForFunction((id) => window.sealroom.e2ee.names[id] === 'Fox', foxId, { timeout: 20000 });
       // Chromium decrypts and verifies Firefox's audio (signed frames).
       await pages[0].page.waitForFunction((id) => ((window.sealroom.e2ee.decryptedFrom[id] || {}).audio || 0) > 20, foxId, { timeout: 20000 });
       const e = await pages[0].page.evaluate(() => window.sealroom.e2ee);
