@@ -10,10 +10,9 @@
 // continuous). The microphone is a WebAudio oscillator put on the page's
 // publish sender with replaceTrack: Chromium's fake microphone beeps only
 // 20 ms every 500 ms, silent in between.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopServer } from '../lib/server.mjs';
-import { launchChromium, joinPage, sleep } from '../lib/browser.mjs';
+import { serverWithChromium, joinPage, sleep } from '../lib/browser.mjs';
 
 // The page's audio sender and receivers: packets, the codec's fmtp line.
 function audioStats(page) {
@@ -55,17 +54,10 @@ async function sendRate(page, ms) {
 }
 
 describe('Opus DTX and FEC', () => {
-  let s, browser;
-  before(async () => {
-    s = await startServer({ args: ['--rate-limit', '0'] });
-    browser = await launchChromium();
-  });
-  after(async () => {
-    if (browser) await browser.close();
-    await stopServer(s);
-  });
+  const fx = serverWithChromium({ args: ['--rate-limit', '0'] });
 
   test('the publisher\'s fmtp says usedtx=1 and useinbandfec=1; a silent microphone sends a few packets a second, a sounding one ~50', { timeout: 120000 }, async () => {
+    const { s, browser } = fx;
     const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'dtx' });
     assert.ok(r.status === 200 || r.status === 201, r.text);
     const ann = await joinPage(browser, s.url, '/dtx', 'Ann');

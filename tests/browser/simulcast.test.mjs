@@ -12,10 +12,9 @@
 // lost (no gap in the rewritten sequence numbers), it stays one stream (one
 // SSRC), Ann still sends all three encodings, and in the E2EE room Bob's
 // worker keeps decrypting Ann's video with nothing dropped.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, stopServer } from '../lib/server.mjs';
-import { launchChromium, joinPage, sleep } from '../lib/browser.mjs';
+import { serverWithChromium, joinPage, sleep } from '../lib/browser.mjs';
 
 const SIZES = { low: 320, medium: 640, high: 1280 };
 
@@ -84,21 +83,13 @@ async function run(browser, s, room, e2ee) {
 }
 
 describe('simulcast', () => {
-  let s, browser;
-  before(async () => {
-    s = await startServer({ args: ['--rate-limit', '0'] });
-    browser = await launchChromium();
-  });
-  after(async () => {
-    if (browser) await browser.close();
-    await stopServer(s);
-  });
+  const fx = serverWithChromium({ args: ['--rate-limit', '0'] });
 
   test('a plain room: Bob switches between Ann\'s three encodings, one continuous stream', { timeout: 120000 }, async () => {
-    await run(browser, s, 'simulcast-plain', false);
+    await run(fx.browser, fx.s, 'simulcast-plain', false);
   });
 
   test('an E2EE room: the same, and every frame still decrypts', { timeout: 120000 }, async () => {
-    await run(browser, s, 'simulcast-e2ee', true);
+    await run(fx.browser, fx.s, 'simulcast-e2ee', true);
   });
 });

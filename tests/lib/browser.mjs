@@ -1,7 +1,9 @@
 // Shared pieces of the browser tests: how Debian's Chromium is started (fake
 // camera and microphone, no background network), and what a meeting page
 // receives (inbound RTP stats of its subscribe connection).
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
+import { startServer, stopServer } from './server.mjs';
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -37,4 +39,19 @@ export function inbound(page) {
     });
     return out;
   });
+}
+
+// One sealroomd and one Chromium for a describe block: started in its
+// before(), stopped in its after(). Read .s and .browser inside the tests.
+export function serverWithChromium(serverOptions) {
+  const fx = { s: null, browser: null };
+  before(async () => {
+    fx.s = await startServer(serverOptions);
+    fx.browser = await launchChromium();
+  });
+  after(async () => {
+    if (fx.browser) await fx.browser.close();
+    await stopServer(fx.s);
+  });
+  return fx;
 }
