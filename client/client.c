@@ -89,6 +89,7 @@ struct sc_client {
   sc_publish_params pub_params;
   sc_outbound out;
   int audio_level; /* sc_client_set_audio_level: -1 none */
+  int simulcast;   /* sc_client_set_simulcast: encodings of our video, 0: one */
 
   /* Subscribing. */
   sc_peer *sub;
@@ -225,10 +226,17 @@ static void e2ee_on_alarm(void *ctx, const char *id, sc_e2ee_alarm reason, const
   if (c->cb.on_alarm) c->cb.on_alarm(c->ctx, id, r ? r : "unknown");
 }
 
-static void e2ee_request_keyframe(void *ctx) {
-  sc_client *c = ctx;
-  if (c->cb.on_keyframe_request) c->cb.on_keyframe_request(c->ctx);
+/* A key frame of our video encoding `layer` is wanted (-1: of all). */
+static void want_keyframe(sc_client *c, int layer) {
+  if (c->out.n_layers > 1 && c->cb.on_layer_keyframe_request) {
+    for (int l = 0; l < c->out.n_layers; l++)
+      if (layer < 0 || l == layer) c->cb.on_layer_keyframe_request(c->ctx, l);
+  } else if (c->cb.on_keyframe_request) {
+    c->cb.on_keyframe_request(c->ctx);
+  }
 }
+
+static void e2ee_request_keyframe(void *ctx) { want_keyframe(ctx, -1); }
 
 static void e2ee_request_remote_keyframe(void *ctx, const char *from_id, uint64_t stream) {
   sc_client *c = ctx;
@@ -352,7 +360,8 @@ static void peer_on_state(void *ctx, sc_peer *p, sc_peer_state st, const char *r
 static void peer_on_keyframe_request(void *ctx, sc_peer *p, uint32_t ssrc) {
   sc_client *c = ctx;
   c->stats.plis_received++;
-  if (c->cb.on_keyframe_request) c->cb.on_keyframe_request(c->ctx);
+  int layer = sc_outbound_layer_of(&c->out, ssrc);
+  if (layer >= 0) want_keyframe(c, layer);
 }
 
 static void peer_on_closed(void *ctx, sc_peer *p) {
@@ -583,6 +592,7 @@ int sc_client_publish(sc_client *c, bool audio, bool video) {
   if (!c->pub) return -1;
   sc_publish_params *p = &c->pub_params;
   if (sc_outbound_start(&c->out, c->pub, audio, video, 36, p) != 0) return -1;
+  if (video && c->simulcast >= 2 && sc_outbound_simulcast(&c->out, c->pub, c->simulcast, p) != 0) return -1;
   p->remb = true;
   if (audio && c->audio_level >= 0) p->audio_level_ext = 1; /* packets carry it once the answer takes it */
   c->out.audio_level = c->audio_level;
@@ -601,11 +611,26 @@ int sc_client_set_audio_level(sc_client *c, int level) {
   return 0;
 }
 
-int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame, size_t len,
-                         bool keyframe, uint64_t capture_us) {
+_Static_assert(SC_CLIENT_MAX_LAYERS == SC_MAX_LAYERS, "the public and the internal limits agree");
+
+int sc_client_set_simulcast(sc_client *c, int layers) {
+  if (!c || c->pub || layers < 0 || layers > SC_MAX_LAYERS) return -1;
+  c->simulcast = layers >= 2 ? layers : 0;
+  return 0;
+}
+
+int sc_client_set_video_quality(sc_client *c, const char *participant_id, const char *quality) {
+  if (!c || c->state != ST_JOINED) return -1;
+  char *m = sc_msg_video_quality(participant_id, quality);
+  return m ? send_msg(c, m) : -1;
+}
+
+static int send_frame(sc_client *c, sc_media_kind kind, int layer, const uint8_t *frame, size_t len,
+                      bool keyframe, uint64_t capture_us) {
   if (!c || c->state != ST_JOINED || !c->pub || (kind != SC_MEDIA_AUDIO && kind != SC_MEDIA_VIDEO))
     return -1;
   if (kind == SC_MEDIA_AUDIO ? !c->pub_audio : !c->pub_video) return -1;
+  if (kind == SC_MEDIA_VIDEO && (layer < 0 || layer >= c->out.n_layers)) return -1;
   if (len > MAX_FRAME) return -1;
   if (!c->pub_connected) return 0; /* nowhere to send yet: dropped, as a browser would */
   uint32_t media_ts = sc_outbound_media_ts(&c->out, kind, capture_us);
@@ -620,10 +645,21 @@ int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame,
     wire = c->framebuf;
     c->stats.e2ee_encrypted++;
   }
-  if (sc_outbound_send(&c->out, c->pub, kind, wire, wire_len, keyframe, media_ts) != 0) return -1;
+  if (sc_outbound_send(&c->out, c->pub, kind, layer, wire, wire_len, keyframe, media_ts) != 0) return -1;
   c->stats.frames_sent[kind]++;
   c->stats.bytes_sent[kind] += len;
   return 0;
+}
+
+int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame, size_t len,
+                         bool keyframe, uint64_t capture_us) {
+  return send_frame(c, kind, c && kind == SC_MEDIA_VIDEO ? c->out.n_layers - 1 : 0, frame, len, keyframe,
+                    capture_us);
+}
+
+int sc_client_send_video_layer(sc_client *c, int layer, const uint8_t *frame, size_t len, bool keyframe,
+                               uint64_t capture_us) {
+  return send_frame(c, SC_MEDIA_VIDEO, layer, frame, len, keyframe, capture_us);
 }
 
 int64_t sc_client_packet_time_us(const sc_client *c) { return c ? c->packet_time_us : 0; }

@@ -963,7 +963,7 @@ int sc_janus_send_frame(sc_janus *j, sc_media_kind kind, const uint8_t *frame, s
   if (len > MAX_FRAME || (len > 0 && !frame)) return -1;
   if (!j->pub_connected) return 0;
   uint32_t media_ts = sc_outbound_media_ts(&j->out, kind, capture_us);
-  if (sc_outbound_send(&j->out, j->pub, kind, frame, len, keyframe, media_ts) != 0) return -1;
+  if (sc_outbound_send(&j->out, j->pub, kind, 0, frame, len, keyframe, media_ts) != 0) return -1;
   j->stats.frames_sent[kind]++;
   j->stats.bytes_sent[kind] += len;
   return 0;

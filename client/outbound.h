@@ -25,7 +25,11 @@ typedef struct {
   char audio_track_id[SC_OUTBOUND_ID_MAX + 1], video_track_id[SC_OUTBOUND_ID_MAX + 1];
   sc_opus_packetizer opus;
   int audio_level; /* RFC 6464 level (0..127) put in audio packets when opus.rtp.audio_level_id is set; -1: none */
-  sc_vp8_packetizer vp8;
+  /* The video's encodings, lowest first: one, or n_layers with simulcast
+   * (each its own SSRC, naming itself by MID and RID in every packet). */
+  sc_vp8_packetizer vp8[SC_MAX_LAYERS];
+  int n_layers;
+  uint32_t layer_ssrc[SC_MAX_LAYERS];
   bool have_base[2]; /* by sc_media_kind */
   uint64_t base_us[2];
   uint8_t buf[SC_RTP_PACKET_BUF + SR_SRTP_MAX_TRAILER];
@@ -40,6 +44,15 @@ typedef struct {
  * 0, or -1 (nothing to publish, bad id_len, the peer refused an SSRC). */
 int sc_outbound_start(sc_outbound *o, sc_peer *pub, bool audio, bool video, size_t id_len,
                       sc_publish_params *p);
+/* Simulcast: the video in n (2..SC_MAX_LAYERS) encodings, rids "l", "m",
+ * "h" from the lowest (as many as n), each with a fresh SSRC registered with
+ * the peer; fills p's simulcast fields (extension ids 4 and 5). Call after
+ * sc_outbound_start with video, before building the offer; the answer's
+ * ids must be the same (sc_sdp_check_publish_answer). 0, or -1. */
+int sc_outbound_simulcast(sc_outbound *o, sc_peer *pub, int n, sc_publish_params *p);
+/* The encoding whose SSRC this is (0 for the one encoding without
+ * simulcast), or -1 if it is none of our video's. */
+int sc_outbound_layer_of(const sc_outbound *o, uint32_t ssrc);
 
 /* The RTP media time (clock units since the first frame of that kind) of a
  * frame captured at capture_us (microseconds, any monotonic clock). */
@@ -47,8 +60,9 @@ uint32_t sc_outbound_media_ts(sc_outbound *o, sc_media_kind kind, uint64_t captu
 
 /* Sends one frame of a published kind at media_ts: audio as one Opus packet
  * of 20 ms (len 0: nothing sent, the timestamp moves on 20 ms), video as
- * the packets of one VP8 frame. 0, or -1 (packetizer or peer refused). */
-int sc_outbound_send(sc_outbound *o, sc_peer *pub, sc_media_kind kind, const uint8_t *frame, size_t len,
-                     bool keyframe, uint32_t media_ts);
+ * the packets of one VP8 frame of encoding `layer` (0 without simulcast).
+ * 0, or -1 (no such layer, packetizer or peer refused). */
+int sc_outbound_send(sc_outbound *o, sc_peer *pub, sc_media_kind kind, int layer, const uint8_t *frame,
+                     size_t len, bool keyframe, uint32_t media_ts);
 
 #endif

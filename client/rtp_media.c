@@ -26,9 +26,37 @@ int sc_rtp_writer_init(sc_rtp_writer *w, uint32_t ssrc, uint8_t pt, uint32_t clo
   return 0;
 }
 
+int sc_rtp_writer_set_rid(sc_rtp_writer *w, uint8_t mid_id, const char *mid, uint8_t rid_id, const char *rid) {
+  if (!w || !mid || !rid || mid_id < 1 || mid_id > 14 || rid_id < 1 || rid_id > 14 || mid_id == rid_id)
+    return -1;
+  size_t ml = strnlen(mid, SC_RTP_NAME_MAX + 1), rl = strnlen(rid, SC_RTP_NAME_MAX + 1);
+  if (ml < 1 || ml > SC_RTP_NAME_MAX || rl < 1 || rl > SC_RTP_NAME_MAX) return -1;
+  w->mid_id = mid_id;
+  w->rid_id = rid_id;
+  memcpy(w->mid, mid, ml + 1);
+  memcpy(w->rid, rid, rl + 1);
+  return 0;
+}
+
+/* Bytes of the extension elements (one-byte form, RFC 8285 4.2), before padding. */
+static size_t ext_elements_len(const sc_rtp_writer *w, int level) {
+  size_t n = 0;
+  if (level >= 0 && w->audio_level_id >= 1 && w->audio_level_id <= 14) n += 2;
+  if (w->mid_id) n += 1 + strlen(w->mid);
+  if (w->rid_id) n += 1 + strlen(w->rid);
+  return n;
+}
+
 size_t sc_rtp_header_len(const sc_rtp_writer *w, int level) {
-  return level >= 0 && w->audio_level_id >= 1 && w->audio_level_id <= 14 ? SC_RTP_MAX_HEADER
-                                                                         : SC_RTP_FIXED_HEADER;
+  size_t n = ext_elements_len(w, level);
+  return n ? SC_RTP_FIXED_HEADER + 4 + (n + 3) / 4 * 4 : SC_RTP_FIXED_HEADER;
+}
+
+/* One element: id, length - 1, the bytes. Returns the next free offset. */
+static size_t put_element(uint8_t *buf, size_t at, uint8_t id, const void *data, size_t len) {
+  buf[at] = (uint8_t)(id << 4 | (len - 1));
+  memcpy(buf + at + 1, data, len);
+  return at + 1 + len;
 }
 
 int sc_rtp_write(sc_rtp_writer *w, uint32_t media_ts, bool marker, int level, bool voice,
@@ -47,14 +75,17 @@ int sc_rtp_write(sc_rtp_writer *w, uint32_t media_ts, bool marker, int level, bo
   put_be32(buf + 4, ts);
   put_be32(buf + 8, w->ssrc);
   if (ext) {
-    /* One-byte form (RFC 8285 4.2): one element of length 1, two bytes of padding. */
-    unsigned lv = level > 127 ? 127u : (unsigned)level;
+    /* One-byte form (RFC 8285 4.2): the elements, zero padding to 32 bits. */
     put_be16(buf + 12, EXT_ONE_BYTE_PROFILE);
-    put_be16(buf + 14, 1);
-    buf[16] = (uint8_t)(w->audio_level_id << 4);
-    buf[17] = (uint8_t)((voice ? 0x80 : 0) | lv);
-    buf[18] = 0;
-    buf[19] = 0;
+    put_be16(buf + 14, (uint16_t)((hl - SC_RTP_FIXED_HEADER - 4) / 4));
+    memset(buf + 16, 0, hl - 16);
+    size_t at = 16;
+    if (level >= 0 && w->audio_level_id >= 1 && w->audio_level_id <= 14) {
+      uint8_t lv = (uint8_t)((voice ? 0x80 : 0) | (level > 127 ? 127u : (unsigned)level));
+      at = put_element(buf, at, w->audio_level_id, &lv, 1);
+    }
+    if (w->mid_id) at = put_element(buf, at, w->mid_id, w->mid, strlen(w->mid));
+    if (w->rid_id) put_element(buf, at, w->rid_id, w->rid, strlen(w->rid));
   }
   w->seq++;
   w->last_ts = ts;

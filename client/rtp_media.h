@@ -41,8 +41,10 @@
 #define SC_OPUS_FRAME_SAMPLES 960 /* 20 ms at 48 kHz */
 
 #define SC_RTP_FIXED_HEADER 12
-/* Fixed header + one-byte extension block with the audio level element. */
-#define SC_RTP_MAX_HEADER 20
+/* Fixed header + a one-byte extension block holding at most the audio
+ * level, MID and RID elements (each name at most SC_RTP_NAME_MAX bytes). */
+#define SC_RTP_NAME_MAX 4
+#define SC_RTP_MAX_HEADER 32
 /* Default RTP payload size (VP8 descriptor included): with the header and an
  * SRTP trailer a datagram stays below 1200 bytes. */
 #define SC_RTP_DEFAULT_MAX_PAYLOAD 1100
@@ -59,6 +61,11 @@ typedef struct {
   uint32_t ssrc;
   uint8_t pt;           /* payload type, 0..127 */
   uint8_t audio_level_id; /* RFC 6464 extension id 1..14 in packets that carry a level, 0 = none */
+  /* Simulcast (RFC 8852/8853): every packet names its m-line (sdes:mid) and
+   * its encoding (sdes:rtp-stream-id) under these ids (1..14, 0 = none), so
+   * the receiver learns the encoding's SSRC from its first packet. */
+  uint8_t mid_id, rid_id;
+  char mid[SC_RTP_NAME_MAX + 1], rid[SC_RTP_NAME_MAX + 1];
   uint16_t seq;         /* sequence number of the next packet */
   uint32_t ts_base;     /* random RTP timestamp of media time 0 */
   uint32_t clock;       /* SC_RTP_VIDEO_CLOCK or SC_RTP_AUDIO_CLOCK */
@@ -72,10 +79,16 @@ typedef struct {
  * random generator fails. */
 int sc_rtp_writer_init(sc_rtp_writer *w, uint32_t ssrc, uint8_t pt, uint32_t clock);
 
+/* Names the m-line and the encoding in every packet from now on (mid_id
+ * and rid_id 1..14, distinct; mid and rid 1..SC_RTP_NAME_MAX characters).
+ * 0, or -1 (bad id or name: nothing changed). */
+int sc_rtp_writer_set_rid(sc_rtp_writer *w, uint8_t mid_id, const char *mid, uint8_t rid_id, const char *rid);
+
 /* Writes one packet: header with the next sequence number, timestamp
  * ts_base + media_ts (media_ts in clock units since the stream's start,
- * wrapping), the marker bit, and if level >= 0 and audio_level_id is set
- * the audio level element (level 0..127 -dBov, voice flag); then payload.
+ * wrapping), the marker bit, and the header extension elements: if level
+ * >= 0 and audio_level_id is set the audio level (level 0..127 -dBov,
+ * voice flag), and the MID and RID when set; then payload.
  * Returns the packet length, or -1 if cap is too small (cap must be at least
  * sc_rtp_header_len() + len) or len > SC_RTP_MAX_PAYLOAD; nothing is counted
  * on failure. payload may be NULL when len is 0, or point into buf at

@@ -18,6 +18,8 @@
 #define OPUS_FMTP "minptime=10;useinbandfec=1"
 #define URI_AUDIO_LEVEL "urn:ietf:params:rtp-hdrext:ssrc-audio-level"
 #define URI_ABS_SEND_TIME "http://www.webrtc.org/experiments/rtp-hdrext/abs-send-time"
+#define URI_MID "urn:ietf:params:rtp-hdrext:sdes:mid"
+#define URI_RID "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id"
 
 /* ---- checks (the grammar's character classes: sdp/sdp.h) ---- */
 
@@ -85,13 +87,39 @@ static void put_offer_track(strbuf *w, const sc_publish_params *p, const char *f
       strbuf_put(w, "a=extmap:%u " URI_AUDIO_LEVEL "\r\n", (unsigned)p->audio_level_ext);
     strbuf_put(w, "a=rtpmap:%u opus/48000/2\r\na=fmtp:%u " OPUS_FMTP "\r\n", pt, pt);
   } else {
+    if (p->n_rids)
+      strbuf_put(w, "a=extmap:%u " URI_MID "\r\na=extmap:%u " URI_RID "\r\n", (unsigned)p->mid_ext,
+                 (unsigned)p->rid_ext);
     strbuf_put(w, "a=rtpmap:%u VP8/90000\r\n", pt);
     if (p->remb) strbuf_put(w, "a=rtcp-fb:%u goog-remb\r\n", pt);
     strbuf_put(w, "a=rtcp-fb:%u ccm fir\r\na=rtcp-fb:%u nack\r\na=rtcp-fb:%u nack pli\r\n", pt,
                pt, pt);
+    if (p->n_rids) { /* the encodings' SSRCs come with their packets */
+      for (int i = 0; i < p->n_rids; i++) strbuf_put(w, "a=rid:%s send\r\n", p->rids[i]);
+      strbuf_put(w, "a=simulcast:send ");
+      for (int i = 0; i < p->n_rids; i++) strbuf_put(w, "%s%s", i ? ";" : "", p->rids[i]);
+      strbuf_put(w, "\r\n");
+      return;
+    }
   }
   strbuf_put(w, "a=ssrc:%lu cname:%s\r\na=ssrc:%lu msid:%s %s\r\n", (unsigned long)ssrc,
              p->stream_id, (unsigned long)ssrc, p->stream_id, track);
+}
+
+/* Simulcast parameters (sc_publish_params): 0 encodings, or 2..SC_MAX_LAYERS
+ * distinct token names and distinct extension ids. */
+static bool simulcast_ok(const sc_publish_params *p) {
+  if (p->n_rids == 0) return true;
+  if (p->n_rids < 2 || p->n_rids > SC_MAX_LAYERS || p->mid_ext < 1 || p->mid_ext > 14 || p->rid_ext < 1 ||
+      p->rid_ext > 14 || p->mid_ext == p->rid_ext || (p->audio_level_ext && (p->audio_level_ext == p->mid_ext ||
+                                                                             p->audio_level_ext == p->rid_ext)))
+    return false;
+  for (int i = 0; i < p->n_rids; i++) {
+    if (!is_token(p->rids[i], SC_RTP_NAME_MAX) || !p->rids[i][0]) return false;
+    for (int j = 0; j < i; j++)
+      if (strcmp(p->rids[i], p->rids[j]) == 0) return false;
+  }
+  return true;
 }
 
 int sc_sdp_build_publish_offer(const sc_publish_params *p, char *out, size_t cap) {
@@ -104,6 +132,7 @@ int sc_sdp_build_publish_offer(const sc_publish_params *p, char *out, size_t cap
   if (!is_token(p->stream_id, 64)) return -1;
   if (p->audio && (p->audio_ssrc == 0 || !is_token(p->audio_track_id, 64))) return -1;
   if (p->video && (p->video_ssrc == 0 || !is_token(p->video_track_id, 64))) return -1;
+  if (!simulcast_ok(p) || (p->n_rids && !p->video)) return -1;
   if (p->audio && p->video && p->audio_ssrc == p->video_ssrc) return -1;
   strbuf_put(&w, "v=0\r\no=- %llu %lu IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n",
       (unsigned long long)p->local.session_id, (unsigned long)p->local.session_version);
@@ -153,6 +182,8 @@ static void copy_media(const sdp_media *m, sc_media *o) {
   o->rtcp_rsize = m->rtcp_rsize;
   o->ext_audio_level = m->kind == SDP_AUDIO ? find_ext(m, URI_AUDIO_LEVEL) : 0;
   o->ext_abs_send_time = m->kind == SDP_VIDEO ? find_ext(m, URI_ABS_SEND_TIME) : 0;
+  o->ext_mid = find_ext(m, URI_MID);
+  o->ext_rid = m->kind == SDP_VIDEO ? find_ext(m, URI_RID) : 0;
   snprintf(o->media, sizeof o->media, "%s", m->media);
   snprintf(o->proto, sizeof o->proto, "%s", m->proto);
   snprintf(o->fmt0, sizeof o->fmt0, "%s", m->fmt0);
@@ -334,6 +365,9 @@ int sc_sdp_check_publish_answer(const sc_remote *a, const sc_publish_params *p, 
       return strbuf_fail(err, errcap, "m-line %d: not accepted", i);
     if (m->pt != (audio ? SC_PT_OPUS : SC_PT_VP8))
       return strbuf_fail(err, errcap, "m-line %d: payload type %d", i, m->pt);
+    /* Simulcast: the encodings are told apart by the extensions we offered. */
+    if (!audio && p->n_rids && (m->ext_mid != p->mid_ext || m->ext_rid != p->rid_ext))
+      return strbuf_fail(err, errcap, "m-line %d: simulcast not accepted (no mid and rid extensions)", i);
   }
   return 0;
 }

@@ -22,6 +22,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "client/rtp_media.h"
 #include "sdp/sdp.h"
 
 #define SC_SDP_MAX_MEDIA SDP_MAX_MEDIA /* m-lines of a subscribe offer: 256 */
@@ -30,6 +31,7 @@
 /* Payload types and mids of the publish offer (what Chrome uses). */
 #define SC_PT_OPUS 111
 #define SC_PT_VP8 96
+#define SC_MAX_LAYERS 3                /* simulcast encodings of our video */
 
 /* A cap that always suffices for sc_sdp_build_publish_offer. */
 #define SC_SDP_OFFER_CAP 4096
@@ -80,6 +82,16 @@ typedef struct {
    * id (1..14); 0: none (the SFU then forwards the track whatever its
    * loudness: it cannot rank it among the loudest). */
   uint8_t audio_level_ext;
+  /* Simulcast (RFC 8853): the video goes out in n_rids (2..SC_MAX_LAYERS)
+   * encodings named rids[] (1..SC_RTP_NAME_MAX token characters), lowest
+   * first. The video line then has a=rid:<id> send lines, a=simulcast:send
+   * in that order, the sdes:mid and sdes:rtp-stream-id extmaps under
+   * mid_ext and rid_ext (1..14, distinct, not audio_level_ext), and no
+   * a=ssrc lines: the SFU learns each encoding's SSRC from its packets.
+   * 0: one encoding (video_ssrc). */
+  int n_rids;
+  const char *rids[SC_MAX_LAYERS];
+  uint8_t mid_ext, rid_ext;
 } sc_publish_params;
 
 /* Publish offer (JSEP, as a browser makes it): session a=group:BUNDLE,
@@ -89,8 +101,9 @@ typedef struct {
  * p->setup_active), our host candidate if p->candidate.ip, a=sendonly,
  * a=rtcp-mux, a=rtcp-rsize, a=msid, a=ssrc cname/msid. Audio: opus/48000/2
  * PT 111, fmtp minptime=10;useinbandfec=1. Video: VP8/90000 PT 96 with
- * rtcp-fb nack, nack pli, ccm fir (and goog-remb if p->remb). No header
- * extensions, no RTX, no transport-cc. Returns the length or -1 (invalid
+ * rtcp-fb nack, nack pli, ccm fir (and goog-remb if p->remb); its
+ * simulcast lines if p->n_rids. Header extensions: audio level and the
+ * simulcast pair only; no RTX, no transport-cc. Returns the length or -1 (invalid
  * parameters, cap too small). */
 int sc_sdp_build_publish_offer(const sc_publish_params *p, char *out, size_t cap);
 
@@ -115,6 +128,7 @@ typedef struct {
   bool rtcp_rsize;
   /* Header extension ids offered (1..14), 0 if absent. */
   uint8_t ext_audio_level, ext_abs_send_time;
+  uint8_t ext_mid, ext_rid; /* sdes:mid, sdes:rtp-stream-id */
   /* For building the answer to a line we do not take: its media, proto and
    * first format tokens as written. */
   char media[16], proto[32], fmt0[32];

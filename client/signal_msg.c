@@ -152,6 +152,14 @@ char *sc_msg_chat(const char *payload_json) {
   return payload ? finish(set(typed("chat"), "payload", payload), SC_MESSAGE_MAX) : NULL;
 }
 
+char *sc_msg_video_quality(const char *participant_id, const char *quality) {
+  if (!bounded(participant_id, 1, SC_ID_MAX) || !quality ||
+      (strcmp(quality, "low") != 0 && strcmp(quality, "medium") != 0 && strcmp(quality, "high") != 0))
+    return NULL;
+  json_t *q = set(json_object(), participant_id, json_string(quality));
+  return q ? finish(set(typed("video_quality"), "qualities", q), SC_MESSAGE_MAX) : NULL;
+}
+
 char *sc_msg_chat_text(const char *text) {
   if (!bounded(text, 0, SC_PAYLOAD_MAX)) return NULL;
   json_t *payload = set(json_object(), "text", json_string(text));

@@ -52,6 +52,7 @@ uint64_t sc_udp_mux_drops(const sc_udp_mux *m);
 void sc_udp_mux_close(sc_udp_mux *m);
 
 typedef enum { SC_MEDIA_AUDIO = 0, SC_MEDIA_VIDEO = 1 } sc_media_kind;
+#define SC_CLIENT_MAX_LAYERS 3 /* simulcast encodings (sc_client_set_simulcast) */
 
 typedef struct {
   const char *url;   /* signalling WebSocket, e.g. "ws://127.0.0.1:8080/ws" */
@@ -93,8 +94,12 @@ typedef struct {
    * SFU sent it (payload = the RTP payload, VP8 descriptor included). */
   void (*on_packet)(void *ctx, const char *from_id, sc_media_kind kind, uint16_t seq, uint32_t rtp_ts,
                     bool marker, const uint8_t *payload, size_t len);
-  /* The server or a receiver asks for a video key frame. */
+  /* The server or a receiver asks for a video key frame (of whichever
+   * encoding: with simulcast, on_layer_keyframe_request if set). */
   void (*on_keyframe_request)(void *ctx);
+  /* Simulcast (sc_client_set_simulcast): a key frame of encoding `layer`
+   * (0 = the lowest) is wanted. NULL: on_keyframe_request instead. */
+  void (*on_layer_keyframe_request)(void *ctx, int layer);
   /* E2EE: the security code over the members whose keys we hold; complete
    * once every member's sealed name arrived (compare it with the others). */
   void (*on_security_code)(void *ctx, const char *code, bool complete);
@@ -127,12 +132,28 @@ int sc_client_publish(sc_client *c, bool audio, bool video);
  * browser measures it). 0, or -1 (level out of range). */
 int sc_client_set_audio_level(sc_client *c, int level);
 
-/* Sends one encoded frame of our own track: Opus (one 20 ms packet) or VP8.
+/* Simulcast: publish our video in `layers` encodings (2 or 3, lowest
+ * first, named by RID; 0 or 1: one encoding, the default), each fed by
+ * sc_client_send_video_layer with a frame of its own (the caller encodes
+ * each size). The SFU forwards each subscriber one of them. Before
+ * sc_client_publish. 0, or -1 (already publishing, out of range). */
+int sc_client_set_simulcast(sc_client *c, int layers);
+/* Asks the SFU for at most this encoding of another participant's camera:
+ * quality "low", "medium" or "high" (signalling `video_quality`), as the
+ * meeting page does for small tiles. 0, or -1 (not joined, bad
+ * arguments). */
+int sc_client_set_video_quality(sc_client *c, const char *participant_id, const char *quality);
+/* Sends one encoded frame of our own track: Opus (one 20 ms packet) or VP8
+ * (with simulcast, to the highest encoding).
  * capture_us: capture time in microseconds on any monotonic clock (gives the
  * RTP timestamp). In an E2EE room the frame is encrypted and signed first.
  * 0, or -1 (not publishing that kind, frame too large). */
 int sc_client_send_frame(sc_client *c, sc_media_kind kind, const uint8_t *frame, size_t len, bool keyframe,
                          uint64_t capture_us);
+/* One VP8 frame of encoding `layer` (0 .. layers - 1 of
+ * sc_client_set_simulcast; 0 without simulcast), as sc_client_send_frame. */
+int sc_client_send_video_layer(sc_client *c, int layer, const uint8_t *frame, size_t len, bool keyframe,
+                               uint64_t capture_us);
 
 /* During on_packet: when the kernel received that packet, in CLOCK_REALTIME
  * microseconds (SO_TIMESTAMPNS; the time it was read if the kernel gave

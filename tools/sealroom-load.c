@@ -79,6 +79,7 @@
 #define SEEN_BITS 1024      /* duplicate detection window per stream (sequence numbers) */
 #define HIST_LINEAR 10000   /* 10 us buckets: 0 .. 100 ms */
 #define HIST_LOG 96         /* then 100 ms * 2^(i/8): up to ~400 s */
+#define MAX_LAYERS SC_CLIENT_MAX_LAYERS
 #define VIDEO_FRAMES 60     /* pre-encoded: 2 s at 30 fps */
 #define AUDIO_FRAMES 50     /* pre-encoded: 1 s of 20 ms packets */
 #define PACE_MS 1           /* the send timer */
@@ -94,6 +95,7 @@ typedef struct {
   bool publisher;
   const char *media_ip; /* janus: local address for media (NULL: Janus's own, from GET /info) */
   sc_udp_mux *udp_mux;  /* sealroom: the shared media socket, or NULL: a socket per connection */
+  int simulcast;        /* publisher: video encodings (0: one) */
 } load_join;
 
 /* One SFU's client, shaped like sc_client_*. Callbacks used:
@@ -106,8 +108,12 @@ typedef struct {
   void *(*create)(uv_loop_t *loop, const load_join *j, const sc_client_callbacks *cb, void *ctx);
   int (*connect)(void *c);
   int (*publish)(void *c, bool audio, bool video);
-  int (*send_frame)(void *c, sc_media_kind kind, const uint8_t *frame, size_t len, bool keyframe,
+  /* layer: the simulcast encoding of a video frame (0 without simulcast). */
+  int (*send_frame)(void *c, sc_media_kind kind, int layer, const uint8_t *frame, size_t len, bool keyframe,
                     uint64_t capture_us);
+  /* Asks for at most this encoding ("low", "medium", "high") of a
+   * participant's camera; NULL: the backend has no such request. */
+  int (*set_quality)(void *c, const char *participant_id, const char *quality);
   void (*get_stats)(const void *c, sc_client_stats *out);
   void (*leave)(void *c);
   void (*free)(void *c);
@@ -130,6 +136,8 @@ typedef struct {
   const char *sockets; /* "shared", "own", or NULL: shared when the server is on loopback */
   unsigned frame_jitter_us;
   int read_every_ms; /* the shared socket: read every this many ms (0: when readable) */
+  bool simulcast;    /* publishers send MAX_LAYERS encodings */
+  const char *quality; /* what each participant asks of the cameras: high, medium, low or speaker */
 } options;
 
 /* ---- statistics ----------------------------------------------------------- */
@@ -178,8 +186,8 @@ typedef struct {
   uint64_t next_video_us, next_audio_us; /* the next frame's slot (next_slot) */
   uint64_t video_jitter_us;              /* the next video frame leaves this long after its slot */
   int pub_ord;                           /* among all publishers (parts[0..]) */
-  uint32_t vframe, aframe;
-  bool want_key;
+  uint32_t vframe[MAX_LAYERS], aframe; /* per video encoding */
+  bool want_key[MAX_LAYERS];
 } participant;
 
 typedef struct {
@@ -218,8 +226,10 @@ struct load {
   uv_signal_t sigint, sigterm;
   sc_udp_mux *udp_mux; /* every connection's UDP on one socket (--sockets) */
 
-  stored_frame video[VIDEO_FRAMES], audio[AUDIO_FRAMES];
-  double video_kbps_real;
+  /* Video per encoding (one, or MAX_LAYERS with --simulcast, lowest first). */
+  int n_layers;
+  stored_frame video[MAX_LAYERS][VIDEO_FRAMES], audio[AUDIO_FRAMES];
+  double video_kbps_real[MAX_LAYERS];
 
   /* Phases: joining -> ready -> warmup -> window -> ending. */
   enum { PH_JOINING = 0, PH_WARMUP, PH_WINDOW, PH_ENDING } phase;
@@ -553,13 +563,19 @@ static void *sr_create(uv_loop_t *loop, const load_join *j, const sc_client_call
   cfg.name = j->name;
   cfg.packets_only = true;
   cfg.udp_mux = j->udp_mux;
-  return sc_client_new(loop, &cfg, cb, ctx);
+  sc_client *c = sc_client_new(loop, &cfg, cb, ctx);
+  if (c && j->publisher && sc_client_set_simulcast(c, j->simulcast) != 0) {
+    sc_client_free(c);
+    return NULL;
+  }
+  return c;
 }
 static int sr_connect(void *c) { return sc_client_connect(c); }
 static int sr_publish(void *c, bool a, bool v) { return sc_client_publish(c, a, v); }
-static int sr_send(void *c, sc_media_kind k, const uint8_t *f, size_t n, bool key, uint64_t t) {
-  return sc_client_send_frame(c, k, f, n, key, t);
+static int sr_send(void *c, sc_media_kind k, int layer, const uint8_t *f, size_t n, bool key, uint64_t t) {
+  return k == SC_MEDIA_VIDEO ? sc_client_send_video_layer(c, layer, f, n, key, t) : sc_client_send_frame(c, k, f, n, key, t);
 }
+static int sr_set_quality(void *c, const char *id, const char *q) { return sc_client_set_video_quality(c, id, q); }
 static void sr_stats(const void *c, sc_client_stats *out) { sc_client_get_stats(c, out); }
 static void sr_leave(void *c) { sc_client_leave(c); }
 static void sr_free(void *c) { sc_client_free(c); }
@@ -691,8 +707,8 @@ static int sr_setup_room(const void *opts, int i, char *out, size_t cap) {
 }
 
 static const load_backend sealroom_backend = {
-    "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_stats, sr_leave, sr_free,
-    sr_packet_time};
+    "sealroom", sr_setup_room, sr_create, sr_connect, sr_publish, sr_send, sr_set_quality, sr_stats, sr_leave,
+    sr_free, sr_packet_time};
 
 #define FWD_METRIC "sealroom_media_forward_delay_seconds"
 
@@ -818,8 +834,8 @@ static void *jn_create(uv_loop_t *loop, const load_join *j, const sc_client_call
 }
 static int jn_connect(void *c) { return sc_janus_connect(c); }
 static int jn_publish(void *c, bool a, bool v) { return sc_janus_publish(c, a, v); }
-static int jn_send(void *c, sc_media_kind k, const uint8_t *f, size_t n, bool key, uint64_t t) {
-  return sc_janus_send_frame(c, k, f, n, key, t);
+static int jn_send(void *c, sc_media_kind k, int layer, const uint8_t *f, size_t n, bool key, uint64_t t) {
+  return layer == 0 ? sc_janus_send_frame(c, k, f, n, key, t) : -1; /* no simulcast to Janus (yet) */
 }
 static void jn_stats(const void *c, sc_client_stats *out) { sc_janus_get_stats(c, out); }
 static void jn_leave(void *c) { sc_janus_leave(c); }
@@ -827,8 +843,8 @@ static void jn_free(void *c) { sc_janus_free(c); }
 static int64_t jn_packet_time(const void *c) { return sc_janus_packet_time_us(c); }
 
 static const load_backend janus_backend = {"janus", jn_setup_room, jn_create, jn_connect, jn_publish,
-                                           jn_send,  jn_stats,      jn_leave,  jn_free,
-                                           jn_packet_time};
+                                           jn_send,  NULL,          jn_stats,  jn_leave,
+                                           jn_free,  jn_packet_time};
 
 static const load_backend *const backends[] = {&sealroom_backend, &janus_backend};
 
@@ -855,20 +871,19 @@ static void draw_busy(sc_i420 *img, uint32_t n, uint32_t *rng, int shift) {
   }
 }
 
-static void free_video(load *L) {
+static void free_video(stored_frame *v) {
   for (int i = 0; i < VIDEO_FRAMES; i++) {
-    free(L->video[i].data);
-    L->video[i].data = NULL;
+    free(v[i].data);
+    v[i].data = NULL;
   }
 }
 
-/* Encodes VIDEO_FRAMES frames with noise of amplitude 2^(32-shift); returns
- * their bytes, or -1. */
-static long encode_video(load *L, int shift) {
-  const options *o = &L->o;
+/* Encodes VIDEO_FRAMES frames of w x h at kbps into v, with noise of
+ * amplitude 2^(32-shift); returns their bytes, or -1. */
+static long encode_video(stored_frame *v, int w, int h, int kbps, int shift) {
   sc_i420 img;
-  if (sc_i420_alloc(&img, o->width, o->height) != 0) return -1;
-  sc_vp8_enc *enc = sc_vp8_enc_new(o->width, o->height, 30, o->video_kbps);
+  if (sc_i420_alloc(&img, w, h) != 0) return -1;
+  sc_vp8_enc *enc = sc_vp8_enc_new(w, h, 30, kbps);
   if (!enc) {
     sc_i420_free(&img);
     return -1;
@@ -882,7 +897,7 @@ static long encode_video(load *L, int shift) {
     int rc = sc_vp8_enc_encode(enc, &img, pts, &f);
     if (rc < 0) break;
     if (rc == 0) continue;
-    stored_frame *s = &L->video[made++];
+    stored_frame *s = &v[made++];
     s->len = f.len + TS_BYTES;
     s->key = f.keyframe;
     s->data = calloc(1, s->len);
@@ -892,32 +907,33 @@ static long encode_video(load *L, int shift) {
   }
   sc_vp8_enc_free(enc);
   sc_i420_free(&img);
-  if (made < VIDEO_FRAMES || !L->video[0].key || !L->video[made - 1].data) {
+  if (made < VIDEO_FRAMES || !v[0].key || !v[made - 1].data) {
     fprintf(stderr, "load: the VP8 encoder made %d frames\n", made);
-    free_video(L);
+    free_video(v);
     return -1;
   }
   return total;
 }
 
-static int make_media(load *L) {
-  const options *o = &L->o;
+/* One encoding's frames: w x h padded up to kbps. 0 or -1. */
+static int make_video(load *L, int layer, int w, int h, int kbps) {
+  stored_frame *v = L->video[layer];
   /* Less noise until libvpx stays near the target (it overshoots on noise),
    * then padding makes up the rest. */
-  double target = o->video_kbps * 1000.0 / 8.0 / 30.0;
+  double target = kbps * 1000.0 / 8.0 / 30.0;
   long total = -1;
   for (int shift = 25; shift <= 31; shift++) {
-    total = encode_video(L, shift);
+    total = encode_video(v, w, h, kbps, shift);
     if (total < 0) return -1;
     if ((double)total / VIDEO_FRAMES <= target * 1.05 || shift == 31) break;
-    free_video(L);
+    free_video(v);
   }
   /* Pad every frame alike so that the average is the target bitrate. */
   double avg = (double)total / VIDEO_FRAMES;
   size_t pad = avg < target ? (size_t)(target - avg) : 0;
   total = 0;
   for (int i = 0; i < VIDEO_FRAMES; i++) {
-    stored_frame *s = &L->video[i];
+    stored_frame *s = &v[i];
     if (pad) {
       uint8_t *d = realloc(s->data, s->len + pad);
       if (!d) return -1;
@@ -927,7 +943,20 @@ static int make_media(load *L) {
     }
     total += s->len;
   }
-  L->video_kbps_real = (double)total * 8.0 * 30.0 / VIDEO_FRAMES / 1000.0;
+  L->video_kbps_real[layer] = (double)total * 8.0 * 30.0 / VIDEO_FRAMES / 1000.0;
+  return 0;
+}
+
+/* With --simulcast, as a browser sends a camera: a quarter and a half of
+ * the size at about an eighth and a third of the bitrate, then the whole. */
+static int make_media(load *L) {
+  const options *o = &L->o;
+  L->n_layers = o->simulcast ? MAX_LAYERS : 1;
+  for (int l = 0; l < L->n_layers; l++) {
+    int div = 1 << (L->n_layers - 1 - l); /* 4, 2, 1 */
+    int kbps = l == L->n_layers - 1 ? o->video_kbps : o->video_kbps / (l == 0 ? 8 : 3);
+    if (make_video(L, l, o->width / div & ~1, o->height / div & ~1, kbps < 30 ? 30 : kbps) != 0) return -1;
+  }
 
   sc_opus_enc *aenc = sc_opus_enc_new(2, o->audio_bps);
   sc_tone tone;
@@ -957,18 +986,25 @@ static int make_media(load *L) {
   return 0;
 }
 
+/* What a publisher's video sends, all encodings together. */
+static double video_kbps_total(const load *L) {
+  double t = 0;
+  for (int l = 0; l < L->n_layers; l++) t += L->video_kbps_real[l];
+  return t;
+}
+
 static void free_media(load *L) {
-  free_video(L);
+  for (int l = 0; l < MAX_LAYERS; l++) free_video(L->video[l]);
   for (int i = 0; i < AUDIO_FRAMES; i++) free(L->audio[i].data);
 }
 
 /* ---- sending ------------------------------------------------------------------- */
 
-static void send_stored(load *L, participant *p, sc_media_kind kind, stored_frame *f) {
+static void send_stored(load *L, participant *p, sc_media_kind kind, int layer, stored_frame *f) {
   uint64_t t = now_us(), stamp = wall_us();
   uint8_t *ts = f->data + f->len - TS_BYTES;
   for (int i = 7; i >= 0; i--) ts[7 - i] = (uint8_t)(stamp >> (i * 8));
-  if (L->be->send_frame(p->conn, kind, f->data, f->len, f->key, t) == 0)
+  if (L->be->send_frame(p->conn, kind, layer, f->data, f->len, f->key, t) == 0)
     L->frames_sent[kind]++;
   else
     L->send_errors++;
@@ -1014,18 +1050,20 @@ static void on_pace(uv_timer_t *t) {
     if (now > p->next_video_us + p->video_jitter_us + VIDEO_PERIOD_US)
       p->next_video_us = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
     while (now >= p->next_video_us + p->video_jitter_us) {
-      if (p->want_key) {
-        p->want_key = false;
-        p->vframe = 0;
+      for (int l = 0; l < L->n_layers; l++) {
+        if (p->want_key[l]) {
+          p->want_key[l] = false;
+          p->vframe[l] = 0;
+        }
+        send_stored(L, p, SC_MEDIA_VIDEO, l, &L->video[l][p->vframe[l]]);
+        p->vframe[l] = p->vframe[l] + 1 < VIDEO_FRAMES ? p->vframe[l] + 1 : 1;
       }
-      send_stored(L, p, SC_MEDIA_VIDEO, &L->video[p->vframe]);
-      p->vframe = p->vframe + 1 < VIDEO_FRAMES ? p->vframe + 1 : 1;
       p->next_video_us += VIDEO_PERIOD_US;
       p->video_jitter_us = frame_jitter(L);
     }
     if (now > p->next_audio_us + AUDIO_PERIOD_US) p->next_audio_us = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
     while (now >= p->next_audio_us) {
-      send_stored(L, p, SC_MEDIA_AUDIO, &L->audio[p->aframe]);
+      send_stored(L, p, SC_MEDIA_AUDIO, 0, &L->audio[p->aframe]);
       p->aframe = (p->aframe + 1) % AUDIO_FRAMES;
       p->next_audio_us += AUDIO_PERIOD_US;
     }
@@ -1066,7 +1104,7 @@ static void p_on_publishing(void *ctx) {
   uint64_t now = now_us();
   p->pub_ord = (int)(p - L->parts);
   p->publishing = true;
-  p->want_key = true;
+  for (int l = 0; l < MAX_LAYERS; l++) p->want_key[l] = true;
   p->next_video_us = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
   p->next_audio_us = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
   p->video_jitter_us = frame_jitter(L);
@@ -1074,7 +1112,28 @@ static void p_on_publishing(void *ctx) {
 
 static void p_on_keyframe_request(void *ctx) {
   participant *p = ctx;
-  p->want_key = true;
+  for (int l = 0; l < MAX_LAYERS; l++) p->want_key[l] = true;
+}
+
+static void p_on_layer_keyframe_request(void *ctx, int layer) {
+  participant *p = ctx;
+  if (layer >= 0 && layer < MAX_LAYERS) p->want_key[layer] = true;
+}
+
+/* --quality: what we ask of each camera that appears. "speaker": the
+ * room's first publisher (as a speaker's tile) high, the others low. */
+static void p_on_participant(void *ctx, const char *id, const char *name, bool joined) {
+  participant *p = ctx;
+  load *L = p->L;
+  const char *q = L->o.quality;
+  if (!joined || !q || !L->be->set_quality || !name) return;
+  if (strcmp(q, "speaker") == 0) {
+    int room, index;
+    char kind;
+    bool first_pub = sscanf(name, "load-r%d-%c%d", &room, &kind, &index) == 3 && kind == 'p' && index == 0;
+    q = first_pub ? "high" : "low";
+  }
+  if (L->be->set_quality(p->conn, id, q) != 0) L->send_errors++;
 }
 
 static void p_on_closed(void *ctx, bool error, const char *reason) {
@@ -1098,13 +1157,15 @@ static void p_on_closed(void *ctx, bool error, const char *reason) {
 
 static int start_join(load *L, participant *p) {
   static const sc_client_callbacks cb = {.on_joined = p_on_joined,
+                                         .on_participant = p_on_participant,
                                          .on_publishing = p_on_publishing,
                                          .on_packet = on_packet,
                                          .on_keyframe_request = p_on_keyframe_request,
+                                         .on_layer_keyframe_request = p_on_layer_keyframe_request,
                                          .on_closed = p_on_closed};
   snprintf(p->name, sizeof p->name, "load-r%d-%s%d", p->room, p->publisher ? "p" : "s", p->index);
   load_join j = {L->be == &sealroom_backend ? L->o.url : L->o.janus_url, L->room_names[p->room], p->name,
-                 p->publisher, L->o.media_ip, L->udp_mux};
+                 p->publisher, L->o.media_ip, L->udp_mux, L->n_layers > 1 ? L->n_layers : 0};
   memset(p->streams, 0, sizeof p->streams);
   p->n_streams = 0;
   p->id[0] = '\0';
@@ -1207,12 +1268,17 @@ static void make_summary(load *L) {
       (json_int_t)L->closed_errors, "subscribers", n_subs, "publishers", n_pubs, "subscribers_complete",
       L->subs_complete, "publishers_complete", L->pubs_complete, "sent", "video_frames",
       (json_int_t)L->frames_sent[1], "audio_frames", (json_int_t)L->frames_sent[0], "errors",
-      (json_int_t)L->send_errors, "video_kbps_per_publisher", L->video_kbps_real, "video", v, "audio", a,
+      (json_int_t)L->send_errors, "video_kbps_per_publisher", video_kbps_total(L), "video", v, "audio", a,
       "all", "packets", (json_int_t)packets, "expected", (json_int_t)expected, "pps",
       secs > 0 ? (double)packets / secs : 0.0, "lost_pct", expected ? 100.0 * (double)lost / (double)expected : 0.0,
       "subscriber_packets", (json_int_t)(L->sub_packets_end - L->sub_packets_start), "publisher_packets",
       (json_int_t)(L->pub_packets_end - L->pub_packets_start), "cpu", cpu);
   double f50 = fwd_quantile(&L->fwd_start, &L->fwd_end, 0.5), f99 = fwd_quantile(&L->fwd_start, &L->fwd_end, 0.99);
+  json_object_set_new(L->summary, "simulcast", json_boolean(L->n_layers > 1));
+  json_t *per = json_array();
+  for (int l = 0; l < L->n_layers; l++) json_array_append_new(per, json_real(L->video_kbps_real[l]));
+  json_object_set_new(json_object_get(L->summary, "sent"), "video_kbps_per_encoding", per);
+  json_object_set_new(L->summary, "quality", json_string(L->o.quality ? L->o.quality : "high"));
   json_object_set_new(L->summary, "socket_drops", json_integer((json_int_t)sc_udp_mux_drops(L->udp_mux)));
   if (f50 >= 0) { /* the server's own share of the delay, as it measured it */
     const fwd_hist *h0 = &L->fwd_start, *h1 = &L->fwd_end;
@@ -1474,6 +1540,11 @@ static void usage(FILE *f) {
           "  --video-kbps N        video bitrate per publisher, frames padded up to it (default 1000)\n"
           "  --audio-kbps N        Opus bitrate (default 48)\n"
           "  --size WxH            video size (default 640x360)\n"
+          "  --simulcast           publishers send three encodings (1/4 size at 1/8 of --video-kbps,\n"
+          "                        1/2 size at 1/3, the whole at --video-kbps), as a browser does\n"
+          "  --quality Q           each participant asks for at most this encoding of every camera:\n"
+          "                        high (default), medium, low, or speaker (the room's first\n"
+          "                        publisher high, the others low: a gallery with a speaker)\n"
           "  --join-rate N         joins per second (default 20)\n"
           "  --warmup S            seconds between everyone receiving and the window (default 2)\n"
           "  --duration S          the measurement window in seconds (default 10)\n"
@@ -1516,7 +1587,8 @@ static int parse_args(int argc, char **argv, options *o) {
       {"server-pid", 1, 0, 'p'},  {"server", 1, 0, 's'},     {"janus-url", 1, 0, 'J'},
       {"quiet", 0, 0, 'q'},       {"help", 0, 0, 'h'},       {"list-backends", 0, 0, 'L'},
       {"janus-room-base", 1, 0, 'B'}, {"media-ip", 1, 0, 'I'},   {"sockets", 1, 0, 'o'},
-      {"frame-jitter", 1, 0, 'F'},  {"read-every", 1, 0, 'E'},
+      {"frame-jitter", 1, 0, 'F'},  {"read-every", 1, 0, 'E'},  {"simulcast", 0, 0, 'm'},
+      {"quality", 1, 0, 'Q'},
       {0, 0, 0, 0}};
   int ch;
   while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1567,6 +1639,13 @@ static int parse_args(int argc, char **argv, options *o) {
         o->sockets = optarg;
         break;
       case 'q': o->quiet = true; break;
+      case 'm': o->simulcast = true; break;
+      case 'Q':
+        if (strcmp(optarg, "high") != 0 && strcmp(optarg, "medium") != 0 && strcmp(optarg, "low") != 0 &&
+            strcmp(optarg, "speaker") != 0)
+          return -1;
+        o->quality = optarg;
+        break;
       case 'h': usage(stdout); exit(0);
       case 'L':
         for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) printf("%s\n", backends[i]->name);
@@ -1582,6 +1661,10 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (janus && o->sockets && strcmp(o->sockets, "shared") == 0) {
     fprintf(stderr, "load: --sockets shared is for sealroomd only (Janus does not answer its addresses)\n");
+    return -1;
+  }
+  if (janus && (o->simulcast || o->quality)) {
+    fprintf(stderr, "load: --simulcast and --quality are for sealroomd only\n");
     return -1;
   }
   if (janus && !o->janus_url) {
@@ -1654,8 +1737,8 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!L.o.quiet)
-    fprintf(stderr, "load: %d VP8 frames (%.0f kbit/s with padding), %d Opus packets\n", VIDEO_FRAMES,
-            L.video_kbps_real, AUDIO_FRAMES);
+    fprintf(stderr, "load: %d VP8 frames (%.0f kbit/s with padding) in %d encoding(s), %d Opus packets\n",
+            VIDEO_FRAMES, video_kbps_total(&L), L.n_layers, AUDIO_FRAMES);
   for (int i = 0; i < L.o.rooms_n; i++) {
     if (L.o.n_rooms_given) {
       snprintf(L.room_names[i], sizeof L.room_names[i], "%s", L.o.rooms[i % L.o.n_rooms_given]);

@@ -75,6 +75,29 @@ describe('sealroom-load', () => {
     assert.ok(count >= f.n, `count ${count} < window ${f.n}`);
   });
 
+  // Simulcast: each publisher sends three encodings; each receiver asks for
+  // the first publisher's high one and the others' low ones (a gallery with
+  // a speaker), so the SFU must learn the encodings from their RIDs, switch
+  // at their key frames and forward each receiver its own mix, losslessly.
+  test('--simulcast --quality speaker: each receiver gets the speaker high and the rest low', async () => {
+    const r = await runLoad(s, ['--rooms', '1', '--publishers', '3', '--subscribers', '2', '--simulcast',
+      '--quality', 'speaker', '--warmup', '1', '--duration', '3']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = r.summary;
+    assert.equal(m.simulcast, true);
+    assert.equal(m.quality, 'speaker');
+    assert.equal(m.subscribers_complete, 2, r.stderr);
+    assert.equal(m.publishers_complete, 3, r.stderr);
+    const [low, medium, high] = m.sent.video_kbps_per_encoding;
+    assert.ok(low < medium && medium < high && Math.abs(high - 1000) < 100, JSON.stringify(m.sent));
+    assert.ok(m.video.lost_pct < 1 && m.audio.lost_pct < 1, `loss ${m.video.lost_pct}% / ${m.audio.lost_pct}%`);
+    // Two subscribers get 1 high + 2 low; publisher 0 gets 2 low, the others
+    // 1 high (publisher 0) + 1 low: 4 high and 8 low streams in all.
+    const want = 4 * high + 8 * low;
+    const got = (m.video.bytes * 8) / 1000 / m.window_s;
+    assert.ok(got > want * 0.8 && got < want * 1.25, `received ${got.toFixed(0)} kbit/s of video, want ~${want.toFixed(0)}`);
+  });
+
   // With --sockets own (a socket per connection, not the shared one the
   // first case used: both ways of the client's UDP are covered).
   test('--churn: subscribers leave and rejoin every second, the others keep receiving', async () => {

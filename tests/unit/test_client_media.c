@@ -139,7 +139,7 @@ static void test_rtp_writer(void) {
   uint8_t buf[SC_RTP_PACKET_BUF], pay[3] = {1, 2, 3};
   uint16_t seq0 = w.seq;
   int n = sc_rtp_write(&w, 960, true, 30, true, pay, 3, buf, sizeof buf);
-  CHECK_EQ_INT(n, SC_RTP_MAX_HEADER + 3);
+  CHECK_EQ_INT(n, 20 + 3); /* one element of 2 bytes, padded to 4 */
   rtp_header h;
   CHECK(rtp_parse(buf, (size_t)n, &h) == 0);
   CHECK_EQ_INT(h.seq, seq0);
@@ -168,6 +168,41 @@ static void test_rtp_writer(void) {
   /* Too small a buffer: refused, nothing counted. */
   CHECK_EQ_INT(sc_rtp_write(&w, 0, false, -1, false, pay, 3, buf, 14), -1);
   CHECK_EQ_INT(w.packets, 2);
+}
+
+/* Simulcast: MID and RID in every packet, beside the audio level. */
+static void test_rtp_writer_rid(void) {
+  sc_rtp_writer w;
+  CHECK(sc_rtp_writer_init(&w, 0x55667788, 96, SC_RTP_VIDEO_CLOCK) == 0);
+  CHECK(sc_rtp_writer_set_rid(&w, 4, "1", 4, "h") != 0);     /* the same id twice */
+  CHECK(sc_rtp_writer_set_rid(&w, 4, "1", 15, "h") != 0);    /* id out of range */
+  CHECK(sc_rtp_writer_set_rid(&w, 4, "", 5, "h") != 0);      /* empty name */
+  CHECK(sc_rtp_writer_set_rid(&w, 4, "1", 5, "hhhhh") != 0); /* name too long */
+  CHECK_EQ_INT(w.mid_id, 0);
+  CHECK(sc_rtp_writer_set_rid(&w, 4, "1", 5, "hq") == 0);
+  w.audio_level_id = 1;
+  uint8_t buf[SC_RTP_PACKET_BUF], pay[2] = {9, 8};
+  /* Elements 2 + 2 + 3 bytes, padded to 8: a 24-byte header. */
+  int n = sc_rtp_write(&w, 0, false, 5, false, pay, 2, buf, sizeof buf);
+  CHECK_EQ_INT(n, 24 + 2);
+  rtp_header h;
+  CHECK(rtp_parse(buf, (size_t)n, &h) == 0);
+  CHECK_EQ_INT(h.header_len, 24);
+  const uint8_t *d;
+  size_t dl;
+  CHECK(rtp_ext_find(buf, &h, 4, &d, &dl) == 0 && dl == 1 && d[0] == '1');
+  CHECK(rtp_ext_find(buf, &h, 5, &d, &dl) == 0 && dl == 2 && memcmp(d, "hq", 2) == 0);
+  CHECK(rtp_ext_find(buf, &h, 1, &d, &dl) == 0 && dl == 1 && d[0] == 5);
+  CHECK(memcmp(buf + h.header_len, pay, 2) == 0);
+  /* Without a level: MID and RID only (5 bytes, padded to 8). */
+  n = sc_rtp_write(&w, 0, false, -1, false, pay, 2, buf, sizeof buf);
+  CHECK_EQ_INT(n, 24 + 2);
+  CHECK(rtp_parse(buf, (size_t)n, &h) == 0);
+  CHECK(rtp_ext_find(buf, &h, 1, &d, &dl) != 0);
+  CHECK(rtp_ext_find(buf, &h, 5, &d, &dl) == 0 && dl == 2);
+  /* The longest names with a level fit SC_RTP_MAX_HEADER. */
+  CHECK(sc_rtp_writer_set_rid(&w, 4, "abcd", 5, "wxyz") == 0);
+  CHECK(sc_rtp_header_len(&w, 127) <= SC_RTP_MAX_HEADER);
 }
 
 static void test_vp8_desc(void) {
@@ -726,7 +761,8 @@ static void t_roundtrip(void) { setup_and_run(test_vp8_roundtrip); }
 static void t_loss(void) { setup_and_run(test_vp8_loss); }
 static void t_join_late(void) { setup_and_run(test_vp8_join_late); }
 
-TEST_SUITE(client_media, {"rtp_writer", test_rtp_writer}, {"vp8_desc", test_vp8_desc},
+TEST_SUITE(client_media, {"rtp_writer", test_rtp_writer}, {"rtp_writer_rid", test_rtp_writer_rid},
+           {"vp8_desc", test_vp8_desc},
            {"vp8_packetizer", test_vp8_packetizer}, {"vp8_roundtrip", t_roundtrip},
            {"vp8_loss", t_loss}, {"vp8_join_late", t_join_late},
            {"vp8_hostile", test_vp8_hostile}, {"vp8_seq_restart", test_vp8_seq_restart},

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include "client/outbound.h"
+#include "sdp/sdp.h"
 #include "client/random.h"
 #include "client/tracks.h"
 #include "test.h"
@@ -78,10 +79,41 @@ static void test_outbound(void) {
     CHECK_EQ_INT(sc_outbound_media_ts(o, SC_MEDIA_AUDIO, 7020000), 960);
     /* Not connected: the peer refuses, so does the send. */
     uint8_t frame[3000] = {0};
-    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_VIDEO, frame, sizeof frame, true, 0), -1);
-    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_AUDIO, NULL, 0, false, 0), 0); /* a skip */
+    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_VIDEO, 0, frame, sizeof frame, true, 0), -1);
+    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_AUDIO, 0, NULL, 0, false, 0), 0); /* a skip */
+    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_VIDEO, 1, frame, 10, false, 0), -1); /* no such layer */
+    /* Simulcast: three encodings, the lowest on the SSRC registered first;
+     * the offer names them as the server's parser reads them. */
+    uint32_t first = pp.video_ssrc;
+    CHECK_EQ_INT(sc_outbound_simulcast(o, p, 4, &pp), -1);
+    CHECK_EQ_INT(sc_outbound_simulcast(o, p, 3, &pp), 0);
+    CHECK_EQ_INT(sc_outbound_simulcast(o, p, 3, &pp), -1); /* once */
+    CHECK_EQ_INT(o->n_layers, 3);
+    CHECK_EQ_INT(o->layer_ssrc[0], first);
+    CHECK(o->layer_ssrc[1] != first && o->layer_ssrc[2] != first && o->layer_ssrc[1] != o->layer_ssrc[2]);
+    CHECK(o->layer_ssrc[1] != pp.audio_ssrc && o->layer_ssrc[2] != pp.audio_ssrc);
+    CHECK_EQ_INT(sc_outbound_layer_of(o, o->layer_ssrc[2]), 2);
+    CHECK_EQ_INT(sc_outbound_layer_of(o, pp.audio_ssrc), -1);
+    CHECK_EQ_STR(o->vp8[1].rtp.rid, "m");
+    CHECK_EQ_STR(o->vp8[0].rtp.mid, "1");
+    CHECK(sc_sdp_build_publish_offer(&pp, offer, sizeof offer) > 0);
+    sdp_session *sess = malloc(sizeof *sess);
+    char err[128];
+    CHECK(sess && sdp_parse(offer, strlen(offer), sess, err, sizeof err) == 0);
+    if (sess && sess->n_media == 2) {
+      const sdp_media *v = &sess->media[1];
+      CHECK_EQ_INT(v->n_rids, 3);
+      CHECK_EQ_INT(v->n_simulcast, 3);
+      CHECK_EQ_STR(v->simulcast[0], "l");
+      CHECK_EQ_STR(v->simulcast[2], "h");
+      CHECK_EQ_INT(v->n_ssrcs, 0); /* learnt from the packets */
+    }
+    free(sess);
+    pp.rid_ext = pp.mid_ext; /* the same id twice: refused */
+    CHECK_EQ_INT(sc_sdp_build_publish_offer(&pp, offer, sizeof offer), -1);
     CHECK_EQ_INT(sc_outbound_start(o, p, true, false, 23, &pp), 0);
-    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_VIDEO, frame, 10, false, 0), -1); /* not published */
+    CHECK_EQ_INT(sc_outbound_send(o, p, SC_MEDIA_VIDEO, 0, frame, 10, false, 0), -1); /* not published */
+    CHECK_EQ_INT(sc_outbound_simulcast(o, p, 2, &pp), -1);                             /* no video */
   }
   free(o);
   if (p) sc_peer_close(p);
