@@ -19,6 +19,12 @@
 #                 connection read when readable, as it must for Janus (on
 #                 loopback every wake-up of the receiver costs the sender
 #                 too, so only this row is compared with Janus)
+#   sealroom-sim  sealroomd as built, the load tool as for "sealroom", its
+#                 publishers sending simulcast (three encodings: 1/4 size at
+#                 1/8 of the bitrate, 1/2 at 1/3, the whole) and everyone
+#                 asking for the room's first publisher's high encoding and
+#                 the others' low ones (--quality speaker: a gallery with a
+#                 speaker, as the meeting page asks for small tiles)
 #   janus         Janus's VideoRoom as Debian ships it, with its default
 #                 threading (a GLib loop thread per handle)
 #   janus-loops   the same with JANUS_EVENT_LOOPS=BENCH_JANUS_LOOPS (default 1)
@@ -36,7 +42,9 @@
 #     step that held, and the subscribers it carried;
 #   the SFU's added delay, p50 and p99 (sealroom-load's one-way delay of
 #     audio packets and of the last packet of each video frame), at the step
-#     nearest half of that maximum.
+#     nearest half of that maximum;
+#   with sealroom-sim: subscribers per core with simulcast on against the
+#     same server without it (sealroom), and the ratio.
 # Each step also prints "other": the machine's busy time over the window
 # (/proc/stat) minus the server's and the load tool's, in cores: what else
 # ran (the machine is shared) plus softirq time charged to neither. Before
@@ -58,7 +66,7 @@ ROOMS=${BENCH_ROOMS:-8}
 PUBS=${BENCH_PUBS:-4}
 STEPS=${BENCH_STEPS:-4 8 12 16 24 32 40 48}
 REF=${BENCH_REF_SUBS:-8}
-SERVERS=${BENCH_SERVERS:-sealroom sealroom-own janus janus-loops}
+SERVERS=${BENCH_SERVERS:-sealroom sealroom-sim sealroom-own janus janus-loops}
 JANUS_LOOPS=${BENCH_JANUS_LOOPS:-1}
 QUIET=${BENCH_QUIET_CORES:-0.3}      # before a step: wait until the machine uses less than this
 QUIET_WAIT=${BENCH_QUIET_WAIT:-180}  # ... for at most this many seconds
@@ -98,7 +106,7 @@ trap cleanup EXIT
 # start_server NAME: starts it on core 0; sets srv_pid and load_args.
 start_server() {
   rm -rf "$work/data" "$work/janus"
-  if [ "$1" = sealroom ] || [ "$1" = sealroom-own ]; then
+  if [[ "$1" == sealroom* ]]; then
     taskset -c 0 "$SRV" --listen 127.0.0.1 --port 0 --media-port 0 --data-dir "$work/data" \
       --web-dir "$ROOT/web" --rate-limit 0 --join-rate 0 --room-join-rate 0 --max-participants-per-ip 0 \
       --max-connections-per-ip 4096 --max-transports 1024 --media-workers 1 --log-level warn >"$work/srv.out" 2>"$work/srv.err" &
@@ -111,6 +119,7 @@ start_server() {
     [ -n "$key" ] || { echo "sfu_bench: sealroomd did not start" >&2; cat "$work/srv.out" "$work/srv.err" >&2; return 1; }
     load_args=(--url "${url/http/ws}/ws" --api-key "$team:$key")
     if [ "$1" = sealroom-own ]; then load_args+=(--sockets own); fi
+    if [ "$1" = sealroom-sim ]; then load_args+=(--simulcast --quality speaker); fi
   else
     local loops=''
     [ "$1" = janus-loops ] && loops=$JANUS_LOOPS
@@ -244,7 +253,9 @@ for (const srv of servers) {
     maxPps.push(top.j.all.pps);
     maxSubs.push(top.j.rooms * top.j.subscribers_per_room);
     topped.push(top.subs === maxStep ? 1 : 0); // the ladder ended by holding its last step: no maximum found
-    limited.push(top.j.cpu.load_cores >= 0.9 ? 1 : 0);
+    // The load tool's core ran out at the top step, or at the step after it (the ladder ended there).
+    const next = steps.find((x) => x.subs > top.subs);
+    limited.push(top.j.cpu.load_cores >= 0.9 || (next && next.j.cpu.load_cores >= 0.97) ? 1 : 0);
     const half = held.reduce((a, b) => (Math.abs(b.j.all.pps - top.j.all.pps / 2) < Math.abs(a.j.all.pps - top.j.all.pps / 2) ? b : a));
     halfPps.push(half.j.all.pps);
     d50.push(Math.max(half.j.video.delay_us.p50, half.j.audio.delay_us.p50));
@@ -265,7 +276,9 @@ for (const srv of servers) {
 }
 const names = Object.keys(res);
 // The reference step: BENCH_REF_SUBS if every server held it, else the highest step all held.
-const common = Object.keys(res[names[0]]?.step || {}).map(Number).filter((k) => names.every((s) => res[s].step[k] !== undefined)).sort((a, b) => a - b);
+// (sealroom-sim is another load, left out of the like-for-like comparison.)
+const same = names.filter((s) => s !== 'sealroom-sim');
+const common = Object.keys(res[same[0]]?.step || {}).map(Number).filter((k) => same.every((s) => res[s].step[k] !== undefined)).sort((a, b) => a - b);
 const refStep = common.includes(ref) ? ref : common[common.length - 1];
 const allSteps = [...new Set(names.flatMap((s) => Object.keys(res[s].step).map(Number)))].sort((a, b) => a - b);
 console.log('\nCPU us per forwarded packet by step (subscribers per room; median of the repeats that held):');
@@ -287,6 +300,12 @@ if (res[mine] && janus && refStep !== undefined) {
   console.log(`CPU per forwarded packet, ${mine} / Janus (${janus}, the better Janus) at ${refStep} subscribers per room: ` +
     `${(res[mine].step[refStep] / res[janus].step[refStep]).toFixed(3)} (target <= 0.33)`);
   for (const k of common) console.log(`  at ${String(k).padStart(2)} subscribers per room: ${(res[mine].step[k] / res[janus].step[k]).toFixed(3)}`);
+}
+if (res.sealroom && res['sealroom-sim']) {
+  const a = res.sealroom, b = res['sealroom-sim'];
+  const note = (r) => (r.loadLimited ? ' (load-bound: a floor)' : r.topped ? ' (the last step held: a floor)' : '');
+  console.log(`subscribers per core (<1% loss), simulcast with the speaker mix / one encoding: ` +
+    `${b.maxSubs}${note(b)} / ${a.maxSubs}${note(a)} = ${(b.maxSubs / a.maxSubs).toFixed(2)}x`);
 }
 if (res.sealroom) {
   const r = res.sealroom;

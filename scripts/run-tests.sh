@@ -41,14 +41,15 @@ else
   add_counts unit 0 1 # crashed before printing its summary
 fi
 
-# node_suite NAME DIR: runs node's test runner on DIR and adds its counts.
+# node_suite NAME DIR [JOBS]: runs node's test runner on DIR (JOBS test
+# files at a time, default 1) and adds its counts.
 node_suite() {
-  local name=$1 dir=$2
-  echo "== $name tests ($dir)"
+  local name=$1 dir=$2 jobs=${3:-1}
+  echo "== $name tests ($dir, $jobs at a time)"
   if ! ls "$ROOT/$dir"/*.test.mjs >/dev/null 2>&1; then
     echo "no tests in $dir"; add_counts "$name" 0 1; return
   fi
-  (cd "$ROOT" && node --test --test-concurrency=1 --test-reporter=spec \
+  (cd "$ROOT" && node --test --test-concurrency="$jobs" --test-reporter=spec \
       --test-reporter-destination=stdout --test-reporter=tap \
       --test-reporter-destination="$OUT/$name.tap" "$dir"/*.test.mjs) 2>&1 | tee "$OUT/$name.log"
   local pass fail
@@ -57,25 +58,38 @@ node_suite() {
   add_counts "$name" "${pass:-0}" "${fail:-1}"
 }
 
-# Each libFuzzer target runs briefly from its seed corpus; a crash fails it.
-echo "== fuzz targets (${FUZZ_SECONDS:=3} s each; make fuzz runs them long)"
-fz_pass=0 fz_fail=0
-for f in "$ROOT"/build-fuzz/fuzz_*; do
-  [ -x "$f" ] || continue
+# One libFuzzer target from its seed corpus for FUZZ_SECONDS; a crash fails
+# it. Prints "ok" or "FAIL" and the target's name (fuzz_one PATH).
+fuzz_one() {
+  local f=$1 name
+  [ -x "$f" ] || return 0
   name=$(basename "$f" | sed 's/^fuzz_//')
   mkdir -p "$OUT/fuzz-corpus/$name"
   if "$f" -max_total_time="$FUZZ_SECONDS" "$OUT/fuzz-corpus/$name" "$ROOT/tests/fuzz/corpus/$name" \
        >"$OUT/fuzz-$name.log" 2>&1; then
-    echo "ok   fuzz/$name ($(grep -o 'Done [0-9]* runs' "$OUT/fuzz-$name.log"))"; fz_pass=$((fz_pass + 1))
+    echo "ok   fuzz/$name ($(grep -o 'Done [0-9]* runs' "$OUT/fuzz-$name.log"))"
   else
-    echo "FAIL fuzz/$name (see tests/out/fuzz-$name.log)"; tail -30 "$OUT/fuzz-$name.log"; fz_fail=$((fz_fail + 1))
+    echo "FAIL fuzz/$name (see tests/out/fuzz-$name.log)"; tail -30 "$OUT/fuzz-$name.log"
   fi
-done
+}
+export -f fuzz_one
+export OUT ROOT
+
+# The targets two at a time (one per core of the machine this runs on).
+echo "== fuzz targets (${FUZZ_SECONDS:=3} s each, two at a time; make fuzz runs them long)"
+export FUZZ_SECONDS
+ls "$ROOT"/build-fuzz/fuzz_* 2>/dev/null | xargs -r -d '\n' -P 2 -I{} bash -c 'fuzz_one "$1"' _ {} | tee "$OUT/fuzz.log"
+fz_pass=$(grep -c '^ok   fuzz/' "$OUT/fuzz.log")
+fz_fail=$(grep -c '^FAIL fuzz/' "$OUT/fuzz.log")
 [ $((fz_pass + fz_fail)) -gt 0 ] || fz_fail=1
 add_counts fuzz "$fz_pass" "$fz_fail"
 
-node_suite js tests/js
-node_suite integration tests/integration
+# Pure JavaScript and server-only tests run two files at a time (each file
+# starts its own server on ports the kernel picks); the abuse tests time an
+# honest call under attack, and the browser tests load both cores, so those
+# run one file at a time.
+node_suite js tests/js 2
+node_suite integration tests/integration 2
 node_suite abuse tests/abuse
 node_suite browser tests/browser
 

@@ -38,6 +38,7 @@
 #include "rtp/rtp.h"
 #include "rtp/twcc.h"
 #include "rtp/vp8.h"
+#include "sfu/allocator.h"
 #include "sfu/loudest.h"
 #include "sfu/shaper.h"
 #include "sfu/simulcast.h"
@@ -66,19 +67,12 @@
 #define SUB_EXT_AUDIO_LEVEL 1
 #define SUB_EXT_ABS_SEND_TIME 2  /* video lines of the subscribe offer */
 #define LAYER_ACTIVE_US 1000000  /* a simulcast encoding silent this long is off (the publisher dropped it) */
-/* The bandwidth allocator (allocate()): a subscriber whose estimate fell this
- * recently and is under what it gets is congested and gets less (at most
- * every ALLOC_DOWN_EVERY_MS); one that is not, one step more, at most this often,
- * and not before the hold after a step down (doubled when a step up led
- * straight to one, up to the longest; back to the first after a quiet spell). */
+/* Congestion, for the bandwidth allocator (sfu/allocator.h): a subscriber
+ * whose estimate fell this recently and is under this share of what it gets,
+ * for this long, is congested. */
 #define ALLOC_FALL_RECENT_MS 3000
-#define ALLOC_LOW_PCT 50     /* ... and under this share of what it gets */
-#define ALLOC_LOW_FOR_MS 1500 /* ... for this long, not climbing meanwhile */
-#define ALLOC_DOWN_EVERY_MS 2000
-#define ALLOC_UP_EVERY_MS 3000
-#define ALLOC_HOLD_FIRST_MS 8000
-#define ALLOC_HOLD_MAX_MS 64000
-#define ALLOC_QUIET_MS 60000
+#define ALLOC_LOW_PCT 50
+#define ALLOC_LOW_FOR_MS 1500
 #define SHAPER_TICK_MS 2
 #define LAYERS_EVERY_MS 100 /* simulcast targets and the allocator, per subscriber */
 #define EARLY_BYTES 4096
@@ -144,8 +138,7 @@ typedef struct {
   uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];  /* SSRCs forwarded to this transport */
   uint8_t layer_cap[SFU_MAX_SUBSCRIPTIONS];    /* the highest encoding wanted of each (simulcast) */
   int8_t alloc[SFU_MAX_SUBSCRIPTIONS];         /* the allocator's highest for each: -1 paused */
-  uint64_t alloc_up_ms, alloc_down_ms;         /* the allocator's last step up, down */
-  uint64_t alloc_hold_ms, alloc_hold_until_ms; /* no step up before this, after a step down */
+  alloc_state alloc_st;                        /* sfu/allocator.h */
   shaper *shaper;                              /* test mode: a slow downlink (sfu/shaper.h), or NULL */
   int n_sim;                                   /* subscriptions to simulcast tracks (rebuild_subscribers) */
   uint64_t layers_ms;                          /* choose_layers last ran */
@@ -199,6 +192,7 @@ struct worker {
   int loudest_n;
   loudest_room *rooms;
   int *room_of;
+  alloc_track alloc_tracks[SFU_MAX_SUBSCRIPTIONS]; /* allocate()'s view of a subscriber's tracks */
 };
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->me->counters.field, (n), memory_order_relaxed)
@@ -1319,78 +1313,26 @@ static bool congested(const transport *t, uint64_t now) {
          now - t->alloc_low_since_ms >= ALLOC_LOW_FOR_MS;
 }
 
-/* What encoding `level` of tr costs (its rate over the last second). */
-static uint64_t layer_cost(const track *tr, int level) { return level >= 0 ? tr->layers[level].bps : 0; }
-
-/* The bandwidth allocator of subscriber t: each simulcast track it receives
- * has a highest encoding (t->alloc, -1: paused) below what it asked for.
- * Congested (its estimate fell under what it gets): steps down, each on the
- * track that costs most (the largest encoding; ties: the one it asked the
- * least of), until the encodings' rates, about 50 kbps per audio track and
- * the measured rate of video in one encoding (a screen share, which it
- * cannot step down: it comes first) fit in 90% of the estimate, pausing
- * video when every track is at its
- * lowest, so that audio keeps its share. Not congested: one step up at a
- * time (the track it asked the most of first), which is also how it probes
- * for more: a step up that the link cannot carry makes it congested, the
- * step is taken back, and the next try waits twice as long. */
+/* Runs the bandwidth allocator of subscriber t (sfu/allocator.h) over the
+ * tracks it receives, as they are now. */
 static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
-  int best_k = -1;
-  if (congested(t, now)) {
-    if (now - t->alloc_down_ms < ALLOC_DOWN_EVERY_MS) return;
-    /* What it cannot step down comes first: audio, and video sent in one
-     * encoding (a screen share) at its measured rate. */
-    int64_t budget = (int64_t)(t->remb_bps * 9 / 10) - 50000 * (t->n_subscribed - t->n_video_subscribed);
-    for (int k = 0; k < t->n_subscribed; k++) {
-      track *tr = track_find(w, t->subscribed[k], NULL);
-      if (tr && tr->t.kind == SFU_VIDEO && !tr->n_layers) budget -= (int64_t)tr->bps;
-    }
-    int64_t cost = 0;
-    for (int k = 0; k < t->n_subscribed; k++) {
-      track *tr = track_find(w, t->subscribed[k], NULL);
-      if (tr && tr->n_layers && t->down[k].cur.layer >= 0 && t->alloc[k] >= 0)
-        cost += (int64_t)layer_cost(tr, t->down[k].cur.layer < t->alloc[k] ? t->down[k].cur.layer : t->alloc[k]);
-    }
-    bool stepped = false;
-    do {
-      int best_level = -2;
-      track *best = NULL;
-      best_k = -1;
-      for (int k = 0; k < t->n_subscribed; k++) {
-        track *tr = track_find(w, t->subscribed[k], NULL);
-        int level = t->down[k].cur.layer; /* one not being sent costs nothing */
-        if (!tr || !tr->n_layers || t->alloc[k] < 0 || level < 0) continue;
-        if (t->alloc[k] < level) level = t->alloc[k];
-        if (level > best_level || (level == best_level && t->layer_cap[k] < t->layer_cap[best_k]))
-          best_k = k, best_level = level, best = tr;
-      }
-      if (best_k < 0) break;
-      t->alloc[best_k] = (int8_t)(best_level - 1); /* -1 from the lowest: paused */
-      cost -= (int64_t)(layer_cost(best, best_level) - layer_cost(best, best_level - 1));
-      stepped = true;
-    } while (cost > budget);
-    if (!stepped) return;
-    /* A step up taken back soon after: the link could not carry it. */
-    if (t->alloc_up_ms && now - t->alloc_up_ms < ALLOC_HOLD_FIRST_MS * 2)
-      t->alloc_hold_ms = t->alloc_hold_ms ? t->alloc_hold_ms * 2 : ALLOC_HOLD_FIRST_MS;
-    if (!t->alloc_hold_ms) t->alloc_hold_ms = ALLOC_HOLD_FIRST_MS;
-    if (t->alloc_hold_ms > ALLOC_HOLD_MAX_MS) t->alloc_hold_ms = ALLOC_HOLD_MAX_MS;
-    t->alloc_down_ms = now;
-    t->alloc_hold_until_ms = now + t->alloc_hold_ms;
-    return;
-  }
-  if (now < t->alloc_hold_until_ms || now - t->alloc_up_ms < ALLOC_UP_EVERY_MS) return;
-  if (t->alloc_down_ms && now - t->alloc_down_ms > ALLOC_QUIET_MS) t->alloc_hold_ms = 0;
+  bool busy = congested(t, now);
+  if (!alloc_due(&t->alloc_st, busy, now)) return;
+  alloc_track *at = w->alloc_tracks;
   for (int k = 0; k < t->n_subscribed; k++) {
     track *tr = track_find(w, t->subscribed[k], NULL);
-    if (!tr || !tr->n_layers) continue;
-    int top = best_layer(tr, t->layer_cap[k], now_us);
-    if (t->alloc[k] >= top) continue; /* has all it can use */
-    if (best_k < 0 || t->layer_cap[k] > t->layer_cap[best_k]) best_k = k;
+    alloc_track *a = &at[k];
+    *a = (alloc_track){.video = tr && tr->t.kind == SFU_VIDEO, .cur = -1, .top = -1};
+    if (!tr) continue;
+    a->bps = tr->bps;
+    if (!tr->n_layers) continue;
+    a->n_layers = (uint8_t)tr->n_layers;
+    a->cap = (int8_t)t->layer_cap[k];
+    a->top = (int8_t)best_layer(tr, t->layer_cap[k], now_us);
+    a->cur = t->down[k].cur.layer;
+    for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }
-  if (best_k < 0) return;
-  t->alloc[best_k]++;
-  t->alloc_up_ms = now;
+  alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now);
 }
 
 /* Simulcast for subscriber t: each down track's target is the best encoding

@@ -26,6 +26,7 @@ int test_failures_in_current;
   X(vp8)           \
   X(simulcast)     \
   X(loudest)       \
+  X(allocator)     \
   X(sdp)           \
   X(dtls)          \
   X(srtp)          \

@@ -1,0 +1,75 @@
+/* The bandwidth allocator of one subscriber (sfu/allocator.h). */
+#include "sfu/allocator.h"
+
+#include <stddef.h>
+
+/* What track t costs at encoding level (-1: paused, nothing). */
+static int64_t cost_at(const alloc_track *t, int level) {
+  return level >= 0 && level < ALLOC_MAX_LAYERS ? (int64_t)t->layer_bps[level] : 0;
+}
+
+/* A simulcast track that is being forwarded and may step down. */
+static bool can_step_down(const alloc_track *t, int8_t alloc) {
+  return t->video && t->n_layers && alloc >= 0 && t->cur >= 0;
+}
+
+bool alloc_due(const alloc_state *st, bool congested, uint64_t now) {
+  if (congested) return now - st->down_ms >= ALLOC_DOWN_EVERY_MS;
+  return now >= st->hold_until_ms && now - st->up_ms >= ALLOC_UP_EVERY_MS;
+}
+
+static bool step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t estimate_bps,
+                      uint64_t now) {
+  /* What cannot step down comes first: audio, and video in one encoding. */
+  int64_t budget = (int64_t)(estimate_bps * 9 / 10);
+  int64_t cost = 0;
+  for (int k = 0; k < n; k++) {
+    const alloc_track *t = &tracks[k];
+    if (!t->video) budget -= ALLOC_AUDIO_BPS;
+    else if (!t->n_layers) budget -= (int64_t)t->bps;
+    else if (can_step_down(t, alloc[k])) cost += cost_at(t, t->cur < alloc[k] ? t->cur : alloc[k]);
+  }
+  bool stepped = false;
+  do {
+    int best_k = -1, best_level = -2;
+    for (int k = 0; k < n; k++) {
+      const alloc_track *t = &tracks[k];
+      if (!can_step_down(t, alloc[k])) continue;
+      int level = t->cur < alloc[k] ? t->cur : alloc[k]; /* what it gets now */
+      if (level > best_level || (level == best_level && t->cap < tracks[best_k].cap)) best_k = k, best_level = level;
+    }
+    if (best_k < 0) break;
+    alloc[best_k] = (int8_t)(best_level - 1); /* from the lowest: paused */
+    cost -= cost_at(&tracks[best_k], best_level) - cost_at(&tracks[best_k], best_level - 1);
+    stepped = true;
+  } while (cost > budget);
+  if (!stepped) return false;
+  /* A step up taken back soon after: the link could not carry it. */
+  if (st->up_ms && now - st->up_ms < ALLOC_HOLD_FIRST_MS * 2)
+    st->hold_ms = st->hold_ms ? st->hold_ms * 2 : ALLOC_HOLD_FIRST_MS;
+  if (!st->hold_ms) st->hold_ms = ALLOC_HOLD_FIRST_MS;
+  if (st->hold_ms > ALLOC_HOLD_MAX_MS) st->hold_ms = ALLOC_HOLD_MAX_MS;
+  st->down_ms = now;
+  st->hold_until_ms = now + st->hold_ms;
+  return true;
+}
+
+static bool step_up(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t now) {
+  if (st->down_ms && now - st->down_ms > ALLOC_QUIET_MS) st->hold_ms = 0;
+  int best_k = -1;
+  for (int k = 0; k < n; k++) {
+    const alloc_track *t = &tracks[k];
+    if (!t->video || !t->n_layers || alloc[k] >= t->top) continue; /* has all it can use */
+    if (best_k < 0 || t->cap > tracks[best_k].cap) best_k = k;
+  }
+  if (best_k < 0) return false;
+  alloc[best_k]++;
+  st->up_ms = now;
+  return true;
+}
+
+bool alloc_run(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, bool congested,
+               uint64_t estimate_bps, uint64_t now) {
+  if (!st || !tracks || !alloc || n <= 0 || !alloc_due(st, congested, now)) return false;
+  return congested ? step_down(st, tracks, alloc, n, estimate_bps, now) : step_up(st, tracks, alloc, n, now);
+}

@@ -1,0 +1,124 @@
+/* The bandwidth allocator (src/sfu/allocator.h): a congested subscriber
+ * keeps its audio and a screen share and steps its cameras down, the
+ * largest first and thumbnails before the speaker, pausing them when even
+ * the lowest encodings do not fit; one that is not congested steps up one
+ * track at a time, the speaker first, and waits longer after a step up the
+ * link could not carry. */
+#include <string.h>
+
+#include "sfu/allocator.h"
+#include "test.h"
+
+#define K 1000u
+
+/* A camera in three encodings (150k, 500k, 1.5M), forwarded at cur. */
+static alloc_track camera(int cap, int cur) {
+  return (alloc_track){.video = true, .n_layers = 3, .cap = (int8_t)cap, .top = (int8_t)cap, .cur = (int8_t)cur,
+                       .layer_bps = {150 * K, 500 * K, 1500 * K}};
+}
+
+static const alloc_track AUDIO = {.video = false, .cur = -1, .top = -1};
+
+/* A screen share: one encoding, measured at 1.5 Mbps. */
+static const alloc_track SCREEN = {.video = true, .bps = 1500 * K, .cur = -1, .top = -1};
+
+static void test_screen_share_first(void) {
+  alloc_track t[5] = {AUDIO, AUDIO, SCREEN, camera(2, 2), camera(2, 2)};
+  int8_t alloc[5] = {2, 2, 2, 2, 2};
+  alloc_state st = {0};
+  /* 2.2 Mbps: 90% less 100k of audio and the share leaves 380k for the
+   * cameras (3 Mbps now): both step down to their lowest (300k). */
+  CHECK(alloc_run(&st, t, alloc, 5, true, 2200 * K, 100000));
+  CHECK_EQ_INT(alloc[3], 0);
+  CHECK_EQ_INT(alloc[4], 0);
+  /* Not again before ALLOC_DOWN_EVERY_MS. */
+  t[3].cur = t[4].cur = 0;
+  CHECK(!alloc_run(&st, t, alloc, 5, true, 1600 * K, 100000 + ALLOC_DOWN_EVERY_MS - 1));
+  /* 1.6 Mbps: no room beside the share and the audio: the cameras pause;
+   * the share (nothing the allocator steps) and audio go on. */
+  CHECK(alloc_run(&st, t, alloc, 5, true, 1600 * K, 100000 + ALLOC_DOWN_EVERY_MS));
+  CHECK_EQ_INT(alloc[3], -1);
+  CHECK_EQ_INT(alloc[4], -1);
+  CHECK_EQ_INT(alloc[0], 2);
+  CHECK_EQ_INT(alloc[2], 2);
+}
+
+static void test_largest_then_thumbnails(void) {
+  /* The speaker (asked high) and a thumbnail (asked medium), both at
+   * medium now: the thumbnail steps down first. */
+  alloc_track t[2] = {camera(2, 1), camera(1, 1)};
+  int8_t alloc[2] = {2, 1};
+  alloc_state st = {0};
+  /* 1.0 Mbps now; 90% of 800k = 720k: one step (to 650k) is enough. */
+  CHECK(alloc_run(&st, t, alloc, 2, true, 800 * K, 50000));
+  CHECK_EQ_INT(alloc[0], 2);
+  CHECK_EQ_INT(alloc[1], 0);
+  /* The largest first, whatever was asked: high and low now. */
+  alloc_track u[2] = {camera(1, 0), camera(2, 2)};
+  int8_t a2[2] = {1, 2};
+  alloc_state st2 = {0};
+  CHECK(alloc_run(&st2, u, a2, 2, true, 1500 * K, 50000)); /* 1.65M; fits 1.35M after one step */
+  CHECK_EQ_INT(a2[0], 1);
+  CHECK_EQ_INT(a2[1], 1);
+  /* Nothing forwarded yet (cur -1) costs nothing and is not stepped. */
+  alloc_track v[1] = {camera(2, -1)};
+  int8_t a3[1] = {2};
+  alloc_state st3 = {0};
+  CHECK(!alloc_run(&st3, v, a3, 1, true, 10 * K, 50000));
+  CHECK_EQ_INT(a3[0], 2);
+}
+
+static void test_step_up_and_hold(void) {
+  alloc_track t[2] = {camera(1, 0), camera(2, 0)};
+  int8_t alloc[2] = {0, 0};
+  alloc_state st = {0};
+  uint64_t now = 10000;
+  /* Not congested: one step at a time, the speaker (asked more) first. */
+  CHECK(alloc_run(&st, t, alloc, 2, false, 0, now));
+  CHECK_EQ_INT(alloc[1], 1);
+  CHECK_EQ_INT(alloc[0], 0);
+  CHECK(!alloc_run(&st, t, alloc, 2, false, 0, now + ALLOC_UP_EVERY_MS - 1));
+  CHECK(alloc_run(&st, t, alloc, 2, false, 0, now + ALLOC_UP_EVERY_MS));
+  CHECK_EQ_INT(alloc[1], 2);
+  now += ALLOC_UP_EVERY_MS;
+  /* That step was too much: taken back, and no step up for the first hold. */
+  t[1].cur = 2;
+  CHECK(alloc_run(&st, t, alloc, 2, true, 1000 * K, now + 500));
+  CHECK_EQ_INT(alloc[1], 1);
+  CHECK_EQ_INT(st.hold_ms, ALLOC_HOLD_FIRST_MS);
+  t[1].cur = 1;
+  uint64_t down = now + 500;
+  CHECK(!alloc_run(&st, t, alloc, 2, false, 0, down + ALLOC_HOLD_FIRST_MS - 1));
+  CHECK(alloc_run(&st, t, alloc, 2, false, 0, down + ALLOC_HOLD_FIRST_MS));
+  CHECK_EQ_INT(alloc[1], 2);
+  /* Taken back straight away again: the hold doubles. */
+  t[1].cur = 2;
+  uint64_t up = down + ALLOC_HOLD_FIRST_MS;
+  CHECK(alloc_run(&st, t, alloc, 2, true, 1000 * K, up + 2500));
+  CHECK_EQ_INT(st.hold_ms, 2 * ALLOC_HOLD_FIRST_MS);
+  /* A track at what it asked for is not stepped up; the other one is. */
+  t[1].cur = 1;
+  alloc[1] = 2;
+  CHECK(alloc_run(&st, t, alloc, 2, false, 0, up + 2500 + 2 * ALLOC_HOLD_FIRST_MS));
+  CHECK_EQ_INT(alloc[0], 1);
+  CHECK(!alloc_run(&st, t, alloc, 2, false, 0, up + 2500 + 2 * ALLOC_HOLD_FIRST_MS + ALLOC_UP_EVERY_MS));
+  /* After a quiet spell the hold starts from the first again. */
+  CHECK(!alloc_run(&st, t, alloc, 2, false, 0, up + ALLOC_QUIET_MS * 3)); /* nothing to step up */
+  CHECK_EQ_INT(st.hold_ms, 0);
+  CHECK(alloc_run(&st, t, alloc, 2, true, 100 * K, up + ALLOC_QUIET_MS * 3 + 1));
+  CHECK_EQ_INT(st.hold_ms, ALLOC_HOLD_FIRST_MS);
+}
+
+static void test_bad_input(void) {
+  alloc_state st = {0};
+  int8_t alloc[1] = {2};
+  alloc_track t[1] = {camera(2, 2)};
+  CHECK(!alloc_run(NULL, t, alloc, 1, true, 0, 5000));
+  CHECK(!alloc_run(&st, NULL, alloc, 1, true, 0, 5000));
+  CHECK(!alloc_run(&st, t, alloc, 0, true, 0, 5000));
+  CHECK_EQ_INT(alloc[0], 2);
+}
+
+TEST_SUITE(allocator, {"screen_share_first", test_screen_share_first},
+           {"largest_then_thumbnails", test_largest_then_thumbnails}, {"step_up_and_hold", test_step_up_and_hold},
+           {"bad_input", test_bad_input});
