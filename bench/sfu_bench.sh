@@ -239,12 +239,14 @@ for (const srv of servers) {
     (runs[m[1]] ||= []).push({ subs: Number(m[2]), j });
   }
   const perStep = {}; // subs -> us/pkt of the held runs
+  const coresAt = {}; // subs -> the server's cores, held runs
   const maxPps = [], maxSubs = [], d50 = [], d99 = [], f50 = [], f99 = [], limited = [], halfPps = [], topped = [];
   const loadRatio = {}; // subs -> load tool us/pkt / server us/pkt, held runs
   for (const steps of Object.values(runs)) {
     steps.sort((a, b) => a.subs - b.subs);
     for (const x of steps) if (isHeld(x.j)) {
       (perStep[x.subs] ||= []).push(x.j.cpu.server_us_per_packet);
+      (coresAt[x.subs] ||= []).push(x.j.cpu.server_cores);
       (loadRatio[x.subs] ||= []).push(x.j.cpu.load_us_per_packet / x.j.cpu.server_us_per_packet);
     }
     const held = steps.filter((x) => isHeld(x.j));
@@ -270,7 +272,9 @@ for (const srv of servers) {
   for (const [k, v] of Object.entries(perStep)) if (v.length * 2 > n) step[k] = med(v); // held in most repeats
   const lr = {};
   for (const [k, v] of Object.entries(loadRatio)) if (v.length * 2 > n) lr[k] = med(v);
-  res[srv] = { step, maxPps: med(maxPps), maxSubs: med(maxSubs), d50: med(d50), d99: med(d99), halfPps: med(halfPps),
+  const cores = {};
+  for (const [k, v] of Object.entries(coresAt)) if (v.length * 2 > n) cores[k] = med(v);
+  res[srv] = { step, cores, rooms: Object.values(runs)[0]?.[0]?.j.rooms || 1, maxPps: med(maxPps), maxSubs: med(maxSubs), d50: med(d50), d99: med(d99), halfPps: med(halfPps),
                f50: med(f50), f99: med(f99), loadRatio: lr, topped: topped.some(Boolean),
                loadLimited: limited.some(Boolean), repeats: n };
 }
@@ -306,6 +310,12 @@ if (res.sealroom && res['sealroom-sim']) {
   const note = (r) => (r.loadLimited ? ' (load-bound: a floor)' : r.topped ? ' (the last step held: a floor)' : '');
   console.log(`subscribers per core (<1% loss), simulcast with the speaker mix / one encoding: ` +
     `${b.maxSubs}${note(b)} / ${a.maxSubs}${note(a)} = ${(b.maxSubs / a.maxSubs).toFixed(2)}x`);
+  // The same subscribers both held: the server's CPU for them, and what a core would carry at that rate.
+  const both = Object.keys(a.cores).map(Number).filter((k) => b.cores[k] !== undefined).sort((x, y) => x - y);
+  for (const k of both.slice(-3))
+    console.log(`  at ${k} subscribers per room: server ${b.cores[k].toFixed(2)} core with simulcast, ${a.cores[k].toFixed(2)} without ` +
+      `(${(a.cores[k] / b.cores[k]).toFixed(2)}x less CPU per subscriber; a core at that rate: ` +
+      `${Math.round((k * b.rooms) / b.cores[k])} / ${Math.round((k * a.rooms) / a.cores[k])} subscribers)`);
 }
 if (res.sealroom) {
   const r = res.sealroom;

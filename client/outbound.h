@@ -45,8 +45,9 @@ typedef struct {
 int sc_outbound_start(sc_outbound *o, sc_peer *pub, bool audio, bool video, size_t id_len,
                       sc_publish_params *p);
 /* Simulcast: the video in n (2..SC_MAX_LAYERS) encodings, rids "l", "m",
- * "h" from the lowest (as many as n), each with a fresh SSRC registered with
- * the peer; fills p's simulcast fields (extension ids 4 and 5). Call after
+ * "h" from the lowest (as many as n): the lowest on the video SSRC of
+ * sc_outbound_start, each other one on a fresh SSRC registered with the
+ * peer; fills p's simulcast fields (extension ids 4 and 5). Call after
  * sc_outbound_start with video, before building the offer; the answer's
  * ids must be the same (sc_sdp_check_publish_answer). 0, or -1. */
 int sc_outbound_simulcast(sc_outbound *o, sc_peer *pub, int n, sc_publish_params *p);

@@ -50,7 +50,9 @@
 #define SC_RTP_DEFAULT_MAX_PAYLOAD 1100
 /* Largest payload accepted anywhere here (packetizer setting, assembler input). */
 #define SC_RTP_MAX_PAYLOAD 1460
-/* A buffer for any packet this module writes, plus room for the SRTP trailer. */
+/* A buffer for a packet of the default payload size with the largest
+ * header, plus room for the SRTP trailer (a larger max_payload needs a
+ * larger buffer: sc_rtp_write checks). */
 #define SC_RTP_PACKET_BUF 1500
 
 #define SC_VP8_DESC_LEN 4 /* what the packetizer writes: X|S|PID, I, M|PictureID(15) */
@@ -134,7 +136,8 @@ int sc_vp8_packetizer_frame(sc_vp8_packetizer *p, const uint8_t *frame, size_t l
                             uint32_t media_ts, unsigned flags);
 
 /* Writes the next packet of the current frame into buf (cap >=
- * SC_RTP_FIXED_HEADER + max_payload). Returns its length, 0 when the frame
+ * sc_rtp_header_len(&p->rtp, -1) + max_payload: more than the fixed header
+ * when the writer names a MID and RID). Returns its length, 0 when the frame
  * has been written entirely, or -1 if cap is too small. */
 int sc_vp8_packetizer_next(sc_vp8_packetizer *p, uint8_t *buf, size_t cap);
 

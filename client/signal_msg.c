@@ -63,13 +63,29 @@ static char *finish(json_t *o, size_t max) {
 static json_t *typed(const char *type) { return json_pack("{s:s}", "type", type); }
 
 /* Sets o[key] = v (stolen); on failure frees o and returns NULL. */
+/* Sets key to v in o, taking both references; NULL (both released) on
+ * failure. json_object_set_new releases v itself when it fails (a key that
+ * is not UTF-8, no memory): only o is left to release then. */
 static json_t *set(json_t *o, const char *key, json_t *v) {
-  if (!o || !v || json_object_set_new(o, key, v) != 0) {
+  if (!o || !v) {
     json_decref(o);
     json_decref(v);
     return NULL;
   }
+  if (json_object_set_new(o, key, v) != 0) {
+    json_decref(o);
+    return NULL;
+  }
   return o;
+}
+
+/* A participant id as the server makes them: letters, digits, '-' and '_'. */
+static bool valid_id(const char *id) {
+  if (!bounded(id, 1, SC_ID_MAX)) return false;
+  for (const char *p = id; *p; p++)
+    if (!((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || *p == '-' || *p == '_'))
+      return false;
+  return true;
 }
 
 /* Parses a payload's JSON text (any value) and checks its serialized size. */
@@ -153,7 +169,7 @@ char *sc_msg_chat(const char *payload_json) {
 }
 
 char *sc_msg_video_quality(const char *participant_id, const char *quality) {
-  if (!bounded(participant_id, 1, SC_ID_MAX) || !quality ||
+  if (!valid_id(participant_id) || !quality ||
       (strcmp(quality, "low") != 0 && strcmp(quality, "medium") != 0 && strcmp(quality, "high") != 0))
     return NULL;
   json_t *q = set(json_object(), participant_id, json_string(quality));

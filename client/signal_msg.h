@@ -84,8 +84,8 @@ char *sc_msg_chat(const char *payload_json);
 /* chat with {"text": text} (a non-E2EE room); text is UTF-8. */
 char *sc_msg_chat_text(const char *text);
 /* video_quality with one entry: the highest simulcast encoding wanted of
- * participant id's camera (1..SC_ID_MAX bytes); quality "low", "medium"
- * or "high". */
+ * participant id's camera (1..SC_ID_MAX letters, digits, '-' or '_');
+ * quality "low", "medium" or "high". */
 char *sc_msg_video_quality(const char *participant_id, const char *quality);
 char *sc_msg_leave(void);
 char *sc_msg_ping(void);

@@ -41,21 +41,34 @@ else
   add_counts unit 0 1 # crashed before printing its summary
 fi
 
-# node_suite NAME DIR [JOBS]: runs node's test runner on DIR (JOBS test
-# files at a time, default 1) and adds its counts.
+# node_suite NAME JOBS FILE...: runs node's test runner on the files (paths
+# from the project's root), JOBS files at a time, and adds its counts.
 node_suite() {
-  local name=$1 dir=$2 jobs=${3:-1}
-  echo "== $name tests ($dir, $jobs at a time)"
-  if ! ls "$ROOT/$dir"/*.test.mjs >/dev/null 2>&1; then
-    echo "no tests in $dir"; add_counts "$name" 0 1; return
+  local name=$1 jobs=$2
+  shift 2
+  echo "== $name tests ($# files, $jobs at a time)"
+  if [ $# -eq 0 ] || ! (cd "$ROOT" && ls "$@" >/dev/null 2>&1); then
+    echo "no tests for $name"; add_counts "$name" 0 1; return
   fi
   (cd "$ROOT" && node --test --test-concurrency="$jobs" --test-reporter=spec \
       --test-reporter-destination=stdout --test-reporter=tap \
-      --test-reporter-destination="$OUT/$name.tap" "$dir"/*.test.mjs) 2>&1 | tee "$OUT/$name.log"
+      --test-reporter-destination="$OUT/$name.tap" "$@") 2>&1 | tee "$OUT/$name.log"
   local pass fail
   pass=$(grep -E '^# pass [0-9]+' "$OUT/$name.tap" | awk '{print $3}')
   fail=$(grep -E '^# fail [0-9]+' "$OUT/$name.tap" | awk '{print $3}')
   add_counts "$name" "${pass:-0}" "${fail:-1}"
+}
+
+# The test files of DIR (from the project's root), but those named after it.
+files_of() {
+  local dir=$1 f skip
+  shift
+  for f in "$ROOT/$dir"/*.test.mjs; do
+    [ -e "$f" ] || continue
+    skip=''
+    for x in "$@"; do [ "$(basename "$f")" = "$x" ] && skip=1; done
+    [ -n "$skip" ] || echo "$dir/$(basename "$f")"
+  done
 }
 
 # One libFuzzer target from its seed corpus for FUZZ_SECONDS; a crash fails
@@ -84,14 +97,22 @@ fz_fail=$(grep -c '^FAIL fuzz/' "$OUT/fuzz.log")
 [ $((fz_pass + fz_fail)) -gt 0 ] || fz_fail=1
 add_counts fuzz "$fz_pass" "$fz_fail"
 
-# Pure JavaScript and server-only tests run two files at a time (each file
-# starts its own server on ports the kernel picks); the abuse tests time an
-# honest call under attack, and the browser tests load both cores, so those
-# run one file at a time.
-node_suite js tests/js 2
-node_suite integration tests/integration 2
-node_suite abuse tests/abuse
-node_suite browser tests/browser
+# Pure JavaScript tests and the integration tests run two files at a time
+# (each file starts its own server, on ports the kernel picks), but those
+# that measure under load (sealroom-load's runs): they run one at a time
+# ("load"), as do the abuse tests (they time an honest call under attack)
+# and the browser tests (they load both cores).
+SERIAL_INTEGRATION="load.test.mjs workers.test.mjs"
+# shellcheck disable=SC2046,SC2086
+node_suite js 2 $(files_of tests/js)
+# shellcheck disable=SC2046,SC2086
+node_suite integration 2 $(files_of tests/integration $SERIAL_INTEGRATION)
+# shellcheck disable=SC2046,SC2086
+node_suite load 1 $(for f in $SERIAL_INTEGRATION; do echo "tests/integration/$f"; done)
+# shellcheck disable=SC2046
+node_suite abuse 1 $(files_of tests/abuse)
+# shellcheck disable=SC2046
+node_suite browser 1 $(files_of tests/browser)
 
 printf '%-12s %d s\n' "total:" "$((SECONDS - run_start))" >>"$OUT/summary.txt"
 

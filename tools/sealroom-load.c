@@ -1126,13 +1126,13 @@ static void p_on_participant(void *ctx, const char *id, const char *name, bool j
   participant *p = ctx;
   load *L = p->L;
   const char *q = L->o.quality;
-  if (!joined || !q || !L->be->set_quality || !name) return;
-  if (strcmp(q, "speaker") == 0) {
-    int room, index;
-    char kind;
-    bool first_pub = sscanf(name, "load-r%d-%c%d", &room, &kind, &index) == 3 && kind == 'p' && index == 0;
-    q = first_pub ? "high" : "low";
-  }
+  int room, index;
+  char kind;
+  /* Only publishers have cameras (our names say who is one). */
+  if (!joined || !q || !L->be->set_quality || !name || sscanf(name, "load-r%d-%c%d", &room, &kind, &index) != 3 ||
+      kind != 'p')
+    return;
+  if (strcmp(q, "speaker") == 0) q = index == 0 ? "high" : "low";
   if (L->be->set_quality(p->conn, id, q) != 0) L->send_errors++;
 }
 

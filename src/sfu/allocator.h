@@ -3,8 +3,8 @@
  * its own bandwidth estimate (REMB) and what each track costs.
  *
  * Congested (the caller decides: the estimate fell under what the
- * subscriber gets): the allocator steps down, each time on the track that
- * costs most (the highest encoding; ties: the one the subscriber asked the
+ * subscriber gets): the allocator steps down, each time on the track
+ * getting the highest encoding (ties: the one the subscriber asked the
  * least of, a thumbnail before the speaker), until the video fits in 90% of
  * the estimate beside what it cannot step down: about 50 kbps per audio
  * track and the measured rate of video sent in one encoding (a screen

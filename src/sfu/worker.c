@@ -98,6 +98,11 @@ typedef struct {
   sfu_track t;
   int subscribers[MAX_SUBSCRIBERS]; /* transport slots */
   int16_t sub_index[MAX_SUBSCRIBERS]; /* each one's subscription index (its down track: transport.down) */
+  /* Simulcast: the encodings each one's down track may take a packet of
+   * (a bit per encoding: the one it forwards, the one it waits for; all
+   * after a rebuild), kept here so that a packet skips the others without
+   * touching their transports. */
+  uint8_t sub_layers[MAX_SUBSCRIBERS];
   int n_subscribers;
   int n_layers;                     /* simulcast encodings (t.n_layers), 0 without */
   sim_layer layers[SFU_MAX_LAYERS];
@@ -138,6 +143,7 @@ typedef struct {
   uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];  /* SSRCs forwarded to this transport */
   uint8_t layer_cap[SFU_MAX_SUBSCRIPTIONS];    /* the highest encoding wanted of each (simulcast) */
   int8_t alloc[SFU_MAX_SUBSCRIPTIONS];         /* the allocator's highest for each: -1 paused */
+  int16_t sub_pos[SFU_MAX_SUBSCRIPTIONS];      /* each one's place in its track's subscribers, -1: none */
   alloc_state alloc_st;                        /* sfu/allocator.h */
   shaper *shaper;                              /* test mode: a slow downlink (sfu/shaper.h), or NULL */
   int n_sim;                                   /* subscriptions to simulcast tracks (rebuild_subscribers) */
@@ -481,11 +487,14 @@ static void rebuild_subscribers(worker *w) {
     for (int k = 0; k < t->n_subscribed; k++) {
       int owner;
       track *tr = track_find(w, t->subscribed[k], &owner);
+      t->sub_pos[k] = -1;
       if (!tr || owner == s) continue;
       if (tr->t.kind == SFU_VIDEO) t->n_video_subscribed++;
       if (tr->n_layers) t->n_sim++;
       if (tr->n_subscribers < MAX_SUBSCRIBERS) {
+        t->sub_pos[k] = (int16_t)tr->n_subscribers;
         tr->sub_index[tr->n_subscribers] = (int16_t)k;
+        tr->sub_layers[tr->n_subscribers] = 0xFF;
         tr->subscribers[tr->n_subscribers++] = s;
       }
     }
@@ -878,6 +887,11 @@ static void nack_losses(worker *w, int slot, rtp_seq_tracker *seq, uint32_t ssrc
   }
 }
 
+/* The encodings down track d may take a packet of now (track.sub_layers). */
+static uint8_t wanted_layers(const sim_down *d) {
+  return (uint8_t)((d->cur.layer >= 0 ? 1u << d->cur.layer : 0) | (d->target >= 0 ? 1u << d->target : 0));
+}
+
 /* A packet of encoding l of simulcast track tr: to each subscriber whose
  * down track takes it, rewritten as one continuous stream. */
 static void forward_layer(worker *w, track *tr, int l, uint8_t *pkt, size_t len, const rtp_header *h) {
@@ -885,12 +899,14 @@ static void forward_layer(worker *w, track *tr, int l, uint8_t *pkt, size_t len,
   if (vp8_parse(pkt + h->header_len, h->payload_len, &v) != 0) memset(&v, 0, sizeof v);
   rewrite rw = {.ssrc = tr->t.ssrc, .payload_at = h->header_len, .vp8 = &v};
   for (int i = 0; i < tr->n_subscribers; i++) {
+    if (!(tr->sub_layers[i] & (1u << l))) continue; /* neither forwarded nor waited for there */
     transport *sub = &w->transports[tr->subscribers[i]];
     int k = tr->sub_index[i];
     if (!sub->srtp || !sub->down || k >= sub->n_subscribed) continue;
-    if (sim_packet(&sub->down[k], l, tr->layers[l].gen, h->seq, h->timestamp, &v, w->arrival_us, &rw.o) == SIM_DROP)
-      continue;
-    send_srtp(w, sub, pkt, len, 0, w->arrival_us, &rw);
+    sim_down *d = &sub->down[k];
+    sim_verdict verdict = sim_packet(d, l, tr->layers[l].gen, h->seq, h->timestamp, &v, w->arrival_us, &rw.o);
+    tr->sub_layers[i] = wanted_layers(d);
+    if (verdict != SIM_DROP) send_srtp(w, sub, pkt, len, 0, w->arrival_us, &rw);
   }
 }
 
@@ -1351,6 +1367,7 @@ static void choose_layers(worker *w, transport *t, uint64_t now, int64_t now_us)
     int want = cap < 0 ? -1 : best_layer(tr, cap, now_us);
     if (cap < 0 && d->target >= 0) sim_set_target(d, -1); /* paused by the allocator */
     else if (want >= 0 && want != d->target) sim_set_target(d, want);
+    if (t->sub_pos[k] >= 0 && t->sub_pos[k] < tr->n_subscribers) tr->sub_layers[t->sub_pos[k]] = wanted_layers(d);
     if (sim_waiting(d)) request_layer_keyframe(w, owner, tr, d->target, now);
   }
 }

@@ -92,6 +92,13 @@ static void test_build_roundtrip(void) {
   json_decref(o);
   free(t);
 
+  t = sc_msg_video_quality(ID_1, "low");
+  o = load(t);
+  CHECK_EQ_STR(str_of(o, "type"), "video_quality");
+  CHECK_EQ_STR(json_string_value(json_object_get(json_object_get(o, "qualities"), ID_1)), "low");
+  json_decref(o);
+  free(t);
+
   t = sc_msg_relay(ID_1, "{\"t\":\"key\",\"k\":[1,2,{\"x\":null}]}");
   o = load(t);
   CHECK_EQ_STR(str_of(o, "type"), "relay");
@@ -178,6 +185,11 @@ static void test_build_refuses(void) {
   CHECK(sdp != NULL && strlen(sdp) <= SC_MESSAGE_MAX);
   free(sdp);
   CHECK(sc_msg_mute((sc_kind)5, true) == NULL);
+  CHECK(sc_msg_video_quality(ID_1, "best") == NULL);
+  CHECK(sc_msg_video_quality("\xff\xfe", "low") == NULL); /* not an id (nor UTF-8): refused, nothing freed twice */
+  CHECK(sc_msg_video_quality("a\"b", "low") == NULL);
+  CHECK(sc_msg_video_quality("", "low") == NULL);
+  CHECK(sc_msg_video_quality(NULL, "high") == NULL);
   CHECK(sc_msg_relay(ID_1, "{not json") == NULL);
   CHECK(sc_msg_relay(ID_1, "{\"a\":1,\"a\":2}") == NULL); /* duplicate member */
   CHECK(sc_msg_relay("", "{}") == NULL);
