@@ -31,12 +31,17 @@ static bool step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc,
   }
   bool stepped = false;
   do {
-    int best_k = -1, best_level = -2;
+    int best_k = -1, best_level = -2, best_rank = -1;
     for (int k = 0; k < n; k++) {
       const alloc_track *t = &tracks[k];
       if (!can_step_down(t, alloc[k])) continue;
       int level = t->cur < alloc[k] ? t->cur : alloc[k]; /* what it gets now */
-      if (level > best_level || (level == best_level && t->cap < tracks[best_k].cap)) best_k = k, best_level = level;
+      /* Who goes first: another camera above its lowest, then the
+       * speaker's above its lowest, then the others' pause, the speaker's last. */
+      int rank = (level > 0 ? 2 : 0) + (t->speaker ? 0 : 1);
+      if (rank > best_rank || (rank == best_rank && (level > best_level ||
+                                                    (level == best_level && t->cap < tracks[best_k].cap))))
+        best_k = k, best_level = level, best_rank = rank;
     }
     if (best_k < 0) break;
     alloc[best_k] = (int8_t)(best_level - 1); /* from the lowest: paused */
@@ -60,7 +65,9 @@ static bool step_up(alloc_state *st, const alloc_track *tracks, int8_t *alloc, i
   for (int k = 0; k < n; k++) {
     const alloc_track *t = &tracks[k];
     if (!t->video || !t->n_layers || alloc[k] >= t->top) continue; /* has all it can use */
-    if (best_k < 0 || t->cap > tracks[best_k].cap) best_k = k;
+    if (best_k < 0 || (t->speaker && !tracks[best_k].speaker) ||
+        (t->speaker == tracks[best_k].speaker && t->cap > tracks[best_k].cap))
+      best_k = k;
   }
   if (best_k < 0) return false;
   alloc[best_k]++;

@@ -5,12 +5,15 @@
  * Congested (the caller decides: the estimate fell under what the
  * subscriber gets): the allocator steps down, each time on the track
  * getting the highest encoding (ties: the one the subscriber asked the
- * least of, a thumbnail before the speaker), until the video fits in 90% of
+ * least of, a thumbnail before a large tile), the active speaker's camera
+ * last: the others go down to their lowest encodings before it steps down,
+ * and pause only after it is at its lowest. It stops once the video fits in 90% of
  * the estimate beside what it cannot step down: about 50 kbps per audio
  * track and the measured rate of video sent in one encoding (a screen
  * share), which so comes first. Below the lowest encoding a track is paused,
  * so that audio keeps its share. Not congested: one step up at a time (the
- * track the subscriber asked the most of first), which is also how it
+ * active speaker's camera first, then the track the subscriber asked the
+ * most of), which is also how it
  * probes for more: a step up the link cannot carry makes it congested, the
  * step is taken back, and the next try waits twice as long.
  *
@@ -38,6 +41,7 @@ typedef struct {
   int8_t cap;        /* simulcast: the highest encoding the subscriber asked for */
   int8_t top;        /* simulcast: the best the publisher sends within cap now, -1: none */
   int8_t cur;        /* simulcast: the encoding forwarded now, -1: none */
+  bool speaker;      /* the camera of the room's active speaker (the loudest voice now) */
   uint64_t bps;      /* one encoding: its rate over the last second */
   uint64_t layer_bps[ALLOC_MAX_LAYERS]; /* simulcast: each encoding's rate over the last second */
 } alloc_track;

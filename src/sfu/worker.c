@@ -73,6 +73,7 @@
 #define ALLOC_FALL_RECENT_MS 3000
 #define ALLOC_LOW_PCT 50
 #define ALLOC_LOW_FOR_MS 1500
+#define SPEAKING_LEVEL 50 /* RFC 6464 level (-dBov) at or above which a voice counts as speaking */
 #define SHAPER_TICK_MS 2
 #define LAYERS_EVERY_MS 100 /* simulcast targets and the allocator, per subscriber */
 #define EARLY_BYTES 4096
@@ -1329,6 +1330,24 @@ static bool congested(const transport *t, uint64_t now) {
          now - t->alloc_low_since_ms >= ALLOC_LOW_FOR_MS;
 }
 
+/* Is the publisher at slot `owner` its room's active speaker: its ranked
+ * audio (loudest audio on) sounding (at SPEAKING_LEVEL or louder) and the
+ * loudest of the room's selected streams now? */
+static bool active_speaker(worker *w, int owner, int64_t now_us) {
+  const transport *o = &w->transports[owner];
+  for (int k = 0; k < o->n_tracks; k++) {
+    const track *a = &o->tracks[k];
+    if (a->t.kind != SFU_AUDIO || a->room < 0 || !w->rooms || !a->loud.selected) continue;
+    int32_t mine = loudest_loudness_q8(&a->loud, now_us);
+    if (mine < (127 - SPEAKING_LEVEL) << 8) return false;
+    const loudest_room *r = &w->rooms[a->room];
+    for (int i = 0; i < r->n_sel; i++)
+      if (r->sel[i] != &a->loud && loudest_loudness_q8(r->sel[i], now_us) > mine) return false;
+    return true;
+  }
+  return false;
+}
+
 /* Runs the bandwidth allocator of subscriber t (sfu/allocator.h) over the
  * tracks it receives, as they are now. */
 static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
@@ -1336,7 +1355,8 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
   if (!alloc_due(&t->alloc_st, busy, now)) return;
   alloc_track *at = w->alloc_tracks;
   for (int k = 0; k < t->n_subscribed; k++) {
-    track *tr = track_find(w, t->subscribed[k], NULL);
+    int owner = -1;
+    track *tr = track_find(w, t->subscribed[k], &owner);
     alloc_track *a = &at[k];
     *a = (alloc_track){.video = tr && tr->t.kind == SFU_VIDEO, .cur = -1, .top = -1};
     if (!tr) continue;
@@ -1346,6 +1366,7 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
     a->cap = (int8_t)t->layer_cap[k];
     a->top = (int8_t)best_layer(tr, t->layer_cap[k], now_us);
     a->cur = t->down[k].cur.layer;
+    a->speaker = owner >= 0 && active_speaker(w, owner, now_us);
     for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }
   alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now);

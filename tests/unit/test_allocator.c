@@ -2,8 +2,8 @@
  * keeps its audio and a screen share and steps its cameras down, the
  * largest first and thumbnails before the speaker, pausing them when even
  * the lowest encodings do not fit; one that is not congested steps up one
- * track at a time, the speaker first, and waits longer after a step up the
- * link could not carry. */
+ * track at a time, the active speaker's and larger tiles first, and waits
+ * longer after a step up the link could not carry. */
 #include <string.h>
 
 #include "sfu/allocator.h"
@@ -109,6 +109,40 @@ static void test_step_up_and_hold(void) {
   CHECK_EQ_INT(st.hold_ms, ALLOC_HOLD_FIRST_MS);
 }
 
+static void test_active_speaker_last(void) {
+  /* A gallery of three cameras at 720p, all asked high; the second is the
+   * active speaker. Behind a link for little more than the lowest
+   * encodings, the two others go down to their lowest first; the speaker
+   * then steps down, and the others pause only after it is at its lowest. */
+  alloc_track t[3] = {camera(2, 2), camera(2, 2), camera(2, 2)};
+  t[1].speaker = true;
+  int8_t alloc[3] = {2, 2, 2};
+  alloc_state st = {0};
+  /* 2.05 Mbps: 90% = 1.845M: the others at 150k each leave the speaker 1.5M. */
+  CHECK(alloc_run(&st, t, alloc, 3, true, 2050 * K, 10000));
+  CHECK_EQ_INT(alloc[0], 0);
+  CHECK_EQ_INT(alloc[1], 2);
+  CHECK_EQ_INT(alloc[2], 0);
+  /* 700 kbps (630k): the speaker steps down to medium (800k), then low (450k). */
+  t[0].cur = t[2].cur = 0;
+  CHECK(alloc_run(&st, t, alloc, 3, true, 700 * K, 10000 + ALLOC_DOWN_EVERY_MS));
+  CHECK_EQ_INT(alloc[1], 0);
+  CHECK_EQ_INT(alloc[0], 0);
+  CHECK_EQ_INT(alloc[2], 0);
+  /* 300 kbps (270k): the others pause, the speaker's lowest stays. */
+  t[1].cur = 0;
+  CHECK(alloc_run(&st, t, alloc, 3, true, 300 * K, 10000 + 2 * ALLOC_DOWN_EVERY_MS));
+  CHECK_EQ_INT(alloc[0], -1);
+  CHECK_EQ_INT(alloc[2], -1);
+  CHECK_EQ_INT(alloc[1], 0);
+  /* Not congested: the speaker's camera is stepped up first. */
+  t[0].cur = t[2].cur = -1;
+  uint64_t later = 10000 + 2 * ALLOC_DOWN_EVERY_MS + ALLOC_HOLD_MAX_MS;
+  CHECK(alloc_run(&st, t, alloc, 3, false, 0, later));
+  CHECK_EQ_INT(alloc[1], 1);
+  CHECK_EQ_INT(alloc[0], -1);
+}
+
 static void test_bad_input(void) {
   alloc_state st = {0};
   int8_t alloc[1] = {2};
@@ -121,4 +155,4 @@ static void test_bad_input(void) {
 
 TEST_SUITE(allocator, {"screen_share_first", test_screen_share_first},
            {"largest_then_thumbnails", test_largest_then_thumbnails}, {"step_up_and_hold", test_step_up_and_hold},
-           {"bad_input", test_bad_input});
+           {"active_speaker_last", test_active_speaker_last}, {"bad_input", test_bad_input});
