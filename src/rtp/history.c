@@ -25,6 +25,10 @@ void rtp_history_put(rtp_history *h, uint16_t seq, const uint8_t *pkt, size_t le
   s->stored_ms = now_ms;
 }
 
+void rtp_history_clear(rtp_history *h) {
+  for (size_t i = 0; i < RTP_HISTORY_SLOTS; i++) h->slots[i].len = 0;
+}
+
 const uint8_t *rtp_history_get(const rtp_history *h, uint16_t seq, size_t *len,
                                uint64_t now_ms, uint64_t max_age_ms) {
   const rtp_history_slot *s = &h->slots[seq & SLOT_MASK];

@@ -33,6 +33,8 @@ typedef struct {
  * is never answered with an older packet. */
 void rtp_history_put(rtp_history *h, uint16_t seq, const uint8_t *pkt, size_t len,
                      uint64_t now_ms);
+/* Empties every slot (the stream restarted: its numbers mean other packets now). */
+void rtp_history_clear(rtp_history *h);
 /* Returns the stored packet for seq if present and younger than max_age_ms
  * (now_ms - stored_ms < max_age_ms), else NULL. The pointer is valid until
  * the next put. A clock that went backwards counts as age 0. */

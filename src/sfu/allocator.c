@@ -8,6 +8,13 @@ static int64_t cost_at(const alloc_track *t, int level) {
   return level >= 0 && level < ALLOC_MAX_LAYERS ? (int64_t)t->layer_bps[level] : 0;
 }
 
+/* The highest encoding below level that the publisher sends, or -1 (pause). */
+static int next_lower(const alloc_track *t, int level) {
+  for (int l = level - 1; l >= 0; l--)
+    if (t->sending & (1u << l)) return l;
+  return -1;
+}
+
 /* A simulcast track that is being forwarded and may step down. */
 static bool can_step_down(const alloc_track *t, int8_t alloc) {
   return t->video && t->n_layers && alloc >= 0 && t->cur >= 0;
@@ -37,15 +44,19 @@ static bool step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc,
       if (!can_step_down(t, alloc[k])) continue;
       int level = t->cur < alloc[k] ? t->cur : alloc[k]; /* what it gets now */
       /* Who goes first: another camera above its lowest, then the
-       * speaker's above its lowest, then the others' pause, the speaker's last. */
-      int rank = (level > 0 ? 2 : 0) + (t->speaker ? 0 : 1);
+       * speaker's above its lowest, then the others' pause, the speaker's
+       * last (unless its lowest is not small). */
+      bool lower = next_lower(t, level) >= 0;
+      bool kept = t->speaker && (lower || cost_at(t, level) <= ALLOC_SPEAKER_LOW_MAX_BPS);
+      int rank = (lower ? 2 : 0) + (kept ? 0 : 1);
       if (rank > best_rank || (rank == best_rank && (level > best_level ||
                                                     (level == best_level && t->cap < tracks[best_k].cap))))
         best_k = k, best_level = level, best_rank = rank;
     }
     if (best_k < 0) break;
-    alloc[best_k] = (int8_t)(best_level - 1); /* from the lowest: paused */
-    cost -= cost_at(&tracks[best_k], best_level) - cost_at(&tracks[best_k], best_level - 1);
+    int to = next_lower(&tracks[best_k], best_level); /* -1: paused */
+    alloc[best_k] = (int8_t)to;
+    cost -= cost_at(&tracks[best_k], best_level) - cost_at(&tracks[best_k], to);
     stepped = true;
   } while (cost > budget);
   if (!stepped) return false;

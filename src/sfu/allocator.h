@@ -7,7 +7,9 @@
  * getting the highest encoding (ties: the one the subscriber asked the
  * least of, a thumbnail before a large tile), the active speaker's camera
  * last: the others go down to their lowest encodings before it steps down,
- * and pause only after it is at its lowest. It stops once the video fits in 90% of
+ * and pause only after it is at its lowest (if that costs at most
+ * ALLOC_SPEAKER_LOW_MAX_BPS). A step goes to the next lower encoding the
+ * publisher sends, or pauses. It stops once the video fits in 90% of
  * the estimate beside what it cannot step down: about 50 kbps per audio
  * track and the measured rate of video sent in one encoding (a screen
  * share), which so comes first. Below the lowest encoding a track is paused,
@@ -33,6 +35,10 @@
 #define ALLOC_HOLD_FIRST_MS 8000  /* no step up for this long after a step down ... */
 #define ALLOC_HOLD_MAX_MS 64000   /* ... doubled (up to this) when a step up led straight to one */
 #define ALLOC_QUIET_MS 60000      /* ... and back to the first after this long without a step down */
+/* The active speaker's camera pauses after the others only while its
+ * lowest encoding costs at most this (a publisher that sends only a large
+ * encoding and claims to be loud gets no such priority). */
+#define ALLOC_SPEAKER_LOW_MAX_BPS 400000
 
 /* One track the subscriber receives, as the allocator sees it. */
 typedef struct {
@@ -41,6 +47,7 @@ typedef struct {
   int8_t cap;        /* simulcast: the highest encoding the subscriber asked for */
   int8_t top;        /* simulcast: the best the publisher sends within cap now, -1: none */
   int8_t cur;        /* simulcast: the encoding forwarded now, -1: none */
+  uint8_t sending;   /* simulcast: the encodings the publisher sends now, a bit each */
   bool speaker;      /* the camera of the room's active speaker (the loudest voice now) */
   uint64_t bps;      /* one encoding: its rate over the last second */
   uint64_t layer_bps[ALLOC_MAX_LAYERS]; /* simulcast: each encoding's rate over the last second */

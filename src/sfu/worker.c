@@ -88,7 +88,7 @@ typedef struct {
   uint32_t ssrc; /* 0 until learnt from the rtp-stream-id extension */
   rtp_history *history;
   rtp_seq_tracker seq;
-  uint32_t gen;               /* +1 each time the encoding restarts with a new SSRC */
+  uint32_t gen;               /* the stream's generation: new (worker-wide) for each new SSRC */
   uint64_t last_pli_ms;
   int64_t last_us;            /* arrival of its last packet */
   uint64_t bytes, bps;        /* this second; the last second's rate (the allocator's costs) */
@@ -200,6 +200,7 @@ struct worker {
   loudest_room *rooms;
   int *room_of;
   alloc_track alloc_tracks[SFU_MAX_SUBSCRIPTIONS]; /* allocate()'s view of a subscriber's tracks */
+  uint32_t layer_gen; /* the last simulcast stream generation given (bind_layer) */
 };
 
 #define COUNT(field, n) atomic_fetch_add_explicit(&w->me->counters.field, (n), memory_order_relaxed)
@@ -524,10 +525,14 @@ static int bind_layer(worker *w, int slot, int k, int l, uint32_t ssrc) {
   transport *t = &w->transports[slot];
   sim_layer *ly = &t->tracks[k].layers[l];
   if (ssrc_table_put(w->ssrcs, ssrc, slot, SSRC_INDEX(k, l)) != 0) return -1;
-  if (ly->ssrc) { /* the encoder started a new stream: subscribers resync at its next key frame */
+  if (ly->ssrc) { /* the encoder started a new stream: what was stored is another stream's */
     ssrc_table_del(w->ssrcs, ly->ssrc);
-    ly->gen++;
+    if (ly->history) rtp_history_clear(ly->history);
   }
+  /* A new stream: subscribers resync at its next key frame, since no down
+   * track can hold offsets of this generation (publish() gives an SSRC kept
+   * across a new offer its generation back: the same stream goes on). */
+  ly->gen = ++w->layer_gen;
   if (!t->twcc_ssrc || t->twcc_ssrc == ly->ssrc) t->twcc_ssrc = ssrc; /* the reports must name a live SSRC */
   ly->ssrc = ssrc;
   memset(&ly->seq, 0, sizeof ly->seq);
@@ -540,7 +545,7 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
   /* Encodings learnt before: a track published again under the same SSRC
    * keeps them (browsers send the rtp-stream-id only at first). */
   struct {
-    uint32_t track, ssrc;
+    uint32_t track, ssrc, gen;
     char rid[SFU_RID_MAX + 1];
   } kept[SFU_MAX_TRACKS_PER_TRANSPORT * SFU_MAX_LAYERS];
   int n_kept = 0;
@@ -561,6 +566,7 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
       if (t->tracks[k].layers[l].ssrc) {
         kept[n_kept].track = t->tracks[k].t.ssrc;
         kept[n_kept].ssrc = t->tracks[k].layers[l].ssrc;
+        kept[n_kept].gen = t->tracks[k].layers[l].gen;
         memcpy(kept[n_kept].rid, t->tracks[k].t.rids[l], sizeof kept[0].rid);
         n_kept++;
       }
@@ -583,8 +589,9 @@ static void publish(worker *w, int slot, const sfu_cmd *c) {
       for (int l = 0; l < tr->n_layers; l++) tr->layers[l].history = calloc(1, sizeof(rtp_history));
       for (int j = 0; j < n_kept; j++) /* by rid: the new offer may list other encodings */
         for (int l = 0; l < tr->n_layers; l++)
-          if (kept[j].track == tr->t.ssrc && strcmp(kept[j].rid, tr->t.rids[l]) == 0)
-            bind_layer(w, slot, t->n_tracks - 1, l, kept[j].ssrc);
+          if (kept[j].track == tr->t.ssrc && strcmp(kept[j].rid, tr->t.rids[l]) == 0 &&
+              bind_layer(w, slot, t->n_tracks - 1, l, kept[j].ssrc) == 0)
+            tr->layers[l].gen = kept[j].gen;
     } else if (tr->t.kind == SFU_VIDEO) {
       tr->history = calloc(1, sizeof(rtp_history));
     }
@@ -1366,6 +1373,8 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
     a->cap = (int8_t)t->layer_cap[k];
     a->top = (int8_t)best_layer(tr, t->layer_cap[k], now_us);
     a->cur = t->down[k].cur.layer;
+    for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++)
+      if (tr->layers[l].ssrc && now_us - tr->layers[l].last_us < LAYER_ACTIVE_US) a->sending |= (uint8_t)(1u << l);
     a->speaker = owner >= 0 && active_speaker(w, owner, now_us);
     for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }

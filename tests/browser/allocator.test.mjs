@@ -80,7 +80,10 @@ describe('bandwidth allocation', () => {
         const v = await Promise.all([bob, ...rest].map(view));
         return v.every((x) => x.width === 1280) || v.map((x) => x.width);
       };
-      await until('everyone decodes Ann at 1280x720', allHd, 40000);
+      // Six pages load both cores: a receiver's estimate can dip during the
+      // ramp, and the allocator then holds it a step lower for 8-16 s
+      // before it probes again (seen once in four runs: one at 640 after 40 s).
+      await until('everyone decodes Ann at 1280x720', allHd, 70000);
 
       let res = await s.api('POST', '/_test/shape', { participant_id: bobId, kbps: 600 });
       assert.equal(res.status, 200, res.text);

@@ -14,7 +14,7 @@
 /* A camera in three encodings (150k, 500k, 1.5M), forwarded at cur. */
 static alloc_track camera(int cap, int cur) {
   return (alloc_track){.video = true, .n_layers = 3, .cap = (int8_t)cap, .top = (int8_t)cap, .cur = (int8_t)cur,
-                       .layer_bps = {150 * K, 500 * K, 1500 * K}};
+                       .sending = 7, .layer_bps = {150 * K, 500 * K, 1500 * K}};
 }
 
 static const alloc_track AUDIO = {.video = false, .cur = -1, .top = -1};
@@ -143,6 +143,29 @@ static void test_active_speaker_last(void) {
   CHECK_EQ_INT(alloc[0], -1);
 }
 
+/* Steps go to encodings the publisher sends; a "speaker" sending only a
+ * large encoding gets no priority over the others' low ones. */
+static void test_only_what_is_sent(void) {
+  alloc_track t[2] = {camera(2, 2), camera(2, 2)};
+  t[0].sending = 5; /* low and high, no medium */
+  int8_t alloc[2] = {2, 2};
+  alloc_state st = {0};
+  /* 2.0 Mbps (1.8M of 3.0M): t0 steps from high straight to low (1.65M). */
+  CHECK(alloc_run(&st, t, alloc, 2, true, 2000 * K, 10000));
+  CHECK_EQ_INT(alloc[0], 0);
+  CHECK_EQ_INT(alloc[1], 2);
+  /* A claimed speaker sending only 1.5 Mbps at its top, and a camera at
+   * its lowest: behind 1 Mbps the large stream pauses, the small one stays. */
+  alloc_track u[2] = {camera(2, 2), camera(2, 0)};
+  u[0].sending = 4;
+  u[0].speaker = true;
+  int8_t a2[2] = {2, 2};
+  alloc_state st2 = {0};
+  CHECK(alloc_run(&st2, u, a2, 2, true, 1000 * K, 10000));
+  CHECK_EQ_INT(a2[0], -1);
+  CHECK_EQ_INT(a2[1], 2);
+}
+
 static void test_bad_input(void) {
   alloc_state st = {0};
   int8_t alloc[1] = {2};
@@ -155,4 +178,5 @@ static void test_bad_input(void) {
 
 TEST_SUITE(allocator, {"screen_share_first", test_screen_share_first},
            {"largest_then_thumbnails", test_largest_then_thumbnails}, {"step_up_and_hold", test_step_up_and_hold},
-           {"active_speaker_last", test_active_speaker_last}, {"bad_input", test_bad_input});
+           {"active_speaker_last", test_active_speaker_last},
+           {"only_what_is_sent", test_only_what_is_sent}, {"bad_input", test_bad_input});
