@@ -81,7 +81,11 @@ static bool step_up(alloc_state *st, const alloc_track *tracks, int8_t *alloc, i
       best_k = k;
   }
   if (best_k < 0) return false;
-  alloc[best_k]++;
+  /* To the next encoding the publisher sends (top is one it sends). */
+  const alloc_track *t = &tracks[best_k];
+  int to = alloc[best_k] + 1;
+  while (to < t->top && !(t->sending & (1u << to))) to++;
+  alloc[best_k] = (int8_t)to;
   st->up_ms = now;
   return true;
 }

@@ -9,15 +9,17 @@
  * last: the others go down to their lowest encodings before it steps down,
  * and pause only after it is at its lowest (if that costs at most
  * ALLOC_SPEAKER_LOW_MAX_BPS). A step goes to the next lower encoding the
- * publisher sends, or pauses. It stops once the video fits in 90% of
- * the estimate beside what it cannot step down: about 50 kbps per audio
- * track and the measured rate of video sent in one encoding (a screen
- * share), which so comes first. Below the lowest encoding a track is paused,
- * so that audio keeps its share. Not congested: one step up at a time (the
- * active speaker's camera first, then the track the subscriber asked the
- * most of), which is also how it
- * probes for more: a step up the link cannot carry makes it congested, the
- * step is taken back, and the next try waits twice as long.
+ * publisher sends, or pauses. It stops once the video fits in 90% of the
+ * estimate beside what it cannot step down: about 50 kbps per audio track
+ * and the measured rate of video sent in one encoding (a screen share),
+ * which so comes first. Below the lowest encoding a track is paused, so
+ * that audio keeps its share.
+ *
+ * Not congested: one step up at a time, to the next higher encoding the
+ * publisher sends (the active speaker's camera first, then the track the
+ * subscriber asked the most of), which is also how it probes for more: a
+ * step up the link cannot carry makes it congested, the step is taken
+ * back, and the next try waits twice as long.
  *
  * Pure logic: no I/O, no allocation, no clock of its own (times in ms are
  * the caller's). sfu/worker.c measures the rates, decides congestion and

@@ -154,6 +154,10 @@ static void test_only_what_is_sent(void) {
   CHECK(alloc_run(&st, t, alloc, 2, true, 2000 * K, 10000));
   CHECK_EQ_INT(alloc[0], 0);
   CHECK_EQ_INT(alloc[1], 2);
+  /* After the hold, a probe goes from low straight back to high. */
+  t[0].cur = 0;
+  CHECK(alloc_run(&st, t, alloc, 2, false, 0, 10000 + ALLOC_HOLD_FIRST_MS));
+  CHECK_EQ_INT(alloc[0], 2);
   /* A claimed speaker sending only 1.5 Mbps at its top, and a camera at
    * its lowest: behind 1 Mbps the large stream pauses, the small one stays. */
   alloc_track u[2] = {camera(2, 2), camera(2, 0)};
