@@ -150,6 +150,7 @@ static void add_stats(const sfu_counters *c, sfu_stats *o) {
   ADD(plis_sent); ADD(dropped); ADD(malformed); ADD(srtp_errors); ADD(transports);
   ADD(tcp_open); ADD(tcp_refused); ADD(tcp_closed_bad); ADD(tcp_dropped);
   ADD(audio_not_loudest); ADD(audio_switches);
+  ADD(layer_switches); ADD(alloc_steps_down); ADD(alloc_steps_up);
   ADD(forward_delay_sum_us);
   for (int i = 0; i < SFU_DELAY_BUCKETS; i++) ADD(forward_delay[i]);
 #undef ADD

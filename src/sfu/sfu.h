@@ -80,6 +80,9 @@ typedef struct {
   /* Loudest audio: packets not forwarded because their stream was not among
    * the room's N loudest; streams that took a place from another. */
   uint64_t audio_not_loudest, audio_switches;
+  /* Simulcast: down tracks that took up an encoding (at its key frame);
+   * the bandwidth allocator's steps down (congestion) and up (probing). */
+  uint64_t layer_switches, alloc_steps_down, alloc_steps_up;
   /* Forwarded RTP: from the kernel's arrival time of the publisher's packet
    * (the time it was read, for ICE-TCP) to the hand-off of each copy to the
    * kernel; copies sent over UDP only, and only those sent (not those

@@ -914,6 +914,7 @@ static void forward_layer(worker *w, track *tr, int l, uint8_t *pkt, size_t len,
     sim_down *d = &sub->down[k];
     sim_verdict verdict = sim_packet(d, l, tr->layers[l].gen, h->seq, h->timestamp, &v, w->arrival_us, &rw.o);
     tr->sub_layers[i] = wanted_layers(d);
+    if (verdict == SIM_SWITCHED) COUNT(layer_switches, 1);
     if (verdict != SIM_DROP) send_srtp(w, sub, pkt, len, 0, w->arrival_us, &rw);
   }
 }
@@ -1296,10 +1297,20 @@ static void send_remb(worker *w, transport *t, uint64_t now) {
   t->last_remb_ms = now;
 }
 
+/* The encodings of tr that the publisher sends now, a bit each. */
+_Static_assert(SFU_MAX_LAYERS <= 8, "a bit per encoding in a uint8_t");
+static uint8_t layers_sending(const track *tr, int64_t now_us) {
+  uint8_t mask = 0;
+  for (int l = 0; l < tr->n_layers; l++)
+    if (tr->layers[l].ssrc && now_us - tr->layers[l].last_us < LAYER_ACTIVE_US) mask |= (uint8_t)(1u << l);
+  return mask;
+}
+
 /* The highest encoding of tr at or below cap that is sending, or -1. */
 static int best_layer(const track *tr, int cap, int64_t now_us) {
-  for (int l = cap < tr->n_layers - 1 ? cap : tr->n_layers - 1; l >= 0; l--)
-    if (tr->layers[l].ssrc && now_us - tr->layers[l].last_us < LAYER_ACTIVE_US) return l;
+  uint8_t mask = layers_sending(tr, now_us);
+  for (int l = cap < SFU_MAX_LAYERS - 1 ? cap : SFU_MAX_LAYERS - 1; l >= 0; l--)
+    if (mask & (1u << l)) return l;
   return -1;
 }
 
@@ -1373,12 +1384,14 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
     a->cap = (int8_t)t->layer_cap[k];
     a->top = (int8_t)best_layer(tr, t->layer_cap[k], now_us);
     a->cur = t->down[k].cur.layer;
-    for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++)
-      if (tr->layers[l].ssrc && now_us - tr->layers[l].last_us < LAYER_ACTIVE_US) a->sending |= (uint8_t)(1u << l);
+    a->sending = layers_sending(tr, now_us);
     a->speaker = owner >= 0 && active_speaker(w, owner, now_us);
     for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }
-  alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now);
+  if (alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now)) {
+    if (busy) COUNT(alloc_steps_down, 1);
+    else COUNT(alloc_steps_up, 1);
+  }
 }
 
 /* Simulcast for subscriber t: each down track's target is the best encoding

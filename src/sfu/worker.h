@@ -31,6 +31,7 @@ typedef struct {
   _Atomic uint64_t dropped, malformed, srtp_errors, transports;
   _Atomic uint64_t tcp_open, tcp_refused, tcp_closed_bad, tcp_dropped;
   _Atomic uint64_t audio_not_loudest, audio_switches;
+  _Atomic uint64_t layer_switches, alloc_steps_down, alloc_steps_up;
   _Atomic uint64_t forward_delay[SFU_DELAY_BUCKETS], forward_delay_sum_us;
 } sfu_counters;
 
