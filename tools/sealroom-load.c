@@ -52,6 +52,7 @@
 #include <math.h>
 #include <netdb.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,6 +240,8 @@ struct load {
   /* Counters. */
   uint64_t joins_ok, joins_failed, leaves, closed_errors;
   uint64_t frames_sent[2], send_errors;
+  uint64_t frames_skipped[2];       /* slots passed while our loop was held up */
+  uint64_t skipped_start[2], skipped_end[2], sent_start[2], sent_end[2]; /* at the window's ends */
   kind_totals retired[2];    /* of streams gone (participants that left) */
   kind_totals win_start[2];  /* totals at the window start */
   kind_totals win_end[2];
@@ -754,6 +757,13 @@ static void scrape_forward_delay(const options *o, fwd_hist *h) {
 /* Quantile q of the difference b - a in microseconds, interpolated within
  * its bucket; -1 if there were none (or the two do not match). In the +Inf
  * bucket: the last finite bound (a lower bound of the truth). */
+/* The last finite bucket's bound in us (a quantile there or past it is a floor). */
+static double fwd_top_us(const fwd_hist *h) {
+  for (int i = h->n - 1; i >= 0; i--)
+    if (!isinf(h->le[i])) return h->le[i] * 1e6;
+  return 0;
+}
+
 static double fwd_quantile(const fwd_hist *a, const fwd_hist *b, double q) {
   if (!a->ok || !b->ok || a->n != b->n) return -1;
   for (int i = 0; i < b->n; i++) /* the same buckets, and counts that only grew (no restart between) */
@@ -1047,8 +1057,12 @@ static void on_pace(uv_timer_t *t) {
     if (!p->publishing || p->state != P_JOINED || L->phase == PH_ENDING) continue;
     /* Fell behind (our loop was held up): frames whose slot passed more than
      * a frame ago are skipped, not sent in a burst no camera makes. */
-    if (now > p->next_video_us + p->video_jitter_us + VIDEO_PERIOD_US)
-      p->next_video_us = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
+    if (now > p->next_video_us + p->video_jitter_us + VIDEO_PERIOD_US) {
+      uint64_t next = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
+      if (next > p->next_video_us)
+        L->frames_skipped[SC_MEDIA_VIDEO] += (next - p->next_video_us) / VIDEO_PERIOD_US * (uint64_t)L->n_layers;
+      p->next_video_us = next;
+    }
     while (now >= p->next_video_us + p->video_jitter_us) {
       for (int l = 0; l < L->n_layers; l++) {
         if (p->want_key[l]) {
@@ -1061,7 +1075,11 @@ static void on_pace(uv_timer_t *t) {
       p->next_video_us += VIDEO_PERIOD_US;
       p->video_jitter_us = frame_jitter(L);
     }
-    if (now > p->next_audio_us + AUDIO_PERIOD_US) p->next_audio_us = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
+    if (now > p->next_audio_us + AUDIO_PERIOD_US) {
+      uint64_t next = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
+      if (next > p->next_audio_us) L->frames_skipped[SC_MEDIA_AUDIO] += (next - p->next_audio_us) / AUDIO_PERIOD_US;
+      p->next_audio_us = next;
+    }
     while (now >= p->next_audio_us) {
       send_stored(L, p, SC_MEDIA_AUDIO, 0, &L->audio[p->aframe]);
       p->aframe = (p->aframe + 1) % AUDIO_FRAMES;
@@ -1277,7 +1295,17 @@ static void make_summary(load *L) {
   json_object_set_new(L->summary, "simulcast", json_boolean(L->n_layers > 1));
   json_t *per = json_array();
   for (int l = 0; l < L->n_layers; l++) json_array_append_new(per, json_real(L->video_kbps_real[l]));
-  json_object_set_new(json_object_get(L->summary, "sent"), "video_kbps_per_encoding", per);
+  json_t *sent = json_object_get(L->summary, "sent");
+  json_object_set_new(sent, "video_kbps_per_encoding", per);
+  /* What the window sent and what it skipped because our loop fell behind. */
+  uint64_t win_sent[2], win_skipped[2];
+  for (int k = 0; k < 2; k++) {
+    win_sent[k] = L->sent_end[k] - L->sent_start[k];
+    win_skipped[k] = L->skipped_end[k] - L->skipped_start[k];
+  }
+  json_object_set_new(sent, "window", json_pack("{s:I,s:I,s:I,s:I}", "video_frames", (json_int_t)win_sent[1],
+                                                "audio_frames", (json_int_t)win_sent[0], "video_skipped",
+                                                (json_int_t)win_skipped[1], "audio_skipped", (json_int_t)win_skipped[0]));
   json_object_set_new(L->summary, "quality", json_string(L->o.quality ? L->o.quality : "high"));
   json_object_set_new(L->summary, "socket_drops", json_integer((json_int_t)sc_udp_mux_drops(L->udp_mux)));
   if (f50 >= 0) { /* the server's own share of the delay, as it measured it */
@@ -1305,7 +1333,21 @@ static void make_summary(load *L) {
             secs > 0 ? server_us / secs / 1e6 : 0.0, spp > 0 ? lpp / spp : 0.0);
   else
     fprintf(stderr, "\n");
-  if (f50 >= 0) fprintf(stderr, "load: in the server (its /metrics): delay p50 %.0f us p99 %.0f us\n", f50, f99);
+  if (f50 >= 0) {
+    /* Past the histogram's last finite bucket a quantile is only a floor. */
+    double top = fwd_top_us(&L->fwd_end);
+    fprintf(stderr, "load: in the server (its /metrics): delay p50 %s%.0f us p99 %s%.0f us\n", f50 >= top ? ">" : "",
+            f50, f99 >= top ? ">" : "", f99);
+  }
+  for (int k = 1; k >= 0; k--) {
+    uint64_t due = win_sent[k] + win_skipped[k];
+    if (win_skipped[k])
+      fprintf(stderr,
+              "load: this machine fell behind the send schedule: %s %llu of %llu frames skipped (%.1f%%);"
+              " the load was lighter than asked\n",
+              k ? "video" : "audio", (unsigned long long)win_skipped[k], (unsigned long long)due,
+              100.0 * (double)win_skipped[k] / (double)due);
+  }
   if (L->udp_mux && sc_udp_mux_drops(L->udp_mux))
     fprintf(stderr, "load: our socket dropped %llu datagrams (a full buffer): losses of ours, not the server's\n",
             (unsigned long long)sc_udp_mux_drops(L->udp_mux));
@@ -1367,6 +1409,8 @@ static void end_run(load *L) {
     totals(L, L->win_end);
     L->sub_packets_end = L->sub_packets;
     L->pub_packets_end = L->pub_packets;
+    memcpy(L->sent_end, L->frames_sent, sizeof L->sent_end);
+    memcpy(L->skipped_end, L->frames_skipped, sizeof L->skipped_end);
     if (L->be == &sealroom_backend) scrape_forward_delay(&L->o, &L->fwd_end); /* after the window's figures */
     make_summary(L);
   } else {
@@ -1402,6 +1446,8 @@ static void start_window(load *L) {
   memcpy(L->iv_last, L->win_start, sizeof L->iv_last);
   L->iv_last_us = L->window_start_us;
   L->sub_packets_start = L->sub_packets;
+  memcpy(L->sent_start, L->frames_sent, sizeof L->sent_start);
+  memcpy(L->skipped_start, L->frames_skipped, sizeof L->skipped_start);
   L->pub_packets_start = L->pub_packets;
   memset(L->delay, 0, sizeof L->delay);
   if (L->o.interval_s > 0) { /* interval lines from the window's start */
@@ -1574,6 +1620,18 @@ static bool num_int(const char *name, const char *v, int lo, int hi, int *out) {
   return tool_int("load", name, v, lo, hi, out);
 }
 
+/* Says what is wrong with the arguments; -1 for parse_args to return. */
+static int bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int bad_args(const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fputs("load: ", stderr);
+  vfprintf(stderr, fmt, ap);
+  fputc('\n', stderr);
+  va_end(ap);
+  return -1;
+}
+
 static int parse_args(int argc, char **argv, options *o) {
   *o = (options){.rooms_n = 1, .pubs = 2, .subs = 3, .video_kbps = 1000, .audio_bps = 48000, .width = 640,
                  .height = 360, .join_rate = 20, .warmup_s = 2, .duration_s = 10, .ready_timeout_s = 60,
@@ -1596,7 +1654,7 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'u': o->url = optarg; break;
       case 'k': o->api_key = optarg; break;
       case 'r':
-        if (o->n_rooms_given >= MAX_ROOMS) return -1;
+        if (o->n_rooms_given >= MAX_ROOMS) return bad_args("at most %d --room", MAX_ROOMS);
         o->rooms[o->n_rooms_given++] = optarg;
         break;
       case 'M': if (!num_int("rooms", optarg, 1, MAX_ROOMS, &o->rooms_n)) return -1; break;
@@ -1607,9 +1665,13 @@ static int parse_args(int argc, char **argv, options *o) {
         if (!num_int("audio-kbps", optarg, 6, 510, &o->audio_bps)) return -1;
         o->audio_bps *= 1000;
         break;
-      case 'z':
-        if (sscanf(optarg, "%dx%d", &o->width, &o->height) != 2) return -1;
+      case 'z': {
+        char tail;
+        if (sscanf(optarg, "%dx%d%c", &o->width, &o->height, &tail) != 2 || o->width < 64 || o->height < 64 ||
+            o->width > 4096 || o->height > 4096 || ((o->width | o->height) & 1))
+          return bad_args("--size wants WxH, even numbers from 64 to 4096 (not \"%s\")", optarg);
         break;
+      }
       case 'j': if (!num("join-rate", optarg, 0.01, 100000, &o->join_rate)) return -1; break;
       case 'w': if (!num("warmup", optarg, 0, 86400, &o->warmup_s)) return -1; break;
       case 'd': if (!num("duration", optarg, 0.1, 864000, &o->duration_s)) return -1; break;
@@ -1625,7 +1687,14 @@ static int parse_args(int argc, char **argv, options *o) {
         break;
       case 's': o->server = optarg; break;
       case 'J': o->janus_url = optarg; break;
-      case 'B': o->janus_room_base = strtoull(optarg, NULL, 10); break;
+      case 'B': {
+        char *end;
+        errno = 0;
+        o->janus_room_base = strtoull(optarg, &end, 10);
+        if (errno || end == optarg || *end || optarg[0] == '-')
+          return bad_args("--janus-room-base wants a room number (not \"%s\")", optarg);
+        break;
+      }
       case 'I': o->media_ip = optarg; break;
       case 'E': if (!num_int("read-every", optarg, 0, 20, &o->read_every_ms)) return -1; break;
       case 'F': {
@@ -1635,7 +1704,8 @@ static int parse_args(int argc, char **argv, options *o) {
         break;
       }
       case 'o':
-        if (strcmp(optarg, "shared") != 0 && strcmp(optarg, "own") != 0) return -1;
+        if (strcmp(optarg, "shared") != 0 && strcmp(optarg, "own") != 0)
+          return bad_args("--sockets is shared or own (not \"%s\")", optarg);
         o->sockets = optarg;
         break;
       case 'q': o->quiet = true; break;
@@ -1643,17 +1713,17 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'Q':
         if (strcmp(optarg, "high") != 0 && strcmp(optarg, "medium") != 0 && strcmp(optarg, "low") != 0 &&
             strcmp(optarg, "speaker") != 0)
-          return -1;
+          return bad_args("--quality is high, medium, low or speaker (not \"%s\")", optarg);
         o->quality = optarg;
         break;
       case 'h': usage(stdout); exit(0);
       case 'L':
         for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++) printf("%s\n", backends[i]->name);
         exit(0);
-      default: return -1;
+      default: return -1; /* getopt named it */
     }
   }
-  if (optind != argc) return -1;
+  if (optind != argc) return bad_args("unexpected argument \"%s\"", argv[optind]);
   bool janus = strcmp(o->server, "janus") == 0;
   if (!backend_named(o->server)) {
     fprintf(stderr, "load: no backend \"%s\" in this build (--list-backends)\n", o->server);
@@ -1663,6 +1733,8 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "load: --sockets shared is for sealroomd only (Janus does not answer its addresses)\n");
     return -1;
   }
+  if (o->quality && !o->simulcast)
+    return bad_args("--quality chooses among simulcast encodings: it needs --simulcast");
   if (janus && (o->simulcast || o->quality)) {
     fprintf(stderr, "load: --simulcast and --quality are for sealroomd only\n");
     return -1;
@@ -1679,11 +1751,7 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "load: --url is the signalling WebSocket, ws://HOST:PORT/ws (not \"%s\")\n", o->url);
     return -1;
   }
-  if (o->rooms_n < 1 || o->rooms_n > MAX_ROOMS || o->pubs < 0 || o->subs < 0 || o->pubs + o->subs < 1 ||
-      o->pubs > MAX_STREAMS / 2 || o->video_kbps < 30 || o->video_kbps > 20000 || o->audio_bps < 6000 ||
-      o->audio_bps > 510000 || o->width < 64 || o->height < 64 || ((o->width | o->height) & 1) ||
-      o->join_rate <= 0 || o->warmup_s < 0 || o->duration_s <= 0 || o->interval_s < 0 || o->churn < 0)
-    return -1;
+  if (o->pubs + o->subs < 1) return bad_args("--publishers and --subscribers are both 0: nobody would join");
   return 0;
 }
 

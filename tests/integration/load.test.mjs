@@ -22,6 +22,14 @@ import { createServer } from 'node:net';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { LOAD_BIN, runLoad, runLoadWith } from '../lib/bot.mjs';
 
+// The server's count of simulcast layer switches (sealroom_media_layer_switches_total).
+async function layerSwitches(s) {
+  const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
+  const m = text.match(/^sealroom_media_layer_switches_total (\d+)$/m);
+  assert.ok(m, 'sealroom_media_layer_switches_total in /metrics');
+  return Number(m[1]);
+}
+
 describe('sealroom-load', () => {
   let s;
   before(async () => {
@@ -48,6 +56,13 @@ describe('sealroom-load', () => {
     assert.ok(m.audio.pps > receivers * 50 * 0.8 && m.audio.pps < receivers * 50 * 1.2, `audio pps ${m.audio.pps}`);
     assert.ok(m.video.pps > receivers * 30 * 0.8, `video pps ${m.video.pps}`);
     assert.ok(Math.abs(m.sent.video_kbps_per_publisher - 1000) < 100, `video kbps ${m.sent.video_kbps_per_publisher}`);
+    // The window's frames, sent or skipped (our loop fell behind): together
+    // the schedule, 50 audio and 30 video frames a second per publisher.
+    const w = m.sent.window;
+    for (const [k, fps] of [['audio', 50], ['video', 30]]) {
+      const due = 4 * fps * m.window_s, had = w[`${k}_frames`] + w[`${k}_skipped`];
+      assert.ok(Math.abs(had - due) < due * 0.1, `${k}: ${had} frames sent or skipped in the window, schedule ${due.toFixed(0)}`);
+    }
     for (const k of ['audio', 'video']) {
       assert.ok(m[k].expected > 0 && m[k].packets >= m[k].expected * 0.99, `${k}: ${JSON.stringify(m[k])}`);
       assert.ok(m[k].lost_pct < 1, `${k} loss ${m[k].lost_pct}%`);
@@ -80,6 +95,7 @@ describe('sealroom-load', () => {
   // a speaker), so the SFU must learn the encodings from their RIDs, switch
   // at their key frames and forward each receiver its own mix, losslessly.
   test('--simulcast --quality speaker: each receiver gets the speaker high and the rest low', async () => {
+    const switches0 = await layerSwitches(s);
     const r = await runLoad(s, ['--rooms', '1', '--publishers', '3', '--subscribers', '2', '--simulcast',
       '--quality', 'speaker', '--warmup', '1', '--duration', '3']);
     assert.equal(r.code, 0, r.stderr);
@@ -96,6 +112,10 @@ describe('sealroom-load', () => {
     const want = 4 * high + 8 * low;
     const got = (m.video.bytes * 8) / 1000 / m.window_s;
     assert.ok(got > want * 0.8 && got < want * 1.25, `received ${got.toFixed(0)} kbit/s of video, want ~${want.toFixed(0)}`);
+    // Each of those 12 down tracks took up its encoding at a key frame: the
+    // server counts it for operators.
+    const switches = (await layerSwitches(s)) - switches0;
+    assert.ok(switches >= 12, `sealroom_media_layer_switches_total grew by ${switches}, want >= 12`);
   });
 
   // With --sockets own (a socket per connection, not the shared one the
@@ -147,7 +167,14 @@ describe('sealroom-load', () => {
       [['--duration', 'abc'], /--duration wants a number/],
       [['--subscribers', '2.5'], /--subscribers wants a whole number/],
       [['--server-pid', '12 34'], /--server-pid wants a number/],
-      [['--sockets', 'maybe'], /usage/],
+      [['--sockets', 'maybe'], /--sockets is shared or own/],
+      [['--quality', 'bogus', '--simulcast'], /--quality is high, medium, low or speaker/],
+      [['--quality', 'low'], /--quality .* needs --simulcast/],
+      [['--size', '100'], /--size wants WxH/],
+      [['--simulcast', '--size', '10x10'], /--size wants WxH/],
+      [['--size', '641x360'], /--size wants WxH/],
+      [['--publishers', '0', '--subscribers', '0'], /nobody would join/],
+      [['--rooms', '1', 'stray'], /unexpected argument "stray"/],
     ];
     for (const [args, re] of cases) {
       const r = await runLoad(s, ['--rooms', '1', ...args], 10000);
