@@ -44,7 +44,11 @@ CLIENT_TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/sealroom-bot.c 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
-PORT     ?= 8080
+# make run: PORT=N sets --port; ARGS="..." passes any other options. The
+# server's defaults are those of make run (8080, ./data, ./web), so its
+# SEALROOM_* environment variables work too.
+PORT     ?=
+ARGS     ?=
 
 # libFuzzer targets (clang): every parser of untrusted input.
 FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -122,7 +126,7 @@ sign-vectors: $(BUILD)/gen-sign-vectors
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sealroomd
 	@mkdir -p data
-	./$(BUILD)/sealroomd --port $(PORT) --data-dir ./data --web-dir ./web
+	./$(BUILD)/sealroomd $(if $(PORT),--port $(PORT)) $(ARGS)
 
 unit: $(BUILD)/unit_tests
 	./$(BUILD)/unit_tests
