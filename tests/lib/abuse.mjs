@@ -39,8 +39,11 @@ export async function honestCall(opts = {}) {
   assert.ok(r.status === 200 || r.status === 201, r.text);
   const browser = await launchChromium();
   const pages = [];
-  const frames = async () => Promise.all(pages.map(async (p) =>
-    Object.values(await inbound(p)).filter((x) => x.kind === 'video').reduce((a, x) => a + x.frames, 0)));
+  const videos = async () => Promise.all(pages.map(async (p) => Object.values(await inbound(p)).filter((x) => x.kind === 'video')));
+  const frames = async () => (await videos()).map((v) => v.reduce((a, x) => a + x.frames, 0));
+  // What the SFU did to the honest call's video meanwhile (for the log).
+  const MEDIA = ['alloc_steps_down', 'alloc_steps_up', 'layer_switches', 'plis_sent'];
+  const media = async () => Promise.all(MEDIA.map((m) => metric(s, `sealroom_media_${m}_total`)));
   try {
     for (const name of ['Ann', 'Bob']) pages.push(await joinPage(browser, s.url, '/honest', name));
     await until('the honest call has video both ways', async () => (await frames()).every((f) => f > 10), 20000);
@@ -56,6 +59,7 @@ export async function honestCall(opts = {}) {
   // honest pages must have decoded more video. Resolves with the attack's result.
   async function survive(name, attack, { maxGrowthKiB = 48 * 1024, admin = false } = {}) {
     const before = await frames();
+    const m0 = await media(), w0 = (await videos()).map((v) => v.map((x) => x.width).join('/'));
     const rss0 = rssKiB(s.child.pid);
     const result = await attack();
     const hz = await healthzMs(s, admin ? s.adminUrl : s.url);
@@ -68,8 +72,10 @@ export async function honestCall(opts = {}) {
     for (after = await frames(); !after.every((f, i) => f > before[i]) && Date.now() - t0 < 5000; after = await frames())
       await sleep(250);
     const rss1 = rssKiB(s.child.pid);
+    const m1 = await media(), w1 = (await videos()).map((v) => v.map((x) => x.width).join('/'));
     console.log(`# ${name}: /healthz median ${hz.toFixed(1)} ms, RSS ${rss0} -> ${rss1} KiB, honest video frames ${before} -> ${after}` +
-      ` (${((Date.now() - t0) / 1000).toFixed(1)} s after the attack)`);
+      ` (${((Date.now() - t0) / 1000).toFixed(1)} s after the attack), widths ${w0} -> ${w1}; SFU meanwhile: ` +
+      MEDIA.map((m, i) => `${m} +${m1[i] - m0[i]}`).join(', '));
     assert.ok(hz < 100, `${name}: /healthz took ${hz} ms`);
     assert.ok(after.every((f, i) => f > before[i]), `${name}: the honest call stalled: ${before} -> ${after}`);
     assert.ok(rss1 - rss0 < maxGrowthKiB, `${name}: RSS grew by ${rss1 - rss0} KiB`);
