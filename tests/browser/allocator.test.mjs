@@ -31,6 +31,13 @@ async function received(page) {
   });
 }
 
+// The allocator's steps so far, from /metrics (what an operator sees).
+async function allocSteps(s) {
+  const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
+  const get = (name) => Number((text.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [])[1]);
+  return { down: get('sealroom_media_alloc_steps_down_total'), up: get('sealroom_media_alloc_steps_up_total') };
+}
+
 async function until(what, fn, ms) {
   const t0 = Date.now();
   let last;
@@ -85,6 +92,7 @@ describe('bandwidth allocation', () => {
       // before it probes again (seen once in four runs: one at 640 after 40 s).
       await until('everyone decodes Ann at 1280x720', allHd, 70000);
 
+      const steps0 = await allocSteps(s);
       let res = await s.api('POST', '/_test/shape', { participant_id: bobId, kbps: 600 });
       assert.equal(res.status, 200, res.text);
       const down = await until('Bob gets a lower encoding of Ann', async () => {
@@ -114,6 +122,8 @@ describe('bandwidth allocation', () => {
       assert.equal(res.status, 200, res.text);
       // After failed probes the allocator waits up to 64 s before the next one.
       const up = await until('Bob gets 720p of Ann again', async () => (await view(bob)).width === 1280 || view(bob), 90000);
+      const steps1 = await allocSteps(s);
+      assert.ok(steps1.down > steps0.down && steps1.up > steps0.up, `allocator steps in /metrics: ${JSON.stringify([steps0, steps1])}`);
       console.log(`# 6 participants, Bob behind a 600 kbps downlink: down from 720p in ${down.toFixed(1)} s (widths then ${widths.join(' ')}, ` +
         `${(concealed * 100).toFixed(1)}% of his audio concealed); the other four kept 1280px; after the limit lifts, ` +
         `720p again in ${up.toFixed(1)} s`);
