@@ -25,8 +25,8 @@ bool alloc_due(const alloc_state *st, bool congested, uint64_t now) {
   return now >= st->hold_until_ms && now - st->up_ms >= ALLOC_UP_EVERY_MS;
 }
 
-static bool step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t estimate_bps,
-                      uint64_t now) {
+static int step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t estimate_bps,
+                     uint64_t now) {
   /* What cannot step down comes first: audio, and video in one encoding. */
   int64_t budget = (int64_t)(estimate_bps * 9 / 10);
   int64_t cost = 0;
@@ -36,7 +36,7 @@ static bool step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc,
     else if (!t->n_layers) budget -= (int64_t)t->bps;
     else if (can_step_down(t, alloc[k])) cost += cost_at(t, t->cur < alloc[k] ? t->cur : alloc[k]);
   }
-  bool stepped = false;
+  int steps = 0;
   do {
     int best_k = -1, best_level = -2, best_rank = -1;
     for (int k = 0; k < n; k++) {
@@ -57,41 +57,47 @@ static bool step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc,
     int to = next_lower(&tracks[best_k], best_level); /* -1: paused */
     alloc[best_k] = (int8_t)to;
     cost -= cost_at(&tracks[best_k], best_level) - cost_at(&tracks[best_k], to);
-    stepped = true;
+    steps++;
   } while (cost > budget);
-  if (!stepped) return false;
-  /* A step up taken back soon after: the link could not carry it. */
-  if (st->up_ms && now - st->up_ms < ALLOC_HOLD_FIRST_MS * 2)
+  if (!steps) return 0;
+  /* A step up taken back soon after: the link could not carry it. The
+   * track it went to waits behind the others for the next one. */
+  if (st->up_ms && now - st->up_ms < ALLOC_HOLD_FIRST_MS * 2) {
     st->hold_ms = st->hold_ms ? st->hold_ms * 2 : ALLOC_HOLD_FIRST_MS;
+    st->failed_k1 = (int16_t)(st->up_k + 1);
+  }
   if (!st->hold_ms) st->hold_ms = ALLOC_HOLD_FIRST_MS;
   if (st->hold_ms > ALLOC_HOLD_MAX_MS) st->hold_ms = ALLOC_HOLD_MAX_MS;
   st->down_ms = now;
   st->hold_until_ms = now + st->hold_ms;
-  return true;
+  return steps;
 }
 
-static bool step_up(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t now) {
-  if (st->down_ms && now - st->down_ms > ALLOC_QUIET_MS) st->hold_ms = 0;
-  int best_k = -1;
+static int step_up(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t now) {
+  if (st->down_ms && now - st->down_ms > ALLOC_QUIET_MS) st->hold_ms = 0, st->failed_k1 = 0;
+  /* Who goes first: a track whose last step up was not taken back, then
+   * the speaker's camera, then the track the subscriber asked the most of. */
+  int best_k = -1, best_rank = -1;
   for (int k = 0; k < n; k++) {
     const alloc_track *t = &tracks[k];
     if (!t->video || !t->n_layers || alloc[k] >= t->top) continue; /* has all it can use */
-    if (best_k < 0 || (t->speaker && !tracks[best_k].speaker) ||
-        (t->speaker == tracks[best_k].speaker && t->cap > tracks[best_k].cap))
-      best_k = k;
+    int rank = (k + 1 != st->failed_k1 ? 2 : 0) + (t->speaker ? 1 : 0);
+    if (rank > best_rank || (rank == best_rank && t->cap > tracks[best_k].cap)) best_k = k, best_rank = rank;
   }
-  if (best_k < 0) return false;
+  if (best_k < 0) return 0;
+  if (best_k + 1 == st->failed_k1) st->failed_k1 = 0; /* its turn again: nothing else to try */
   /* To the next encoding the publisher sends (top is one it sends). */
   const alloc_track *t = &tracks[best_k];
   int to = alloc[best_k] + 1;
   while (to < t->top && !(t->sending & (1u << to))) to++;
   alloc[best_k] = (int8_t)to;
   st->up_ms = now;
-  return true;
+  st->up_k = (int16_t)best_k;
+  return 1;
 }
 
-bool alloc_run(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, bool congested,
-               uint64_t estimate_bps, uint64_t now) {
-  if (!st || !tracks || !alloc || n <= 0 || !alloc_due(st, congested, now)) return false;
+int alloc_run(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, bool congested,
+              uint64_t estimate_bps, uint64_t now) {
+  if (!st || !tracks || !alloc || n <= 0 || !alloc_due(st, congested, now)) return 0;
   return congested ? step_down(st, tracks, alloc, n, estimate_bps, now) : step_up(st, tracks, alloc, n, now);
 }

@@ -19,7 +19,9 @@
  * publisher sends (the active speaker's camera first, then the track the
  * subscriber asked the most of), which is also how it probes for more: a
  * step up the link cannot carry makes it congested, the step is taken
- * back, and the next try waits twice as long.
+ * back, and the next try waits twice as long and goes to another track if
+ * one can use more (a "speaker" whose next encoding never fits does not
+ * keep the others from theirs).
  *
  * Pure logic: no I/O, no allocation, no clock of its own (times in ms are
  * the caller's). sfu/worker.c measures the rates, decides congestion and
@@ -59,6 +61,8 @@ typedef struct {
 typedef struct {
   uint64_t up_ms, down_ms;     /* the last step up, down (0: none yet) */
   uint64_t hold_ms, hold_until_ms; /* the current hold, and no step up before this */
+  int16_t up_k;                /* the track of the last step up */
+  int16_t failed_k1;           /* 1 + the track whose step up was taken back (0: none) */
 } alloc_state;
 
 /* Would alloc_run do anything at now? Cheap: lets the caller skip
@@ -68,8 +72,9 @@ bool alloc_due(const alloc_state *st, bool congested, uint64_t now);
 /* One run for a subscriber with n tracks: alloc[k] (in/out) is track k's
  * allocation, the highest encoding it may get (-1: paused; ignored for
  * tracks in one encoding). estimate_bps: the subscriber's estimate.
- * Returns true if an allocation changed. */
-bool alloc_run(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, bool congested,
-               uint64_t estimate_bps, uint64_t now);
+ * Returns the steps taken (0: no allocation changed). Track k is the same
+ * track from one run to the next (the subscriber's subscription index). */
+int alloc_run(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, bool congested,
+              uint64_t estimate_bps, uint64_t now);
 
 #endif

@@ -1388,9 +1388,10 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
     a->speaker = owner >= 0 && active_speaker(w, owner, now_us);
     for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }
-  if (alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now)) {
-    if (busy) COUNT(alloc_steps_down, 1);
-    else COUNT(alloc_steps_up, 1);
+  int steps = alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now);
+  if (steps > 0) {
+    if (busy) COUNT(alloc_steps_down, (uint64_t)steps);
+    else COUNT(alloc_steps_up, (uint64_t)steps);
   }
 }
 

@@ -89,10 +89,12 @@ static void test_step_up_and_hold(void) {
   t[1].cur = 1;
   uint64_t down = now + 500;
   CHECK(!alloc_run(&st, t, alloc, 2, false, 0, down + ALLOC_HOLD_FIRST_MS - 1));
+  /* ... and then goes to the other track: this one's step was taken back. */
   CHECK(alloc_run(&st, t, alloc, 2, false, 0, down + ALLOC_HOLD_FIRST_MS));
-  CHECK_EQ_INT(alloc[1], 2);
+  CHECK_EQ_INT(alloc[0], 1);
+  CHECK_EQ_INT(alloc[1], 1);
   /* Taken back straight away again: the hold doubles. */
-  t[1].cur = 2;
+  t[0].cur = 1;
   uint64_t up = down + ALLOC_HOLD_FIRST_MS;
   CHECK(alloc_run(&st, t, alloc, 2, true, 1000 * K, up + 2500));
   CHECK_EQ_INT(st.hold_ms, 2 * ALLOC_HOLD_FIRST_MS);
@@ -170,6 +172,48 @@ static void test_only_what_is_sent(void) {
   CHECK_EQ_INT(a2[1], 2);
 }
 
+/* A loud publisher sending only a 2.5 Mbps encoding, behind 1.2 Mbps: its
+ * step up is taken back, and the next one goes to the honest camera (whose
+ * medium fits) instead of the "speaker" again and again. */
+static void test_failed_step_up_rotates(void) {
+  alloc_track t[2] = {camera(2, -1), camera(2, 0)};
+  t[0].speaker = true;
+  t[0].sending = 4;
+  t[0].layer_bps[0] = t[0].layer_bps[1] = 0;
+  t[0].layer_bps[2] = 2500 * K;
+  int8_t alloc[2] = {-1, 0};
+  alloc_state st = {0};
+  uint64_t now = 10000;
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 2, false, 0, now), 1); /* the speaker first */
+  CHECK_EQ_INT(alloc[0], 2);
+  t[0].cur = 2;
+  now += 2000;
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 2, true, 1200 * K, now), 1); /* taken back: paused */
+  CHECK_EQ_INT(alloc[0], -1);
+  t[0].cur = -1;
+  now += ALLOC_HOLD_FIRST_MS;
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 2, false, 0, now), 1);
+  CHECK_EQ_INT(alloc[1], 1); /* the other camera's turn */
+  CHECK_EQ_INT(alloc[0], -1);
+  /* Once the others have all they can use, the speaker may try again. */
+  alloc[1] = 2;
+  now += ALLOC_UP_EVERY_MS;
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 2, false, 0, now), 1);
+  CHECK_EQ_INT(alloc[0], 2);
+  CHECK_EQ_INT(st.failed_k1, 0);
+}
+
+/* Several tracks stepped in one congested run: the run says how many. */
+static void test_steps_counted(void) {
+  alloc_track t[2] = {camera(2, 2), camera(2, 2)};
+  int8_t alloc[2] = {2, 2};
+  alloc_state st = {0};
+  /* 0.5 Mbps: 3.0M -> both to low (300k) takes four steps. */
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 2, true, 500 * K, 10000), 4);
+  CHECK_EQ_INT(alloc[0], 0);
+  CHECK_EQ_INT(alloc[1], 0);
+}
+
 static void test_bad_input(void) {
   alloc_state st = {0};
   int8_t alloc[1] = {2};
@@ -183,4 +227,5 @@ static void test_bad_input(void) {
 TEST_SUITE(allocator, {"screen_share_first", test_screen_share_first},
            {"largest_then_thumbnails", test_largest_then_thumbnails}, {"step_up_and_hold", test_step_up_and_hold},
            {"active_speaker_last", test_active_speaker_last},
-           {"only_what_is_sent", test_only_what_is_sent}, {"bad_input", test_bad_input});
+           {"only_what_is_sent", test_only_what_is_sent}, {"failed_step_up_rotates", test_failed_step_up_rotates},
+           {"steps_counted", test_steps_counted}, {"bad_input", test_bad_input});
