@@ -74,7 +74,7 @@ static char *media_metrics(api_ctx *a) {
   COUNTER("sealroom_media_tcp_closed_total", "ICE-TCP connections closed for a framing lie, no ICE check in time, or silence.", ms.tcp_closed_bad);
   COUNTER("sealroom_media_audio_not_loudest_total", "Audio packets not forwarded: their stream was not among its room's loudest (--loudest-audio).", ms.audio_not_loudest);
   COUNTER("sealroom_media_audio_switches_total", "Audio streams that took a place among their room's loudest from another.", ms.audio_switches);
-  COUNTER("sealroom_media_layer_switches_total", "Simulcast: a subscriber's video taking up an encoding (its first, or another) at a key frame.", ms.layer_switches);
+  COUNTER("sealroom_media_layer_switches_total", "Simulcast: a subscriber's video taking up an encoding at a key frame (its first, another, or the same one restarted under a new SSRC).", ms.layer_switches);
   COUNTER("sealroom_media_alloc_steps_down_total", "Bandwidth allocator: steps to a lower encoding or a pause, for a congested subscriber.", ms.alloc_steps_down);
   COUNTER("sealroom_media_alloc_steps_up_total", "Bandwidth allocator: steps up (probing) after the hold time.", ms.alloc_steps_up);
   COUNTER("sealroom_media_tcp_dropped_total", "Frames not sent on ICE-TCP: the connection's output buffer was full.", ms.tcp_dropped);
