@@ -56,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -754,9 +755,6 @@ static void scrape_forward_delay(const options *o, fwd_hist *h) {
   h->ok = h->n > 1 && isinf(h->le[h->n - 1]);
 }
 
-/* Quantile q of the difference b - a in microseconds, interpolated within
- * its bucket; -1 if there were none (or the two do not match). In the +Inf
- * bucket: the last finite bound (a lower bound of the truth). */
 /* The last finite bucket's bound in us (a quantile there or past it is a floor). */
 static double fwd_top_us(const fwd_hist *h) {
   for (int i = h->n - 1; i >= 0; i--)
@@ -764,6 +762,9 @@ static double fwd_top_us(const fwd_hist *h) {
   return 0;
 }
 
+/* Quantile q of the difference b - a in microseconds, interpolated within
+ * its bucket; -1 if there were none (or the two do not match). In the +Inf
+ * bucket: the last finite bound (a lower bound of the truth). */
 static double fwd_quantile(const fwd_hist *a, const fwd_hist *b, double q) {
   if (!a->ok || !b->ok || a->n != b->n) return -1;
   for (int i = 0; i < b->n; i++) /* the same buckets, and counts that only grew (no restart between) */
@@ -1312,8 +1313,8 @@ static void make_summary(load *L) {
     const fwd_hist *h0 = &L->fwd_start, *h1 = &L->fwd_end;
     uint64_t n = h1->cum[h1->n - 1] - h0->cum[h0->n - 1];
     json_object_set_new(L->summary, "server_forward_delay_us",
-                        json_pack("{s:I,s:f,s:f,s:f}", "n", (json_int_t)n, "mean", (h1->sum - h0->sum) * 1e6 / (double)n,
-                                  "p50", f50, "p99", f99));
+                        json_pack("{s:I,s:f,s:f,s:f,s:f}", "n", (json_int_t)n, "mean", (h1->sum - h0->sum) * 1e6 / (double)n,
+                                  "p50", f50, "p99", f99, "last_bucket", fwd_top_us(h1)));
   }
   fprintf(stderr,
           "load: %s, %d rooms x (%d pub + %d sub), window %.1f s%s\n"
@@ -1620,6 +1621,28 @@ static bool num_int(const char *name, const char *v, int lo, int hi, int *out) {
   return tool_int("load", name, v, lo, hi, out);
 }
 
+/* "WxH": digits only, each even and from 64 to 4096. */
+static bool parse_size(const char *v, int *w, int *h) {
+  int n[2] = {0, 0}, i = 0;
+  for (const char *p = v;; p++) {
+    if (*p >= '0' && *p <= '9') {
+      if (n[i] > 4096) return false; /* stops before it could overflow */
+      n[i] = n[i] * 10 + (*p - '0');
+    } else if (*p == 'x' && i == 0 && p > v && p[1]) {
+      i = 1;
+    } else if (*p == '\0' && i == 1 && p[-1] != 'x') {
+      break;
+    } else {
+      return false;
+    }
+  }
+  for (int k = 0; k < 2; k++)
+    if (n[k] < 64 || n[k] > 4096 || (n[k] & 1)) return false;
+  *w = n[0];
+  *h = n[1];
+  return true;
+}
+
 /* Says what is wrong with the arguments; -1 for parse_args to return. */
 static int bad_args(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int bad_args(const char *fmt, ...) {
@@ -1665,13 +1688,10 @@ static int parse_args(int argc, char **argv, options *o) {
         if (!num_int("audio-kbps", optarg, 6, 510, &o->audio_bps)) return -1;
         o->audio_bps *= 1000;
         break;
-      case 'z': {
-        char tail;
-        if (sscanf(optarg, "%dx%d%c", &o->width, &o->height, &tail) != 2 || o->width < 64 || o->height < 64 ||
-            o->width > 4096 || o->height > 4096 || ((o->width | o->height) & 1))
+      case 'z':
+        if (!parse_size(optarg, &o->width, &o->height))
           return bad_args("--size wants WxH, even numbers from 64 to 4096 (not \"%s\")", optarg);
         break;
-      }
       case 'j': if (!num("join-rate", optarg, 0.01, 100000, &o->join_rate)) return -1; break;
       case 'w': if (!num("warmup", optarg, 0, 86400, &o->warmup_s)) return -1; break;
       case 'd': if (!num("duration", optarg, 0.1, 864000, &o->duration_s)) return -1; break;
@@ -1691,8 +1711,8 @@ static int parse_args(int argc, char **argv, options *o) {
         char *end;
         errno = 0;
         o->janus_room_base = strtoull(optarg, &end, 10);
-        if (errno || end == optarg || *end || optarg[0] == '-')
-          return bad_args("--janus-room-base wants a room number (not \"%s\")", optarg);
+        if (errno || !isdigit((unsigned char)optarg[0]) || *end || !o->janus_room_base)
+          return bad_args("--janus-room-base wants a room number from 1 (not \"%s\")", optarg);
         break;
       }
       case 'I': o->media_ip = optarg; break;
@@ -1733,12 +1753,12 @@ static int parse_args(int argc, char **argv, options *o) {
     fprintf(stderr, "load: --sockets shared is for sealroomd only (Janus does not answer its addresses)\n");
     return -1;
   }
-  if (o->quality && !o->simulcast)
-    return bad_args("--quality chooses among simulcast encodings: it needs --simulcast");
   if (janus && (o->simulcast || o->quality)) {
     fprintf(stderr, "load: --simulcast and --quality are for sealroomd only\n");
     return -1;
   }
+  if (o->quality && !o->simulcast)
+    return bad_args("--quality chooses among simulcast encodings: it needs --simulcast");
   if (janus && !o->janus_url) {
     fprintf(stderr, "load: --server janus needs --janus-url\n");
     return -1;

@@ -173,6 +173,9 @@ describe('sealroom-load', () => {
       [['--size', '100'], /--size wants WxH/],
       [['--simulcast', '--size', '10x10'], /--size wants WxH/],
       [['--size', '641x360'], /--size wants WxH/],
+      [['--size', '4294967936x360'], /--size wants WxH/],
+      [['--janus-room-base', ' -5'], /--janus-room-base wants a room number/],
+      [['--server', 'janus', '--janus-url', 'http://127.0.0.1:1/janus', '--quality', 'low'], /for sealroomd only/],
       [['--publishers', '0', '--subscribers', '0'], /nobody would join/],
       [['--rooms', '1', 'stray'], /unexpected argument "stray"/],
     ];
