@@ -44,10 +44,10 @@ CLIENT_TOOLS := $(patsubst tools/%.c,$(BUILD)/%,$(wildcard tools/sealroom-bot.c 
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
-# make run: PORT=N sets --port; ARGS="..." passes any other options. The
-# server's defaults are those of make run (8080, ./data, ./web), so its
-# SEALROOM_* environment variables work too.
-PORT     ?=
+# make run: PORT=N (on make's command line; a PORT in the environment is
+# ignored) sets --port; ARGS="..." passes any other options. The server's
+# defaults are those of make run (8080, ./data, ./web), so its SEALROOM_*
+# environment variables work too.
 ARGS     ?=
 
 # libFuzzer targets (clang): every parser of untrusted input.
@@ -126,7 +126,7 @@ sign-vectors: $(BUILD)/gen-sign-vectors
 run: deps
 	@$(MAKE) --no-print-directory $(BUILD)/sealroomd
 	@mkdir -p data
-	./$(BUILD)/sealroomd $(if $(PORT),--port $(PORT)) $(ARGS)
+	./$(BUILD)/sealroomd $(if $(filter command line,$(origin PORT)),--port $(PORT)) $(ARGS)
 
 unit: $(BUILD)/unit_tests
 	./$(BUILD)/unit_tests
