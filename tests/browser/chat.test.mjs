@@ -40,8 +40,9 @@ describe('chat', () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
     contexts.push(ctx);
     const page = await ctx.newPage();
-    const errors = [];
+    const errors = [], warnings = [];
     page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => { if (m.type() === 'warning' || m.type() === 'error') warnings.push(m.text()); });
     await page.goto(`${s.url}/${room}${query}`);
     await page.fill('#name', name);
     await page.click('#join');
@@ -51,7 +52,7 @@ describe('chat', () => {
       const st = await page.evaluate(() => ({ state: window.sealroom && window.sealroom.state, error: window.sealroom && window.sealroom.error })).catch(() => null);
       throw new Error(`${name} did not join: ${JSON.stringify(st)} ${errors.join('; ')} (${e.message})`);
     }
-    return { name, page, errors, ctx, id: await page.evaluate(() => window.sealroom.participantId) };
+    return { name, page, errors, warnings, ctx, id: await page.evaluate(() => window.sealroom.participantId) };
   }
 
   // Rooms start with microphone and camera off: chat needs no media, and
@@ -65,10 +66,26 @@ describe('chat', () => {
   // Until each page holds a key of every other participant's sender: its
   // worker has a key message (with the sealed name) from every member.
   async function waitKeys(people, timeout = 20000) {
-    await Promise.all(people.map((p) => p.page.waitForFunction((ids) => {
-      const e = window.sealroom.e2ee;
-      return ids.every((id) => typeof e.names[id] === 'string');
-    }, people.map((q) => q.id), { timeout })));
+    try {
+      await Promise.all(people.map((p) => p.page.waitForFunction((ids) => {
+        const e = window.sealroom.e2ee;
+        return ids.every((id) => typeof e.names[id] === 'string');
+      }, people.map((q) => q.id), { timeout })));
+    } catch (err) {
+      // Who lacks whose key: the roster each page has, and the names its
+      // worker has from key messages.
+      const seen = await Promise.all(people.map((p) => p.page.evaluate(() => {
+        const e = window.sealroom.e2ee;
+        return {
+          participants: [...window.sealroom.participants.keys()],
+          members: e.members, names: Object.keys(e.names || {}).filter((id) => typeof e.names[id] === 'string'),
+          complete: e.codeComplete, alarm: e.alarm && e.alarm.reason, missing: !!e.missingKeys,
+        };
+      }).catch((e) => String(e))));
+      const ids = Object.fromEntries(people.map((p) => [p.id, p.name]));
+      throw new Error(`${err.message}\nids ${JSON.stringify(ids)}\n` +
+        people.map((p, i) => `${p.name}: ${JSON.stringify(seen[i])} warnings ${JSON.stringify(p.warnings.slice(-5))}`).join('\n'));
+    }
   }
 
   before(async () => {
