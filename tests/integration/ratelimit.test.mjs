@@ -33,13 +33,16 @@ describe('--rate-limit 2', () => {
   after(() => stopServer(s));
 
   test('a burst beyond 2N gets 429 with Retry-After and the documented body; it recovers', async () => {
-    const rs = [];
-    for (let i = 0; i < 10; i++) rs.push(await s.api('GET', '/api/v1/rooms'));
+    // All at once: one after another on a loaded machine they spread over
+    // seconds, and the bucket (2 a second) refilled in between (a CI run
+    // with two files at a time saw request 10 pass).
+    const rs = await Promise.all(Array.from({ length: 10 }, () => s.api('GET', '/api/v1/rooms')));
     const statuses = rs.map((r) => r.status);
-    assert.deepEqual(statuses.slice(0, 4), [200, 200, 200, 200], `burst of 2N=4 must pass: ${statuses}`);
-    assert.ok(statuses.filter((x) => x === 200).length <= 5, `too many passed: ${statuses}`);
+    const passed = statuses.filter((x) => x === 200).length;
+    assert.ok(passed >= 4, `burst of 2N=4 must pass: ${statuses}`);
+    assert.ok(passed <= 5, `too many passed: ${statuses}`);
     assert.ok(statuses.every((x) => x === 200 || x === 429), `${statuses}`);
-    const retry = assert429(rs[9], 'request 10');
+    const retry = assert429(rs.find((r) => r.status === 429), 'a request past the burst');
     // /healthz is not an API request and is not limited
     assert.equal((await plain(s.url + '/healthz')).status, 200);
     await sleep(retry * 1000 + 100);
@@ -49,8 +52,7 @@ describe('--rate-limit 2', () => {
 
   test('the limit applies to every API method (POST too)', async () => {
     await sleep(2100); // refill the bucket
-    const rs = [];
-    for (let i = 0; i < 8; i++) rs.push(await s.api('POST', '/api/v1/rooms', { description: `limited ${i}` }));
+    const rs = await Promise.all(Array.from({ length: 8 }, (_, i) => s.api('POST', '/api/v1/rooms', { description: `limited ${i}` })));
     assert.ok(rs.some((r) => r.status === 429), `${rs.map((r) => r.status)}`);
     const created = rs.filter((r) => r.status === 200).length;
     for (const r of rs.filter((x) => x.status === 429)) assert429(r, 'POST');
