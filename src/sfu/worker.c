@@ -1306,12 +1306,16 @@ static uint8_t layers_sending(const track *tr, int64_t now_us) {
   return mask;
 }
 
-/* The highest encoding of tr at or below cap that is sending, or -1. */
-static int best_layer(const track *tr, int cap, int64_t now_us) {
-  uint8_t mask = layers_sending(tr, now_us);
+/* The highest encoding in mask at or below cap, or -1. */
+static int highest_within(uint8_t mask, int cap) {
   for (int l = cap < SFU_MAX_LAYERS - 1 ? cap : SFU_MAX_LAYERS - 1; l >= 0; l--)
     if (mask & (1u << l)) return l;
   return -1;
+}
+
+/* The highest encoding of tr at or below cap that is sending, or -1. */
+static int best_layer(const track *tr, int cap, int64_t now_us) {
+  return highest_within(layers_sending(tr, now_us), cap);
 }
 
 /* Each second: every simulcast encoding's rate. */
@@ -1382,9 +1386,9 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
     if (!tr->n_layers) continue;
     a->n_layers = (uint8_t)tr->n_layers;
     a->cap = (int8_t)t->layer_cap[k];
-    a->top = (int8_t)best_layer(tr, t->layer_cap[k], now_us);
-    a->cur = t->down[k].cur.layer;
     a->sending = layers_sending(tr, now_us);
+    a->top = (int8_t)highest_within(a->sending, t->layer_cap[k]);
+    a->cur = t->down[k].cur.layer;
     a->speaker = owner >= 0 && active_speaker(w, owner, now_us);
     for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }
