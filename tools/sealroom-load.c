@@ -1039,6 +1039,15 @@ static uint64_t frame_jitter(const load *L) {
   return L->o.frame_jitter_us ? (uint64_t)rand() % L->o.frame_jitter_us : 0;
 }
 
+/* Fell behind: *next moves to the first slot at or after now, and the
+ * frames of the slots passed (frames_per_slot each) count as skipped. */
+static void skip_to_now(load *L, const participant *p, sc_media_kind kind, uint64_t *next, uint64_t period,
+                        uint64_t frames_per_slot, uint64_t now) {
+  uint64_t slot = next_slot(L, now, period, p->pub_ord);
+  if (slot > *next) L->frames_skipped[kind] += (slot - *next) / period * frames_per_slot;
+  *next = slot;
+}
+
 static void on_pace(uv_timer_t *t) {
   load *L = t->data;
   uint64_t now = now_us();
@@ -1058,12 +1067,8 @@ static void on_pace(uv_timer_t *t) {
     if (!p->publishing || p->state != P_JOINED || L->phase == PH_ENDING) continue;
     /* Fell behind (our loop was held up): frames whose slot passed more than
      * a frame ago are skipped, not sent in a burst no camera makes. */
-    if (now > p->next_video_us + p->video_jitter_us + VIDEO_PERIOD_US) {
-      uint64_t next = next_slot(L, now, VIDEO_PERIOD_US, p->pub_ord);
-      if (next > p->next_video_us)
-        L->frames_skipped[SC_MEDIA_VIDEO] += (next - p->next_video_us) / VIDEO_PERIOD_US * (uint64_t)L->n_layers;
-      p->next_video_us = next;
-    }
+    if (now > p->next_video_us + p->video_jitter_us + VIDEO_PERIOD_US)
+      skip_to_now(L, p, SC_MEDIA_VIDEO, &p->next_video_us, VIDEO_PERIOD_US, (uint64_t)L->n_layers, now);
     while (now >= p->next_video_us + p->video_jitter_us) {
       for (int l = 0; l < L->n_layers; l++) {
         if (p->want_key[l]) {
@@ -1076,11 +1081,7 @@ static void on_pace(uv_timer_t *t) {
       p->next_video_us += VIDEO_PERIOD_US;
       p->video_jitter_us = frame_jitter(L);
     }
-    if (now > p->next_audio_us + AUDIO_PERIOD_US) {
-      uint64_t next = next_slot(L, now, AUDIO_PERIOD_US, p->pub_ord);
-      if (next > p->next_audio_us) L->frames_skipped[SC_MEDIA_AUDIO] += (next - p->next_audio_us) / AUDIO_PERIOD_US;
-      p->next_audio_us = next;
-    }
+    if (now > p->next_audio_us + AUDIO_PERIOD_US) skip_to_now(L, p, SC_MEDIA_AUDIO, &p->next_audio_us, AUDIO_PERIOD_US, 1, now);
     while (now >= p->next_audio_us) {
       send_stored(L, p, SC_MEDIA_AUDIO, 0, &L->audio[p->aframe]);
       p->aframe = (p->aframe + 1) % AUDIO_FRAMES;
@@ -1700,10 +1701,8 @@ static int parse_args(int argc, char **argv, options *o) {
       case 'c': if (!num_int("churn", optarg, 0, 100000, &o->churn)) return -1; break;
       case 'p':
         if (!num_int("server-pid", optarg, 1, INT_MAX, &o->server_pid)) return -1;
-        if (kill(o->server_pid, 0) != 0 && errno == ESRCH) {
-          fprintf(stderr, "load: --server-pid %d: no such process\n", o->server_pid);
-          return -1;
-        }
+        if (kill(o->server_pid, 0) != 0 && errno == ESRCH)
+          return bad_args("--server-pid %d: no such process", o->server_pid);
         break;
       case 's': o->server = optarg; break;
       case 'J': o->janus_url = optarg; break;
@@ -1745,32 +1744,20 @@ static int parse_args(int argc, char **argv, options *o) {
   }
   if (optind != argc) return bad_args("unexpected argument \"%s\"", argv[optind]);
   bool janus = strcmp(o->server, "janus") == 0;
-  if (!backend_named(o->server)) {
-    fprintf(stderr, "load: no backend \"%s\" in this build (--list-backends)\n", o->server);
-    return -1;
-  }
-  if (janus && o->sockets && strcmp(o->sockets, "shared") == 0) {
-    fprintf(stderr, "load: --sockets shared is for sealroomd only (Janus does not answer its addresses)\n");
-    return -1;
-  }
-  if (janus && (o->simulcast || o->quality)) {
-    fprintf(stderr, "load: --simulcast and --quality are for sealroomd only\n");
-    return -1;
-  }
+  if (!backend_named(o->server))
+    return bad_args("no backend \"%s\" in this build (--list-backends)", o->server);
+  if (janus && o->sockets && strcmp(o->sockets, "shared") == 0)
+    return bad_args("--sockets shared is for sealroomd only (Janus does not answer its addresses)");
+  if (janus && (o->simulcast || o->quality))
+    return bad_args("--simulcast and --quality are for sealroomd only");
   if (o->quality && !o->simulcast)
     return bad_args("--quality chooses among simulcast encodings: it needs --simulcast");
-  if (janus && !o->janus_url) {
-    fprintf(stderr, "load: --server janus needs --janus-url\n");
-    return -1;
-  }
-  if (!janus && (!o->url || (!o->api_key && o->n_rooms_given == 0))) {
-    fprintf(stderr, "load: needs --url, and --api-key (to make the rooms) or --room\n");
-    return -1;
-  }
-  if (!janus && strncmp(o->url, "ws://", 5) != 0) {
-    fprintf(stderr, "load: --url is the signalling WebSocket, ws://HOST:PORT/ws (not \"%s\")\n", o->url);
-    return -1;
-  }
+  if (janus && !o->janus_url)
+    return bad_args("--server janus needs --janus-url");
+  if (!janus && (!o->url || (!o->api_key && o->n_rooms_given == 0)))
+    return bad_args("needs --url, and --api-key (to make the rooms) or --room");
+  if (!janus && strncmp(o->url, "ws://", 5) != 0)
+    return bad_args("--url is the signalling WebSocket, ws://HOST:PORT/ws (not \"%s\")", o->url);
   if (o->pubs + o->subs < 1) return bad_args("--publishers and --subscribers are both 0: nobody would join");
   return 0;
 }
