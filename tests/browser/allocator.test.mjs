@@ -13,6 +13,7 @@
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer, stopServer } from '../lib/server.mjs';
+import { metric } from '../lib/abuse.mjs';
 import { launchChromium, joinPage, sleep } from '../lib/browser.mjs';
 
 // The width of each remote camera a page decodes, by sender (its track id
@@ -33,9 +34,7 @@ async function received(page) {
 
 // The allocator's steps so far, from /metrics (what an operator sees).
 async function allocSteps(s) {
-  const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
-  const get = (name) => Number((text.match(new RegExp(`^${name} (\\d+)$`, 'm')) || [])[1]);
-  return { down: get('sealroom_media_alloc_steps_down_total'), up: get('sealroom_media_alloc_steps_up_total') };
+  return { down: await metric(s, 'sealroom_media_alloc_steps_down_total'), up: await metric(s, 'sealroom_media_alloc_steps_up_total') };
 }
 
 async function until(what, fn, ms) {

@@ -21,14 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
 import { startServer, stopServer } from '../lib/server.mjs';
 import { LOAD_BIN, runLoad, runLoadWith } from '../lib/bot.mjs';
+import { metric } from '../lib/abuse.mjs';
 
-// The server's count of simulcast layer switches (sealroom_media_layer_switches_total).
-async function layerSwitches(s) {
-  const text = await (await fetch(`${s.adminUrl}/metrics`)).text();
-  const m = text.match(/^sealroom_media_layer_switches_total (\d+)$/m);
-  assert.ok(m, 'sealroom_media_layer_switches_total in /metrics');
-  return Number(m[1]);
-}
+// The server's count of simulcast layer switches (NaN if /metrics lacks it).
+const layerSwitches = (s) => metric(s, 'sealroom_media_layer_switches_total');
 
 describe('sealroom-load', () => {
   let s;
