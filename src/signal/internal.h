@@ -3,6 +3,7 @@
  *   signal.c    the server, sessions' lifecycle, message checks and limits,
  *               dispatch to meeting.c
  *   meeting.c   live rooms: joins, rosters, negotiation with the SFU, relays
+ *   layers.c    which simulcast encodings publishers are asked to send
  *   testhooks.c test mode only: the hostile server on request
  *   session.c   what is said on a session: messages, errors, closing errors
  *   ws.c, admission.c, slots.c   WebSocket connections, join admission,
@@ -40,6 +41,10 @@ typedef struct {
   bool muted;
   bool simulcast; /* ssrc is the one the server chose (its encodings' are learnt by the SFU) */
   sfu_track sfu;  /* as given to the media worker (to publish the rest again without it) */
+  /* A simulcast camera (layers.c): the publisher was asked to send its
+   * encodings 0..layers_on; since lower_since_ms (0: not) fewer would do. */
+  uint8_t layers_on;
+  uint64_t lower_since_ms;
 } pub_track;
 
 struct participant {
@@ -74,6 +79,8 @@ struct participant {
     uint8_t layer;
   } video_prefs[MAX_VIDEO_PREFS];
   int n_video_prefs, next_video_pref;
+  bool quality_said;  /* it sent video_quality at least once */
+  uint64_t joined_ms;
 };
 
 struct live_room {
@@ -84,6 +91,7 @@ struct live_room {
   participant *members;
   int count;
   int media_worker; /* the SFU worker that carries this room's media (sfu_place_room) */
+  bool layers_pending; /* layers.c has something to settle at the next check */
   live_room *next;
 };
 
@@ -156,6 +164,23 @@ void session_refuse(session *s, const char *code, const char *message, uint64_t 
 /* Merges and drops the pending patch for room_id into welcome, if any. */
 void testhooks_patch_welcome(signal_server *srv, const char *room_id, json_t *welcome);
 void testhooks_free(signal_server *srv);
+
+/* layers.c: which simulcast encodings publishers are asked to send */
+/* The highest encoding p wants of publisher `from`'s camera (video_quality;
+ * the highest if p said nothing of it). */
+uint8_t layers_wanted_by(const participant *p, const char *from);
+/* Asks lr's publishers for what the room wants now: more at once, less
+ * once it has been enough for a while. */
+void layers_settle(signal_server *srv, live_room *lr);
+/* A member that counts (it said what it wants) wants `layer` of pub's
+ * camera: asked for at once if pub does not send it; a lower wish is
+ * settled at the next check. */
+void layers_wish(participant *pub, uint8_t layer);
+/* Once a second: settles the rooms where something changed or is pending. */
+void layers_check(signal_server *srv);
+/* A track was (re)published: what its publisher was asked before, if the
+ * same m-line was in `before`, else that it sends every encoding. */
+void layers_published(pub_track *t, const pub_track *before, int n_before);
 
 /* meeting.c */
 void meeting_join(signal_server *srv, session *s, const json_t *msg);

@@ -441,6 +441,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   if (pk) snprintf(p->public_key, sizeof p->public_key, "%s", json_string_value(pk));
   if (sk) snprintf(p->signing_key, sizeof p->signing_key, "%s", json_string_value(sk));
   p->sess = s;
+  p->joined_ms = now_ms;
   s->p = p;
   ws_set_max_message(s->ws, WS_MAX_MESSAGE); /* joined: the full budget */
   json_t *others = json_array();
@@ -460,6 +461,7 @@ void meeting_join(signal_server *srv, session *s, const json_t *msg) {
   p->next = lr->members;
   lr->members = p;
   lr->count++;
+  lr->layers_pending = true; /* its wishes count after a grace (layers.c) */
   srv->stats.participants++;
   json_t *welcome = json_pack("{s:s,s:s,s:s,s:s,s:i,s:o,s:o,s:o}", "type", "welcome", "participant_id", p->id,
                               "name", p->name, "session_id", lr->session_id, "slot", (int)p->slot, "room",
@@ -494,6 +496,7 @@ void meeting_leave(signal_server *srv, participant *p) {
   log_info("signal: %s left room %s (%d present)", p->id, lr->settings.friendly_url, lr->count);
   p->n_tracks = 0;
   for (participant *q = lr->members; q; q = q->next) update_subscriptions(srv, q);
+  lr->layers_pending = true; /* what it wanted no longer counts */
   if (p->sess) p->sess->p = NULL;
   OPENSSL_cleanse(p->pub_pwd, sizeof p->pub_pwd);
   OPENSSL_cleanse(p->sub_pwd, sizeof p->sub_pwd);
@@ -653,6 +656,9 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text, j
     goto out;
   sfu_track tracks[MAX_PUB_TRACKS];
   int n = 0;
+  pub_track before[MAX_PUB_TRACKS];
+  int n_before = p->n_tracks;
+  memcpy(before, p->tracks, sizeof before);
   p->n_tracks = 0;
   for (int i = 0; i < n_found && n < MAX_PUB_TRACKS; i++) {
     if (!sending(&found[i])) continue;
@@ -675,8 +681,10 @@ void meeting_publish(signal_server *srv, participant *p, const char *sdp_text, j
     /* "mute video" is the camera's: a screen share is stopped, not muted. */
     t->muted = kind == SFU_AUDIO ? p->audio_muted : t->source == SOURCE_CAMERA && p->video_muted;
     t->sfu = tracks[n];
+    layers_published(t, before, n_before);
     n++;
   }
+  p->room->layers_pending = true;
   if (media_failed(p->sess, sfu_transport_publish(srv->media, p->pub_transport, tracks, n))) goto out;
   session_send(p->sess, json_pack("{s:s,s:s}", "type", "publish_answer", "sdp", answer));
   tracks_changed(srv, p);
@@ -715,14 +723,6 @@ void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sd
 
 /* ---- video quality ------------------------------------------------------ */
 
-/* The highest simulcast encoding p wants of publisher `from` (a small tile
- * needs no 720p): what p said last, else the highest. */
-static uint8_t wanted_layer(const participant *p, const char *from) {
-  for (int i = 0; i < p->n_video_prefs; i++)
-    if (strcmp(p->video_prefs[i].participant_id, from) == 0) return p->video_prefs[i].layer;
-  return SFU_MAX_LAYERS - 1;
-}
-
 /* The worker's subscriptions of p: its active lines, each with the
  * encoding p wants. False if the SFU refused (the session is failing). */
 static bool push_subscriptions(signal_server *srv, participant *p) {
@@ -731,7 +731,7 @@ static bool push_subscriptions(signal_server *srv, participant *p) {
   int n = 0;
   for (int i = 0; i < p->n_lines; i++)
     if (p->lines[i].active) {
-      layers[n] = wanted_layer(p, p->lines[i].stream_id);
+      layers[n] = layers_wanted_by(p, p->lines[i].stream_id);
       ssrcs[n++] = p->lines[i].ssrc;
     }
   return !media_failed(p->sess, sfu_transport_subscribe(srv->media, p->sub_transport, ssrcs, layers, n));
@@ -757,6 +757,7 @@ void meeting_video_quality(signal_server *srv, participant *p, json_t *qualities
     if (!q || q == p) return session_error(p->sess, "unknown_participant", "A participant_id names no one else in the room.");
   }
   bool changed = false;
+  p->quality_said = true;
   json_object_foreach(qualities, from, v) {
     uint8_t layer = (uint8_t)quality_layer(json_string_value(v));
     int k = 0;
@@ -767,6 +768,8 @@ void meeting_video_quality(signal_server *srv, participant *p, json_t *qualities
     snprintf(p->video_prefs[k].participant_id, sizeof p->video_prefs[k].participant_id, "%s", from);
     p->video_prefs[k].layer = layer;
     changed = true;
+    for (participant *q = p->room->members; q; q = q->next)
+      if (strcmp(q->id, from) == 0) layers_wish(q, layer);
   }
   /* Now, unless an offer is out: its answer pushes them anyway. */
   if (changed && p->sub_remote_set && !p->awaiting_answer) push_subscriptions(srv, p);

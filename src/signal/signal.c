@@ -226,7 +226,7 @@ static void on_closed(void *owner, ws_conn *c) {
 
 static const ws_handlers handlers = {on_message, on_too_large, on_closed, on_open};
 
-/* Closes sockets that never joined. */
+/* Closes sockets that never joined; the meeting's periodic checks. */
 static void on_sweep(uv_timer_t *t) {
   signal_server *srv = t->data;
   uint64_t now = uv_now(srv->loop);
@@ -234,6 +234,7 @@ static void on_sweep(uv_timer_t *t) {
     if (!s->p && !s->closing && now - s->opened_ms > JOIN_TIMEOUT_MS)
       session_fail(s, "not_joined", "No join within 5 seconds.");
   meeting_check_timeouts(srv, now);
+  layers_check(srv);
 }
 
 signal_server *signal_start(uv_loop_t *loop, const config *cfg, store *db, sfu *media) {

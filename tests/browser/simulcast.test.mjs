@@ -10,8 +10,10 @@
 // medium, high and low again of Ann's camera; after each, what Bob decodes
 // takes that encoding's size, frames keep being decoded, nothing counts as
 // lost (no gap in the rewritten sequence numbers), it stays one stream (one
-// SSRC), Ann still sends all three encodings, and in the E2EE room Bob's
-// worker keeps decrypting Ann's video with nothing dropped.
+// SSRC), and in the E2EE room Bob's worker keeps decrypting Ann's video
+// with nothing dropped. When Bob wants only the lowest, Ann is asked to
+// pause her other two encodings (video_layers) and stops encoding them; when
+// he wants high again, 720p comes back.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { serverWithChromium, joinPage, sleep } from '../lib/browser.mjs';
@@ -27,7 +29,7 @@ async function video(page, dir) {
       if (r.type === (d === 'in' ? 'inbound-rtp' : 'outbound-rtp') && r.kind === 'video') {
         out.push({ ssrc: r.ssrc, rid: r.rid, width: r.frameWidth || 0, frames: (d === 'in' ? r.framesDecoded : r.framesEncoded) || 0,
           lost: r.packetsLost || 0, packets: r.packetsReceived || r.packetsSent || 0, keyframes: r.keyFramesDecoded || 0,
-          freezes: r.freezeCount || 0 });
+          freezes: r.freezeCount || 0, active: r.active });
       }
     });
     return out;
@@ -66,7 +68,30 @@ async function run(browser, s, room, e2ee) {
       steps.push(`${q} ${w.width}px in ${switched} ms`);
     }
     const sent = await video(ann, 'out');
-    assert.deepEqual(sent.map((o) => o.rid).sort(), ['f', 'h', 'q'], `Ann sends three encodings: ${JSON.stringify(sent)}`);
+    assert.deepEqual(sent.map((o) => o.rid).sort(), ['f', 'h', 'q'], `Ann has three encodings: ${JSON.stringify(sent)}`);
+    // No one wants more than Ann's lowest now: the server asks her to pause
+    // the others (video_layers, after 3 s), and she stops encoding them.
+    let t0 = Date.now();
+    await ann.waitForFunction(() => JSON.stringify(window.sealroom.cameraLayers) === '["q"]', null, { timeout: 10000 });
+    const paused = Date.now() - t0;
+    const byRid = async () => Object.fromEntries((await video(ann, 'out')).map((o) => [o.rid, o]));
+    const p1 = await byRid();
+    await sleep(1500);
+    const p2 = await byRid();
+    assert.equal(p2.f.active, false, `f paused: ${JSON.stringify(p2)}`);
+    assert.equal(p2.h.active, false, `h paused: ${JSON.stringify(p2)}`);
+    assert.ok(p2.f.frames - p1.f.frames <= 1 && p2.h.frames - p1.h.frames <= 1, `Ann still encodes h or f: ${JSON.stringify({ p1, p2 })}`);
+    assert.ok(p2.q.frames > p1.q.frames + 10, `Ann's lowest goes on: ${JSON.stringify({ p1, p2 })}`);
+    // Bob asks for high again: Ann sends it at once, and Bob gets it.
+    await bob.evaluate((id) => window.sealroom.setVideoQuality(id, 'high'), annId);
+    t0 = Date.now();
+    for (;;) {
+      const [v] = await video(bob, 'in');
+      if (v && v.width === SIZES.high) break;
+      assert.ok(Date.now() - t0 < 15000, `Bob did not get 720p back from a paused encoding: ${JSON.stringify(v)}; Ann ${JSON.stringify(await byRid())}`);
+      await sleep(100);
+    }
+    steps.push(`f and h paused ${paused} ms after the last switch, high again in ${Date.now() - t0} ms`);
     const [last] = await video(bob, 'in');
     assert.ok(last.freezes <= 3, `Bob's video froze ${last.freezes} times`);
     if (e2ee) {

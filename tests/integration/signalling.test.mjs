@@ -374,6 +374,72 @@ describe('signalling hardening', () => {
     await Promise.all([a.c.waitClosed(), b.c.waitClosed()]);
   });
 
+  // docs/signalling.md "Encodings no one receives": a publisher is asked
+  // (video_layers) for its camera's encodings up to the highest someone in
+  // the room wants: more at once, less after 3 s; a newcomer that says
+  // nothing counts as wanting the highest after 2 s. The publisher never
+  // connects its media, so each test ends within the SFU's 10 s connect
+  // timeout (then its tracks are gone).
+  const simulcastOffer = readFileSync(new URL('../fuzz/corpus/sdp/chrome_simulcast_offer.sdp', import.meta.url), 'utf8');
+  async function simulcastPublisher(name) {
+    const pub = await join(s, 'hard-two', name);
+    pub.c.send({ type: 'publish_offer', sdp: simulcastOffer });
+    assert.equal((await pub.c.next((m) => m.type === 'publish_answer' || m.type === 'error')).type, 'publish_answer');
+    pub.layers = async (timeout) => (await pub.c.next((m) => m.type === 'video_layers', timeout)).active;
+    pub.done = async (...others) => {
+      for (const x of [pub, ...others]) x.c.close();
+      await Promise.all([pub, ...others].map((x) => x.c.waitClosed()));
+    };
+    return pub;
+  }
+  const since = (t0) => Date.now() - t0;
+
+  test('video_layers: more encodings at once when asked, fewer only after 3 s', async () => {
+    const pub = await simulcastPublisher('Publisher 1');
+    const pid = pub.first.participant_id;
+    const sub = await join(s, 'hard-two', 'Subscriber');
+    let t0 = Date.now();
+    sub.c.send({ type: 'video_quality', qualities: { [pid]: 'low' } });
+    assert.deepEqual(await pub.layers(6000), ['q']);
+    assert.ok(since(t0) >= 2500, `lowered after only ${since(t0)} ms`);
+    t0 = Date.now();
+    sub.c.send({ type: 'video_quality', qualities: { [pid]: 'medium' } });
+    assert.deepEqual(await pub.layers(1000), ['q', 'h']);
+    sub.c.send({ type: 'video_quality', qualities: { [pid]: 'high' } });
+    const m = await pub.c.next((x) => x.type === 'video_layers', 1000);
+    assert.deepEqual(m, { type: 'video_layers', mid: '1', active: ['q', 'h', 'f'] });
+    assert.ok(since(t0) < 1000, `raised in ${since(t0)} ms`);
+    // The subscriber, which publishes nothing, is told nothing.
+    sub.c.send({ type: 'ping' });
+    assert.equal((await sub.c.next((x) => x.type === 'pong' || x.type === 'video_layers')).type, 'pong');
+    await pub.done(sub);
+  });
+
+  test('video_layers: alone, only the lowest; a newcomer that says nothing wants the highest after 2 s', async () => {
+    const pub = await simulcastPublisher('Publisher 2');
+    let t0 = Date.now();
+    assert.deepEqual(await pub.layers(6000), ['q']);
+    assert.ok(since(t0) >= 2500, `lowered after only ${since(t0)} ms`);
+    const quiet = await join(s, 'hard-two', 'Quiet');
+    t0 = Date.now();
+    assert.deepEqual(await pub.layers(5000), ['q', 'h', 'f']);
+    assert.ok(since(t0) >= 1500, `the newcomer counted after only ${since(t0)} ms`);
+    await pub.done(quiet);
+  });
+
+  test('video_layers: what a leaver wanted stops counting', async () => {
+    const pub = await simulcastPublisher('Publisher 3');
+    const sub = await join(s, 'hard-two', 'Watcher');
+    sub.c.send({ type: 'video_quality', qualities: { [pub.first.participant_id]: 'high' } });
+    await sleep(1500); // a check passes: nothing is pending any more
+    const t0 = Date.now();
+    sub.c.send({ type: 'leave' });
+    assert.deepEqual(await pub.layers(6000), ['q']);
+    assert.ok(since(t0) >= 2500, `lowered after only ${since(t0)} ms`);
+    await sub.c.waitClosed();
+    await pub.done();
+  });
+
   test('a ping flood from a socket that never reads is cut off; memory stays bounded', async () => {
     const rss = () => Number(readStatus(s.child.pid).match(/VmRSS:\s+(\d+)/)[1]);
     const before = rss();

@@ -117,6 +117,9 @@ function onCallMessage(msg) {
     case 'subscribe_offer':
       if (app.subscriber && typeof msg.sdp === 'string') app.subscriber.enqueue({ sdp: msg.sdp, version: msg.version });
       break;
+    case 'video_layers':
+      if (app.publisher && typeof msg.mid === 'string') app.publisher.setCameraLayers(msg.mid, msg.active);
+      break;
     case 'relay': onRelay(msg); break;
     case 'chat': if (app.state === 'joined') chat.receive(msg); break;
     case 'pong': break;
@@ -170,6 +173,7 @@ window.sealroom = {
   get levels() { return Object.fromEntries(app.levels); },
   get videoQuality() { return qualityState(); }, // {tileHeight, sent, fixed} (quality.js)
   setVideoQuality: (id, quality) => setVideoQuality(id, quality),
+  get cameraLayers() { return app.publisher ? app.publisher.cameraLayers : null; }, // rids sent after a video_layers
   get screenSharing() { return sharing(); },
   shareScreen: () => startScreenShare(), // from a click (browsers want a user gesture)
   stopScreenShare: () => stopScreenShare(),

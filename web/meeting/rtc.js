@@ -217,6 +217,8 @@ export class Publisher {
     this.negotiated = false;
     this.earlyOffer = null;        // a promise of the first offer, made ahead (prepareOffer)
     this.screenStreamId = null;    // the stream of the screen share being sent
+    this.layersQueue = Promise.resolve(); // video_layers, applied in order
+    this.cameraLayers = null;      // the camera's encodings sent, after a video_layers
     this.pc.addEventListener('connectionstatechange', () => {
       if (this.pc.connectionState === 'connected') mark('publish_connected');
       this.onChange();
@@ -364,6 +366,38 @@ export class Publisher {
     if (!track) return;
     this.addTrack(track, stream);
     await this.negotiate();
+  }
+
+  // The server asks for only some of the camera's encodings (`video_layers`,
+  // docs/signalling.md): no one in the room receives the others now, and
+  // encoding a 720p stream no one sees costs most of the camera's CPU. The
+  // encodings named in `active` are sent, the rest paused; the lowest is
+  // always sent. Calls are applied in order. Resolves to the rids now sent,
+  // or null if the message did not fit this camera (ignored).
+  setCameraLayers(mid, active) {
+    const run = this.layersQueue.then(() => this.applyCameraLayers(mid, active));
+    this.layersQueue = run.catch((err) => {
+      console.warn('sealroom: the camera encodings could not be changed', err);
+      return null;
+    });
+    return this.layersQueue;
+  }
+
+  async applyCameraLayers(mid, active) {
+    const t = this.transceivers.get('video');
+    if (this.closed || !t || t.mid !== mid || !Array.isArray(active)) return null;
+    const params = t.sender.getParameters();
+    const encodings = params.encodings || [];
+    if (encodings.length < 2) return null;
+    let changed = false;
+    encodings.forEach((e, i) => {
+      const on = i === 0 || active.includes(e.rid);
+      if (e.active !== on) changed = true;
+      e.active = on;
+    });
+    if (changed) await t.sender.setParameters(params);
+    this.cameraLayers = encodings.filter((e) => e.active).map((e) => e.rid);
+    return this.cameraLayers;
   }
 
   close() {
