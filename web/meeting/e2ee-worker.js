@@ -90,6 +90,8 @@ const st = {
   // sender authentication
   signDrops: {},          // frames decrypted but not passed on: reject / unsigned / overflow
   statementsBad: {},      // statements refused, by status
+  statementsTaken: 0,     // statements verified and taken
+  statementsQueued: new Map(), // sender id -> its statements waiting in the control queue
   statementsSent: 0,
   signedFrames: 0,
   signMs: 0,              // time spent hashing and signing, for signMsPerFrame
@@ -169,10 +171,7 @@ self.onmessage = (ev) => {
     case 'joined': enqueue(() => joined(m.peer)); break;
     case 'left': enqueue(() => left(m.id)); break;
     case 'relay':
-      // Signed statements are verified outside the control queue (each
-      // peer's verifier has its own), so a flood of them cannot delay a
-      // rotation; a peer's backlog is bounded.
-      if (m.payload && typeof m.payload === 'object' && m.payload.t === 'sig' && st.peers.has(m.from)) statement(m.from, m.payload);
+      if (m.payload && typeof m.payload === 'object' && m.payload.t === 'sig') takeStatement(m.from, m.payload);
       else enqueue(() => relay(m.from, m.payload));
       break;
     case 'owner': if (m.rid) st.owners.set(m.rid, m.owner || null); break;
@@ -395,10 +394,6 @@ async function relay(from, payload) {
   if (!st.sender) return;
   const peer = st.peers.get(from);
   if (!peer || !peer.rx) return;
-  if (payload && typeof payload === 'object' && payload.t === 'sig') {
-    statement(from, payload);
-    return;
-  }
   let p;
   try {
     p = parsePayload(payload);
@@ -450,13 +445,36 @@ async function relay(from, payload) {
   }
 }
 
+// A sender's signed statements are verified in the order they were relayed
+// (a statement older than one taken is refused as a replay). Once the
+// sender's verifier exists they go to it at once, outside the control queue
+// (each verifier has its own), so a flood of them cannot delay a rotation.
+// Until then (the sender is being added: a join, or the roster of start)
+// they wait in the control queue, behind the addition; and while one waits
+// there, the sender's later ones wait behind it. A sender's backlog in
+// either place is bounded.
+function takeStatement(from, payload) {
+  const peer = st.peers.get(from);
+  const queued = st.statementsQueued.get(from) || 0;
+  if (peer && peer.verifier && !queued) return statement(from, payload);
+  if (queued >= STATEMENT_BACKLOG) { count(st.statementsBad, 'backlog'); return; }
+  st.statementsQueued.set(from, queued + 1);
+  enqueue(() => {
+    const left = st.statementsQueued.get(from) - 1;
+    if (left > 0) st.statementsQueued.set(from, left);
+    else st.statementsQueued.delete(from);
+    statement(from, payload);
+  });
+}
+
 // A signed statement of a sender's frames: releases the held frames it lists.
 function statement(from, payload) {
   const peer = st.peers.get(from);
-  if (!peer || !peer.verifier) return;
+  if (!peer || !peer.verifier) return; // not (or no longer) a sender here
   if (peer.statementsWaiting >= STATEMENT_BACKLOG) { count(st.statementsBad, 'backlog'); return; }
   peer.statementsWaiting++;
   peer.verifier.statement(payload)
+    .then(() => { st.statementsTaken++; })
     .catch((e) => count(st.statementsBad, statusOf(e)))
     .finally(() => { peer.statementsWaiting--; });
 }
@@ -701,6 +719,7 @@ function pushStats() {
     sign: {
       drops: { ...st.signDrops },
       statementsBad: { ...st.statementsBad },
+      statementsTaken: st.statementsTaken,
       statementsSent: st.statementsSent,
       signedFrames: st.signedFrames,
       signMsPerFrame: st.signedFrames ? st.signMs / st.signedFrames : 0,
