@@ -47,6 +47,13 @@ typedef struct {
   uint64_t lower_since_ms;
 } pub_track;
 
+/* What a subscriber said it wants of one publisher's camera (video_quality). */
+typedef struct {
+  char participant_id[UUID_STR_LEN];
+  uint16_t slot; /* that participant's: layers.c counts by slot */
+  uint8_t layer;
+} video_pref;
+
 struct participant {
   char id[UUID_STR_LEN];
   uint16_t slot;          /* E2EE sender slot: unique in the room session, never reused */
@@ -74,11 +81,8 @@ struct participant {
   uint64_t offer_sent_ms;
   /* The video quality asked for per publisher (video_quality): the highest
    * simulcast encoding wanted; publishers not listed: the highest. */
-  struct {
-    char participant_id[UUID_STR_LEN];
-    uint8_t layer;
-  } video_prefs[MAX_VIDEO_PREFS];
-  int n_video_prefs, next_video_pref;
+  video_pref video_prefs[MAX_VIDEO_PREFS];
+  int n_video_prefs, next_video_pref; /* next_video_pref: the oldest entry, once full */
   bool quality_said;  /* it sent video_quality at least once */
   uint64_t joined_ms;
 };
@@ -178,6 +182,9 @@ void layers_settle(signal_server *srv, live_room *lr);
 void layers_wish(participant *pub, uint8_t layer);
 /* Once a second: settles the rooms where something changed or is pending. */
 void layers_check(signal_server *srv);
+/* p leaves: what the others said of it goes (its slot may be handed out
+ * again). */
+void layers_forget(live_room *lr, const participant *p);
 /* A track was (re)published: what its publisher was asked before, if the
  * same m-line was in `before`, else that it sends every encoding. */
 void layers_published(pub_track *t, const pub_track *before, int n_before);

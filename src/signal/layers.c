@@ -10,6 +10,7 @@
  * joined (the meeting page says them right after its welcome; a client
  * that never does wants the highest). The SFU still picks what each
  * subscriber gets among what is sent (bandwidth allocator). */
+#include <stdlib.h>
 #include <string.h>
 
 #include "signal/internal.h"
@@ -27,18 +28,6 @@ static bool counts(const participant *q, uint64_t now_ms) {
   return q->quality_said || now_ms - q->joined_ms >= JOIN_GRACE_MS;
 }
 
-/* The highest encoding of pub's camera that a counted member wants, capped
- * at its top. */
-static uint8_t wanted_top(const live_room *lr, const participant *pub, uint8_t top, uint64_t now_ms) {
-  uint8_t want = 0;
-  for (const participant *q = lr->members; q && want < top; q = q->next) {
-    if (q == pub || !counts(q, now_ms)) continue;
-    uint8_t l = layers_wanted_by(q, pub->id);
-    if (l > want) want = l;
-  }
-  return want < top ? want : top;
-}
-
 /* Tells pub to send its camera's encodings up to `top`. */
 static void ask(participant *pub, pub_track *t, uint8_t top) {
   t->layers_on = top;
@@ -52,11 +41,12 @@ static bool is_simulcast_camera(const pub_track *t) {
   return t->simulcast && t->source == SOURCE_CAMERA && t->sfu.n_layers >= 2;
 }
 
-/* One publisher's camera: raise now, lower once it has been enough for a
- * while. True while something is still pending. */
-static bool settle(const live_room *lr, participant *pub, pub_track *t, uint64_t now_ms) {
+/* One publisher's camera, of which the room wants encodings up to `want`:
+ * raise now, lower once it has been enough for a while. True while
+ * something is still pending. */
+static bool settle(participant *pub, pub_track *t, uint8_t want, uint64_t now_ms) {
   uint8_t top = (uint8_t)(t->sfu.n_layers - 1);
-  uint8_t want = wanted_top(lr, pub, top, now_ms);
+  if (want > top) want = top;
   if (want > t->layers_on) {
     ask(pub, t, want);
   } else if (want == t->layers_on) {
@@ -69,15 +59,44 @@ static bool settle(const live_room *lr, participant *pub, pub_track *t, uint64_t
   return t->lower_since_ms != 0;
 }
 
+/* Counted by the publisher's slot in one pass over what everyone said
+ * (members x at most MAX_VIDEO_PREFS entries), not publisher by publisher. */
 void layers_settle(signal_server *srv, live_room *lr) {
   uint64_t now_ms = uv_now(srv->loop);
-  bool pending = false;
-  for (participant *q = lr->members; q; q = q->next) {
-    pending |= !counts(q, now_ms);
-    if (!q->sess || q->sess->closing) continue;
-    for (int i = 0; i < q->n_tracks; i++)
-      if (is_simulcast_camera(&q->tracks[i])) pending |= settle(lr, q, &q->tracks[i], now_ms);
+  size_t n_slots = (size_t)lr->slots.next + 1;
+  uint32_t *named = calloc(n_slots, sizeof *named); /* counted members that said what they want of a slot */
+  uint8_t *most = calloc(n_slots, 1);                /* the most any of them wants of it */
+  if (!named || !most) { /* out of memory: try again at the next check */
+    free(named);
+    free(most);
+    lr->layers_pending = true;
+    return;
   }
+  bool pending = false;
+  uint32_t counted = 0;
+  for (const participant *q = lr->members; q; q = q->next) {
+    if (!counts(q, now_ms)) {
+      pending = true;
+      continue;
+    }
+    counted++;
+    for (int i = 0; i < q->n_video_prefs; i++) {
+      const video_pref *e = &q->video_prefs[i];
+      if (e->slot >= n_slots) continue;
+      named[e->slot]++;
+      if (e->layer > most[e->slot]) most[e->slot] = e->layer;
+    }
+  }
+  for (participant *pub = lr->members; pub; pub = pub->next) {
+    if (!pub->sess || pub->sess->closing) continue;
+    /* A counted member that said nothing of pub wants its highest. */
+    uint32_t others = counted - (counts(pub, now_ms) ? 1 : 0);
+    uint8_t want = others > named[pub->slot] ? SFU_MAX_LAYERS - 1 : most[pub->slot];
+    for (int i = 0; i < pub->n_tracks; i++)
+      if (is_simulcast_camera(&pub->tracks[i])) pending |= settle(pub, &pub->tracks[i], want, now_ms);
+  }
+  free(named);
+  free(most);
   lr->layers_pending = pending;
 }
 
@@ -85,9 +104,8 @@ void layers_wish(participant *pub, uint8_t layer) {
   for (int i = 0; i < pub->n_tracks; i++) {
     pub_track *t = &pub->tracks[i];
     if (!is_simulcast_camera(t) || !pub->sess || pub->sess->closing) continue;
-    uint8_t top = (uint8_t)(t->sfu.n_layers - 1);
-    if (layer > top) layer = top;
-    if (layer > t->layers_on) ask(pub, t, layer);
+    uint8_t top = (uint8_t)(t->sfu.n_layers - 1), want = layer < top ? layer : top;
+    if (want > t->layers_on) ask(pub, t, want);
   }
   pub->room->layers_pending = true; /* perhaps less is wanted now */
 }
@@ -95,6 +113,26 @@ void layers_wish(participant *pub, uint8_t layer) {
 void layers_check(signal_server *srv) {
   for (live_room *lr = srv->rooms; lr; lr = lr->next)
     if (lr->layers_pending) layers_settle(srv, lr);
+}
+
+void layers_forget(live_room *lr, const participant *p) {
+  for (participant *q = lr->members; q; q = q->next) {
+    int n = q->n_video_prefs, at = -1;
+    for (int i = 0; i < n && at < 0; i++)
+      if (strcmp(q->video_prefs[i].participant_id, p->id) == 0) at = i;
+    if (at < 0) continue;
+    /* Oldest first without it (a full ring's oldest is at next_video_pref). */
+    video_pref kept[MAX_VIDEO_PREFS];
+    int first = n == MAX_VIDEO_PREFS ? q->next_video_pref : 0, k = 0;
+    for (int i = 0; i < n; i++) {
+      int j = (first + i) % n;
+      if (j != at) kept[k++] = q->video_prefs[j];
+    }
+    memcpy(q->video_prefs, kept, (size_t)k * sizeof kept[0]);
+    q->n_video_prefs = k;
+    q->next_video_pref = 0;
+  }
+  lr->layers_pending = true;
 }
 
 void layers_published(pub_track *t, const pub_track *before, int n_before) {

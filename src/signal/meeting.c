@@ -496,7 +496,7 @@ void meeting_leave(signal_server *srv, participant *p) {
   log_info("signal: %s left room %s (%d present)", p->id, lr->settings.friendly_url, lr->count);
   p->n_tracks = 0;
   for (participant *q = lr->members; q; q = q->next) update_subscriptions(srv, q);
-  lr->layers_pending = true; /* what it wanted no longer counts */
+  layers_forget(lr, p); /* what it wanted no longer counts, nor what was said of it */
   if (p->sess) p->sess->p = NULL;
   OPENSSL_cleanse(p->pub_pwd, sizeof p->pub_pwd);
   OPENSSL_cleanse(p->sub_pwd, sizeof p->sub_pwd);
@@ -745,6 +745,8 @@ static int quality_layer(const char *quality) {
   return -1;
 }
 
+static participant *other_member(const participant *p, const char *id);
+
 void meeting_video_quality(signal_server *srv, participant *p, json_t *qualities) {
   const char *from;
   json_t *v;
@@ -752,24 +754,28 @@ void meeting_video_quality(signal_server *srv, participant *p, json_t *qualities
   json_object_foreach(qualities, from, v) {
     if (quality_layer(json_string_value(v)) < 0)
       return session_error(p->sess, "bad_message", "Each quality must be \"low\", \"medium\" or \"high\".");
-    participant *q = p->room->members;
-    while (q && strcmp(q->id, from) != 0) q = q->next;
-    if (!q || q == p) return session_error(p->sess, "unknown_participant", "A participant_id names no one else in the room.");
+    if (!other_member(p, from))
+      return session_error(p->sess, "unknown_participant", "A participant_id names no one else in the room.");
   }
   bool changed = false;
   p->quality_said = true;
   json_object_foreach(qualities, from, v) {
     uint8_t layer = (uint8_t)quality_layer(json_string_value(v));
+    participant *q = other_member(p, from); /* checked above */
     int k = 0;
     while (k < p->n_video_prefs && strcmp(p->video_prefs[k].participant_id, from) != 0) k++;
     if (k < p->n_video_prefs && p->video_prefs[k].layer == layer) continue;
-    if (k == MAX_VIDEO_PREFS) k = p->next_video_pref++ % MAX_VIDEO_PREFS; /* full: the oldest gives way */
-    else if (k == p->n_video_prefs) p->n_video_prefs++;
+    if (k == MAX_VIDEO_PREFS) { /* full: the oldest gives way */
+      k = p->next_video_pref;
+      p->next_video_pref = (k + 1) % MAX_VIDEO_PREFS;
+    } else if (k == p->n_video_prefs) {
+      p->n_video_prefs++;
+    }
     snprintf(p->video_prefs[k].participant_id, sizeof p->video_prefs[k].participant_id, "%s", from);
+    p->video_prefs[k].slot = q->slot;
     p->video_prefs[k].layer = layer;
     changed = true;
-    for (participant *q = p->room->members; q; q = q->next)
-      if (strcmp(q->id, from) == 0) layers_wish(q, layer);
+    layers_wish(q, layer);
   }
   /* Now, unless an offer is out: its answer pushes them anyway. */
   if (changed && p->sub_remote_set && !p->awaiting_answer) push_subscriptions(srv, p);

@@ -427,17 +427,20 @@ describe('signalling hardening', () => {
     await pub.done(quiet);
   });
 
-  test('video_layers: what a leaver wanted stops counting', async () => {
+  test('video_layers: the most anyone wants counts; what a leaver wanted stops counting', async () => {
     const pub = await simulcastPublisher('Publisher 3');
+    const pid = pub.first.participant_id;
     const sub = await join(s, 'hard-two', 'Watcher');
-    sub.c.send({ type: 'video_quality', qualities: { [pub.first.participant_id]: 'high' } });
+    const other = await join(s, 'hard-two', 'Other');
+    sub.c.send({ type: 'video_quality', qualities: { [pid]: 'high' } });
+    other.c.send({ type: 'video_quality', qualities: { [pid]: 'medium', [sub.first.participant_id]: 'low' } });
     await sleep(1500); // a check passes: nothing is pending any more
     const t0 = Date.now();
     sub.c.send({ type: 'leave' });
-    assert.deepEqual(await pub.layers(6000), ['q']);
+    assert.deepEqual(await pub.layers(6000), ['q', 'h']);
     assert.ok(since(t0) >= 2500, `lowered after only ${since(t0)} ms`);
     await sub.c.waitClosed();
-    await pub.done();
+    await pub.done(other);
   });
 
   test('a ping flood from a socket that never reads is cut off; memory stays bounded', async () => {

@@ -29,9 +29,16 @@ export function onTilesSized(cssHeight) {
 // participant joining, or a resize).
 export function syncQuality() {
   if (!app.signal || app.state !== 'joined') return;
-  for (const id of sent.keys()) if (!app.participants.has(id)) sent.delete(id);
+  // Someone left: a message sent as they left named them and was refused
+  // whole (unknown_participant), so everything is said again.
+  for (const id of sent.keys()) if (!app.participants.has(id)) sent.clear();
   const changed = {};
   for (const id of app.participants.keys()) {
+    // Before the grid is sized nothing is said (the server then counts this
+    // page as wanting the highest only after a grace, docs/signalling.md):
+    // a first "high" would make every publisher resume its paused
+    // encodings at each join, for nothing.
+    if (!tileHeight && !fixed.has(id)) continue;
     const q = fixed.get(id) || qualityFor(tileHeight);
     if (sent.get(id) !== q) changed[id] = q;
   }

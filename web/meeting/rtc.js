@@ -218,6 +218,7 @@ export class Publisher {
     this.earlyOffer = null;        // a promise of the first offer, made ahead (prepareOffer)
     this.screenStreamId = null;    // the stream of the screen share being sent
     this.layersQueue = Promise.resolve(); // video_layers, applied in order
+    this.wantedLayers = null;      // the latest video_layers: {mid, active}
     this.cameraLayers = null;      // the camera's encodings sent, after a video_layers
     this.pc.addEventListener('connectionstatechange', () => {
       if (this.pc.connectionState === 'connected') mark('publish_connected');
@@ -329,6 +330,7 @@ export class Publisher {
     await pc.setRemoteDescription({ type: 'answer', sdp });
     mark('publish_answer');
     this.negotiated = true;
+    if (this.wantedLayers) this.applyLayers();
     this.onChange();
   }
 
@@ -372,10 +374,17 @@ export class Publisher {
   // docs/signalling.md): no one in the room receives the others now, and
   // encoding a 720p stream no one sees costs most of the camera's CPU. The
   // encodings named in `active` are sent, the rest paused; the lowest is
-  // always sent. Calls are applied in order. Resolves to the rids now sent,
-  // or null if the message did not fit this camera (ignored).
+  // always sent. The latest wish is applied now and again after each
+  // negotiation (a failed or early one gets another chance; the server
+  // does not repeat itself). Resolves to the rids now sent, or null if the
+  // wish does not fit this camera (ignored).
   setCameraLayers(mid, active) {
-    const run = this.layersQueue.then(() => this.applyCameraLayers(mid, active));
+    this.wantedLayers = { mid, active };
+    return this.applyLayers();
+  }
+
+  applyLayers() {
+    const run = this.layersQueue.then(() => this.applyCameraLayers());
     this.layersQueue = run.catch((err) => {
       console.warn('sealroom: the camera encodings could not be changed', err);
       return null;
@@ -383,9 +392,11 @@ export class Publisher {
     return this.layersQueue;
   }
 
-  async applyCameraLayers(mid, active) {
+  async applyCameraLayers() {
     const t = this.transceivers.get('video');
-    if (this.closed || !t || t.mid !== mid || !Array.isArray(active)) return null;
+    const want = this.wantedLayers;
+    if (this.closed || !t || !want || t.mid !== want.mid || !Array.isArray(want.active)) return null;
+    const active = want.active;
     const params = t.sender.getParameters();
     const encodings = params.encodings || [];
     if (encodings.length < 2) return null;
