@@ -54,18 +54,30 @@ function credentials(secret) {
   return { username, credential: createHmac('sha1', secret).update(username).digest('base64') };
 }
 
-// A connection's selected pair: its local candidate's type and relay protocol.
-function selectedPath(page, which) {
+// A connection's selected pair (the transport's selectedCandidatePairId):
+// its local candidate's type and relay protocol, or null until there is one.
+// A CI run once found no pair both nominated and succeeded on a connection
+// that carried media; the transport names the pair in use.
+function selectedPathNow(page, which) {
   return page.evaluate(async (which) => {
     const pc = window.sealroom.pcs[which];
     if (!pc) return null;
     const stats = await pc.getStats();
     let pair = null;
-    stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
+    stats.forEach((r) => { if (r.type === 'transport' && r.selectedCandidatePairId) pair = stats.get(r.selectedCandidatePairId); });
+    if (!pair) stats.forEach((r) => { if (r.type === 'candidate-pair' && r.nominated && r.state === 'succeeded') pair = r; });
     if (!pair) return null;
     const local = stats.get(pair.localCandidateId);
     return local ? { type: local.candidateType, relayProtocol: local.relayProtocol || null } : null;
   }, which);
+}
+
+async function selectedPath(page, which) {
+  for (let i = 0; ; i++) {
+    const path = await selectedPathNow(page, which);
+    if (path || i === 20) return path;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 describe('TURN through coturn', () => {
