@@ -56,7 +56,7 @@ typedef struct {
 
 struct participant {
   char id[UUID_STR_LEN];
-  uint16_t slot;          /* E2EE sender slot: unique in the room session, never reused */
+  uint16_t slot;          /* E2EE sender slot: unique among the members; reused only 10 s after a leave (slots.h) */
   char public_key[64];    /* base64 X25519 public key from join ("" if none) */
   char signing_key[64];   /* base64 Ed25519 public key from join ("" if none; sender authentication) */
   char name[NAME_MAX_CHARS * 4 + 1];

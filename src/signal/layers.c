@@ -60,7 +60,8 @@ static bool settle(participant *pub, pub_track *t, uint8_t want, uint64_t now_ms
 }
 
 /* Counted by the publisher's slot in one pass over what everyone said
- * (members x at most MAX_VIDEO_PREFS entries), not publisher by publisher. */
+ * (members x at most MAX_VIDEO_PREFS entries, and 5 bytes zeroed per slot
+ * handed out in this room session), not publisher by publisher. */
 void layers_settle(signal_server *srv, live_room *lr) {
   uint64_t now_ms = uv_now(srv->loop);
   size_t n_slots = (size_t)lr->slots.next + 1;

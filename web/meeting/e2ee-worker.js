@@ -452,7 +452,9 @@ async function relay(from, payload) {
 // Until then (the sender is being added: a join, or the roster of start)
 // they wait in the control queue, behind the addition; and while one waits
 // there, the sender's later ones wait behind it. A sender's backlog in
-// either place is bounded.
+// either place is bounded (32): statements that can never be verified (an
+// unknown sender, or one whose keys were refused) cost at most that many
+// short tasks of the control queue at a time.
 function takeStatement(from, payload) {
   const peer = st.peers.get(from);
   const queued = st.statementsQueued.get(from) || 0;

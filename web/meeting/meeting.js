@@ -109,7 +109,7 @@ function onCallMessage(msg) {
   switch (msg.type) {
     case 'participant_joined': onParticipantJoined(msg.participant); syncQuality(); break;
     case 'room_updated': onRoomUpdated(msg.room); onScreenSettings(); break;
-    case 'participant_left': onParticipantLeft(msg.participant_id); break;
+    case 'participant_left': onParticipantLeft(msg.participant_id); syncQuality(); break;
     case 'tracks_updated': onTracksUpdated(msg.participant_id, msg.tracks); break;
     case 'publish_answer':
       if (app.publisher && typeof msg.sdp === 'string') app.publisher.handleAnswer(msg.sdp);
