@@ -46,20 +46,33 @@ describe('join/leave churn', () => {
     stay.c.sock.destroy();
   });
 
+  // 80 joins with one token at once, from 80 addresses: the burst of 50 is
+  // let in, and of the rest only what 5 per second refilled while they were
+  // answered. (Sent one after another, a loaded CI run spread them over
+  // seconds: the bucket refilled between them and a join that the test
+  // expected refused was let in.)
   test('joins with one join token are rate-limited (burst 50, then 5/s), from any address', { timeout: 30000 }, async () => {
-    const t = await s.api('POST', '/api/v1/rooms/churn/token', { u: 'guest' });
+    const r = await s.api('POST', '/api/v1/rooms', { friendly_url: 'churn-token', max_participants: 100 });
+    assert.ok(r.status === 200 || r.status === 201, r.text);
+    const t = await s.api('POST', '/api/v1/rooms/churn-token/token', { u: 'guest' });
     assert.equal(t.status, 200, t.text);
-    const codes = [];
+    let joins = [], seconds = 0;
     await survive('one token, many addresses', async () => {
-      for (let i = 0; i < 52; i++) {
-        const j = await joinRaw(s.url, 'churn', `T${i}`, { token: t.json.token, from: `127.0.4.${1 + (i % 200)}` });
-        codes.push(j.welcome ? 'welcome' : j.error.code);
+      const t0 = Date.now();
+      joins = await Promise.all(Array.from({ length: 80 }, (_, i) =>
+        joinRaw(s.url, 'churn-token', `T${i}`, { token: t.json.token, from: `127.0.4.${1 + i}` })));
+      seconds = (Date.now() - t0) / 1000;
+      for (const j of joins) {
         if (j.error) assert.match(j.error.message, /invitation link/);
-        j.c.send({ type: 'leave' });
         j.c.sock.destroy();
       }
     });
-    assert.deepEqual(codes.slice(0, 50), Array(50).fill('welcome'), JSON.stringify(codes));
-    assert.deepEqual(codes.slice(50), ['rate_limited', 'rate_limited']);
+    const codes = joins.map((j) => (j.welcome ? 'welcome' : j.error.code));
+    const welcomed = codes.filter((c) => c === 'welcome').length;
+    console.log(`# 80 joins with one token in ${seconds.toFixed(2)} s: ${welcomed} welcomed, ${80 - welcomed} refused`);
+    assert.ok(welcomed >= 50, `the burst: ${JSON.stringify(codes)}`);
+    assert.ok(welcomed <= 51 + 5 * seconds, `more than the burst and the refill let in: ${welcomed} in ${seconds} s`);
+    assert.ok(welcomed < 80, 'nothing was refused');
+    assert.deepEqual([...new Set(codes.filter((c) => c !== 'welcome'))], ['rate_limited']);
   });
 });
