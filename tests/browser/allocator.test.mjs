@@ -32,6 +32,17 @@ async function received(page) {
   });
 }
 
+// The publisher's 720p encoding (rid f): its width and frames encoded.
+async function annTop(page) {
+  return page.evaluate(async () => {
+    let out = { width: 0, frames: 0 };
+    (await window.sealroom.pcs.publish.getStats()).forEach((r) => {
+      if (r.type === 'outbound-rtp' && r.kind === 'video' && r.rid === 'f') out = { width: r.frameWidth || 0, frames: r.framesEncoded || 0 };
+    });
+    return out;
+  });
+}
+
 // The allocator's steps so far, from /metrics (what an operator sees).
 async function allocSteps(s) {
   return { down: await metric(s, 'sealroom_media_alloc_steps_down_total'), up: await metric(s, 'sealroom_media_alloc_steps_up_total') };
@@ -101,15 +112,27 @@ describe('bandwidth allocation', () => {
       // Meanwhile the four others keep 720p, and Bob still hears Ann. Bob
       // stays low, but for the allocator's brief probes for more.
       const b0 = await view(bob), o0 = await Promise.all(rest.map(view));
-      const widths = [];
+      const annSent0 = await annTop(ann);
+      const widths = [], others = rest.map(() => []);
       for (let i = 0; i < 10; i++) {
         await sleep(500);
         widths.push((await view(bob)).width);
+        (await Promise.all(rest.map(view))).forEach((v, k) => others[k].push(v.width));
       }
       assert.ok(widths.filter((x) => x < 1280).length >= 6, `Bob's width of Ann under the limit, every 0.5 s: ${widths}`);
       const b1 = await view(bob), o1 = await Promise.all(rest.map(view));
+      // Ann is not held back for Bob: her 720p encoding goes on at 1280
+      // wide, and the others keep getting it. Each of them has its own
+      // estimate and allocator: on this loaded 2-core machine one receiver's
+      // estimate can dip and take it a step down for a while (a final CI run
+      // saw Finn at 320 during Bob's limit), which a publisher held back for
+      // Bob would do to all four; so three of the four must stay at 1280
+      // throughout, and all keep decoding.
+      const annSent1 = await annTop(ann);
+      assert.ok(annSent1.width === 1280 && annSent1.frames > annSent0.frames + 20, `Ann's 720p encoding: ${JSON.stringify([annSent0, annSent1])}`);
+      const kept = others.filter((w) => w.every((x) => x === 1280)).length;
+      assert.ok(kept >= 3, `the others' widths of Ann every 0.5 s: ${JSON.stringify(Object.fromEntries(others.map((w, k) => [names[k + 2], w])))}`);
       o1.forEach((v, i) => {
-        assert.equal(v.width, 1280, `${names[i + 2]}'s view of Ann: ${JSON.stringify(v)}`);
         assert.ok(v.frames > o0[i].frames + 20, `${names[i + 2]} keeps decoding Ann: ${JSON.stringify([o0[i], v])}`);
       });
       const heard = b1.samples - b0.samples, concealed = (b1.concealed - b0.concealed) / Math.max(1, heard);
@@ -124,7 +147,7 @@ describe('bandwidth allocation', () => {
       const steps1 = await allocSteps(s);
       assert.ok(steps1.down > steps0.down && steps1.up > steps0.up, `allocator steps in /metrics: ${JSON.stringify([steps0, steps1])}`);
       console.log(`# 6 participants, Bob behind a 600 kbps downlink: down from 720p in ${down.toFixed(1)} s (widths then ${widths.join(' ')}, ` +
-        `${(concealed * 100).toFixed(1)}% of his audio concealed); the other four kept 1280px; after the limit lifts, ` +
+        `${(concealed * 100).toFixed(1)}% of his audio concealed); ${kept} of the other four kept 1280px throughout (${others.map((w) => Math.min(...w)).join(' ')} at the least), Ann sent 1280px; after the limit lifts, ` +
         `720p again in ${up.toFixed(1)} s`);
     } finally {
       for (const p of pages) await p.context().close();
