@@ -173,9 +173,6 @@ void testhooks_free(signal_server *srv);
 /* The highest encoding p wants of publisher `from`'s camera (video_quality;
  * the highest if p said nothing of it). */
 uint8_t layers_wanted_by(const participant *p, const char *from);
-/* Asks lr's publishers for what the room wants now: more at once, less
- * once it has been enough for a while. */
-void layers_settle(signal_server *srv, live_room *lr);
 /* A member that counts (it said what it wants) wants `layer` of pub's
  * camera: asked for at once if pub does not send it; a lower wish is
  * settled at the next check. */

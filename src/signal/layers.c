@@ -7,8 +7,8 @@
  * at once). A higher encoding is asked for at once; a lower one only after
  * LOWER_AFTER_MS of being enough (tiles resize, people come and go). A
  * newcomer's wishes count once it said them, or JOIN_GRACE_MS after it
- * joined (the meeting page says them right after its welcome; a client
- * that never does wants the highest). The SFU still picks what each
+ * joined (the meeting page says them once its tile grid is sized; a
+ * client that never does wants the highest). The SFU still picks what each
  * subscriber gets among what is sent (bandwidth allocator). */
 #include <stdlib.h>
 #include <string.h>
@@ -41,12 +41,17 @@ static bool is_simulcast_camera(const pub_track *t) {
   return t->simulcast && t->source == SOURCE_CAMERA && t->sfu.n_layers >= 2;
 }
 
+/* `want`, or t's top encoding if it has fewer. */
+static uint8_t clamp_to_track(const pub_track *t, uint8_t want) {
+  uint8_t top = (uint8_t)(t->sfu.n_layers - 1);
+  return want < top ? want : top;
+}
+
 /* One publisher's camera, of which the room wants encodings up to `want`:
  * raise now, lower once it has been enough for a while. True while
  * something is still pending. */
 static bool settle(participant *pub, pub_track *t, uint8_t want, uint64_t now_ms) {
-  uint8_t top = (uint8_t)(t->sfu.n_layers - 1);
-  if (want > top) want = top;
+  want = clamp_to_track(t, want);
   if (want > t->layers_on) {
     ask(pub, t, want);
   } else if (want == t->layers_on) {
@@ -62,7 +67,9 @@ static bool settle(participant *pub, pub_track *t, uint8_t want, uint64_t now_ms
 /* Counted by the publisher's slot in one pass over what everyone said
  * (members x at most MAX_VIDEO_PREFS entries, and 5 bytes zeroed per slot
  * handed out in this room session), not publisher by publisher. */
-void layers_settle(signal_server *srv, live_room *lr) {
+/* Asks lr's publishers for what the room wants now: more at once, less
+ * once it has been enough for a while. */
+static void settle_room(signal_server *srv, live_room *lr) {
   uint64_t now_ms = uv_now(srv->loop);
   size_t n_slots = (size_t)lr->slots.next + 1;
   uint32_t *named = calloc(n_slots, sizeof *named); /* counted members that said what they want of a slot */
@@ -105,7 +112,7 @@ void layers_wish(participant *pub, uint8_t layer) {
   for (int i = 0; i < pub->n_tracks; i++) {
     pub_track *t = &pub->tracks[i];
     if (!is_simulcast_camera(t) || !pub->sess || pub->sess->closing) continue;
-    uint8_t top = (uint8_t)(t->sfu.n_layers - 1), want = layer < top ? layer : top;
+    uint8_t want = clamp_to_track(t, layer);
     if (want > t->layers_on) ask(pub, t, want);
   }
   pub->room->layers_pending = true; /* perhaps less is wanted now */
@@ -113,7 +120,7 @@ void layers_wish(participant *pub, uint8_t layer) {
 
 void layers_check(signal_server *srv) {
   for (live_room *lr = srv->rooms; lr; lr = lr->next)
-    if (lr->layers_pending) layers_settle(srv, lr);
+    if (lr->layers_pending) settle_room(srv, lr);
 }
 
 void layers_forget(live_room *lr, const participant *p) {

@@ -353,6 +353,54 @@ test('bounded memory: held frames and remembered statements are capped', async (
   assert.equal(v.counts.frames.held, 0);
 });
 
+// The diagnostics of unsigned drops (counts.unsignedWhy): a frame whose
+// statement came after the hold is `late` (with how late), one that came
+// after its statement had been forgotten is `forgotten`, one no statement
+// listed within 5 s is `lost`. No verdict depends on them.
+test('unsigned drops are told apart: late, forgotten, lost', async () => {
+  const s = await Signer.create({ senderId: ID_S, sessionId: SID });
+  let t = 0;
+  const v = await Verifier.create({ senderId: ID_S, sessionId: SID, publicKey: s.publicKey, delayMs: 100, timers: false, now: () => t });
+  const w = (i) => new Uint8Array(40).fill(i & 255);
+  const why = () => ({ ...v.counts.unsignedWhy });
+  // late: held 100 ms, dropped, listed 300 ms after it came
+  assert.equal((await v.frame(1, 0, w(0), 0)).verdict, 'wait');
+  assert.deepEqual(v.poll(100).map((x) => x.verdict), ['unsigned']);
+  assert.deepEqual(why(), { late: 0, forgotten: 0, lost: 0, lateMsMax: 0 }, 'awaiting an explanation');
+  t = 300;
+  await s.add(1, 0, w(0));
+  await v.statement(await s.flush());
+  assert.deepEqual(why(), { late: 1, forgotten: 0, lost: 0, lateMsMax: 300 });
+  // a forged frame dropped unsigned, then listed with another hash: neither late nor lost
+  assert.equal((await v.frame(1, 1, w(99), 400)).verdict, 'wait');
+  v.poll(500);
+  t = 600;
+  await s.add(1, 1, w(1));
+  await v.statement(await s.flush());
+  assert.deepEqual(why(), { late: 1, forgotten: 0, lost: 0, lateMsMax: 300 });
+  // lost: no statement lists it within 5 s
+  assert.equal((await v.frame(1, 50, w(50), 700)).verdict, 'wait');
+  v.poll(800);
+  t = 5700;
+  await s.add(1, 2, w(2));
+  await v.statement(await s.flush());
+  assert.equal(why().lost, 0, 'not yet 5 s');
+  t = 5900;
+  await s.add(1, 3, w(3));
+  await v.statement(await s.flush());
+  assert.equal(why().lost, 1);
+  // forgotten: the frame comes after SIGN.KEEP later statements pushed its own out
+  for (let k = 0; k < SIGN.KEEP + 1; k++) {
+    await s.add(2, k, w(k));
+    await v.statement(await s.flush());
+  }
+  assert.equal((await v.frame(2, 0, w(0), 6000)).verdict, 'wait');
+  v.poll(6100);
+  assert.deepEqual(why(), { late: 1, forgotten: 1, lost: 1, lateMsMax: 300 });
+  assert.equal(v.counts.frames.unsigned, 4);
+  assert.equal(v.counts.frames.ok, 0);
+});
+
 test('cost per frame in Node WebCrypto (printed): hash + amortized sign / verify vs AES-GCM', async () => {
   const N = 2000;
   const frame = randomBytes(1024);

@@ -47,7 +47,9 @@
 //     .poll(now)                   decides held frames now listed or past their deadline;
 //                                  -> [{tag, kid, ctr, verdict}] oldest first (timers call it)
 //     .counts                      {frames: {ok, reject, unsigned, overflow, held},
-//                                   statements: {ok, badSignature, replay, malformed}}
+//                                   statements: {ok, badSignature, replay, malformed},
+//                                   unsignedWhy: {late, forgotten, lost, lateMsMax}} (why
+//                                   frames were dropped as unsigned: diagnostics only)
 //     .forgetKids(lo, hi)          forgets the statements of KIDs lo..hi (a generation whose
 //                                  KIDs a new epoch of the sender now uses, docs/e2ee-sender-auth.md 6.1)
 //     .clear()                     forgets everything; held frames become 'unsigned'
@@ -75,6 +77,10 @@ export const SIGN = Object.freeze({
   VERSION: 1,
   PAYLOAD_MAX: 4096,
 });
+
+// Frames dropped as unsigned that are remembered for counts.unsignedWhy.
+const LATE_TRACK_MAX = 256;
+const LATE_TRACK_MS = 5000;
 
 const FRAME_LABEL = ascii('sealroom frame v1');
 const STMT_LABEL = ascii('sealroom sign v1');
@@ -383,9 +389,19 @@ export class Verifier {
   #any = false;
   #lastSeq = 0;
   #timers;
+  #dropped = []; // frames dropped as unsigned, awaiting a late statement (diagnostics)
+  #forgot = null; // {kid, end}: the newest CTR run forgotten (pushed out of #runs)
   counts = {
     frames: { ok: 0, reject: 0, unsigned: 0, overflow: 0, held: 0 },
     statements: { ok: 0, badSignature: 0, replay: 0, malformed: 0 },
+    // Why frames were dropped as unsigned (diagnostics, no verdict depends
+    // on them): `late`, a statement listed the frame after its deadline
+    // (lateMsMax: the longest such wait from the frame's arrival);
+    // `forgotten`, the frame came after its statement had been pushed out of
+    // the remembered ones (its media came that much later than the
+    // statement); `lost`, no statement listed it within LATE_TRACK_MS.
+    // Frames still awaiting an explanation are in none of them.
+    unsignedWhy: { late: 0, forgotten: 0, lost: 0, lateMsMax: 0 },
   };
 
   constructor(key, id, sid, delayMs, timers, now) {
@@ -443,9 +459,15 @@ export class Verifier {
       }
       this.#any = true;
       this.#lastSeq = st.seq;
-      this.#runs.push({ kid: st.kid, ctr: st.ctr, n: st.n, hashes: st.hashes });
-      if (this.#runs.length > SIGN.KEEP) this.#runs.shift();
+      const run = { kid: st.kid, ctr: st.ctr, n: st.n, hashes: st.hashes };
+      this.#runs.push(run);
+      if (this.#runs.length > SIGN.KEEP) {
+        const old = this.#runs.shift();
+        const end = old.ctr + old.n;
+        if (!this.#forgot || this.#forgot.kid !== old.kid || end > this.#forgot.end) this.#forgot = { kid: old.kid, end };
+      }
       this.counts.statements.ok++;
+      this.#explain(run);
       return this.#decide(-Infinity); // held frames now listed: [{tag, kid, ctr, verdict}]
     });
   }
@@ -509,7 +531,10 @@ export class Verifier {
     const keep = [];
     for (const p of this.#pending) {
       let v = this.lookup(p.kid, p.ctr, p.hash);
-      if (v === 'wait' && now >= p.deadline) v = 'unsigned';
+      if (v === 'wait' && now >= p.deadline) {
+        v = 'unsigned';
+        this.#noteUnsigned(p, now);
+      }
       if (v === 'wait') {
         keep.push(p);
         continue;
@@ -524,8 +549,44 @@ export class Verifier {
     return out;
   }
 
+  // Diagnostics of frames dropped as unsigned (counts.unsignedWhy).
+  #noteUnsigned(p, now) {
+    const why = this.counts.unsignedWhy;
+    if (this.#forgot && p.kid === this.#forgot.kid && p.ctr < this.#forgot.end) {
+      why.forgotten++;
+      return;
+    }
+    if (this.#dropped.length >= LATE_TRACK_MAX) this.#dropped.shift(); // untracked, in no count
+    this.#dropped.push({ kid: p.kid, ctr: p.ctr, hash: p.hash, arrived: p.deadline - this.delayMs, at: now });
+  }
+
+  // A statement just verified: the dropped frames it lists were late; those
+  // no statement listed for LATE_TRACK_MS were lost.
+  #explain(run) {
+    if (this.#dropped.length === 0) return;
+    const why = this.counts.unsignedWhy;
+    const now = this.now();
+    this.#dropped = this.#dropped.filter((d) => {
+      if (d.kid === run.kid && d.ctr >= run.ctr && d.ctr - run.ctr < run.n) {
+        const o = (d.ctr - run.ctr) * SIGN.HASH_LEN;
+        if (equalBytes(run.hashes.subarray(o, o + SIGN.HASH_LEN), d.hash)) {
+          why.late++;
+          why.lateMsMax = Math.max(why.lateMsMax, now - d.arrived);
+        }
+        return false; // listed (with another hash: it was not the sender's frame)
+      }
+      if (now - d.at > LATE_TRACK_MS) {
+        why.lost++;
+        return false;
+      }
+      return true;
+    });
+  }
+
   forgetKids(lo, hi) {
     this.#runs = this.#runs.filter((r) => r.kid < lo || r.kid > hi);
+    this.#dropped = this.#dropped.filter((d) => d.kid < lo || d.kid > hi);
+    if (this.#forgot && this.#forgot.kid >= lo && this.#forgot.kid <= hi) this.#forgot = null;
   }
 
   clear() {
@@ -537,5 +598,7 @@ export class Verifier {
     }
     this.#pending = [];
     this.#runs = [];
+    this.#dropped = [];
+    this.#forgot = null;
   }
 }
