@@ -64,11 +64,11 @@ static bool settle(participant *pub, pub_track *t, uint8_t want, uint64_t now_ms
   return t->lower_since_ms != 0;
 }
 
-/* Counted by the publisher's slot in one pass over what everyone said
- * (members x at most MAX_VIDEO_PREFS entries, and 5 bytes zeroed per slot
- * handed out in this room session), not publisher by publisher. */
 /* Asks lr's publishers for what the room wants now: more at once, less
- * once it has been enough for a while. */
+ * once it has been enough for a while. Counted by the publisher's slot in
+ * one pass over what everyone said (members x at most MAX_VIDEO_PREFS
+ * entries, and 5 bytes zeroed per slot handed out in this room session),
+ * not publisher by publisher. */
 static void settle_room(signal_server *srv, live_room *lr) {
   uint64_t now_ms = uv_now(srv->loop);
   size_t n_slots = (size_t)lr->slots.next + 1;

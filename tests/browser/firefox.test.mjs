@@ -226,18 +226,14 @@ describe('Firefox and Chromium in one call', () => {
         await sleep(250);
       }
       await sleep(6000);
-      // A frame dropped as unsigned is explained once its statement comes
-      // (late) or is known gone (forgotten, lost): wait up to 8 s for every
-      // drop so far to be explained, so that the figures below are final.
+      // A frame dropped as unsigned is told (late, forgotten, ...) once its
+      // statement comes or is known gone: wait up to 8 s for both pages to
+      // have told every drop so far, so that the figures below are final.
       const e2eeOf = (page) => page.evaluate(() => window.sealroom.e2ee);
-      const explained = (e) => {
-        const w = e.sign.unsignedWhy;
-        return w.late + w.forgotten + w.lost >= (e.sign.drops.unsigned || 0);
-      };
       let ce, fe;
       for (const until = Date.now() + 8000; ;) {
         [ce, fe] = [await e2eeOf(cpage), await e2eeOf(fpage)];
-        if ((explained(ce) && explained(fe)) || Date.now() > until) break;
+        if ((!ce.sign.unsignedWhy.awaiting && !fe.sign.unsignedWhy.awaiting) || Date.now() > until) break;
         await sleep(500);
       }
       console.log(`# E2EE pair: Chromium from Firefox ${JSON.stringify(ce.decryptedFrom[fid])}, sign ${JSON.stringify(ce.sign)}; ` +
@@ -250,27 +246,30 @@ describe('Firefox and Chromium in one call', () => {
         const sign = JSON.stringify(e.sign);
         assert.equal(drops.reject || 0, 0, `${who} refused frames as not the sender's: ${JSON.stringify(drops)}`);
         assert.deepEqual(e.sign.statementsBad, {}, `${who} refused statements`);
-        // Every statement of the other arrived and was taken: no frame was
-        // dropped that no statement listed (a statement lost, refused or
-        // taken out of order would leave its frames so).
+        // Every statement of the other came and was taken, in order (the
+        // sender numbers them one by one), and every frame dropped as
+        // unsigned was the sender's own, listed by a statement that came
+        // too late for it: none lost, none listed with another hash.
+        assert.equal(e.sign.statementGaps, 0, `${who} missed statements of the other: ${sign}`);
         const why = e.sign.unsignedWhy;
-        assert.equal(why.lost, 0, `${who}: frames dropped that no statement of the other listed: ${sign}`);
-        // Frames are dropped unsigned only when their statement came after
-        // the hold (late) or their media came after the statement had been
-        // forgotten: the signalling path (through both pages' main threads)
-        // and the media path drifted apart by more than the worker's hold.
-        // That is the machine's load, measured here (lateMsMax), not a fault;
-        // sender authentication holds whatever the count. On a quiet machine
-        // none is dropped; CI with both browsers sharing two cores saw 2.6%
-        // (c5b4ea2), 6.2% (98d7d3e) and 11% (effa562, a hold of 1000 ms).
-        // Drops not so explained, and overflow, count against the bound.
-        const unsigned = drops.unsigned || 0;
-        const unexplained = unsigned - why.late - why.forgotten + (drops.overflow || 0);
-        assert.ok(unexplained <= 0.02 * e.sign.verifiedFrames, `${who} dropped ${unexplained} frames unsigned without a late statement: ${sign}`);
-        assert.ok(unsigned <= 0.5 * e.sign.verifiedFrames, `${who} dropped ${unsigned} of ${e.sign.verifiedFrames} frames unsigned: ${sign}`);
+        for (const k of ['lost', 'forged', 'untracked', 'released']) {
+          assert.equal(why[k] || 0, 0, `${who}: ${k} frames among those dropped unsigned: ${sign}`);
+        }
+        // Frames are dropped unsigned only when the signalling path (through
+        // both pages' main threads) and the media path drifted apart by more
+        // than the worker's hold: late statements (lateMsMax says how late)
+        // or media after its statement was forgotten. That is the machine's
+        // load, not a fault, and sender authentication holds whatever the
+        // count. On a quiet machine none is dropped; CI with both browsers on
+        // two cores dropped 2.6% (c5b4ea2), 6.2% (98d7d3e) and 11% (effa562)
+        // at a hold of 1000 ms, now 2000 ms. Bounded loosely: a call that
+        // drops a quarter of its frames is broken, whatever the machine.
+        const unsigned = (drops.unsigned || 0) + (drops.overflow || 0);
+        assert.ok(unsigned <= 0.25 * e.sign.verifiedFrames, `${who} dropped ${unsigned} of ${e.sign.verifiedFrames} frames unsigned: ${sign}`);
         if (unsigned > 0) {
-          console.log(`# ${who} dropped ${unsigned} of ${e.sign.verifiedFrames} frames whose statements came late ` +
-            `(late ${why.late}, up to ${Math.round(why.lateMsMax)} ms after the frame; forgotten ${why.forgotten})`);
+          console.log(`# ${who} dropped ${unsigned} of ${e.sign.verifiedFrames} frames unsigned: late ${why.late} ` +
+            `(up to ${Math.round(why.lateMsMax)} ms after the frame), forgotten ${why.forgotten}, ` +
+            `still awaiting ${why.awaiting}, overflow ${drops.overflow || 0}`);
         }
       }
     } finally {

@@ -122,7 +122,7 @@ test('vectors: scenario (held, forged, replayed and unsigned frames)', async () 
     }
   }
   assert.deepEqual(v.counts.frames, { ok: 3, reject: 2, unsigned: 1, overflow: 0, held: 0 });
-  assert.deepEqual(v.counts.statements, { ok: 2, badSignature: 1, replay: 1, malformed: 0 });
+  assert.deepEqual(v.counts.statements, { ok: 2, badSignature: 1, replay: 1, malformed: 0, gaps: 0 });
 });
 
 // ---- Signed chat (docs/e2ee-sender-auth.md 10) ----------------------------
@@ -355,50 +355,59 @@ test('bounded memory: held frames and remembered statements are capped', async (
 
 // The diagnostics of unsigned drops (counts.unsignedWhy): a frame whose
 // statement came after the hold is `late` (with how late), one that came
-// after its statement had been forgotten is `forgotten`, one no statement
-// listed within 5 s is `lost`. No verdict depends on them.
-test('unsigned drops are told apart: late, forgotten, lost', async () => {
+// after its statement had been forgotten is `forgotten`, one listed with
+// another hash `forged`, one no statement listed within 10 s `lost`; a
+// statement the sender numbered but that never came is a gap. No verdict
+// depends on them.
+test('unsigned drops are told apart: late, forgotten, forged, lost; statement gaps', async () => {
   const s = await Signer.create({ senderId: ID_S, sessionId: SID });
   let t = 0;
   const v = await Verifier.create({ senderId: ID_S, sessionId: SID, publicKey: s.publicKey, delayMs: 100, timers: false, now: () => t });
   const w = (i) => new Uint8Array(40).fill(i & 255);
-  const why = () => ({ ...v.counts.unsignedWhy });
+  const zero = { late: 0, forgotten: 0, forged: 0, lost: 0, untracked: 0, awaiting: 0, released: 0, lateMsMax: 0 };
+  const why = (o) => assert.deepEqual(v.counts.unsignedWhy, { ...zero, ...o });
+  const sign = async (kid, ctr, wire) => { await s.add(kid, ctr, wire); return v.statement(await s.flush()); };
   // late: held 100 ms, dropped, listed 300 ms after it came
   assert.equal((await v.frame(1, 0, w(0), 0)).verdict, 'wait');
   assert.deepEqual(v.poll(100).map((x) => x.verdict), ['unsigned']);
-  assert.deepEqual(why(), { late: 0, forgotten: 0, lost: 0, lateMsMax: 0 }, 'awaiting an explanation');
+  why({ awaiting: 1 });
   t = 300;
-  await s.add(1, 0, w(0));
-  await v.statement(await s.flush());
-  assert.deepEqual(why(), { late: 1, forgotten: 0, lost: 0, lateMsMax: 300 });
-  // a forged frame dropped unsigned, then listed with another hash: neither late nor lost
+  await sign(1, 0, w(0));
+  why({ late: 1, lateMsMax: 300 });
+  // forged: dropped unsigned, then listed with another hash
   assert.equal((await v.frame(1, 1, w(99), 400)).verdict, 'wait');
   v.poll(500);
   t = 600;
-  await s.add(1, 1, w(1));
-  await v.statement(await s.flush());
-  assert.deepEqual(why(), { late: 1, forgotten: 0, lost: 0, lateMsMax: 300 });
-  // lost: no statement lists it within 5 s
+  await sign(1, 1, w(1));
+  why({ late: 1, forged: 1, lateMsMax: 300 });
+  // lost: no statement lists it within 10 s
   assert.equal((await v.frame(1, 50, w(50), 700)).verdict, 'wait');
   v.poll(800);
-  t = 5700;
-  await s.add(1, 2, w(2));
-  await v.statement(await s.flush());
-  assert.equal(why().lost, 0, 'not yet 5 s');
-  t = 5900;
-  await s.add(1, 3, w(3));
-  await v.statement(await s.flush());
-  assert.equal(why().lost, 1);
-  // forgotten: the frame comes after SIGN.KEEP later statements pushed its own out
-  for (let k = 0; k < SIGN.KEEP + 1; k++) {
-    await s.add(2, k, w(k));
-    await v.statement(await s.flush());
-  }
-  assert.equal((await v.frame(2, 0, w(0), 6000)).verdict, 'wait');
-  v.poll(6100);
-  assert.deepEqual(why(), { late: 1, forgotten: 1, lost: 1, lateMsMax: 300 });
-  assert.equal(v.counts.frames.unsigned, 4);
+  t = 10700;
+  await sign(1, 2, w(2));
+  why({ late: 1, forged: 1, awaiting: 1, lateMsMax: 300 });
+  t = 10900;
+  await sign(1, 3, w(3));
+  why({ late: 1, forged: 1, lost: 1, lateMsMax: 300 });
+  // forgotten: the frame comes after SIGN.KEEP later statements pushed its
+  // own out; a frame at a forgotten (KID, CTR) with another hash is forged
+  for (let k = 0; k < SIGN.KEEP + 1; k++) await sign(2, k, w(k));
+  assert.equal((await v.frame(2, 0, w(0), 11000)).verdict, 'wait');
+  assert.equal((await v.frame(2, 0, w(7), 11000)).verdict, 'wait');
+  v.poll(11100);
+  why({ late: 1, forgotten: 1, forged: 2, lost: 1, lateMsMax: 300 });
+  assert.equal(v.counts.frames.unsigned, 5);
   assert.equal(v.counts.frames.ok, 0);
+  assert.equal(v.counts.statements.gaps, 0);
+  // a statement lost on the way is a gap; a frame held when the verifier is
+  // cleared is released
+  await s.add(3, 0, w(0));
+  await s.flush();
+  await sign(3, 1, w(1));
+  assert.equal(v.counts.statements.gaps, 1);
+  assert.equal((await v.frame(3, 5, w(5), 12000)).verdict, 'wait');
+  v.clear();
+  why({ late: 1, forgotten: 1, forged: 2, lost: 1, released: 1, lateMsMax: 300 });
 });
 
 test('cost per frame in Node WebCrypto (printed): hash + amortized sign / verify vs AES-GCM', async () => {

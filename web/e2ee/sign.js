@@ -47,9 +47,10 @@
 //     .poll(now)                   decides held frames now listed or past their deadline;
 //                                  -> [{tag, kid, ctr, verdict}] oldest first (timers call it)
 //     .counts                      {frames: {ok, reject, unsigned, overflow, held},
-//                                   statements: {ok, badSignature, replay, malformed},
-//                                   unsignedWhy: {late, forgotten, lost, lateMsMax}} (why
-//                                   frames were dropped as unsigned: diagnostics only)
+//                                   statements: {ok, badSignature, replay, malformed, gaps},
+//                                   unsignedWhy: {late, forgotten, forged, lost, untracked,
+//                                   awaiting, released, lateMsMax}} (why frames were dropped as
+//                                   unsigned: diagnostics only, no verdict depends on them)
 //     .forgetKids(lo, hi)          forgets the statements of KIDs lo..hi (a generation whose
 //                                  KIDs a new epoch of the sender now uses, docs/e2ee-sender-auth.md 6.1)
 //     .clear()                     forgets everything; held frames become 'unsigned'
@@ -78,9 +79,12 @@ export const SIGN = Object.freeze({
   PAYLOAD_MAX: 4096,
 });
 
-// Frames dropped as unsigned that are remembered for counts.unsignedWhy.
+// For counts.unsignedWhy: frames dropped as unsigned that await a late
+// statement (at most LATE_TRACK_MAX, each for LATE_TRACK_MS), and the
+// statements last pushed out of the remembered ones (FORGOTTEN_KEEP).
 const LATE_TRACK_MAX = 256;
-const LATE_TRACK_MS = 5000;
+const LATE_TRACK_MS = 10000;
+const FORGOTTEN_KEEP = 64;
 
 const FRAME_LABEL = ascii('sealroom frame v1');
 const STMT_LABEL = ascii('sealroom sign v1');
@@ -379,6 +383,20 @@ export class Signer {
   }
 }
 
+// What the runs (verified statements) say of the frame at (kid, ctr) with
+// this hash: 'ok' (listed with it), 'reject' (listed, only with others) or
+// 'wait' (not listed).
+function listedIn(runs, kid, ctr, hash) {
+  let listed = false;
+  for (const r of runs) {
+    if (r.kid !== kid || ctr < r.ctr || ctr - r.ctr >= r.n) continue;
+    const o = (ctr - r.ctr) * SIGN.HASH_LEN;
+    if (equalBytes(r.hashes.subarray(o, o + SIGN.HASH_LEN), hash)) return 'ok';
+    listed = true;
+  }
+  return listed ? 'reject' : 'wait';
+}
+
 export class Verifier {
   #key;
   #id;
@@ -390,18 +408,26 @@ export class Verifier {
   #lastSeq = 0;
   #timers;
   #dropped = []; // frames dropped as unsigned, awaiting a late statement (diagnostics)
-  #forgot = null; // {kid, end}: the newest CTR run forgotten (pushed out of #runs)
+  #forgotten = []; // runs pushed out of #runs, oldest first, at most FORGOTTEN_KEEP (diagnostics)
   counts = {
     frames: { ok: 0, reject: 0, unsigned: 0, overflow: 0, held: 0 },
-    statements: { ok: 0, badSignature: 0, replay: 0, malformed: 0 },
+    // gaps: statements of the sender never seen here (the sender numbers
+    // them one by one: each gap is a statement lost on the way).
+    statements: { ok: 0, badSignature: 0, replay: 0, malformed: 0, gaps: 0 },
     // Why frames were dropped as unsigned (diagnostics, no verdict depends
-    // on them): `late`, a statement listed the frame after its deadline
-    // (lateMsMax: the longest such wait from the frame's arrival);
-    // `forgotten`, the frame came after its statement had been pushed out of
-    // the remembered ones (its media came that much later than the
-    // statement); `lost`, no statement listed it within LATE_TRACK_MS.
-    // Frames still awaiting an explanation are in none of them.
-    unsignedWhy: { late: 0, forgotten: 0, lost: 0, lateMsMax: 0 },
+    // on them). Told at the drop or later:
+    // - late: a statement listed the frame, with its hash, after its
+    //   deadline (lateMsMax: the longest wait from the frame's arrival);
+    // - forgotten: the frame came after the statement listing it, with its
+    //   hash, had been pushed out of the remembered ones (its media came that
+    //   much after the statement);
+    // - forged: a statement listed its (KID, CTR) with another hash;
+    // - lost: no statement listed it within LATE_TRACK_MS;
+    // - untracked: pushed out of the frames awaiting a statement (more than
+    //   LATE_TRACK_MAX at once), never told;
+    // - awaiting: dropped, not told yet;
+    // - released: held when the verifier was cleared (its sender left).
+    unsignedWhy: { late: 0, forgotten: 0, forged: 0, lost: 0, untracked: 0, awaiting: 0, released: 0, lateMsMax: 0 },
   };
 
   constructor(key, id, sid, delayMs, timers, now) {
@@ -457,14 +483,14 @@ export class Verifier {
         this.counts.statements.badSignature++;
         throw new E2eeError(Status.AUTH, 'bad statement signature');
       }
+      if (this.#any) this.counts.statements.gaps += st.seq - this.#lastSeq - 1;
       this.#any = true;
       this.#lastSeq = st.seq;
       const run = { kid: st.kid, ctr: st.ctr, n: st.n, hashes: st.hashes };
       this.#runs.push(run);
       if (this.#runs.length > SIGN.KEEP) {
-        const old = this.#runs.shift();
-        const end = old.ctr + old.n;
-        if (!this.#forgot || this.#forgot.kid !== old.kid || end > this.#forgot.end) this.#forgot = { kid: old.kid, end };
+        this.#forgotten.push(this.#runs.shift());
+        if (this.#forgotten.length > FORGOTTEN_KEEP) this.#forgotten.shift();
       }
       this.counts.statements.ok++;
       this.#explain(run);
@@ -473,16 +499,7 @@ export class Verifier {
   }
 
   lookup(kid, ctr, hash) {
-    kid = num(kid, 'kid');
-    ctr = num(ctr, 'ctr');
-    let listed = false;
-    for (const r of this.#runs) {
-      if (r.kid !== kid || ctr < r.ctr || ctr - r.ctr >= r.n) continue;
-      const o = (ctr - r.ctr) * SIGN.HASH_LEN;
-      if (equalBytes(r.hashes.subarray(o, o + SIGN.HASH_LEN), hash)) return 'ok';
-      listed = true;
-    }
-    return listed ? 'reject' : 'wait';
+    return listedIn(this.#runs, num(kid, 'kid'), num(ctr, 'ctr'), hash);
   }
 
   waitFor(kid, ctr, hash, deadline, tag) {
@@ -552,28 +569,36 @@ export class Verifier {
   // Diagnostics of frames dropped as unsigned (counts.unsignedWhy).
   #noteUnsigned(p, now) {
     const why = this.counts.unsignedWhy;
-    if (this.#forgot && p.kid === this.#forgot.kid && p.ctr < this.#forgot.end) {
-      why.forgotten++;
-      return;
+    const was = listedIn(this.#forgotten, p.kid, p.ctr, p.hash);
+    if (was === 'ok') why.forgotten++;
+    else if (was === 'reject') why.forged++;
+    else {
+      if (this.#dropped.length >= LATE_TRACK_MAX) {
+        this.#dropped.shift();
+        why.untracked++;
+      }
+      this.#dropped.push({ kid: p.kid, ctr: p.ctr, hash: p.hash, arrived: p.deadline - this.delayMs, at: now });
     }
-    if (this.#dropped.length >= LATE_TRACK_MAX) this.#dropped.shift(); // untracked, in no count
-    this.#dropped.push({ kid: p.kid, ctr: p.ctr, hash: p.hash, arrived: p.deadline - this.delayMs, at: now });
+    why.awaiting = this.#dropped.length;
   }
 
-  // A statement just verified: the dropped frames it lists were late; those
-  // no statement listed for LATE_TRACK_MS were lost.
+  // A statement just verified: the dropped frames it lists were late (or
+  // forged, listed with another hash); those no statement listed for
+  // LATE_TRACK_MS were lost.
   #explain(run) {
     if (this.#dropped.length === 0) return;
     const why = this.counts.unsignedWhy;
     const now = this.now();
     this.#dropped = this.#dropped.filter((d) => {
-      if (d.kid === run.kid && d.ctr >= run.ctr && d.ctr - run.ctr < run.n) {
-        const o = (d.ctr - run.ctr) * SIGN.HASH_LEN;
-        if (equalBytes(run.hashes.subarray(o, o + SIGN.HASH_LEN), d.hash)) {
-          why.late++;
-          why.lateMsMax = Math.max(why.lateMsMax, now - d.arrived);
-        }
-        return false; // listed (with another hash: it was not the sender's frame)
+      const v = listedIn([run], d.kid, d.ctr, d.hash);
+      if (v === 'ok') {
+        why.late++;
+        why.lateMsMax = Math.max(why.lateMsMax, now - d.arrived);
+        return false;
+      }
+      if (v === 'reject') {
+        why.forged++;
+        return false;
       }
       if (now - d.at > LATE_TRACK_MS) {
         why.lost++;
@@ -581,12 +606,14 @@ export class Verifier {
       }
       return true;
     });
+    why.awaiting = this.#dropped.length;
   }
 
   forgetKids(lo, hi) {
     this.#runs = this.#runs.filter((r) => r.kid < lo || r.kid > hi);
+    this.#forgotten = this.#forgotten.filter((r) => r.kid < lo || r.kid > hi);
     this.#dropped = this.#dropped.filter((d) => d.kid < lo || d.kid > hi);
-    if (this.#forgot && this.#forgot.kid >= lo && this.#forgot.kid <= hi) this.#forgot = null;
+    this.counts.unsignedWhy.awaiting = this.#dropped.length;
   }
 
   clear() {
@@ -594,11 +621,13 @@ export class Verifier {
       if (p.timer) clearTimeout(p.timer);
       this.counts.frames.held--;
       this.counts.frames.unsigned++;
+      this.counts.unsignedWhy.released++;
       p.resolve('unsigned');
     }
     this.#pending = [];
     this.#runs = [];
     this.#dropped = [];
-    this.#forgot = null;
+    this.#forgotten = [];
+    this.counts.unsignedWhy.awaiting = 0;
   }
 }

@@ -90,7 +90,8 @@ const st = {
   // sender authentication
   signDrops: {},          // frames decrypted but not passed on: reject / unsigned / overflow
   statementsBad: {},      // statements refused, by status
-  unsignedWhy: { late: 0, forgotten: 0, lost: 0, lateMsMax: 0 }, // of peers that left (Verifier.counts)
+  unsignedWhy: {},        // Verifier.counts.unsignedWhy of peers that left
+  statementGaps: 0,       // Verifier.counts.statements.gaps of peers that left
   statementsTaken: 0,     // statements verified and taken
   statementsQueued: new Map(), // sender id -> its statements waiting in the control queue
   statementsSent: 0,
@@ -117,7 +118,8 @@ const SIGN_FLUSH_MS = 50;        // statements at least this often while sending
 // two browsers on two cores dropped 11% of frames at a hold of 1 s), and the
 // frames should then come late rather than not at all (a dropped video
 // frame breaks decoding until the next key frame). At 50 audio and 30 video
-// frames a second, 2 s of one sender's frames stay under SIGN.PENDING_MAX.
+// frames a second, 2 s of one sender's frames stay under SIGN.PENDING_MAX
+// (256), with a screen share at 30 more too (220).
 // Security does not depend on the bound: an unlisted frame is never passed.
 const SIGN_HOLD_MS = 2000;
 // Characters that show nothing (zero-width, bidi controls, soft hyphen,
@@ -338,8 +340,9 @@ async function left(id) {
     peer.rx.clear();
   }
   if (peer.verifier) {
-    addWhy(st.unsignedWhy, peer.verifier.counts.unsignedWhy);
     peer.verifier.clear();
+    addWhy(st.unsignedWhy, peer.verifier.counts.unsignedWhy);
+    st.statementGaps += peer.verifier.counts.statements.gaps;
   }
   peer.pairwise = null;
   if (st.sender && st.tracker.holders.has(id) && (peer.coveredAt === null || Date.now() - peer.coveredAt < COVER_MS)) {
@@ -709,11 +712,9 @@ function allDrops() {
   return out;
 }
 
+// Adds one verifier's counts.unsignedWhy to `into` (lateMsMax: the larger).
 function addWhy(into, w) {
-  into.late += w.late;
-  into.forgotten += w.forgotten;
-  into.lost += w.lost;
-  into.lateMsMax = Math.max(into.lateMsMax, w.lateMsMax);
+  for (const [k, v] of Object.entries(w)) into[k] = k === 'lateMsMax' ? Math.max(into[k] || 0, v) : (into[k] || 0) + v;
   return into;
 }
 
@@ -747,8 +748,9 @@ function pushStats() {
       verifiedFrames: st.verifiedFrames,
       verifyWaitMsPerFrame: st.verifiedFrames ? st.verifyMs / st.verifiedFrames : 0,
       verifyWaitMsMax: st.verifyMsMax,
+      statementGaps: [...st.peers.values()].reduce((n, p) => n + (p.verifier ? p.verifier.counts.statements.gaps : 0), st.statementGaps),
       unsignedWhy: [...st.peers.values()].filter((p) => p.verifier)
-        .reduce((acc, p) => addWhy(acc, p.verifier.counts.unsignedWhy), addWhy({ late: 0, forgotten: 0, lost: 0, lateMsMax: 0 }, st.unsignedWhy)),
+        .reduce((acc, p) => addWhy(acc, p.verifier.counts.unsignedWhy), addWhy({}, st.unsignedWhy)),
     },
   });
 }
