@@ -364,7 +364,7 @@ test('unsigned drops are told apart: late, forgotten, forged, lost; statement ga
   let t = 0;
   const v = await Verifier.create({ senderId: ID_S, sessionId: SID, publicKey: s.publicKey, delayMs: 100, timers: false, now: () => t });
   const w = (i) => new Uint8Array(40).fill(i & 255);
-  const zero = { late: 0, forgotten: 0, forged: 0, lost: 0, untracked: 0, awaiting: 0, released: 0, lateMsMax: 0 };
+  const zero = { late: 0, forgotten: 0, forged: 0, lost: 0, untracked: 0, awaiting: 0, discarded: 0, released: 0, lateMsMax: 0 };
   const why = (o) => assert.deepEqual(v.counts.unsignedWhy, { ...zero, ...o });
   const sign = async (kid, ctr, wire) => { await s.add(kid, ctr, wire); return v.statement(await s.flush()); };
   // late: held 100 ms, dropped, listed 300 ms after it came
@@ -396,7 +396,14 @@ test('unsigned drops are told apart: late, forgotten, forged, lost; statement ga
   assert.equal((await v.frame(2, 0, w(7), 11000)).verdict, 'wait');
   v.poll(11100);
   why({ late: 1, forgotten: 1, forged: 2, lost: 1, lateMsMax: 300 });
-  assert.equal(v.counts.frames.unsigned, 5);
+  // one whose statement, forgotten when it came, is gone from the ring too
+  // by its deadline (64 more statements meanwhile) is still forgotten
+  await sign(2, SIGN.KEEP + 1, w(SIGN.KEEP + 1));
+  assert.equal((await v.frame(2, 1, w(1), 11000)).verdict, 'wait');
+  for (let k = 0; k < 64; k++) await sign(4, k, w(k));
+  v.poll(11100);
+  why({ late: 1, forgotten: 2, forged: 2, lost: 1, lateMsMax: 300 });
+  assert.equal(v.counts.frames.unsigned, 6);
   assert.equal(v.counts.frames.ok, 0);
   assert.equal(v.counts.statements.gaps, 0);
   // a statement lost on the way is a gap; a frame held when the verifier is
@@ -406,8 +413,13 @@ test('unsigned drops are told apart: late, forgotten, forged, lost; statement ga
   await sign(3, 1, w(1));
   assert.equal(v.counts.statements.gaps, 1);
   assert.equal((await v.frame(3, 5, w(5), 12000)).verdict, 'wait');
+  assert.equal((await v.frame(3, 6, w(6), 12000)).verdict, 'wait');
+  v.poll(12100);
+  why({ late: 1, forgotten: 2, forged: 2, lost: 1, awaiting: 2, lateMsMax: 300 });
+  assert.equal((await v.frame(3, 7, w(7), 12200)).verdict, 'wait');
   v.clear();
-  why({ late: 1, forgotten: 1, forged: 2, lost: 1, released: 1, lateMsMax: 300 });
+  why({ late: 1, forgotten: 2, forged: 2, lost: 1, discarded: 2, released: 1, lateMsMax: 300 });
+  await assert.rejects(async () => v.lookup(1, 0, new Uint8Array(15)), { status: 'SRE_ERR_ARG' });
 });
 
 test('cost per frame in Node WebCrypto (printed): hash + amortized sign / verify vs AES-GCM', async () => {

@@ -49,7 +49,7 @@
 //     .counts                      {frames: {ok, reject, unsigned, overflow, held},
 //                                   statements: {ok, badSignature, replay, malformed, gaps},
 //                                   unsignedWhy: {late, forgotten, forged, lost, untracked,
-//                                   awaiting, released, lateMsMax}} (why frames were dropped as
+//                                   awaiting, discarded, released, lateMsMax}} (why frames were dropped as
 //                                   unsigned: diagnostics only, no verdict depends on them)
 //     .forgetKids(lo, hi)          forgets the statements of KIDs lo..hi (a generation whose
 //                                  KIDs a new epoch of the sender now uses, docs/e2ee-sender-auth.md 6.1)
@@ -426,8 +426,11 @@ export class Verifier {
     // - untracked: pushed out of the frames awaiting a statement (more than
     //   LATE_TRACK_MAX at once), never told;
     // - awaiting: dropped, not told yet;
+    // - discarded: awaiting when its KID was forgotten or the verifier
+    //   cleared, never told;
     // - released: held when the verifier was cleared (its sender left).
-    unsignedWhy: { late: 0, forgotten: 0, forged: 0, lost: 0, untracked: 0, awaiting: 0, released: 0, lateMsMax: 0 },
+    // Each frame dropped as unsigned is in exactly one of them.
+    unsignedWhy: { late: 0, forgotten: 0, forged: 0, lost: 0, untracked: 0, awaiting: 0, discarded: 0, released: 0, lateMsMax: 0 },
   };
 
   constructor(key, id, sid, delayMs, timers, now) {
@@ -499,6 +502,7 @@ export class Verifier {
   }
 
   lookup(kid, ctr, hash) {
+    if (!(hash instanceof Uint8Array) || hash.length !== SIGN.HASH_LEN) throw new E2eeError(Status.ARG, 'frame hash');
     return listedIn(this.#runs, num(kid, 'kid'), num(ctr, 'ctr'), hash);
   }
 
@@ -514,6 +518,9 @@ export class Verifier {
     }
     return new Promise((resolve) => {
       const p = { kid: num(kid, 'kid'), ctr: num(ctr, 'ctr'), hash, deadline, tag, resolve, timer: null };
+      // Diagnostics: already listed by a forgotten statement (its media came
+      // after the statement had left the remembered ones)?
+      p.before = listedIn(this.#forgotten, p.kid, p.ctr, hash);
       // A timer may fire a little before the deadline on this clock: then it
       // is armed again, so that no held frame waits for ever.
       const fire = () => {
@@ -569,7 +576,8 @@ export class Verifier {
   // Diagnostics of frames dropped as unsigned (counts.unsignedWhy).
   #noteUnsigned(p, now) {
     const why = this.counts.unsignedWhy;
-    const was = listedIn(this.#forgotten, p.kid, p.ctr, p.hash);
+    let was = listedIn(this.#forgotten, p.kid, p.ctr, p.hash);
+    if (was === 'wait') was = p.before; // forgotten since it came
     if (was === 'ok') why.forgotten++;
     else if (was === 'reject') why.forged++;
     else {
@@ -612,7 +620,9 @@ export class Verifier {
   forgetKids(lo, hi) {
     this.#runs = this.#runs.filter((r) => r.kid < lo || r.kid > hi);
     this.#forgotten = this.#forgotten.filter((r) => r.kid < lo || r.kid > hi);
+    const awaiting = this.#dropped.length;
     this.#dropped = this.#dropped.filter((d) => d.kid < lo || d.kid > hi);
+    this.counts.unsignedWhy.discarded += awaiting - this.#dropped.length;
     this.counts.unsignedWhy.awaiting = this.#dropped.length;
   }
 
@@ -626,6 +636,7 @@ export class Verifier {
     }
     this.#pending = [];
     this.#runs = [];
+    this.counts.unsignedWhy.discarded += this.#dropped.length;
     this.#dropped = [];
     this.#forgotten = [];
     this.counts.unsignedWhy.awaiting = 0;
