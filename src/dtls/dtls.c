@@ -18,12 +18,19 @@
  * returns the cookie. Someone who nominates a victim's address with a forged
  * source therefore gets a 60-byte answer sent there, not the certificate
  * flight (about 11 times the bytes of the ClientHello without the check).
+ * A ClientHello returning a cookie made for another address (the selected
+ * address changed in between: an ICE agent nominating another pair) gets a
+ * new HelloVerifyRequest, as RFC 6347 asks, not a failed handshake
+ * (strip_stale_cookie). Why a handshake failed is kept for the log
+ * (dtls_conn_failure).
  *
  * Retransmission: OpenSSL keeps its own timer (on the real clock); we tune
  * its durations with DTLS_set_timer_cb, report its deadline in the caller's
  * clock and call DTLSv1_handle_timeout when the caller says it passed, and
  * count retransmissions without progress to give up. */
 #include "dtls/dtls.h"
+
+#include "common/bytes.h"
 
 #include <openssl/bio.h>
 #include <openssl/bn.h>
@@ -35,6 +42,8 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
@@ -63,6 +72,10 @@ struct dtls_cert {
   char fp_text[DTLS_FINGERPRINT_TEXT_LEN + 1];
 };
 
+/* The largest datagram strip_stale_cookie rewrites (a ClientHello with a
+ * post-quantum key share is sent in fragments of up to the path MTU). */
+#define HELLO_MAX 2048
+
 struct dtls_conn {
   SSL *ssl;
   BIO *bio;
@@ -82,7 +95,29 @@ struct dtls_conn {
   unsigned retransmits, max_retransmits;
   uint8_t peer[32]; /* the peer's address, as the cookie binds it (dtls_conn_set_peer) */
   size_t peer_len;
+  char failure[96]; /* why it went DTLS_FAILED (dtls_conn_failure) */
+  int cookie_ok;     /* a server: a ClientHello returned the cookie for its peer */
+  /* strip_stale_cookie: the ClientHello (message_seq strip_seq, strip_total
+   * bytes as sent) whose stale cookie of strip_n bytes was cut out; hello
+   * holds it as one record, hello_body bytes of its body so far. */
+  int stripping;
+  uint16_t strip_seq;
+  uint32_t strip_total, strip_n, hello_body, first_end; /* first_end: where its first fragment ended, as sent */
+  uint8_t hello[HELLO_MAX];
 };
+
+/* Records why c failed: `what`, and OpenSSL's reason when it has one. */
+static dtls_state failed(dtls_conn *c, const char *what) {
+  unsigned long e = ERR_peek_last_error();
+  if (e) {
+    char reason[64];
+    ERR_error_string_n(e, reason, sizeof reason);
+    snprintf(c->failure, sizeof c->failure, "%s: %s", what, reason);
+  } else {
+    snprintf(c->failure, sizeof c->failure, "%s", what);
+  }
+  return DTLS_FAILED;
+}
 
 /* ---- certificate ---- */
 
@@ -125,24 +160,105 @@ static pthread_once_t cookie_once = PTHREAD_ONCE_INIT;
 static void make_cookie_key(void) { cookie_key_ok = RAND_bytes(cookie_key, sizeof cookie_key) == 1; }
 
 /* HMAC-SHA256(cookie key, the connection's peer address). */
-static int cookie_of(SSL *ssl, uint8_t out[COOKIE_LEN]) {
-  const struct dtls_conn *c = SSL_get_app_data(ssl);
+static int cookie_of(const struct dtls_conn *c, uint8_t out[COOKIE_LEN]) {
   unsigned len = 0;
   if (!c || pthread_once(&cookie_once, make_cookie_key) != 0 || !cookie_key_ok) return 0;
   return HMAC(EVP_sha256(), cookie_key, sizeof cookie_key, c->peer, c->peer_len, out, &len) && len == COOKIE_LEN;
 }
 
+/* 1 if cookie is the one for c's peer address now. */
+static int cookie_valid(const struct dtls_conn *c, const uint8_t *cookie, size_t cookie_len) {
+  uint8_t want[COOKIE_LEN];
+  int ok = cookie_len == COOKIE_LEN && cookie_of(c, want) && CRYPTO_memcmp(want, cookie, COOKIE_LEN) == 0;
+  OPENSSL_cleanse(want, sizeof want);
+  return ok;
+}
+
 static int cookie_generate_cb(SSL *ssl, unsigned char *cookie, unsigned int *cookie_len) {
-  if (!cookie_of(ssl, cookie)) return 0;
+  if (!cookie_of(SSL_get_app_data(ssl), cookie)) return 0;
   *cookie_len = COOKIE_LEN;
   return 1;
 }
 
 static int cookie_verify_cb(SSL *ssl, const unsigned char *cookie, unsigned int cookie_len) {
-  uint8_t want[COOKIE_LEN];
-  int ok = cookie_len == COOKIE_LEN && cookie_of(ssl, want) && CRYPTO_memcmp(want, cookie, COOKIE_LEN) == 0;
-  OPENSSL_cleanse(want, sizeof want);
+  struct dtls_conn *c = SSL_get_app_data(ssl);
+  int ok = cookie_valid(c, cookie, cookie_len);
+  if (ok && c) c->cookie_ok = 1;
   return ok;
+}
+
+/* What strip_stale_cookie says to do with a datagram. */
+typedef enum { HELLO_AS_IS, HELLO_REWRITTEN, HELLO_HELD } hello_action;
+
+/* RFC 6347 4.2.1: a ClientHello whose cookie is not valid is answered as one
+ * without a cookie, with a new HelloVerifyRequest. OpenSSL's server instead
+ * fails the handshake ("cookie mismatch"), and honest peers send such
+ * ClientHellos: the cookie binds the ICE-selected address, and a browser's
+ * ICE agent may nominate another candidate pair between its two ClientHellos
+ * (Firefox did in about one join in five on a loaded machine; the page then
+ * had to join again, and sometimes failed again). So until a cookie was
+ * accepted, a ClientHello whose cookie is not the one for the peer's address
+ * now reaches OpenSSL without it; and every ClientHello reaches it whole:
+ * browsers send theirs (with a post-quantum key share) in fragments, and
+ * after a fragmented first one OpenSSL numbers its next HelloVerifyRequest
+ * as if it were the first, which clients then ignore. The first fragment
+ * (it holds the cookie: it is near the start) is copied into c->hello, a
+ * stale cookie cut out, the message's later fragments are appended in order
+ * (HELLO_HELD until it is whole), and the whole message, as one record, is
+ * what OpenSSL reads (HELLO_REWRITTEN, *out_len bytes).
+ * OpenSSL then sends a new HelloVerifyRequest to the address selected now,
+ * so the certificate flight still goes only to an address that returned its
+ * own cookie. Anything else (not one record of epoch 0 holding a ClientHello
+ * fragment; fragments out of order) is read as it is: OpenSSL judges it. */
+static hello_action strip_stale_cookie(dtls_conn *c, const uint8_t *in, size_t len, size_t *out_len) {
+  enum { REC = 13, HS = 12, HELLO_FIXED = 2 + 32 };
+  if (!c->is_server || c->cookie_ok || len < REC + HS) return HELLO_AS_IS;
+  if (in[0] != 22 || get_be16(in + 3) != 0) return HELLO_AS_IS; /* handshake record, epoch 0 */
+  size_t rec_len = get_be16(in + 11);
+  if (len != REC + rec_len || in[REC] != 1) return HELLO_AS_IS; /* one record holding a ClientHello fragment */
+  uint32_t msg_len = get_be24(in + REC + 1), off = get_be24(in + REC + 6), frag_len = get_be24(in + REC + 9);
+  uint16_t seq = get_be16(in + REC + 4);
+  if (rec_len != HS + frag_len || off > msg_len || frag_len > msg_len - off) return HELLO_AS_IS;
+  const uint8_t *body = in + REC + HS;
+  if (off > 0) { /* a later fragment of the ClientHello being rewritten */
+    if (!c->stripping || seq != c->strip_seq || msg_len != c->strip_total || off < c->first_end)
+      return HELLO_AS_IS;
+    uint32_t at = off - c->strip_n; /* where it goes in the body without the cookie */
+    if (at > c->hello_body) return HELLO_AS_IS; /* a gap: out of order */
+    if (at + frag_len > c->hello_body) {
+      memcpy(c->hello + REC + HS + at, body, frag_len);
+      c->hello_body = at + frag_len;
+    }
+  } else {
+    size_t at = HELLO_FIXED; /* the session id's length */
+    if (at >= frag_len) return HELLO_AS_IS;
+    at += 1 + (size_t)body[at];
+    if (at >= frag_len) return HELLO_AS_IS;
+    size_t cookie_len = body[at]; /* the cookie's length */
+    if (at + 1 + cookie_len > frag_len) return HELLO_AS_IS;
+    bool stale = cookie_len > 0 && !cookie_valid(c, body + at + 1, cookie_len);
+    if (!stale && frag_len == msg_len) return HELLO_AS_IS; /* whole, and nothing to cut */
+    size_t cut = stale ? cookie_len : 0;
+    if (REC + HS + msg_len - cut > sizeof c->hello) return HELLO_AS_IS;
+    memcpy(c->hello, in, REC + HS);
+    memcpy(c->hello + REC + HS, body, at);
+    c->hello[REC + HS + at] = (uint8_t)(cookie_len - cut);
+    memcpy(c->hello + REC + HS + at + 1, body + at + 1 + cut, frag_len - at - 1 - cut);
+    c->stripping = 1;
+    c->strip_seq = seq;
+    c->strip_total = msg_len;
+    c->strip_n = (uint32_t)cut;
+    c->hello_body = frag_len - (uint32_t)cut;
+    c->first_end = frag_len;
+  }
+  uint32_t whole = c->strip_total - c->strip_n;
+  if (c->hello_body < whole) return HELLO_HELD;
+  put_be16(c->hello + 11, (uint16_t)(HS + whole)); /* one record, one unfragmented message */
+  put_be24(c->hello + REC + 1, whole);
+  put_be24(c->hello + REC + 6, 0);
+  put_be24(c->hello + REC + 9, whole);
+  *out_len = REC + HS + whole;
+  return HELLO_REWRITTEN;
 }
 
 static SSL_CTX *make_ctx(X509 *x, EVP_PKEY *key) {
@@ -422,6 +538,10 @@ void dtls_conn_free(dtls_conn *c) {
 
 dtls_state dtls_conn_state(const dtls_conn *c) { return c->state; }
 
+const char *dtls_conn_failure(const dtls_conn *c) {
+  return c->state == DTLS_FAILED && c->failure[0] ? c->failure : "";
+}
+
 srtp_profile_id dtls_conn_srtp_profile(const dtls_conn *c) {
   return c->state == DTLS_CONNECTED ? c->profile : SRTP_PROFILE_NONE;
 }
@@ -430,14 +550,14 @@ srtp_profile_id dtls_conn_srtp_profile(const dtls_conn *c) {
  * certificate (the verify callback already did; this costs one hash). */
 static dtls_state on_handshake_done(dtls_conn *c) {
   const SRTP_PROTECTION_PROFILE *p = SSL_get_selected_srtp_profile(c->ssl);
-  if (!p) return DTLS_FAILED;
+  if (!p) return failed(c, "no SRTP profile");
   if (p->id == SRTP_AEAD_AES_128_GCM)
     c->profile = SRTP_PROFILE_AEAD_AES_128_GCM;
   else if (p->id == SRTP_AES128_CM_SHA1_80)
     c->profile = SRTP_PROFILE_AES128_CM_SHA1_80;
   else
-    return DTLS_FAILED;
-  if (!peer_matches(SSL_get0_peer_certificate(c->ssl), c->remote_fp)) return DTLS_FAILED;
+    return failed(c, "unknown SRTP profile");
+  if (!peer_matches(SSL_get0_peer_certificate(c->ssl), c->remote_fp)) return failed(c, "certificate fingerprint");
   return DTLS_CONNECTED;
 }
 
@@ -451,7 +571,7 @@ static dtls_state handshake_step(dtls_conn *c) {
   case SSL_ERROR_ZERO_RETURN:
     return DTLS_CLOSED;
   default:
-    return DTLS_FAILED;
+    return failed(c, "handshake");
   }
 }
 
@@ -470,7 +590,7 @@ static dtls_state read_records(dtls_conn *c) {
       SSL_shutdown(c->ssl); /* answer close_notify with ours */
       return DTLS_CLOSED;
     default:
-      return DTLS_FAILED;
+      return failed(c, "after the handshake");
     }
   }
   return DTLS_CONNECTED;
@@ -483,6 +603,17 @@ dtls_state dtls_conn_input(dtls_conn *c, const uint8_t *data, size_t len, uint64
   c->in = data;
   c->in_len = len;
   if (c->state == DTLS_HANDSHAKING) {
+    size_t rewritten = 0;
+    hello_action a = strip_stale_cookie(c, data, len, &rewritten);
+    if (a == HELLO_HELD) { /* the rest of a ClientHello being rewritten is to come */
+      c->in = NULL;
+      c->in_len = 0;
+      return c->state;
+    }
+    if (a == HELLO_REWRITTEN) {
+      c->in = c->hello;
+      c->in_len = rewritten;
+    }
     OSSL_HANDSHAKE_STATE before = SSL_get_state(c->ssl);
     c->state = handshake_step(c);
     if (SSL_get_state(c->ssl) != before) c->retransmits = 0; /* progress */
@@ -504,12 +635,12 @@ dtls_state dtls_conn_on_timer(dtls_conn *c, uint64_t now_ms) {
   if (DTLSv1_get_timeout(c->ssl, &tv) != 1 || tv.tv_sec != 0 || tv.tv_usec != 0)
     return c->state; /* no timer, or called early: nothing to do */
   if (c->retransmits >= c->max_retransmits) {
-    c->state = DTLS_FAILED;
+    c->state = failed(c, "no answer to retransmissions");
     return c->state;
   }
   int r = DTLSv1_handle_timeout(c->ssl);
   if (r > 0) c->retransmits++;
-  if (r < 0) c->state = DTLS_FAILED;
+  if (r < 0) c->state = failed(c, "retransmission");
   flush_out(c);
   ERR_clear_error();
   return c->state;

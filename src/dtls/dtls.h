@@ -123,6 +123,10 @@ uint64_t dtls_conn_next_timeout(const dtls_conn *c, uint64_t now_ms);
 
 dtls_state dtls_conn_state(const dtls_conn *c);
 
+/* Why c is DTLS_FAILED, for the log ("handshake: <OpenSSL's reason>",
+ * "certificate fingerprint", ...); "" in any other state. */
+const char *dtls_conn_failure(const dtls_conn *c);
+
 /* ---- SRTP keying (RFC 5764 section 4.2) ---- */
 
 typedef enum {

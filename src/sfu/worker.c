@@ -830,7 +830,10 @@ static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, cons
   dtls_state st = dtls_conn_input(t->dtls, data, len, uv_now(&w->loop));
   w->current = -1;
   if (st == DTLS_CONNECTED && before != DTLS_CONNECTED && !t->srtp) on_dtls_connected(w, slot, from);
-  else if (st == DTLS_FAILED) close_transport_media(w, t, "dtls-failed");
+  else if (st == DTLS_FAILED) {
+    log_info("sfu: transport %u: DTLS failed (%s)", (unsigned)t->id, dtls_conn_failure(t->dtls));
+    close_transport_media(w, t, "dtls-failed");
+  }
   else if (st == DTLS_CLOSED) close_transport_media(w, t, "dtls-closed");
 }
 
@@ -1441,7 +1444,10 @@ static void on_tick(uv_timer_t *h) {
       uint64_t due = dtls_conn_next_timeout(t->dtls, now);
       if (due && due <= now) {
         w->current = i;
-        if (dtls_conn_on_timer(t->dtls, now) == DTLS_FAILED) close_transport_media(w, t, "dtls-timeout");
+        if (dtls_conn_on_timer(t->dtls, now) == DTLS_FAILED) {
+          log_info("sfu: transport %u: DTLS failed (%s)", (unsigned)t->id, dtls_conn_failure(t->dtls));
+          close_transport_media(w, t, "dtls-timeout");
+        }
         w->current = -1;
       }
     }

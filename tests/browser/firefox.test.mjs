@@ -222,7 +222,16 @@ describe('Firefox and Chromium in one call', () => {
       for (;;) {
         const got = [summary(await cpage.evaluate(inboundInPage)), summary(await fpage.evaluate(inboundInPage))];
         if (got.every(receiving)) break;
-        assert.ok(Date.now() < deadline, `not both receiving: ${JSON.stringify(got)}`);
+        if (Date.now() > deadline) {
+          // What each page's connections and status said, for the log.
+          const pageState = () => {
+            const pcs = window.sealroom.pcs || {};
+            const of = (pc) => pc && { ice: pc.iceConnectionState, conn: pc.connectionState, signaling: pc.signalingState };
+            return { status: { ...document.getElementById('status').dataset }, publish: of(pcs.publish), subscribe: of(pcs.subscribe), e2ee: window.sealroom.e2ee && window.sealroom.e2ee.drops };
+          };
+          const diag = { chromium: await cpage.evaluate(pageState), firefox: await fpage.evaluate(pageState), serverLog: s.stderr.slice(-3000) };
+          assert.fail(`not both receiving: ${JSON.stringify(got)} ${JSON.stringify(diag)}`);
+        }
         await sleep(250);
       }
       await sleep(6000);

@@ -271,6 +271,8 @@ static void test_fingerprint_mismatch_on_server(void) {
     pump(s, to_client, c, to_server);
     CHECK_EQ_INT(dtls_conn_state(s), DTLS_FAILED);
     CHECK_EQ_INT(dtls_conn_state(c), DTLS_FAILED); /* got the bad_certificate alert */
+    printf("  server: %s\n", dtls_conn_failure(s));
+    CHECK(strncmp(dtls_conn_failure(s), "handshake: ", 11) == 0); /* with OpenSSL's reason, for the log */
     srtp_keys k;
     CHECK_EQ_INT(dtls_conn_srtp_keys(s, &k), -1);
     /* Failed is final. */
@@ -329,10 +331,9 @@ static const dtls_options fast = {.initial_timeout_ms = 40, .max_timeout_ms = 20
  * HelloVerifyRequest of about 60 bytes, smaller than the ClientHello: no
  * amplification (the certificate flight was about 11 times its size). A
  * ClientHello that returns a cookie made for another address never gets the
- * flight. */
+ * flight: it gets a new HelloVerifyRequest (RFC 6347 4.2.1), sent to the
+ * address selected now. */
 static void test_cookie_before_certificate(void) {
-  /* (A ClientHello returning a cookie made for another address fails the
-   * handshake: OpenSSL treats a wrong cookie as fatal.) */
   pair p;
   pair_open(&p, NULL, NULL);
   if (!p.server || !p.client) goto out;
@@ -347,15 +348,104 @@ static void test_cookie_before_certificate(void) {
   CHECK_EQ_INT(p.to_client->data[0][13], 3);
   CHECK_EQ_INT(dtls_conn_next_timeout(p.server, now_ms()), 0); /* nothing kept, nothing resent */
   /* The client returns the cookie, but the server now sees another address
-   * (the cookie was made for "victim"): the handshake fails, and nothing
-   * larger than an alert goes out. (Every other handshake test completes
-   * through the HelloVerifyRequest.) */
+   * (the cookie was made for "victim"): only a new HelloVerifyRequest goes
+   * out, nothing larger, and the handshake goes on. */
   deliver(p.to_client, p.client);
   dtls_conn_set_peer(p.server, "attacker", 8);
   deliver(p.to_server, p.server);
-  for (size_t i = 0; i < p.to_client->n; i++) CHECK(p.to_client->len[i] < 100);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_FAILED);
+  CHECK_EQ_INT(p.to_client->n, 1);
+  CHECK(p.to_client->len[0] < 100);
+  CHECK_EQ_INT(p.to_client->data[0][13], 3);
+  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_HANDSHAKING);
   printf("  ClientHello %zu bytes -> HelloVerifyRequest %zu bytes (ratio %.2f)\n", hello, hvr, (double)hvr / (double)hello);
+out:
+  pair_close(&p);
+}
+
+/* An honest client whose ICE agent nominates another candidate pair between
+ * its two ClientHellos (the server's peer address changes): its ClientHello
+ * returns the cookie of the old address, gets a new HelloVerifyRequest, and
+ * the handshake completes at the new address (OpenSSL alone would fail it:
+ * "cookie mismatch", seen with Firefox). */
+static void test_cookie_after_address_change(void) {
+  pair p;
+  pair_open(&p, NULL, NULL);
+  if (!p.server || !p.client) goto out;
+  dtls_conn_set_peer(p.server, "udp 1", 5);
+  deliver(p.to_server, p.server); /* ClientHello -> HelloVerifyRequest for "udp 1" */
+  deliver(p.to_client, p.client); /* ClientHello with that cookie */
+  dtls_conn_set_peer(p.server, "udp 2", 5);
+  deliver(p.to_server, p.server); /* a new HelloVerifyRequest, for "udp 2" */
+  CHECK_EQ_INT(p.to_client->n, 1);
+  CHECK_EQ_INT(p.to_client->data[0][13], 3);
+  CHECK_EQ_INT(p.to_client->data[0][18], 1); /* numbered as the answer to the client's second ClientHello */
+  pump(p.server, p.to_client, p.client, p.to_server);
+  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
+  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AEAD_AES_128_GCM, 12);
+  CHECK_EQ_STR(dtls_conn_failure(p.server), "");
+out:
+  pair_close(&p);
+}
+
+/* Splits the one datagram in q (a record holding a whole ClientHello) into
+ * two, the second carrying the message's last `tail` bytes as a fragment of
+ * its own, as browsers send a ClientHello with a post-quantum key share. */
+static void split_hello(queue *q, size_t tail) {
+  CHECK_EQ_INT(q->n, 1);
+  uint8_t *d = q->data[0];
+  size_t len = q->len[0];
+  CHECK(d[0] == 22 && d[13] == 1 && len == 13 + (size_t)((d[11] << 8) | d[12]));
+  size_t msg = (size_t)((d[14] << 16) | (d[15] << 8) | d[16]);
+  CHECK(tail < msg && len == 25 + msg);
+  size_t head = msg - tail;
+  uint8_t *d2 = q->data[1];
+  memcpy(d2, d, 25); /* same record and handshake headers, then fixed */
+  d2[9] = (uint8_t)(d2[9] + 1); /* another record sequence number, never used yet */
+  d2[11] = (uint8_t)((12 + tail) >> 8);
+  d2[12] = (uint8_t)(12 + tail);
+  d2[19] = (uint8_t)(head >> 16);
+  d2[20] = (uint8_t)(head >> 8);
+  d2[21] = (uint8_t)head;
+  d2[22] = (uint8_t)(tail >> 16);
+  d2[23] = (uint8_t)(tail >> 8);
+  d2[24] = (uint8_t)tail;
+  memcpy(d2 + 25, d + 25 + head, tail);
+  q->len[1] = 25 + tail;
+  d[11] = (uint8_t)((12 + head) >> 8);
+  d[12] = (uint8_t)(12 + head);
+  d[22] = (uint8_t)(head >> 16);
+  d[23] = (uint8_t)(head >> 8);
+  d[24] = (uint8_t)head;
+  q->len[0] = 25 + head;
+  q->n = 2;
+}
+
+/* The same with the ClientHello in two fragments (Chromium and Firefox send
+ * theirs so): the stale cookie is cut out of the first, the second is moved
+ * to match, and the handshake completes at the new address. */
+static void test_cookie_after_address_change_fragmented(void) {
+  pair p;
+  pair_open(&p, NULL, NULL);
+  if (!p.server || !p.client) goto out;
+  dtls_conn_set_peer(p.server, "udp 1", 5);
+  split_hello(p.to_server, 40);
+  deliver(p.to_server, p.server); /* both fragments -> HelloVerifyRequest for "udp 1" */
+  CHECK_EQ_INT(p.to_client->n, 1);
+  deliver(p.to_client, p.client); /* ClientHello with that cookie */
+  split_hello(p.to_server, 40);
+  dtls_conn_set_peer(p.server, "udp 2", 5);
+  deliver(p.to_server, p.server); /* a new HelloVerifyRequest, for "udp 2" */
+  CHECK_EQ_INT(p.to_client->n, 1);
+  CHECK_EQ_INT(p.to_client->data[0][13], 3);
+  CHECK_EQ_INT(p.to_client->data[0][18], 1); /* (after a fragmented ClientHello OpenSSL alone said 0: ignored) */
+  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_HANDSHAKING);
+  deliver(p.to_client, p.client); /* ClientHello with the cookie for "udp 2" */
+  split_hello(p.to_server, 40);
+  pump(p.server, p.to_client, p.client, p.to_server);
+  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
+  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AEAD_AES_128_GCM, 12);
 out:
   pair_close(&p);
 }
@@ -586,6 +676,8 @@ static void test_bad_arguments(void) {
 TEST_SUITE(dtls, {"cert_fingerprint", test_cert_fingerprint},
            {"fingerprint_parse", test_fingerprint_parse},
            {"handshake_gcm", test_handshake_gcm}, {"cookie_before_certificate", test_cookie_before_certificate},
+           {"cookie_after_address_change", test_cookie_after_address_change},
+           {"cookie_after_address_change_fragmented", test_cookie_after_address_change_fragmented},
            {"handshake_cm_when_client_offers_only_cm", test_handshake_cm_when_client_offers_only_cm},
            {"handshake_server_preference", test_handshake_server_preference},
            {"no_common_srtp_profile", test_no_common_srtp_profile},
