@@ -97,12 +97,14 @@ struct dtls_conn {
   size_t peer_len;
   char failure[96]; /* why it went DTLS_FAILED (dtls_conn_failure) */
   int cookie_ok;     /* a server: a ClientHello returned the cookie for its peer */
-  /* strip_stale_cookie: the ClientHello (message_seq strip_seq, strip_total
-   * bytes as sent) whose stale cookie of strip_n bytes was cut out; hello
-   * holds it as one record, hello_body bytes of its body so far. */
-  int stripping;
-  uint16_t strip_seq;
-  uint32_t strip_total, strip_n, hello_body, first_end; /* first_end: where its first fragment ended, as sent */
+  /* strip_stale_cookie: the ClientHello being assembled (message_seq
+   * hello_seq, hello_len bytes) in hello, as one record, hello_have bytes of
+   * its body so far; its cookie at cookie_at, cookie_len bytes. passed_seq:
+   * a later fragment of that message went to OpenSSL as it was (out of
+   * order), so OpenSSL assembles that message itself. */
+  int assembling, passed_valid;
+  uint16_t hello_seq, passed_seq;
+  uint32_t hello_len, hello_have, cookie_at, cookie_len;
   uint8_t hello[HELLO_MAX];
 };
 
@@ -198,18 +200,20 @@ typedef enum { HELLO_AS_IS, HELLO_REWRITTEN, HELLO_HELD } hello_action;
  * (Firefox did in about one join in five on a loaded machine; the page then
  * had to join again, and sometimes failed again). So until a cookie was
  * accepted, a ClientHello whose cookie is not the one for the peer's address
- * now reaches OpenSSL without it; and every ClientHello reaches it whole:
- * browsers send theirs (with a post-quantum key share) in fragments, and
- * after a fragmented first one OpenSSL numbers its next HelloVerifyRequest
- * as if it were the first, which clients then ignore. The first fragment
- * (it holds the cookie: it is near the start) is copied into c->hello, a
- * stale cookie cut out, the message's later fragments are appended in order
- * (HELLO_HELD until it is whole), and the whole message, as one record, is
- * what OpenSSL reads (HELLO_REWRITTEN, *out_len bytes).
- * OpenSSL then sends a new HelloVerifyRequest to the address selected now,
- * so the certificate flight still goes only to an address that returned its
- * own cookie. Anything else (not one record of epoch 0 holding a ClientHello
- * fragment; fragments out of order) is read as it is: OpenSSL judges it. */
+ * now reaches OpenSSL without it; and a ClientHello in fragments (browsers
+ * send theirs so: a post-quantum key share) reaches it whole, since after a
+ * fragmented first one OpenSSL numbers its next HelloVerifyRequest as if it
+ * were the first, which clients ignore. Fragments that come in order (first
+ * fragment first) are assembled in c->hello (HELLO_HELD until the message is
+ * whole); then the cookie is checked against the address selected now, cut
+ * out if stale, and the message, one record, is what OpenSSL reads
+ * (HELLO_REWRITTEN, *out_len bytes). OpenSSL then sends a new
+ * HelloVerifyRequest to the address selected now; the certificate flight is
+ * first sent only to an address that returned its own cookie (its
+ * retransmissions follow the selected address: docs/security.md). Anything
+ * else is read as it is (HELLO_AS_IS): not one record of epoch 0 holding a
+ * ClientHello fragment, a whole ClientHello with no stale cookie, a message
+ * whose later fragment came first (OpenSSL assembles it, as before). */
 static hello_action strip_stale_cookie(dtls_conn *c, const uint8_t *in, size_t len, size_t *out_len) {
   enum { REC = 13, HS = 12, HELLO_FIXED = 2 + 32 };
   if (!c->is_server || c->cookie_ok || len < REC + HS) return HELLO_AS_IS;
@@ -220,39 +224,45 @@ static hello_action strip_stale_cookie(dtls_conn *c, const uint8_t *in, size_t l
   uint16_t seq = get_be16(in + REC + 4);
   if (rec_len != HS + frag_len || off > msg_len || frag_len > msg_len - off) return HELLO_AS_IS;
   const uint8_t *body = in + REC + HS;
-  if (off > 0) { /* a later fragment of the ClientHello being rewritten */
-    if (!c->stripping || seq != c->strip_seq || msg_len != c->strip_total || off < c->first_end)
+  if (off > 0) { /* a later fragment */
+    if (!c->assembling || seq != c->hello_seq || msg_len != c->hello_len || off > c->hello_have) {
+      c->passed_valid = 1; /* OpenSSL gets it, and will assemble this message itself */
+      c->passed_seq = seq;
       return HELLO_AS_IS;
-    uint32_t at = off - c->strip_n; /* where it goes in the body without the cookie */
-    if (at > c->hello_body) return HELLO_AS_IS; /* a gap: out of order */
-    if (at + frag_len > c->hello_body) {
-      memcpy(c->hello + REC + HS + at, body, frag_len);
-      c->hello_body = at + frag_len;
+    }
+    if (off + frag_len > c->hello_have) { /* the new bytes only: those before hello_have are kept */
+      memcpy(c->hello + REC + HS + c->hello_have, body + (c->hello_have - off), off + frag_len - c->hello_have);
+      c->hello_have = off + frag_len;
     }
   } else {
+    if (c->passed_valid && c->passed_seq == seq) return HELLO_AS_IS;
     size_t at = HELLO_FIXED; /* the session id's length */
     if (at >= frag_len) return HELLO_AS_IS;
     at += 1 + (size_t)body[at];
     if (at >= frag_len) return HELLO_AS_IS;
     size_t cookie_len = body[at]; /* the cookie's length */
-    if (at + 1 + cookie_len > frag_len) return HELLO_AS_IS;
-    bool stale = cookie_len > 0 && !cookie_valid(c, body + at + 1, cookie_len);
-    if (!stale && frag_len == msg_len) return HELLO_AS_IS; /* whole, and nothing to cut */
-    size_t cut = stale ? cookie_len : 0;
-    if (REC + HS + msg_len - cut > sizeof c->hello) return HELLO_AS_IS;
-    memcpy(c->hello, in, REC + HS);
-    memcpy(c->hello + REC + HS, body, at);
-    c->hello[REC + HS + at] = (uint8_t)(cookie_len - cut);
-    memcpy(c->hello + REC + HS + at + 1, body + at + 1 + cut, frag_len - at - 1 - cut);
-    c->stripping = 1;
-    c->strip_seq = seq;
-    c->strip_total = msg_len;
-    c->strip_n = (uint32_t)cut;
-    c->hello_body = frag_len - (uint32_t)cut;
-    c->first_end = frag_len;
+    if (at + 1 + cookie_len > frag_len || REC + HS + (size_t)msg_len > sizeof c->hello) return HELLO_AS_IS;
+    if (frag_len == msg_len && (cookie_len == 0 || cookie_valid(c, body + at + 1, cookie_len)))
+      return HELLO_AS_IS; /* whole, and nothing to cut */
+    memcpy(c->hello, in, REC + HS + frag_len);
+    c->assembling = 1;
+    c->hello_seq = seq;
+    c->hello_len = msg_len;
+    c->hello_have = frag_len;
+    c->cookie_at = (uint32_t)at;
+    c->cookie_len = (uint32_t)cookie_len;
   }
-  uint32_t whole = c->strip_total - c->strip_n;
-  if (c->hello_body < whole) return HELLO_HELD;
+  if (c->hello_have < c->hello_len) return HELLO_HELD;
+  /* Whole: cut the cookie out if it is not the one for the address now. */
+  c->assembling = 0;
+  uint8_t *msg = c->hello + REC + HS;
+  uint32_t whole = c->hello_len;
+  if (c->cookie_len > 0 && !cookie_valid(c, msg + c->cookie_at + 1, c->cookie_len)) {
+    uint32_t rest = c->cookie_at + 1 + c->cookie_len;
+    memmove(msg + c->cookie_at + 1, msg + rest, whole - rest);
+    msg[c->cookie_at] = 0;
+    whole -= c->cookie_len;
+  }
   put_be16(c->hello + 11, (uint16_t)(HS + whole)); /* one record, one unfragmented message */
   put_be24(c->hello + REC + 1, whole);
   put_be24(c->hello + REC + 6, 0);

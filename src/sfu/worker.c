@@ -830,7 +830,7 @@ static void feed_dtls(worker *w, int slot, const uint8_t *data, size_t len, cons
   dtls_state st = dtls_conn_input(t->dtls, data, len, uv_now(&w->loop));
   w->current = -1;
   if (st == DTLS_CONNECTED && before != DTLS_CONNECTED && !t->srtp) on_dtls_connected(w, slot, from);
-  else if (st == DTLS_FAILED) {
+  else if (st == DTLS_FAILED && before != DTLS_FAILED) { /* once: a failed connection ignores what follows */
     log_info("sfu: transport %u: DTLS failed (%s)", (unsigned)t->id, dtls_conn_failure(t->dtls));
     close_transport_media(w, t, "dtls-failed");
   }
