@@ -117,6 +117,12 @@ node_suite browser 1 $(files_of tests/browser)
 
 printf '%-12s %d s\n' "total:" "$((SECONDS - run_start))" >>"$OUT/summary.txt"
 
+# Why each failed test failed, just above the summary: a CI log is often
+# read from its tail.
+for tap in js integration load abuse browser; do
+  [ -f "$OUT/$tap.tap" ] && awk -f "$ROOT/scripts/tap-failures.awk" "$OUT/$tap.tap"
+done
+
 echo
 cat "$OUT/summary.txt"
 echo "$total_pass passed, $total_fail failed"
