@@ -27,12 +27,18 @@ bool alloc_due(const alloc_state *st, bool congested, uint64_t now) {
 
 static int step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc, int n, uint64_t estimate_bps,
                      uint64_t now) {
-  /* What cannot step down comes first: audio, and video in one encoding. */
+  /* What cannot step down comes first: audio (at its measured rate and a
+   * quarter for packet overhead and a louder passage, each track at most
+   * ALLOC_AUDIO_MAX_BPS: a publisher sending a flood it calls audio does
+   * not pause everyone's cameras), and video in one encoding. */
   int64_t budget = (int64_t)(estimate_bps * 9 / 10);
   int64_t cost = 0;
   for (int k = 0; k < n; k++) {
     const alloc_track *t = &tracks[k];
-    if (!t->video) budget -= ALLOC_AUDIO_BPS;
+    if (!t->video) {
+      uint64_t a = t->bps < ALLOC_AUDIO_MAX_BPS ? t->bps : ALLOC_AUDIO_MAX_BPS;
+      budget -= (int64_t)(a + a / 4);
+    }
     else if (!t->n_layers) budget -= (int64_t)t->bps;
     else if (can_step_down(t, alloc[k])) cost += cost_at(t, t->cur < alloc[k] ? t->cur : alloc[k]);
   }
@@ -61,11 +67,14 @@ static int step_down(alloc_state *st, const alloc_track *tracks, int8_t *alloc, 
   } while (cost > budget);
   if (!steps) return 0;
   /* A step up taken back soon after: the link could not carry it. The
-   * track it went to waits behind the others for the next one. */
-  if (st->up_ms && now - st->up_ms < ALLOC_HOLD_FIRST_MS * 2) {
+   * track it went to waits behind the others for the next one. Once per
+   * step up: the further steps down a congestion may take do not lengthen
+   * the hold again. */
+  if (st->probing && now - st->up_ms < ALLOC_HOLD_FIRST_MS * 2) {
     st->hold_ms = st->hold_ms ? st->hold_ms * 2 : ALLOC_HOLD_FIRST_MS;
     st->failed_k1 = (int16_t)(st->up_k + 1);
   }
+  st->probing = false;
   if (!st->hold_ms) st->hold_ms = ALLOC_HOLD_FIRST_MS;
   if (st->hold_ms > ALLOC_HOLD_MAX_MS) st->hold_ms = ALLOC_HOLD_MAX_MS;
   st->down_ms = now;
@@ -93,6 +102,7 @@ static int step_up(alloc_state *st, const alloc_track *tracks, int8_t *alloc, in
   alloc[best_k] = (int8_t)to;
   st->up_ms = now;
   st->up_k = (int16_t)best_k;
+  st->probing = true;
   return 1;
 }
 

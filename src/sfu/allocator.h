@@ -10,9 +10,13 @@
  * and pause only after it is at its lowest (if that costs at most
  * ALLOC_SPEAKER_LOW_MAX_BPS). A step goes to the next lower encoding the
  * publisher sends, or pauses. It stops once the video fits in 90% of the
- * estimate beside what it cannot step down: about 50 kbps per audio track
- * and the measured rate of video sent in one encoding (a screen share),
- * which so comes first. Below the lowest encoding a track is paused, so
+ * estimate beside what it cannot step down: the measured rate of each
+ * audio track (at most ALLOC_AUDIO_MAX_BPS) and a quarter more (a muted
+ * microphone, sending DTX, costs next to nothing; one the SFU does not
+ * forward, nothing: a voice that starts again is paid for by the next
+ * step down) and the measured
+ * rate of video sent in one encoding (a screen share), which so comes
+ * first. Below the lowest encoding a track is paused, so
  * that audio keeps its share.
  *
  * Not congested: one step up at a time, to the next higher encoding the
@@ -33,7 +37,7 @@
 #include <stdint.h>
 
 #define ALLOC_MAX_LAYERS 3
-#define ALLOC_AUDIO_BPS 50000     /* what an audio track is counted at */
+#define ALLOC_AUDIO_MAX_BPS 128000 /* an audio track counts at its measured rate, at most this */
 #define ALLOC_DOWN_EVERY_MS 2000  /* congested: a step down at most this often */
 #define ALLOC_UP_EVERY_MS 3000    /* not congested: a step up at most this often */
 #define ALLOC_HOLD_FIRST_MS 8000  /* no step up for this long after a step down ... */
@@ -53,7 +57,7 @@ typedef struct {
   int8_t cur;        /* simulcast: the encoding forwarded now, -1: none */
   uint8_t sending;   /* simulcast: the encodings the publisher sends now, a bit each */
   bool speaker;      /* the camera of the room's active speaker (the loudest voice now) */
-  uint64_t bps;      /* one encoding: its rate over the last second */
+  uint64_t bps;      /* audio, or video in one encoding: its rate (as forwarded) over the last second */
   uint64_t layer_bps[ALLOC_MAX_LAYERS]; /* simulcast: each encoding's rate over the last second */
 } alloc_track;
 
@@ -63,6 +67,7 @@ typedef struct {
   uint64_t hold_ms, hold_until_ms; /* the current hold, and no step up before this */
   int16_t up_k;                /* the track of the last step up */
   int16_t failed_k1;           /* 1 + the track whose step up was taken back (0: none) */
+  bool probing;                /* the last step up has not been taken back yet */
 } alloc_state;
 
 /* Would alloc_run do anything at now? Cheap: lets the caller skip

@@ -56,12 +56,15 @@
 #define TWCC_INTERVAL_MS 50      /* transport-wide CC feedback to a publisher, at most this apart */
 #define REMB_MAX_AGE_MS 5000     /* a subscriber's estimate counts this long */
 #define REMB_MIN_BPS 150000
+#define REMB_MAX_BPS 10000000000ull /* a subscriber's estimate is taken as at most this */
 #define REMB_CONGESTED_PCT 85 /* a subscriber estimating less than 85% of what it gets is congested */
 #define REMB_CONGESTED_FOR_MS 5000 /* ... once it has been for this long */
 #define PLI_MIN_INTERVAL_MS 500  /* key frame requests per track, at most */
 #define NACK_MAX_AGE_MS 1000     /* older packets are not retransmitted */
-#define RTX_RATE 500.0           /* retransmissions per second per subscriber */
-#define RTX_BURST 500.0
+#define RTX_RATE 500.0           /* retransmissions per second per subscriber, at most ... */
+#define RTX_SHARE 0.25           /* ... and a quarter of its estimate (REMB, fresh) in 1200-byte packets ... */
+#define RTX_MIN_RATE 20.0        /* ... but at least this many */
+#define RTX_MIN_BURST 64.0       /* in a burst, at least this many (a key frame) */
 #define SUB_PT_OPUS 111          /* the subscribe offer's payload types */
 #define SUB_PT_VP8 96
 #define SUB_EXT_AUDIO_LEVEL 1
@@ -73,6 +76,19 @@
 #define ALLOC_FALL_RECENT_MS 3000
 #define ALLOC_LOW_PCT 50
 #define ALLOC_LOW_FOR_MS 1500
+/* ... or, whatever its estimate, it NACKs at least this share of the RTP
+ * packets we send it (each second with at least ALLOC_LOSS_MIN_PKTS sent)
+ * for this many seconds in a row, and estimates less than we send. */
+#define ALLOC_LOSS_PCT 10
+#define ALLOC_LOSS_SECONDS 2
+#define ALLOC_LOSS_MIN_PKTS 30
+#define ALLOC_LOSS_QUIET_MS 2000 /* after a step, losses count again once the new encoding has had this long */
+/* The allocator's estimate is the subscriber's own, but never under the
+ * most it was sent in a second without losses (under half of
+ * ALLOC_LOSS_PCT NACKed) within the last ALLOC_CARRIED_MS: behind a full
+ * queue a browser's estimate can collapse to a fifth of what the link
+ * carries, and would pause video the link has just shown it can carry. */
+#define ALLOC_CARRIED_MS 20000
 #define SPEAKING_LEVEL 50 /* RFC 6464 level (-dBov) at or above which a voice counts as speaking */
 #define SHAPER_TICK_MS 2
 #define LAYERS_EVERY_MS 100 /* simulcast targets and the allocator, per subscriber */
@@ -110,7 +126,7 @@ typedef struct {
   uint8_t ext_map[256];
   rtp_history *history;             /* video only */
   rtp_seq_tracker seq;
-  uint64_t bytes, bps;              /* video in one encoding (a screen share): this second; the last second's rate */
+  uint64_t bytes, bps;              /* audio or one-encoding video (a screen share), as forwarded: this second; the last second's rate */
   uint64_t last_pli_ms;
   tap_stream *tap; /* test mode only (sfu/tap.h); NULL otherwise */
   /* Loudest audio: an audio track with an audio level, while the worker
@@ -160,6 +176,11 @@ typedef struct {
   uint64_t alloc_low_since_ms;                 /* under ALLOC_LOW_PCT of what we send since (0: not) */
   uint64_t congested_since_ms;                 /* its estimates have been under REMB_CONGESTED_PCT since (0: not) */
   uint64_t tx_bytes, tx_since_ms, tx_bps;      /* what we send it: bytes this second, the last rate */
+  uint32_t tx_pkts, nacked;                    /* video packets sent it, and of them NACKed the first time, this second */
+  uint32_t nack_hi[SFU_MAX_SUBSCRIPTIONS];     /* each subscription's newest NACKed sequence number | 0x10000 (0: none) */
+  uint32_t lossy_secs;                         /* seconds in a row it NACKed ALLOC_LOSS_PCT or more of them */
+  uint64_t loss_quiet_until_ms;                /* ... not counted before this (the allocator just stepped) */
+  uint64_t carried_bps, carried_ms;            /* the most sent it in a second with few losses, and when */
   double rtx_tokens;
   uint64_t rtx_ms;
   /* Publishers that negotiated transport-wide CC: arrivals, reported to the
@@ -628,7 +649,7 @@ static void on_cmd_create(worker *w, const sfu_cmd *c) {
     ice_agent_init(&t->ice, uv_now(&w->loop));
     memcpy(t->ice.local_ufrag, c->ufrag, sizeof t->ice.local_ufrag);
     memcpy(t->ice.local_pwd, c->pwd, sizeof t->ice.local_pwd);
-    t->rtx_tokens = RTX_BURST;
+    t->rtx_tokens = RTX_MIN_RATE;
     COUNT(transports, 1);
     return;
   }
@@ -918,7 +939,10 @@ static void forward_layer(worker *w, track *tr, int l, uint8_t *pkt, size_t len,
     sim_verdict verdict = sim_packet(d, l, tr->layers[l].gen, h->seq, h->timestamp, &v, w->arrival_us, &rw.o);
     tr->sub_layers[i] = wanted_layers(d);
     if (verdict == SIM_SWITCHED) COUNT(layer_switches, 1);
-    if (verdict != SIM_DROP) send_srtp(w, sub, pkt, len, 0, w->arrival_us, &rw);
+    if (verdict != SIM_DROP) {
+      send_srtp(w, sub, pkt, len, 0, w->arrival_us, &rw);
+      sub->tx_pkts++;
+    }
   }
 }
 
@@ -985,15 +1009,23 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     forward_layer(w, tr, l, pkt, len, &h);
     return;
   }
+  tr->bytes += len; /* what it costs each subscriber (the allocator's costs) */
   if (tr->history) {
-    tr->bytes += len;
     rtp_history_put(tr->history, h.seq, pkt, len, now);
     nack_losses(w, slot, &tr->seq, h.ssrc, h.seq);
   }
   for (int i = 0; i < tr->n_subscribers; i++) {
     transport *sub = &w->transports[tr->subscribers[i]];
-    if (sub->srtp) send_srtp(w, sub, pkt, len, 0, w->arrival_us, NULL);
+    if (!sub->srtp) continue;
+    send_srtp(w, sub, pkt, len, 0, w->arrival_us, NULL);
+    if (tr->history) sub->tx_pkts++; /* video: what a NACK may name (ALLOC_LOSS_PCT) */
   }
+}
+
+/* The allocator's estimate of subscriber t's link (ALLOC_CARRIED_MS). */
+static uint64_t alloc_estimate(const transport *t, uint64_t now) {
+  if (t->carried_ms && now - t->carried_ms <= ALLOC_CARRIED_MS && t->carried_bps > t->remb_bps) return t->carried_bps;
+  return t->remb_bps;
 }
 
 /* Answers a subscriber's NACK from the history: duplicates removed, within
@@ -1007,12 +1039,21 @@ static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t n
   int k = subscription_of(t, ssrc);
   track *tr = k >= 0 ? track_find(w, ssrc, NULL) : NULL;
   if (!tr || (!tr->history && !(tr->n_layers && t->down))) return;
-  t->rtx_tokens += (double)(now - t->rtx_ms) / 1000.0 * RTX_RATE;
-  if (t->rtx_tokens > RTX_BURST) t->rtx_tokens = RTX_BURST;
+  /* Behind a bottleneck most of what is lost is what the link could not
+   * carry: resending all of it (500 packets a second, 4.8 Mbps at a
+   * 500 kbps subscriber) only deepens the congestion. */
+  double rate = RTX_RATE;
+  if (t->remb_ms && now - t->remb_ms <= REMB_MAX_AGE_MS) {
+    rate = (double)alloc_estimate(t, now) * RTX_SHARE / (8.0 * 1200.0);
+    rate = rate < RTX_MIN_RATE ? RTX_MIN_RATE : rate > RTX_RATE ? RTX_RATE : rate;
+  }
+  t->rtx_tokens += (double)(now - t->rtx_ms) / 1000.0 * rate;
+  double burst = rate < RTX_MIN_BURST ? RTX_MIN_BURST : rate; /* a lost key frame's worth, or a second's */
+  if (t->rtx_tokens > burst) t->rtx_tokens = burst;
   t->rtx_ms = now;
   uint16_t seqs[128];
   int n = rtcp_nack_seqs(b, seqs, 128);
-  for (int i = 0; i < n && t->rtx_tokens >= 1.0; i++) {
+  for (int i = 0; i < n; i++) {
     bool dup = false;
     for (int j = 0; j < i && !dup; j++) dup = seqs[j] == seqs[i];
     if (dup) continue;
@@ -1036,6 +1077,14 @@ static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t n
       p = rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
     }
     if (!p) continue;
+    /* A loss for congestion (ALLOC_LOSS_PCT): a packet we did send it,
+     * named for the first time (a browser asks again until it comes). */
+    uint32_t hi = t->nack_hi[k];
+    if (!(hi & 0x10000) || (int16_t)(uint16_t)(seqs[i] - (uint16_t)hi) > 0) {
+      t->nacked++;
+      t->nack_hi[k] = 0x10000u | seqs[i];
+    }
+    if (t->rtx_tokens < 1.0) continue;
     send_srtp(w, t, p, len, 0, 0, rwp);
     t->rtx_tokens -= 1.0;
     COUNT(retransmits, 1);
@@ -1071,6 +1120,7 @@ static void handle_subscriber_rtcp(worker *w, transport *t, const rtcp_block *b,
     uint32_t ssrcs[8];
     int n;
     if (rtcp_parse_remb(b, &bps, ssrcs, 8, &n) == 0) {
+      if (bps > REMB_MAX_BPS) bps = REMB_MAX_BPS; /* its products below stay in 64 bits */
       if (bps * 100 < t->remb_bps * 95) t->remb_fall_ms = now; /* it fell: overuse */
       if (bps > t->remb_bps) t->remb_rise_ms = now;
       if (bps * 100 >= t->tx_bps * ALLOC_LOW_PCT) t->alloc_low_since_ms = 0;
@@ -1337,7 +1387,9 @@ static void measure_layers(transport *t) {
 
 /* Is subscriber t congested: its own estimate (REMB, fresh) under
  * ALLOC_LOW_PCT of what we send it for ALLOC_LOW_FOR_MS, and fallen within
- * ALLOC_FALL_RECENT_MS, or flat while it loses packets? */
+ * ALLOC_FALL_RECENT_MS, or flat while it loses packets? Or is it losing
+ * ALLOC_LOSS_PCT of what we send it, second after second, while its
+ * estimate is under what we send? */
 static bool congested(const transport *t, uint64_t now) {
   /* A receive-side estimate starts low and climbs for many seconds after a
    * join or a step up (about 8% a second): being under what the subscriber
@@ -1351,8 +1403,19 @@ static bool congested(const transport *t, uint64_t now) {
    * flat one alone does not: after a join it may pause on its way up. */
   bool fell = t->remb_fall_ms && now - t->remb_fall_ms <= ALLOC_FALL_RECENT_MS;
   bool lossy = t->nack_ms && now - t->nack_ms <= ALLOC_FALL_RECENT_MS && now - t->remb_rise_ms >= ALLOC_LOW_FOR_MS;
-  return t->remb_ms && now - t->remb_ms <= REMB_MAX_AGE_MS && (fell || lossy) && t->alloc_low_since_ms &&
-         now - t->alloc_low_since_ms >= ALLOC_LOW_FOR_MS;
+  /* A link a little slower than the stream: the estimate settles at what
+   * the link carries, well above half of what is sent, while a share of
+   * every second's packets is dropped for good (a 600 kbps link under a
+   * 750 kbps encoding loses one packet in five). */
+  /* A step up still on trial (a probe) is taken back after one such second. */
+  bool trial = t->alloc_st.probing && now - t->alloc_st.up_ms < ALLOC_HOLD_FIRST_MS;
+  bool losing = t->lossy_secs >= (trial ? 1u : ALLOC_LOSS_SECONDS) && t->remb_bps < t->tx_bps;
+  if (!t->remb_ms || now - t->remb_ms > REMB_MAX_AGE_MS) return false;
+  /* Low since a REMB that came while more was sent, and still low now
+   * (a browser may not send another REMB for many seconds). */
+  bool low = t->alloc_low_since_ms && now - t->alloc_low_since_ms >= ALLOC_LOW_FOR_MS &&
+             t->remb_bps * 100 < t->tx_bps * ALLOC_LOW_PCT;
+  return losing || ((fell || lossy) && low);
 }
 
 /* Is the publisher at slot `owner` its room's active speaker: its ranked
@@ -1395,8 +1458,14 @@ static void allocate(worker *w, transport *t, uint64_t now, int64_t now_us) {
     a->speaker = owner >= 0 && active_speaker(w, owner, now_us);
     for (int l = 0; l < tr->n_layers && l < ALLOC_MAX_LAYERS; l++) a->layer_bps[l] = tr->layers[l].bps;
   }
-  int steps = alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, t->remb_bps, now);
+  uint64_t estimate = alloc_estimate(t, now);
+  int steps = alloc_run(&t->alloc_st, at, t->alloc, t->n_subscribed, busy, estimate, now);
   if (steps > 0) {
+    /* The losses so far were the old allocation's; after a step down the
+     * switch (a key frame, a queue draining) takes a moment. A step up is
+     * judged at once: what it loses is its own. */
+    t->lossy_secs = 0;
+    if (busy) t->loss_quiet_until_ms = now + ALLOC_LOSS_QUIET_MS;
     if (busy) COUNT(alloc_steps_down, (uint64_t)steps);
     else COUNT(alloc_steps_up, (uint64_t)steps);
   }
@@ -1455,6 +1524,17 @@ static void on_tick(uv_timer_t *h) {
       t->tx_bps = t->tx_since_ms ? t->tx_bytes * 8 * 1000 / (now - t->tx_since_ms) : 0;
       t->tx_bytes = 0;
       t->tx_since_ms = now;
+      bool lost = t->tx_pkts >= ALLOC_LOSS_MIN_PKTS && now >= t->loss_quiet_until_ms &&
+                  (uint64_t)t->nacked * 100 >= (uint64_t)t->tx_pkts * ALLOC_LOSS_PCT;
+      t->lossy_secs = lost ? t->lossy_secs + 1 : 0;
+      bool clean = t->tx_pkts >= ALLOC_LOSS_MIN_PKTS && (uint64_t)t->nacked * 200 < (uint64_t)t->tx_pkts * ALLOC_LOSS_PCT;
+      if (clean && (t->tx_bps >= t->carried_bps || now - t->carried_ms > ALLOC_CARRIED_MS))
+        t->carried_bps = t->tx_bps, t->carried_ms = now;
+      else if (lost && t->tx_pkts) { /* what got through this second is more than it carries now */
+        uint64_t through = t->tx_bps * (t->tx_pkts - (t->nacked < t->tx_pkts ? t->nacked : t->tx_pkts)) / t->tx_pkts;
+        if (through < t->carried_bps) t->carried_bps = through;
+      }
+      t->tx_pkts = t->nacked = 0;
       measure_layers(t);
     }
     if (t->srtp && t->n_sim && now - t->layers_ms >= LAYERS_EVERY_MS) {

@@ -17,7 +17,8 @@ static alloc_track camera(int cap, int cur) {
                        .sending = 7, .layer_bps = {150 * K, 500 * K, 1500 * K}};
 }
 
-static const alloc_track AUDIO = {.video = false, .cur = -1, .top = -1};
+/* A voice, measured at 40 kbps as forwarded (counted 50k with its margin). */
+static const alloc_track AUDIO = {.video = false, .bps = 40 * K, .cur = -1, .top = -1};
 
 /* A screen share: one encoding, measured at 1.5 Mbps. */
 static const alloc_track SCREEN = {.video = true, .bps = 1500 * K, .cur = -1, .top = -1};
@@ -214,6 +215,65 @@ static void test_steps_counted(void) {
   CHECK_EQ_INT(alloc[1], 0);
 }
 
+/* Audio counts at what it costs: in a room of six with the others'
+ * microphones muted (DTX: 2 kbps each) a subscriber behind 400 kbps gets
+ * the camera's lowest encoding. Counted at 50 kbps each, the five muted
+ * ones left 60k beside 90% of the estimate and the camera paused (a
+ * browser test saw the video frozen for 40 s at a time). */
+static void test_muted_audio_costs_little(void) {
+  alloc_track t[7] = {camera(2, 2), AUDIO, AUDIO, AUDIO, AUDIO, AUDIO, AUDIO};
+  for (int k = 2; k < 7; k++) t[k].bps = 2 * K;
+  int8_t alloc[7] = {2, 2, 2, 2, 2, 2, 2};
+  alloc_state st = {0};
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 7, true, 400 * K, 10000), 2);
+  CHECK_EQ_INT(alloc[0], 0);
+  /* Six voices at 40 kbps do leave no room: it pauses, audio goes on. */
+  for (int k = 1; k < 7; k++) t[k].bps = 40 * K;
+  t[0].cur = 0;
+  CHECK_EQ_INT(alloc_run(&st, t, alloc, 7, true, 400 * K, 10000 + ALLOC_DOWN_EVERY_MS), 1);
+  CHECK_EQ_INT(alloc[0], -1);
+  /* A publisher flooding what it calls audio (5 Mbps) counts as
+   * ALLOC_AUDIO_MAX_BPS: the camera keeps its lowest encoding. */
+  alloc_track u[2] = {camera(2, 2), AUDIO};
+  u[1].bps = 5000 * K;
+  int8_t a2[2] = {2, 2};
+  alloc_state st2 = {0};
+  CHECK(alloc_run(&st2, u, a2, 2, true, 400 * K, 10000));
+  CHECK_EQ_INT(a2[0], 0);
+}
+
+/* A step up the link cannot carry doubles the hold once, however many
+ * steps down the congestion it caused takes (it doubled at each: 8 s
+ * became 64 s in three steps, and a browser test saw a subscriber held at
+ * its lowest for a minute after one failed probe). */
+static void test_failed_probe_doubles_once(void) {
+  alloc_track t[1] = {camera(2, 2)};
+  int8_t alloc[1] = {2};
+  alloc_state st = {0};
+  uint64_t now = 10000;
+  CHECK(alloc_run(&st, t, alloc, 1, true, 1000 * K, now)); /* 1.5M: to medium */
+  CHECK_EQ_INT(alloc[0], 1);
+  CHECK_EQ_INT(st.hold_ms, ALLOC_HOLD_FIRST_MS);
+  t[0].cur = 1;
+  now += ALLOC_HOLD_FIRST_MS;
+  CHECK(alloc_run(&st, t, alloc, 1, false, 0, now)); /* the probe: high */
+  CHECK_EQ_INT(alloc[0], 2);
+  t[0].cur = 2;
+  now += 2000;
+  CHECK(alloc_run(&st, t, alloc, 1, true, 1000 * K, now)); /* taken back */
+  CHECK_EQ_INT(alloc[0], 1);
+  CHECK_EQ_INT(st.hold_ms, 2 * ALLOC_HOLD_FIRST_MS);
+  t[0].cur = 1;
+  now += ALLOC_DOWN_EVERY_MS;
+  CHECK(alloc_run(&st, t, alloc, 1, true, 400 * K, now)); /* still congested: low */
+  CHECK_EQ_INT(alloc[0], 0);
+  CHECK_EQ_INT(st.hold_ms, 2 * ALLOC_HOLD_FIRST_MS);
+  t[0].cur = 0;
+  CHECK(!alloc_run(&st, t, alloc, 1, false, 0, now + 2 * ALLOC_HOLD_FIRST_MS - 1));
+  CHECK(alloc_run(&st, t, alloc, 1, false, 0, now + 2 * ALLOC_HOLD_FIRST_MS));
+  CHECK_EQ_INT(alloc[0], 1);
+}
+
 static void test_bad_input(void) {
   alloc_state st = {0};
   int8_t alloc[1] = {2};
@@ -228,4 +288,5 @@ TEST_SUITE(allocator, {"screen_share_first", test_screen_share_first},
            {"largest_then_thumbnails", test_largest_then_thumbnails}, {"step_up_and_hold", test_step_up_and_hold},
            {"active_speaker_last", test_active_speaker_last},
            {"only_what_is_sent", test_only_what_is_sent}, {"failed_step_up_rotates", test_failed_step_up_rotates},
-           {"steps_counted", test_steps_counted}, {"bad_input", test_bad_input});
+           {"steps_counted", test_steps_counted}, {"muted_audio_costs_little", test_muted_audio_costs_little},
+           {"failed_probe_doubles_once", test_failed_probe_doubles_once}, {"bad_input", test_bad_input});
