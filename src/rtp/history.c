@@ -22,7 +22,18 @@ void rtp_history_put(rtp_history *h, uint16_t seq, const uint8_t *pkt, size_t le
   memcpy(s->data, pkt, len);
   s->seq = seq;
   s->len = (uint16_t)len;
+  s->late = false;
   s->stored_ms = now_ms;
+}
+
+void rtp_history_mark_late(rtp_history *h, uint16_t seq) {
+  rtp_history_slot *s = &h->slots[seq & SLOT_MASK];
+  if (s->len && s->seq == seq) s->late = true;
+}
+
+bool rtp_history_is_late(const rtp_history *h, uint16_t seq) {
+  const rtp_history_slot *s = &h->slots[seq & SLOT_MASK];
+  return s->len && s->seq == seq && s->late;
 }
 
 void rtp_history_clear(rtp_history *h) {

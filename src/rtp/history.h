@@ -21,6 +21,7 @@
 typedef struct {
   uint16_t seq;
   uint16_t len; /* 0: empty slot */
+  bool late;    /* it came after a newer packet (a repair, or reordered) */
   uint64_t stored_ms;
   uint8_t data[RTP_HISTORY_MAX_PACKET];
 } rtp_history_slot;
@@ -33,6 +34,12 @@ typedef struct {
  * is never answered with an older packet. */
 void rtp_history_put(rtp_history *h, uint16_t seq, const uint8_t *pkt, size_t len,
                      uint64_t now_ms);
+/* Marks the stored packet of seq as one that came after a newer packet
+ * (a retransmission that repaired a loss upstream, or a reordered one);
+ * nothing if seq is not stored. A put clears the mark. */
+void rtp_history_mark_late(rtp_history *h, uint16_t seq);
+/* Is the stored packet of seq marked late? False if seq is not stored. */
+bool rtp_history_is_late(const rtp_history *h, uint16_t seq);
 /* Empties every slot (the stream restarted: its numbers mean other packets now). */
 void rtp_history_clear(rtp_history *h);
 /* Returns the stored packet for seq if present and younger than max_age_ms

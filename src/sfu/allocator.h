@@ -3,7 +3,7 @@
  * its own bandwidth estimate (REMB) and what each track costs.
  *
  * Congested (the caller decides: the estimate fell under what the
- * subscriber gets): the allocator steps down, each time on the track
+ * subscriber gets, or it keeps losing packets): the allocator steps down, each time on the track
  * getting the highest encoding (ties: the one the subscriber asked the
  * least of, a thumbnail before a large tile), the active speaker's camera
  * last: the others go down to their lowest encodings before it steps down,

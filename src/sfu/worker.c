@@ -65,6 +65,7 @@
 #define RTX_SHARE 0.25           /* ... and a quarter of its estimate (REMB, fresh) in 1200-byte packets ... */
 #define RTX_MIN_RATE 20.0        /* ... but at least this many */
 #define RTX_MIN_BURST 64.0       /* in a burst, at least this many (a key frame) */
+#define NACK_EXAMINE_MAX 2048    /* NACKed numbers looked up per subscriber per second, at most */
 #define SUB_PT_OPUS 111          /* the subscribe offer's payload types */
 #define SUB_PT_VP8 96
 #define SUB_EXT_AUDIO_LEVEL 1
@@ -82,6 +83,7 @@
 #define ALLOC_LOSS_PCT 10
 #define ALLOC_LOSS_SECONDS 2
 #define ALLOC_LOSS_MIN_PKTS 30
+#define ALLOC_NACK_FRESH_S 2 /* a counted NACK's number is remembered this long (older packets are gone) */
 #define ALLOC_LOSS_QUIET_MS 2000 /* after a step, losses count again once the new encoding has had this long */
 /* The allocator's estimate is the subscriber's own, but never under the
  * most it was sent in a second without losses (under half of
@@ -177,7 +179,8 @@ typedef struct {
   uint64_t congested_since_ms;                 /* its estimates have been under REMB_CONGESTED_PCT since (0: not) */
   uint64_t tx_bytes, tx_since_ms, tx_bps;      /* what we send it: bytes this second, the last rate */
   uint32_t tx_pkts, nacked;                    /* video packets sent it, and of them NACKed the first time, this second */
-  uint32_t nack_hi[SFU_MAX_SUBSCRIPTIONS];     /* each subscription's newest NACKed sequence number | 0x10000 (0: none) */
+  uint32_t nack_hi[SFU_MAX_SUBSCRIPTIONS];     /* each subscription's newest counted NACK: second << 17 | 0x10000 | seq (0: none) */
+  uint32_t nack_examined;                      /* NACKed numbers looked up this second (NACK_EXAMINE_MAX) */
   uint32_t lossy_secs;                         /* seconds in a row it NACKed ALLOC_LOSS_PCT or more of them */
   uint64_t loss_quiet_until_ms;                /* ... not counted before this (the allocator just stepped) */
   uint64_t carried_bps, carried_ms;            /* the most sent it in a second with few losses, and when */
@@ -907,6 +910,12 @@ static track *learn_layer(worker *w, int slot, const uint8_t *pkt, const rtp_hea
 }
 
 /* Asks the publisher for what the network lost of a stream (its SSRC). */
+/* Did packet got of a stream come after a newer one (a repair of a loss
+ * upstream, or reordered)? Asked before the tracker records it. */
+static bool came_late(const rtp_seq_tracker *seq, uint16_t got) {
+  return seq->started && (int16_t)(uint16_t)(got - seq->highest) < 0;
+}
+
 static void nack_losses(worker *w, int slot, rtp_seq_tracker *seq, uint32_t ssrc, uint16_t got) {
   uint16_t missing[64];
   int n = rtp_seq_update(seq, got, missing, 64);
@@ -1004,7 +1013,10 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
     sim_layer *ly = &tr->layers[l];
     ly->last_us = w->arrival_us;
     ly->bytes += len;
-    if (ly->history) rtp_history_put(ly->history, h.seq, pkt, len, now);
+    if (ly->history) {
+      rtp_history_put(ly->history, h.seq, pkt, len, now);
+      if (came_late(&ly->seq, h.seq)) rtp_history_mark_late(ly->history, h.seq);
+    }
     nack_losses(w, slot, &ly->seq, ly->ssrc, h.seq);
     forward_layer(w, tr, l, pkt, len, &h);
     return;
@@ -1012,6 +1024,7 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
   tr->bytes += len; /* what it costs each subscriber (the allocator's costs) */
   if (tr->history) {
     rtp_history_put(tr->history, h.seq, pkt, len, now);
+    if (came_late(&tr->seq, h.seq)) rtp_history_mark_late(tr->history, h.seq);
     nack_losses(w, slot, &tr->seq, h.ssrc, h.seq);
   }
   for (int i = 0; i < tr->n_subscribers; i++) {
@@ -1026,6 +1039,21 @@ static void forward_rtp(worker *w, int slot, uint8_t *pkt, size_t len, uint64_t 
 static uint64_t alloc_estimate(const transport *t, uint64_t now) {
   if (t->carried_ms && now - t->carried_ms <= ALLOC_CARRIED_MS && t->carried_bps > t->remb_bps) return t->carried_bps;
   return t->remb_bps;
+}
+
+/* A NACKed packet we did send subscriber t (subscription k), for
+ * congestion (ALLOC_LOSS_PCT): counted once, the first time it is named (a
+ * browser asks again until it comes; the newest counted number is kept,
+ * with the second it was counted in, for ALLOC_NACK_FRESH_S), and not when
+ * it came to us late (a repair of a loss upstream, which the subscriber
+ * may ask for before the repair reaches it: not this link's loss). */
+static void count_loss(transport *t, int k, uint16_t seq, bool late, uint64_t now) {
+  if (late) return;
+  uint32_t hi = t->nack_hi[k], sec = (uint32_t)(now / 1000) & 0x7fff;
+  bool fresh = (hi & 0x10000) && ((sec - (hi >> 17)) & 0x7fff) <= ALLOC_NACK_FRESH_S;
+  if (fresh && (int16_t)(uint16_t)(seq - (uint16_t)hi) <= 0) return; /* named before */
+  t->nacked++;
+  t->nack_hi[k] = sec << 17 | 0x10000u | seq;
 }
 
 /* Answers a subscriber's NACK from the history: duplicates removed, within
@@ -1057,34 +1085,31 @@ static void answer_nack(worker *w, transport *t, const rtcp_block *b, uint64_t n
     bool dup = false;
     for (int j = 0; j < i && !dup; j++) dup = seqs[j] == seqs[i];
     if (dup) continue;
-    size_t len;
-    const uint8_t *p;
-    rewrite rw, *rwp = NULL;
-    vp8_desc v;
+    if (++t->nack_examined > NACK_EXAMINE_MAX) break; /* a flood of NACKs costs a bounded amount */
+    /* The packet: the history holding it, and its number there. */
+    const rtp_history *hist = tr->history;
+    uint16_t in = seqs[i];
+    const sim_offsets *off = NULL;
     if (tr->n_layers) {
       int l;
-      uint16_t in;
-      const sim_offsets *off;
+      if (sim_lookup(&t->down[k], seqs[i], &l, &in, &off) != 0) continue;
+      hist = tr->layers[l].history;
+    }
+    size_t len;
+    const uint8_t *p = hist ? rtp_history_get(hist, in, &len, now, NACK_MAX_AGE_MS) : NULL;
+    if (!p) continue;
+    count_loss(t, k, seqs[i], rtp_history_is_late(hist, in), now);
+    if (t->rtx_tokens < 1.0) continue;
+    rewrite rw, *rwp = NULL;
+    vp8_desc v;
+    if (off) {
       rtp_header h;
-      if (sim_lookup(&t->down[k], seqs[i], &l, &in, &off) != 0 || !tr->layers[l].history) continue;
-      p = rtp_history_get(tr->layers[l].history, in, &len, now, NACK_MAX_AGE_MS);
-      if (!p || rtp_parse(p, len, &h) != 0) continue;
+      if (rtp_parse(p, len, &h) != 0) continue;
       if (vp8_parse(p + h.header_len, h.payload_len, &v) != 0) memset(&v, 0, sizeof v);
       rw = (rewrite){.ssrc = tr->t.ssrc, .o = sim_apply(off, in, h.timestamp, &v), .payload_at = h.header_len,
                      .vp8 = &v};
       rwp = &rw;
-    } else {
-      p = rtp_history_get(tr->history, seqs[i], &len, now, NACK_MAX_AGE_MS);
     }
-    if (!p) continue;
-    /* A loss for congestion (ALLOC_LOSS_PCT): a packet we did send it,
-     * named for the first time (a browser asks again until it comes). */
-    uint32_t hi = t->nack_hi[k];
-    if (!(hi & 0x10000) || (int16_t)(uint16_t)(seqs[i] - (uint16_t)hi) > 0) {
-      t->nacked++;
-      t->nack_hi[k] = 0x10000u | seqs[i];
-    }
-    if (t->rtx_tokens < 1.0) continue;
     send_srtp(w, t, p, len, 0, 0, rwp);
     t->rtx_tokens -= 1.0;
     COUNT(retransmits, 1);
@@ -1534,7 +1559,7 @@ static void on_tick(uv_timer_t *h) {
         uint64_t through = t->tx_bps * (t->tx_pkts - (t->nacked < t->tx_pkts ? t->nacked : t->tx_pkts)) / t->tx_pkts;
         if (through < t->carried_bps) t->carried_bps = through;
       }
-      t->tx_pkts = t->nacked = 0;
+      t->tx_pkts = t->nacked = t->nack_examined = 0;
       measure_layers(t);
     }
     if (t->srtp && t->n_sim && now - t->layers_ms >= LAYERS_EVERY_MS) {

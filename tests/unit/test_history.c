@@ -319,7 +319,27 @@ static void test_seq_simulated_stream(void) {
   CHECK_EQ_INT(t.highest, (uint16_t)(start + N - 1));
 }
 
-TEST_SUITE(history, {"put_get", test_history_put_get}, {"stale", test_history_stale},
+/* The late mark: set only on the packet stored for that number, cleared
+ * when the slot is put again. */
+static void test_history_late(void) {
+  memset(&hist, 0, sizeof hist);
+  CHECK(!rtp_history_is_late(&hist, 5));
+  rtp_history_mark_late(&hist, 5); /* not stored: nothing */
+  CHECK(!rtp_history_is_late(&hist, 5));
+  put(5, 100, 0);
+  put(6, 100, 0);
+  CHECK(!rtp_history_is_late(&hist, 5));
+  rtp_history_mark_late(&hist, 5);
+  CHECK(rtp_history_is_late(&hist, 5));
+  CHECK(!rtp_history_is_late(&hist, 6));
+  CHECK(!rtp_history_is_late(&hist, (uint16_t)(5 + RTP_HISTORY_SLOTS))); /* same slot, other number */
+  rtp_history_mark_late(&hist, (uint16_t)(5 + RTP_HISTORY_SLOTS));
+  CHECK(rtp_history_is_late(&hist, 5));
+  put(5, 100, 10);
+  CHECK(!rtp_history_is_late(&hist, 5));
+}
+
+TEST_SUITE(history, {"put_get", test_history_put_get}, {"stale", test_history_stale}, {"late", test_history_late},
            {"wrap", test_history_wrap}, {"overwritten", test_history_overwritten},
            {"sizes", test_history_sizes}, {"clear", test_history_clear}, {"seq_in_order", test_seq_in_order},
            {"seq_gaps_and_reorder", test_seq_gaps_and_reorder}, {"seq_wrap", test_seq_wrap},
