@@ -77,10 +77,13 @@
 #define ALLOC_FALL_RECENT_MS 3000
 #define ALLOC_LOW_PCT 50
 #define ALLOC_LOW_FOR_MS 1500
-/* ... or, whatever its estimate, it NACKs at least this share of the RTP
- * packets we send it (each second with at least ALLOC_LOSS_MIN_PKTS sent)
- * for this many seconds in a row, and estimates less than we send. */
+/* ... or it NACKs at least this share of the video packets we send it
+ * (each second with at least ALLOC_LOSS_MIN_PKTS sent) for this many
+ * seconds in a row, and estimates under ALLOC_LOSS_REMB_PCT of what we send
+ * (behind a slow link, well under it; a receiver that only drops packets
+ * now and then on a busy machine estimates about what it gets or more). */
 #define ALLOC_LOSS_PCT 10
+#define ALLOC_LOSS_REMB_PCT 75
 #define ALLOC_LOSS_SECONDS 2
 #define ALLOC_LOSS_MIN_PKTS 30
 #define ALLOC_NACK_FRESH_S 2 /* a counted NACK's number is remembered this long (older packets are gone) */
@@ -1434,7 +1437,7 @@ static bool congested(const transport *t, uint64_t now) {
    * 750 kbps encoding loses one packet in five). */
   /* A step up still on trial (a probe) is taken back after one such second. */
   bool trial = t->alloc_st.probing && now - t->alloc_st.up_ms < ALLOC_HOLD_FIRST_MS;
-  bool losing = t->lossy_secs >= (trial ? 1u : ALLOC_LOSS_SECONDS) && t->remb_bps < t->tx_bps;
+  bool losing = t->lossy_secs >= (trial ? 1u : ALLOC_LOSS_SECONDS) && t->remb_bps * 100 < t->tx_bps * ALLOC_LOSS_REMB_PCT;
   if (!t->remb_ms || now - t->remb_ms > REMB_MAX_AGE_MS) return false;
   /* Low since a REMB that came while more was sent, and still low now
    * (a browser may not send another REMB for many seconds). */
