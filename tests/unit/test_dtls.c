@@ -105,6 +105,13 @@ static void pair_close(pair *p) {
   free(p->to_server);
 }
 
+/* Runs the pair's handshake to its end; both sides must be connected. */
+static void pump_connected(pair *p) {
+  pump(p->server, p->to_client, p->client, p->to_server);
+  CHECK_EQ_INT(dtls_conn_state(p->server), DTLS_CONNECTED);
+  CHECK_EQ_INT(dtls_conn_state(p->client), DTLS_CONNECTED);
+}
+
 static void check_mirrored_keys(dtls_conn *server, dtls_conn *client, srtp_profile_id want,
                                 size_t salt_len) {
   srtp_keys sk, ck;
@@ -196,9 +203,7 @@ static void test_handshake_gcm(void) {
   CHECK_EQ_INT(dtls_conn_srtp_keys(p.client, &k), -1);
   CHECK_EQ_INT(dtls_conn_srtp_profile(p.client), SRTP_PROFILE_NONE);
 
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
   CHECK_EQ_INT(dtls_conn_srtp_profile(p.server), SRTP_PROFILE_AEAD_AES_128_GCM);
   CHECK_EQ_INT(dtls_conn_srtp_profile(p.client), SRTP_PROFILE_AEAD_AES_128_GCM);
   check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AEAD_AES_128_GCM, 12);
@@ -220,9 +225,7 @@ static void test_handshake_cm_when_client_offers_only_cm(void) {
   dtls_options copt = {.srtp_profiles = "SRTP_AES128_CM_SHA1_80"};
   pair_open(&p, NULL, &copt);
   if (!p.server || !p.client) goto out;
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
   check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AES128_CM_SHA1_80, 14);
 out:
   pair_close(&p);
@@ -379,9 +382,7 @@ static void test_cookie_after_address_change(void) {
   CHECK_EQ_INT(p.to_client->n, 1);
   CHECK_EQ_INT(p.to_client->data[0][13], 3);
   CHECK_EQ_INT(p.to_client->data[0][18], 1); /* numbered as the answer to the client's second ClientHello */
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
   check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AEAD_AES_128_GCM, 12);
   CHECK_EQ_STR(dtls_conn_failure(p.server), "");
 out:
@@ -442,9 +443,7 @@ static void test_cookie_after_address_change_fragmented(void) {
   CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_HANDSHAKING);
   deliver(p.to_client, p.client); /* ClientHello with the cookie for "udp 2" */
   split_hello(p.to_server, 40);
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
   check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AEAD_AES_128_GCM, 12);
 out:
   pair_close(&p);
@@ -480,9 +479,7 @@ static void test_cookie_address_change_between_fragments(void) {
   deliver_one(p.to_server, 0, p.server);
   CHECK_EQ_INT(p.to_client->n, 1);
   CHECK_EQ_INT(p.to_client->data[0][13], 3); /* a new HelloVerifyRequest */
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
 out:
   pair_close(&p);
 }
@@ -532,9 +529,7 @@ static void test_retransmit_lost_server_flight(void) {
   deliver(p.to_server, p.server);
   if (p.to_client->n == 0) CHECK_EQ_INT(wait_and_fire(p.server), DTLS_HANDSHAKING);
   CHECK(p.to_client->n >= 1); /* the server's flight again */
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
   check_mirrored_keys(p.server, p.client, SRTP_PROFILE_AEAD_AES_128_GCM, 12);
 out:
   pair_close(&p);
@@ -639,9 +634,7 @@ static void test_garbage_before_and_after(void) {
   feed_garbage(p.server);
   CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_HANDSHAKING);
   CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_HANDSHAKING);
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
   feed_garbage(p.server);
   feed_garbage(p.client);
   CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
@@ -707,9 +700,7 @@ static void test_cert_freed_first(void) {
   dtls_cert_free(p.server_cert);
   dtls_cert_free(p.client_cert);
   p.server_cert = p.client_cert = NULL;
-  pump(p.server, p.to_client, p.client, p.to_server);
-  CHECK_EQ_INT(dtls_conn_state(p.server), DTLS_CONNECTED);
-  CHECK_EQ_INT(dtls_conn_state(p.client), DTLS_CONNECTED);
+  pump_connected(&p);
 out:
   pair_close(&p);
 }
