@@ -62,7 +62,7 @@
 #define PLI_MIN_INTERVAL_MS 500  /* key frame requests per track, at most */
 #define NACK_MAX_AGE_MS 1000     /* older packets are not retransmitted */
 #define RTX_RATE 500.0           /* retransmissions per second per subscriber, at most ... */
-#define RTX_SHARE 0.25           /* ... and a quarter of its estimate (REMB, fresh) in 1200-byte packets ... */
+#define RTX_SHARE 0.25           /* ... and a quarter of the allocator's estimate (while its REMB is fresh) in 1200-byte packets ... */
 #define RTX_MIN_RATE 20.0        /* ... but at least this many */
 #define RTX_MIN_BURST 64.0       /* in a burst, at least this many (a key frame) */
 #define NACK_EXAMINE_MAX 2048    /* NACKed numbers looked up per subscriber per second, at most */
@@ -1417,7 +1417,7 @@ static void measure_layers(transport *t) {
  * ALLOC_LOW_PCT of what we send it for ALLOC_LOW_FOR_MS, and fallen within
  * ALLOC_FALL_RECENT_MS, or flat while it loses packets? Or is it losing
  * ALLOC_LOSS_PCT of what we send it, second after second, while its
- * estimate is under what we send? */
+ * estimate is under ALLOC_LOSS_REMB_PCT of what we send? */
 static bool congested(const transport *t, uint64_t now) {
   /* A receive-side estimate starts low and climbs for many seconds after a
    * join or a step up (about 8% a second): being under what the subscriber
