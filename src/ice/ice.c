@@ -204,10 +204,23 @@ void ice_agent_forget(ice_agent *a, const struct sockaddr *addr) {
   }
 }
 
+void ice_agent_described(ice_agent *a, uint64_t now_ms) {
+  if (a->described) return;
+  a->described = true;
+  a->described_ms = now_ms;
+}
+
+uint64_t ice_agent_connect_deadline(const ice_agent *a) {
+  uint64_t deadline = a->created_ms + ICE_DESCRIBE_TIMEOUT_MS;
+  if (a->described && a->described_ms >= a->created_ms && a->described_ms + ICE_CONNECT_TIMEOUT_MS < deadline)
+    deadline = a->described_ms + ICE_CONNECT_TIMEOUT_MS;
+  return deadline;
+}
+
 bool ice_agent_consent_expired(const ice_agent *a, uint64_t now_ms) {
-  /* Never connected: a browser connects within a second or two; an agent
-   * that does not (a client that never starts ICE) must not hold a
-   * transport of the pool for long. */
-  if (!a->ever_selected) return now_ms >= a->created_ms && now_ms - a->created_ms >= ICE_CONNECT_TIMEOUT_MS;
+  /* Never connected: a browser connects within a second or two of having
+   * both descriptions; an agent that does not (a client that never starts
+   * ICE) must not hold a transport of the pool for long. */
+  if (!a->ever_selected) return now_ms >= ice_agent_connect_deadline(a);
   return now_ms >= a->last_consent_ms && now_ms - a->last_consent_ms >= ICE_CONSENT_TIMEOUT_MS;
 }

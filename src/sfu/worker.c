@@ -52,7 +52,6 @@
 #define SERVER_SSRC 1            /* sender SSRC of the RTCP the SFU makes */
 #define TICK_MS 20
 #define REMB_INTERVAL_MS 1000
-#define MEDIA_CONNECT_TIMEOUT_MS 10000 /* ICE and DTLS done within this of creation, or closed */
 #define TWCC_INTERVAL_MS 50      /* transport-wide CC feedback to a publisher, at most this apart */
 #define REMB_MAX_AGE_MS 5000     /* a subscriber's estimate counts this long */
 #define REMB_MIN_BPS 150000
@@ -160,6 +159,8 @@ typedef struct {
   size_t early_used;
   srtp_pair *srtp;
   bool closed_reported;
+  uint32_t checks_in, checks_refused;          /* ICE checks that reached it, and of them refused (the log at a failed connect) */
+  uint32_t dtls_in;                            /* DTLS datagrams from its valid addresses (the same log) */
   track tracks[SFU_MAX_TRACKS_PER_TRANSPORT]; /* what this transport publishes */
   int n_tracks;
   uint32_t subscribed[SFU_MAX_SUBSCRIPTIONS];  /* SSRCs forwarded to this transport */
@@ -457,6 +458,12 @@ static void report(worker *w, uint32_t id, sfu_event_type type, const char *reas
 static void close_transport_media(worker *w, transport *t, const char *reason) {
   if (t->closed_reported) return;
   t->closed_reported = true;
+  if (!t->srtp) /* never connected: what arrived tells the operator (and a test's log) where it stopped */
+    log_info("sfu: transport %u closed before connecting (%s): %u ICE checks (%u refused), remote %s, %u DTLS datagrams, "
+             "DTLS %s",
+             (unsigned)t->id, reason, (unsigned)t->checks_in, (unsigned)t->checks_refused,
+             t->have_remote ? "known" : "not given", (unsigned)t->dtls_in,
+             !t->dtls ? "not started" : dtls_conn_state(t->dtls) == DTLS_HANDSHAKING ? "handshaking" : "ended");
   report(w, t->id, SFU_EV_CLOSED, reason);
 }
 
@@ -747,6 +754,7 @@ static void on_cmd(void *ctx, void *msg) {
   switch (c->type) {
     case CMD_REMOTE:
       ice_agent_set_remote_ufrag(&t->ice, c->remote_ufrag);
+      ice_agent_described(&t->ice, uv_now(&w->loop));
       memcpy(t->remote_fp, c->fp, 32);
       t->have_remote = true;
       if (t->n_early) { /* a first flight that arrived before the answer */
@@ -1260,7 +1268,9 @@ static void on_stun(worker *w, const uint8_t *p, size_t n, const struct sockaddr
   transport *t = &w->transports[slot];
   size_t out_len = 0;
   ice_result r = ice_agent_handle(&t->ice, p, n, from, now, w->scratch, UDP_MAX_DATAGRAM, &out_len);
+  t->checks_in++;
   if (r == ICE_IGNORED) {
+    t->checks_refused++;
     COUNT(dropped, 1);
     return;
   }
@@ -1293,8 +1303,10 @@ static void on_datagram(worker *w, uint8_t *p, size_t n, const struct sockaddr *
     COUNT(dropped, 1);
     return;
   }
-  if (b >= 20 && b <= 63) feed_dtls(w, slot, p, n, from);
-  else if (b >= 128 && b <= 191 && rtp_looks_like(p, n)) on_srtp(w, slot, p, n, from, now);
+  if (b >= 20 && b <= 63) {
+    w->transports[slot].dtls_in++;
+    feed_dtls(w, slot, p, n, from);
+  } else if (b >= 128 && b <= 191 && rtp_looks_like(p, n)) on_srtp(w, slot, p, n, from, now);
   else COUNT(malformed, 1);
 }
 
@@ -1532,8 +1544,10 @@ static void on_tick(uv_timer_t *h) {
       continue;
     }
     /* ICE alone is not a connection: a peer that keeps answering checks but
-     * never completes DTLS would hold a transport of the pool for good. */
-    if (!t->srtp && now >= t->ice.created_ms && now - t->ice.created_ms >= MEDIA_CONNECT_TIMEOUT_MS) {
+     * never completes DTLS would hold a transport of the pool for good. DTLS
+     * has ICE's connect deadline (ice.h: 10 s from the peer's description,
+     * at most 30 s from creation). */
+    if (!t->srtp && now >= ice_agent_connect_deadline(&t->ice)) {
       close_transport_media(w, t, "connect-timeout");
       continue;
     }

@@ -224,6 +224,7 @@ static void send_subscribe_offer(signal_server *srv, participant *p) {
   p->sub_version++;
   p->awaiting_answer = true;
   p->offer_sent_ms = uv_now(srv->loop);
+  log_debug("signal: subscribe offer %d to %s (%d lines)", p->sub_version, p->id, p->n_lines);
   session_send(p->sess, json_pack("{s:s,s:s,s:i}", "type", "subscribe_offer", "sdp", sdp, "version", p->sub_version));
   free(sdp);
 }
@@ -701,6 +702,7 @@ out:
 static bool push_subscriptions(signal_server *srv, participant *p);
 
 void meeting_subscribe_answer(signal_server *srv, participant *p, const char *sdp_text, int version) {
+  log_debug("signal: subscribe answer %d from %s", version, p->id);
   if (!p->awaiting_answer || version != p->sub_version)
     return session_error(p->sess, "bad_message", "No subscribe offer of that version is waiting for an answer.");
   sdp_session *ans = malloc(sizeof *ans);
@@ -924,7 +926,8 @@ void meeting_media_event(signal_server *srv, const sfu_event *ev) {
         log_debug("signal: %s media connected (%s)", p->id, p->pub_transport == ev->transport ? "publish" : "subscribe");
         return;
       }
-      log_info("signal: %s lost its media connection (%s)", p->id, ev->reason);
+      log_info("signal: %s lost its media connection (%s, %s)", p->id,
+               p->pub_transport == ev->transport ? "publish" : "subscribe", ev->reason);
       if (strcmp(ev->reason, "server-full") == 0)
         session_fail(p->sess, "server_full", SERVER_FULL_TEXT);
       else

@@ -1,6 +1,7 @@
 // Admission control (issue 9, 1.4): participants that join and never finish
 // ICE filled the media transport pool (1024) and no newcomer anywhere got
-// media. Now: transports that do not connect within 10 s are released (and
+// media. Now: transports that do not connect within 10 s of the client's
+// description (its offer, or its answer) are released (and
 // their participant removed), joins are rate-limited per client address and
 // per room, the pool is sized by --max-transports, and a newcomer the pool
 // cannot take is told `server_full` at once. Each attack runs beside an
@@ -102,7 +103,7 @@ describe('admission control', () => {
   // that answers connectivity checks with the right credentials on both of
   // its transports (and so keeps consent fresh) but never starts DTLS held
   // them for good, so a few such clients kept the pool full. Now media must
-  // be connected (DTLS done) within 10 s of a transport's creation.
+  // be connected (DTLS done) within 10 s of the client's description.
   test('participants that pass ICE but never start DTLS: their transports are released within seconds', { timeout: 90000 }, async () => {
     const transports = () => metric(s, 'sealroom_media_transports');
     // The honest two-party call holds four; the test before this one may

@@ -396,11 +396,47 @@ static void test_indication_refreshes_nothing(void) {
   CHECK(ice_agent_consent_expired(&a, T0 + ICE_CONSENT_TIMEOUT_MS));
 }
 
+/* The connect deadline counts from the peer's description, not from the
+ * agent's creation: a starved browser took 6-12 s to answer a subscribe
+ * offer and was given up before it could check (CI run of 4cf98ef). It is
+ * still bounded: 30 s from creation whatever the peer does. */
+static void test_connect_deadline(void) {
+  ice_agent a;
+  agent(&a); /* created at T0, no description yet */
+  CHECK(ice_agent_connect_deadline(&a) == T0 + ICE_DESCRIBE_TIMEOUT_MS);
+  CHECK(!ice_agent_consent_expired(&a, T0 + ICE_CONNECT_TIMEOUT_MS)); /* the old rule gave up here */
+  CHECK(!ice_agent_consent_expired(&a, T0 + ICE_DESCRIBE_TIMEOUT_MS - 1));
+  CHECK(ice_agent_consent_expired(&a, T0 + ICE_DESCRIBE_TIMEOUT_MS)); /* never answered */
+  /* Answered after 12 s: 10 s from then to pass a check. */
+  agent(&a);
+  ice_agent_described(&a, T0 + 12000);
+  CHECK(ice_agent_connect_deadline(&a) == T0 + 12000 + ICE_CONNECT_TIMEOUT_MS);
+  CHECK(!ice_agent_consent_expired(&a, T0 + 12000 + ICE_CONNECT_TIMEOUT_MS - 1));
+  CHECK(ice_agent_consent_expired(&a, T0 + 12000 + ICE_CONNECT_TIMEOUT_MS));
+  /* Answering again does not push the deadline back. */
+  ice_agent_described(&a, T0 + 20000);
+  CHECK(ice_agent_connect_deadline(&a) == T0 + 12000 + ICE_CONNECT_TIMEOUT_MS);
+  /* Answered late: still given up 30 s after creation. */
+  agent(&a);
+  ice_agent_described(&a, T0 + 25000);
+  CHECK(ice_agent_connect_deadline(&a) == T0 + ICE_DESCRIBE_TIMEOUT_MS);
+  /* A check that passes in time: consent rules from then on. */
+  agent(&a);
+  ice_agent_described(&a, T0 + 12000);
+  struct sockaddr_in S = v4("192.0.2.1", 1);
+  CHECK_EQ_INT(send_check(&a, SA(S), true, T0 + 21000), ICE_SELECTED);
+  CHECK(!ice_agent_consent_expired(&a, T0 + 21000 + ICE_CONSENT_TIMEOUT_MS - 1));
+  CHECK(ice_agent_consent_expired(&a, T0 + 21000 + ICE_CONSENT_TIMEOUT_MS));
+  ice_agent_wipe(&a);
+}
+
 static void test_consent_expiry_boundaries(void) {
   ice_agent a;
   agent(&a); /* created at T0 */
-  /* Never selected: given up 10 s after creation (a client that never
-   * starts ICE must not hold a transport long), not a millisecond before. */
+  ice_agent_described(&a, T0);
+  /* Never selected: given up 10 s after the peer's description (a client
+   * that never starts ICE must not hold a transport long), not a
+   * millisecond before. */
   CHECK(!ice_agent_consent_expired(&a, T0));
   CHECK(!ice_agent_consent_expired(&a, T0 + ICE_CONNECT_TIMEOUT_MS - 1));
   CHECK(ice_agent_consent_expired(&a, T0 + ICE_CONNECT_TIMEOUT_MS));
@@ -599,6 +635,7 @@ TEST_SUITE(ice,
            {"ignores_non_requests", test_ignores_non_requests},
            {"indication_refreshes_nothing", test_indication_refreshes_nothing},
            {"consent_expiry_boundaries", test_consent_expiry_boundaries},
+           {"connect_deadline", test_connect_deadline},
            {"valid_list_bounded", test_valid_list_bounded},
            {"ipv6", test_ipv6},
            {"sockaddr_equal", test_sockaddr_equal},
