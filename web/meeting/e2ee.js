@@ -35,6 +35,9 @@ export function e2eeSupport() {
 
 let ridCounter = 0;
 
+// How long the E2EE worker may take to load and make the call's key pairs.
+const E2EE_START_MS = 30000;
+
 export class E2eeSession {
   constructor({ onChange = () => {}, onError = () => {}, onVerify = () => {}, onAlarm = () => {}, onTransform = () => {} } = {}) {
     this.testMode = false;
@@ -45,6 +48,9 @@ export class E2eeSession {
     this.verification = null;
     this.confirmed = new Set(); // rids whose transform the worker runs
     this.failed = null;
+    // Why init() gave no key: 'unsupported' (no X25519 or Ed25519), 'timeout'
+    // or 'worker' (it did not load): the last two are not the browser's lack.
+    this.startFailure = null;
     this.mode = e2eeSupport();
     this.onChange = onChange;
     this.worker = null;
@@ -70,10 +76,14 @@ export class E2eeSession {
       return null;
     }
     this.worker.onmessage = (ev) => this.onWorker(ev.data || {});
+    // A browser without X25519 or Ed25519 answers at once (no key); the time
+    // limit only ends a worker that never answers. It is long: on a starved
+    // machine loading the worker's modules took more than the 5 s it once was,
+    // and the join was then refused as if the browser could not encrypt.
     const ready = new Promise((resolve) => {
       this.readyResolve = resolve;
-      setTimeout(() => resolve(null), 5000);
-      this.worker.onerror = () => resolve(null);
+      setTimeout(() => { this.startFailure = this.startFailure || 'timeout'; resolve(null); }, E2EE_START_MS);
+      this.worker.onerror = () => { this.startFailure = this.startFailure || 'worker'; resolve(null); };
     });
     this.worker.postMessage({ op: 'init' });
     this.publicKey = await ready;
@@ -85,6 +95,7 @@ export class E2eeSession {
     switch (m.op) {
       case 'ready':
         this.signingKey = m.signingKey || null;
+        if (!(m.publicKey && m.signingKey)) this.startFailure = 'unsupported';
         if (this.readyResolve) this.readyResolve(m.publicKey && m.signingKey ? m.publicKey : null);
         break;
       case 'relays': if (this.send && Array.isArray(m.list) && m.list.length) this.send(m.list); break;

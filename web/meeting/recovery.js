@@ -15,6 +15,7 @@
 
 import { app } from './state.js';
 import { iceConfig } from './rtc.js';
+import { timings } from './timing.js';
 
 const MAX_RETRIES = 1;
 
@@ -48,7 +49,9 @@ export function retryMedia() {
   retry.relay = iceConfig.iceServers.length > 0;
   retry.active = true;
   iceConfig.transportPolicy = retry.relay ? 'relay' : 'all';
-  console.warn(`sealroom: audio/video could not pass; joining again${retry.relay ? ' through the TURN relay' : ''}`);
+  // How far this join got (timing.js: ms from the click), for whoever reads the console.
+  console.warn(`sealroom: audio/video could not pass; joining again${retry.relay ? ' through the TURN relay' : ''} ` +
+    `(join steps in ms: ${JSON.stringify(timings())})`);
   rejoinAuto();
   return true;
 }

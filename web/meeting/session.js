@@ -133,7 +133,17 @@ async function connectAndJoin(name) {
     const pk = await next.ready;
     mark('e2ee_keys');
     if (app.e2ee !== session) throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
-    if (!pk) { session.stop(); app.e2ee = null; }
+    if (!pk) {
+      session.stop();
+      app.e2ee = null;
+      // This browser can encrypt, but the worker did not start (a starved
+      // machine, a failed load): say so, and let the user try again.
+      if (e2eeExpected() && session.startFailure && session.startFailure !== 'unsupported') {
+        console.warn(`sealroom: the E2EE worker did not start (${session.startFailure})`);
+        failJoin('e2ee_failed');
+        throw Object.assign(new Error('e2ee_failed'), { code: 'e2ee_failed' });
+      }
+    }
     if (app.state !== 'joining') throw Object.assign(new Error('cancelled'), { code: 'cancelled' });
   }
   if (e2eeExpected() && !(app.e2ee && app.e2ee.publicKey)) {
@@ -188,7 +198,7 @@ function failJoin(code, message) {
   setState('error');
   showView('lobby');
   const retry = code === 'room_full' || code === 'connect_failed' || code === 'join_timeout' ||
-    code === 'server_error' || code === 'connection_lost' || code === 'rate_limited';
+    code === 'server_error' || code === 'connection_lost' || code === 'rate_limited' || code === 'e2ee_failed';
   showError(errorText(code, message), {
     code,
     action: retry ? { label: 'Try again', run: () => join().catch(() => {}) } : null,
