@@ -335,10 +335,22 @@ describe('Firefox and Chromium in one call', () => {
       // within 40 s fails (four browsers on two cores: under load the keys take
       // long to go round; a CI run at 4800722 needed more than 20 s).
       let codes = [];
+      // When a page has no complete code in time, the failure says what each
+      // page had: its state, its E2EE members and alarm, whether it joined again.
+      const states = async () => Promise.all([...pages.map((p) => p.page), fpage].map((pg) => pg.evaluate(() => {
+        const w = window.sealroom;
+        const e = w.e2ee || {};
+        return { state: w.state, id: w.participantId, participants: w.participants.size, members: (e.members || []).length,
+          code: !!e.securityCode, complete: e.codeComplete, alarm: e.alarm && e.alarm.reason, retry: w.mediaRetry };
+      }).catch((err) => String(err))));
       const readCodes = async () => {
         const out = [];
-        for (const p of pages) out.push(await (await p.page.waitForFunction(complete, null, { timeout: 40000 })).jsonValue());
-        out.push(await (await fpage.waitForFunction(complete, { timeout: 40000, polling: 100 })).jsonValue());
+        try {
+          for (const p of pages) out.push(await (await p.page.waitForFunction(complete, null, { timeout: 40000 })).jsonValue());
+          out.push(await (await fpage.waitForFunction(complete, { timeout: 40000, polling: 100 })).jsonValue());
+        } catch (err) {
+          throw new Error(`${err.message}\nAnn, Bob, Cleo, Fox: ${JSON.stringify(await states())}`);
+        }
         return out;
       };
       for (const until = Date.now() + 40000; ;) {
