@@ -210,10 +210,15 @@ void ice_agent_described(ice_agent *a, uint64_t now_ms) {
   a->described_ms = now_ms;
 }
 
+static uint64_t add_ms(uint64_t t, uint64_t ms) { return t > UINT64_MAX - ms ? UINT64_MAX : t + ms; }
+
 uint64_t ice_agent_connect_deadline(const ice_agent *a) {
-  uint64_t deadline = a->created_ms + ICE_DESCRIBE_TIMEOUT_MS;
-  if (a->described && a->described_ms >= a->created_ms && a->described_ms + ICE_CONNECT_TIMEOUT_MS < deadline)
-    deadline = a->described_ms + ICE_CONNECT_TIMEOUT_MS;
+  uint64_t deadline = add_ms(a->created_ms, ICE_DESCRIBE_TIMEOUT_MS);
+  if (a->described) {
+    uint64_t from = a->described_ms < a->created_ms ? a->created_ms : a->described_ms;
+    uint64_t d = add_ms(from, ICE_CONNECT_TIMEOUT_MS);
+    if (d < deadline) deadline = d;
+  }
   return deadline;
 }
 

@@ -22,14 +22,17 @@
 #define ICE_PWD_LEN 24
 #define ICE_MAX_VALID 4 /* addresses that passed a check */
 #define ICE_CONSENT_TIMEOUT_MS 30000
-/* Connecting (never selected): the peer's description must arrive within
- * ICE_DESCRIBE_TIMEOUT_MS of the agent's creation, and a check pass within
- * ICE_CONNECT_TIMEOUT_MS of that arrival, or the agent is given up. A browser
- * on an idle machine does both in well under a second; one on a starved
- * machine (a CI run: 4 browsers on 2 busy cores) took 6-12 s to answer a
- * subscribe offer, so the clock starts at the answer, not at the offer. */
+/* Connecting (never selected): a check must pass within
+ * ICE_CONNECT_TIMEOUT_MS of the peer's description (its offer, or its answer
+ * to ours) and within ICE_DESCRIBE_TIMEOUT_MS of the agent's creation, or the
+ * agent is given up. A browser on an idle machine does both in well under a
+ * second; one on a starved machine (4 browsers on 2 busy cores) took 6-12 s
+ * to answer a subscribe offer, so the clock starts at the answer, not at the
+ * offer. The cap bounds how long a client can hold a transport without
+ * connecting (signalling ends a session whose subscribe offer is not
+ * answered in 15 s: src/signal/meeting.c). */
 #define ICE_CONNECT_TIMEOUT_MS 10000
-#define ICE_DESCRIBE_TIMEOUT_MS 30000
+#define ICE_DESCRIBE_TIMEOUT_MS 20000
 #define ICE_MAX_REMOTE_UFRAG 256
 
 typedef struct {
@@ -116,10 +119,11 @@ bool ice_agent_is_valid_addr(const ice_agent *a, const struct sockaddr *addr);
  * (a peer cannot push the deadline back by answering again). */
 void ice_agent_described(ice_agent *a, uint64_t now_ms);
 
-/* When a connection that has not connected yet is given up: created +
- * ICE_DESCRIBE_TIMEOUT_MS while the peer's description has not arrived,
- * else described + ICE_CONNECT_TIMEOUT_MS (whichever comes first). The
- * worker gives DTLS the same deadline. */
+/* When a connection that has not connected yet is given up: the earlier of
+ * created + ICE_DESCRIBE_TIMEOUT_MS and (once the peer's description
+ * arrived) described + ICE_CONNECT_TIMEOUT_MS; a description stamped before
+ * the creation counts as made at the creation. Saturates instead of
+ * wrapping. The worker gives DTLS the same deadline. */
 uint64_t ice_agent_connect_deadline(const ice_agent *a);
 
 /* Selected but no consent for ICE_CONSENT_TIMEOUT_MS (now - last >= 30000),

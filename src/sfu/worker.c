@@ -1546,7 +1546,7 @@ static void on_tick(uv_timer_t *h) {
     /* ICE alone is not a connection: a peer that keeps answering checks but
      * never completes DTLS would hold a transport of the pool for good. DTLS
      * has ICE's connect deadline (ice.h: 10 s from the peer's description,
-     * at most 30 s from creation). */
+     * at most 20 s from creation). */
     if (!t->srtp && now >= ice_agent_connect_deadline(&t->ice)) {
       close_transport_media(w, t, "connect-timeout");
       continue;

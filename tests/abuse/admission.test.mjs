@@ -55,6 +55,28 @@ describe('admission control', () => {
     return list;
   }
 
+  // A subscribe answer that passes the server's checks: same m-lines,
+  // recvonly, offered codec, setup active, a fingerprint (never used).
+  const subscribeAnswer = (offer, ufrag) => {
+    const lines = offer.split(/\r\n(?=m=)/).slice(1).map((m) => ({ audio: m.startsWith('m=audio'), mid: m.match(/a=mid:(\S+)/)[1] }));
+    let a = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE ${lines.map((l) => l.mid).join(' ')}\r\n`;
+    for (const l of lines) {
+      a += `m=${l.audio ? 'audio' : 'video'} 9 UDP/TLS/RTP/SAVPF ${l.audio ? 111 : 96}\r\nc=IN IP4 0.0.0.0\r\n` +
+        `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${'p'.repeat(24)}\r\na=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}\r\n` +
+        `a=setup:active\r\na=mid:${l.mid}\r\na=recvonly\r\na=rtcp-mux\r\n` +
+        (l.audio ? 'a=rtpmap:111 opus/48000/2\r\n' : 'a=rtpmap:96 VP8/90000\r\n');
+    }
+    return a;
+  };
+  // Each transport gets its own socket (an address that passed checks for
+  // one transport is not taken for another), counting its answers.
+  const socket = async () => {
+    const udp = dgram.createSocket('udp4');
+    udp.answers = 0;
+    udp.on('message', () => udp.answers++);
+    await new Promise((r) => udp.bind(0, '127.0.0.1', r));
+    return udp;
+  };
   test('participants that never finish ICE: newcomers get server_full at once, the pool comes back within seconds', { timeout: 90000 }, async () => {
     const transports = () => metric(s, 'sealroom_media_transports');
     // The honest two-party call holds four; the test before this one may
@@ -82,7 +104,7 @@ describe('admission control', () => {
       assert.match(late.error.message, /capacity/);
       await late.c.waitClosed(3000);
     });
-    // The idle transports are given up 10 s after they were made, and their
+    // The idle transports are given up 10 s after their offers, and their
     // participants removed; the pool is the honest call's again.
     const t0 = Date.now();
     await until('idle transports released', async () => (await transports()) <= honestTransports || `${await transports()} transports`, 20000);
@@ -114,19 +136,6 @@ describe('admission control', () => {
     const N = 6;
     const sdps = await offers(N);
     const held = [];
-    // A subscribe answer that passes the server's checks: same m-lines,
-    // recvonly, offered codec, setup active, a fingerprint (never used).
-    const subscribeAnswer = (offer, ufrag) => {
-      const lines = offer.split(/\r\n(?=m=)/).slice(1).map((m) => ({ audio: m.startsWith('m=audio'), mid: m.match(/a=mid:(\S+)/)[1] }));
-      let a = `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE ${lines.map((l) => l.mid).join(' ')}\r\n`;
-      for (const l of lines) {
-        a += `m=${l.audio ? 'audio' : 'video'} 9 UDP/TLS/RTP/SAVPF ${l.audio ? 111 : 96}\r\nc=IN IP4 0.0.0.0\r\n` +
-          `a=ice-ufrag:${ufrag}\r\na=ice-pwd:${'p'.repeat(24)}\r\na=fingerprint:sha-256 ${Array(32).fill('AB').join(':')}\r\n` +
-          `a=setup:active\r\na=mid:${l.mid}\r\na=recvonly\r\na=rtcp-mux\r\n` +
-          (l.audio ? 'a=rtpmap:111 opus/48000/2\r\n' : 'a=rtpmap:96 VP8/90000\r\n');
-      }
-      return a;
-    };
     const pump = setInterval(() => {
       for (const h of held) {
         for (let k; (k = h.c.messages.findIndex((m) => m.type === 'subscribe_offer')) >= 0;) {
@@ -137,15 +146,6 @@ describe('admission control', () => {
         }
       }
     }, 100);
-    // Each transport gets its own socket (an address that passed checks for
-    // one transport is not taken for another), counting its answers.
-    const socket = async () => {
-      const udp = dgram.createSocket('udp4');
-      udp.answers = 0;
-      udp.on('message', () => udp.answers++);
-      await new Promise((r) => udp.bind(0, '127.0.0.1', r));
-      return udp;
-    };
     const checks = () => {
       for (const h of held) {
         for (const t of [h.pub, h.sub]) if (t) t.udp.send(bindingRequest(t.user, t.pwd), t.port, '127.0.0.1');
@@ -170,7 +170,8 @@ describe('admission control', () => {
         const answered = () => held.filter((h) => h.pub.udp.answers > 0 && h.sub && h.sub.udp.answers > 0).length;
         await until('both transports of each pass their checks', async () => answered() === N || `${answered()} of ${N}`, 5000);
         // Every transport passed its checks (above), and each participant
-        // holds both of its transports until the 10 s limit this test is
+        // holds both of its transports until the 10 s limit (from its offer
+        // and its answer, each sent as its transport was made) this test is
         // about: on a slow machine the first ones made (joins go at the
         // fixture's 2 a second) may already have reached it.
         const now = Date.now(), young = held.filter((h) => now - h.created < 9000).length;
@@ -192,6 +193,45 @@ describe('admission control', () => {
       // after it met a full pool.
       await until('the ICE-only participants gone', async () => (await transports()) <= honestTransports || `${await transports()} transports`, 15000)
         .catch(() => {});
+    }
+  });
+
+  // The connect deadline counts from the client's answer (a starved page took
+  // 6-12 s to answer its first subscribe offer and was given up before it
+  // could start ICE), so a client could try to hold a transport longer by
+  // answering late. It is capped: 20 s after the transport was made, even for
+  // a client that answers just before signalling's 15 s limit and then keeps
+  // ICE consent without ever starting DTLS.
+  test('a participant that answers its subscribe offer late and never starts DTLS holds the transport at most 20 s', { timeout: 60000 }, async () => {
+    const transports = () => metric(s, 'sealroom_media_transports');
+    await until('only the honest call\'s transports', async () => (await transports()) === 4 || `${await transports()} transports`, 20000);
+    const honestTransports = await transports();
+    const udp = await socket();
+    let keep;
+    const j = await joinFrom(s, 'honest', 'Late', '127.0.0.50');
+    try {
+      assert.ok(j.welcome, JSON.stringify(j.error));
+      const offer = await j.c.next((m) => m.type === 'subscribe_offer', 5000); // the honest pair publishes
+      const made = Date.now();
+      assert.equal(await transports(), honestTransports + 1);
+      await sleep(13500);
+      const server = iceCredentials(offer.sdp), ufrag = 'late0001';
+      j.c.send({ type: 'subscribe_answer', sdp: subscribeAnswer(offer.sdp, ufrag), version: offer.version });
+      const check = () => udp.send(bindingRequest(`${server.ufrag}:${ufrag}`, server.pwd), candidatePort(offer.sdp), '127.0.0.1');
+      check();
+      keep = setInterval(check, 500);
+      await until('its checks pass', async () => udp.answers > 0 || 'no answer', 3000);
+      assert.equal(await transports(), honestTransports + 1, 'held while its checks pass');
+      await until('the late transport released', async () => (await transports()) <= honestTransports || `${await transports()} transports`, 15000);
+      const held = Date.now() - made;
+      console.log(`# answered after 13.5 s, passed ICE, no DTLS: released ${held} ms after the offer`);
+      assert.ok(held >= 18000 && held <= 23500, `held ${held} ms`);
+      const failed = await j.c.next((m) => m.type === 'error', 3000);
+      assert.equal(failed.code, 'media_failed');
+    } finally {
+      clearInterval(keep);
+      udp.close();
+      j.c.sock.destroy();
     }
   });
 

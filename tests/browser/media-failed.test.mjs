@@ -7,9 +7,9 @@
 // Media port blocked: sealroomd binds its media sockets (UDP and ICE-TCP) on
 // 127.0.0.1 but announces 127.0.0.2 in its candidates (--media-ip /
 // --media-listen), so the browser's connectivity checks go to a port nobody
-// listens on, by UDP or TCP. Signalling works; the
-// server gives up on the transports after 10 s (`media_failed`, then it closes
-// the socket). The page must say "Reconnecting media…" and join again (one
+// listens on, by UDP or TCP. Signalling works; the server gives up on the
+// transports 10 s after the page's offer or answer (`media_failed`, then it
+// closes the socket). The page must say "Reconnecting media…" and join again (one
 // retry, no loop); when the retry fails the same way, it must say that
 // audio/video could not connect and that UDP and TCP to the port may be blocked,
 // before and after the socket closes. With a TURN relay offered (here one

@@ -73,6 +73,7 @@ export class E2eeSession {
       this.worker = new Worker('/meeting/e2ee-worker.js', { type: 'module', name: 'sealroom-e2ee' });
     } catch {
       this.worker = null;
+      this.startFailure = 'worker';
       return null;
     }
     this.worker.onmessage = (ev) => this.onWorker(ev.data || {});
@@ -80,13 +81,15 @@ export class E2eeSession {
     // limit only ends a worker that never answers. It is long: on a starved
     // machine loading the worker's modules took more than the 5 s it once was,
     // and the join was then refused as if the browser could not encrypt.
+    let timer = null;
     const ready = new Promise((resolve) => {
       this.readyResolve = resolve;
-      setTimeout(() => { this.startFailure = this.startFailure || 'timeout'; resolve(null); }, E2EE_START_MS);
+      timer = setTimeout(() => { this.startFailure = this.startFailure || 'timeout'; resolve(null); }, E2EE_START_MS);
       this.worker.onerror = () => { this.startFailure = this.startFailure || 'worker'; resolve(null); };
     });
     this.worker.postMessage({ op: 'init' });
     this.publicKey = await ready;
+    clearTimeout(timer);
     if (!this.publicKey) this.stop();
     return this.publicKey;
   }

@@ -52,7 +52,7 @@ function makeE2eeSession() {
     onTransform: () => { if (app.e2ee === session) syncRemoteTracks(); },
     onError: (status) => { if (app.e2ee === session) showE2eeFailure(status); },
   });
-  return { session, ready: session.init().catch(() => null) };
+  return { session, ready: session.init().catch(() => { session.startFailure = session.startFailure || 'worker'; return null; }) };
 }
 
 // Nothing is sent or shown unencrypted; say why the call is silent.
