@@ -89,6 +89,18 @@ async function until(what, fn, ms) {
   assert.fail(`${what}: not within ${ms / 1000} s (last ${JSON.stringify(last)})`);
 }
 
+// For a failure's message: each page's state (joined again? its join's steps,
+// its connections), and what the server logged of joins and media connections.
+async function whatHappened(s, pages, names) {
+  const states = await Promise.all(pages.map((p) => p.evaluate(() => {
+    const w = window.sealroom;
+    return { state: w.state, id: w.participantId, retry: w.mediaRetry, steps: w.timings,
+      publish: w.pcs.publish ? w.pcs.publish.connectionState : null, subscribe: w.pcs.subscribe ? w.pcs.subscribe.connectionState : null };
+  }).catch((e) => String(e))));
+  const log = s.stderr.split('\n').filter((l) => /joined room|left room|lost its media|closed before|DTLS failed/.test(l)).slice(-30);
+  return `pages: ${states.map((x, i) => `${names[i]} ${JSON.stringify(x)}`).join('\n')}\nserver: ${log.join('\n')}`;
+}
+
 describe('bandwidth allocation', () => {
   let s, browser;
   before(async () => {
@@ -190,6 +202,8 @@ describe('bandwidth allocation', () => {
       console.log(`# 6 participants, Bob behind a ${link.kbps} kbps downlink (Ann's encodings: ${JSON.stringify(link.encodings)} kbps): down from 720p in ${down.toFixed(1)} s (widths then ${widths.join(' ')}, ${low} frames under 1280 and ${high} at 1280, ` +
         `${(concealed * 100).toFixed(1)}% of his audio concealed); ${kept} of the other four kept 1280px throughout (${others.map((w) => Math.min(...w)).join(' ')} at the least), Ann sent 1280px; after the limit lifts, ` +
         `720p again in ${up.toFixed(1)} s`);
+    } catch (err) {
+      throw new Error(`${err.message}\n${await whatHappened(s, pages, names)}`);
     } finally {
       for (const p of pages) await p.context().close();
     }
