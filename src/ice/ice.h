@@ -30,9 +30,9 @@
  * to answer a subscribe offer, so the clock starts at the answer, not at the
  * offer. The cap bounds how long a client can hold a transport without
  * connecting (signalling ends a session whose subscribe offer is not
- * answered in 15 s: src/signal/meeting.c). */
+ * answered in 25 s: src/signal/meeting.c). */
 #define ICE_CONNECT_TIMEOUT_MS 10000
-#define ICE_DESCRIBE_TIMEOUT_MS 20000
+#define ICE_DESCRIBE_TIMEOUT_MS 30000
 #define ICE_MAX_REMOTE_UFRAG 256
 
 typedef struct {

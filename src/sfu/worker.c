@@ -97,6 +97,13 @@
 #define SHAPER_TICK_MS 2
 #define LAYERS_EVERY_MS 100 /* simulcast targets and the allocator, per subscriber */
 #define EARLY_BYTES 4096
+/* DTLS done at most this long after ICE's connect deadline. A starved
+ * browser (six pages and busy loops on 2 cores) passed its checks but had
+ * not finished DTLS 10 s after its offer (one datagram lost costs a
+ * retransmission timer of 1, then 2, 4, 8 s), and was given up; a blocked
+ * network still fails at ICE's deadline, so the page's relay retry is not
+ * later. */
+#define DTLS_EXTRA_MS 10000
 #define EARLY_DGRAMS 4
 
 /* The SSRC table's index for a track's own SSRC (layer -1) or one of its
@@ -1545,9 +1552,10 @@ static void on_tick(uv_timer_t *h) {
     }
     /* ICE alone is not a connection: a peer that keeps answering checks but
      * never completes DTLS would hold a transport of the pool for good. DTLS
-     * has ICE's connect deadline (ice.h: 10 s from the peer's description,
-     * at most 20 s from creation). */
-    if (!t->srtp && now >= ice_agent_connect_deadline(&t->ice)) {
+     * gets DTLS_EXTRA_MS more than ICE's connect deadline (ice.h: a check
+     * within 10 s of the peer's description, at most 30 s from creation). */
+    uint64_t ice_due = ice_agent_connect_deadline(&t->ice);
+    if (!t->srtp && now >= ice_due && now - ice_due >= DTLS_EXTRA_MS) {
       close_transport_media(w, t, "connect-timeout");
       continue;
     }

@@ -20,7 +20,7 @@
 #define SDP_OUT_MAX (256 * 1024)
 #define RELAY_MAX_BYTES (16 * 1024)
 #define TOKEN_LEEWAY_S 30
-#define ANSWER_TIMEOUT_MS 15000
+#define ANSWER_TIMEOUT_MS 25000 /* a starved page took 17 s (6 pages and busy loops on 2 cores) */
 #define SERVER_FULL_TEXT "The server is at its capacity for calls. Try again later."
 
 /* ---- JSON of participants and rooms ----------------------------------- */

@@ -157,8 +157,8 @@ describe('chat', () => {
     }
 
     // The observer: a raw socket with keys of its own, which never connects
-    // its media, so the server drops it within 10-15 s (media_failed,
-    // subscribe_timeout). Everything it does comes right after its join: on
+    // its media, so the server drops it within 25-30 s (subscribe_timeout,
+    // media_failed). Everything it does comes right after its join: on
     // a loaded machine the checks of the pages below took longer than that.
     const obs = await connectWs(s.url);
     obs.send({ type: 'join', room: room.friendly_url, name: 'Observer', public_key: randomBytes(32).toString('base64'),
