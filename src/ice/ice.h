@@ -123,7 +123,7 @@ void ice_agent_described(ice_agent *a, uint64_t now_ms);
  * created + ICE_DESCRIBE_TIMEOUT_MS and (once the peer's description
  * arrived) described + ICE_CONNECT_TIMEOUT_MS; a description stamped before
  * the creation counts as made at the creation. Saturates instead of
- * wrapping. The worker gives DTLS the same deadline. */
+ * wrapping. The worker gives DTLS 10 s more (DTLS_EXTRA_MS, sfu/worker.c). */
 uint64_t ice_agent_connect_deadline(const ice_agent *a);
 
 /* Selected but no consent for ICE_CONSENT_TIMEOUT_MS (now - last >= 30000),

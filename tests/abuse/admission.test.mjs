@@ -1,7 +1,8 @@
 // Admission control (issue 9, 1.4): participants that join and never finish
 // ICE filled the media transport pool (1024) and no newcomer anywhere got
-// media. Now: transports that do not connect within 10 s of the client's
-// description (its offer, or its answer) are released (and
+// media. Now: transports that pass no check within 10 s of the client's
+// description (its offer, or its answer), or finish no DTLS 10 s after
+// that, are released (and
 // their participant removed), joins are rate-limited per client address and
 // per room, the pool is sized by --max-transports, and a newcomer the pool
 // cannot take is told `server_full` at once. Each attack runs beside an

@@ -123,7 +123,7 @@ static void test_agent_over_tcp(void) {
   ice_agent ag;
   CHECK_EQ_INT(ice_agent_init(&ag, 1000), 0);
   ice_agent_set_remote_ufrag(&ag, "brwsr");
-  ice_agent_described(&ag, 1000); /* else the connect deadline is the 20 s cap, and the check below tells nothing */
+  ice_agent_described(&ag, 1000); /* else the connect deadline is the 30 s cap, and the check below tells nothing */
   char user[64];
   snprintf(user, sizeof user, "%s:brwsr", ag.local_ufrag);
   uint8_t txid[12] = {1, 2, 3}, req[512], out[512];

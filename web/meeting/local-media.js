@@ -17,6 +17,7 @@ import { showError, clearError, errorText, notify } from './notices.js';
 import { roleLabel, updateLocalTile, renderParticipants } from './roster.js';
 import { SPEAKING_LEVEL } from './speaker.js';
 import { onPcChange, updateStatus } from './connection.js';
+import { reconnecting } from './recovery.js';
 
 const METER_MS = 100;
 
@@ -241,11 +242,14 @@ export function initLocalMedia() {
 // what the room switched off ('microphone', 'camera'), for a notice.
 export function startLocalMedia() {
   const startOff = [];
-  if (app.roomInfo.audio_on_join_enabled === false && app.media.enabled.audio && app.media.has('audio')) {
+  // The room's "start off" is for a join the user made: the automatic retry
+  // (recovery.js) keeps the microphone and camera as the user left them.
+  const auto = reconnecting();
+  if (!auto && app.roomInfo.audio_on_join_enabled === false && app.media.enabled.audio && app.media.has('audio')) {
     app.media.setEnabled('audio', false);
     startOff.push('microphone');
   }
-  if (app.roomInfo.video_on_join_enabled === false && app.media.enabled.video && app.media.has('video')) {
+  if (!auto && app.roomInfo.video_on_join_enabled === false && app.media.enabled.video && app.media.has('video')) {
     app.media.setEnabled('video', false);
     startOff.push('camera');
   }

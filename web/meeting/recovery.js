@@ -1,6 +1,7 @@
 // The one automatic second try of a call whose audio and video cannot pass
 // (issue 12, item 3). When a peer connection of the call fails, or the server
-// says `media_failed`, the page does not give up at once: it joins the call
+// says `media_failed` (or `subscribe_timeout`: a starved page answered too
+// late; that retry is not relay only), the page does not give up at once: it joins the call
 // again with new publish and subscribe connections (session.js's rejoin). An
 // ICE restart would not help: the server is ICE-lite with fixed credentials
 // per transport. The second try is relayed only (iceTransportPolicy "relay")
@@ -40,13 +41,15 @@ export function newJoin() {
 // Media failed in the call. Starts the retry and returns true, or returns
 // false when this join's retry was used already: the caller says why media
 // failed (connection.js's mediaFailure reads the retry's connections).
-export function retryMedia() {
+// direct: the cause was not the network (our answer to a subscribe offer
+// came too late, `subscribe_timeout`): no relay-only retry.
+export function retryMedia({ direct = false } = {}) {
   if (retry.attempts >= MAX_RETRIES || app.state !== 'joined') {
     retry.active = false;
     return false;
   }
   retry.attempts++;
-  retry.relay = iceConfig.iceServers.length > 0;
+  retry.relay = !direct && iceConfig.iceServers.length > 0;
   retry.active = true;
   iceConfig.transportPolicy = retry.relay ? 'relay' : 'all';
   // How far this join got (timing.js: ms from the click), for whoever reads the console.

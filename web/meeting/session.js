@@ -361,9 +361,9 @@ function onSignalClose(info) {
   const said = app.serverError ? app.serverError.code : '';
   const mediaClose = said === 'media_failed' || (info && info.reason === 'media_failed');
   if (mediaClose && said !== 'media_failed' && retryMedia()) return; // the error itself did not arrive
-  // Our answer to a subscribe offer came too late (a starved machine): the
-  // call's media never started; one more try, as when media cannot pass.
-  if (said === 'subscribe_timeout' && retryMedia()) return;
+  // Our answer to a subscribe offer came too late (a starved machine): one
+  // more try, as when media cannot pass (not through the relay only).
+  if (said === 'subscribe_timeout' && retryMedia({ direct: true })) return;
   const media = mediaClose ? mediaFailure() : null;
   const code = media ? 'media_failed' : ['server_error', 'too_large', 'rate_limited'].includes(said) ? said : 'connection_lost';
   app.signal = null;
