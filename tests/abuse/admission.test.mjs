@@ -216,7 +216,8 @@ describe('admission control', () => {
       assert.ok(j.welcome, JSON.stringify(j.error));
       const offer = await j.c.next((m) => m.type === 'subscribe_offer', 5000); // the honest pair publishes
       const made = Date.now();
-      assert.equal(await transports(), honestTransports + 1);
+      // The worker counts the transport once it has made it: a moment after the offer went out.
+      await until('its subscribe transport counted', async () => (await transports()) === honestTransports + 1 || `${await transports()} transports`, 3000);
       await sleep(22000);
       const server = iceCredentials(offer.sdp), ufrag = 'late0001';
       j.c.send({ type: 'subscribe_answer', sdp: subscribeAnswer(offer.sdp, ufrag), version: offer.version });
