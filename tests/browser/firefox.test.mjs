@@ -340,7 +340,9 @@ describe('Firefox and Chromium in one call', () => {
       const states = async () => Promise.all([...pages.map((p) => p.page), fpage].map((pg) => pg.evaluate(() => {
         const w = window.sealroom;
         const e = w.e2ee || {};
-        return { state: w.state, id: w.participantId, participants: w.participants.size, members: (e.members || []).length,
+        const names = e.names || {};
+        return { state: w.state, id: w.participantId, participants: w.participants.size,
+          members: (e.members || []).map((id) => `${String(id).slice(0, 8)}=${typeof names[id] === 'string' ? names[id] : '?'}`),
           code: !!e.securityCode, complete: e.codeComplete, alarm: e.alarm && e.alarm.reason, retry: w.mediaRetry };
       }).catch((err) => String(err))));
       const readCodes = async () => {
@@ -359,7 +361,7 @@ describe('Firefox and Chromium in one call', () => {
         await new Promise((r) => setTimeout(r, 250));
       }
       assert.match(codes[0], /^(\d{5} ){11}\d{5}$/);
-      assert.equal(new Set(codes).size, 1, `codes differ: ${codes.join(' | ')}`);
+      if (new Set(codes).size !== 1) assert.fail(`codes differ: ${codes.join(' | ')}\nAnn, Bob, Cleo, Fox: ${JSON.stringify(await states())}`);
       // The sealed names may come a moment after the keys (the code covers a
       // member once its key is there): each side gets the other's within 20 s.
       await fpage.waitForFunction((id) => window.sealroom.e2ee.names[id] === 'Ann', { timeout: 20000, polling: 100 }, pages[0].id);
