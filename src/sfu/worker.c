@@ -1554,10 +1554,12 @@ static void on_tick(uv_timer_t *h) {
      * never completes DTLS would hold a transport of the pool for good. DTLS
      * gets DTLS_EXTRA_MS more than ICE's connect deadline (ice.h: a check
      * within 10 s of the peer's description, at most 30 s from creation). */
-    uint64_t ice_due = ice_agent_connect_deadline(&t->ice);
-    if (!t->srtp && now >= ice_due && now - ice_due >= DTLS_EXTRA_MS) {
-      close_transport_media(w, t, "connect-timeout");
-      continue;
+    if (!t->srtp) {
+      uint64_t ice_due = ice_agent_connect_deadline(&t->ice);
+      if (now >= ice_due && now - ice_due >= DTLS_EXTRA_MS) {
+        close_transport_media(w, t, "connect-timeout");
+        continue;
+      }
     }
     if (t->dtls && dtls_conn_state(t->dtls) == DTLS_HANDSHAKING) {
       uint64_t due = dtls_conn_next_timeout(t->dtls, now);
